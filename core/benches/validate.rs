@@ -1,0 +1,2 @@
+//! Criterion benchmark of native ID validation.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Validation of identity documents and contact data.

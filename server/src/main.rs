@@ -1,0 +1,2 @@
+//! The `realname-server` binary.
+fn main() {}

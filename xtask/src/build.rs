@@ -1,0 +1,97 @@
+//! `cargo xtask build` (release widget into `www/pkg/` with a size report) and `cargo xtask demo`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::setup::{self, Tools};
+use crate::sh::{self, Res};
+
+/// Size budget for the complete widget, wasm + JS, gzip.
+pub const BUDGET_GZIP_BYTES: usize = 150 * 1024;
+
+/// `cargo xtask build`.
+pub fn run() -> Res {
+    let tools = setup::run()?;
+    build(&tools)
+}
+
+/// Release build → wasm-bindgen → wasm-opt → `www/pkg/`, then the size report; fails over budget.
+pub fn build(tools: &Tools) -> Res {
+    let root = sh::root();
+    sh::run(tools.wasm.command("build").args(["--profile", "wasm", "-p", "realname-widget", "--lib"]))?;
+    let wasm_in = tools.wasm.target_dir.join("wasm32-unknown-unknown/wasm/realname_widget.wasm");
+    let pkg = root.join("www/pkg");
+    std::fs::create_dir_all(&pkg).map_err(|e| e.to_string())?;
+    sh::run(
+        Command::new(&tools.wasm_bindgen)
+            .arg(&wasm_in)
+            .args(["--target", "web", "--out-name", "realname", "--out-dir"])
+            .arg(&pkg),
+    )?;
+    let wasm = pkg.join("realname_bg.wasm");
+    sh::run(
+        Command::new(&tools.wasm_opt)
+            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            .args(WASM_FEATURES)
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&wasm),
+    )?;
+    let report = size_report(&[wasm, pkg.join("realname.js")])?;
+    eprint!("{report}");
+    std::fs::write(root.join("target/size-report.txt"), &report).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Features rustc enables by default for wasm32 that wasm-opt must accept.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+fn gzip(data: &[u8]) -> Res<usize> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(data).map_err(|e| e.to_string())?;
+    enc.finish().map(|v| v.len()).map_err(|e| e.to_string())
+}
+
+fn brotli(data: &[u8]) -> Res<usize> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).map_err(|e| e.to_string())?;
+    Ok(out.len())
+}
+
+/// Raw, gzip and brotli sizes of each file and the total; an error when the gzip total is over budget.
+pub fn size_report(files: &[PathBuf]) -> Res<String> {
+    let mut s = format!("{:<24} {:>10} {:>10} {:>10}\n", "file", "raw", "gzip", "brotli");
+    let (mut tr, mut tg, mut tb) = (0, 0, 0);
+    for f in files {
+        let data = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let (r, g, b) = (data.len(), gzip(&data)?, brotli(&data)?);
+        (tr, tg, tb) = (tr + r, tg + g, tb + b);
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        s.push_str(&format!("{name:<24} {r:>10} {g:>10} {b:>10}\n"));
+    }
+    s.push_str(&format!("{:<24} {tr:>10} {tg:>10} {tb:>10}\n", "total"));
+    s.push_str(&format!("budget: {tg} of {BUDGET_GZIP_BYTES} bytes gzip\n"));
+    if tg > BUDGET_GZIP_BYTES {
+        return Err(format!("{s}widget is over its size budget: {tg} > {BUDGET_GZIP_BYTES} bytes gzip"));
+    }
+    Ok(s)
+}
+
+/// `cargo xtask demo`: setup, build, then the server in demo mode serving `www/`.
+pub fn demo(args: &[String]) -> Res {
+    let tools = setup::run()?;
+    build(&tools)?;
+    let www: &Path = &sh::root().join("www");
+    let mut c = sh::cargo();
+    c.args(["run", "--release", "-p", "realname-server", "--", "demo", "--www"]).arg(www).args(args);
+    sh::run(&mut c)
+}

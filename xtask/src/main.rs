@@ -1,0 +1,46 @@
+//! `cargo xtask …`: the project's automation, in Rust instead of shell scripts.
+//!
+//! Every tool the project needs is installed by `setup`, which `build`, `test` and `demo` call first, so a fresh
+//! Debian/Ubuntu machine with rustup needs nothing else.
+
+mod build;
+mod pg;
+mod setup;
+mod sh;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  setup         install what is missing: wasm32 toolchain, wasm-bindgen-cli, wasm-opt, Chromium, PostgreSQL
+  build         release widget build into www/pkg/ and its size report (fails over budget)
+  test          every test: native, PostgreSQL conformance, wasm in headless Chromium, size budget
+  demo          setup + build + run the server with SQLite and the dev outbox on 127.0.0.1:8080
+  bench-core    criterion benchmark of native ID validation
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = args.first().map(String::as_str).unwrap_or("");
+    let rest = &args.get(1..).unwrap_or_default();
+    let result = match cmd {
+        "setup" => setup::run().map(|_| ()),
+        "build" => build::run(),
+        "test" => test::run(rest),
+        "demo" => build::demo(rest),
+        "bench-core" => sh::cargo_native(&["bench", "-p", "realname-core", "--bench", "validate"]),
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {cmd}: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! `cargo xtask setup`: installs only what is missing, and says what it does.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::sh::{self, Res};
+
+/// How to drive cargo for the wasm32 target on this machine.
+pub struct WasmToolchain {
+    /// The cargo binary to run.
+    pub cargo: PathBuf,
+    /// Environment variables for that cargo.
+    pub env: Vec<(String, String)>,
+    /// Extra arguments after the subcommand (e.g. `-Z build-std`).
+    pub args: Vec<String>,
+    /// Where its build output goes; separate from the native target dir so the two never thrash.
+    pub target_dir: PathBuf,
+}
+
+impl WasmToolchain {
+    /// A `cargo <sub>` command for the wasm32 target, ready for more arguments.
+    pub fn command(&self, sub: &str) -> Command {
+        let mut c = Command::new(&self.cargo);
+        c.current_dir(sh::root()).arg(sub).args(&self.args);
+        c.arg("--target").arg("wasm32-unknown-unknown");
+        c.arg("--target-dir").arg(&self.target_dir);
+        // rustup's environment would otherwise pick rustup's rustc for the Debian cargo.
+        c.env_remove("RUSTUP_TOOLCHAIN");
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+}
+
+/// Everything the other commands need, found or installed.
+pub struct Tools {
+    /// The wasm32 cargo.
+    pub wasm: WasmToolchain,
+    /// `wasm-bindgen` at the lockfile's version.
+    pub wasm_bindgen: PathBuf,
+    /// `wasm-bindgen-test-runner` from the same install.
+    pub test_runner: PathBuf,
+    /// `wasm-opt` from npm's binaryen.
+    pub wasm_opt: PathBuf,
+    /// chromedriver for WebDriver tests.
+    pub chromedriver: PathBuf,
+    /// Chromium itself.
+    pub chromium: PathBuf,
+}
+
+/// Finds or installs every tool.
+pub fn run() -> Res<Tools> {
+    let wasm = wasm_toolchain()?;
+    let (wasm_bindgen, test_runner) = wasm_bindgen_cli()?;
+    let wasm_opt = wasm_opt()?;
+    let (chromium, chromedriver) = chromium()?;
+    postgres_bin()?;
+    eprintln!("setup: all tools present");
+    Ok(Tools { wasm, wasm_bindgen, test_runner, wasm_opt, chromedriver, chromium })
+}
+
+const DEBIAN_WASM_PKGS: [&str; 4] = ["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
+
+fn rustup_has_wasm() -> bool {
+    sh::output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .is_some_and(|s| s.lines().any(|l| l.trim() == "wasm32-unknown-unknown"))
+}
+
+fn debian_wasm_present() -> bool {
+    let rustc_ok = sh::output(Command::new("/usr/bin/rustc").arg("--version")).is_some();
+    rustc_ok
+        && PathBuf::from("/usr/bin/cargo").is_file()
+        && PathBuf::from("/usr/bin/rust-lld").is_file()
+        && PathBuf::from("/usr/lib/rustlib/src/rust/library/std").is_dir()
+}
+
+fn rustup_toolchain() -> WasmToolchain {
+    WasmToolchain {
+        cargo: std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()).into(),
+        env: vec![],
+        args: vec![],
+        target_dir: sh::root().join("target/wasm"),
+    }
+}
+
+fn debian_toolchain() -> WasmToolchain {
+    let env = [
+        ("RUSTC", "/usr/bin/rustc"),
+        ("RUSTDOC", "/usr/bin/rustdoc"),
+        ("RUSTC_BOOTSTRAP", "1"),
+        ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "rust-lld"),
+    ];
+    WasmToolchain {
+        cargo: "/usr/bin/cargo".into(),
+        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        args: vec!["-Z".into(), "build-std=std,panic_abort".into()],
+        target_dir: sh::root().join("target/wasm-debian"),
+    }
+}
+
+/// Picks the wasm32 toolchain: rustup's target where it exists or can be added, else Debian's `rustc-web`.
+/// `REALNAME_WASM_TOOLCHAIN=rustup|debian` forces one.
+fn wasm_toolchain() -> Res<WasmToolchain> {
+    let forced = std::env::var("REALNAME_WASM_TOOLCHAIN").unwrap_or_default();
+    if forced != "debian" {
+        if rustup_has_wasm() {
+            eprintln!("setup: wasm32 toolchain: rustup target wasm32-unknown-unknown");
+            return Ok(rustup_toolchain());
+        }
+        if forced == "rustup" || (sh::which("rustup").is_some() && !debian_wasm_present()) {
+            eprintln!("setup: trying `rustup target add wasm32-unknown-unknown`");
+            let added = sh::run(Command::new("timeout").args(["180", "rustup", "target", "add", "wasm32-unknown-unknown"]));
+            if added.is_ok() && rustup_has_wasm() {
+                return Ok(rustup_toolchain());
+            }
+            if forced == "rustup" {
+                return Err("rustup cannot add the wasm32-unknown-unknown target".into());
+            }
+            eprintln!("setup: rustup cannot add wasm32 here; using Debian's rustc-web instead");
+        }
+    }
+    if !debian_wasm_present() {
+        sh::apt_install(&DEBIAN_WASM_PKGS)?;
+    }
+    if !debian_wasm_present() {
+        return Err(format!("Debian wasm toolchain still incomplete after installing {DEBIAN_WASM_PKGS:?}"));
+    }
+    eprintln!("setup: wasm32 toolchain: Debian rustc-web with -Z build-std");
+    Ok(debian_toolchain())
+}
+
+/// The `wasm-bindgen` version pinned in Cargo.lock; the CLI must match it exactly.
+fn locked_wasm_bindgen_version() -> Res<String> {
+    let lock = std::fs::read_to_string(sh::root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock (run a cargo build first): {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(l) = lines.next() {
+        if l.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|v| v.trim().strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in Cargo.lock".into())
+}
+
+fn cargo_bin_dir() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+        .join("bin")
+}
+
+fn wasm_bindgen_cli() -> Res<(PathBuf, PathBuf)> {
+    let version = locked_wasm_bindgen_version()?;
+    let bin = cargo_bin_dir();
+    let (wb, runner) = (bin.join("wasm-bindgen"), bin.join("wasm-bindgen-test-runner"));
+    let have = sh::output(Command::new(&wb).arg("--version")).unwrap_or_default();
+    if have != format!("wasm-bindgen {version}") || !runner.is_file() {
+        eprintln!("setup: installing wasm-bindgen-cli {version} (found: {have:?})");
+        // Not --locked: the CLI's own lockfile names a yanked crate version.
+        sh::run(sh::cargo().args(["install", "wasm-bindgen-cli", "--version", &version, "--force"]))?;
+    } else {
+        eprintln!("setup: wasm-bindgen-cli {version} present");
+    }
+    Ok((wb, runner))
+}
+
+fn wasm_opt() -> Res<PathBuf> {
+    let tools = sh::root().join("tools");
+    let bin = tools.join("node_modules/.bin/wasm-opt");
+    if !bin.is_file() {
+        if sh::which("npm").is_none() {
+            sh::apt_install(&["nodejs", "npm"])?;
+        }
+        eprintln!("setup: installing wasm-opt (npm binaryen, pinned in tools/package-lock.json)");
+        sh::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&tools))?;
+    } else {
+        eprintln!("setup: wasm-opt present");
+    }
+    Ok(bin)
+}
+
+fn chromium() -> Res<(PathBuf, PathBuf)> {
+    let (c, d) = (PathBuf::from("/usr/bin/chromium"), PathBuf::from("/usr/bin/chromedriver"));
+    // The CJK font matters for screenshots a person reviews; Chromium draws boxes without one.
+    let cjk = PathBuf::from("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc");
+    if !c.is_file() || !d.is_file() || !cjk.is_file() {
+        sh::apt_install(&["chromium", "chromium-driver", "fonts-wqy-zenhei"])?;
+    } else {
+        eprintln!("setup: chromium and chromedriver present");
+    }
+    Ok((c, d))
+}
+
+/// The folder with PostgreSQL's server binaries (`initdb`, `pg_ctl`), installing Debian's `postgresql` if needed.
+pub fn postgres_bin() -> Res<PathBuf> {
+    let find = || {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("pg_ctl").is_file())
+            .collect();
+        dirs.sort();
+        dirs.pop()
+    };
+    if let Some(d) = find() {
+        eprintln!("setup: PostgreSQL present ({})", d.display());
+        return Ok(d);
+    }
+    sh::apt_install(&["postgresql"])?;
+    find().ok_or_else(|| "PostgreSQL binaries not found after install".into())
+}

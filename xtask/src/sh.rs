@@ -1,0 +1,85 @@
+//! Small helpers for running commands and finding the workspace.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Result type of every xtask step: a human-readable error.
+pub type Res<T = ()> = Result<T, String>;
+
+/// The workspace root (the folder holding the top-level Cargo.toml).
+pub fn root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(Path::to_path_buf).unwrap_or(here)
+}
+
+/// Runs a command, echoing it, and fails when it exits non-zero.
+pub fn run(cmd: &mut Command) -> Res {
+    eprintln!("+ {}", describe(cmd));
+    let status = cmd.status().map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed with {status}", describe(cmd)))
+    }
+}
+
+/// Runs a command quietly and returns its trimmed stdout, or None when it cannot run or fails.
+pub fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The command line, for logs.
+pub fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Whether an executable is on PATH (or is an existing path).
+pub fn which(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        return p.is_file().then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// `cargo` as the one that runs xtask (rustup's on a normal machine).
+pub fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Runs a native cargo command in the workspace.
+pub fn cargo_native(args: &[&str]) -> Res {
+    run(cargo().args(args))
+}
+
+/// Whether this process runs as root (then apt-get needs no sudo, and PostgreSQL must run as `postgres`).
+pub fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).as_deref() == Some("0")
+}
+
+/// `apt-get install` of Debian packages, with `sudo` when not root; runs `apt-get update` first.
+pub fn apt_install(pkgs: &[&str]) -> Res {
+    eprintln!("setup: installing Debian packages: {}", pkgs.join(" "));
+    let sudo = !is_root();
+    let mk = |args: &[&str]| {
+        let mut c = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+        if sudo {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run(&mut mk(&["update", "-qq"]))?;
+    let mut install = mk(&["install", "-y", "-qq"]);
+    install.args(pkgs);
+    run(&mut install)
+}
