@@ -39,7 +39,7 @@ pub fn build(tools: &Tools) -> Res {
     )?;
     let report = size_report(&[wasm, pkg.join("realname.js")])?;
     eprint!("{report}");
-    std::fs::write(root.join("target/size-report.txt"), &report).map_err(|e| e.to_string())?;
+    std::fs::write(sh::target_dir().join("size-report.txt"), &report).map_err(|e| e.to_string())?;
     Ok(())
 }
 

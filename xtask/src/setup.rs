@@ -45,8 +45,6 @@ pub struct Tools {
     pub wasm_opt: PathBuf,
     /// chromedriver for WebDriver tests.
     pub chromedriver: PathBuf,
-    /// Chromium itself.
-    pub chromium: PathBuf,
 }
 
 /// Finds or installs every tool.
@@ -54,10 +52,10 @@ pub fn run() -> Res<Tools> {
     let wasm = wasm_toolchain()?;
     let (wasm_bindgen, test_runner) = wasm_bindgen_cli()?;
     let wasm_opt = wasm_opt()?;
-    let (chromium, chromedriver) = chromium()?;
+    let chromedriver = chromium()?;
     postgres_bin()?;
     eprintln!("setup: all tools present");
-    Ok(Tools { wasm, wasm_bindgen, test_runner, wasm_opt, chromedriver, chromium })
+    Ok(Tools { wasm, wasm_bindgen, test_runner, wasm_opt, chromedriver })
 }
 
 const DEBIAN_WASM_PKGS: [&str; 4] = ["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
@@ -80,7 +78,7 @@ fn rustup_toolchain() -> WasmToolchain {
         cargo: std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()).into(),
         env: vec![],
         args: vec![],
-        target_dir: sh::root().join("target/wasm"),
+        target_dir: sh::target_dir().join("wasm"),
     }
 }
 
@@ -95,7 +93,7 @@ fn debian_toolchain() -> WasmToolchain {
         cargo: "/usr/bin/cargo".into(),
         env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         args: vec!["-Z".into(), "build-std=std,panic_abort".into()],
-        target_dir: sh::root().join("target/wasm-debian"),
+        target_dir: sh::target_dir().join("wasm-debian"),
     }
 }
 
@@ -183,7 +181,8 @@ fn wasm_opt() -> Res<PathBuf> {
     Ok(bin)
 }
 
-fn chromium() -> Res<(PathBuf, PathBuf)> {
+/// Chromium and its driver from Debian; returns chromedriver's path.
+fn chromium() -> Res<PathBuf> {
     let (c, d) = (PathBuf::from("/usr/bin/chromium"), PathBuf::from("/usr/bin/chromedriver"));
     // The CJK font matters for screenshots a person reviews; Chromium draws boxes without one.
     let cjk = PathBuf::from("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc");
@@ -192,7 +191,7 @@ fn chromium() -> Res<(PathBuf, PathBuf)> {
     } else {
         eprintln!("setup: chromium and chromedriver present");
     }
-    Ok((c, d))
+    Ok(d)
 }
 
 /// The folder with PostgreSQL's server binaries (`initdb`, `pg_ctl`), installing Debian's `postgresql` if needed.

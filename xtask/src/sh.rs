@@ -12,6 +12,11 @@ pub fn root() -> PathBuf {
     here.parent().map(Path::to_path_buf).unwrap_or(here)
 }
 
+/// Cargo's target dir: `CARGO_TARGET_DIR` when set (shared between checkouts), else `target/` in the workspace.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
 /// Runs a command, echoing it, and fails when it exits non-zero.
 pub fn run(cmd: &mut Command) -> Res {
     eprintln!("+ {}", describe(cmd));

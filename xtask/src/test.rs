@@ -11,7 +11,7 @@ pub fn run(_args: &[String]) -> Res {
 
     // Native: unit, integration, property tests; the storage suite runs against SQLite and this PostgreSQL.
     let mut native = sh::cargo();
-    native.args(["test", "--workspace"]).env("DATABASE_URL", &pg.url).env("REALNAME_REQUIRE_POSTGRES", "1");
+    native.args(["test"]).env("DATABASE_URL", &pg.url).env("REALNAME_REQUIRE_POSTGRES", "1");
     sh::run(&mut native)?;
     drop(pg);
 
