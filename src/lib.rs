@@ -1,6 +1,8 @@
 //! realname-widget: the verification widget compiled to WebAssembly, and its JS API.
 #![forbid(unsafe_code)]
 
+mod js_api;
+
 use wasm_bindgen::prelude::*;
 
 /// Returns the widget's version, so a host page can tell which build it loaded.

@@ -1,6 +1,13 @@
 //! realname-core: the pure, wasm-safe heart of realname, shared by the widget and the server.
 //!
 //! - [`validate`]: identity documents, phones, emails, names, masking.
+//! - [`flow`]: the verification flow as an explicit state machine.
+//! - [`protocol`]: the wire protocol's JSON types.
+//! - [`envelope`]: the HPKE-sealed envelope that carries personal data.
 #![forbid(unsafe_code)]
 
 pub mod validate;
+pub mod flow;
+pub mod protocol;
+#[cfg(any(feature = "client", feature = "server"))]
+pub mod envelope;

@@ -1,2 +1,2 @@
-//! The `realname-server` binary.
+//! The `realname-server` binary: dispatches to the subcommands in `realname_server::cli`.
 fn main() {}

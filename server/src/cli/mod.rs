@@ -1,0 +1,3 @@
+//! Command-line subcommands of `realname-server`.
+
+pub mod validate_id;

@@ -1,0 +1,4 @@
+//! realname-server: the companion service of the realname widget, as a library so tests drive it directly.
+#![forbid(unsafe_code)]
+
+pub mod cli;

@@ -1,0 +1,1 @@
+//! The server's integration tests: one test binary (link time matters), one module per area.

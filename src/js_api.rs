@@ -1,0 +1,1 @@
+//! The JS validation API: `validateId`, `isValidId`, `validatePhone`, `validateEmail`, `validateName`.
