@@ -83,59 +83,73 @@ impl DocumentKind {
     }
 }
 
-/// The state of a verification session.
+/// The state of a verification session (the same names the store uses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     /// Created; waiting for the sealed identity step.
     Created,
+    /// Identity accepted and stored, but no code delivered yet (delivery failed or was rate limited).
+    Submitted,
     /// Identity accepted and a code sent; waiting for the sealed code step.
     CodeSent,
     /// Documents received; waiting for a reviewer.
-    InReview,
+    PendingReview,
     /// Verified: the result token and webhook carry the masked claims.
     Verified,
-    /// Failed for good (too many wrong codes, or a reviewer rejected it).
+    /// Rejected by a reviewer.
+    Rejected,
+    /// Failed for good (too many wrong codes).
     Failed,
-    /// Cancelled by the person or the site.
-    Cancelled,
+    /// Canceled by the person or the site.
+    Canceled,
     /// Expired before it was completed.
     Expired,
 }
 
 impl SessionStatus {
+    /// Every status, in flow order.
+    pub const ALL: [SessionStatus; 9] = [
+        SessionStatus::Created,
+        SessionStatus::Submitted,
+        SessionStatus::CodeSent,
+        SessionStatus::PendingReview,
+        SessionStatus::Verified,
+        SessionStatus::Rejected,
+        SessionStatus::Failed,
+        SessionStatus::Canceled,
+        SessionStatus::Expired,
+    ];
+
     /// The wire name of the status.
     pub const fn as_str(self) -> &'static str {
         match self {
             SessionStatus::Created => "created",
+            SessionStatus::Submitted => "submitted",
             SessionStatus::CodeSent => "code_sent",
-            SessionStatus::InReview => "in_review",
+            SessionStatus::PendingReview => "pending_review",
             SessionStatus::Verified => "verified",
+            SessionStatus::Rejected => "rejected",
             SessionStatus::Failed => "failed",
-            SessionStatus::Cancelled => "cancelled",
+            SessionStatus::Canceled => "canceled",
             SessionStatus::Expired => "expired",
         }
     }
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "created" => SessionStatus::Created,
-            "code_sent" => SessionStatus::CodeSent,
-            "in_review" => SessionStatus::InReview,
-            "verified" => SessionStatus::Verified,
-            "failed" => SessionStatus::Failed,
-            "cancelled" => SessionStatus::Cancelled,
-            "expired" => SessionStatus::Expired,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
     /// Whether no further step can change the session.
     pub const fn is_terminal(self) -> bool {
         matches!(
             self,
-            SessionStatus::Verified | SessionStatus::Failed | SessionStatus::Cancelled | SessionStatus::Expired
+            SessionStatus::Verified
+                | SessionStatus::Rejected
+                | SessionStatus::Failed
+                | SessionStatus::Canceled
+                | SessionStatus::Expired
         )
     }
 }
@@ -420,12 +434,15 @@ pub enum EventType {
     /// A session was verified.
     #[serde(rename = "verification.verified")]
     Verified,
-    /// A session failed (locked after wrong codes, or rejected).
+    /// A session failed (locked after too many wrong codes).
     #[serde(rename = "verification.failed")]
     Failed,
-    /// A session was cancelled.
-    #[serde(rename = "verification.cancelled")]
-    Cancelled,
+    /// A reviewer rejected a session.
+    #[serde(rename = "verification.rejected")]
+    Rejected,
+    /// A session was canceled.
+    #[serde(rename = "verification.canceled")]
+    Canceled,
     /// A code was sent (identity step accepted).
     #[serde(rename = "verification.code_sent")]
     CodeSent,
@@ -437,7 +454,8 @@ impl EventType {
         match self {
             EventType::Verified => "verification.verified",
             EventType::Failed => "verification.failed",
-            EventType::Cancelled => "verification.cancelled",
+            EventType::Rejected => "verification.rejected",
+            EventType::Canceled => "verification.canceled",
             EventType::CodeSent => "verification.code_sent",
         }
     }
