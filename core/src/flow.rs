@@ -1,1 +1,707 @@
 //! The verification flow as an explicit state machine: `Step`, events, one pure transition function.
+//!
+//! The widget wraps [`transition`] in a single reducer; components only dispatch [`Event`]s. Personal data never
+//! enters this state: the identity form keeps it and tells the flow only what the flow must decide on (for example
+//! that the birth date shows a child under 14). An event that is not legal in the current step becomes
+//! [`Step::Error`] with [`codes::ILLEGAL_TRANSITION`], never a panic.
+
+/// Stable error codes the flow itself produces (server codes pass through unchanged).
+pub mod codes {
+    /// An event arrived that the current step does not accept.
+    pub const ILLEGAL_TRANSITION: &str = "illegal_transition";
+    /// The site enabled no verification method.
+    pub const NO_METHOD: &str = "no_method_enabled";
+    /// The site enabled only face verification; it must never be the only choice.
+    pub const FACE_ONLY: &str = "face_only_method";
+    /// A method was chosen that the site did not enable.
+    pub const METHOD_NOT_ENABLED: &str = "method_not_enabled";
+}
+
+/// A way to prove the person controls the identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// A one-time code by SMS to the phone number.
+    Sms,
+    /// A one-time code by email.
+    Email,
+    /// A selfie and a photo of the document, reviewed by the server.
+    Face,
+}
+
+impl Method {
+    /// Every method, in display order.
+    pub const ALL: [Method; 3] = [Method::Sms, Method::Email, Method::Face];
+
+    /// The stable name used in options, events and the protocol.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Sms => "sms",
+            Method::Email => "email",
+            Method::Face => "face",
+        }
+    }
+
+    /// Parses [`Method::as_str`] names.
+    pub fn parse(s: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == s.trim())
+    }
+}
+
+/// What the page is waiting for while [`Step::Submitting`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submission {
+    /// The sealed identity, which makes the server send a code.
+    Identity,
+    /// The one-time code.
+    Code,
+    /// A request for a new code.
+    Resend,
+    /// The sealed identity with the face and document images.
+    Face,
+}
+
+/// Whether the current one-time code can still be entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeStatus {
+    /// The code can be entered.
+    Active,
+    /// The last code entered was wrong; more tries are left.
+    Wrong,
+    /// The code expired; a new one must be requested.
+    Expired,
+    /// Too many wrong tries: this session is locked.
+    Locked,
+}
+
+/// One step of the flow; each has one screen in the widget.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Separate consent for processing sensitive personal information (PIPL art. 29).
+    Consent,
+    /// A guardian's consent, because the birth date shows a child under 14 (PIPL art. 31).
+    GuardianConsent,
+    /// Choose among the enabled methods.
+    ChooseMethod,
+    /// Document kind, name, number, phone or email.
+    Identity,
+    /// Enter the one-time code.
+    Code {
+        /// Tries left before the session locks.
+        tries_left: u8,
+        /// Seconds until a new code may be requested.
+        resend_in: u32,
+        /// Whether the code can still be entered.
+        status: CodeStatus,
+    },
+    /// Selfie and document photo (with their own consent).
+    FaceCapture,
+    /// Waiting for the server.
+    Submitting(Submission),
+    /// Verified; the site receives the result token.
+    Verified {
+        /// The signed result token for the site.
+        token: String,
+    },
+    /// A person reviews the submission; the answer is due on `due` (ISO date, 5 working days).
+    InReview {
+        /// Expected decision date, `YYYY-MM-DD`.
+        due: String,
+        /// The result token (status "in review") for the site.
+        token: String,
+    },
+    /// Verification failed; the person may retry or file a complaint.
+    Failed {
+        /// Stable reason code from the server.
+        reason: String,
+    },
+    /// The person cancelled or withdrew consent.
+    Cancelled,
+    /// Something went wrong; `resume` is where Retry goes.
+    Error {
+        /// Stable error code.
+        code: String,
+        /// The step to go back to on Retry, if any.
+        resume: Option<Box<Step>>,
+    },
+}
+
+impl Step {
+    /// The stable name of the step, as reported in `step` events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::Consent => "consent",
+            Step::GuardianConsent => "guardian_consent",
+            Step::ChooseMethod => "method",
+            Step::Identity => "identity",
+            Step::Code { .. } => "code",
+            Step::FaceCapture => "face",
+            Step::Submitting(_) => "submitting",
+            Step::Verified { .. } => "verified",
+            Step::InReview { .. } => "in_review",
+            Step::Failed { .. } => "failed",
+            Step::Cancelled => "cancelled",
+            Step::Error { .. } => "error",
+        }
+    }
+
+    /// Whether the flow has ended (a result, cancellation or error is shown).
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Step::Verified { .. } | Step::InReview { .. } | Step::Failed { .. } | Step::Cancelled | Step::Error { .. }
+        )
+    }
+}
+
+/// Something that happened: a person's action or the server's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The consent box was ticked and confirmed; `version` is the consent text's version.
+    ConsentGiven {
+        /// Version of the consent text the person saw.
+        version: String,
+    },
+    /// A guardian consented for the child.
+    GuardianConsentGiven,
+    /// A method was chosen.
+    MethodChosen(Method),
+    /// The identity form was submitted (valid); `under_14` comes from the birth date in the number.
+    IdentitySubmitted {
+        /// Whether the birth date shows a person under 14 today.
+        under_14: bool,
+    },
+    /// The server sent a code.
+    CodeSent {
+        /// Tries allowed.
+        tries_left: u8,
+        /// Seconds until resend is allowed.
+        resend_in: u32,
+    },
+    /// A code was entered and submitted.
+    CodeEntered,
+    /// A new code was requested.
+    ResendRequested,
+    /// The server said the code was wrong.
+    CodeRejected {
+        /// Tries left.
+        tries_left: u8,
+    },
+    /// The server said the code expired.
+    CodeExpired,
+    /// The server locked the session after too many tries.
+    CodeLocked,
+    /// Face and document photos were taken, with the face consent.
+    FaceCaptured,
+    /// The server verified the identity.
+    Verified {
+        /// The result token.
+        token: String,
+    },
+    /// The server queued the submission for a person to review.
+    InReview {
+        /// Expected decision date.
+        due: String,
+        /// The result token.
+        token: String,
+    },
+    /// The server could not verify the identity.
+    Failed {
+        /// Stable reason code.
+        reason: String,
+    },
+    /// A failure outside the flow's rules (network, server error, camera…).
+    Fail {
+        /// Stable error code.
+        code: String,
+    },
+    /// Go back one step.
+    Back,
+    /// Try again from a final or locked step.
+    Retry,
+    /// The person cancelled or withdrew consent.
+    Cancel,
+}
+
+/// The flow's whole state: the current step and the choices made so far. Holds no personal data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flow {
+    /// The current step.
+    pub step: Step,
+    /// Methods the site enabled, in display order.
+    pub methods: Vec<Method>,
+    /// The chosen method.
+    pub method: Option<Method>,
+    /// Version of the consent text the person agreed to.
+    pub consent_version: Option<String>,
+    /// Whether a guardian consented (needed when the person is under 14).
+    pub guardian_consent: bool,
+}
+
+impl Flow {
+    /// A new flow at [`Step::Consent`] for the enabled methods; an [`Step::Error`] when the set is unusable
+    /// (empty, or face alone — face is never the only method offered).
+    pub fn new(enabled: &[Method]) -> Flow {
+        let mut methods: Vec<Method> = Method::ALL.into_iter().filter(|m| enabled.contains(m)).collect();
+        methods.dedup();
+        let step = match methods.as_slice() {
+            [] => error(codes::NO_METHOD, None),
+            [Method::Face] => error(codes::FACE_ONLY, None),
+            _ => Step::Consent,
+        };
+        Flow { step, methods, method: None, consent_version: None, guardian_consent: false }
+    }
+
+    /// The single method when only one is enabled, which skips the choice.
+    fn only_method(&self) -> Option<Method> {
+        match self.methods.as_slice() {
+            [m] => Some(*m),
+            _ => None,
+        }
+    }
+
+    fn with(&self, step: Step) -> Flow {
+        Flow { step, ..self.clone() }
+    }
+
+    /// Where the flow goes after consent, or after Retry: the choice, or identity when there is no choice.
+    fn start(&self) -> Flow {
+        match self.only_method() {
+            Some(m) => Flow { step: Step::Identity, method: Some(m), ..self.clone() },
+            None => self.with(Step::ChooseMethod),
+        }
+    }
+
+    /// After identity (and guardian consent if needed): the camera for face, else send the identity.
+    fn after_identity(&self) -> Flow {
+        match self.method {
+            Some(Method::Face) => self.with(Step::FaceCapture),
+            _ => self.with(Step::Submitting(Submission::Identity)),
+        }
+    }
+}
+
+fn error(code: &str, resume: Option<Step>) -> Step {
+    Step::Error { code: code.to_string(), resume: resume.map(Box::new) }
+}
+
+fn code_step(tries_left: u8, resend_in: u32, status: CodeStatus) -> Step {
+    Step::Code { tries_left, resend_in, status }
+}
+
+/// The one transition function: the next state for `event` in `state`. Pure; never panics.
+pub fn transition(state: &Flow, event: Event) -> Flow {
+    use Event as E;
+    use Step as S;
+    let illegal = || state.with(error(codes::ILLEGAL_TRANSITION, Some(state.step.clone())));
+    match (&state.step, event) {
+        // Cancelling is possible wherever the flow has not ended; a failure from outside can happen anywhere.
+        (s, E::Cancel) if !s.is_final() => Flow { consent_version: None, guardian_consent: false, ..state.with(S::Cancelled) },
+        (S::Error { .. }, E::Fail { code }) => state.with(error(&code, None)),
+        (S::Submitting(what), E::Fail { code }) => {
+            // A lost code exchange resumes at the form, which asks for a fresh code.
+            let resume = match what {
+                Submission::Face => S::FaceCapture,
+                Submission::Identity | Submission::Code | Submission::Resend => S::Identity,
+            };
+            state.with(error(&code, Some(resume)))
+        }
+        (s, E::Fail { code }) => state.with(error(&code, Some(s.clone()))),
+
+        (S::Consent, E::ConsentGiven { version }) if !version.trim().is_empty() => {
+            Flow { consent_version: Some(version), ..state.clone() }.start()
+        }
+        (S::ChooseMethod, E::MethodChosen(m)) => {
+            if state.methods.contains(&m) {
+                Flow { method: Some(m), ..state.with(S::Identity) }
+            } else {
+                state.with(error(codes::METHOD_NOT_ENABLED, Some(S::ChooseMethod)))
+            }
+        }
+        (S::ChooseMethod, E::Back) => state.with(S::Consent),
+        (S::Identity, E::IdentitySubmitted { under_14 }) => {
+            if under_14 && !state.guardian_consent {
+                state.with(S::GuardianConsent)
+            } else {
+                state.after_identity()
+            }
+        }
+        (S::Identity, E::Back) => match state.only_method() {
+            Some(_) => state.with(S::Consent),
+            None => state.with(S::ChooseMethod),
+        },
+        (S::GuardianConsent, E::GuardianConsentGiven) => {
+            Flow { guardian_consent: true, ..state.clone() }.after_identity()
+        }
+        (S::GuardianConsent, E::Back) => state.with(S::Identity),
+        (S::FaceCapture, E::FaceCaptured) => state.with(S::Submitting(Submission::Face)),
+        (S::FaceCapture, E::Back) => state.with(S::Identity),
+
+        (S::Submitting(Submission::Identity | Submission::Resend), E::CodeSent { tries_left, resend_in }) => {
+            state.with(code_step(tries_left, resend_in, CodeStatus::Active))
+        }
+        (S::Submitting(Submission::Code), E::CodeRejected { tries_left }) => {
+            let status = if tries_left == 0 { CodeStatus::Locked } else { CodeStatus::Wrong };
+            state.with(code_step(tries_left, 0, status))
+        }
+        (S::Submitting(Submission::Code), E::CodeExpired) => state.with(code_step(0, 0, CodeStatus::Expired)),
+        (S::Submitting(Submission::Code | Submission::Resend), E::CodeLocked) => {
+            state.with(code_step(0, 0, CodeStatus::Locked))
+        }
+        (S::Submitting(_), E::Verified { token }) => state.with(S::Verified { token }),
+        (S::Submitting(_), E::InReview { due, token }) => state.with(S::InReview { due, token }),
+        (S::Submitting(_), E::Failed { reason }) => state.with(S::Failed { reason }),
+
+        (S::Code { status: CodeStatus::Active | CodeStatus::Wrong, tries_left, .. }, E::CodeEntered)
+            if *tries_left > 0 =>
+        {
+            state.with(S::Submitting(Submission::Code))
+        }
+        (S::Code { status, .. }, E::ResendRequested) if *status != CodeStatus::Locked => {
+            state.with(S::Submitting(Submission::Resend))
+        }
+        (S::Code { .. }, E::Back) => state.with(S::Identity),
+        (S::Code { status: CodeStatus::Locked, .. }, E::Retry) => state.with(S::Identity),
+
+        (S::Failed { .. }, E::Retry) => state.with(S::Identity),
+        (S::Cancelled, E::Retry) => Flow { method: None, ..state.with(S::Consent) },
+        (S::Error { resume, .. }, E::Retry) => match resume {
+            Some(step) => state.with((**step).clone()),
+            None => Flow::new(&state.methods),
+        },
+        _ => illegal(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow(methods: &[Method], step: Step) -> Flow {
+        Flow { step, ..Flow::new(methods) }
+    }
+
+    const ALL: &[Method] = &[Method::Sms, Method::Email, Method::Face];
+
+    fn code(tries_left: u8, status: CodeStatus) -> Step {
+        Step::Code { tries_left, resend_in: 60, status }
+    }
+
+    /// One example of every step.
+    fn steps() -> Vec<Step> {
+        vec![
+            Step::Consent,
+            Step::GuardianConsent,
+            Step::ChooseMethod,
+            Step::Identity,
+            code(5, CodeStatus::Active),
+            code(3, CodeStatus::Wrong),
+            code(0, CodeStatus::Expired),
+            code(0, CodeStatus::Locked),
+            Step::FaceCapture,
+            Step::Submitting(Submission::Identity),
+            Step::Submitting(Submission::Code),
+            Step::Submitting(Submission::Resend),
+            Step::Submitting(Submission::Face),
+            Step::Verified { token: "t".into() },
+            Step::InReview { due: "2026-12-04".into(), token: "t".into() },
+            Step::Failed { reason: "mismatch".into() },
+            Step::Cancelled,
+            Step::Error { code: "network".into(), resume: Some(Box::new(Step::Identity)) },
+        ]
+    }
+
+    /// One example of every event.
+    fn events() -> Vec<Event> {
+        vec![
+            Event::ConsentGiven { version: "2026-11".into() },
+            Event::GuardianConsentGiven,
+            Event::MethodChosen(Method::Sms),
+            Event::IdentitySubmitted { under_14: false },
+            Event::CodeSent { tries_left: 5, resend_in: 60 },
+            Event::CodeEntered,
+            Event::ResendRequested,
+            Event::CodeRejected { tries_left: 2 },
+            Event::CodeExpired,
+            Event::CodeLocked,
+            Event::FaceCaptured,
+            Event::Verified { token: "tok".into() },
+            Event::InReview { due: "2026-12-04".into(), token: "tok".into() },
+            Event::Failed { reason: "mismatch".into() },
+            Event::Fail { code: "network".into() },
+            Event::Back,
+            Event::Retry,
+            Event::Cancel,
+        ]
+    }
+
+    fn event_name(e: &Event) -> &'static str {
+        match e {
+            Event::ConsentGiven { .. } => "ConsentGiven",
+            Event::GuardianConsentGiven => "GuardianConsentGiven",
+            Event::MethodChosen(_) => "MethodChosen",
+            Event::IdentitySubmitted { .. } => "IdentitySubmitted",
+            Event::CodeSent { .. } => "CodeSent",
+            Event::CodeEntered => "CodeEntered",
+            Event::ResendRequested => "ResendRequested",
+            Event::CodeRejected { .. } => "CodeRejected",
+            Event::CodeExpired => "CodeExpired",
+            Event::CodeLocked => "CodeLocked",
+            Event::FaceCaptured => "FaceCaptured",
+            Event::Verified { .. } => "Verified",
+            Event::InReview { .. } => "InReview",
+            Event::Failed { .. } => "Failed",
+            Event::Fail { .. } => "Fail",
+            Event::Back => "Back",
+            Event::Retry => "Retry",
+            Event::Cancel => "Cancel",
+        }
+    }
+
+    /// The legal (step, event) pairs, written out independently of `transition`.
+    fn legal(step: &Step, event: &str) -> bool {
+        use CodeStatus::*;
+        let live = !step.is_final();
+        if event == "Fail" || (event == "Cancel" && live) {
+            return true;
+        }
+        match step {
+            Step::Consent => event == "ConsentGiven",
+            Step::GuardianConsent => matches!(event, "GuardianConsentGiven" | "Back"),
+            Step::ChooseMethod => matches!(event, "MethodChosen" | "Back"),
+            Step::Identity => matches!(event, "IdentitySubmitted" | "Back"),
+            Step::FaceCapture => matches!(event, "FaceCaptured" | "Back"),
+            Step::Code { status: Active | Wrong, .. } => matches!(event, "CodeEntered" | "ResendRequested" | "Back"),
+            Step::Code { status: Expired, .. } => matches!(event, "ResendRequested" | "Back"),
+            Step::Code { status: Locked, .. } => matches!(event, "Retry" | "Back"),
+            Step::Submitting(Submission::Identity) => {
+                matches!(event, "CodeSent" | "Verified" | "InReview" | "Failed")
+            }
+            Step::Submitting(Submission::Resend) => {
+                matches!(event, "CodeSent" | "CodeLocked" | "Verified" | "InReview" | "Failed")
+            }
+            Step::Submitting(Submission::Code) => matches!(
+                event,
+                "CodeRejected" | "CodeExpired" | "CodeLocked" | "Verified" | "InReview" | "Failed"
+            ),
+            Step::Submitting(Submission::Face) => matches!(event, "Verified" | "InReview" | "Failed"),
+            Step::Failed { .. } | Step::Cancelled | Step::Error { .. } => event == "Retry",
+            Step::Verified { .. } | Step::InReview { .. } => false,
+        }
+    }
+
+    #[test]
+    fn flow_every_illegal_pair_becomes_an_error_that_resumes_where_it_was() {
+        let mut illegal = 0;
+        for step in steps() {
+            for event in events() {
+                let before = flow(ALL, step.clone());
+                let after = transition(&before, event.clone());
+                if legal(&step, event_name(&event)) {
+                    let is_illegal = matches!(&after.step, Step::Error { code, .. } if code == codes::ILLEGAL_TRANSITION);
+                    assert!(!is_illegal, "{step:?} + {event:?} should be legal, got {:?}", after.step);
+                } else {
+                    illegal += 1;
+                    assert_eq!(
+                        after.step,
+                        Step::Error { code: codes::ILLEGAL_TRANSITION.into(), resume: Some(Box::new(step.clone())) },
+                        "{step:?} + {event:?}"
+                    );
+                    // Nothing else changes on an illegal event.
+                    assert_eq!(Flow { step: before.step.clone(), ..after }, before);
+                }
+            }
+        }
+        assert!(illegal > 200, "the table covers the illegal pairs ({illegal})");
+    }
+
+    #[test]
+    fn flow_new_rejects_unusable_method_sets() {
+        assert_eq!(Flow::new(&[]).step.name(), "error");
+        assert_eq!(Flow::new(&[Method::Face]).step, Step::Error { code: codes::FACE_ONLY.into(), resume: None });
+        assert_eq!(Flow::new(&[Method::Face, Method::Face]).step.name(), "error");
+        let f = Flow::new(&[Method::Face, Method::Sms]);
+        assert_eq!(f.step, Step::Consent);
+        assert_eq!(f.methods, vec![Method::Sms, Method::Face], "display order is fixed");
+    }
+
+    #[test]
+    fn flow_consent_goes_to_choice_and_records_the_version() {
+        let f = transition(&Flow::new(ALL), Event::ConsentGiven { version: "v3".into() });
+        assert_eq!(f.step, Step::ChooseMethod);
+        assert_eq!(f.consent_version.as_deref(), Some("v3"));
+    }
+
+    #[test]
+    fn flow_consent_with_a_blank_version_is_illegal() {
+        let f = transition(&Flow::new(ALL), Event::ConsentGiven { version: " ".into() });
+        assert!(matches!(f.step, Step::Error { ref code, .. } if code == codes::ILLEGAL_TRANSITION));
+        assert_eq!(f.consent_version, None);
+    }
+
+    #[test]
+    fn flow_single_method_skips_the_choice_and_back_returns_to_consent() {
+        let f = transition(&Flow::new(&[Method::Email]), Event::ConsentGiven { version: "v".into() });
+        assert_eq!(f.step, Step::Identity);
+        assert_eq!(f.method, Some(Method::Email));
+        assert_eq!(transition(&f, Event::Back).step, Step::Consent);
+    }
+
+    #[test]
+    fn flow_choose_method_only_among_enabled() {
+        let f = flow(&[Method::Sms, Method::Face], Step::ChooseMethod);
+        let ok = transition(&f, Event::MethodChosen(Method::Face));
+        assert_eq!((ok.step, ok.method), (Step::Identity, Some(Method::Face)));
+        let bad = transition(&f, Event::MethodChosen(Method::Email));
+        assert_eq!(bad.step, Step::Error { code: codes::METHOD_NOT_ENABLED.into(), resume: Some(Box::new(Step::ChooseMethod)) });
+        assert_eq!(bad.method, None);
+        assert_eq!(transition(&bad, Event::Retry).step, Step::ChooseMethod);
+        assert_eq!(transition(&f, Event::Back).step, Step::Consent);
+    }
+
+    #[test]
+    fn flow_identity_sends_for_codes_and_goes_to_camera_for_face() {
+        let sms = Flow { method: Some(Method::Sms), ..flow(ALL, Step::Identity) };
+        assert_eq!(transition(&sms, Event::IdentitySubmitted { under_14: false }).step, Step::Submitting(Submission::Identity));
+        let face = Flow { method: Some(Method::Face), ..flow(ALL, Step::Identity) };
+        assert_eq!(transition(&face, Event::IdentitySubmitted { under_14: false }).step, Step::FaceCapture);
+        assert_eq!(transition(&sms, Event::Back).step, Step::ChooseMethod);
+    }
+
+    #[test]
+    fn flow_child_under_14_needs_a_guardian_once() {
+        let f = Flow { method: Some(Method::Sms), ..flow(ALL, Step::Identity) };
+        let g = transition(&f, Event::IdentitySubmitted { under_14: true });
+        assert_eq!(g.step, Step::GuardianConsent);
+        assert_eq!(transition(&g, Event::Back).step, Step::Identity);
+        let s = transition(&g, Event::GuardianConsentGiven);
+        assert_eq!(s.step, Step::Submitting(Submission::Identity));
+        assert!(s.guardian_consent);
+        // Once given (e.g. after a network error), the guardian is not asked again.
+        let again = transition(&s.with(Step::Identity), Event::IdentitySubmitted { under_14: true });
+        assert_eq!(again.step, Step::Submitting(Submission::Identity));
+        // A child choosing face goes to the camera after the guardian.
+        let face = Flow { method: Some(Method::Face), ..g };
+        assert_eq!(transition(&face, Event::GuardianConsentGiven).step, Step::FaceCapture);
+    }
+
+    #[test]
+    fn flow_code_sent_and_resend() {
+        let f = flow(ALL, Step::Submitting(Submission::Identity));
+        let c = transition(&f, Event::CodeSent { tries_left: 5, resend_in: 60 });
+        assert_eq!(c.step, Step::Code { tries_left: 5, resend_in: 60, status: CodeStatus::Active });
+        let r = transition(&c, Event::ResendRequested);
+        assert_eq!(r.step, Step::Submitting(Submission::Resend));
+        assert_eq!(transition(&r, Event::CodeSent { tries_left: 4, resend_in: 90 }).step, code4(90));
+        assert_eq!(transition(&r, Event::CodeLocked).step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Locked });
+        assert_eq!(transition(&c, Event::Back).step, Step::Identity);
+        fn code4(r: u32) -> Step {
+            Step::Code { tries_left: 4, resend_in: r, status: CodeStatus::Active }
+        }
+    }
+
+    #[test]
+    fn flow_code_wrong_expired_locked() {
+        let s = flow(ALL, Step::Submitting(Submission::Code));
+        assert_eq!(transition(&s, Event::CodeRejected { tries_left: 2 }).step, Step::Code { tries_left: 2, resend_in: 0, status: CodeStatus::Wrong });
+        assert_eq!(transition(&s, Event::CodeRejected { tries_left: 0 }).step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Locked });
+        let expired = transition(&s, Event::CodeExpired);
+        assert_eq!(expired.step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Expired });
+        assert_eq!(transition(&expired, Event::ResendRequested).step, Step::Submitting(Submission::Resend));
+        let locked = transition(&s, Event::CodeLocked);
+        assert_eq!(transition(&locked, Event::Retry).step, Step::Identity);
+        assert_eq!(transition(&locked, Event::Back).step, Step::Identity);
+        let wrong = flow(ALL, code(3, CodeStatus::Wrong));
+        assert_eq!(transition(&wrong, Event::CodeEntered).step, Step::Submitting(Submission::Code));
+    }
+
+    #[test]
+    fn flow_code_with_no_tries_left_cannot_be_entered() {
+        let f = flow(ALL, code(0, CodeStatus::Wrong));
+        assert!(matches!(transition(&f, Event::CodeEntered).step, Step::Error { ref code, .. } if code == codes::ILLEGAL_TRANSITION));
+    }
+
+    #[test]
+    fn flow_results_from_every_submission() {
+        for what in [Submission::Identity, Submission::Code, Submission::Resend, Submission::Face] {
+            let s = flow(ALL, Step::Submitting(what));
+            assert_eq!(transition(&s, Event::Verified { token: "a".into() }).step, Step::Verified { token: "a".into() });
+            assert_eq!(
+                transition(&s, Event::InReview { due: "2026-12-04".into(), token: "b".into() }).step,
+                Step::InReview { due: "2026-12-04".into(), token: "b".into() }
+            );
+            assert_eq!(transition(&s, Event::Failed { reason: "r".into() }).step, Step::Failed { reason: "r".into() });
+        }
+    }
+
+    #[test]
+    fn flow_face_capture_submits() {
+        let f = flow(ALL, Step::FaceCapture);
+        assert_eq!(transition(&f, Event::FaceCaptured).step, Step::Submitting(Submission::Face));
+        assert_eq!(transition(&f, Event::Back).step, Step::Identity);
+    }
+
+    #[test]
+    fn flow_failures_resume_at_the_step_that_sent() {
+        let cases = [
+            (Submission::Identity, Step::Identity),
+            (Submission::Face, Step::FaceCapture),
+            (Submission::Code, Step::Identity),
+            (Submission::Resend, Step::Identity),
+        ];
+        for (what, resume) in cases {
+            let e = transition(&flow(ALL, Step::Submitting(what)), Event::Fail { code: "network".into() });
+            assert_eq!(e.step, Step::Error { code: "network".into(), resume: Some(Box::new(resume.clone())) });
+            assert_eq!(transition(&e, Event::Retry).step, resume);
+        }
+        let e = transition(&flow(ALL, Step::Consent), Event::Fail { code: "camera".into() });
+        assert_eq!(transition(&e, Event::Retry).step, Step::Consent);
+        // A failure while showing an error replaces it and restarts on Retry.
+        let e2 = transition(&e, Event::Fail { code: "again".into() });
+        assert_eq!(e2.step, Step::Error { code: "again".into(), resume: None });
+        assert_eq!(transition(&e2, Event::Retry).step, Step::Consent);
+    }
+
+    #[test]
+    fn flow_retry_after_failure_and_cancel() {
+        let f = Flow { method: Some(Method::Sms), consent_version: Some("v".into()), ..flow(ALL, Step::Failed { reason: "r".into() }) };
+        let r = transition(&f, Event::Retry);
+        assert_eq!((r.step, r.method), (Step::Identity, Some(Method::Sms)));
+        let c = transition(&f.with(Step::Code { tries_left: 1, resend_in: 0, status: CodeStatus::Active }), Event::Cancel);
+        assert_eq!(c.step, Step::Cancelled);
+        assert_eq!(c.consent_version, None, "cancelling withdraws consent");
+        let again = transition(&c, Event::Retry);
+        assert_eq!((again.step, again.method), (Step::Consent, None));
+    }
+
+    #[test]
+    fn flow_cancel_from_every_live_step_and_never_from_a_final_one() {
+        for step in steps() {
+            let after = transition(&flow(ALL, step.clone()), Event::Cancel);
+            if step.is_final() {
+                assert_eq!(after.step.name(), "error", "{step:?}");
+            } else {
+                assert_eq!(after.step, Step::Cancelled, "{step:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn flow_error_retry_without_resume_starts_over() {
+        let f = flow(ALL, Step::Error { code: "x".into(), resume: None });
+        assert_eq!(transition(&f, Event::Retry).step, Step::Consent);
+        let face_only = Flow::new(&[Method::Face]);
+        assert_eq!(transition(&face_only, Event::Retry).step.name(), "error", "a bad configuration stays an error");
+    }
+
+    #[test]
+    fn flow_names_are_stable() {
+        let names: Vec<_> = steps().iter().map(Step::name).collect();
+        for n in ["consent", "guardian_consent", "method", "identity", "code", "face", "submitting", "verified", "in_review", "failed", "cancelled", "error"] {
+            assert!(names.contains(&n), "{n}");
+        }
+        for m in Method::ALL {
+            assert_eq!(Method::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(Method::parse("fax"), None);
+    }
+}
