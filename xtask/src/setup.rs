@@ -169,16 +169,26 @@ fn wasm_bindgen_cli() -> Res<(PathBuf, PathBuf)> {
 fn wasm_opt() -> Res<PathBuf> {
     let tools = sh::root().join("tools");
     let bin = tools.join("node_modules/.bin/wasm-opt");
-    if !bin.is_file() {
+    if !bin.is_file() || !npm_tools_match(&tools) {
         if sh::which("npm").is_none() {
             sh::apt_install(&["nodejs", "npm"])?;
         }
-        eprintln!("setup: installing wasm-opt (npm binaryen, pinned in tools/package-lock.json)");
+        eprintln!("setup: installing the npm tools pinned in tools/package-lock.json (binaryen, axe-core, …)");
         sh::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&tools))?;
     } else {
         eprintln!("setup: wasm-opt present");
     }
     Ok(bin)
+}
+
+/// Whether every devDependency of tools/package.json is installed at its pinned version.
+fn npm_tools_match(tools: &std::path::Path) -> bool {
+    let read = |p: PathBuf| -> Option<serde_json::Value> { serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok() };
+    let Some(pkg) = read(tools.join("package.json")) else { return false };
+    let Some(deps) = pkg["devDependencies"].as_object() else { return true };
+    deps.iter().all(|(name, want)| {
+        read(tools.join("node_modules").join(name).join("package.json")).is_some_and(|m| &m["version"] == want)
+    })
 }
 
 /// Chromium and its driver from Debian; returns chromedriver's path.

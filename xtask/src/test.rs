@@ -24,6 +24,29 @@ pub fn run(_args: &[String]) -> Res {
     sh::run(&mut wasm)?;
 
     build::build(&tools)?;
+
+    // End to end: the real server binary and the widget just built into www/pkg, in headless Chromium.
+    let mut e2e = e2e_command(&tools)?;
+    e2e.args(["test", "-p", "realname-e2e"]);
+    sh::run(&mut e2e)?;
+
     eprintln!("xtask test: all parts passed");
     Ok(())
+}
+
+/// Builds the server binary and returns a `cargo` command with the environment the e2e harness reads
+/// (see `e2e/src/paths.rs`): the server binary, chromedriver, the www root and the screenshot folder.
+pub fn e2e_command(tools: &setup::Tools) -> sh::Res<std::process::Command> {
+    sh::run(sh::cargo().args(["build", "-p", "realname-server"]))?;
+    let bin = sh::target_dir().join("debug/realname-server");
+    if !bin.is_file() {
+        return Err(format!("{} is missing after `cargo build -p realname-server`", bin.display()));
+    }
+    let mut c = sh::cargo();
+    c.env("REALNAME_SERVER_BIN", &bin)
+        .env("CHROMEDRIVER", &tools.chromedriver)
+        .env("REALNAME_WWW", sh::root().join("www"))
+        .env("REALNAME_AXE", sh::root().join("tools/node_modules/axe-core/axe.min.js"))
+        .env("REALNAME_E2E_SHOTS", sh::target_dir().join("e2e-screenshots"));
+    Ok(c)
 }

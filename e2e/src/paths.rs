@@ -1,0 +1,95 @@
+//! Where the harness finds its parts. `cargo xtask test` sets every variable; the defaults suit a checkout
+//! where `cargo xtask setup` and `cargo xtask build` have run.
+
+use std::path::PathBuf;
+
+use crate::{Result, err};
+
+/// The workspace root (parent of this crate).
+pub fn root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+fn var_or(name: &str, default: PathBuf) -> PathBuf {
+    std::env::var_os(name).map(PathBuf::from).unwrap_or(default)
+}
+
+fn existing(p: PathBuf, what: &str, hint: &str) -> Result<PathBuf> {
+    if p.exists() { Ok(p) } else { Err(err!("{what} not found at {} — {hint}", p.display())) }
+}
+
+/// The `realname-server` binary (`REALNAME_SERVER_BIN`, set by `cargo xtask test` after building it).
+pub fn server_bin() -> Result<PathBuf> {
+    let p = std::env::var_os("REALNAME_SERVER_BIN").map(PathBuf::from).ok_or_else(|| {
+        err!("REALNAME_SERVER_BIN is not set: run the end-to-end tests with `cargo xtask test` (or build \
+              `realname-server` and point REALNAME_SERVER_BIN at it)")
+    })?;
+    existing(p, "realname-server binary", "build it with `cargo build -p realname-server`")
+}
+
+/// chromedriver (`CHROMEDRIVER`, default Debian's).
+pub fn chromedriver() -> Result<PathBuf> {
+    existing(var_or("CHROMEDRIVER", "/usr/bin/chromedriver".into()), "chromedriver", "run `cargo xtask setup`")
+}
+
+/// Chromium (`REALNAME_CHROMIUM`, default Debian's).
+pub fn chromium() -> Result<PathBuf> {
+    existing(var_or("REALNAME_CHROMIUM", "/usr/bin/chromium".into()), "chromium", "run `cargo xtask setup`")
+}
+
+/// The folder served as the demo site (`REALNAME_WWW`, default `www/`).
+pub fn www() -> Result<PathBuf> {
+    existing(var_or("REALNAME_WWW", root().join("www")), "www folder", "it is part of the repository")
+}
+
+/// The built widget package (`www/pkg/realname.js` and its wasm), made by `cargo xtask build`.
+pub fn widget_pkg() -> Result<PathBuf> {
+    let pkg = www()?.join("pkg");
+    existing(pkg.join("realname.js"), "built widget", "run `cargo xtask build`")?;
+    Ok(pkg)
+}
+
+/// axe-core's browser bundle (`REALNAME_AXE`, default from `tools/node_modules`, installed by `cargo xtask setup`).
+pub fn axe_js() -> Result<PathBuf> {
+    let default = root().join("tools/node_modules/axe-core/axe.min.js");
+    existing(var_or("REALNAME_AXE", default), "axe-core", "run `cargo xtask setup` (npm ci in tools/)")
+}
+
+/// The project's Chromium settings for WebDriver tests.
+pub fn webdriver_json() -> Result<PathBuf> {
+    existing(root().join("webdriver.json"), "webdriver.json", "it is part of the repository")
+}
+
+/// Cargo's target dir at run time (`CARGO_TARGET_DIR`, else `target/`).
+pub fn target_dir() -> PathBuf {
+    var_or("CARGO_TARGET_DIR", root().join("target"))
+}
+
+/// Where screenshots go (`REALNAME_E2E_SHOTS`, default `<target>/e2e-screenshots`).
+pub fn shots_dir() -> PathBuf {
+    var_or("REALNAME_E2E_SHOTS", target_dir().join("e2e-screenshots"))
+}
+
+/// A fresh, empty scratch folder for one test (database, logs); removed by [`TempDir`]'s drop.
+pub fn temp_dir(tag: &str) -> Result<TempDir> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let p = target_dir().join("e2e-tmp").join(format!("{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p)?;
+    Ok(TempDir(p))
+}
+
+/// A scratch folder removed when dropped, unless `REALNAME_E2E_KEEP=1` (for looking at a failure).
+#[derive(Debug)]
+pub struct TempDir(pub PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var("REALNAME_E2E_KEEP").as_deref() != Ok("1") {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests: the real `realname-server` (demo mode, fresh SQLite) and the built widget from `www/`,
+//! driven in headless Chromium over WebDriver. Run by `cargo xtask test`, which builds everything and sets the
+//! environment (see `realname_e2e::paths`); a missing part fails the run.
+
+mod harness;
