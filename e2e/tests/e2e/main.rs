@@ -2,4 +2,5 @@
 //! driven in headless Chromium over WebDriver. Run by `cargo xtask test`, which builds everything and sets the
 //! environment (see `realname_e2e::paths`); a missing part fails the run.
 
+mod demo_pages;
 mod harness;

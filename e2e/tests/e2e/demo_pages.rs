@@ -1,0 +1,66 @@
+//! The demo pages in `www/` as a newcomer meets them.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use realname_e2e::browser::{Browser, Profile};
+use realname_e2e::http::FileServer;
+use realname_e2e::{Result, axe, ensure, paths, shots, wait_for};
+use serde_json::json;
+
+/// Serves `www/` (with the built `www/pkg`) as plain static files.
+fn static_www() -> Result<FileServer> {
+    paths::widget_pkg()?;
+    FileServer::start(HashMap::new(), Some(paths::www()?))
+}
+
+#[test]
+fn signup_page_loads_the_widget_package_under_its_csp_and_is_accessible_in_both_themes() -> Result<()> {
+    let srv = static_www()?;
+    let b = Browser::start(&Profile::desktop())?;
+    b.goto(&format!("{}/index.html", srv.base))?;
+    // The page's CSP allows scripts from itself and wasm compilation only: the package must load under it.
+    let v = b.execute_async(
+        "const done = arguments[0];
+         import('/pkg/realname.js').then(m => m.default().then(() => done({ version: m.version() })))
+           .catch(e => done({ error: String(e) }));",
+        vec![],
+    )?;
+    ensure!(v["version"] == json!(env!("CARGO_PKG_VERSION")), "widget package did not load under the CSP: {v}");
+    for theme in ["light", "dark"] {
+        b.execute(
+            "const s = document.getElementById('theme'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+            vec![json!(theme)],
+        )?;
+        let bg = wait_for(Duration::from_secs(2), "the page theme", || {
+            let bg = b.execute("return getComputedStyle(document.body).backgroundColor;", vec![])?;
+            Ok(Some(bg.as_str().unwrap_or_default().to_string()))
+        })?;
+        let dark = bg == "rgb(21, 23, 26)";
+        ensure!(dark == (theme == "dark"), "theme {theme} gave body background {bg}");
+        axe::assert_clean(&b, &format!("signup page, {theme}"))?;
+        shots::save(&b, "demo_pages", "01-signup", theme)?;
+    }
+    let errors = b.console_errors()?;
+    ensure!(errors.iter().all(|e| !e.contains("Content Security Policy")), "CSP violations: {errors:?}");
+    Ok(())
+}
+
+#[test]
+fn webview_page_defines_the_react_native_bridge_before_the_widget_loads() -> Result<()> {
+    let srv = static_www()?;
+    let b = Browser::start(&Profile::mobile())?;
+    b.goto(&format!("{}/webview.html", srv.base))?;
+    let v = b.execute(
+        "window.ReactNativeWebView.postMessage(JSON.stringify({ type: 'probe' }));
+         return { n: window.realnameBridgeMessages.length,
+                  shown: document.querySelectorAll('#bridge-log li[data-event=probe]').length,
+                  scroll: document.documentElement.scrollWidth - window.innerWidth };",
+        vec![],
+    )?;
+    ensure!(v["n"] == json!(1) && v["shown"] == json!(1), "the bridge did not record and show a message: {v}");
+    ensure!(v["scroll"].as_i64().unwrap_or(1) <= 0, "the webview page scrolls sideways at 375 px: {v}");
+    axe::assert_clean(&b, "webview page")?;
+    shots::save(&b, "demo_pages", "02-webview", "mobile")?;
+    Ok(())
+}
