@@ -1,2 +1,3 @@
 //! The server's integration tests: one test binary (link time matters), one module per area.
 mod calendar;
+mod audit;
