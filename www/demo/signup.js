@@ -81,6 +81,10 @@ function mount() {
   widget = createWidget({ locale: $('locale').value, theme: $('theme').value });
   for (const type of EVENTS) {
     widget.addEventListener(type, (e) => {
+      // For `cargo xtask bench-e2e`: when the first interactive step is on screen, since navigation start.
+      if (type === 'ready' && !performance.getEntriesByName('realname-ready').length) {
+        performance.mark('realname-ready');
+      }
       logEvent(type, e.detail);
       if (type === 'complete') onComplete(e.detail);
     });

@@ -3,6 +3,7 @@
 //! Every tool the project needs is installed by `setup`, which `build`, `test` and `demo` call first, so a fresh
 //! Debian/Ubuntu machine with rustup needs nothing else.
 
+mod bench_e2e;
 mod build;
 mod pg;
 mod setup;
@@ -19,6 +20,7 @@ commands:
   test          every test: native, PostgreSQL conformance, wasm in headless Chromium, size budget
   demo          setup + build + run the server with SQLite and the dev outbox on 127.0.0.1:8080
   bench-core    criterion benchmark of native ID validation
+  bench-e2e     time to the widget's first interactive step in headless Chromium, bytes; into docs/performance.md
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         "build" => build::run(),
         "test" => test::run(rest),
         "demo" => build::demo(rest),
+        "bench-e2e" => bench_e2e::run(rest),
         "bench-core" => sh::cargo_native(&["bench", "-p", "realname-core", "--bench", "validate"]),
         _ => {
             eprint!("{USAGE}");

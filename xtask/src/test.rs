@@ -26,7 +26,7 @@ pub fn run(_args: &[String]) -> Res {
     build::build(&tools)?;
 
     // End to end: the real server binary and the widget just built into www/pkg, in headless Chromium.
-    let mut e2e = e2e_command(&tools)?;
+    let mut e2e = e2e_command(&tools, false)?;
     e2e.args(["test", "-p", "realname-e2e"]);
     sh::run(&mut e2e)?;
 
@@ -34,11 +34,17 @@ pub fn run(_args: &[String]) -> Res {
     Ok(())
 }
 
-/// Builds the server binary and returns a `cargo` command with the environment the e2e harness reads
-/// (see `e2e/src/paths.rs`): the server binary, chromedriver, the www root and the screenshot folder.
-pub fn e2e_command(tools: &setup::Tools) -> sh::Res<std::process::Command> {
-    sh::run(sh::cargo().args(["build", "-p", "realname-server"]))?;
-    let bin = sh::target_dir().join("debug/realname-server");
+/// Builds the server binary (debug, or release for benchmarks) and returns a `cargo` command with the
+/// environment the e2e harness reads (see `e2e/src/paths.rs`): the server binary, chromedriver, the www root,
+/// axe-core and the screenshot folder.
+pub fn e2e_command(tools: &setup::Tools, release: bool) -> sh::Res<std::process::Command> {
+    let mut build = sh::cargo();
+    build.args(["build", "-p", "realname-server"]);
+    if release {
+        build.arg("--release");
+    }
+    sh::run(&mut build)?;
+    let bin = sh::target_dir().join(if release { "release" } else { "debug" }).join("realname-server");
     if !bin.is_file() {
         return Err(format!("{} is missing after `cargo build -p realname-server`", bin.display()));
     }

@@ -1,0 +1,45 @@
+//! `cargo xtask bench-e2e`: time to the widget's first interactive step and its bytes, in headless Chromium
+//! against the release server; the result replaces its section of `docs/performance.md`.
+
+use std::process::Command;
+
+use crate::sh::{self, Res};
+use crate::{build, setup, test};
+
+const START: &str = "<!-- bench-e2e:start -->";
+const END: &str = "<!-- bench-e2e:end -->";
+
+/// Builds the widget and the release server, runs the benchmark, records it.
+pub fn run(_args: &[String]) -> Res {
+    let tools = setup::run()?;
+    build::build(&tools)?;
+    let mut c = test::e2e_command(&tools, true)?;
+    c.args(["run", "--release", "-q", "-p", "realname-e2e", "--bin", "bench-e2e"]);
+    eprintln!("+ {}", sh::describe(&c));
+    let out = c.output().map_err(|e| format!("cannot run bench-e2e: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("bench-e2e failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    let chromium = sh::output(Command::new("/usr/bin/chromium").arg("--version")).unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let date = sh::output(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
+    let section = format!(
+        "{START}\n## Widget in the browser: time to the first interactive step (`cargo xtask bench-e2e`)\n\n\
+         Measured {date} on this {cores}-core machine with {chromium}, headless, desktop 1280×900, against the \
+         release `realname-server demo` on loopback serving `www/` (the demo sign-up page `www/index.html`, the \
+         widget from `cargo xtask build`). Time = `performance.mark('realname-ready')`, set by the page on the \
+         widget's `ready` event, i.e. milliseconds from navigation start until the consent step is on screen \
+         and usable. Target (issue 4): median ≤ 150 ms.\n\n{table}\n{END}\n"
+    );
+    let path = sh::root().join("docs/performance.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Performance\n\n".into());
+    let new = match (old.find(START), old.find(END)) {
+        (Some(a), Some(b)) if a < b => format!("{}{section}{}", &old[..a], old[b + END.len()..].trim_start_matches('\n')),
+        _ => format!("{}\n{section}", old.trim_end()),
+    };
+    std::fs::write(&path, new).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprint!("{section}");
+    eprintln!("bench-e2e: recorded in {}", path.display());
+    Ok(())
+}
