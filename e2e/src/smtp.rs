@@ -20,6 +20,68 @@ pub struct Mail {
     pub data: String,
 }
 
+impl Mail {
+    /// The readable text of the message: every part's body decoded from base64 or quoted-printable, with the
+    /// headers (including a `Subject`) kept as they are. Enough to find a code in what lettre sends.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        // Split into MIME parts on boundary lines; a single-part mail is one part.
+        let mut parts: Vec<String> = vec![String::new()];
+        for line in self.data.lines() {
+            if line.starts_with("--") && line.len() > 2 && !line.contains(' ') {
+                parts.push(String::new());
+            } else if let Some(p) = parts.last_mut() {
+                p.push_str(line);
+                p.push('\n');
+            }
+        }
+        for p in parts {
+            let (head, body) = p.split_once("\n\n").unwrap_or((p.as_str(), ""));
+            out.push_str(head);
+            out.push('\n');
+            let enc = head.to_ascii_lowercase();
+            if enc.contains("content-transfer-encoding: base64") {
+                let b64: String = body.split_whitespace().collect();
+                let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap_or_default();
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            } else if enc.contains("content-transfer-encoding: quoted-printable") {
+                out.push_str(&decode_qp(body));
+            } else {
+                out.push_str(body);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn decode_qp(s: &str) -> String {
+    let mut bytes = Vec::new();
+    for line in s.lines() {
+        let (line, soft) = match line.strip_suffix('=') {
+            Some(l) => (l, true),
+            None => (line, false),
+        };
+        let b = line.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'='
+                && let Some(v) = line.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                bytes.push(v);
+                i += 3;
+                continue;
+            }
+            bytes.push(b[i]);
+            i += 1;
+        }
+        if !soft {
+            bytes.push(b'\n');
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// The sink; it stops accepting when the test process ends.
 pub struct SmtpSink {
     /// `127.0.0.1`.
@@ -143,4 +205,51 @@ pub fn find_code(text: &str, len: usize) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_code_in_a_base64_and_a_quoted_printable_part() {
+        let body = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "您的验证码是 482913，5 分钟内有效。");
+        let data = format!(
+            "Subject: =?utf-8?b?6aqM6K+B56CB?=\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n--b1\r\n\
+             Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}\r\n--b1\r\n\
+             Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+             <p>Code: <b>48291=\r\n3</b> =E9=AA=8C</p>\r\n--b1--\r\n"
+        );
+        let m = Mail { from: "a@b".into(), to: vec!["c@d".into()], data };
+        let text = m.text();
+        assert!(text.contains("您的验证码是 482913"), "{text}");
+        assert!(text.contains("<b>482913</b> 验"), "{text}");
+        assert_eq!(find_code(&text, 6).as_deref(), Some("482913"));
+        assert_eq!(find_code("order 12345678 and 12345", 6), None);
+    }
+
+    #[test]
+    fn the_sink_keeps_a_message_sent_over_smtp() -> Result<()> {
+        let sink = SmtpSink::start()?;
+        let mut c = TcpStream::connect((sink.host.as_str(), sink.port))?;
+        let mut r = BufReader::new(c.try_clone()?);
+        let mut replies = Vec::new();
+        let mut line = String::new();
+        r.read_line(&mut line)?;
+        for cmd in ["EHLO t\r\n", "MAIL FROM:<noreply@x.test>\r\n", "RCPT TO:<Li@Example.test>\r\n", "DATA\r\n",
+                    "Subject: code\r\n\r\n..dot-stuffed 123456\r\n.\r\n", "QUIT\r\n"] {
+            c.write_all(cmd.as_bytes())?;
+            loop {
+                line.clear();
+                r.read_line(&mut line)?;
+                if line.as_bytes().get(3) != Some(&b'-') { break; }
+            }
+            replies.push(line.get(..3).unwrap_or_default().to_string());
+        }
+        assert_eq!(replies, ["250", "250", "250", "354", "250", "221"]);
+        let m = sink.wait_for_mail("li@example.test", Duration::from_secs(2))?;
+        assert_eq!(m.from, "noreply@x.test");
+        assert!(m.data.contains("\n.dot-stuffed 123456"), "{:?}", m.data);
+        Ok(())
+    }
 }
