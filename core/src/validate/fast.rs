@@ -1,0 +1,71 @@
+//! The allocation-free boolean path for the common case: 18-character resident IDs and residence permits.
+
+use super::date::{Date, days_in_month};
+use super::gb11643::{CHECK_CHARS, WEIGHTS};
+use super::normalize::{half_width, is_separator};
+use super::region::is_province;
+use super::{Options, validate_id};
+
+/// Whether `input` is a valid identity number, non-strict, kind detected: exactly
+/// `validate_id(input, &Options::new(today)).valid`, without allocating for 18-character resident IDs and
+/// residence permits (other shapes take the rich path).
+pub fn is_valid_id(input: &str, today: Date) -> bool {
+    let mut d = [0u8; 18];
+    let mut n = 0usize;
+    for c in input.chars() {
+        let b = match c {
+            '0'..='9' => c as u8,
+            'x' | 'X' => b'X',
+            _ if is_separator(c) => continue,
+            _ => match half_width(c) {
+                h @ '0'..='9' => h as u8,
+                'x' | 'X' => b'X',
+                _ => return slow(input, today),
+            },
+        };
+        let Some(slot) = d.get_mut(n) else { return slow(input, today) };
+        *slot = b;
+        n += 1;
+    }
+    if n != 18 || d[0] == b'9' {
+        return slow(input, today);
+    }
+    valid_18(&d, today)
+}
+
+fn slow(input: &str, today: Date) -> bool {
+    validate_id(input, &Options::new(today)).valid
+}
+
+#[inline]
+fn digit(b: u8) -> u32 {
+    u32::from(b.wrapping_sub(b'0'))
+}
+
+/// `d` holds 18 bytes from `0-9` and `X`; the first is not `9` (not a foreigner's card).
+#[inline]
+fn valid_18(d: &[u8; 18], today: Date) -> bool {
+    let mut sum = 0u32;
+    for i in 0..17 {
+        if d[i] == b'X' {
+            return false;
+        }
+        sum += digit(d[i]) * WEIGHTS[i];
+    }
+    if CHECK_CHARS[(sum % 11) as usize] != d[17] {
+        return false;
+    }
+    // Residence permits (810000/820000/830000) pass here too: 81–83 are province-level codes, and non-strict
+    // validation accepts any county of a real province.
+    if !is_province(digit(d[0]) * 10 + digit(d[1])) {
+        return false;
+    }
+    let year = digit(d[6]) * 1000 + digit(d[7]) * 100 + digit(d[8]) * 10 + digit(d[9]);
+    let month = digit(d[10]) * 10 + digit(d[11]);
+    let day = digit(d[12]) * 10 + digit(d[13]);
+    if day == 0 || day > days_in_month(year, month) {
+        return false;
+    }
+    let born = year * 10_000 + month * 100 + day;
+    born >= 18_000_101 && born <= today.year() * 10_000 + today.month() * 100 + today.day()
+}
