@@ -13,6 +13,7 @@ pub const PROTOCOL_LABEL: &str = "realname/1";
 
 /// A step of the flow whose payload travels sealed; bound into the AEAD associated data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Identity data: method, document, name, number, phone or email, consent.
@@ -36,6 +37,7 @@ impl Step {
 
 /// How the person proves control of a contact point or presents documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// A one-time code sent by SMS to a mainland phone number.
@@ -59,6 +61,7 @@ impl Method {
 
 /// The kind of identity document the number belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// 居民身份证: 18-character resident identity card of the PRC.
@@ -85,6 +88,7 @@ impl DocumentKind {
 
 /// The state of a verification session (the same names the store uses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     /// Created; waiting for the sealed identity step.
@@ -156,6 +160,7 @@ impl SessionStatus {
 
 /// The age band of a verified person, derived from the birth date in the document number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AgeBand {
     /// Younger than 14 (PIPL: a guardian's consent is required).
     #[serde(rename = "under_14")]
@@ -193,6 +198,7 @@ impl AgeBand {
 
 /// The sealed envelope on the wire: all three fields are unpadded base64url (RFC 4648 §5) except `kid`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Envelope {
     /// Key id of the server public key the envelope was sealed to (from `GET /v1/keys`).
     pub kid: String,
@@ -204,6 +210,7 @@ pub struct Envelope {
 
 /// Body of the endpoints that take one sealed step: `{"envelope": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SealedRequest {
     /// The sealed payload.
     pub envelope: Envelope,
@@ -211,6 +218,7 @@ pub struct SealedRequest {
 
 /// The person's consent record, sealed with the identity step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consent {
     /// Version of the consent text the person agreed to (site-defined, e.g. `2025-01`).
     pub version: String,
@@ -220,6 +228,7 @@ pub struct Consent {
 
 /// Plaintext of the identity step (sealed with [`Step::Identity`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdentityPayload {
     /// How the person wants to verify.
     pub method: Method,
@@ -242,6 +251,7 @@ pub struct IdentityPayload {
 
 /// Plaintext of the code step (sealed with [`Step::Code`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodePayload {
     /// The six-digit one-time code.
     pub code: String,
@@ -249,6 +259,7 @@ pub struct CodePayload {
 
 /// One server public key as published by `GET /v1/keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicKeyInfo {
     /// The key id to put in envelopes.
     pub kid: String,
@@ -260,6 +271,7 @@ pub struct PublicKeyInfo {
 
 /// Response of `GET /v1/keys`: the key to seal to first, then older keys still accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeysResponse {
     /// Protocol version the server speaks.
     pub protocol: u32,
@@ -269,6 +281,7 @@ pub struct KeysResponse {
 
 /// Body of `POST /v1/sessions` (server to server, `Authorization: Bearer <secret key>`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSessionRequest {
     /// Methods offered to the person; defaults to all methods enabled for the site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -280,6 +293,7 @@ pub struct CreateSessionRequest {
 
 /// Body of `POST /v1/widget/sessions` (browser, publishable key, Origin checked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WidgetSessionRequest {
     /// The site's publishable key (`pk_…`).
     pub publishable_key: String,
@@ -290,6 +304,7 @@ pub struct WidgetSessionRequest {
 
 /// Response of both session-creating endpoints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSessionResponse {
     /// The session id (`ses_…`).
     pub session_id: String,
@@ -305,6 +320,7 @@ pub struct CreateSessionResponse {
 
 /// What the widget sees of its session (`GET /v1/sessions/{id}/client`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientSessionView {
     /// The session id.
     pub session_id: String,
@@ -324,6 +340,7 @@ pub struct ClientSessionView {
 
 /// Response of the identity step and of resend: a code is on its way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeSentResponse {
     /// Always `code_sent`.
     pub status: SessionStatus,
@@ -339,6 +356,7 @@ pub struct CodeSentResponse {
 
 /// Response of the code step once the code matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifiedResponse {
     /// Always `verified`.
     pub status: SessionStatus,
@@ -348,6 +366,7 @@ pub struct VerifiedResponse {
 
 /// Response of `POST /v1/sessions/{id}/cancel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusResponse {
     /// The session's status after the call.
     pub status: SessionStatus,
@@ -355,6 +374,7 @@ pub struct StatusResponse {
 
 /// The result a site reads with its secret key (`GET /v1/sessions/{id}`); also the webhook's `data`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionResult {
     /// The session id.
     pub session_id: String,
@@ -392,6 +412,7 @@ pub struct SessionResult {
 
 /// Claims of the result token (compact JWS, `alg` `EdDSA`, `typ` `realname-result+jwt`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResultClaims {
     /// Issuer: the server's public base URL.
     pub iss: String,
@@ -430,6 +451,7 @@ pub struct ResultClaims {
 
 /// Webhook event types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventType {
     /// A session was verified.
     #[serde(rename = "verification.verified")]
@@ -463,6 +485,7 @@ impl EventType {
 
 /// A webhook delivery body. Header `Realname-Signature: t=<unix>,v1=<hex hmac-sha256(secret, "<t>.<body>")>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookEvent {
     /// Unique event id (`evt_…`); the same on every retry, so receivers deduplicate with it.
     pub id: String,
@@ -477,6 +500,7 @@ pub struct WebhookEvent {
 
 /// Response of `GET /v1/jwks.json` (RFC 7517, OKP keys per RFC 8037).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Jwks {
     /// The keys, newest first.
     pub keys: Vec<Jwk>,
@@ -484,6 +508,7 @@ pub struct Jwks {
 
 /// One Ed25519 public key as a JWK.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Jwk {
     /// Always `OKP`.
     pub kty: String,
@@ -502,6 +527,7 @@ pub struct Jwk {
 
 /// Stable, machine-readable error codes. The HTTP status for each is fixed by [`ErrorCode::status`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body is not valid JSON or does not have the documented shape (400).
@@ -667,6 +693,7 @@ impl ErrorCode {
 
 /// The body of every error response: `{"error": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorResponse {
     /// The error.
     pub error: ErrorBody,
@@ -674,6 +701,7 @@ pub struct ErrorResponse {
 
 /// The error object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The stable code; branch on this, not on `message`.
     pub code: ErrorCode,

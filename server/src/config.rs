@@ -1,0 +1,643 @@
+//! Configuration, layered: built-in defaults → TOML file → environment (`REALNAME__SECTION__KEY`) → CLI flags.
+//!
+//! Secrets are [`Secret`]s whose `Debug` prints `<redacted>`, so a logged config leaks nothing.
+
+use std::path::{Path, PathBuf};
+
+use realname_core::protocol::Method;
+use serde::{Deserialize, Serialize};
+
+/// Errors while loading configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The TOML (or an environment override) is invalid.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// A secret string: never printed by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The secret value; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is empty (not configured).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "<empty>" } else { "<redacted>" })
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// HTTP listener and logging.
+    pub server: ServerConfig,
+    /// Database.
+    pub database: DatabaseConfig,
+    /// Key material.
+    pub keys: KeysConfig,
+    /// Sessions and result tokens.
+    pub session: SessionConfig,
+    /// One-time codes.
+    pub codes: CodeConfig,
+    /// Sending limits (anti SMS-bombing).
+    pub limits: LimitConfig,
+    /// SMS delivery.
+    pub sms: SmsConfig,
+    /// Email delivery.
+    pub email: EmailConfig,
+    /// Webhook delivery.
+    pub webhooks: WebhookConfig,
+    /// The sites allowed to use this server.
+    pub sites: Vec<SiteConfig>,
+}
+
+/// Listener and logging.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub addr: String,
+    /// Public base URL (the `iss` of result tokens).
+    pub public_url: String,
+    /// `json` (production) or `text`.
+    pub log_format: String,
+    /// `error`, `warn`, `info`, `debug` or `trace`.
+    pub log_level: String,
+    /// Maximum request body in bytes.
+    pub body_limit: usize,
+    /// Take the client IP from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+    /// Demo mode: the outbox is shown at `/dev/outbox`, `/demo/verify-token` is served.
+    pub demo: bool,
+    /// A folder served statically at `/` (the demo pages), if any.
+    pub www: Option<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            log_format: "json".into(),
+            log_level: "info".into(),
+            body_limit: 64 * 1024,
+            trust_forwarded_for: false,
+            demo: false,
+            www: None,
+        }
+    }
+}
+
+/// Database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://data/realname.db` or `postgres://…` (may hold a password: redacted in `Debug`).
+    pub url: Secret,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: Secret::new("sqlite://data/realname.db") }
+    }
+}
+
+/// Key material location and rotation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeysConfig {
+    /// Folder of the key files (created 0700; files 0600).
+    pub dir: PathBuf,
+    /// How long a replaced HPKE key keeps opening envelopes, in seconds.
+    pub hpke_grace_secs: i64,
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self { dir: PathBuf::from("data/keys"), hpke_grace_secs: 7 * 24 * 3600 }
+    }
+}
+
+/// Session and token lifetimes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Client secret lifetime, seconds.
+    pub client_secret_ttl_secs: i64,
+    /// Unfinished session lifetime, seconds.
+    pub session_ttl_secs: i64,
+    /// Result token lifetime, seconds.
+    pub token_ttl_secs: i64,
+    /// How long finished sessions are kept, seconds.
+    pub retention_secs: i64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            client_secret_ttl_secs: 30 * 60,
+            session_ttl_secs: 60 * 60,
+            token_ttl_secs: 15 * 60,
+            retention_secs: 30 * 24 * 3600,
+        }
+    }
+}
+
+/// One-time code policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CodeConfig {
+    /// Code lifetime, seconds.
+    pub ttl_secs: i64,
+    /// Wrong tries allowed per code.
+    pub max_attempts: u32,
+    /// Minimum time between two sends for one session, seconds.
+    pub resend_cooldown_secs: i64,
+}
+
+impl Default for CodeConfig {
+    fn default() -> Self {
+        Self { ttl_secs: 300, max_attempts: 5, resend_cooldown_secs: 60 }
+    }
+}
+
+/// Sending limits; 0 disables a limit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitConfig {
+    /// Codes per phone/email per minute.
+    pub per_destination_minute: u64,
+    /// Codes per phone/email per hour.
+    pub per_destination_hour: u64,
+    /// Codes per phone/email per day.
+    pub per_destination_day: u64,
+    /// Codes per client IP per hour.
+    pub per_ip_hour: u64,
+    /// Codes per session.
+    pub per_session: u32,
+    /// Sessions created per client IP per hour through the publishable key.
+    pub widget_sessions_per_ip_hour: u64,
+}
+
+impl Default for LimitConfig {
+    fn default() -> Self {
+        Self {
+            per_destination_minute: 1,
+            per_destination_hour: 5,
+            per_destination_day: 10,
+            per_ip_hour: 20,
+            per_session: 5,
+            widget_sessions_per_ip_hour: 60,
+        }
+    }
+}
+
+/// SMS delivery.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// `outbox`, `aliyun`, `tencent` or `webhook`.
+    pub provider: String,
+    /// Aliyun Dysmsapi.
+    pub aliyun: AliyunConfig,
+    /// Tencent Cloud SMS.
+    pub tencent: TencentConfig,
+    /// Generic HTTP webhook.
+    pub webhook: SmsWebhookConfig,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            provider: "outbox".into(),
+            aliyun: AliyunConfig::default(),
+            tencent: TencentConfig::default(),
+            webhook: SmsWebhookConfig::default(),
+        }
+    }
+}
+
+/// Aliyun Dysmsapi `SendSms`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AliyunConfig {
+    /// Endpoint base URL.
+    pub endpoint: String,
+    /// AccessKey id.
+    pub access_key_id: String,
+    /// AccessKey secret.
+    pub access_key_secret: Secret,
+    /// Approved SMS signature (签名).
+    pub sign_name: String,
+    /// Approved template code with a `${code}` parameter.
+    pub template_code: String,
+    /// Region id.
+    pub region_id: String,
+}
+
+impl Default for AliyunConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: "https://dysmsapi.aliyuncs.com/".into(),
+            access_key_id: String::new(),
+            access_key_secret: Secret::default(),
+            sign_name: String::new(),
+            template_code: String::new(),
+            region_id: "cn-hangzhou".into(),
+        }
+    }
+}
+
+/// Tencent Cloud SMS API 3.0 `SendSms`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TencentConfig {
+    /// Endpoint base URL.
+    pub endpoint: String,
+    /// SecretId.
+    pub secret_id: String,
+    /// SecretKey.
+    pub secret_key: Secret,
+    /// SmsSdkAppId.
+    pub sdk_app_id: String,
+    /// Approved signature (签名).
+    pub sign_name: String,
+    /// Approved template id; its first parameter is the code, the second the lifetime in minutes.
+    pub template_id: String,
+    /// Region.
+    pub region: String,
+}
+
+impl Default for TencentConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: "https://sms.tencentcloudapi.com/".into(),
+            secret_id: String::new(),
+            secret_key: Secret::default(),
+            sdk_app_id: String::new(),
+            sign_name: String::new(),
+            template_id: String::new(),
+            region: "ap-guangzhou".into(),
+        }
+    }
+}
+
+/// A generic HTTP SMS gateway receiving HMAC-signed JSON.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsWebhookConfig {
+    /// Target URL.
+    pub url: String,
+    /// HMAC key for the `Realname-Signature` header.
+    pub secret: Secret,
+}
+
+/// Email delivery.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailConfig {
+    /// `outbox` or `smtp`.
+    pub provider: String,
+    /// SMTP relay host.
+    pub host: String,
+    /// SMTP port.
+    pub port: u16,
+    /// `none` (plain, loopback/testing only), `starttls` or `tls`.
+    pub tls: String,
+    /// SMTP user name (optional).
+    pub username: String,
+    /// SMTP password.
+    pub password: Secret,
+    /// Sender address, e.g. `realname <no-reply@example.com>`.
+    pub from: String,
+    /// Subject line.
+    pub subject: String,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            provider: "outbox".into(),
+            host: "localhost".into(),
+            port: 587,
+            tls: "starttls".into(),
+            username: String::new(),
+            password: Secret::default(),
+            from: "realname <no-reply@localhost>".into(),
+            subject: "Your verification code".into(),
+        }
+    }
+}
+
+/// Webhook delivery.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Attempts before a delivery is abandoned.
+    pub max_attempts: u32,
+    /// Per-request timeout, seconds.
+    pub timeout_secs: u64,
+    /// How often the worker looks for due deliveries, milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self { max_attempts: 8, timeout_secs: 10, poll_ms: 1000 }
+    }
+}
+
+/// One site (a customer of this server).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Stable id (`aud` of result tokens).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Allowed browser origins (`https://shop.example.com`).
+    #[serde(default)]
+    pub origins: Vec<String>,
+    /// Hex SHA-256 of the secret API key (`realname-server init` prints the key once).
+    #[serde(default)]
+    pub secret_key_sha256: String,
+    /// Publishable key for browser-created sessions (demo); none disables that endpoint for the site.
+    #[serde(default)]
+    pub publishable_key: Option<String>,
+    /// Webhook URL.
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    /// Webhook signing secret.
+    #[serde(default)]
+    pub webhook_secret: Secret,
+    /// Methods enabled.
+    #[serde(default = "default_methods")]
+    pub methods: Vec<Method>,
+    /// How many accounts one identity may verify on this site (0 = unlimited).
+    #[serde(default)]
+    pub max_accounts_per_identity: u32,
+    /// Whether the site may create sessions.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn default_methods() -> Vec<Method> {
+    vec![Method::Sms, Method::Email]
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then `REALNAME__…` variables from `env`.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut tree = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| ConfigError::Invalid(e.to_string()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (k, v) in env {
+            if k == "DATABASE_URL" {
+                set_path(&mut tree, &["database", "url"], toml::Value::String(v))?;
+            } else if let Some(rest) = k.strip_prefix("REALNAME__") {
+                let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+                let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+                set_path(&mut tree, &refs, env_value(&v))?;
+            }
+        }
+        toml::Value::Table(tree).try_into::<Config>().map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// Checks cross-field rules the types cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.codes.max_attempts == 0 || self.codes.ttl_secs <= 0 {
+            return bad("codes.max_attempts and codes.ttl_secs must be positive".into());
+        }
+        let mut ids = std::collections::HashSet::new();
+        for site in &self.sites {
+            if !ids.insert(site.id.as_str()) {
+                return bad(format!("duplicate site id {}", site.id));
+            }
+            if site.secret_key_sha256.len() != 64 || hex_decode(&site.secret_key_sha256).is_none() {
+                return bad(format!("site {}: secret_key_sha256 must be 64 hex characters", site.id));
+            }
+            for o in &site.origins {
+                if o == "*" || o == "null" || !(o.starts_with("https://") || o.starts_with("http://")) || o.ends_with('/') {
+                    return bad(format!("site {}: origin {o:?} must be scheme://host[:port] (no wildcard, no null)", site.id));
+                }
+            }
+            if site.webhook_url.is_some() && site.webhook_secret.is_empty() {
+                return bad(format!("site {}: a webhook_url needs a webhook_secret", site.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn env_value(v: &str) -> toml::Value {
+    // Numbers and booleans keep their type; everything else (including secrets) is a string.
+    if let Ok(i) = v.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    match v {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(v.to_owned()),
+    }
+}
+
+fn set_path(tree: &mut toml::Table, path: &[&str], value: toml::Value) -> Result<(), ConfigError> {
+    let Some((last, parents)) = path.split_last() else {
+        return Err(ConfigError::Invalid("empty environment override".into()));
+    };
+    let mut cur = tree;
+    for p in parents {
+        let entry = cur.entry((*p).to_owned()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(ConfigError::Invalid(format!("environment override {p} is not a section"))),
+        };
+    }
+    cur.insert((*last).to_owned(), value);
+    Ok(())
+}
+
+/// Decodes lowercase or uppercase hex.
+pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// Encodes lowercase hex.
+pub fn hex_encode(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The sample `realname.toml` written by `realname-server init`, for one site with the given key hash.
+pub fn sample_toml(secret_key_sha256: &str, webhook_secret: &str) -> String {
+    format!(
+        r#"# realname-server configuration. Every key can be overridden by an environment variable
+# REALNAME__SECTION__KEY (e.g. REALNAME__SERVER__ADDR=0.0.0.0:8080); DATABASE_URL sets database.url.
+
+[server]
+addr = "127.0.0.1:8080"
+public_url = "https://verify.example.com"
+log_format = "json"          # json | text
+log_level = "info"
+body_limit = 65536
+trust_forwarded_for = false  # true only behind a reverse proxy you control
+
+[database]
+url = "sqlite://data/realname.db"   # or postgres://user:pass@host/db
+
+[keys]
+dir = "data/keys"            # HPKE, token-signing, code-HMAC and vault keys (files are 0600)
+hpke_grace_secs = 604800     # a rotated HPKE key keeps opening envelopes this long
+
+[session]
+client_secret_ttl_secs = 1800
+session_ttl_secs = 3600
+token_ttl_secs = 900
+
+[codes]
+ttl_secs = 300
+max_attempts = 5
+resend_cooldown_secs = 60
+
+[limits]
+per_destination_minute = 1
+per_destination_hour = 5
+per_destination_day = 10
+per_ip_hour = 20
+per_session = 5
+
+[sms]
+provider = "outbox"          # outbox (demo only) | aliyun | tencent | webhook
+
+[sms.aliyun]
+access_key_id = ""
+access_key_secret = ""       # better: REALNAME__SMS__ALIYUN__ACCESS_KEY_SECRET
+sign_name = ""
+template_code = ""
+
+[sms.tencent]
+secret_id = ""
+secret_key = ""              # better: REALNAME__SMS__TENCENT__SECRET_KEY
+sdk_app_id = ""
+sign_name = ""
+template_id = ""
+
+[email]
+provider = "outbox"          # outbox (demo only) | smtp
+host = "smtp.example.com"
+port = 587
+tls = "starttls"             # starttls | tls | none (loopback only)
+username = ""
+password = ""                # better: REALNAME__EMAIL__PASSWORD
+from = "realname <no-reply@example.com>"
+
+[[sites]]
+id = "example"
+name = "Example shop"
+origins = ["https://shop.example.com"]
+secret_key_sha256 = "{secret_key_sha256}"
+methods = ["sms", "email"]
+webhook_url = "https://shop.example.com/hooks/realname"
+webhook_secret = "{webhook_secret}"
+max_accounts_per_identity = 1
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = std::env::temp_dir().join(format!("realname-cfg-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("realname.toml");
+        let hash = "00".repeat(32);
+        std::fs::write(&file, sample_toml(&hash, "whsec")).unwrap_or_default();
+        let cfg = Config::load(
+            Some(&file),
+            [
+                ("REALNAME__SERVER__ADDR".to_owned(), "0.0.0.0:9000".to_owned()),
+                ("REALNAME__CODES__TTL_SECS".to_owned(), "120".to_owned()),
+                ("DATABASE_URL".to_owned(), "postgres://u:hunter2@h/db".to_owned()),
+                ("UNRELATED".to_owned(), "x".to_owned()),
+            ],
+        );
+        let cfg = match cfg {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(cfg.server.addr, "0.0.0.0:9000");
+        assert_eq!(cfg.codes.ttl_secs, 120);
+        assert_eq!(cfg.codes.max_attempts, 5);
+        assert_eq!(cfg.sites.len(), 1);
+        assert!(cfg.validate().is_ok());
+        let debug = format!("{cfg:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains("whsec"));
+        assert_eq!(cfg.database.url.expose(), "postgres://u:hunter2@h/db");
+    }
+
+    #[test]
+    fn bad_config_is_refused() {
+        let unknown = Config::load(None, [("REALNAME__SERVER__NOPE".to_owned(), "1".to_owned())]);
+        assert!(unknown.is_err());
+        let mut cfg = Config::default();
+        cfg.sites.push(SiteConfig {
+            id: "a".into(),
+            name: "A".into(),
+            origins: vec!["*".into()],
+            secret_key_sha256: "00".repeat(32),
+            publishable_key: None,
+            webhook_url: None,
+            webhook_secret: Secret::default(),
+            methods: default_methods(),
+            max_accounts_per_identity: 0,
+            enabled: true,
+        });
+        assert!(cfg.validate().is_err());
+    }
+}
