@@ -7,7 +7,23 @@ use std::process::Command;
 pub type Res<T = ()> = Result<T, String>;
 
 /// The workspace root (the folder holding the top-level Cargo.toml).
+///
+/// Found from the working directory first: with a shared `CARGO_TARGET_DIR`, one xtask binary serves every git
+/// worktree (cargo sees the same package and reuses the artifact), so the path it was compiled in may be another
+/// checkout's. `cargo xtask` runs in the invoking directory, which is inside the right checkout.
 pub fn root() -> PathBuf {
+    if let Ok(mut dir) = std::env::current_dir() {
+        loop {
+            let is_root = std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|s| s.contains("[workspace]"))
+                && dir.join("xtask").is_dir();
+            if is_root {
+                return dir;
+            }
+            if !dir.pop() {
+                break;
+            }
+        }
+    }
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     here.parent().map(Path::to_path_buf).unwrap_or(here)
 }
