@@ -89,3 +89,24 @@ fn mobile_emulation_is_a_375px_touch_phone() -> Result<()> {
     ensure!(size > 1000, "screenshot {} is only {size} bytes", png.display());
     Ok(())
 }
+
+#[test]
+fn camera_profiles_grant_a_fake_camera_or_deny_it() -> Result<()> {
+    let srv = site(&[("/cam", "<p>camera</p>")])?;
+    let probe = "const done = arguments[0];
+        navigator.mediaDevices.getUserMedia({ video: { facingMode: 'user' } })
+          .then(s => { const t = s.getVideoTracks(); done({ tracks: t.length, label: t[0] && t[0].label }); t.forEach(x => x.stop()); })
+          .catch(e => done({ error: e.name }));";
+    for granted in [true, false] {
+        let b = Browser::start(&Profile::desktop().with_camera(granted))?;
+        // getUserMedia needs a secure context: http://127.0.0.1 is one.
+        b.goto(&format!("{}/cam", srv.base))?;
+        let v = b.execute_async(probe, vec![])?;
+        if granted {
+            ensure!(v["tracks"] == json!(1), "the fake camera gave no video track: {v}");
+        } else {
+            ensure!(v["error"] == json!("NotAllowedError"), "the camera was not denied: {v}");
+        }
+    }
+    Ok(())
+}
