@@ -59,32 +59,10 @@ impl Method {
     }
 }
 
-/// The kind of identity document the number belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    /// 居民身份证: 18-character resident identity card of the PRC.
-    ResidentId,
-    /// 外国人永久居留身份证: foreigner's permanent residence ID card.
-    ForeignPermanentResident,
-    /// 港澳居民居住证: residence permit for Hong Kong and Macao residents (18 characters, 81/82 prefix).
-    HkMacaoResidencePermit,
-    /// 台湾居民居住证: residence permit for Taiwan residents (18 characters, 83 prefix).
-    TaiwanResidencePermit,
-}
-
-impl DocumentKind {
-    /// The wire name of the document kind.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            DocumentKind::ResidentId => "resident_id",
-            DocumentKind::ForeignPermanentResident => "foreign_permanent_resident",
-            DocumentKind::HkMacaoResidencePermit => "hk_macao_residence_permit",
-            DocumentKind::TaiwanResidencePermit => "taiwan_residence_permit",
-        }
-    }
-}
+/// The kind of identity document: the validator's own enum, so the wire names are the ones
+/// `realname_core::validate` uses (`resident_id`, `hk_mo_tw_residence_permit`, `foreign_permanent_resident_id`,
+/// `hk_mo_travel_permit`, `tw_travel_permit`, `chinese_passport`, `passport`).
+pub use crate::validate::DocumentKind;
 
 /// The state of a verification session (the same names the store uses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -233,6 +211,7 @@ pub struct IdentityPayload {
     /// How the person wants to verify.
     pub method: Method,
     /// Kind of identity document.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub document_kind: DocumentKind,
     /// Full name as printed on the document.
     pub name: String,
@@ -390,6 +369,7 @@ pub struct SessionResult {
     pub method: Option<Method>,
     /// Document kind, once the identity step was accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub document_kind: Option<DocumentKind>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
@@ -435,6 +415,7 @@ pub struct ResultClaims {
     /// Method used.
     pub method: Method,
     /// Document kind.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub document_kind: DocumentKind,
     /// Verification time, Unix seconds.
     pub verified_at: i64,
@@ -442,8 +423,9 @@ pub struct ResultClaims {
     pub masked_name: String,
     /// Masked document number.
     pub masked_number: String,
-    /// Age band.
-    pub age_band: AgeBand,
+    /// Age band, when the document carries a birth date (not for passports and travel permits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_band: Option<AgeBand>,
     /// The site's reference given at creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,

@@ -103,7 +103,7 @@ mod tests {
             verified_at: 100,
             masked_name: "张*".into(),
             masked_number: "1101**********002X".into(),
-            age_band: AgeBand::From60,
+            age_band: Some(AgeBand::From60),
             reference: None,
         }
     }
