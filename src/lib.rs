@@ -1,7 +1,7 @@
 //! realname-widget: the verification widget compiled to WebAssembly, and its JS API.
 #![forbid(unsafe_code)]
 
-mod js_api;
+pub mod js_api;
 
 use wasm_bindgen::prelude::*;
 

@@ -1,0 +1,172 @@
+//! The JS validation API run inside headless Chromium: the exported functions return plain objects with the
+//! documented fields and stable codes.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use js_sys::{Array, JSON, Object, Reflect};
+use realname_widget::js_api::{
+    is_valid_id, mask_email, mask_id, mask_name, mask_phone, validate_email, validate_id, validate_name,
+    validate_phone,
+};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Reads a dotted path (`region.code`, `errors.0.code`) from a JS value.
+fn get(v: &JsValue, path: &str) -> JsValue {
+    path.split('.').fold(v.clone(), |acc, key| Reflect::get(&acc, &JsValue::from_str(key)).unwrap())
+}
+
+fn s(v: &JsValue, path: &str) -> Option<String> {
+    get(v, path).as_string()
+}
+
+fn b(v: &JsValue, path: &str) -> Option<bool> {
+    get(v, path).as_bool()
+}
+
+fn n(v: &JsValue, path: &str) -> Option<f64> {
+    get(v, path).as_f64()
+}
+
+/// `{ today: "2024-06-01", … }` as a JS object.
+fn opts(extra: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    Reflect::set(&o, &"today".into(), &"2024-06-01".into()).unwrap();
+    for (k, v) in extra {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+fn check(input: &str) -> JsValue {
+    validate_id(input, opts(&[])).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn valid_resident_id_is_a_plain_object_with_facts() {
+    let r = check("11010519491231002x");
+    assert_eq!(Object::get_prototype_of(&r), Object::get_prototype_of(&Object::new().into()));
+    assert_eq!(b(&r, "valid"), Some(true));
+    assert_eq!(s(&r, "kind").as_deref(), Some("resident_id"));
+    assert_eq!(s(&r, "normalized").as_deref(), Some("11010519491231002X"));
+    assert_eq!(s(&r, "birth_date").as_deref(), Some("1949-12-31"));
+    assert_eq!(s(&r, "sex").as_deref(), Some("female"));
+    assert_eq!(n(&r, "age"), Some(74.0));
+    assert_eq!(b(&r, "under_14"), Some(false));
+    assert_eq!(s(&r, "region.code").as_deref(), Some("110105"));
+    assert_eq!(s(&r, "region.status").as_deref(), Some("current"));
+    assert!(Array::is_array(&get(&r, "errors")));
+    assert_eq!(get(&r, "errors").unchecked_into::<Array>().length(), 0);
+    // Missing facts are null, not undefined, so the object survives JSON round trips unchanged.
+    assert!(get(&r, "upgraded").is_null());
+    assert!(get(&r, "nationality").is_null());
+    let json = JSON::stringify(&r).unwrap().as_string().unwrap();
+    assert!(json.contains("\"upgraded\":null"), "{json}");
+}
+
+#[wasm_bindgen_test]
+fn errors_carry_code_position_and_expected_char() {
+    let r = check("110105194912310021");
+    assert_eq!(b(&r, "valid"), Some(false));
+    assert_eq!(s(&r, "errors.0.code").as_deref(), Some("invalid_check_char"));
+    assert_eq!(n(&r, "errors.0.position"), Some(17.0));
+    assert_eq!(s(&r, "errors.0.expected").as_deref(), Some("X"));
+    let r = check("110105190002290017");
+    assert_eq!(s(&r, "errors.0.code").as_deref(), Some("invalid_date"));
+    assert_eq!(n(&r, "errors.0.position"), Some(12.0));
+    let r = check("110105209912310010");
+    assert_eq!(s(&r, "errors.0.code").as_deref(), Some("birth_date_in_future"));
+    assert_eq!(s(&check("100105198001010014"), "errors.0.code").as_deref(), Some("invalid_province"));
+}
+
+#[wasm_bindgen_test]
+fn the_tricky_numbers() {
+    let r = check("440524188001010014");
+    assert_eq!((b(&r, "valid"), s(&r, "region.status").as_deref()), (Some(true), Some("abolished")));
+    assert_eq!(s(&r, "birth_date").as_deref(), Some("1880-01-01"));
+    let r = check("110103200101010010");
+    assert_eq!((b(&r, "valid"), s(&r, "region.status").as_deref()), (Some(true), Some("abolished")));
+    assert_eq!(get(&r, "warnings").unchecked_into::<Array>().length(), 0);
+    assert_eq!(b(&check("110105200002290021"), "valid"), Some(true));
+    let r = check("１１０１０５４９１２３１００２");
+    assert_eq!(b(&r, "valid"), Some(true));
+    assert_eq!(s(&r, "upgraded").as_deref(), Some("11010519491231002X"));
+    assert_eq!(s(&r, "warnings.0.code").as_deref(), Some("legacy_format"));
+    let r = check("810000199001010019");
+    assert_eq!(s(&r, "kind").as_deref(), Some("hk_mo_tw_residence_permit"));
+    let r = check("91184019850101001X");
+    assert_eq!(s(&r, "kind").as_deref(), Some("foreign_permanent_resident_id"));
+    assert_eq!(s(&r, "nationality").as_deref(), Some("USA"));
+}
+
+#[wasm_bindgen_test]
+fn strict_and_kind_options() {
+    let lax = check("110199198001010016");
+    assert_eq!(b(&lax, "valid"), Some(true));
+    assert_eq!(s(&lax, "warnings.0.code").as_deref(), Some("unknown_region"));
+    let strict = validate_id("110199198001010016", opts(&[("strict", true.into())])).unwrap();
+    assert_eq!(b(&strict, "valid"), Some(false));
+    assert_eq!(s(&strict, "errors.0.code").as_deref(), Some("unknown_region"));
+    let r = validate_id("H1234567", opts(&[("kind", "hk_mo_travel_permit".into())])).unwrap();
+    assert_eq!(s(&r, "errors.0.code").as_deref(), Some("invalid_length"));
+    let r = validate_id("x1234567", opts(&[("kind", "passport".into())])).unwrap();
+    assert_eq!((b(&r, "valid"), s(&r, "kind").as_deref()), (Some(true), Some("passport")));
+    // No options at all: today from the browser clock.
+    let r = validate_id("11010519491231002X", JsValue::UNDEFINED).unwrap();
+    assert_eq!(b(&r, "valid"), Some(true));
+    assert!(n(&r, "age").unwrap() >= 74.0);
+    // Bad options throw instead of silently validating something else.
+    assert!(validate_id("1", opts(&[("kind", "licence".into())])).is_err());
+    assert!(validate_id("1", opts(&[("today", "2023-02-29".into())])).is_err());
+}
+
+#[wasm_bindgen_test]
+fn is_valid_id_agrees_with_validate_id() {
+    for input in [
+        "11010519491231002X",
+        "11010519491231002x",
+        "110105194912310021",
+        "440524188001010014",
+        "110105491231002",
+        "810000199001010019",
+        "91184019850101001X",
+        "",
+        "H12345678",
+        "110105190002290017",
+        "１１０１０５１９４９１２３１００２Ｘ",
+    ] {
+        let rich = validate_id(input, JsValue::UNDEFINED).unwrap();
+        assert_eq!(Some(is_valid_id(input)), b(&rich, "valid"), "{input}");
+    }
+    assert!(is_valid_id("11010519491231002X"));
+    assert!(!is_valid_id("11010519491231002Y"));
+}
+
+#[wasm_bindgen_test]
+fn phones_emails_names() {
+    let r = validate_phone("+86 138-1234-5678").unwrap();
+    assert_eq!((b(&r, "valid"), s(&r, "normalized").as_deref()), (Some(true), Some("13812345678")));
+    let r = validate_phone("12812345678").unwrap();
+    assert_eq!((s(&r, "errors.0.code").as_deref(), n(&r, "errors.0.position")), (Some("invalid_prefix"), Some(1.0)));
+    let r = validate_email("Zhang.San@例子.中国").unwrap();
+    assert_eq!((b(&r, "valid"), s(&r, "normalized").as_deref()), (Some(true), Some("Zhang.San@例子.中国")));
+    assert_eq!(s(&validate_email("no-at-sign").unwrap(), "errors.0.code").as_deref(), Some("missing_at"));
+    let r = validate_name("阿依古丽・买买提").unwrap();
+    assert_eq!(b(&r, "valid"), Some(true));
+    assert_eq!(s(&r, "script").as_deref(), Some("cjk"));
+    assert_eq!(s(&r, "normalized").as_deref(), Some("阿依古丽·买买提"));
+    let r = validate_name("·张三").unwrap();
+    assert_eq!(s(&r, "errors.0.code").as_deref(), Some("misplaced_separator"));
+    let r = validate_name("ZHANG SAN").unwrap();
+    assert_eq!((b(&r, "valid"), s(&r, "script").as_deref()), (Some(true), Some("latin")));
+}
+
+#[wasm_bindgen_test]
+fn masks() {
+    assert_eq!(mask_id("11010519491231002x"), "110105********002X");
+    assert_eq!(mask_name("张三"), "*三");
+    assert_eq!(mask_phone("13812345678"), "138****5678");
+    assert_eq!(mask_email("zhang@example.com"), "z***@example.com");
+}
