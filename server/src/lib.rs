@@ -14,3 +14,5 @@ pub mod tokens;
 // Interim home of the audit log's storage until `store/mod.rs` lands; it then moves to `store::audit`.
 #[path = "store/audit.rs"]
 pub mod audit_store;
+pub mod store;
+pub mod vault;

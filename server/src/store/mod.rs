@@ -1,0 +1,230 @@
+//! Storage: narrow async traits combined into [`Store`], held by the server as `Arc<dyn Store>`.
+//!
+//! Two backends implement every trait with the same SQL ([`sqlite::SqliteStore`], [`postgres::PgStore`]);
+//! one conformance suite (`server/tests/it/store.rs`) runs against both. Every method that depends on time
+//! takes `now` from the caller, so tests move the clock instead of sleeping. Personal data reaches the store
+//! only sealed by [`crate::vault::Vault`]; rate-limit keys and indexes are keyed hashes, never plaintext.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+mod migrate;
+pub mod postgres;
+mod shared;
+mod sql;
+pub mod sqlite;
+mod types;
+
+pub use types::*;
+
+/// Errors of the storage layer. Callers map them to 5xx/409 and never show the detail to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist.
+    #[error("record not found")]
+    NotFound,
+    /// The record changed concurrently (version mismatch), already exists, or may no longer change.
+    #[error("conflicting change")]
+    Conflict,
+    /// A stored value could not be understood.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// Bad store configuration (URL, path).
+    #[error("invalid store configuration: {0}")]
+    Config(String),
+    /// Applying the migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database failed or is unreachable.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Verification sessions, including the single-use client secret and optimistic concurrency.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Inserts a new session in status `Created` (version 1); `Conflict` if the id exists.
+    async fn create_session(&self, new: &NewSession) -> StoreResult<Session>;
+    /// Loads a session.
+    async fn session(&self, id: &str) -> StoreResult<Option<Session>>;
+    /// Atomically marks the client secret used if `secret_hash` matches, is unused and unexpired at `now`;
+    /// `None` otherwise (unknown session, wrong, used or expired secret: callers answer the same for all).
+    async fn consume_client_secret(
+        &self,
+        id: &str,
+        secret_hash: &[u8],
+        now: UnixMillis,
+    ) -> StoreResult<Option<Session>>;
+    /// Writes every mutable field of `session` if its `version` is still current; returns the stored
+    /// session with the next version. `Conflict` if another writer got there first or the stored session
+    /// is already in a terminal status; `NotFound` if it does not exist.
+    async fn update_session(&self, session: &Session) -> StoreResult<Session>;
+}
+
+/// One-time codes: only HMACs are stored; attempts are counted atomically before any comparison.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Stores a new code for the session and invalidates every earlier one (a resend replaces the code).
+    async fn issue_code(&self, new: &NewCode) -> StoreResult<Code>;
+    /// The session's newest code, whatever its state (for the resend cooldown and status).
+    async fn latest_code(&self, session_id: &str) -> StoreResult<Option<Code>>;
+    /// How many codes were issued for the session (for the per-session send limit).
+    async fn codes_sent(&self, session_id: &str) -> StoreResult<u32>;
+    /// Counts one attempt at the session's newest code if it is active, unexpired and had fewer than
+    /// `max_attempts` attempts; concurrent callers can never get more than `max_attempts` `Check`s.
+    async fn take_code_attempt(
+        &self,
+        session_id: &str,
+        max_attempts: u32,
+        now: UnixMillis,
+    ) -> StoreResult<CodeAttempt>;
+    /// Marks a checked code consumed; false if it was consumed, invalidated or expired meanwhile.
+    async fn consume_code(&self, code_id: i64, now: UnixMillis) -> StoreResult<bool>;
+}
+
+/// Fixed-window counters shared by every server instance.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// Adds one hit to `key` in the window of `window_ms` containing `now` and returns the new count
+    /// (atomic: N concurrent hits from any number of instances return 1..=N). The key must not contain
+    /// plaintext personal data: use `Vault::blind`.
+    async fn rate_hit(&self, key: &str, window_ms: i64, now: UnixMillis) -> StoreResult<u64>;
+    /// The current count of `key` in that window, without adding a hit.
+    async fn rate_count(&self, key: &str, window_ms: i64, now: UnixMillis) -> StoreResult<u64>;
+}
+
+/// Replay guard for sealed envelopes.
+#[async_trait]
+pub trait ReplayStore: Send + Sync {
+    /// Remembers `envelope_id` (e.g. the HPKE `enc`) for the session until `expires_at`; true the first
+    /// time, false for a replay.
+    async fn remember_envelope(
+        &self,
+        session_id: &str,
+        envelope_id: &[u8],
+        expires_at: UnixMillis,
+    ) -> StoreResult<bool>;
+}
+
+/// The webhook delivery queue: at-least-once, with leases so several instances never send one twice at once.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Queues an event (idempotent per `event_id`) and returns the delivery id.
+    async fn enqueue_delivery(&self, new: &NewDelivery) -> StoreResult<i64>;
+    /// Leases up to `limit` due deliveries to `owner` until `now + lease_ms`, counting an attempt on each.
+    /// A delivery whose lease ran out (a crashed worker) becomes claimable again.
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: UnixMillis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// Marks a leased delivery delivered; false if `owner` no longer holds it.
+    async fn complete_delivery(&self, id: i64, owner: &str, now: UnixMillis) -> StoreResult<bool>;
+    /// Releases a leased delivery for another attempt at `next_attempt_at` (see `retry_backoff_ms`).
+    async fn retry_delivery(
+        &self,
+        id: i64,
+        owner: &str,
+        next_attempt_at: UnixMillis,
+        error: &str,
+    ) -> StoreResult<bool>;
+    /// Gives a leased delivery up for good.
+    async fn abandon_delivery(&self, id: i64, owner: &str, error: &str) -> StoreResult<bool>;
+    /// Loads a delivery.
+    async fn delivery(&self, id: i64) -> StoreResult<Option<Delivery>>;
+}
+
+/// How many accounts of a site one identity (blind index of the ID number) is bound to.
+#[async_trait]
+pub trait BindingStore: Send + Sync {
+    /// Binds `account` (the site's reference, or the session id) to the identity unless the identity already
+    /// has `limit` other accounts on the site; true if bound (idempotent for an already bound account).
+    async fn bind_identity(
+        &self,
+        site_id: &str,
+        blind_index: &[u8],
+        account: &str,
+        limit: u32,
+        now: UnixMillis,
+    ) -> StoreResult<bool>;
+    /// Removes a binding (e.g. after an upheld complaint); true if it existed.
+    async fn unbind_identity(
+        &self,
+        site_id: &str,
+        blind_index: &[u8],
+        account: &str,
+    ) -> StoreResult<bool>;
+    /// How many accounts of the site the identity is bound to.
+    async fn identity_bindings(&self, site_id: &str, blind_index: &[u8]) -> StoreResult<u32>;
+}
+
+/// Housekeeping and health.
+#[async_trait]
+pub trait Maintenance: Send + Sync {
+    /// Expires unfinished sessions (wiping their identity data) and deletes rows past their lifetime.
+    async fn purge(&self, policy: &PurgePolicy) -> StoreResult<PurgeReport>;
+    /// Checks the database answers (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+    /// The backend's name: "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+}
+
+/// Everything the server stores, as one object-safe trait: `Arc<dyn Store>`.
+///
+/// To add a storage area (the review queue, complaints, audit log): define a narrow trait in its own file
+/// under `store/`, implement it for `SqliteStore` and `PgStore`, and add it to the bounds here and on the
+/// blanket impl below.
+pub trait Store:
+    SessionStore + CodeStore + RateLimitStore + ReplayStore + WebhookStore + BindingStore + Maintenance
+{
+}
+
+impl<T> Store for T where
+    T: SessionStore
+        + CodeStore
+        + RateLimitStore
+        + ReplayStore
+        + WebhookStore
+        + BindingStore
+        + Maintenance
+{
+}
+
+/// Opens the store named by `url`: `postgres://…` / `postgresql://…` for PostgreSQL, otherwise a SQLite
+/// file (`sqlite://path`, `sqlite:path` or a plain path), created with its directory if missing.
+/// Migrations are applied before it returns.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || path.starts_with(":memory:") {
+            return Err(StoreError::Config(
+                "SQLite needs a file (an in-memory database is not shared between connections)"
+                    .into(),
+            ));
+        }
+        Ok(Arc::new(
+            sqlite::SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
+    }
+}

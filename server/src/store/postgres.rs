@@ -1,0 +1,92 @@
+//! The PostgreSQL backend (`DATABASE_URL`): several stateless server instances share one database.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+
+use super::shared::impl_store;
+use super::sql::{
+    CODE_GRACE_MS, code_cols, count_u32, delivery_cols, expirable_statuses, session_cols,
+    terminal_statuses, window,
+};
+use super::*;
+use crate::vault::Sealed;
+
+/// The PostgreSQL store.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`) and migrates the database.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Config(format!("DATABASE_URL: {e}")))?;
+        Self::connect_with(options).await
+    }
+
+    /// Connects to `url` with every table in `schema` (created if missing; `[a-z_][a-z0-9_]*`), e.g. to let
+    /// tests or several deployments share one database.
+    pub async fn connect_in_schema(url: &str, schema: &str) -> StoreResult<Self> {
+        let valid = schema.len() <= 63
+            && schema
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && schema
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(StoreError::Config(format!(
+                "invalid schema name {schema:?}"
+            )));
+        }
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Config(format!("DATABASE_URL: {e}")))?;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .execute(&admin)
+            .await?;
+        admin.close().await;
+        Self::connect_with(options.options([("search_path", schema)])).await
+    }
+
+    /// Connects with explicit options and migrates.
+    pub async fn connect_with(options: PgConnectOptions) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        super::migrate::postgres().await?.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl_store!(
+    PgStore,
+    PgRow,
+    backend = "postgres",
+    // SKIP LOCKED lets concurrent workers take disjoint batches; the outer conditions are re-checked on
+    // the locked row, so a delivery is never leased twice.
+    claim = concat!(
+        "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $3 \
+         AND (lease_until IS NULL OR lease_until <= $3) ORDER BY next_attempt_at, id LIMIT $4 \
+         FOR UPDATE SKIP LOCKED) \
+         AND state = 'pending' AND (lease_until IS NULL OR lease_until <= $3) RETURNING ",
+        delivery_cols!()
+    )
+);

@@ -1,0 +1,582 @@
+//! `impl_store!`: every storage trait for one sqlx backend, from the shared SQL in `sql.rs`.
+//!
+//! Invoked by `sqlite.rs` and `postgres.rs` with the store type, its row type and its delivery-claim
+//! statement (PostgreSQL adds `FOR UPDATE SKIP LOCKED`). Those files import the names the body uses.
+
+macro_rules! impl_store {
+    ($store:ty, $row:ty, backend = $backend:expr, claim = $claim:expr) => {
+        fn session_from_row(r: &$row) -> StoreResult<Session> {
+            let status: String = r.try_get("status")?;
+            let status = SessionStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("session status {status:?}")))?;
+            let consent_version: Option<String> = r.try_get("consent_version")?;
+            let consent_at: Option<i64> = r.try_get("consent_at")?;
+            let consent = match (consent_version, consent_at) {
+                (Some(version), Some(at)) => Some(Consent { version, at }),
+                _ => None,
+            };
+            let name: Option<Vec<u8>> = r.try_get("name_ct")?;
+            let id_number: Option<Vec<u8>> = r.try_get("id_number_ct")?;
+            let phone: Option<Vec<u8>> = r.try_get("phone_ct")?;
+            let email: Option<Vec<u8>> = r.try_get("email_ct")?;
+            let identity = match (name, id_number) {
+                (Some(name), Some(id_number)) => Some(SealedIdentity {
+                    name: Sealed::from_stored(name),
+                    id_number: Sealed::from_stored(id_number),
+                    phone: phone.map(Sealed::from_stored),
+                    email: email.map(Sealed::from_stored),
+                }),
+                _ => None,
+            };
+            Ok(Session {
+                id: r.try_get("id")?,
+                site_id: r.try_get("site_id")?,
+                reference: r.try_get("reference")?,
+                client_secret_hash: r.try_get("client_secret_hash")?,
+                client_secret_expires_at: r.try_get("client_secret_expires_at")?,
+                client_secret_used: r.try_get("client_secret_used")?,
+                status,
+                method: r.try_get("method")?,
+                document_kind: r.try_get("document_kind")?,
+                consent,
+                identity,
+                blind_index: r.try_get("blind_index")?,
+                failure: r.try_get("failure")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+                expires_at: r.try_get("expires_at")?,
+                verified_at: r.try_get("verified_at")?,
+                version: r.try_get("version")?,
+            })
+        }
+
+        fn code_from_row(r: &$row) -> StoreResult<Code> {
+            let state: String = r.try_get("state")?;
+            Ok(Code {
+                id: r.try_get("id")?,
+                session_id: r.try_get("session_id")?,
+                code_hmac: r.try_get("code_hmac")?,
+                channel: r.try_get("channel")?,
+                sent_at: r.try_get("sent_at")?,
+                expires_at: r.try_get("expires_at")?,
+                attempts: count_u32(r.try_get("attempts")?),
+                state: CodeState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("code state {state:?}")))?,
+            })
+        }
+
+        fn delivery_from_row(r: &$row) -> StoreResult<Delivery> {
+            let state: String = r.try_get("state")?;
+            Ok(Delivery {
+                id: r.try_get("id")?,
+                site_id: r.try_get("site_id")?,
+                event_id: r.try_get("event_id")?,
+                event_type: r.try_get("event_type")?,
+                url: r.try_get("url")?,
+                body: r.try_get("body")?,
+                state: DeliveryState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("delivery state {state:?}")))?,
+                attempts: count_u32(r.try_get("attempts")?),
+                next_attempt_at: r.try_get("next_attempt_at")?,
+                lease_owner: r.try_get("lease_owner")?,
+                lease_until: r.try_get("lease_until")?,
+                last_error: r.try_get("last_error")?,
+                created_at: r.try_get("created_at")?,
+                delivered_at: r.try_get("delivered_at")?,
+            })
+        }
+
+        /// Maps a foreign-key violation (the session does not exist) to `NotFound`.
+        fn missing_parent(e: sqlx::Error) -> StoreError {
+            match &e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
+                _ => StoreError::from(e),
+            }
+        }
+
+        #[async_trait]
+        impl SessionStore for $store {
+            async fn create_session(&self, new: &NewSession) -> StoreResult<Session> {
+                let row = sqlx::query(concat!(
+                    "INSERT INTO sessions (id, site_id, reference, client_secret_hash, client_secret_expires_at, \
+                     client_secret_used, status, method, created_at, updated_at, expires_at, version) \
+                     VALUES ($1, $2, $3, $4, $5, FALSE, 'created', $6, $7, $7, $8, 1) RETURNING ",
+                    session_cols!()
+                ))
+                .bind(&new.id)
+                .bind(&new.site_id)
+                .bind(&new.reference)
+                .bind(&new.client_secret_hash)
+                .bind(new.client_secret_expires_at)
+                .bind(&new.method)
+                .bind(new.created_at)
+                .bind(new.expires_at)
+                .fetch_one(&self.pool)
+                .await?;
+                session_from_row(&row)
+            }
+
+            async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
+                let row = sqlx::query(concat!("SELECT ", session_cols!(), " FROM sessions WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(session_from_row).transpose()
+            }
+
+            async fn consume_client_secret(
+                &self,
+                id: &str,
+                secret_hash: &[u8],
+                now: UnixMillis,
+            ) -> StoreResult<Option<Session>> {
+                let row = sqlx::query(concat!(
+                    "UPDATE sessions SET client_secret_used = TRUE, updated_at = $3, version = version + 1 \
+                     WHERE id = $1 AND client_secret_hash = $2 AND client_secret_used = FALSE \
+                     AND client_secret_expires_at > $3 AND status NOT IN ",
+                    terminal_statuses!(),
+                    " RETURNING ",
+                    session_cols!()
+                ))
+                .bind(id)
+                .bind(secret_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(session_from_row).transpose()
+            }
+
+            async fn update_session(&self, s: &Session) -> StoreResult<Session> {
+                let identity = s.identity.as_ref();
+                let row = sqlx::query(concat!(
+                    "UPDATE sessions SET status = $3, method = $4, document_kind = $5, consent_version = $6, \
+                     consent_at = $7, name_ct = $8, id_number_ct = $9, phone_ct = $10, email_ct = $11, \
+                     blind_index = $12, failure = $13, updated_at = $14, verified_at = $15, \
+                     client_secret_used = $16, version = version + 1 \
+                     WHERE id = $1 AND version = $2 AND status NOT IN ",
+                    terminal_statuses!(),
+                    " RETURNING ",
+                    session_cols!()
+                ))
+                .bind(&s.id)
+                .bind(s.version)
+                .bind(s.status.as_str())
+                .bind(&s.method)
+                .bind(&s.document_kind)
+                .bind(s.consent.as_ref().map(|c| c.version.as_str()))
+                .bind(s.consent.as_ref().map(|c| c.at))
+                .bind(identity.map(|i| i.name.as_bytes()))
+                .bind(identity.map(|i| i.id_number.as_bytes()))
+                .bind(identity.and_then(|i| i.phone.as_ref()).map(|p| p.as_bytes()))
+                .bind(identity.and_then(|i| i.email.as_ref()).map(|e| e.as_bytes()))
+                .bind(&s.blind_index)
+                .bind(&s.failure)
+                .bind(s.updated_at)
+                .bind(s.verified_at)
+                .bind(s.client_secret_used)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(row) => session_from_row(&row),
+                    None => {
+                        let exists = sqlx::query("SELECT 1 FROM sessions WHERE id = $1")
+                            .bind(&s.id)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                        Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound })
+                    }
+                }
+            }
+        }
+
+        #[async_trait]
+        impl CodeStore for $store {
+            async fn issue_code(&self, new: &NewCode) -> StoreResult<Code> {
+                let row = sqlx::query(concat!(
+                    "INSERT INTO codes (session_id, code_hmac, channel, sent_at, expires_at, attempts, state) \
+                     VALUES ($1, $2, $3, $4, $5, 0, 'active') RETURNING ",
+                    code_cols!()
+                ))
+                .bind(&new.session_id)
+                .bind(&new.code_hmac)
+                .bind(&new.channel)
+                .bind(new.sent_at)
+                .bind(new.expires_at)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(missing_parent)?;
+                let code = code_from_row(&row)?;
+                // Only the newest code is ever checked (see take_code_attempt); this makes the rest visible.
+                sqlx::query(
+                    "UPDATE codes SET state = 'invalidated' WHERE session_id = $1 AND id < $2 AND state = 'active'",
+                )
+                .bind(&new.session_id)
+                .bind(code.id)
+                .execute(&self.pool)
+                .await?;
+                Ok(code)
+            }
+
+            async fn latest_code(&self, session_id: &str) -> StoreResult<Option<Code>> {
+                let row = sqlx::query(concat!(
+                    "SELECT ",
+                    code_cols!(),
+                    " FROM codes WHERE session_id = $1 ORDER BY id DESC LIMIT 1"
+                ))
+                .bind(session_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(code_from_row).transpose()
+            }
+
+            async fn codes_sent(&self, session_id: &str) -> StoreResult<u32> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM codes WHERE session_id = $1")
+                    .bind(session_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(count_u32(n))
+            }
+
+            async fn take_code_attempt(
+                &self,
+                session_id: &str,
+                max_attempts: u32,
+                now: UnixMillis,
+            ) -> StoreResult<CodeAttempt> {
+                // A few rounds only matter when a resend races the attempt.
+                for _ in 0..3 {
+                    let row = sqlx::query(concat!(
+                        "UPDATE codes SET attempts = attempts + 1 \
+                         WHERE id = (SELECT id FROM codes WHERE session_id = $1 ORDER BY id DESC LIMIT 1) \
+                         AND state = 'active' AND attempts < $2 AND expires_at > $3 RETURNING ",
+                        code_cols!()
+                    ))
+                    .bind(session_id)
+                    .bind(i64::from(max_attempts))
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    if let Some(row) = row {
+                        return Ok(CodeAttempt::Check(code_from_row(&row)?));
+                    }
+                    let Some(code) = self.latest_code(session_id).await? else {
+                        return Ok(CodeAttempt::NoCode);
+                    };
+                    if code.state != CodeState::Active {
+                        return Ok(CodeAttempt::Used);
+                    }
+                    if code.attempts >= max_attempts {
+                        return Ok(CodeAttempt::TooManyAttempts);
+                    }
+                    if code.expires_at <= now {
+                        return Ok(CodeAttempt::Expired);
+                    }
+                }
+                Err(StoreError::Conflict)
+            }
+
+            async fn consume_code(&self, code_id: i64, now: UnixMillis) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE codes SET state = 'consumed' WHERE id = $1 AND state = 'active' AND expires_at > $2",
+                )
+                .bind(code_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait]
+        impl RateLimitStore for $store {
+            async fn rate_hit(&self, key: &str, window_ms: i64, now: UnixMillis) -> StoreResult<u64> {
+                let (start, end) = window(window_ms, now)?;
+                let hits: i64 = sqlx::query_scalar(
+                    "INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES ($1, $2, $3, 1) \
+                     ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
+                     RETURNING hits",
+                )
+                .bind(key)
+                .bind(start)
+                .bind(end)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(u64::try_from(hits).unwrap_or(0))
+            }
+
+            async fn rate_count(&self, key: &str, window_ms: i64, now: UnixMillis) -> StoreResult<u64> {
+                let (start, _) = window(window_ms, now)?;
+                let hits: Option<i64> = sqlx::query_scalar(
+                    "SELECT hits FROM rate_windows WHERE bucket_key = $1 AND window_start = $2",
+                )
+                .bind(key)
+                .bind(start)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(hits.and_then(|h| u64::try_from(h).ok()).unwrap_or(0))
+            }
+        }
+
+        #[async_trait]
+        impl ReplayStore for $store {
+            async fn remember_envelope(
+                &self,
+                session_id: &str,
+                envelope_id: &[u8],
+                expires_at: UnixMillis,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO seen_envelopes (session_id, envelope_id, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(session_id)
+                .bind(envelope_id)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait]
+        impl WebhookStore for $store {
+            async fn enqueue_delivery(&self, new: &NewDelivery) -> StoreResult<i64> {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO webhook_deliveries (site_id, event_id, event_type, url, body, state, attempts, \
+                     next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
+                     ON CONFLICT (event_id) DO NOTHING RETURNING id",
+                )
+                .bind(&new.site_id)
+                .bind(&new.event_id)
+                .bind(&new.event_type)
+                .bind(&new.url)
+                .bind(&new.body)
+                .bind(new.created_at)
+                .fetch_optional(&self.pool)
+                .await?;
+                match id {
+                    Some(id) => Ok(id),
+                    None => Ok(sqlx::query_scalar("SELECT id FROM webhook_deliveries WHERE event_id = $1")
+                        .bind(&new.event_id)
+                        .fetch_one(&self.pool)
+                        .await?),
+                }
+            }
+
+            async fn claim_deliveries(
+                &self,
+                owner: &str,
+                now: UnixMillis,
+                lease_ms: i64,
+                limit: u32,
+            ) -> StoreResult<Vec<Delivery>> {
+                let rows = sqlx::query($claim)
+                    .bind(owner)
+                    .bind(now.saturating_add(lease_ms.max(1)))
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut out = rows.iter().map(delivery_from_row).collect::<StoreResult<Vec<_>>>()?;
+                out.sort_by_key(|d| (d.next_attempt_at, d.id));
+                Ok(out)
+            }
+
+            async fn complete_delivery(&self, id: i64, owner: &str, now: UnixMillis) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'delivered', delivered_at = $3, lease_owner = NULL, \
+                     lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2 AND state = 'pending'",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn retry_delivery(
+                &self,
+                id: i64,
+                owner: &str,
+                next_attempt_at: UnixMillis,
+                error: &str,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE webhook_deliveries SET next_attempt_at = $3, last_error = $4, lease_owner = NULL, \
+                     lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND state = 'pending'",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(next_attempt_at)
+                .bind(error)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn abandon_delivery(&self, id: i64, owner: &str, error: &str) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'abandoned', last_error = $3, lease_owner = NULL, \
+                     lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND state = 'pending'",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(error)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delivery(&self, id: i64) -> StoreResult<Option<Delivery>> {
+                let row = sqlx::query(concat!("SELECT ", delivery_cols!(), " FROM webhook_deliveries WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(delivery_from_row).transpose()
+            }
+        }
+
+        #[async_trait]
+        impl BindingStore for $store {
+            async fn bind_identity(
+                &self,
+                site_id: &str,
+                blind_index: &[u8],
+                account: &str,
+                limit: u32,
+                now: UnixMillis,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO identity_bindings (site_id, blind_index, account, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(site_id)
+                .bind(blind_index)
+                .bind(account)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if !inserted {
+                    tx.rollback().await?;
+                    return Ok(true);
+                }
+                // The conditional upsert is the one place the limit is decided: PostgreSQL locks the count
+                // row, SQLite holds the write lock since the insert above.
+                let counted: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO identity_counts (site_id, blind_index, accounts) VALUES ($1, $2, 1) \
+                     ON CONFLICT (site_id, blind_index) DO UPDATE SET accounts = identity_counts.accounts + 1 \
+                     WHERE identity_counts.accounts < $3 RETURNING accounts",
+                )
+                .bind(site_id)
+                .bind(blind_index)
+                .bind(i64::from(limit))
+                .fetch_optional(&mut *tx)
+                .await?;
+                if counted.is_some_and(|n| n <= i64::from(limit)) {
+                    tx.commit().await?;
+                    Ok(true)
+                } else {
+                    tx.rollback().await?;
+                    Ok(false)
+                }
+            }
+
+            async fn unbind_identity(&self, site_id: &str, blind_index: &[u8], account: &str) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let removed = sqlx::query(
+                    "DELETE FROM identity_bindings WHERE site_id = $1 AND blind_index = $2 AND account = $3",
+                )
+                .bind(site_id)
+                .bind(blind_index)
+                .bind(account)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if removed {
+                    sqlx::query(
+                        "UPDATE identity_counts SET accounts = accounts - 1 \
+                         WHERE site_id = $1 AND blind_index = $2 AND accounts > 0",
+                    )
+                    .bind(site_id)
+                    .bind(blind_index)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(removed)
+            }
+
+            async fn identity_bindings(&self, site_id: &str, blind_index: &[u8]) -> StoreResult<u32> {
+                let n: Option<i64> = sqlx::query_scalar(
+                    "SELECT accounts FROM identity_counts WHERE site_id = $1 AND blind_index = $2",
+                )
+                .bind(site_id)
+                .bind(blind_index)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(count_u32(n.unwrap_or(0)))
+            }
+        }
+
+        #[async_trait]
+        impl Maintenance for $store {
+            async fn purge(&self, p: &PurgePolicy) -> StoreResult<PurgeReport> {
+                let exec = |sql: &'static str, at: i64| sqlx::query(sql).bind(at).execute(&self.pool);
+                let sessions_expired = exec(
+                    concat!(
+                        "UPDATE sessions SET status = 'expired', name_ct = NULL, id_number_ct = NULL, \
+                         phone_ct = NULL, email_ct = NULL, blind_index = NULL, updated_at = $1, \
+                         version = version + 1 WHERE expires_at <= $1 AND status IN ",
+                        expirable_statuses!()
+                    ),
+                    p.now,
+                )
+                .await?
+                .rows_affected();
+                let codes_deleted = exec("DELETE FROM codes WHERE expires_at <= $1", p.now - CODE_GRACE_MS)
+                    .await?
+                    .rows_affected();
+                let sessions_deleted = exec(
+                    "DELETE FROM sessions WHERE created_at < $1 AND status <> 'pending_review'",
+                    p.now.saturating_sub(p.session_retention_ms),
+                )
+                .await?
+                .rows_affected();
+                let rate_windows_deleted =
+                    exec("DELETE FROM rate_windows WHERE expires_at <= $1", p.now).await?.rows_affected();
+                let envelopes_deleted =
+                    exec("DELETE FROM seen_envelopes WHERE expires_at <= $1", p.now).await?.rows_affected();
+                let deliveries_deleted = exec(
+                    "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < $1",
+                    p.now.saturating_sub(p.delivery_retention_ms),
+                )
+                .await?
+                .rows_affected();
+                Ok(PurgeReport {
+                    sessions_expired,
+                    sessions_deleted,
+                    codes_deleted,
+                    rate_windows_deleted,
+                    envelopes_deleted,
+                    deliveries_deleted,
+                })
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;
