@@ -13,17 +13,15 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 /// An embedded migration: version, description, SQL.
 type Embedded = (i64, &'static str, &'static str);
 
-const SQLITE: &[Embedded] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const SQLITE: &[Embedded] = &[
+    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+    (101, "audit_log", include_str!("../../migrations/sqlite/0101_audit_log.sql")),
+];
 
-const POSTGRES: &[Embedded] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+const POSTGRES: &[Embedded] = &[
+    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+    (101, "audit_log", include_str!("../../migrations/postgres/0101_audit_log.sql")),
+];
 
 #[derive(Debug)]
 struct Source(&'static [Embedded]);

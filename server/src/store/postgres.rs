@@ -69,6 +69,11 @@ impl PgStore {
         Ok(Self { pool })
     }
 
+    /// The connection pool, for storage areas implemented in their own files (review, complaints, audit).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;

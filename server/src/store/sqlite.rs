@@ -56,6 +56,11 @@ impl SqliteStore {
         &self.path
     }
 
+    /// The connection pool, for storage areas implemented in their own files (review, complaints, audit).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Closes every connection (checkpointing the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
