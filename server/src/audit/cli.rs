@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::{Break, Entry, Verifier, csv, hex};
 use crate::calendar::Date;
-use crate::audit_store::{AuditStore, AuditStoreError};
+use crate::store::audit::{AuditStore, AuditStoreError};
 
 /// Entries read per query: verification and export run in constant memory.
 const PAGE: i64 = 1000;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use realname_server::audit::cli::{self, AuditCliError};
 use realname_server::audit::{Event, Problem};
 use realname_server::calendar::Date;
-use realname_server::audit_store::AuditStore;
+use realname_server::store::audit::AuditStore;
 
 use db::{Backend, TestDb};
 
@@ -268,7 +268,7 @@ pub mod db {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    use realname_server::audit_store::AuditStore;
+    use realname_server::store::audit::AuditStore;
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
     use sqlx::{Executor, PgPool, SqlitePool};

@@ -1,0 +1,165 @@
+//! Prometheus metrics (`GET /metrics`, text format 0.0.4): counters the server bumps as things happen, and gauges
+//! read from the database at scrape time (queue length, overdue reviews and complaints, SLA compliance).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+
+/// Upper bounds (seconds) of the completion-time histogram buckets.
+pub const DURATION_BUCKETS: &[f64] = &[10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 86_400.0, 432_000.0];
+
+#[derive(Debug, Default)]
+struct Histogram {
+    buckets: Vec<u64>,
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    sessions: BTreeMap<(String, String), u64>,
+    durations: BTreeMap<String, Histogram>,
+    codes: BTreeMap<String, u64>,
+    refusals: BTreeMap<String, u64>,
+}
+
+/// The process's counters; one per server, shared by handlers (`Arc<Metrics>`).
+#[derive(Debug, Default)]
+pub struct Metrics(Mutex<Inner>);
+
+/// Gauges read from the database for one scrape.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Gauges {
+    /// Cases waiting for review.
+    pub review_queue: u64,
+    /// Of those, past due.
+    pub review_overdue: u64,
+    /// Complaints not closed.
+    pub complaints_open: u64,
+    /// Of those, unanswered past due.
+    pub complaints_overdue: u64,
+    /// Share of reviews decided in the last 30 days that were decided by their due time (1 when none).
+    pub review_sla: f64,
+    /// Share of complaints answered in the last 30 days that were answered by their due time (1 when none).
+    pub complaint_sla: f64,
+}
+
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+impl Metrics {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A session reached a final `outcome` (`verified`, `failed`, `rejected`, `canceled`, `expired`) after
+    /// `seconds` from creation.
+    pub fn session_finished(&self, method: &str, outcome: &str, seconds: f64) {
+        let mut m = self.inner();
+        *m.sessions.entry((method.to_owned(), outcome.to_owned())).or_default() += 1;
+        let h = m.durations.entry(method.to_owned()).or_default();
+        if h.buckets.is_empty() {
+            h.buckets = vec![0; DURATION_BUCKETS.len()];
+        }
+        for (i, le) in DURATION_BUCKETS.iter().enumerate() {
+            if seconds <= *le {
+                h.buckets[i] += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += seconds.max(0.0);
+    }
+
+    /// A one-time code was handed to the `channel` (`sms`, `email`).
+    pub fn code_sent(&self, channel: &str) {
+        *self.inner().codes.entry(channel.to_owned()).or_default() += 1;
+    }
+
+    /// A request was refused by the rate limit `scope` (`destination`, `ip`, `session`, …).
+    pub fn rate_limited(&self, scope: &str) {
+        *self.inner().refusals.entry(scope.to_owned()).or_default() += 1;
+    }
+
+    /// Renders every metric in the Prometheus text format.
+    pub fn render(&self, g: &Gauges) -> String {
+        let m = self.inner();
+        let mut out = String::with_capacity(4096);
+        let _ = writeln!(out, "# HELP realname_sessions_finished_total Sessions that reached a final status, by method and outcome.");
+        let _ = writeln!(out, "# TYPE realname_sessions_finished_total counter");
+        for ((method, outcome), n) in &m.sessions {
+            let _ = writeln!(out, "realname_sessions_finished_total{{method=\"{}\",outcome=\"{}\"}} {n}", label(method), label(outcome));
+        }
+        let passed: u64 = m.sessions.iter().filter(|((_, o), _)| o == "verified").map(|(_, n)| n).sum();
+        let decided: u64 =
+            m.sessions.iter().filter(|((_, o), _)| matches!(o.as_str(), "verified" | "failed" | "rejected")).map(|(_, n)| n).sum();
+        let _ = writeln!(out, "# HELP realname_pass_rate Verified sessions over verified + failed + rejected since start (NaN before any).");
+        let _ = writeln!(out, "# TYPE realname_pass_rate gauge");
+        let rate = if decided == 0 { f64::NAN } else { passed as f64 / decided as f64 };
+        let _ = writeln!(out, "realname_pass_rate {rate}");
+        let _ = writeln!(out, "# HELP realname_session_duration_seconds Time from session creation to its final status.");
+        let _ = writeln!(out, "# TYPE realname_session_duration_seconds histogram");
+        for (method, h) in &m.durations {
+            let method = label(method);
+            for (le, n) in DURATION_BUCKETS.iter().zip(&h.buckets) {
+                let _ = writeln!(out, "realname_session_duration_seconds_bucket{{method=\"{method}\",le=\"{le}\"}} {n}");
+            }
+            let _ = writeln!(out, "realname_session_duration_seconds_bucket{{method=\"{method}\",le=\"+Inf\"}} {}", h.count);
+            let _ = writeln!(out, "realname_session_duration_seconds_sum{{method=\"{method}\"}} {}", h.sum);
+            let _ = writeln!(out, "realname_session_duration_seconds_count{{method=\"{method}\"}} {}", h.count);
+        }
+        let _ = writeln!(out, "# HELP realname_codes_sent_total One-time codes handed to a delivery channel.");
+        let _ = writeln!(out, "# TYPE realname_codes_sent_total counter");
+        for (ch, n) in &m.codes {
+            let _ = writeln!(out, "realname_codes_sent_total{{channel=\"{}\"}} {n}", label(ch));
+        }
+        let _ = writeln!(out, "# HELP realname_rate_limit_refusals_total Requests refused by a rate limit.");
+        let _ = writeln!(out, "# TYPE realname_rate_limit_refusals_total counter");
+        for (scope, n) in &m.refusals {
+            let _ = writeln!(out, "realname_rate_limit_refusals_total{{scope=\"{}\"}} {n}", label(scope));
+        }
+        let gauges: [(&str, &str, f64); 6] = [
+            ("realname_review_queue_length", "Cases waiting for a reviewer.", g.review_queue as f64),
+            ("realname_review_overdue", "Pending cases past their due time (5 working days).", g.review_overdue as f64),
+            ("realname_complaints_open", "Complaints not closed.", g.complaints_open as f64),
+            ("realname_complaints_overdue", "Unanswered complaints past their due time.", g.complaints_overdue as f64),
+            ("realname_review_sla_compliance_ratio", "Reviews decided in the last 30 days by their due time.", g.review_sla),
+            (
+                "realname_complaint_sla_compliance_ratio",
+                "Complaints answered in the last 30 days by their due time.",
+                g.complaint_sla,
+            ),
+        ];
+        for (name, help, v) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_histogram_and_gauges() {
+        let m = Metrics::default();
+        m.session_finished("sms", "verified", 42.0);
+        m.session_finished("sms", "failed", 5.0);
+        m.session_finished("documents", "verified", 7200.0);
+        m.code_sent("sms");
+        m.code_sent("sms");
+        m.rate_limited("destination");
+        let g = Gauges { review_queue: 3, review_overdue: 1, review_sla: 0.5, complaint_sla: 1.0, ..Gauges::default() };
+        let text = m.render(&g);
+        assert!(text.contains("realname_sessions_finished_total{method=\"sms\",outcome=\"verified\"} 1"));
+        assert!(text.contains("realname_pass_rate 0.6666666666666666"));
+        assert!(text.contains("realname_session_duration_seconds_bucket{method=\"sms\",le=\"60\"} 2"));
+        assert!(text.contains("realname_session_duration_seconds_bucket{method=\"sms\",le=\"10\"} 1"));
+        assert!(text.contains("realname_session_duration_seconds_bucket{method=\"documents\",le=\"3600\"} 0"));
+        assert!(text.contains("realname_codes_sent_total{channel=\"sms\"} 2"));
+        assert!(text.contains("realname_rate_limit_refusals_total{scope=\"destination\"} 1"));
+        assert!(text.contains("realname_review_queue_length 3\n"));
+        assert!(text.contains("realname_review_sla_compliance_ratio 0.5\n"));
+    }
+}

@@ -1,0 +1,429 @@
+//! The review queue (seed 第十条): face + ID photo submissions and flagged cases wait here for a reviewer, due
+//! five working days after submission; every view of decrypted personal data is an audit entry.
+
+pub mod auth;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use serde::Serialize;
+
+use crate::audit::Event;
+use crate::calendar::Calendar;
+use crate::clock::{Clock, Random};
+use crate::store::review::{Case, CaseImage, CaseStatus, NewCase, Reviewer};
+use crate::store::{Session, SessionStatus, Store, StoreError};
+use crate::vault::{Field, Vault};
+
+/// Review and complaint deadlines, retention, console sessions.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// Working days a review may take (seed 第十条: five).
+    pub review_working_days: u32,
+    /// Working days a complaint may take before it is overdue.
+    pub complaint_working_days: u32,
+    /// Days after a decision until face and document images are deleted.
+    pub image_retention_days: u32,
+    /// Lifetime of a console login, seconds.
+    pub console_session_secs: i64,
+    /// Extra calendar years (`<year>.toml`), added to or replacing the built-in ones.
+    pub calendar_dir: Option<std::path::PathBuf>,
+    /// If set, `/metrics` needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self {
+            review_working_days: 5,
+            complaint_working_days: 5,
+            image_retention_days: 30,
+            console_session_secs: 8 * 3600,
+            calendar_dir: None,
+            metrics_token: None,
+        }
+    }
+}
+
+/// Why a case goes to a human.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Face and document photos (the documents method).
+    Document,
+    /// The number's region (county) code is not in the table.
+    UnknownRegion,
+    /// The identity is already bound to the site's maximum of accounts.
+    MaxAccounts,
+    /// The person is under 18.
+    Minor,
+}
+
+impl Reason {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Document => "document",
+            Reason::UnknownRegion => "unknown_region",
+            Reason::MaxAccounts => "max_accounts",
+            Reason::Minor => "minor",
+        }
+    }
+}
+
+/// Reason codes a reviewer approves with.
+pub const APPROVE_CODES: &[&str] = &["documents_match", "manual_check_passed", "guardian_consent_verified"];
+
+/// Reason codes a reviewer rejects with.
+pub const REJECT_CODES: &[&str] = &[
+    "photo_unreadable",
+    "face_mismatch",
+    "document_invalid",
+    "document_expired",
+    "identity_mismatch",
+    "account_limit",
+    "minor_not_permitted",
+    "suspected_fraud",
+];
+
+/// An image as uploaded, in the clear (only in memory).
+pub struct PlainImage {
+    /// `face`, `id_front` or `id_back`.
+    pub kind: String,
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for PlainImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PlainImage({}, {}, {} bytes)", self.kind, self.content_type, self.bytes.len())
+    }
+}
+
+/// What a decision does beyond the queue: the server fires the session's webhook (its queue) and the widget's
+/// status follows the session.
+#[async_trait]
+pub trait DecisionHook: Send + Sync {
+    /// Called once the session reached its final status after a review.
+    async fn decided(&self, session: &Session);
+}
+
+/// Review errors; the HTTP layer maps them to stable codes.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// No such case, or not visible to this reviewer.
+    #[error("not found")]
+    NotFound,
+    /// The case was already decided (or erased).
+    #[error("the case is no longer pending")]
+    AlreadyDecided,
+    /// Reason code not in the list for the decision.
+    #[error("unknown reason code")]
+    BadReason,
+    /// Malformed input (image kind, type, size).
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// Stored data could not be decrypted.
+    #[error("stored data could not be decrypted")]
+    Vault,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The audit log could not be written: nothing is shown or changed without its entry.
+    #[error("audit log unavailable")]
+    Audit,
+}
+
+/// A queue line: ids, reasons and dates only (no personal data).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CaseSummary {
+    /// Case id.
+    pub id: String,
+    /// Site.
+    pub site: String,
+    /// Session.
+    pub session_id: String,
+    /// Why it is here.
+    pub reasons: Vec<String>,
+    /// `pending`, `approved`, `rejected`, `erased`.
+    pub status: &'static str,
+    /// Submission, Unix ms.
+    pub submitted_at: i64,
+    /// Due, Unix ms.
+    pub due_at: i64,
+    /// Due date counted partly without official holiday data.
+    pub due_provisional: bool,
+    /// Past due (pending) or decided late.
+    pub overdue: bool,
+    /// Decision, if any.
+    pub reason_code: Option<String>,
+}
+
+impl CaseSummary {
+    fn of(c: &Case, now: i64) -> Self {
+        Self {
+            id: c.id.clone(),
+            site: c.site_id.clone(),
+            session_id: c.session_id.clone(),
+            reasons: c.reasons.clone(),
+            status: c.status.as_str(),
+            submitted_at: c.submitted_at,
+            due_at: c.due_at,
+            due_provisional: c.due_provisional,
+            overdue: c.overdue(now),
+            reason_code: c.reason_code.clone(),
+        }
+    }
+}
+
+/// A decrypted image for the case view.
+#[derive(Clone, Serialize)]
+pub struct ImageView {
+    /// Kind.
+    pub kind: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Base64 of the bytes.
+    pub data: String,
+}
+
+/// The reviewer's case view: the one place personal data is shown unmasked.
+#[derive(Clone, Serialize)]
+pub struct CaseView {
+    /// The queue line.
+    pub case: CaseSummary,
+    /// Full name.
+    pub name: Option<String>,
+    /// Document number.
+    pub id_number: Option<String>,
+    /// Document kind.
+    pub document_kind: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Images (none once purged).
+    pub images: Vec<ImageView>,
+}
+
+impl std::fmt::Debug for CaseView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CaseView({}, <personal data redacted>)", self.case.id)
+    }
+}
+
+const IMAGE_KINDS: &[&str] = &["face", "id_front", "id_back"];
+const IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp"];
+/// Largest image kept, bytes.
+pub const MAX_IMAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The review service.
+#[derive(Clone)]
+pub struct Reviews {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Field encryption.
+    pub vault: Arc<Vault>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub random: Arc<dyn Random>,
+    /// Working days.
+    pub calendar: Arc<Calendar>,
+    /// Settings.
+    pub config: ReviewConfig,
+    /// The server's reaction to decisions (webhooks).
+    pub hook: Arc<dyn DecisionHook>,
+    /// Prometheus counters.
+    pub metrics: Arc<crate::metrics::Metrics>,
+}
+
+impl Reviews {
+    /// Appends an audit entry now; refuses to continue without it.
+    pub async fn audit(&self, event: Event) -> Result<(), ReviewError> {
+        self.store.audit_append(self.clock.now_ms(), event).await.map(|_| ()).map_err(|e| {
+            tracing_error(&e.to_string());
+            ReviewError::Audit
+        })
+    }
+
+    /// Queues a session for review with its images (sealed before they reach the store).
+    pub async fn enqueue(&self, session: &Session, reasons: &[Reason], images: Vec<PlainImage>) -> Result<Case, ReviewError> {
+        if reasons.is_empty() {
+            return Err(ReviewError::Invalid("a case needs a reason"));
+        }
+        for img in &images {
+            if !IMAGE_KINDS.contains(&img.kind.as_str()) {
+                return Err(ReviewError::Invalid("image kind must be face, id_front or id_back"));
+            }
+            if !IMAGE_TYPES.contains(&img.content_type.as_str()) {
+                return Err(ReviewError::Invalid("image type must be image/jpeg, image/png or image/webp"));
+            }
+            if img.bytes.is_empty() || img.bytes.len() > MAX_IMAGE_BYTES {
+                return Err(ReviewError::Invalid("image must be 1 byte to 4 MiB"));
+            }
+        }
+        let now = self.clock.now_ms();
+        let id = format!("case_{}", self.random.token(12));
+        let due = self.calendar.due(now.div_euclid(1000), self.config.review_working_days);
+        let mut sealed = Vec::with_capacity(images.len());
+        for img in &images {
+            let b64 = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&img.bytes));
+            let field = Field { table: "review_images", column: &img.kind, row: &id };
+            let s = self.vault.seal(field, &b64).map_err(|_| ReviewError::Vault)?;
+            sealed.push(CaseImage { kind: img.kind.clone(), content_type: img.content_type.clone(), sealed: s });
+        }
+        let new = NewCase {
+            id: id.clone(),
+            site_id: session.site_id.clone(),
+            session_id: session.id.clone(),
+            reasons: reasons.iter().map(|r| r.as_str().to_owned()).collect(),
+            submitted_at: now,
+            due_at: due.at * 1000,
+            due_provisional: due.provisional,
+        };
+        self.store.create_case(&new, &sealed).await?;
+        let kinds: Vec<&str> = images.iter().map(|i| i.kind.as_str()).collect();
+        self.audit(
+            Event::new("system", "review.case.created", format!("case:{id}"))
+                .site(&session.site_id)
+                .detail("session", &session.id)
+                .detail("reasons", new.reasons.join(","))
+                .detail("images", kinds.join(","))
+                .detail("due_date", due.date.to_string()),
+        )
+        .await?;
+        self.store.case(&id).await?.ok_or(ReviewError::NotFound)
+    }
+
+    /// The pending queue visible to `r`, earliest due first.
+    pub async fn queue(&self, r: &Reviewer) -> Result<Vec<CaseSummary>, ReviewError> {
+        let now = self.clock.now_ms();
+        let cases = self.store.pending_cases(r.site_id.as_deref(), 500).await?;
+        Ok(cases.iter().map(|c| CaseSummary::of(c, now)).collect())
+    }
+
+    async fn visible_case(&self, r: &Reviewer, id: &str) -> Result<Case, ReviewError> {
+        match self.store.case(id).await? {
+            Some(c) if auth::can_see_site(r, &c.site_id) => Ok(c),
+            _ => Err(ReviewError::NotFound),
+        }
+    }
+
+    /// The case with its decrypted data and images; writes the audit entry (who, which case, which fields) first.
+    pub async fn view(&self, r: &Reviewer, id: &str) -> Result<CaseView, ReviewError> {
+        let case = self.visible_case(r, id).await?;
+        let session = self.store.session(&case.session_id).await?;
+        let images = self.store.case_images(id).await?;
+        let mut fields: Vec<&str> = Vec::new();
+        if let Some(s) = session.as_ref().and_then(|s| s.identity.as_ref()) {
+            fields.extend(["name", "id_number"]);
+            if s.phone.is_some() {
+                fields.push("phone");
+            }
+            if s.email.is_some() {
+                fields.push("email");
+            }
+        }
+        fields.extend(images.iter().map(|i| i.kind.as_str()));
+        self.audit(
+            Event::new(format!("reviewer:{}", r.id), "review.case.viewed", format!("case:{}", case.id))
+                .site(&case.site_id)
+                .detail("session", &case.session_id)
+                .detail("fields", fields.join(",")),
+        )
+        .await?;
+        let identity = match session.as_ref().and_then(|s| s.identity.as_ref().map(|i| (s, i))) {
+            Some((s, i)) => Some(self.vault.open_identity(&s.id, i).map_err(|_| ReviewError::Vault)?),
+            None => None,
+        };
+        let mut views = Vec::with_capacity(images.len());
+        for img in &images {
+            let field = Field { table: "review_images", column: &img.kind, row: &case.id };
+            let data = self.vault.open(field, &img.sealed).map_err(|_| ReviewError::Vault)?;
+            views.push(ImageView { kind: img.kind.clone(), content_type: img.content_type.clone(), data: data.to_string() });
+        }
+        Ok(CaseView {
+            case: CaseSummary::of(&case, self.clock.now_ms()),
+            name: identity.as_ref().map(|i| i.name.clone()),
+            id_number: identity.as_ref().map(|i| i.id_number.clone()),
+            document_kind: session.as_ref().and_then(|s| s.document_kind.clone()),
+            phone: identity.as_ref().and_then(|i| i.phone.clone()),
+            email: identity.as_ref().and_then(|i| i.email.clone()),
+            images: views,
+        })
+    }
+
+    /// Approves or rejects a pending case with a reason code; the session follows, the hook fires.
+    pub async fn decide(&self, r: &Reviewer, id: &str, approve: bool, reason_code: &str) -> Result<CaseSummary, ReviewError> {
+        let codes = if approve { APPROVE_CODES } else { REJECT_CODES };
+        if !codes.contains(&reason_code) {
+            return Err(ReviewError::BadReason);
+        }
+        let case = self.visible_case(r, id).await?;
+        let now = self.clock.now_ms();
+        let status = if approve { CaseStatus::Approved } else { CaseStatus::Rejected };
+        if !self.store.decide_case(id, status, &r.id, reason_code, now).await? {
+            return Err(ReviewError::AlreadyDecided);
+        }
+        let action = if approve { "review.case.approved" } else { "review.case.rejected" };
+        self.audit(
+            Event::new(format!("reviewer:{}", r.id), action, format!("case:{id}"))
+                .site(&case.site_id)
+                .detail("session", &case.session_id)
+                .detail("reason_code", reason_code),
+        )
+        .await?;
+        if let Some(session) = self.finish_session(&case.session_id, approve, reason_code, now).await? {
+            self.hook.decided(&session).await;
+        }
+        let case = self.store.case(id).await?.ok_or(ReviewError::NotFound)?;
+        Ok(CaseSummary::of(&case, now))
+    }
+
+    /// Moves the session to its final status (retrying on concurrent changes); `None` if it is already final.
+    async fn finish_session(&self, id: &str, approve: bool, reason: &str, now: i64) -> Result<Option<Session>, ReviewError> {
+        for _ in 0..5 {
+            let Some(mut s) = self.store.session(id).await? else { return Ok(None) };
+            if s.status.is_terminal() {
+                return Ok(None);
+            }
+            if approve {
+                s.status = SessionStatus::Verified;
+                s.verified_at = Some(now);
+                s.failure = None;
+            } else {
+                s.status = SessionStatus::Rejected;
+                s.failure = Some(reason.to_owned());
+            }
+            s.updated_at = now;
+            match self.store.update_session(&s).await {
+                Ok(s) => {
+                    self.audit(
+                        Event::new("system", format!("session.{}", s.status.as_str()), format!("session:{id}"))
+                            .site(&s.site_id)
+                            .detail("by", "review"),
+                    )
+                    .await?;
+                    return Ok(Some(s));
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict.into())
+    }
+
+    /// Overview counts for the console and metrics.
+    pub async fn counts(&self) -> Result<crate::store::review::QueueCounts, ReviewError> {
+        Ok(self.store.queue_counts(self.clock.now_ms()).await?)
+    }
+}
+
+fn tracing_error(msg: &str) {
+    tracing::error!(error = msg, "audit append failed");
+}
