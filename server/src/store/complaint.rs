@@ -149,7 +149,7 @@ macro_rules! impl_complaint_store {
                 .bind(c.filed_at)
                 .bind(c.due_at)
                 .bind(i64::from(c.due_provisional))
-                .execute(&self.pool)
+                .execute(self.pool())
                 .await?;
                 Ok(())
             }
@@ -157,7 +157,7 @@ macro_rules! impl_complaint_store {
             async fn complaint(&self, ticket: &str) -> StoreResult<Option<Complaint>> {
                 let row = sqlx::query(&format!("SELECT {COLS} FROM complaints WHERE ticket = $1"))
                     .bind(ticket)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(self.pool())
                     .await?;
                 row.as_ref().map(from_row).transpose()
             }
@@ -169,7 +169,7 @@ macro_rules! impl_complaint_store {
                 ))
                 .bind(site_id)
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(self.pool())
                 .await?;
                 rows.iter().map(from_row).collect()
             }
@@ -180,7 +180,7 @@ macro_rules! impl_complaint_store {
                 ))
                 .bind(from)
                 .bind(to)
-                .fetch_all(&self.pool)
+                .fetch_all(self.pool())
                 .await?;
                 rows.iter().map(from_row).collect()
             }
@@ -194,7 +194,7 @@ macro_rules! impl_complaint_store {
                 .bind(by)
                 .bind(now)
                 .bind(ticket)
-                .execute(&self.pool)
+                .execute(self.pool())
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -206,7 +206,7 @@ macro_rules! impl_complaint_store {
                 .bind(by)
                 .bind(now)
                 .bind(ticket)
-                .execute(&self.pool)
+                .execute(self.pool())
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -217,7 +217,7 @@ macro_rules! impl_complaint_store {
                      FROM complaints WHERE status <> 'closed'",
                 )
                 .bind(now)
-                .fetch_one(&self.pool)
+                .fetch_one(self.pool())
                 .await?;
                 let open: i64 = row.try_get("open")?;
                 let overdue: i64 = row.try_get("overdue")?;
@@ -227,7 +227,7 @@ macro_rules! impl_complaint_store {
             async fn erase_complaints_of_session(&self, session_id: &str) -> StoreResult<Vec<String>> {
                 let rows = sqlx::query("UPDATE complaints SET message = NULL, answer = NULL WHERE session_id = $1 RETURNING ticket")
                     .bind(session_id)
-                    .fetch_all(&self.pool)
+                    .fetch_all(self.pool())
                     .await?;
                 rows.iter().map(|r| Ok(r.try_get("ticket")?)).collect()
             }

@@ -9,8 +9,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub mod audit;
+pub mod complaint;
 mod migrate;
 pub mod postgres;
+pub mod review;
 mod shared;
 mod sql;
 pub mod sqlite;
@@ -191,7 +194,16 @@ pub trait Maintenance: Send + Sync {
 /// under `store/`, implement it for `SqliteStore` and `PgStore`, and add it to the bounds here and on the
 /// blanket impl below.
 pub trait Store:
-    SessionStore + CodeStore + RateLimitStore + ReplayStore + WebhookStore + BindingStore + Maintenance
+    SessionStore
+    + CodeStore
+    + RateLimitStore
+    + ReplayStore
+    + WebhookStore
+    + BindingStore
+    + Maintenance
+    + audit::AuditStore
+    + review::ReviewStore
+    + complaint::ComplaintStore
 {
 }
 
@@ -203,6 +215,9 @@ impl<T> Store for T where
         + WebhookStore
         + BindingStore
         + Maintenance
+        + audit::AuditStore
+        + review::ReviewStore
+        + complaint::ComplaintStore
 {
 }
 

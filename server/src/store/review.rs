@@ -280,7 +280,7 @@ macro_rules! impl_review_store {
         #[async_trait]
         impl ReviewStore for $store {
             async fn create_case(&self, c: &NewCase, images: &[CaseImage]) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool().begin().await?;
                 sqlx::query(&format!(
                     "INSERT INTO review_cases ({CASE_COLS}) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, NULL, NULL, NULL, NULL)"
                 ))
@@ -309,7 +309,7 @@ macro_rules! impl_review_store {
             async fn case(&self, id: &str) -> StoreResult<Option<Case>> {
                 let row = sqlx::query(&format!("SELECT {CASE_COLS} FROM review_cases WHERE id = $1"))
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(self.pool())
                     .await?;
                 row.as_ref().map(case_from_row).transpose()
             }
@@ -317,7 +317,7 @@ macro_rules! impl_review_store {
             async fn case_for_session(&self, session_id: &str) -> StoreResult<Option<Case>> {
                 let row = sqlx::query(&format!("SELECT {CASE_COLS} FROM review_cases WHERE session_id = $1"))
                     .bind(session_id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(self.pool())
                     .await?;
                 row.as_ref().map(case_from_row).transpose()
             }
@@ -329,7 +329,7 @@ macro_rules! impl_review_store {
                 ))
                 .bind(site_id)
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(self.pool())
                 .await?;
                 rows.iter().map(case_from_row).collect()
             }
@@ -340,7 +340,7 @@ macro_rules! impl_review_store {
                 ))
                 .bind(from)
                 .bind(to)
-                .fetch_all(&self.pool)
+                .fetch_all(self.pool())
                 .await?;
                 rows.iter().map(case_from_row).collect()
             }
@@ -348,7 +348,7 @@ macro_rules! impl_review_store {
             async fn case_images(&self, id: &str) -> StoreResult<Vec<CaseImage>> {
                 let rows = sqlx::query("SELECT kind, content_type, sealed FROM review_images WHERE case_id = $1 ORDER BY kind")
                     .bind(id)
-                    .fetch_all(&self.pool)
+                    .fetch_all(self.pool())
                     .await?;
                 rows.iter()
                     .map(|r| {
@@ -378,7 +378,7 @@ macro_rules! impl_review_store {
                 .bind(reason_code)
                 .bind(now)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(self.pool())
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -389,7 +389,7 @@ macro_rules! impl_review_store {
                      FROM review_cases WHERE status = 'pending'",
                 )
                 .bind(now)
-                .fetch_one(&self.pool)
+                .fetch_one(self.pool())
                 .await?;
                 let pending: i64 = row.try_get("pending")?;
                 let overdue: i64 = row.try_get("overdue")?;
@@ -397,7 +397,7 @@ macro_rules! impl_review_store {
             }
 
             async fn purge_case_images(&self, cutoff: UnixMillis, now: UnixMillis) -> StoreResult<Vec<Case>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool().begin().await?;
                 let rows = sqlx::query(&format!(
                     "SELECT {CASE_COLS} FROM review_cases WHERE decided_at IS NOT NULL AND decided_at < $1 \
                      AND images_purged_at IS NULL ORDER BY id"
@@ -419,7 +419,7 @@ macro_rules! impl_review_store {
             }
 
             async fn erase_case(&self, id: &str, now: UnixMillis) -> StoreResult<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool().begin().await?;
                 sqlx::query("DELETE FROM review_images WHERE case_id = $1").bind(id).execute(&mut *tx).await?;
                 let done = sqlx::query(
                     "UPDATE review_cases SET status = 'erased', images_purged_at = COALESCE(images_purged_at, $1), \
@@ -442,7 +442,7 @@ macro_rules! impl_review_store {
                     .bind(&r.site_id)
                     .bind(i64::from(r.disabled))
                     .bind(r.created_at)
-                    .execute(&self.pool)
+                    .execute(self.pool())
                     .await?;
                 Ok(())
             }
@@ -450,7 +450,7 @@ macro_rules! impl_review_store {
             async fn reviewer(&self, id: &str) -> StoreResult<Option<Reviewer>> {
                 let row = sqlx::query(&format!("SELECT {REVIEWER_COLS} FROM reviewers WHERE id = $1"))
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(self.pool())
                     .await?;
                 row.as_ref().map(reviewer_from_row).transpose()
             }
@@ -458,20 +458,20 @@ macro_rules! impl_review_store {
             async fn reviewer_by_username(&self, username: &str) -> StoreResult<Option<Reviewer>> {
                 let row = sqlx::query(&format!("SELECT {REVIEWER_COLS} FROM reviewers WHERE username = $1"))
                     .bind(username)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(self.pool())
                     .await?;
                 row.as_ref().map(reviewer_from_row).transpose()
             }
 
             async fn reviewers(&self) -> StoreResult<Vec<Reviewer>> {
                 let rows = sqlx::query(&format!("SELECT {REVIEWER_COLS} FROM reviewers ORDER BY username"))
-                    .fetch_all(&self.pool)
+                    .fetch_all(self.pool())
                     .await?;
                 rows.iter().map(reviewer_from_row).collect()
             }
 
             async fn set_reviewer_disabled(&self, id: &str, disabled: bool) -> StoreResult<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool().begin().await?;
                 let done = sqlx::query("UPDATE reviewers SET disabled = $1 WHERE id = $2")
                     .bind(i64::from(disabled))
                     .bind(id)
@@ -492,7 +492,7 @@ macro_rules! impl_review_store {
                 expires_at: UnixMillis,
             ) -> StoreResult<()> {
                 // Expired sessions go away as new ones start, so the table never grows without bound.
-                sqlx::query("DELETE FROM reviewer_sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
+                sqlx::query("DELETE FROM reviewer_sessions WHERE expires_at <= $1").bind(now).execute(self.pool()).await?;
                 sqlx::query(
                     "INSERT INTO reviewer_sessions (token_hash, reviewer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
                 )
@@ -500,7 +500,7 @@ macro_rules! impl_review_store {
                 .bind(reviewer_id)
                 .bind(now)
                 .bind(expires_at)
-                .execute(&self.pool)
+                .execute(self.pool())
                 .await?;
                 Ok(())
             }
@@ -513,7 +513,7 @@ macro_rules! impl_review_store {
                 )
                 .bind(token_hash)
                 .bind(now)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.pool())
                 .await?;
                 row.as_ref().map(reviewer_from_row).transpose()
             }
@@ -521,7 +521,7 @@ macro_rules! impl_review_store {
             async fn delete_reviewer_session(&self, token_hash: &str) -> StoreResult<()> {
                 sqlx::query("DELETE FROM reviewer_sessions WHERE token_hash = $1")
                     .bind(token_hash)
-                    .execute(&self.pool)
+                    .execute(self.pool())
                     .await?;
                 Ok(())
             }
