@@ -245,10 +245,20 @@ macro_rules! delegate_audit_store {
             async fn audit_head(&self) -> Result<Option<Head>, AuditStoreError> {
                 self.pool().audit_head().await
             }
-            async fn audit_after(&self, after: i64, limit: i64) -> Result<Vec<Entry>, AuditStoreError> {
+            async fn audit_after(
+                &self,
+                after: i64,
+                limit: i64,
+            ) -> Result<Vec<Entry>, AuditStoreError> {
                 self.pool().audit_after(after, limit).await
             }
-            async fn audit_between(&self, from: i64, to: i64, after: i64, limit: i64) -> Result<Vec<Entry>, AuditStoreError> {
+            async fn audit_between(
+                &self,
+                from: i64,
+                to: i64,
+                after: i64,
+                limit: i64,
+            ) -> Result<Vec<Entry>, AuditStoreError> {
                 self.pool().audit_between(from, to, after, limit).await
             }
         }

@@ -14,17 +14,49 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 type Embedded = (i64, &'static str, &'static str);
 
 const SQLITE: &[Embedded] = &[
-    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
-    (101, "audit_log", include_str!("../../migrations/sqlite/0101_audit_log.sql")),
-    (102, "review", include_str!("../../migrations/sqlite/0102_review.sql")),
-    (103, "complaints", include_str!("../../migrations/sqlite/0103_complaints.sql")),
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        101,
+        "audit_log",
+        include_str!("../../migrations/sqlite/0101_audit_log.sql"),
+    ),
+    (
+        102,
+        "review",
+        include_str!("../../migrations/sqlite/0102_review.sql"),
+    ),
+    (
+        103,
+        "complaints",
+        include_str!("../../migrations/sqlite/0103_complaints.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
-    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
-    (101, "audit_log", include_str!("../../migrations/postgres/0101_audit_log.sql")),
-    (102, "review", include_str!("../../migrations/postgres/0102_review.sql")),
-    (103, "complaints", include_str!("../../migrations/postgres/0103_complaints.sql")),
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        101,
+        "audit_log",
+        include_str!("../../migrations/postgres/0101_audit_log.sql"),
+    ),
+    (
+        102,
+        "review",
+        include_str!("../../migrations/postgres/0102_review.sql"),
+    ),
+    (
+        103,
+        "complaints",
+        include_str!("../../migrations/postgres/0103_complaints.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -76,6 +76,9 @@ pub trait SessionStore: Send + Sync {
     /// session with the next version. `Conflict` if another writer got there first or the stored session
     /// is already in a terminal status; `NotFound` if it does not exist.
     async fn update_session(&self, session: &Session) -> StoreResult<Session>;
+    /// Wipes a session's sealed identity and blind index whatever its status (erasure on request, or a
+    /// retention rule); true if there was something to wipe. Identity bindings are kept.
+    async fn erase_identity(&self, id: &str, now: UnixMillis) -> StoreResult<bool>;
 }
 
 /// One-time codes: only HMACs are stored; attempts are counted atomically before any comparison.
@@ -182,6 +185,13 @@ pub trait BindingStore: Send + Sync {
 pub trait Maintenance: Send + Sync {
     /// Expires unfinished sessions (wiping their identity data) and deletes rows past their lifetime.
     async fn purge(&self, policy: &PurgePolicy) -> StoreResult<PurgeReport>;
+    /// Wipes the identity data of finished sessions last changed before `before` (data minimisation once
+    /// a verification's result is delivered); returns how many were wiped.
+    async fn erase_finished_identities(
+        &self,
+        before: UnixMillis,
+        now: UnixMillis,
+    ) -> StoreResult<u64>;
     /// Checks the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
     /// The backend's name: "sqlite" or "postgres".

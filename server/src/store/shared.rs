@@ -152,7 +152,7 @@ macro_rules! impl_store {
                     "UPDATE sessions SET status = $3, method = $4, document_kind = $5, consent_version = $6, \
                      consent_at = $7, name_ct = $8, id_number_ct = $9, phone_ct = $10, email_ct = $11, \
                      blind_index = $12, failure = $13, updated_at = $14, verified_at = $15, \
-                     client_secret_used = $16, version = version + 1 \
+                     client_secret_used = $16, expires_at = $17, version = version + 1 \
                      WHERE id = $1 AND version = $2 AND status NOT IN ",
                     terminal_statuses!(),
                     " RETURNING ",
@@ -174,6 +174,7 @@ macro_rules! impl_store {
                 .bind(s.updated_at)
                 .bind(s.verified_at)
                 .bind(s.client_secret_used)
+                .bind(s.expires_at)
                 .fetch_optional(&self.pool)
                 .await?;
                 match row {
@@ -186,6 +187,19 @@ macro_rules! impl_store {
                         Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound })
                     }
                 }
+            }
+
+            async fn erase_identity(&self, id: &str, now: UnixMillis) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE sessions SET name_ct = NULL, id_number_ct = NULL, phone_ct = NULL, email_ct = NULL, \
+                     blind_index = NULL, updated_at = $2, version = version + 1 \
+                     WHERE id = $1 AND (name_ct IS NOT NULL OR id_number_ct IS NOT NULL OR blind_index IS NOT NULL)",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
         }
 
@@ -565,6 +579,20 @@ macro_rules! impl_store {
                     envelopes_deleted,
                     deliveries_deleted,
                 })
+            }
+
+            async fn erase_finished_identities(&self, before: UnixMillis, now: UnixMillis) -> StoreResult<u64> {
+                let done = sqlx::query(concat!(
+                    "UPDATE sessions SET name_ct = NULL, id_number_ct = NULL, phone_ct = NULL, email_ct = NULL, \
+                     blind_index = NULL, updated_at = $2, version = version + 1 \
+                     WHERE updated_at < $1 AND name_ct IS NOT NULL AND status IN ",
+                    terminal_statuses!()
+                ))
+                .bind(before)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
             }
 
             async fn ping(&self) -> StoreResult<()> {

@@ -195,6 +195,7 @@ on_both_backends!(
     concurrent_bindings_respect_the_limit,
     purge_expires_and_deletes,
     no_plaintext_personal_data_at_rest,
+    identity_can_be_erased,
 );
 
 const T0: i64 = 1_790_000_000_000;

@@ -160,3 +160,62 @@ pub(super) async fn no_plaintext_personal_data_at_rest(b: &Backend) {
         }
     }
 }
+
+pub(super) async fn identity_can_be_erased(b: &Backend) {
+    let s = &b.store;
+    let vault = Vault::generate().unwrap();
+    let person = PlainIdentity {
+        name: "钱七".into(),
+        id_number: "110105194912310029".into(),
+        phone: Some("13700137000".into()),
+        email: None,
+    };
+    let mut ids = Vec::new();
+    for (i, status) in [
+        SessionStatus::Verified,
+        SessionStatus::CodeSent,
+        SessionStatus::Failed,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = format!("erase-{i}");
+        let mut sess = created(s, &id).await;
+        sess.identity = Some(vault.seal_identity(&id, &person).unwrap());
+        sess.blind_index = Some(vault.blind_id_number(&person.id_number));
+        sess.status = status;
+        sess.updated_at = T0 + i as i64;
+        s.update_session(&sess).await.unwrap();
+        ids.push(id);
+    }
+    // Erasure on request works even on a finished session, once.
+    assert!(s.erase_identity(&ids[0], T0 + 10).await.unwrap());
+    let erased = s.session(&ids[0]).await.unwrap().unwrap();
+    assert_eq!(
+        (erased.identity, erased.blind_index, erased.status),
+        (None, None, SessionStatus::Verified)
+    );
+    assert_eq!((erased.version, erased.updated_at), (3, T0 + 10));
+    assert!(!s.erase_identity(&ids[0], T0 + 11).await.unwrap());
+    assert!(!s.erase_identity("nope", T0).await.unwrap());
+    // Retention: only finished sessions last changed before the cutoff lose their identity data.
+    assert_eq!(
+        s.erase_finished_identities(T0 + 2, T0 + 20).await.unwrap(),
+        0,
+        "erase-2 changed at T0+2"
+    );
+    assert_eq!(
+        s.erase_finished_identities(T0 + 3, T0 + 20).await.unwrap(),
+        1
+    );
+    assert_eq!(s.session(&ids[2]).await.unwrap().unwrap().identity, None);
+    assert!(
+        s.session(&ids[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .identity
+            .is_some(),
+        "open sessions keep theirs"
+    );
+}

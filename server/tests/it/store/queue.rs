@@ -144,7 +144,7 @@ pub(super) async fn webhook_leases_expire_and_move_to_another_worker(b: &Backend
 
 pub(super) async fn two_instances_claim_each_delivery_once(b: &Backend) {
     let (one, two) = (b.store.clone(), b.another_instance().await);
-    for i in 0..30 {
+    for i in 0..60 {
         one.enqueue_delivery(&delivery(&format!("bulk-{i}"), T0 + i))
             .await
             .unwrap();
@@ -174,7 +174,7 @@ pub(super) async fn two_instances_claim_each_delivery_once(b: &Backend) {
     let unique: HashSet<i64> = all.iter().copied().collect();
     assert_eq!(
         (all.len(), unique.len()),
-        (30, 30),
+        (60, 60),
         "each delivery claimed exactly once"
     );
 }

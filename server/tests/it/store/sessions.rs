@@ -63,8 +63,16 @@ pub(super) async fn sessions_roundtrip_and_version_checks(b: &Backend) {
         s.update_session(&ghost).await,
         Err(StoreError::NotFound)
     ));
+    // The expiry can move (e.g. while a review is pending).
+    let mut longer = s.session("sess-1").await.unwrap().unwrap();
+    longer.expires_at = T0 + 5 * 24 * 60 * MIN;
+    let longer = s.update_session(&longer).await.unwrap();
+    assert_eq!(
+        (longer.version, longer.expires_at),
+        (3, T0 + 5 * 24 * 60 * MIN)
+    );
     // Every status survives the round trip.
-    let mut cur = v2;
+    let mut cur = longer;
     for st in SessionStatus::ALL
         .into_iter()
         .filter(|st| !st.is_terminal())
