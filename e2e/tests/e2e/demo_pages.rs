@@ -15,7 +15,7 @@ fn static_www() -> Result<FileServer> {
 }
 
 #[test]
-fn signup_page_loads_the_widget_package_under_its_csp_and_is_accessible_in_both_themes() -> Result<()> {
+fn signup_page_loads_the_shipped_widget_package_under_its_csp_and_is_accessible_in_both_themes() -> Result<()> {
     let srv = static_www()?;
     let b = Browser::start(&Profile::desktop())?;
     b.goto(&format!("{}/index.html", srv.base))?;
@@ -27,6 +27,25 @@ fn signup_page_loads_the_widget_package_under_its_csp_and_is_accessible_in_both_
         vec![],
     )?;
     ensure!(v["version"] == json!(env!("CARGO_PKG_VERSION")), "widget package did not load under the CSP: {v}");
+    // The shipped (wasm-opt'ed) package's validation API answers as the widget's own tests expect.
+    let checks = b.execute_async(
+        "const done = arguments[0];
+         import('/pkg/realname.js').then(m => done({
+           ok: m.validateId('11010519491231002x', null),
+           bad: m.validateId('110105194912310021', null),
+           child: m.validateId('110105201506150035', { today: '2026-01-01' }),
+           fast: [m.isValidId('11010519491231002X'), m.isValidId('110105194912310021')] }))
+           .catch(e => done({ error: String(e) }));",
+        vec![],
+    )?;
+    ensure!(checks["ok"]["valid"] == true && checks["ok"]["normalized"] == "11010519491231002X", "validateId: {checks}");
+    let bad = &checks["bad"]["errors"][0];
+    ensure!(
+        checks["bad"]["valid"] == false && bad["code"] == "invalid_check_char" && bad["expected"] == "X",
+        "validateId of a wrong check character: {checks}"
+    );
+    ensure!(checks["child"]["under_14"] == true, "validateId missed a child under 14: {checks}");
+    ensure!(checks["fast"] == json!([true, false]), "isValidId: {checks}");
     for theme in ["light", "dark"] {
         b.execute(
             "const s = document.getElementById('theme'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
