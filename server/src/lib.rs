@@ -5,20 +5,20 @@ pub mod audit;
 pub mod calendar;
 pub mod cli;
 pub mod clock;
+pub mod codes;
 pub mod complaint;
 pub mod config;
 pub mod delivery;
-pub mod http {
-    //! HTTP (interim, until the server stream lands `http/mod.rs`).
-    pub mod complaints;
-    pub mod console;
-    pub mod metrics;
-    pub mod review;
-}
+pub mod error;
+pub mod http;
 pub mod keys;
 pub mod metrics;
 pub mod review;
+pub mod sessions;
 pub mod signature;
-pub mod tokens;
+pub mod sites;
+pub mod state;
 pub mod store;
+pub mod tokens;
 pub mod vault;
+pub mod webhooks;

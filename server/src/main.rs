@@ -1,22 +1,108 @@
 //! The `realname-server` binary: dispatches to the subcommands in `realname_server::cli`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use realname_server::cli::serve::{self, StartError};
+use realname_server::clock::{OsRandom, SystemClock};
+use realname_server::config::Config;
+
+const USAGE: &str = "usage:
+  realname-server serve [--config FILE] [--addr ADDR]
+  realname-server demo [--www DIR] [--addr 127.0.0.1:8080] [--data DIR]
+  realname-server init [--dir DIR]
+  realname-server rotate-keys [--config FILE]
+  realname-server validate-id [--strict] [--stdin] [ID ...]";
+
+/// `--name value` pairs after the subcommand.
+fn flags(args: &[String], allowed: &[&str]) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if !allowed.contains(&a.as_str()) {
+            return Err(format!("unknown argument {a}"));
+        }
+        let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
+        out.push((a.clone(), v.clone()));
+    }
+    Ok(out)
+}
+
+fn flag(flags: &[(String, String)], name: &str) -> Option<String> {
+    flags.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+fn load_config(flags: &[(String, String)]) -> Result<Config, StartError> {
+    let file = flag(flags, "--config").map(PathBuf::from).or_else(|| {
+        let default = PathBuf::from("realname.toml");
+        default.exists().then_some(default)
+    });
+    let mut cfg = Config::load(file.as_deref(), std::env::vars())?;
+    if let Some(addr) = flag(flags, "--addr") {
+        cfg.server.addr = addr;
+    }
+    Ok(cfg)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, StartError> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| StartError::Io(e.to_string()))
+}
+
+fn run(args: &[String]) -> Result<(), StartError> {
+    let rest = args.get(1..).unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("serve") => {
+            let f = flags(rest, &["--config", "--addr"]).map_err(StartError::Io)?;
+            let cfg = load_config(&f)?;
+            serve::init_logging(&cfg);
+            runtime()?.block_on(async {
+                let state = serve::build_state(cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+                serve::serve(state).await
+            })
+        }
+        Some("demo") => {
+            let f = flags(rest, &["--www", "--addr", "--data"]).map_err(StartError::Io)?;
+            let addr = flag(&f, "--addr").unwrap_or_else(|| "127.0.0.1:8080".into());
+            let data = PathBuf::from(flag(&f, "--data").unwrap_or_else(|| "data".into()));
+            let (cfg, secret) = serve::demo_config(&addr, &data, flag(&f, "--www").map(PathBuf::from), &OsRandom);
+            serve::init_logging(&cfg);
+            println!("realname demo on http://{addr}/  (SQLite in {}, codes at http://{addr}/dev/outbox)", data.display());
+            println!("demo site: publishable key {}, secret API key {secret}", serve::DEMO_PUBLISHABLE_KEY);
+            runtime()?.block_on(async {
+                let state = serve::build_state(cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+                serve::serve(state).await
+            })
+        }
+        Some("init") => {
+            let f = flags(rest, &["--dir"]).map_err(StartError::Io)?;
+            let dir = PathBuf::from(flag(&f, "--dir").unwrap_or_else(|| ".".into()));
+            serve::init(&dir, &mut std::io::stdout().lock())
+        }
+        Some("rotate-keys") => {
+            let f = flags(rest, &["--config"]).map_err(StartError::Io)?;
+            serve::rotate_keys(&load_config(&f)?, &mut std::io::stdout().lock())
+        }
+        _ => Err(StartError::Io(USAGE.into())),
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("validate-id") => {
-            let rest = args.get(1..).unwrap_or_default();
-            match realname_server::cli::validate_id::run(rest, &mut std::io::stdin().lock(), &mut std::io::stdout().lock()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("realname-server validate-id: {e}");
-                    ExitCode::from(e.exit_code())
-                }
+    if args.first().map(String::as_str) == Some("validate-id") {
+        let rest = args.get(1..).unwrap_or_default();
+        return match realname_server::cli::validate_id::run(rest, &mut std::io::stdin().lock(), &mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("realname-server validate-id: {e}");
+                ExitCode::from(e.exit_code())
             }
-        }
-        _ => {
-            eprintln!("usage: realname-server validate-id [--strict] [--stdin] [ID ...]");
+        };
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("realname-server: {e}");
             ExitCode::from(2)
         }
     }

@@ -1,0 +1,190 @@
+//! `realname-server serve`, `demo`, `init` and `rotate-keys`: building the state from configuration, running the
+//! HTTP server with its background workers, and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::clock::{Clock, OsRandom, Random, SystemClock};
+use crate::config::{Config, SiteConfig, hex_encode, sample_toml};
+use crate::delivery::Delivery;
+use crate::keys::KeyRing;
+use crate::sites::hash_secret;
+use crate::state::AppState;
+use crate::store::{self, PurgePolicy};
+use crate::vault::Vault;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Configuration problem.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// Key material problem.
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeyError),
+    /// Vault key problem.
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
+    /// Database problem.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// Delivery configuration problem.
+    #[error(transparent)]
+    Delivery(#[from] crate::delivery::DeliveryError),
+    /// Listener or file problem.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// The vault key file inside `keys.dir`.
+pub const VAULT_FILE: &str = "vault.keys";
+
+/// Opens store, keys and vault and assembles the state (the same path tests and the benchmark use).
+pub async fn build_state(cfg: Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> Result<AppState, StartError> {
+    cfg.validate()?;
+    let keys = match std::env::var("REALNAME_SERVER_KEYS") {
+        Ok(json) => KeyRing::from_json(json.as_bytes())?,
+        Err(_) => KeyRing::load_or_create(&cfg.keys.dir, rng.as_ref(), clock.now_ms())?,
+    };
+    let vault = Vault::load_or_create(&cfg.keys.dir.join(VAULT_FILE))?;
+    let store = store::open(cfg.database.url.expose()).await?;
+    let delivery = Delivery::from_config(&cfg, clock.clone(), rng.clone())?;
+    Ok(AppState::new(cfg, store, vault, keys, clock, rng, delivery))
+}
+
+/// Starts JSON or text logs at the configured level. Logs never contain personal data (see the handlers).
+pub fn init_logging(cfg: &Config) {
+    let level = match cfg.server.log_level.as_str() {
+        "error" => tracing::Level::ERROR,
+        "warn" => tracing::Level::WARN,
+        "debug" => tracing::Level::DEBUG,
+        "trace" => tracing::Level::TRACE,
+        _ => tracing::Level::INFO,
+    };
+    let builder = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr);
+    let _ = if cfg.server.log_format == "text" { builder.try_init() } else { builder.json().try_init() };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Runs the server until SIGINT/SIGTERM: HTTP, the webhook worker and the purge job.
+pub async fn serve(state: AppState) -> Result<(), StartError> {
+    let addr = state.cfg.server.addr.clone();
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| StartError::Io(format!("bind {addr}: {e}")))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let worker = tokio::spawn(crate::webhooks::run(state.clone(), wait(stop_rx.clone())));
+    let purger = tokio::spawn(purge_loop(state.clone(), wait(stop_rx.clone())));
+    tracing::info!(%addr, store = state.store.backend(), sms = state.delivery.sms.name(), email = state.delivery.email.name(), "listening");
+    let app = crate::http::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    let _ = purger.await;
+    result.map_err(|e| StartError::Io(e.to_string()))
+}
+
+async fn purge_loop(state: AppState, shutdown: impl std::future::Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        let policy = PurgePolicy {
+            now: state.clock.now_ms(),
+            session_retention_ms: state.cfg.session.retention_secs.saturating_mul(1000),
+            delivery_retention_ms: 7 * 24 * 3_600_000,
+        };
+        if let Err(e) = state.store.purge(&policy).await {
+            tracing::warn!(error = %e, "purge failed");
+        }
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        }
+    }
+}
+
+/// The demo site's publishable key (the demo pages use it).
+pub const DEMO_PUBLISHABLE_KEY: &str = "pk_demo";
+
+/// The configuration of `realname-server demo`: SQLite under `data`, outbox delivery, the demo site, `www`.
+/// Returns it with the demo site's freshly generated secret API key.
+pub fn demo_config(addr: &str, data: &Path, www: Option<PathBuf>, rng: &dyn Random) -> (Config, String) {
+    let mut cfg = Config::default();
+    cfg.server.addr = addr.to_owned();
+    cfg.server.public_url = format!("http://{addr}");
+    cfg.server.demo = true;
+    cfg.server.log_format = "text".into();
+    cfg.server.www = www;
+    cfg.database.url = crate::config::Secret::new(format!("sqlite://{}", data.join("realname.db").display()));
+    cfg.keys.dir = data.join("keys");
+    let port = addr.rsplit(':').next().unwrap_or("8080");
+    let secret = format!("sk_demo_{}", rng.token(24));
+    let mut origins = vec![format!("http://{addr}"), format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}")];
+    origins.dedup();
+    cfg.sites.push(SiteConfig {
+        id: "demo".into(),
+        name: "realname demo".into(),
+        origins,
+        secret_key_sha256: hex_encode(&hash_secret(&secret)),
+        publishable_key: Some(DEMO_PUBLISHABLE_KEY.into()),
+        webhook_url: None,
+        webhook_secret: crate::config::Secret::default(),
+        methods: vec![realname_core::protocol::Method::Sms, realname_core::protocol::Method::Email],
+        max_accounts_per_identity: 0,
+        enabled: true,
+    });
+    (cfg, secret)
+}
+
+/// `realname-server init [--dir DIR]`: writes `realname.toml` (never overwriting) and the key files, and prints
+/// the new site's secret API key once.
+pub fn init(dir: &Path, out: &mut dyn std::io::Write) -> Result<(), StartError> {
+    let io = |e: std::io::Error| StartError::Io(e.to_string());
+    let toml_path = dir.join("realname.toml");
+    if toml_path.exists() {
+        return Err(StartError::Io(format!("{} exists; not overwriting it", toml_path.display())));
+    }
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let rng = OsRandom;
+    let secret = format!("sk_live_{}", rng.token(24));
+    let webhook_secret = format!("whsec_{}", rng.token(24));
+    std::fs::write(&toml_path, sample_toml(&hex_encode(&hash_secret(&secret)), &webhook_secret)).map_err(io)?;
+    let keys_dir = dir.join("data/keys");
+    KeyRing::load_or_create(&keys_dir, &rng, SystemClock.now_ms())?;
+    Vault::load_or_create(&keys_dir.join(VAULT_FILE))?;
+    writeln!(out, "wrote {} and keys in {}", toml_path.display(), keys_dir.display()).map_err(io)?;
+    writeln!(out, "secret API key of site \"example\" (shown once; only its hash is in the config):\n  {secret}").map_err(io)?;
+    Ok(())
+}
+
+/// `realname-server rotate-keys`: a new HPKE key for new sessions; the old one keeps opening during the grace.
+pub fn rotate_keys(cfg: &Config, out: &mut dyn std::io::Write) -> Result<(), StartError> {
+    let now = SystemClock.now_ms();
+    let mut ring = KeyRing::load_or_create(&cfg.keys.dir, &OsRandom, now)?;
+    ring.prune_hpke(now, cfg.keys.hpke_grace_secs.saturating_mul(1000));
+    ring.rotate_hpke(&OsRandom, now)?;
+    let kid = ring.hpke_current().map(|k| k.kid.clone()).unwrap_or_default();
+    writeln!(out, "new HPKE key {kid}; restart the servers to pick it up").map_err(|e| StartError::Io(e.to_string()))
+}

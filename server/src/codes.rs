@@ -1,0 +1,124 @@
+//! One-time codes (NIST SP 800-63B, OWASP ASVS 6.5–6.6): 6 CSPRNG digits, only an HMAC stored (key outside the
+//! database), constant-time comparison; and the sending limits against SMS bombing, counted in the store so
+//! every instance shares them.
+
+use hmac::{Hmac, Mac};
+use realname_core::protocol::ErrorCode;
+use sha2::Sha256;
+use subtle::ConstantTimeEq as _;
+
+use crate::clock::{Random, UnixMillis};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Number of digits.
+pub const DIGITS: usize = 6;
+
+/// A fresh code: six uniformly random decimal digits.
+pub fn generate(rng: &dyn Random) -> String {
+    format!("{:06}", rng.below(1_000_000))
+}
+
+/// The stored form: HMAC-SHA256(key, session id ‖ 0x00 ‖ code), so equal codes of two sessions differ.
+pub fn mac(key: &[u8], session_id: &str, code: &str) -> Vec<u8> {
+    let Ok(mut m) = Hmac::<Sha256>::new_from_slice(key) else { return Vec::new() };
+    m.update(session_id.as_bytes());
+    m.update(&[0]);
+    m.update(code.as_bytes());
+    m.finalize().into_bytes().to_vec()
+}
+
+/// Whether `code` matches the stored HMAC, in constant time.
+pub fn matches(key: &[u8], session_id: &str, code: &str, stored: &[u8]) -> bool {
+    let candidate = mac(key, session_id, code);
+    candidate.len() == stored.len() && bool::from(candidate.ct_eq(stored))
+}
+
+/// Normalizes what the person typed: surrounding spaces dropped, full-width digits folded; `None` unless six digits.
+pub fn normalize(input: &str) -> Option<String> {
+    let s: String = input
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    (s.len() == DIGITS && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
+}
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+fn seconds_left_in_window(now: UnixMillis, window_ms: i64) -> u64 {
+    let left = window_ms - now.rem_euclid(window_ms);
+    u64::try_from((left + 999) / 1000).unwrap_or(1)
+}
+
+/// Counts one hit on `key` and refuses with `rate_limited` when it goes over `limit` (0 = unlimited).
+pub async fn hit(state: &AppState, key: &str, window_ms: i64, limit: u64, now: UnixMillis) -> ApiResult<()> {
+    if limit == 0 {
+        return Ok(());
+    }
+    let count = state.store.rate_hit(key, window_ms, now).await?;
+    if count > limit {
+        return Err(ApiError::retry(ErrorCode::RateLimited, seconds_left_in_window(now, window_ms)));
+    }
+    Ok(())
+}
+
+/// Applies every sending limit before a code goes to `destination` (normalized phone or email) for a session.
+/// The destination and IP only enter the store as keyed hashes.
+pub async fn check_send_limits(
+    state: &AppState,
+    session_id: &str,
+    destination: &str,
+    client_ip: &str,
+    now: UnixMillis,
+) -> ApiResult<()> {
+    let l = &state.cfg.limits;
+    if l.per_session > 0 && state.store.codes_sent(session_id).await? >= l.per_session {
+        return Err(ApiError::retry(ErrorCode::RateLimited, 3600)
+            .with_message("This session cannot send more codes; start a new session."));
+    }
+    let ip = state.vault.blind_text("rate-ip", client_ip);
+    hit(state, &format!("code-ip-h:{ip}"), HOUR, l.per_ip_hour, now).await?;
+    let dest = state.vault.blind_text("rate-destination", destination);
+    hit(state, &format!("code-dest-m:{dest}"), MINUTE, l.per_destination_minute, now).await?;
+    hit(state, &format!("code-dest-h:{dest}"), HOUR, l.per_destination_hour, now).await?;
+    hit(state, &format!("code-dest-d:{dest}"), DAY, l.per_destination_day, now).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SeededRandom;
+
+    #[test]
+    fn codes_are_six_digits_and_checked_by_hmac() {
+        let rng = SeededRandom::new(9);
+        for _ in 0..100 {
+            let c = generate(rng.as_ref());
+            assert_eq!(c.len(), 6);
+            assert!(c.bytes().all(|b| b.is_ascii_digit()));
+        }
+        let stored = mac(b"k", "ses_1", "012345");
+        assert!(matches(b"k", "ses_1", "012345", &stored));
+        assert!(!matches(b"k", "ses_1", "012346", &stored));
+        assert!(!matches(b"k", "ses_2", "012345", &stored));
+        assert!(!matches(b"other", "ses_1", "012345", &stored));
+        assert!(!stored.windows(6).any(|w| w == b"012345"));
+    }
+
+    #[test]
+    fn normalizes_typed_codes() {
+        assert_eq!(normalize(" 012345 "), Some("012345".into()));
+        assert_eq!(normalize("０１２３４５"), Some("012345".into()));
+        assert_eq!(normalize("12345"), None);
+        assert_eq!(normalize("12345a"), None);
+        assert_eq!(normalize("1234567"), None);
+        assert_eq!(seconds_left_in_window(90_000, MINUTE), 30);
+    }
+}

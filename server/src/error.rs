@@ -1,0 +1,143 @@
+//! The one error type of the API: a stable [`ErrorCode`] plus optional details. The only place that maps
+//! errors to HTTP statuses; internal causes are logged here and never reach the client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use realname_core::protocol::{ErrorBody, ErrorCode, ErrorResponse};
+
+use crate::store::StoreError;
+
+/// An API error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// Human-readable message (English; no personal data, no internals).
+    pub message: String,
+    /// `validation_failed`: the field.
+    pub field: Option<String>,
+    /// `validation_failed`: the validator's reason code.
+    pub reason: Option<String>,
+    /// `code_invalid`: tries left.
+    pub attempts_left: Option<u32>,
+    /// `rate_limited` / `resend_cooldown`: seconds to wait.
+    pub retry_after: Option<u64>,
+}
+
+/// Shorthand for API results.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// An error with the default message of its code.
+    pub fn new(code: ErrorCode) -> Self {
+        Self { code, message: default_message(code).to_owned(), field: None, reason: None, attempts_left: None, retry_after: None }
+    }
+
+    /// Replaces the message.
+    pub fn with_message(mut self, m: impl Into<String>) -> Self {
+        self.message = m.into();
+        self
+    }
+
+    /// A `validation_failed` for `field` with the validator's `reason`.
+    pub fn invalid(field: &str, reason: &str) -> Self {
+        let mut e = Self::new(ErrorCode::ValidationFailed);
+        e.message = format!("The {field} is not valid ({reason}).");
+        e.field = Some(field.to_owned());
+        e.reason = Some(reason.to_owned());
+        e
+    }
+
+    /// A 429 with `retry_after` seconds.
+    pub fn retry(code: ErrorCode, retry_after_secs: u64) -> Self {
+        let mut e = Self::new(code);
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
+    }
+
+    /// An internal error: logs `cause` (which must carry no personal data) and hides it from the client.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(ErrorCode::Internal)
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        Self::new(code)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::new(ErrorCode::NotFound),
+            StoreError::Conflict => Self::new(ErrorCode::WrongStep).with_message("The session changed meanwhile; reload it."),
+            StoreError::Database(ref inner) => {
+                tracing::error!(error = %inner, "database unavailable");
+                Self::new(ErrorCode::Unavailable)
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+fn default_message(code: ErrorCode) -> &'static str {
+    use ErrorCode::*;
+    match code {
+        BadRequest => "The request body is not JSON of the documented shape.",
+        InvalidParameter => "A path or query parameter is malformed.",
+        Unauthorized => "Missing or wrong credentials.",
+        ForbiddenOrigin => "This origin is not allowed for the site.",
+        MethodNotEnabled => "This verification method is not enabled.",
+        SiteDisabled => "The site is disabled.",
+        NotFound => "Not found.",
+        MethodNotAllowed => "HTTP method not allowed here.",
+        ClientSecretExpired => "The client secret expired; start a new session.",
+        ClientSecretUsed => "The client secret was used up: the session is finished.",
+        SessionExpired => "The session expired; start a new one.",
+        WrongStep => "The session is not at this step.",
+        EnvelopeMalformed => "The envelope is malformed.",
+        UnknownKid => "Unknown key id; fetch /v1/keys and seal again.",
+        EnvelopeInvalid => "The envelope does not open.",
+        EnvelopeReplayed => "This envelope was already used.",
+        PayloadInvalid => "The sealed payload does not have the step's shape.",
+        ConsentRequired => "A consent record is required.",
+        ValidationFailed => "A field is not valid.",
+        CodeInvalid => "The code is wrong.",
+        CodeExpired => "The code expired; ask for a new one.",
+        CodeLocked => "Too many wrong codes; the verification failed.",
+        ResendCooldown => "Please wait before asking for another code.",
+        RateLimited => "Too many codes requested; try again later.",
+        IdentityLimit => "This identity cannot verify more accounts on this site.",
+        PayloadTooLarge => "The request body is too large.",
+        UnsupportedMediaType => "The request body must be application/json.",
+        DeliveryFailed => "The code could not be delivered; try again.",
+        Unavailable => "The service is temporarily unavailable.",
+        Internal => "Internal error.",
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.retry_after;
+        let body = ErrorResponse {
+            error: ErrorBody {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+                reason: self.reason,
+                attempts_left: self.attempts_left,
+                retry_after: self.retry_after,
+            },
+        };
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}

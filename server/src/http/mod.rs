@@ -1,0 +1,226 @@
+//! The HTTP face: [`app`] builds the router (tests drive it with `oneshot`); each submodule exposes `routes()`.
+//!
+//! Cross-cutting rules live here: JSON-only bodies with a size limit, one error shape for every rejection
+//! (never 5xx for client input), `Cache-Control: no-store` and security headers on every response, per-site
+//! CORS, and request logs with no personal data.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use realname_core::protocol::ErrorCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub mod api;
+pub mod complaints;
+pub mod console;
+pub mod dev;
+pub mod keys;
+pub mod metrics;
+pub mod ops;
+pub mod review;
+
+/// The whole application router.
+pub fn app(state: AppState) -> Router {
+    let limit = state.cfg.server.body_limit;
+    let mut router = Router::new().merge(api::routes()).merge(keys::routes()).merge(ops::routes());
+    if state.cfg.server.demo {
+        router = router.merge(dev::routes());
+    }
+    let mut router = router
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound) })
+        .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) });
+    if let Some(www) = state.cfg.server.www.clone() {
+        router = router.fallback_service(dev::static_files(www));
+    }
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), cors))
+        .layer(middleware::from_fn(hygiene))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Security headers and `no-store` on every response; turns axum's own plain-text rejections into JSON.
+async fn hygiene(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let mut resp = next.run(req).await;
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let api_path = ["/v1/", "/dev/", "/demo/", "/healthz", "/readyz"].iter().any(|p| path.starts_with(p));
+    let failed = resp.status().is_client_error() || resp.status().is_server_error();
+    // Static pages may answer a plain 404; everything else answers JSON with a stable code.
+    if failed && !is_json && (api_path || resp.status() != StatusCode::NOT_FOUND) {
+        let code = match resp.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            s if s.is_server_error() => ErrorCode::Internal,
+            _ => ErrorCode::BadRequest,
+        };
+        resp = ApiError::new(code).into_response();
+    }
+    let h = resp.headers_mut();
+    let static_page = !api_path && !is_json;
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !static_page {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    h.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
+    let status = resp.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Paths carry session ids at most, never personal data; bodies are never logged.
+    if status >= 500 {
+        tracing::error!(%method, path = %route_of(&path), status, ms, "request");
+    } else {
+        tracing::debug!(%method, path = %route_of(&path), status, ms, "request");
+    }
+    resp
+}
+
+/// The path with session ids collapsed, for logs.
+fn route_of(path: &str) -> String {
+    path.split('/').map(|seg| if seg.starts_with("ses_") { "{id}" } else { seg }).collect::<Vec<_>>().join("/")
+}
+
+/// Browser endpoints: CORS for the sites' allowed origins only (never `*` with credentials, never `null`).
+async fn cors(axum::extract::State(state): axum::extract::State<AppState>, req: Request, next: Next) -> Response {
+    let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let path = req.uri().path().to_owned();
+    let public = matches!(path.as_str(), "/v1/keys" | "/v1/jwks.json" | "/v1/openapi.json" | "/healthz" | "/readyz");
+    let allowed = origin.as_deref().is_some_and(|o| state.sites.any_allows_origin(o));
+    if req.method() == Method::OPTIONS {
+        let mut resp = if allowed || (public && origin.is_some()) {
+            StatusCode::NO_CONTENT.into_response()
+        } else {
+            ApiError::new(ErrorCode::ForbiddenOrigin).into_response()
+        };
+        if allowed || public {
+            let h = resp.headers_mut();
+            set_cors(h, origin.as_deref(), public && !allowed);
+            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type"));
+            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        }
+        return resp;
+    }
+    let mut resp = next.run(req).await;
+    if allowed || public {
+        set_cors(resp.headers_mut(), origin.as_deref(), public && !allowed);
+    }
+    resp
+}
+
+fn set_cors(h: &mut HeaderMap, origin: Option<&str>, wildcard: bool) {
+    if wildcard {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    } else if let Some(v) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+}
+
+/// A JSON body: `application/json` only; every rejection becomes a JSON 4xx with a stable code.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => Err(ApiError::new(match rej.status() {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+                StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+                _ => ErrorCode::BadRequest,
+            })),
+        }
+    }
+}
+
+/// The `Authorization: Bearer …` token, if any.
+pub struct Bearer(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        Ok(Bearer(token))
+    }
+}
+
+/// The `Origin` header, if any.
+pub struct Origin(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(Origin(parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned)))
+    }
+}
+
+/// The client's IP: the socket peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if state.cfg.server.trust_forwarded_for {
+            if let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
+                return Ok(ClientIp(ip.to_owned()));
+            }
+        }
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_owned())))
+    }
+}
+
+/// A session id from the path, checked for shape before any lookup.
+pub struct SessionId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(id) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::InvalidParameter))?;
+        let ok = id.len() <= 80
+            && id.strip_prefix("ses_").is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        if ok { Ok(SessionId(id)) } else { Err(ApiError::new(ErrorCode::NotFound)) }
+    }
+}

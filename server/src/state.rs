@@ -1,0 +1,72 @@
+//! The shared application state handed to every handler and the background workers.
+
+use std::sync::{Arc, RwLock};
+
+use crate::clock::{Clock, Random};
+use crate::config::Config;
+use crate::delivery::Delivery;
+use crate::delivery::http::HttpClient;
+use crate::keys::KeyRing;
+use crate::sites::Sites;
+use crate::store::Store;
+use crate::vault::Vault;
+
+/// Everything a request needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+/// The state's contents.
+pub struct Inner {
+    /// The configuration.
+    pub cfg: Config,
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Field encryption and blind indexes.
+    pub vault: Vault,
+    /// HPKE, token and HMAC keys.
+    pub keys: RwLock<KeyRing>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub rng: Arc<dyn Random>,
+    /// Code delivery.
+    pub delivery: Delivery,
+    /// Sites.
+    pub sites: Sites,
+    /// HTTP client for webhooks.
+    pub http: HttpClient,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Assembles the state.
+    pub fn new(
+        cfg: Config,
+        store: Arc<dyn Store>,
+        vault: Vault,
+        keys: KeyRing,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Random>,
+        delivery: Delivery,
+    ) -> Self {
+        let sites = Sites::new(&cfg.sites);
+        let http = HttpClient::new(std::time::Duration::from_secs(cfg.webhooks.timeout_secs));
+        Self(Arc::new(Inner { cfg, store, vault, keys: RwLock::new(keys), clock, rng, delivery, sites, http }))
+    }
+
+    /// Read access to the key ring (a poisoned lock still holds valid keys).
+    pub fn keys(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The HPKE grace period in milliseconds.
+    pub fn hpke_grace_ms(&self) -> i64 {
+        self.cfg.keys.hpke_grace_secs.saturating_mul(1000)
+    }
+}
