@@ -19,6 +19,8 @@ use crate::vault::Sealed;
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// The same pool (PostgreSQL's row locks order writers); named apart so the shared SQL can route.
+    pub(crate) writer: PgPool,
 }
 
 impl PgStore {
@@ -66,7 +68,10 @@ impl PgStore {
             .connect_with(options)
             .await?;
         super::migrate::postgres().await?.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            writer: pool.clone(),
+            pool,
+        })
     }
 
     /// The connection pool, for storage areas implemented in their own files (review, complaints, audit).

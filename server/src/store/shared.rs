@@ -2,6 +2,8 @@
 //!
 //! Invoked by `sqlite.rs` and `postgres.rs` with the store type, its row type and its delivery-claim
 //! statement (PostgreSQL adds `FOR UPDATE SKIP LOCKED`). Those files import the names the body uses.
+//! Reads go to `self.pool`, writes to `self.writer` (SQLite: one connection, so in-process writers queue
+//! without SQLite's sleeping busy handler; PostgreSQL: the same pool).
 
 macro_rules! impl_store {
     ($store:ty, $row:ty, backend = $backend:expr, claim = $claim:expr) => {
@@ -111,7 +113,7 @@ macro_rules! impl_store {
                 .bind(&new.method)
                 .bind(new.created_at)
                 .bind(new.expires_at)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await?;
                 session_from_row(&row)
             }
@@ -141,7 +143,7 @@ macro_rules! impl_store {
                 .bind(id)
                 .bind(secret_hash)
                 .bind(now)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await?;
                 row.as_ref().map(session_from_row).transpose()
             }
@@ -175,7 +177,7 @@ macro_rules! impl_store {
                 .bind(s.verified_at)
                 .bind(s.client_secret_used)
                 .bind(s.expires_at)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await?;
                 match row {
                     Some(row) => session_from_row(&row),
@@ -197,7 +199,7 @@ macro_rules! impl_store {
                 )
                 .bind(id)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -216,7 +218,7 @@ macro_rules! impl_store {
                 .bind(&new.channel)
                 .bind(new.sent_at)
                 .bind(new.expires_at)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await
                 .map_err(missing_parent)?;
                 let code = code_from_row(&row)?;
@@ -226,7 +228,7 @@ macro_rules! impl_store {
                 )
                 .bind(&new.session_id)
                 .bind(code.id)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(code)
             }
@@ -268,7 +270,7 @@ macro_rules! impl_store {
                     .bind(session_id)
                     .bind(i64::from(max_attempts))
                     .bind(now)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.writer)
                     .await?;
                     if let Some(row) = row {
                         return Ok(CodeAttempt::Check(code_from_row(&row)?));
@@ -295,7 +297,7 @@ macro_rules! impl_store {
                 )
                 .bind(code_id)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -313,7 +315,7 @@ macro_rules! impl_store {
                 .bind(key)
                 .bind(start)
                 .bind(end)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await?;
                 Ok(u64::try_from(hits).unwrap_or(0))
             }
@@ -346,7 +348,7 @@ macro_rules! impl_store {
                 .bind(session_id)
                 .bind(envelope_id)
                 .bind(expires_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -366,13 +368,13 @@ macro_rules! impl_store {
                 .bind(&new.url)
                 .bind(&new.body)
                 .bind(new.created_at)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await?;
                 match id {
                     Some(id) => Ok(id),
                     None => Ok(sqlx::query_scalar("SELECT id FROM webhook_deliveries WHERE event_id = $1")
                         .bind(&new.event_id)
-                        .fetch_one(&self.pool)
+                        .fetch_one(&self.writer)
                         .await?),
                 }
             }
@@ -389,7 +391,7 @@ macro_rules! impl_store {
                     .bind(now.saturating_add(lease_ms.max(1)))
                     .bind(now)
                     .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.writer)
                     .await?;
                 let mut out = rows.iter().map(delivery_from_row).collect::<StoreResult<Vec<_>>>()?;
                 out.sort_by_key(|d| (d.next_attempt_at, d.id));
@@ -404,7 +406,7 @@ macro_rules! impl_store {
                 .bind(id)
                 .bind(owner)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -424,7 +426,7 @@ macro_rules! impl_store {
                 .bind(owner)
                 .bind(next_attempt_at)
                 .bind(error)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -437,7 +439,7 @@ macro_rules! impl_store {
                 .bind(id)
                 .bind(owner)
                 .bind(error)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -461,7 +463,7 @@ macro_rules! impl_store {
                 limit: u32,
                 now: UnixMillis,
             ) -> StoreResult<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let inserted = sqlx::query(
                     "INSERT INTO identity_bindings (site_id, blind_index, account, created_at) \
                      VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -500,7 +502,7 @@ macro_rules! impl_store {
             }
 
             async fn unbind_identity(&self, site_id: &str, blind_index: &[u8], account: &str) -> StoreResult<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let removed = sqlx::query(
                     "DELETE FROM identity_bindings WHERE site_id = $1 AND blind_index = $2 AND account = $3",
                 )
@@ -540,7 +542,7 @@ macro_rules! impl_store {
         #[async_trait]
         impl Maintenance for $store {
             async fn purge(&self, p: &PurgePolicy) -> StoreResult<PurgeReport> {
-                let exec = |sql: &'static str, at: i64| sqlx::query(sql).bind(at).execute(&self.pool);
+                let exec = |sql: &'static str, at: i64| sqlx::query(sql).bind(at).execute(&self.writer);
                 let sessions_expired = exec(
                     concat!(
                         "UPDATE sessions SET status = 'expired', name_ct = NULL, id_number_ct = NULL, \
@@ -590,7 +592,7 @@ macro_rules! impl_store {
                 ))
                 .bind(before)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected())
             }

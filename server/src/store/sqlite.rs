@@ -21,7 +21,12 @@ use crate::vault::Sealed;
 /// The SQLite store.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
+    /// Readers, and writers from storage areas that use `pool()` (WAL lets reads run beside the writer).
     pub(crate) pool: SqlitePool,
+    /// The one writing connection of the core storage in this process: writers queue here instead of in
+    /// SQLite's busy handler, which sleeps in steps of up to 100 ms. Other processes are still kept apart
+    /// by the busy timeout.
+    pub(crate) writer: SqlitePool,
     path: PathBuf,
 }
 
@@ -39,14 +44,20 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        super::migrate::sqlite().await?.run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        super::migrate::sqlite().await?.run(&pool).await?;
         Ok(Self {
             pool,
+            writer,
             path: path.to_path_buf(),
         })
     }
@@ -61,9 +72,15 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// The single writing connection; writes sent here queue in-process instead of busy-waiting.
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     /// Closes every connection (checkpointing the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 
