@@ -5,15 +5,40 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::paths::{self, TempDir};
-use crate::{Result, err, free_port, http, wait_for};
+use crate::{Result, err, free_port, http};
 
 /// Options for one demo server.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Extra environment for the server (e.g. SMTP settings pointing at an [`crate::smtp::SmtpSink`]).
+    /// Extra environment for the server (`REALNAME__SECTION__KEY` overrides apply with [`Options::config`]).
     pub env: Vec<(String, String)>,
-    /// Extra command-line arguments after the demo ones.
-    pub args: Vec<String>,
+    /// `None`: `realname-server demo` exactly as `cargo xtask demo` runs it. `Some(toml)`: `realname-server
+    /// serve --config` with the same demo site, demo mode and `www/`, plus these TOML tables (e.g. `[codes]`
+    /// with a short lifetime, `[email]` pointing at an SMTP sink) — for what `demo` does not let one set.
+    pub config: Option<String>,
+}
+
+impl Options {
+    /// The demo, with extra configuration tables (see [`Options::config`]).
+    pub fn with_config(toml: &str) -> Options {
+        Options { config: Some(toml.to_string()), ..Options::default() }
+    }
+}
+
+/// The demo site as `realname-server demo` sets it up (publishable key `pk_demo`, this origin), for
+/// `serve --config`. Nobody holds the secret key whose hash is given: the tests use the publishable key.
+fn demo_toml(addr: &str, www: &std::path::Path, data: &std::path::Path, extra: &str) -> String {
+    let q = |p: &std::path::Path| format!("{:?}", p.display().to_string());
+    format!(
+        "[server]\naddr = \"{addr}\"\npublic_url = \"http://{addr}\"\nlog_format = \"text\"\ndemo = true\nwww = {www}\n\n\
+         [database]\nurl = \"sqlite://{db}\"\n\n[keys]\ndir = {keys}\n\n{extra}\n\n\
+         [[sites]]\nid = \"demo\"\nname = \"realname demo\"\norigins = [\"http://{addr}\"]\n\
+         secret_key_sha256 = \"{zero}\"\npublishable_key = \"pk_demo\"\nmethods = [\"sms\", \"email\"]\n",
+        www = q(www),
+        db = data.join("realname.db").display(),
+        keys = q(&data.join("keys")),
+        zero = "0".repeat(64),
+    )
 }
 
 /// A running demo server; stopped (and its data folder removed) when dropped.
@@ -30,8 +55,8 @@ pub struct DemoServer {
 }
 
 impl DemoServer {
-    /// Starts `realname-server demo --www <www> --addr 127.0.0.1:<port> --data <fresh dir>` and waits for
-    /// `GET /readyz` to answer 200.
+    /// Starts `realname-server demo --www <www> --addr 127.0.0.1:<port> --data <fresh dir>` (or `serve --config`
+    /// with the same demo site, see [`Options::config`]) and waits for `GET /readyz` to answer 200.
     pub fn start(opts: &Options) -> Result<DemoServer> {
         let bin = paths::server_bin()?;
         let dir = paths::temp_dir("server")?;
@@ -41,14 +66,18 @@ impl DemoServer {
         let port = free_port()?;
         let addr = format!("127.0.0.1:{port}");
         let mut cmd = Command::new(&bin);
-        cmd.arg("demo")
-            .arg("--www")
-            .arg(paths::www()?)
-            .args(["--addr", &addr])
-            .arg("--data")
-            .arg(&data)
-            .args(&opts.args)
-            .current_dir(&dir.0)
+        match &opts.config {
+            None => {
+                cmd.arg("demo").arg("--www").arg(paths::www()?).args(["--addr", &addr]).arg("--data").arg(&data);
+            }
+            Some(extra) => {
+                std::fs::create_dir_all(&data)?;
+                let file = dir.0.join("realname.toml");
+                std::fs::write(&file, demo_toml(&addr, &paths::www()?, &data, extra))?;
+                cmd.arg("serve").arg("--config").arg(&file);
+            }
+        }
+        cmd.current_dir(&dir.0)
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out);
@@ -58,15 +87,18 @@ impl DemoServer {
         let child = cmd.spawn().map_err(|e| err!("cannot start {}: {e}", bin.display()))?;
         let mut s = DemoServer { child, base: format!("http://{addr}"), data, log, _dir: dir };
         let ready = format!("{}/readyz", s.base);
-        let waited = wait_for(Duration::from_secs(30), "the demo server's /readyz", || {
+        let started = std::time::Instant::now();
+        loop {
             if let Some(code) = s.child.try_wait()? {
                 return Err(err!("realname-server exited with {code}:\n{}", s.log_text()));
             }
-            Ok(http::get(&ready).ok().filter(|r| r.status == 200).map(|_| ()))
-        });
-        match waited {
-            Ok(()) => Ok(s),
-            Err(e) => Err(err!("{e}\nserver log:\n{}", s.log_text())),
+            if http::get(&ready).is_ok_and(|r| r.status == 200) {
+                return Ok(s);
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                return Err(err!("the demo server's /readyz did not answer 200 within 30 s\nserver log:\n{}", s.log_text()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

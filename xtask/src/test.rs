@@ -44,10 +44,13 @@ pub fn e2e_command(tools: &setup::Tools, release: bool) -> sh::Res<std::process:
         build.arg("--release");
     }
     sh::run(&mut build)?;
-    let bin = sh::target_dir().join(if release { "release" } else { "debug" }).join("realname-server");
-    if !bin.is_file() {
-        return Err(format!("{} is missing after `cargo build -p realname-server`", bin.display()));
-    }
+    let built = sh::target_dir().join(if release { "release" } else { "debug" }).join("realname-server");
+    // A copy for this checkout: with a target dir shared between checkouts, another build may replace the
+    // original while the tests run.
+    let checkout = sh::root().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let bin = sh::target_dir().join("e2e-bin").join(format!("realname-server-{checkout}"));
+    std::fs::create_dir_all(bin.parent().unwrap_or(&bin)).map_err(|e| e.to_string())?;
+    std::fs::copy(&built, &bin).map_err(|e| format!("copy {} after `cargo build -p realname-server`: {e}", built.display()))?;
     let mut c = sh::cargo();
     c.env("REALNAME_SERVER_BIN", &bin)
         .env("CHROMEDRIVER", &tools.chromedriver)

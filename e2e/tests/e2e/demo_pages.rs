@@ -1,24 +1,41 @@
 //! The demo pages in `www/` as a newcomer meets them.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use realname_e2e::browser::{Browser, Profile};
-use realname_e2e::http::FileServer;
-use realname_e2e::{Result, axe, ensure, paths, shots, wait_for};
+use realname_e2e::server::{DemoServer, Options};
+use realname_e2e::{Result, axe, ensure, http, paths, shots, wait_for};
 use serde_json::json;
 
-/// Serves `www/` (with the built `www/pkg`) as plain static files.
-fn static_www() -> Result<FileServer> {
+/// The demo server as `cargo xtask demo` runs it, serving `www/` with the built `www/pkg`.
+fn demo() -> Result<DemoServer> {
     paths::widget_pkg()?;
-    FileServer::start(HashMap::new(), Some(paths::www()?))
+    DemoServer::start(&Options::default())
+}
+
+#[test]
+fn demo_server_serves_the_pages_the_outbox_and_a_backend_that_refuses_forged_tokens() -> Result<()> {
+    for opts in [Options::default(), Options::with_config("[codes]\nttl_secs = 120\n")] {
+        let srv = DemoServer::start(&opts)?;
+        for page in ["/", "/index.html", "/webview.html", "/demo/signup.js", "/pkg/realname.js"] {
+            let r = http::get(&srv.url(page))?;
+            ensure!(r.status == 200, "GET {page} answered {}", r.status);
+        }
+        let outbox = http::get(&srv.url("/dev/outbox"))?.json()?;
+        ensure!(outbox["messages"] == json!([]), "a fresh demo has messages: {outbox}");
+        // A token signed by someone else (here: nobody) must not pass the site's backend check.
+        let forged = "eyJhbGciOiJFZERTQSIsImtpZCI6InJ0LTEifQ.eyJzdGF0dXMiOiJ2ZXJpZmllZCJ9.AAAA";
+        let r = http::post_json(&srv.url("/demo/verify-token"), &json!({ "token": forged }), &[])?;
+        ensure!(r.status == 400 && r.json()?["error"]["code"] == "bad_request", "forged token: {} {}", r.status, r.body);
+    }
+    Ok(())
 }
 
 #[test]
 fn signup_page_loads_the_shipped_widget_package_under_its_csp_and_is_accessible_in_both_themes() -> Result<()> {
-    let srv = static_www()?;
+    let srv = demo()?;
     let b = Browser::start(&Profile::desktop())?;
-    b.goto(&format!("{}/index.html", srv.base))?;
+    b.goto(&srv.url("/index.html"))?;
     // The page's CSP allows scripts from itself and wasm compilation only: the package must load under it.
     let v = b.execute_async(
         "const done = arguments[0];
@@ -67,9 +84,9 @@ fn signup_page_loads_the_shipped_widget_package_under_its_csp_and_is_accessible_
 
 #[test]
 fn webview_page_defines_the_react_native_bridge_before_the_widget_loads() -> Result<()> {
-    let srv = static_www()?;
+    let srv = demo()?;
     let b = Browser::start(&Profile::mobile())?;
-    b.goto(&format!("{}/webview.html", srv.base))?;
+    b.goto(&srv.url("/webview.html"))?;
     let v = b.execute(
         "window.ReactNativeWebView.postMessage(JSON.stringify({ type: 'probe' }));
          return { n: window.realnameBridgeMessages.length,
