@@ -277,7 +277,14 @@ impl Vault {
             reason,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700); // only for directories created here; existing ones are left alone
+            }
+            builder.create(dir).map_err(|e| err(e.to_string()))?;
         }
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);

@@ -121,6 +121,11 @@ fn key_file_is_created_private_and_refused_when_readable_by_others() {
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600
     );
+    assert_eq!(
+        std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777,
+        0o700,
+        "a directory created for the keys is private too"
+    );
     let loaded = Vault::load(&path).unwrap();
     let f = Field::session("name_ct", "s");
     assert_eq!(
