@@ -53,9 +53,20 @@ impl PgStore {
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
-        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        let created = sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
             .execute(&admin)
-            .await?;
+            .await;
+        if let Err(e) = created {
+            // IF NOT EXISTS still races when instances start together; the loser finds the schema there.
+            let exists: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM pg_namespace WHERE nspname = $1")
+                    .bind(schema)
+                    .fetch_optional(&admin)
+                    .await?;
+            if exists.is_none() {
+                return Err(e.into());
+            }
+        }
         admin.close().await;
         Self::connect_with(options.options([("search_path", schema)])).await
     }

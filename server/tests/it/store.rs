@@ -229,3 +229,63 @@ async fn created(s: &Arc<dyn Store>, id: &str) -> Session {
         .await
         .expect("create session")
 }
+
+/// Several PostgreSQL instances starting together on a fresh schema: every one migrates or waits, none fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_instances_starting_together_share_one_migration() {
+    let Some(first) = Backend::postgres("startup").await else {
+        return;
+    };
+    let Place::Postgres { url, schema } = &first.place else {
+        unreachable!()
+    };
+    let fresh = format!("{schema}_fresh");
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, fresh) = (url.clone(), fresh.clone());
+            tokio::spawn(async move {
+                PgStore::connect_in_schema(&url, &fresh)
+                    .await
+                    .map(|s| s.backend())
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), "postgres");
+    }
+    let s = PgStore::connect_in_schema(url, &fresh).await.unwrap();
+    s.create_session(&new_session("after-startup"))
+        .await
+        .unwrap();
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(s.pool())
+            .await
+            .unwrap();
+    assert_eq!(applied.first(), Some(&1), "{applied:?}");
+    assert_eq!(applied.len(), applied.iter().collect::<BTreeSet<_>>().len());
+}
+
+/// `store::open` picks the backend from the URL and refuses an in-memory SQLite database.
+#[tokio::test]
+async fn open_picks_the_backend_from_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in [
+        format!("sqlite://{}", dir.path().join("a/x.db").display()),
+        format!("sqlite:{}", dir.path().join("y.db").display()),
+        dir.path().join("z.db").display().to_string(),
+    ] {
+        let s = realname_server::store::open(&url).await.unwrap();
+        assert_eq!(s.backend(), "sqlite", "{url}");
+        s.ping().await.unwrap();
+    }
+    for url in ["sqlite::memory:", "sqlite://", ""] {
+        assert!(
+            matches!(
+                realname_server::store::open(url).await.err(),
+                Some(StoreError::Config(_))
+            ),
+            "{url}"
+        );
+    }
+}
