@@ -75,6 +75,8 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// The sites allowed to use this server.
     pub sites: Vec<SiteConfig>,
+    /// Review queue, complaints, retention, console, metrics (review stream).
+    pub review: crate::review::ReviewConfig,
 }
 
 /// Listener and logging.

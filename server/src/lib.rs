@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod report;
 pub mod review;
 pub mod sessions;
 pub mod signature;

@@ -13,7 +13,10 @@ const USAGE: &str = "usage:
   realname-server demo [--www DIR] [--addr 127.0.0.1:8080] [--data DIR]
   realname-server init [--dir DIR]
   realname-server rotate-keys [--config FILE]
-  realname-server validate-id [--strict] [--stdin] [ID ...]";
+  realname-server validate-id [--strict] [--stdin] [ID ...]
+  realname-server audit verify [--file EXPORT.csv] [--config FILE]
+  realname-server audit export --from YYYY-MM-DD --to YYYY-MM-DD [--out FILE] [--config FILE]
+  realname-server report --month YYYY-MM [--config FILE]";
 
 /// `--name value` pairs after the subcommand.
 fn flags(args: &[String], allowed: &[&str]) -> Result<Vec<(String, String)>, String> {
@@ -98,6 +101,11 @@ fn main() -> ExitCode {
                 ExitCode::from(e.exit_code())
             }
         };
+    }
+    match args.first().map(String::as_str) {
+        Some("audit") => return realname_server::audit::cli::main(args.get(1..).unwrap_or_default()),
+        Some("report") => return realname_server::report::main(args.get(1..).unwrap_or_default()),
+        _ => {}
     }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,

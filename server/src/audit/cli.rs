@@ -192,3 +192,56 @@ pub async fn run(
         _ => Err(AuditCliError::Usage("audit needs verify or export".into())),
     }
 }
+
+/// Splits `--config FILE` off `args`, loads the configuration (file, then `REALNAME__…`/`DATABASE_URL`) and opens
+/// the store it names (migrating it).
+pub async fn open_store(
+    args: &[String],
+) -> Result<(std::sync::Arc<dyn crate::store::Store>, crate::config::Config, Vec<String>), String> {
+    let mut rest = Vec::new();
+    let mut file = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--config" {
+            file = Some(std::path::PathBuf::from(it.next().ok_or("--config needs a file")?));
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    let config = crate::config::Config::load(file.as_deref(), std::env::vars()).map_err(|e| e.to_string())?;
+    let store = crate::store::open(config.database.url.expose()).await.map_err(|e| e.to_string())?;
+    Ok((store, config, rest))
+}
+
+/// `realname-server audit …` (`args` after `audit`): exit 0 when intact/exported, 1 when the log is broken or
+/// the store fails, 2 on usage errors.
+pub fn main(args: &[String]) -> std::process::ExitCode {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("realname-server audit: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    rt.block_on(async {
+        let (store, _, rest) = match open_store(args).await {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("realname-server audit: {e}");
+                return std::process::ExitCode::from(1);
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        match run(&rest, store.as_ref(), &mut out).await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e @ AuditCliError::Usage(_)) => {
+                eprintln!("realname-server audit: {e}");
+                std::process::ExitCode::from(2)
+            }
+            Err(e) => {
+                eprintln!("realname-server audit: {e}");
+                std::process::ExitCode::from(1)
+            }
+        }
+    })
+}

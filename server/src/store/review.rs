@@ -213,6 +213,9 @@ pub trait ReviewStore: Send + Sync {
     /// Deletes a case's images and marks it erased; false if it does not exist.
     async fn erase_case(&self, id: &str, now: UnixMillis) -> StoreResult<bool>;
 
+    /// Sessions created in `[from, to)` counted by method and current status (reports; no personal data read).
+    async fn session_counts(&self, from: UnixMillis, to: UnixMillis) -> StoreResult<Vec<(Option<String>, String, u64)>>;
+
     /// Creates a reviewer; `Conflict` if the username is taken.
     async fn create_reviewer(&self, r: &Reviewer) -> StoreResult<()>;
     /// A reviewer by id.
@@ -453,6 +456,23 @@ macro_rules! impl_review_store {
                 .await?;
                 tx.commit().await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn session_counts(&self, from: UnixMillis, to: UnixMillis) -> StoreResult<Vec<(Option<String>, String, u64)>> {
+                let rows = sqlx::query(
+                    "SELECT method, status, COUNT(*) AS n FROM sessions WHERE created_at >= $1 AND created_at < $2 \
+                     GROUP BY method, status ORDER BY method, status",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_all(self.pool())
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let n: i64 = r.try_get("n")?;
+                        Ok((r.try_get("method")?, r.try_get("status")?, n.max(0) as u64))
+                    })
+                    .collect()
             }
 
             async fn create_reviewer(&self, r: &Reviewer) -> StoreResult<()> {

@@ -17,6 +17,7 @@ use realname_server::metrics::Metrics;
 use realname_server::review::auth;
 use realname_server::review::{DecisionHook, PlainImage, Reason, ReviewConfig, Reviews};
 use realname_server::store::postgres::PgStore;
+use realname_server::store::audit::AuditStore;
 use realname_server::store::review::Role;
 use realname_server::store::sqlite::SqliteStore;
 use realname_server::store::{NewSession, Session, SessionStatus, Store};
@@ -348,4 +349,94 @@ async fn the_console_page_has_no_inline_script_and_a_strict_csp() {
     assert!(!html.contains(" on") || !html.contains("onclick="), "inline handlers");
     let js = h.app().oneshot(Request::get("/console/console.js").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(js.headers()["content-type"], "text/javascript; charset=utf-8");
+}
+
+#[tokio::test]
+async fn the_monthly_report_counts_volumes_sla_and_complaints() {
+    for h in Harness::all().await {
+        let admin = h.login_as("ada", Role::Admin, None).await;
+        // Three cases in April 2026: one decided in time, one late, one still pending.
+        h.clock.set_ms(at10("2026-04-01"));
+        let (_, on_time) = h.case("site-a").await;
+        let (_, late) = h.case("site-a").await;
+        h.clock.set_ms(at10("2026-04-20"));
+        let (_, _pending) = h.case("site-a").await;
+        let admin = { let _ = admin; h.login("ada").await };
+        let d = |ok: bool| json!({"decision": if ok { "approve" } else { "reject" }, "reason_code": if ok { "documents_match" } else { "photo_unreadable" }});
+        h.clock.set_ms(at10("2026-04-03"));
+        let t = h.login("ada").await;
+        assert_eq!(call(&h.app(), "POST", &format!("/console/api/cases/{on_time}/decision"), Some(&t), Some(d(true))).await.0, StatusCode::OK);
+        h.clock.set_ms(at10("2026-04-21"));
+        let t = h.login("ada").await;
+        assert_eq!(call(&h.app(), "POST", &format!("/console/api/cases/{late}/decision"), Some(&t), Some(d(false))).await.0, StatusCode::OK);
+        let s = h.pending_session("site-a", "王五", "110105194912310029").await;
+        let filed = h.rv.file_complaint("site-a", Some(&s.id), "privacy", "请删除我的数据").await.unwrap();
+        let rita = h.store.reviewer_by_username("ada").await.unwrap().unwrap();
+        h.clock.advance_secs(3600);
+        h.rv.answer_complaint(&rita, &filed.ticket, "已处理").await.unwrap();
+        h.rv.close_complaint(&rita, &filed.ticket).await.unwrap();
+        let _ = admin;
+
+        let text = realname_server::report::report(h.store.as_ref(), &h.rv.calendar, "2026-04", at10("2026-05-20")).await.unwrap();
+        for want in [
+            "# realname supervision report 2026-04",
+            "| documents | 4 | 1 | 0 | 1 | 2 | 50.0% |",
+            "- submitted: 3",
+            "- decided: 2 (approved 1, rejected 1), approval rate 50.0%",
+            "- decided within the due date: 1 of 2 — SLA compliance 50.0%",
+            "- still pending: 1, of which overdue: 1",
+            "- reasons: document 3",
+            "- filed: 1",
+            "- by category: privacy 1",
+            "- answered: 1 — within the due date: 1 (100.0%)",
+            "- closed: 1, median working days to close: 0",
+            "- chain intact:",
+        ] {
+            assert!(text.contains(want), "{} missing {want:?} in\n{text}", h.name);
+        }
+        // Another month has nothing.
+        let may = realname_server::report::report(h.store.as_ref(), &h.rv.calendar, "2026-05", at10("2026-05-20")).await.unwrap();
+        assert!(may.contains("- submitted: 0") && may.contains("- filed: 0"), "{may}");
+    }
+}
+
+#[tokio::test]
+async fn the_binary_verifies_exports_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("realname.db");
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        for i in 0..3 {
+            store.audit_append(at10("2026-03-02") + i, realname_server::audit::Event::new("system", "test.event", format!("case:{i}"))).await.unwrap();
+        }
+        store.close().await;
+    }
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_realname-server"))
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("REALNAME__DATABASE__URL", format!("sqlite://{}", path.display()))
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, out, err) = run(&["audit", "verify"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.starts_with("audit log intact: 3 entries"), "{out}");
+    let (code, out, _) = run(&["audit", "export", "--from", "2026-03-01", "--to", "2026-03-31"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.lines().count(), 4, "{out}");
+    let (code, out, _) = run(&["report", "--month", "2026-03"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("chain intact: 3 entries"), "{out}");
+    assert_eq!(run(&["report", "--month", "March"]).0, Some(2));
+    assert_eq!(run(&["audit", "frobnicate"]).0, Some(2));
+
+    // Tampering makes `audit verify` fail with exit 1 and name the entry.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    sqlx::raw_sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'reviewer:x' WHERE seq = 2;").execute(&pool).await.unwrap();
+    pool.close().await;
+    let (code, _, err) = run(&["audit", "verify"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("entry 2 (position 2) was altered"), "{err}");
 }
