@@ -35,6 +35,10 @@ pub struct Inner {
     pub sites: Sites,
     /// HTTP client for webhooks.
     pub http: HttpClient,
+    /// Working days for review and complaint deadlines (review stream).
+    pub calendar: Arc<crate::calendar::Calendar>,
+    /// Prometheus counters (review stream).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl std::ops::Deref for AppState {
@@ -57,7 +61,9 @@ impl AppState {
     ) -> Self {
         let sites = Sites::new(&cfg.sites);
         let http = HttpClient::new(std::time::Duration::from_secs(cfg.webhooks.timeout_secs));
-        Self(Arc::new(Inner { cfg, store, vault, keys: RwLock::new(keys), clock, rng, delivery, sites, http }))
+        let calendar = Arc::new(crate::review::load_calendar(&cfg.review));
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        Self(Arc::new(Inner { cfg, store, vault, keys: RwLock::new(keys), clock, rng, delivery, sites, http, calendar, metrics }))
     }
 
     /// Read access to the key ring (a poisoned lock still holds valid keys).

@@ -83,6 +83,11 @@ pub struct Calendar {
 }
 
 impl Calendar {
+    /// A calendar without any year's data (weekends only).
+    pub fn empty() -> Self {
+        Self { years: BTreeMap::new() }
+    }
+
     /// The built-in years only.
     pub fn builtin() -> Result<Self, CalendarError> {
         let mut years = BTreeMap::new();

@@ -43,6 +43,7 @@ pub const VAULT_FILE: &str = "vault.keys";
 /// Opens store, keys and vault and assembles the state (the same path tests and the benchmark use).
 pub async fn build_state(cfg: Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> Result<AppState, StartError> {
     cfg.validate()?;
+    crate::review::check_calendar(&cfg.review, clock.now_ms()).map_err(|e| StartError::Io(e.to_string()))?;
     let keys = match std::env::var("REALNAME_SERVER_KEYS") {
         Ok(json) => KeyRing::from_json(json.as_bytes())?,
         Err(_) => KeyRing::load_or_create(&cfg.keys.dir, rng.as_ref(), clock.now_ms())?,

@@ -31,6 +31,7 @@ pub mod review;
 pub fn app(state: AppState) -> Router {
     let limit = state.cfg.server.body_limit;
     let mut router = Router::new().merge(api::routes()).merge(keys::routes()).merge(ops::routes());
+    router = router.merge(review::routes()).merge(complaints::routes()).merge(console::routes()).merge(metrics::routes());
     if state.cfg.server.demo {
         router = router.merge(dev::routes());
     }

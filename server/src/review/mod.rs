@@ -427,3 +427,61 @@ impl Reviews {
 fn tracing_error(msg: &str) {
     tracing::error!(error = msg, "audit append failed");
 }
+
+/// The calendar of the configuration: built-in years plus `calendar_dir`. A broken operator file is logged and
+/// the built-in years are used (`serve` refuses to start on it first, see [`check_calendar`]).
+pub fn load_calendar(cfg: &ReviewConfig) -> Calendar {
+    match Calendar::load(cfg.calendar_dir.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "working-day calendar: using the built-in years only");
+            Calendar::builtin().unwrap_or_else(|_| Calendar::empty())
+        }
+    }
+}
+
+/// Loads the configured calendar strictly (for start-up) and warns when the coming year has no official data.
+pub fn check_calendar(cfg: &ReviewConfig, now_ms: i64) -> Result<(), crate::calendar::CalendarError> {
+    let cal = Calendar::load(cfg.calendar_dir.as_deref())?;
+    if let Some(w) = cal.coverage_warning(now_ms.div_euclid(1000)) {
+        tracing::warn!("{w}");
+    }
+    Ok(())
+}
+
+/// Fires the session's `verification.verified` / `verification.rejected` webhook through the server's queue.
+struct WebhookHook(crate::state::AppState);
+
+#[async_trait]
+impl DecisionHook for WebhookHook {
+    async fn decided(&self, session: &Session) {
+        let kind = match session.status {
+            SessionStatus::Verified => realname_core::protocol::EventType::Verified,
+            SessionStatus::Rejected => realname_core::protocol::EventType::Rejected,
+            _ => return,
+        };
+        let outcome = session.status.as_str();
+        let method = session.method.as_deref().unwrap_or("documents");
+        let secs = (session.updated_at - session.created_at).max(0) as f64 / 1000.0;
+        self.0.metrics.session_finished(method, outcome, secs);
+        let Some(site) = self.0.sites.by_id(&session.site_id) else { return };
+        if let Err(e) = crate::webhooks::enqueue(&self.0, session, site, kind).await {
+            tracing::error!(error = ?e, session = %session.id, "review decision webhook not queued");
+        }
+    }
+}
+
+impl axum::extract::FromRef<crate::state::AppState> for Reviews {
+    fn from_ref(state: &crate::state::AppState) -> Self {
+        Reviews {
+            store: state.store.clone(),
+            vault: Arc::new(state.vault.clone()),
+            clock: state.clock.clone(),
+            random: state.rng.clone(),
+            calendar: state.calendar.clone(),
+            config: state.cfg.review.clone(),
+            hook: Arc::new(WebhookHook(state.clone())),
+            metrics: state.metrics.clone(),
+        }
+    }
+}
