@@ -119,6 +119,9 @@ async fn purge_loop(state: AppState, shutdown: impl std::future::Future<Output =
         if let Err(e) = state.store.purge(&policy).await {
             tracing::warn!(error = %e, "purge failed");
         }
+        if let Err(e) = <crate::review::Reviews as axum::extract::FromRef<AppState>>::from_ref(&state).purge_images().await {
+            tracing::warn!(error = %e, "image purge failed");
+        }
         tokio::select! {
             _ = &mut shutdown => break,
             _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}

@@ -274,6 +274,23 @@ async fn disable_reviewer(State(rv): State<Reviews>, Admin(admin): Admin, Path(i
     Ok(Json(json!({ "ok": true })))
 }
 
+async fn console_erase(State(rv): State<Reviews>, Admin(admin): Admin, Path(id): Path<String>) -> ConsoleResult {
+    let e = rv.erase_session(&format!("reviewer:{}", admin.id), admin.site_id.as_deref(), &id).await?;
+    Ok(Json(json!(e)))
+}
+
+async fn site_erase(State(rv): State<Reviews>, headers: HeaderMap, Path(id): Path<String>) -> ConsoleResult {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    let site = rv.sites.site_for_secret_key(key).ok_or_else(ConsoleError::unauthorized)?;
+    let e = rv.erase_session(&format!("site:{site}"), Some(&site), &id).await?;
+    Ok(Json(json!(e)))
+}
+
 /// Routes of the console API for reviews and accounts.
 pub fn routes<S>() -> Router<S>
 where
@@ -290,4 +307,6 @@ where
         .route("/console/api/cases/{id}/decision", post(decide))
         .route("/console/api/reviewers", get(reviewers).post(create_reviewer))
         .route("/console/api/reviewers/{id}/disable", post(disable_reviewer))
+        .route("/console/api/sessions/{id}/erase", post(console_erase))
+        .route("/v1/sessions/{id}/erase", post(site_erase))
 }

@@ -2,6 +2,7 @@
 //! five working days after submission; every view of decrypted personal data is an audit entry.
 
 pub mod auth;
+pub mod lifecycle;
 
 use std::sync::Arc;
 
@@ -240,6 +241,23 @@ pub struct Reviews {
     pub hook: Arc<dyn DecisionHook>,
     /// Prometheus counters.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Site API keys (for the site's erasure requests).
+    pub sites: Arc<dyn SiteKeys>,
+}
+
+/// Finds the site of a secret API key (the server's site registry; tests give their own).
+pub trait SiteKeys: Send + Sync {
+    /// The id of the site whose secret key this is.
+    fn site_for_secret_key(&self, key: &str) -> Option<String>;
+}
+
+/// Site keys from the server's registry.
+struct ServerSites(crate::state::AppState);
+
+impl SiteKeys for ServerSites {
+    fn site_for_secret_key(&self, key: &str) -> Option<String> {
+        key.starts_with("sk_").then(|| self.0.sites.by_secret_key(key).map(|s| s.cfg.id.clone())).flatten()
+    }
 }
 
 impl Reviews {
@@ -482,6 +500,7 @@ impl axum::extract::FromRef<crate::state::AppState> for Reviews {
             config: state.cfg.review.clone(),
             hook: Arc::new(WebhookHook(state.clone())),
             metrics: state.metrics.clone(),
+            sites: Arc::new(ServerSites(state.clone())),
         }
     }
 }

@@ -25,6 +25,19 @@ use realname_server::vault::{PlainIdentity, Vault};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+/// Site secret keys of the test sites.
+pub struct TestSites;
+
+impl realname_server::review::SiteKeys for TestSites {
+    fn site_for_secret_key(&self, key: &str) -> Option<String> {
+        match key {
+            "sk_test_site_a" => Some("site-a".into()),
+            "sk_test_site_b" => Some("site-b".into()),
+            _ => None,
+        }
+    }
+}
+
 /// Decided sessions, as the server's webhook queue would see them.
 #[derive(Default)]
 pub struct RecordingHook(pub Mutex<Vec<(String, SessionStatus)>>);
@@ -69,6 +82,7 @@ impl Harness {
             config: ReviewConfig::default(),
             hook: hook.clone(),
             metrics: Arc::new(Metrics::default()),
+            sites: Arc::new(TestSites),
         };
         Harness { rv, store, clock, hook, vault, file, name, _dir: dir }
     }
@@ -439,4 +453,78 @@ async fn the_binary_verifies_exports_and_reports() {
     let (code, _, err) = run(&["audit", "verify"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("entry 2 (position 2) was altered"), "{err}");
+}
+
+#[tokio::test]
+async fn purge_removes_images_after_retention_and_keeps_the_audit_trail() {
+    for h in Harness::all().await {
+        let (_, decided) = h.case("site-a").await;
+        let (_, pending) = h.case("site-a").await;
+        let t = h.login_as("rita", Role::Reviewer, None).await;
+        let d = json!({"decision": "approve", "reason_code": "documents_match"});
+        assert_eq!(call(&h.app(), "POST", &format!("/console/api/cases/{decided}/decision"), Some(&t), Some(d)).await.0, StatusCode::OK);
+        h.clock.advance_secs(29 * 86_400);
+        assert_eq!(h.rv.purge_images().await.unwrap(), 0, "{}", h.name);
+        assert_eq!(h.store.case_images(&decided).await.unwrap().len(), 2);
+        h.clock.advance_secs(2 * 86_400);
+        assert_eq!(h.rv.purge_images().await.unwrap(), 1, "{}", h.name);
+        assert!(h.store.case_images(&decided).await.unwrap().is_empty());
+        assert!(h.store.case(&decided).await.unwrap().unwrap().images_purged_at.is_some());
+        // Undecided cases keep their images however old; a second run finds nothing.
+        assert_eq!(h.store.case_images(&pending).await.unwrap().len(), 2);
+        assert_eq!(h.rv.purge_images().await.unwrap(), 0);
+        // The trail is complete and intact.
+        let entries = h.audit_entries().await;
+        let about: Vec<&str> = entries.iter().filter(|e| e.event.subject == format!("case:{decided}")).map(|e| e.event.action.as_str()).collect();
+        assert_eq!(about, vec!["review.case.created", "review.case.approved", "retention.images_purged"], "{}", h.name);
+        assert_eq!(realname_server::audit::cli::verify(h.store.as_ref()).await.unwrap(), entries.len() as u64);
+    }
+}
+
+#[tokio::test]
+async fn a_deletion_request_leaves_no_personal_data_in_the_database() {
+    for h in Harness::all().await {
+        let app = h.app();
+        let (session, case_id) = h.case("site-a").await;
+        let msg = "我的手机号是13912345678，请删除";
+        let filed = h.rv.file_complaint("site-a", Some(&session.id), "privacy", msg).await.unwrap();
+        let path = format!("/v1/sessions/{}/erase", session.id);
+        // Another site's key, or none, erases nothing.
+        assert_eq!(call(&app, "POST", &path, None, None).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(call(&app, "POST", &path, Some("sk_test_site_b"), None).await.0, StatusCode::NOT_FOUND);
+        assert!(h.store.session(&session.id).await.unwrap().unwrap().identity.is_some());
+        // A reviewer cannot erase from the console; only an admin can.
+        let t = h.login_as("rita", Role::Reviewer, None).await;
+        assert_eq!(call(&app, "POST", &format!("/console/api/sessions/{}/erase", session.id), Some(&t), None).await.0, StatusCode::FORBIDDEN);
+
+        let (st, e) = call(&app, "POST", &path, Some("sk_test_site_a"), None).await;
+        assert_eq!(st, StatusCode::OK, "{e}");
+        assert_eq!((e["identity_wiped"].as_bool(), e["case_id"].as_str()), (Some(true), Some(case_id.as_str())));
+        assert_eq!(e["complaints"][0], filed.ticket.as_str());
+        let s = h.store.session(&session.id).await.unwrap().unwrap();
+        assert!(s.identity.is_none() && s.blind_index.is_none());
+        assert_eq!(h.store.case(&case_id).await.unwrap().unwrap().status.as_str(), "erased");
+        assert!(h.store.case_images(&case_id).await.unwrap().is_empty());
+        assert!(h.store.complaint(&filed.ticket).await.unwrap().unwrap().message.is_none());
+        // The audit trail records the erasure, by whom, without personal data, and still verifies.
+        let entries = h.audit_entries().await;
+        let erasure = entries.iter().find(|en| en.event.action == "erasure.completed").unwrap();
+        assert_eq!(erasure.event.actor, "site:site-a");
+        assert_eq!(erasure.event.subject, format!("session:{}", session.id));
+        realname_server::audit::cli::verify(h.store.as_ref()).await.unwrap();
+
+        if let Some(file) = &h.file {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display())).await.unwrap();
+            sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE);").execute(&pool).await.unwrap();
+            pool.close().await;
+            let mut bytes = Vec::new();
+            for suffix in ["", "-wal", "-shm"] {
+                bytes.extend(std::fs::read(format!("{}{suffix}", file.display())).unwrap_or_default());
+            }
+            for needle in ["张三丰", "11010519491231002X", "13912345678", "PNG-face-bytes", "-id-front"] {
+                let n = needle.as_bytes();
+                assert!(!bytes.windows(n.len()).any(|w| w == n), "{needle} found in the database files");
+            }
+        }
+    }
 }
