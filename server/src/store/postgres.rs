@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 
+use super::housekeeping::impl_housekeeping;
 use super::shared::impl_store;
 use super::sql::{
     CODE_GRACE_MS, code_cols, count_u32, delivery_cols, expirable_statuses, session_cols,
@@ -99,7 +100,6 @@ impl PgStore {
 impl_store!(
     PgStore,
     PgRow,
-    backend = "postgres",
     // SKIP LOCKED lets concurrent workers take disjoint batches; the outer conditions are re-checked on
     // the locked row, so a delivery is never leased twice.
     claim = concat!(
@@ -111,3 +111,5 @@ impl_store!(
         delivery_cols!()
     )
 );
+
+impl_housekeeping!(PgStore, backend = "postgres");

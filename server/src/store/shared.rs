@@ -1,12 +1,12 @@
 //! `impl_store!`: every storage trait for one sqlx backend, from the shared SQL in `sql.rs`.
 //!
 //! Invoked by `sqlite.rs` and `postgres.rs` with the store type, its row type and its delivery-claim
-//! statement (PostgreSQL adds `FOR UPDATE SKIP LOCKED`). Those files import the names the body uses.
+//! statement (PostgreSQL adds `FOR UPDATE SKIP LOCKED`); `housekeeping.rs` adds bindings and maintenance. Those files import the names the body uses.
 //! Reads go to `self.pool`, writes to `self.writer` (SQLite: one connection, so in-process writers queue
 //! without SQLite's sleeping busy handler; PostgreSQL: the same pool).
 
 macro_rules! impl_store {
-    ($store:ty, $row:ty, backend = $backend:expr, claim = $claim:expr) => {
+    ($store:ty, $row:ty, claim = $claim:expr) => {
         fn session_from_row(r: &$row) -> StoreResult<Session> {
             let status: String = r.try_get("status")?;
             let status = SessionStatus::parse(&status)
@@ -450,160 +450,6 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.as_ref().map(delivery_from_row).transpose()
-            }
-        }
-
-        #[async_trait]
-        impl BindingStore for $store {
-            async fn bind_identity(
-                &self,
-                site_id: &str,
-                blind_index: &[u8],
-                account: &str,
-                limit: u32,
-                now: UnixMillis,
-            ) -> StoreResult<bool> {
-                let mut tx = self.writer.begin().await?;
-                let inserted = sqlx::query(
-                    "INSERT INTO identity_bindings (site_id, blind_index, account, created_at) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                )
-                .bind(site_id)
-                .bind(blind_index)
-                .bind(account)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1;
-                if !inserted {
-                    tx.rollback().await?;
-                    return Ok(true);
-                }
-                // The conditional upsert is the one place the limit is decided: PostgreSQL locks the count
-                // row, SQLite holds the write lock since the insert above.
-                let counted: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO identity_counts (site_id, blind_index, accounts) VALUES ($1, $2, 1) \
-                     ON CONFLICT (site_id, blind_index) DO UPDATE SET accounts = identity_counts.accounts + 1 \
-                     WHERE identity_counts.accounts < $3 RETURNING accounts",
-                )
-                .bind(site_id)
-                .bind(blind_index)
-                .bind(i64::from(limit))
-                .fetch_optional(&mut *tx)
-                .await?;
-                if counted.is_some_and(|n| n <= i64::from(limit)) {
-                    tx.commit().await?;
-                    Ok(true)
-                } else {
-                    tx.rollback().await?;
-                    Ok(false)
-                }
-            }
-
-            async fn unbind_identity(&self, site_id: &str, blind_index: &[u8], account: &str) -> StoreResult<bool> {
-                let mut tx = self.writer.begin().await?;
-                let removed = sqlx::query(
-                    "DELETE FROM identity_bindings WHERE site_id = $1 AND blind_index = $2 AND account = $3",
-                )
-                .bind(site_id)
-                .bind(blind_index)
-                .bind(account)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1;
-                if removed {
-                    sqlx::query(
-                        "UPDATE identity_counts SET accounts = accounts - 1 \
-                         WHERE site_id = $1 AND blind_index = $2 AND accounts > 0",
-                    )
-                    .bind(site_id)
-                    .bind(blind_index)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(removed)
-            }
-
-            async fn identity_bindings(&self, site_id: &str, blind_index: &[u8]) -> StoreResult<u32> {
-                let n: Option<i64> = sqlx::query_scalar(
-                    "SELECT accounts FROM identity_counts WHERE site_id = $1 AND blind_index = $2",
-                )
-                .bind(site_id)
-                .bind(blind_index)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(count_u32(n.unwrap_or(0)))
-            }
-        }
-
-        #[async_trait]
-        impl Maintenance for $store {
-            async fn purge(&self, p: &PurgePolicy) -> StoreResult<PurgeReport> {
-                let exec = |sql: &'static str, at: i64| sqlx::query(sql).bind(at).execute(&self.writer);
-                let sessions_expired = exec(
-                    concat!(
-                        "UPDATE sessions SET status = 'expired', name_ct = NULL, id_number_ct = NULL, \
-                         phone_ct = NULL, email_ct = NULL, blind_index = NULL, updated_at = $1, \
-                         version = version + 1 WHERE expires_at <= $1 AND status IN ",
-                        expirable_statuses!()
-                    ),
-                    p.now,
-                )
-                .await?
-                .rows_affected();
-                let codes_deleted = exec("DELETE FROM codes WHERE expires_at <= $1", p.now - CODE_GRACE_MS)
-                    .await?
-                    .rows_affected();
-                let sessions_deleted = exec(
-                    "DELETE FROM sessions WHERE created_at < $1 AND status <> 'pending_review'",
-                    p.now.saturating_sub(p.session_retention_ms),
-                )
-                .await?
-                .rows_affected();
-                let rate_windows_deleted =
-                    exec("DELETE FROM rate_windows WHERE expires_at <= $1", p.now).await?.rows_affected();
-                let envelopes_deleted =
-                    exec("DELETE FROM seen_envelopes WHERE expires_at <= $1", p.now).await?.rows_affected();
-                let deliveries_deleted = exec(
-                    "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < $1",
-                    p.now.saturating_sub(p.delivery_retention_ms),
-                )
-                .await?
-                .rows_affected();
-                Ok(PurgeReport {
-                    sessions_expired,
-                    sessions_deleted,
-                    codes_deleted,
-                    rate_windows_deleted,
-                    envelopes_deleted,
-                    deliveries_deleted,
-                })
-            }
-
-            async fn erase_finished_identities(&self, before: UnixMillis, now: UnixMillis) -> StoreResult<u64> {
-                let done = sqlx::query(concat!(
-                    "UPDATE sessions SET name_ct = NULL, id_number_ct = NULL, phone_ct = NULL, email_ct = NULL, \
-                     blind_index = NULL, updated_at = $2, version = version + 1 \
-                     WHERE updated_at < $1 AND name_ct IS NOT NULL AND status IN ",
-                    terminal_statuses!()
-                ))
-                .bind(before)
-                .bind(now)
-                .execute(&self.writer)
-                .await?;
-                Ok(done.rows_affected())
-            }
-
-            async fn ping(&self) -> StoreResult<()> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
-                Ok(())
-            }
-
-            fn backend(&self) -> &'static str {
-                $backend
             }
         }
     };

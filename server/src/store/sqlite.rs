@@ -10,6 +10,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::housekeeping::impl_housekeeping;
 use super::shared::impl_store;
 use super::sql::{
     CODE_GRACE_MS, code_cols, count_u32, delivery_cols, expirable_statuses, session_cols,
@@ -87,7 +88,6 @@ impl SqliteStore {
 impl_store!(
     SqliteStore,
     SqliteRow,
-    backend = "sqlite",
     claim = concat!(
         "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $3 \
@@ -95,3 +95,5 @@ impl_store!(
         delivery_cols!()
     )
 );
+
+impl_housekeeping!(SqliteStore, backend = "sqlite");
