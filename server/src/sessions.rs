@@ -336,13 +336,14 @@ pub async fn submit_identity(
     env: &Envelope,
     client_ip: &str,
 ) -> ApiResult<CodeSentResponse> {
+    // Everything that can refuse bad input runs before anything is written, so refusals change nothing.
     let payload: IdentityPayload = open_step(state, &ctx.session.id, env, Step::Identity)?;
+    let now = state.clock.now_ms();
+    let checked = check_identity(&payload, ctx.site, &offered_methods(&ctx.session, ctx.site), now)?;
     remember(state, &ctx.session, env).await?;
     if ctx.session.status != store::SessionStatus::Created {
         return Err(ErrorCode::WrongStep.into());
     }
-    let now = state.clock.now_ms();
-    let checked = check_identity(&payload, ctx.site, &offered_methods(&ctx.session, ctx.site), now)?;
     let blind = state.vault.blind_id_number(&checked.plain.id_number);
     let limit = ctx.site.cfg.max_accounts_per_identity;
     if limit > 0 {
@@ -409,11 +410,12 @@ async fn fail_session(state: &AppState, session: &mut Session, site: &Site, reas
 /// The code step: count the attempt, compare in constant time, verify or refuse.
 pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelope) -> ApiResult<VerifiedResponse> {
     let payload: CodePayload = open_step(state, &ctx.session.id, env, Step::Code)?;
-    remember(state, &ctx.session, env).await?;
+    let code = codes::normalize(&payload.code).ok_or(ErrorCode::PayloadInvalid)?;
     if ctx.session.status != store::SessionStatus::CodeSent {
         return Err(ErrorCode::WrongStep.into());
     }
-    let code = codes::normalize(&payload.code).ok_or(ErrorCode::PayloadInvalid)?;
+    // A replayed code envelope is refused before it could count as an attempt.
+    remember(state, &ctx.session, env).await?;
     let now = state.clock.now_ms();
     let max = state.cfg.codes.max_attempts;
     let stored = match state.store.take_code_attempt(&ctx.session.id, max, now).await? {

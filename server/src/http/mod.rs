@@ -146,14 +146,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rej) => Err(ApiError::new(match rej.status() {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
-                StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
-                _ => ErrorCode::BadRequest,
-            })),
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json");
+        if !json_type {
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
         }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rej| {
+            ApiError::new(if rej.status() == StatusCode::PAYLOAD_TOO_LARGE { ErrorCode::PayloadTooLarge } else { ErrorCode::BadRequest })
+        })?;
+        // Every body is a JSON object (serde would also accept a struct written as an array).
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::new(ErrorCode::BadRequest));
+        }
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|_| ApiError::new(ErrorCode::BadRequest))
     }
 }
 

@@ -1,0 +1,177 @@
+//! `cargo xtask bench-server` runs this: complete verification flows per second with concurrent clients
+//! (create session → sealed identity → code from the outbox → sealed code → verified), p50/p99 latency of a
+//! whole flow, peak RSS, and the cost of one HPKE open. SQLite by default; PostgreSQL when `DATABASE_URL` is set.
+//!
+//! Requests go through the real router in process (`tower::ServiceExt::oneshot`), so the figures are the
+//! server's own cost without a network stack. Sending limits stay on but are raised so the counters are still
+//! written on every send. Prints one JSON line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use realname_core::envelope::{KeyPair, RecipientKey, open_with, seal};
+use realname_core::protocol::{Consent, CreateSessionResponse, DocumentKind, IdentityPayload, Method, Step};
+use realname_server::clock::{Clock as _, OsRandom, SystemClock};
+use realname_server::config::{Config, Secret, SiteConfig, hex_encode};
+use realname_server::delivery::{Delivery, Outbox};
+use realname_server::keys::KeyRing;
+use realname_server::sites::hash_secret;
+use realname_server::state::AppState;
+use realname_server::vault::Vault;
+use tower::ServiceExt as _;
+
+const SK: &str = "sk_bench_site_0123456789";
+const ORIGIN: &str = "https://bench.example";
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn call(app: &axum::Router, method: &str, path: &str, auth: &str, body: String) -> serde_json::Value {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", auth)
+        .header("origin", ORIGIN)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    assert!(status.is_success(), "{path}: {status} {v}");
+    v
+}
+
+async fn one_flow(app: &axum::Router, outbox: &Outbox, key: &RecipientKey, n: u64) {
+    let s: CreateSessionResponse =
+        serde_json::from_value(call(app, "POST", "/v1/sessions", &format!("Bearer {SK}"), "{}".into()).await).unwrap();
+    let auth = format!("Bearer {}", s.client_secret);
+    let phone = format!("139{:08}", n % 100_000_000);
+    let identity = IdentityPayload {
+        method: Method::Sms,
+        document_kind: DocumentKind::ResidentId,
+        name: "张三".into(),
+        number: "11010519491231002X".into(),
+        phone: Some(phone.clone()),
+        email: None,
+        consent: Some(Consent { version: "2025-01".into(), accepted_at: SystemClock.now_secs() }),
+    };
+    let env = seal(key, &s.session_id, Step::Identity, &serde_json::to_vec(&identity).unwrap()).unwrap();
+    let path = format!("/v1/sessions/{}/identity", s.session_id);
+    let sent = call(app, "POST", &path, &auth, serde_json::json!({ "envelope": env }).to_string()).await;
+    let dest = sent["destination"].as_str().unwrap().to_owned();
+    let code = outbox.latest_to(&dest).expect("code in the outbox").code;
+    let env = seal(key, &s.session_id, Step::Code, serde_json::json!({ "code": code }).to_string().as_bytes()).unwrap();
+    let path = format!("/v1/sessions/{}/code", s.session_id);
+    let done = call(app, "POST", &path, &auth, serde_json::json!({ "envelope": env }).to_string()).await;
+    assert_eq!(done["status"], "verified");
+}
+
+fn hpke_open_us() -> f64 {
+    let key = KeyPair::generate("k");
+    let env = seal(&key.public(), "ses_bench", Step::Identity, &[7u8; 200]).unwrap();
+    let n = 2000;
+    let start = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(open_with([&key], &env, "ses_bench", Step::Identity).unwrap());
+    }
+    start.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+}
+
+fn main() {
+    let secs = env_u64("BENCH_SECS", 10);
+    let clients = env_u64("BENCH_CLIENTS", 32);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pg = std::env::var("DATABASE_URL").ok();
+    let mut cfg = Config::default();
+    cfg.database.url = Secret::new(pg.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display())));
+    cfg.keys.dir = dir.path().join("keys");
+    cfg.limits.per_destination_minute = 1_000_000;
+    cfg.limits.per_destination_hour = 1_000_000;
+    cfg.limits.per_destination_day = 1_000_000;
+    cfg.limits.per_ip_hour = 1_000_000_000;
+    cfg.server.log_level = "warn".into();
+    cfg.sites.push(SiteConfig {
+        id: "bench".into(),
+        name: "bench".into(),
+        origins: vec![ORIGIN.into()],
+        secret_key_sha256: hex_encode(&hash_secret(SK)),
+        publishable_key: None,
+        webhook_url: None,
+        webhook_secret: Secret::default(),
+        methods: vec![Method::Sms],
+        max_accounts_per_identity: 0,
+        enabled: true,
+    });
+    let (flows, lat, wall) = rt.block_on(async {
+        let clock = Arc::new(SystemClock);
+        let rng = Arc::new(OsRandom);
+        let store = realname_server::store::open(cfg.database.url.expose()).await.expect("store");
+        let vault = Vault::generate().unwrap();
+        let keys = KeyRing::generate(rng.as_ref(), 0);
+        let delivery = Delivery::from_config(&cfg, clock.clone(), rng.clone()).unwrap();
+        let outbox = delivery.outbox.clone().unwrap();
+        let state = AppState::new(cfg, store, vault, keys, clock, rng, delivery);
+        let key = state.keys().hpke_current().unwrap().public();
+        let app = realname_server::http::app(state);
+        let counter = Arc::new(AtomicU64::new(0));
+        // Warm up pools and caches.
+        for i in 0..20 {
+            one_flow(&app, &outbox, &key, 99_000_000 + i).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..clients {
+            let (app, outbox, key, counter) = (app.clone(), outbox.clone(), key.clone(), counter.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                while Instant::now() < deadline {
+                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let t = Instant::now();
+                    one_flow(&app, &outbox, &key, n).await;
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                lat
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        (all.len(), all, started.elapsed().as_secs_f64())
+    });
+    let mut lat = lat;
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| lat.get(((lat.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+    let report = serde_json::json!({
+        "backend": if pg.is_some() { "postgres" } else { "sqlite" },
+        "clients": clients,
+        "flows": flows,
+        "secs": (wall * 100.0).round() / 100.0,
+        "flows_per_sec": (flows as f64 / wall).round(),
+        "p50_ms": (pct(0.50) * 100.0).round() / 100.0,
+        "p99_ms": (pct(0.99) * 100.0).round() / 100.0,
+        "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
+        "hpke_open_us": (hpke_open_us() * 10.0).round() / 10.0,
+    });
+    println!("{report}");
+}

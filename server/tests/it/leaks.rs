@@ -1,0 +1,110 @@
+//! The data-protection check: run complete flows (SMS and email, a wrong code, a resend, a webhook), then
+//! search the database (files or tables) and every captured log line for the plaintext name, ID number,
+//! phone, email and codes. None may appear.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+
+use crate::harness::*;
+use realname_server::clock::Clock as _;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `body` on a current-thread runtime with a TRACE-level JSON subscriber capturing everything it logs.
+fn with_captured_logs(body: impl std::future::Future<Output = Vec<String>>) -> (String, Vec<String>) {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .without_time()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let secrets = rt.block_on(body);
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    (text, secrets)
+}
+
+async fn flows(b: Backend) -> (String, Vec<String>) {
+    let h = Harness::new(b).await;
+    let mut codes = Vec::new();
+    // SMS with a wrong code, a resend and the right code.
+    let s = h.create_session().await;
+    assert_eq!(h.submit_identity(&s, &identity_sms(PHONE, h.clock.now_secs())).await.status, StatusCode::OK);
+    let first = h.last_code();
+    codes.push(first.clone());
+    let wrong = if first == "000000" { "999999" } else { "000000" };
+    assert_eq!(h.submit_code(&s, wrong).await.code(), "code_invalid");
+    h.clock.advance_secs(61);
+    assert_eq!(h.widget_post(&s, "resend", None, "198.51.100.7").await.status, StatusCode::OK);
+    codes.push(h.last_code());
+    assert_eq!(h.submit_code(&s, &h.last_code()).await.status, StatusCode::OK);
+    // Email.
+    let e = h.create_session().await;
+    assert_eq!(h.submit_identity(&e, &identity_email(EMAIL, h.clock.now_secs())).await.status, StatusCode::OK);
+    codes.push(h.last_code());
+    assert_eq!(h.submit_code(&e, &h.last_code()).await.status, StatusCode::OK);
+    // The site reads both results.
+    assert_eq!(h.site_view(&s.session_id).await.json["status"], "verified");
+    assert_eq!(h.site_view(&e.session_id).await.json["status"], "verified");
+    (h.backend.raw_contents().await, codes)
+}
+
+fn assert_no_plaintext(where_: &str, haystack: &str, codes: &[String]) {
+    let lower = haystack.to_lowercase();
+    for needle in [NAME, ID_NUMBER, PHONE, EMAIL] {
+        assert!(!haystack.contains(needle), "{where_} contains {needle}");
+        assert!(!lower.contains(&needle.to_lowercase()), "{where_} contains {needle} (any case)");
+    }
+    for code in codes {
+        assert!(!haystack.contains(code.as_str()), "{where_} contains the code {code}");
+    }
+}
+
+#[test]
+fn no_plaintext_in_database_or_logs_sqlite() {
+    let mut db = String::new();
+    let (logs, codes) = with_captured_logs(async {
+        let (raw, codes) = flows(Backend::sqlite().await).await;
+        db = raw;
+        codes
+    });
+    assert!(db.len() > 10_000, "the database files were read");
+    assert!(logs.contains("session verified") && logs.contains("139****5678"), "logs were captured");
+    assert_no_plaintext("the SQLite files", &db, &codes);
+    assert_no_plaintext("the logs", &logs, &codes);
+}
+
+#[test]
+fn no_plaintext_in_database_or_logs_postgres() {
+    let mut db = String::new();
+    let (logs, codes) = with_captured_logs(async {
+        let Some(b) = Backend::postgres("no_plaintext_flows").await else { return Vec::new() };
+        let (raw, codes) = flows(b).await;
+        db = raw;
+        codes
+    });
+    if codes.is_empty() {
+        return; // PostgreSQL not configured and not required (see Backend::postgres).
+    }
+    assert!(logs.contains("session verified"), "logs were captured");
+    assert_no_plaintext("the PostgreSQL tables", &db, &codes);
+    assert_no_plaintext("the logs", &logs, &codes);
+}
