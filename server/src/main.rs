@@ -16,7 +16,8 @@ const USAGE: &str = "usage:
   realname-server validate-id [--strict] [--stdin] [ID ...]
   realname-server audit verify [--file EXPORT.csv] [--config FILE]
   realname-server audit export --from YYYY-MM-DD --to YYYY-MM-DD [--out FILE] [--config FILE]
-  realname-server report --month YYYY-MM [--config FILE]";
+  realname-server report --month YYYY-MM [--config FILE]
+  realname-server reviewer add --username NAME --role reviewer|admin [--site SITE] [--config FILE]";
 
 /// `--name value` pairs after the subcommand.
 fn flags(args: &[String], allowed: &[&str]) -> Result<Vec<(String, String)>, String> {
@@ -105,6 +106,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("audit") => return realname_server::audit::cli::main(args.get(1..).unwrap_or_default()),
         Some("report") => return realname_server::report::main(args.get(1..).unwrap_or_default()),
+        Some("reviewer") => return realname_server::review::cli::main(args.get(1..).unwrap_or_default()),
         _ => {}
     }
     match run(&args) {

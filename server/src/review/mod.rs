@@ -2,6 +2,7 @@
 //! five working days after submission; every view of decrypted personal data is an audit entry.
 
 pub mod auth;
+pub mod cli;
 pub mod lifecycle;
 
 use std::sync::Arc;

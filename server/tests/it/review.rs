@@ -18,7 +18,7 @@ use realname_server::review::auth;
 use realname_server::review::{DecisionHook, PlainImage, Reason, ReviewConfig, Reviews};
 use realname_server::store::postgres::PgStore;
 use realname_server::store::audit::AuditStore;
-use realname_server::store::review::Role;
+use realname_server::store::review::{ReviewStore, Role};
 use realname_server::store::sqlite::SqliteStore;
 use realname_server::store::{NewSession, Session, SessionStatus, Store};
 use realname_server::vault::{PlainIdentity, Vault};
@@ -444,6 +444,24 @@ async fn the_binary_verifies_exports_and_reports() {
     assert_eq!(code, Some(0));
     assert!(out.contains("chain intact: 3 entries"), "{out}");
     assert_eq!(run(&["report", "--month", "March"]).0, Some(2));
+
+    // The first admin account comes from the command line; the password from the environment, not argv.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_realname-server"))
+        .args(["reviewer", "add", "--username", "root-admin", "--role", "admin"])
+        .env_remove("DATABASE_URL")
+        .env("REALNAME__DATABASE__URL", format!("sqlite://{}", path.display()))
+        .env("REALNAME_REVIEWER_PASSWORD", "a long enough password")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        let r = store.reviewer_by_username("root-admin").await.unwrap().unwrap();
+        assert_eq!(r.role, Role::Admin);
+        assert!(auth::verify_password("a long enough password", &r.password_hash));
+        store.close().await;
+    }
+    assert_eq!(run(&["reviewer", "add", "--username", "x"]).0, Some(2));
     assert_eq!(run(&["audit", "frobnicate"]).0, Some(2));
 
     // Tampering makes `audit verify` fail with exit 1 and name the entry.
