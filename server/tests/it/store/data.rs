@@ -142,11 +142,15 @@ pub(super) async fn no_plaintext_personal_data_at_rest(b: &Backend) {
             p
         );
     }
+    // Control rows: plaintext put in a text column and in a binary column must be found, or the scan is blind.
+    let mut control = created(s, "control").await;
+    control.failure = Some("TEXT-CONTROL-马".into());
+    control.blind_index = Some("BYTES-CONTROL-马".as_bytes().to_vec());
+    s.update_session(&control).await.unwrap();
     let raw = b.raw_contents().await;
-    assert!(
-        raw.contains("site-a") && raw.contains("pii-1"),
-        "the dump really holds the rows"
-    );
+    for marker in ["site-a", "pii-1", "TEXT-CONTROL-马", "BYTES-CONTROL-马"] {
+        assert!(raw.contains(marker), "the scan does not see {marker:?}");
+    }
     for p in &people {
         let mut secrets = vec![p.name.as_str(), p.id_number.as_str(), &p.id_number[6..14]];
         secrets.extend(p.phone.as_deref());
