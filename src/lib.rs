@@ -1,12 +1,35 @@
 //! realname-widget: the verification widget compiled to WebAssembly, and its JS API.
+//!
+//! - [`app`]: the root component, one reducer around `realname_core::flow`.
+//! - [`components`]: one component per step.
+//! - [`embed`]: `mount()`, the `Widget` handle and `<realname-verify>`.
+//! - [`api`]: the protocol client that seals personal data.
+//! - [`i18n`], [`theme`], [`config`], [`events`], [`messages`]: strings, tokens, options, host events, messages.
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod config;
+pub mod embed;
+pub mod events;
+pub mod i18n;
 pub mod js_api;
+pub mod messages;
+pub mod theme;
 
 use wasm_bindgen::prelude::*;
+
+pub use embed::{mount, Widget};
 
 /// Returns the widget's version, so a host page can tell which build it loaded.
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Runs when the module is initialised: registers `<realname-verify>`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    embed::define_element();
 }

@@ -1,0 +1,387 @@
+//! The API client: speaks docs/protocol.md with `fetch`, seals every payload with personal data in the HPKE
+//! envelope before it leaves the page, and turns answers into flow events. JSON goes through the browser's own
+//! `JSON` (serde-wasm-bindgen), so the widget carries no JSON library.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use realname_core::envelope::{self, RecipientKey};
+use realname_core::flow::{Event, Method};
+use realname_core::protocol::{self as p, CodePayload, Consent, Envelope, IdentityPayload};
+use realname_core::validate::DocumentKind;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::config::Config;
+
+/// Tries a code allows (protocol §4.6).
+pub const CODE_TRIES: u8 = 5;
+
+/// Error codes the widget itself reports (server codes pass through).
+pub mod codes {
+    /// The server could not be reached or answered something unreadable.
+    pub const NETWORK: &str = "network";
+    /// Neither a publishable key nor a session was configured.
+    pub const NOT_CONFIGURED: &str = "not_configured";
+    /// The site's session ended; the site must create a new one.
+    pub const SESSION_ENDED: &str = "session_ended";
+    /// The document kind cannot be sent with this protocol version.
+    pub const UNSUPPORTED_DOCUMENT: &str = "unsupported_document_kind";
+    /// Sealing failed (bad server key).
+    pub const SEAL: &str = "seal_failed";
+}
+
+/// The identity as entered, normalized by the validators.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityInput {
+    /// Document kind.
+    pub kind: DocumentKind,
+    /// Name.
+    pub name: String,
+    /// Document number (normalized).
+    pub number: String,
+    /// Mobile number for SMS.
+    pub phone: Option<String>,
+    /// Email for email codes.
+    pub email: Option<String>,
+}
+
+/// JPEG images for the face method.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaceImages {
+    /// The selfie, JPEG.
+    pub selfie: Vec<u8>,
+    /// The document's photo side, JPEG.
+    pub document: Vec<u8>,
+    /// When the person gave the separate face consent, Unix seconds.
+    pub consent_at: i64,
+}
+
+/// Personal data waiting to be sealed. Lives only in memory, only until a final step or `destroy()`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Secrets {
+    /// When consent was given, Unix seconds.
+    pub consent_at: Option<i64>,
+    /// The consent text's version.
+    pub consent_version: Option<String>,
+    /// The identity.
+    pub identity: Option<IdentityInput>,
+    /// The code being submitted.
+    pub code: Option<String>,
+    /// Face images.
+    pub face: Option<FaceImages>,
+}
+
+/// The protocol's method name for a flow method.
+pub fn wire_method(m: Method) -> p::Method {
+    match m {
+        Method::Sms => p::Method::Sms,
+        Method::Email => p::Method::Email,
+        Method::Face => p::Method::Documents,
+    }
+}
+
+/// The protocol's document kind for a validated number, when this protocol version can carry it.
+pub fn wire_kind(k: DocumentKind, number: &str) -> Option<p::DocumentKind> {
+    match k {
+        DocumentKind::ResidentId => Some(p::DocumentKind::ResidentId),
+        DocumentKind::ForeignPermanentResidentId => Some(p::DocumentKind::ForeignPermanentResident),
+        DocumentKind::HkMoTwResidencePermit if number.starts_with("83") => Some(p::DocumentKind::TaiwanResidencePermit),
+        DocumentKind::HkMoTwResidencePermit => Some(p::DocumentKind::HkMacaoResidencePermit),
+        _ => None,
+    }
+}
+
+/// The identity payload of protocol §3.2.
+pub fn identity_payload(s: &Secrets, method: Method) -> Result<IdentityPayload, &'static str> {
+    let id = s.identity.as_ref().ok_or(codes::NOT_CONFIGURED)?;
+    Ok(IdentityPayload {
+        method: wire_method(method),
+        document_kind: wire_kind(id.kind, &id.number).ok_or(codes::UNSUPPORTED_DOCUMENT)?,
+        name: id.name.clone(),
+        number: id.number.clone(),
+        phone: if method == Method::Sms { id.phone.clone() } else { None },
+        email: if method == Method::Email { id.email.clone() } else { None },
+        consent: Some(Consent {
+            version: s.consent_version.clone().unwrap_or_default(),
+            accepted_at: s.consent_at.unwrap_or_default(),
+        }),
+    })
+}
+
+/// The documents payload: the identity plus both photos and the face consent.
+#[derive(Serialize)]
+pub struct DocumentsPayload {
+    /// The identity, as for the code methods.
+    pub identity: IdentityPayload,
+    /// Selfie, JPEG, base64url.
+    pub selfie_jpeg: String,
+    /// Document photo, JPEG, base64url.
+    pub document_jpeg: String,
+    /// The separate consent for the face image.
+    pub face_consent: Consent,
+}
+
+/// JSON text of a value, through the browser's `JSON.stringify`.
+pub fn to_json<T: Serialize>(v: &T) -> Result<String, JsValue> {
+    let js = v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?;
+    js_sys::JSON::stringify(&js)?.as_string().ok_or_else(|| JsValue::from_str("stringify"))
+}
+
+/// Seals a payload for a session and step.
+pub fn seal<T: Serialize>(key: &RecipientKey, session_id: &str, step: p::Step, payload: &T) -> Result<Envelope, &'static str> {
+    let json = to_json(payload).map_err(|_| codes::SEAL)?;
+    envelope::seal(key, session_id, step, json.as_bytes()).map_err(|_| codes::SEAL)
+}
+
+#[derive(Clone)]
+struct Session {
+    id: String,
+    secret: String,
+    key: RecipientKey,
+}
+
+/// A failed request: the stable code and the details the flow needs.
+#[derive(Debug)]
+struct Failure {
+    code: String,
+    attempts_left: Option<u32>,
+}
+
+impl Failure {
+    fn new(code: &str) -> Failure {
+        Failure { code: code.to_string(), attempts_left: None }
+    }
+}
+
+/// The client for one widget: at most one session at a time.
+pub struct Api {
+    config: Rc<Config>,
+    session: RefCell<Option<Session>>,
+    used_site_session: RefCell<bool>,
+    destination: RefCell<Option<String>>,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").field("server", &self.config.server).finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    /// A client for the configured server.
+    pub fn new(config: Rc<Config>) -> Api {
+        Api {
+            config,
+            session: RefCell::new(None),
+            used_site_session: RefCell::new(false),
+            destination: RefCell::new(None),
+        }
+    }
+
+    /// The masked destination of the last code (`138****8000`).
+    pub fn destination(&self) -> Option<String> {
+        self.destination.borrow().clone()
+    }
+
+    /// Drops the session (after a final failure): the next submission starts a new one.
+    pub fn forget_session(&self) {
+        self.session.borrow_mut().take();
+        self.destination.borrow_mut().take();
+    }
+
+    async fn fetch(&self, method: &str, path: &str, body: Option<String>, auth: Option<&str>) -> Result<JsValue, Failure> {
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
+        init.set_mode(web_sys::RequestMode::Cors);
+        let headers = web_sys::Headers::new().map_err(|_| Failure::new(codes::NETWORK))?;
+        if let Some(b) = body {
+            let _ = headers.set("content-type", "application/json");
+            init.set_body(&JsValue::from_str(&b));
+        }
+        if let Some(a) = auth {
+            let _ = headers.set("authorization", &format!("Bearer {a}"));
+        }
+        init.set_headers(&headers);
+        let url = format!("{}{}", self.config.server, path);
+        let req = web_sys::Request::new_with_str_and_init(&url, &init).map_err(|_| Failure::new(codes::NETWORK))?;
+        let window = web_sys::window().ok_or_else(|| Failure::new(codes::NETWORK))?;
+        let resp: web_sys::Response = JsFuture::from(window.fetch_with_request(&req))
+            .await
+            .and_then(|r| r.dyn_into())
+            .map_err(|_| Failure::new(codes::NETWORK))?;
+        let json = match resp.json() {
+            Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::NULL),
+            Err(_) => JsValue::NULL,
+        };
+        if resp.ok() {
+            return Ok(json);
+        }
+        let error = field(&json, "error");
+        match text(&error, "code") {
+            Some(code) => Err(Failure { code, attempts_left: number(&error, "attempts_left").map(|n| n as u32) }),
+            None => Err(Failure::new(codes::NETWORK)),
+        }
+    }
+
+    async fn post<T: Serialize>(&self, path: &str, body: &T, auth: Option<&str>) -> Result<JsValue, Failure> {
+        let json = to_json(body).map_err(|_| Failure::new(codes::NETWORK))?;
+        self.fetch("POST", path, Some(json), auth).await
+    }
+
+    async fn session(&self) -> Result<Session, Failure> {
+        if let Some(s) = self.session.borrow().clone() {
+            return Ok(s);
+        }
+        let (id, secret) = if let Some((id, secret)) = self.config.session.clone() {
+            // A site-created session is good for one attempt; a retry needs a new one from the site.
+            if self.used_site_session.replace(true) {
+                return Err(Failure::new(codes::SESSION_ENDED));
+            }
+            (id, secret)
+        } else if let Some(pk) = &self.config.publishable_key {
+            let methods = self.config.methods.iter().map(|m| wire_method(*m)).collect();
+            let req = p::WidgetSessionRequest { publishable_key: pk.clone(), methods: Some(methods) };
+            let v = self.post("/v1/widget/sessions", &req, None).await?;
+            text(&v, "session_id").zip(text(&v, "client_secret")).ok_or_else(|| Failure::new(codes::NETWORK))?
+        } else {
+            return Err(Failure::new(codes::NOT_CONFIGURED));
+        };
+        let v = self.fetch("GET", "/v1/keys", None, None).await?;
+        // Newest key first (protocol §4.1).
+        let first = js_sys::Reflect::get(&field(&v, "keys"), &JsValue::from_f64(0.0)).unwrap_or(JsValue::UNDEFINED);
+        let (kid, public) = text(&first, "kid").zip(text(&first, "public_key")).ok_or_else(|| Failure::new(codes::NETWORK))?;
+        let key = RecipientKey::from_base64(&kid, &public).map_err(|_| Failure::new(codes::SEAL))?;
+        let s = Session { id, secret, key };
+        *self.session.borrow_mut() = Some(s.clone());
+        Ok(s)
+    }
+
+    fn code_sent(&self, v: JsValue) -> Event {
+        match number(&v, "resend_available_at") {
+            Some(at) => {
+                *self.destination.borrow_mut() = text(&v, "destination");
+                let resend_in = (at as i64 - crate::app::now_secs()).clamp(0, 600) as u32;
+                Event::CodeSent { tries_left: CODE_TRIES, resend_in }
+            }
+            None => Event::Fail { code: codes::NETWORK.into() },
+        }
+    }
+
+    /// Seals and sends the identity; a code goes out.
+    pub async fn submit_identity(&self, secrets: &Secrets, method: Method) -> Event {
+        let run = async {
+            let payload = identity_payload(secrets, method).map_err(Failure::new)?;
+            let s = self.session().await?;
+            let env = seal(&s.key, &s.id, p::Step::Identity, &payload).map_err(Failure::new)?;
+            let path = format!("/v1/sessions/{}/identity", s.id);
+            self.post(&path, &p::SealedRequest { envelope: env }, Some(&s.secret)).await
+        };
+        match run.await {
+            Ok(v) => self.code_sent(v),
+            Err(f) => failure_event(f),
+        }
+    }
+
+    /// Seals and sends the code.
+    pub async fn submit_code(&self, code: &str) -> Event {
+        let run = async {
+            let s = self.session().await?;
+            let env = seal(&s.key, &s.id, p::Step::Code, &CodePayload { code: code.to_string() }).map_err(Failure::new)?;
+            let path = format!("/v1/sessions/{}/code", s.id);
+            self.post(&path, &p::SealedRequest { envelope: env }, Some(&s.secret)).await
+        };
+        match run.await {
+            Ok(v) => match text(&v, "result_token") {
+                Some(token) => Event::Verified { token },
+                None => Event::Fail { code: codes::NETWORK.into() },
+            },
+            Err(f) => failure_event(f),
+        }
+    }
+
+    /// Asks for a new code.
+    pub async fn resend(&self) -> Event {
+        let run = async {
+            let s = self.session().await?;
+            let path = format!("/v1/sessions/{}/resend", s.id);
+            self.fetch("POST", &path, Some("{}".into()), Some(&s.secret)).await
+        };
+        match run.await {
+            Ok(v) => self.code_sent(v),
+            Err(f) => failure_event(f),
+        }
+    }
+
+    /// Seals and sends the identity with both photos.
+    pub async fn submit_face(&self, secrets: &Secrets) -> Event {
+        let run = async {
+            let identity = identity_payload(secrets, Method::Face).map_err(Failure::new)?;
+            let face = secrets.face.as_ref().ok_or_else(|| Failure::new(codes::NOT_CONFIGURED))?;
+            let payload = DocumentsPayload {
+                identity,
+                selfie_jpeg: URL_SAFE_NO_PAD.encode(&face.selfie),
+                document_jpeg: URL_SAFE_NO_PAD.encode(&face.document),
+                face_consent: Consent {
+                    version: secrets.consent_version.clone().unwrap_or_default(),
+                    accepted_at: face.consent_at,
+                },
+            };
+            let s = self.session().await?;
+            let env = seal(&s.key, &s.id, p::Step::Documents, &payload).map_err(Failure::new)?;
+            let path = format!("/v1/sessions/{}/documents", s.id);
+            self.post(&path, &p::SealedRequest { envelope: env }, Some(&s.secret)).await
+        };
+        match run.await {
+            Ok(v) => {
+                let get = |k: &str| text(&v, k);
+                match get("status").as_deref() {
+                    Some("verified") => Event::Verified { token: get("result_token").unwrap_or_default() },
+                    Some("rejected" | "failed") => Event::Failed { reason: "rejected".into() },
+                    _ => Event::InReview {
+                        due: get("review_due").unwrap_or_default(),
+                        token: get("result_token").unwrap_or_default(),
+                    },
+                }
+            }
+            Err(f) => failure_event(f),
+        }
+    }
+
+    /// Tells the server the person cancelled (best effort; nothing personal is sent).
+    pub async fn cancel(&self) {
+        let s = self.session.borrow().clone();
+        if let Some(s) = s {
+            let path = format!("/v1/sessions/{}/cancel", s.id);
+            let _ = self.fetch("POST", &path, Some("{}".into()), Some(&s.secret)).await;
+        }
+        self.forget_session();
+    }
+}
+
+/// A property of a JSON object (undefined when missing). Responses are read field by field instead of through
+/// serde: the widget's size budget has no room for a deserializer per response type.
+fn field(v: &JsValue, key: &str) -> JsValue {
+    if v.is_object() { js_sys::Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED) } else { JsValue::UNDEFINED }
+}
+
+fn text(v: &JsValue, key: &str) -> Option<String> {
+    field(v, key).as_string()
+}
+
+fn number(v: &JsValue, key: &str) -> Option<f64> {
+    field(v, key).as_f64()
+}
+
+fn failure_event(f: Failure) -> Event {
+    match f.code.as_str() {
+        "code_invalid" => Event::CodeRejected { tries_left: f.attempts_left.unwrap_or(0).min(255) as u8 },
+        "code_expired" => Event::CodeExpired,
+        "code_locked" => Event::CodeLocked,
+        "identity_limit" => Event::Failed { reason: f.code },
+        _ => Event::Fail { code: f.code },
+    }
+}

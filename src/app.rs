@@ -1,0 +1,279 @@
+//! The root component: one `use_reducer` around the flow, the context, and the effects that talk to the server.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use realname_core::flow::{self, Event, Flow, Method, Step, Submission};
+use wasm_bindgen::JsValue;
+use yew::prelude::*;
+
+use crate::api::{Api, Secrets};
+use crate::components::{
+    code::CodeStep, consent::ConsentStep, face::FaceStep, guardian::GuardianStep, identity::IdentityStep,
+    method::MethodStep, result::ResultStep, submitting::SubmittingStep,
+};
+use crate::config::Config;
+use crate::events::{object, Emitter, Kind};
+use crate::i18n::{Key, Locale, Texts};
+
+/// The flow inside Yew's reducer.
+#[derive(Debug, PartialEq)]
+pub struct FlowState(pub Flow);
+
+impl Reducible for FlowState {
+    type Action = Event;
+
+    fn reduce(self: Rc<Self>, event: Event) -> Rc<Self> {
+        Rc::new(FlowState(flow::transition(&self.0, event)))
+    }
+}
+
+/// What every component may read: widget-wide configuration, texts, the event emitter and the API client.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// The site's options.
+    pub config: Rc<Config>,
+    /// Strings in the current locale.
+    pub texts: Texts,
+    /// Events to the host.
+    pub emitter: Emitter,
+    /// The API client.
+    pub api: Rc<Api>,
+}
+
+impl PartialEq for Ctx {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.config, &other.config) && self.texts == other.texts && Rc::ptr_eq(&self.api, &other.api)
+    }
+}
+
+impl Ctx {
+    /// The text for `key`.
+    pub fn t(&self, key: Key) -> String {
+        self.texts.get(key)
+    }
+
+    /// The text for `key` with placeholders.
+    pub fn tf(&self, key: Key, args: &[(&str, &str)]) -> String {
+        self.texts.fmt(key, args)
+    }
+}
+
+/// Props of the root: fixed at mount except `locale`.
+#[derive(Properties, Clone, Debug)]
+pub struct AppProps {
+    /// The site's options.
+    pub config: Rc<Config>,
+    /// The current language.
+    pub locale: Locale,
+    /// Events to the host.
+    pub emitter: Emitter,
+    /// The API client.
+    pub api: Rc<Api>,
+}
+
+impl PartialEq for AppProps {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.config, &o.config) && self.locale == o.locale && Rc::ptr_eq(&self.api, &o.api)
+    }
+}
+
+/// Emits `step`, and for final steps `complete` / `cancel` / `error`.
+fn announce(emitter: &Emitter, flow: &Flow) {
+    let step = &flow.step;
+    let method = flow.method.map(|m| JsValue::from_str(m.as_str())).unwrap_or(JsValue::NULL);
+    emitter.emit(Kind::Step, object(&[("step", step.name().into()), ("method", method.clone())]));
+    match step {
+        Step::Verified { token } => emitter.emit(
+            Kind::Complete,
+            object(&[("status", "verified".into()), ("token", token.into()), ("method", method)]),
+        ),
+        Step::InReview { due, token } => emitter.emit(
+            Kind::Complete,
+            object(&[
+                ("status", "in_review".into()),
+                ("token", if token.is_empty() { JsValue::NULL } else { token.into() }),
+                ("reviewDue", due.into()),
+                ("method", method),
+            ]),
+        ),
+        Step::Failed { reason } => emitter.emit(
+            Kind::Complete,
+            object(&[("status", "failed".into()), ("token", JsValue::NULL), ("reason", reason.into()), ("method", method)]),
+        ),
+        Step::Cancelled => emitter.emit(Kind::Cancel, object(&[])),
+        Step::Error { code, .. } => emitter.emit(Kind::Error, object(&[("code", code.into())])),
+        _ => {}
+    }
+}
+
+/// The widget.
+#[component]
+pub fn App(props: &AppProps) -> Html {
+    let config = props.config.clone();
+    let flow = use_reducer(|| FlowState(Flow::new(&config.methods)));
+    // Personal data between the step that collects it and the request that seals it; dropped on every final
+    // step and when the widget is destroyed.
+    let secrets = use_mut_ref(Secrets::default);
+    let root = use_node_ref();
+    let first = use_mut_ref(|| true);
+    let ctx = Ctx {
+        config: props.config.clone(),
+        texts: Texts::new(props.locale, props.config.strings.clone()),
+        emitter: props.emitter.clone(),
+        api: props.api.clone(),
+    };
+
+    {
+        let emitter = props.emitter.clone();
+        let locale = props.locale;
+        use_effect_with((), move |_| {
+            emitter.emit(
+                Kind::Ready,
+                object(&[("version", env!("CARGO_PKG_VERSION").into()), ("locale", locale.tag().into())]),
+            );
+        });
+    }
+
+    {
+        let api = props.api.clone();
+        let secrets = secrets.clone();
+        let method = flow.0.method;
+        let snapshot = flow.0.clone();
+        let emitter = props.emitter.clone();
+        let dispatcher = flow.dispatcher();
+        let root = root.clone();
+        let first = first.clone();
+        use_effect_with(flow.0.step.clone(), move |step| {
+            if step.is_final() {
+                *secrets.borrow_mut() = Secrets::default();
+            }
+            announce(&emitter, &snapshot);
+            if matches!(step, Step::Failed { .. } | Step::Code { status: flow::CodeStatus::Locked, .. }) {
+                api.forget_session();
+            }
+            if matches!(step, Step::Cancelled) {
+                let api = api.clone();
+                wasm_bindgen_futures::spawn_local(async move { api.cancel().await });
+            }
+            if let Step::Submitting(what) = step {
+                submit(*what, method.unwrap_or(Method::Sms), api, secrets, dispatcher);
+            }
+            // Focus follows the flow, but never on first render: that would steal focus from the host page.
+            if !std::mem::replace(&mut *first.borrow_mut(), false) {
+                focus_heading(&root);
+            }
+        });
+    }
+
+    let dispatch = {
+        let flow = flow.clone();
+        Callback::from(move |e: Event| flow.dispatch(e))
+    };
+    let on_identity = {
+        let (secrets, flow) = (secrets.clone(), flow.clone());
+        Callback::from(move |(input, under_14): (crate::api::IdentityInput, bool)| {
+            secrets.borrow_mut().identity = Some(input);
+            flow.dispatch(Event::IdentitySubmitted { under_14 });
+        })
+    };
+    let on_code = {
+        let (secrets, flow) = (secrets.clone(), flow.clone());
+        Callback::from(move |code: String| {
+            secrets.borrow_mut().code = Some(code);
+            flow.dispatch(Event::CodeEntered);
+        })
+    };
+    let on_face = {
+        let (secrets, flow) = (secrets.clone(), flow.clone());
+        Callback::from(move |images: crate::api::FaceImages| {
+            secrets.borrow_mut().face = Some(images);
+            flow.dispatch(Event::FaceCaptured);
+        })
+    };
+    let on_consent = {
+        let (secrets, flow) = (secrets.clone(), flow.clone());
+        Callback::from(move |version: String| {
+            let mut s = secrets.borrow_mut();
+            s.consent_at = Some(now_secs());
+            s.consent_version = Some(version.clone());
+            drop(s);
+            flow.dispatch(Event::ConsentGiven { version });
+        })
+    };
+
+    let f = &flow.0;
+    let body = match &f.step {
+        Step::Consent => html! { <ConsentStep on_agree={on_consent} on_event={dispatch.clone()} /> },
+        Step::GuardianConsent => html! { <GuardianStep on_event={dispatch.clone()} /> },
+        Step::ChooseMethod => html! { <MethodStep methods={f.methods.clone()} on_event={dispatch.clone()} /> },
+        Step::Identity => html! {
+            <IdentityStep method={f.method} on_submit={on_identity} on_event={dispatch.clone()}
+                initial={secrets.borrow().identity.clone()} />
+        },
+        Step::Code { tries_left, resend_in, status } => html! {
+            <CodeStep tries_left={*tries_left} resend_in={*resend_in} status={*status} method={f.method}
+                destination={props.api.destination()} on_code={on_code} on_event={dispatch.clone()} />
+        },
+        Step::FaceCapture => html! { <FaceStep on_capture={on_face} on_event={dispatch.clone()} /> },
+        Step::Submitting(_) => html! { <SubmittingStep /> },
+        step => html! { <ResultStep step={step.clone()} on_event={dispatch.clone()} /> },
+    };
+    html! {
+        <ContextProvider<Ctx> context={ctx.clone()}>
+            <section class="rn" part="container" lang={props.locale.tag()} ref={root} data-step={f.step.name()}>
+                <p class="rn-title" part="title">{ ctx.t(Key::Title) }</p>
+                { body }
+            </section>
+        </ContextProvider<Ctx>>
+    }
+}
+
+fn focus_heading(root: &NodeRef) {
+    if let Some(h) = root
+        .cast::<web_sys::Element>()
+        .and_then(|r| r.query_selector("h2").ok().flatten())
+        .and_then(|h| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(h).ok())
+    {
+        let _ = h.focus();
+    }
+}
+
+/// Seconds since the Unix epoch, from the browser's clock.
+pub fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// Runs the request for `what` and feeds the answer back into the flow.
+fn submit(what: Submission, method: Method, api: Rc<Api>, secrets: Rc<RefCell<Secrets>>, dispatcher: UseReducerDispatcher<FlowState>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let event = match what {
+            Submission::Identity => {
+                let s = secrets.borrow().clone();
+                api.submit_identity(&s, method).await
+            }
+            Submission::Code => {
+                let code = secrets.borrow_mut().code.take().unwrap_or_default();
+                api.submit_code(&code).await
+            }
+            Submission::Resend => api.resend().await,
+            Submission::Face => {
+                let s = secrets.borrow().clone();
+                api.submit_face(&s).await
+            }
+        };
+        dispatcher.dispatch(event);
+    });
+}
+
+/// A context with default configuration, for a step rendered outside [`App`] (never in the widget itself).
+pub fn fallback_ctx() -> Ctx {
+    let config = Rc::new(Config::default());
+    let target: web_sys::EventTarget = web_sys::EventTarget::new().unwrap_or_else(|_| JsValue::NULL.into());
+    Ctx {
+        texts: Texts::new(Locale::ZhCn, config.strings.clone()),
+        emitter: Emitter::new(target, config.clone()),
+        api: Rc::new(Api::new(config.clone())),
+        config,
+    }
+}

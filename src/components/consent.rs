@@ -1,0 +1,77 @@
+//! Consent for processing sensitive personal information (PIPL art. 29, 17): who, why, what, how long, how to
+//! withdraw, the privacy policy; unchecked by default; its version goes with the submission.
+
+use realname_core::flow::Event;
+use yew::prelude::*;
+
+use super::{use_ctx, Heading};
+use crate::i18n::Key;
+
+/// Props of [`ConsentStep`].
+#[derive(Properties, PartialEq)]
+pub struct ConsentProps {
+    /// Called with the consent text's version when the person agrees.
+    pub on_agree: Callback<String>,
+    /// Flow events (cancel).
+    pub on_event: Callback<Event>,
+}
+
+/// The consent step.
+#[component]
+pub fn ConsentStep(props: &ConsentProps) -> Html {
+    let ctx = use_ctx();
+    let checked = use_state(|| false);
+    let c = &ctx.config;
+    let controller = c.controller.clone().unwrap_or_else(|| ctx.t(Key::ConsentSite));
+    let retention = c.retention.clone().unwrap_or_else(|| ctx.t(Key::ConsentRetentionDefault));
+    let toggle = {
+        let checked = checked.clone();
+        Callback::from(move |e: Event_| checked.set(target_checked(&e)))
+    };
+    let agree = {
+        let (cb, version, checked) = (props.on_agree.clone(), c.consent_version.clone(), *checked);
+        Callback::from(move |_: MouseEvent| {
+            if checked {
+                cb.emit(version.clone())
+            }
+        })
+    };
+    let cancel = props.on_event.reform(|_: MouseEvent| Event::Cancel);
+    html! {
+        <div part="step step-consent">
+            <Heading text={Key::ConsentHeading} />
+            <ul id="rn-consent-text">
+                <li>{ ctx.tf(Key::ConsentWho, &[("controller", &controller)]) }</li>
+                <li>{ ctx.t(Key::ConsentPurpose) }</li>
+                <li>{ ctx.t(Key::ConsentData) }</li>
+                <li>{ ctx.tf(Key::ConsentRetention, &[("retention", &retention)]) }</li>
+                <li>{ ctx.t(Key::ConsentWithdraw) }</li>
+            </ul>
+            if let Some(url) = &c.privacy_policy_url {
+                <p><a href={url.clone()} target="_blank" rel="noopener noreferrer" part="link">{ ctx.t(Key::ConsentPolicy) }</a></p>
+            }
+            <label class="rn-check" part="checkbox">
+                <input type="checkbox" id="rn-consent" checked={*checked} onchange={toggle}
+                    aria-describedby="rn-consent-text" />
+                <span>{ ctx.t(Key::ConsentCheckbox) }</span>
+            </label>
+            <div class="rn-actions">
+                <button type="button" class="rn-secondary" part="button button-secondary" onclick={cancel}>{ ctx.t(Key::Cancel) }</button>
+                <button type="button" part="button button-primary" disabled={!*checked} onclick={agree}>{ ctx.t(Key::ConsentAgree) }</button>
+            </div>
+        </div>
+    }
+}
+
+/// A DOM event (named so it does not clash with the flow's `Event`).
+pub type Event_ = web_sys::Event;
+
+/// Whether the checkbox that fired `e` is checked.
+pub fn target_checked(e: &Event_) -> bool {
+    e.target_dyn_into::<web_sys::HtmlInputElement>().is_some_and(|i| i.checked())
+}
+
+/// The value of the input that fired `e`.
+pub fn target_value(e: &Event_) -> String {
+    e.target_dyn_into::<web_sys::HtmlInputElement>().map(|i| i.value()).unwrap_or_default()
+}

@@ -1,0 +1,263 @@
+//! Face and document photos: the camera through getUserMedia (front for the selfie, rear for the document) with
+//! framing guides, a file upload when there is no camera or permission is refused; every image is downscaled
+//! and JPEG-encoded here before it is sealed. The face image has its own consent.
+
+use std::rc::Rc;
+
+use base64::Engine as _;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{HtmlCanvasElement, HtmlVideoElement, MediaStream};
+use yew::prelude::*;
+
+use super::consent::target_checked;
+use super::{use_ctx, Heading};
+use crate::api::FaceImages;
+use crate::app::now_secs;
+use crate::i18n::Key;
+use realname_core::flow::Event;
+
+/// Longest side of an image sent, in pixels: enough for a reviewer, small enough for the request limit.
+pub const MAX_SIDE: u32 = 640;
+/// Largest JPEG accepted per image; quality steps down until it fits.
+pub const MAX_BYTES: usize = 24_000;
+
+/// Draws `source` (video, bitmap) of `w`×`h` scaled to fit [`MAX_SIDE`] and encodes it as JPEG within
+/// [`MAX_BYTES`] where possible.
+pub fn encode_jpeg(draw: &dyn Fn(&web_sys::CanvasRenderingContext2d, f64, f64) -> Result<(), JsValue>, w: u32, h: u32) -> Option<Vec<u8>> {
+    let (w, h) = (w.max(1), h.max(1));
+    let scale = (MAX_SIDE as f64 / w.max(h) as f64).min(1.0);
+    let (tw, th) = ((w as f64 * scale).round().max(1.0), (h as f64 * scale).round().max(1.0));
+    let doc = web_sys::window()?.document()?;
+    let canvas: HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
+    canvas.set_width(tw as u32);
+    canvas.set_height(th as u32);
+    let ctx: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    draw(&ctx, tw, th).ok()?;
+    let mut best = None;
+    for q in [0.8, 0.7, 0.6, 0.5, 0.4] {
+        let url = canvas.to_data_url_with_type_and_encoder_options("image/jpeg", &JsValue::from_f64(q)).ok()?;
+        let b64 = url.split_once(',')?.1;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        let fits = bytes.len() <= MAX_BYTES;
+        best = Some(bytes);
+        if fits {
+            break;
+        }
+    }
+    best
+}
+
+fn stop(stream: &MediaStream) {
+    for t in stream.get_tracks().iter() {
+        if let Ok(t) = t.dyn_into::<web_sys::MediaStreamTrack>() {
+            t.stop();
+        }
+    }
+}
+
+async fn open_camera(facing: &str) -> Option<MediaStream> {
+    let devices = web_sys::window()?.navigator().media_devices().ok()?;
+    let c = web_sys::MediaStreamConstraints::new();
+    let video = crate::events::object(&[
+        ("facingMode", crate::events::object(&[("ideal", facing.into())])),
+        ("width", crate::events::object(&[("ideal", 1280.into())])),
+    ]);
+    c.set_video(&video);
+    c.set_audio(&JsValue::FALSE);
+    let p = devices.get_user_media_with_constraints(&c).ok()?;
+    JsFuture::from(p).await.ok()?.dyn_into().ok()
+}
+
+async fn file_to_jpeg(file: web_sys::File) -> Option<Vec<u8>> {
+    let window = web_sys::window()?;
+    let bitmap: web_sys::ImageBitmap =
+        JsFuture::from(window.create_image_bitmap_with_blob(&file).ok()?).await.ok()?.dyn_into().ok()?;
+    let (w, h) = (bitmap.width(), bitmap.height());
+    let out = encode_jpeg(&|ctx, tw, th| ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, tw, th), w, h);
+    bitmap.close();
+    out
+}
+
+#[derive(Clone, PartialEq)]
+enum Cam {
+    Idle,
+    Opening,
+    Live(MediaStream),
+    Unavailable,
+}
+
+/// Props of one capture slot.
+#[derive(Properties, PartialEq)]
+pub struct SlotProps {
+    /// `user` (selfie) or `environment` (document).
+    pub facing: AttrValue,
+    /// The slot's label.
+    pub label: Key,
+    /// The framing guide's text.
+    pub guide: Key,
+    /// Whether the slot may be used (the face consent is given).
+    pub enabled: bool,
+    /// The JPEG, once taken.
+    pub image: Option<Rc<Vec<u8>>>,
+    /// Called with a new JPEG.
+    pub on_image: Callback<Option<Rc<Vec<u8>>>>,
+}
+
+/// One photo: camera with a framing guide, or upload.
+#[component]
+pub fn CaptureSlot(p: &SlotProps) -> Html {
+    let ctx = use_ctx();
+    let cam = use_state(|| Cam::Idle);
+    let video = use_node_ref();
+    let doc_guide = p.facing.as_str() == "environment";
+    let id = format!("rn-file-{}", p.facing);
+
+    {
+        // Attach the stream to the video element; stop the camera when the slot goes away.
+        let video = video.clone();
+        use_effect_with((*cam).clone(), move |cam| {
+            let stream = if let Cam::Live(s) = cam { Some(s.clone()) } else { None };
+            if let (Some(s), Some(v)) = (&stream, video.cast::<HtmlVideoElement>()) {
+                v.set_src_object(Some(s));
+                let _ = v.play();
+            }
+            move || {
+                if let Some(s) = stream {
+                    stop(&s);
+                }
+            }
+        });
+    }
+    let start = {
+        let (cam, facing) = (cam.clone(), p.facing.clone());
+        Callback::from(move |_: MouseEvent| {
+            let cam = cam.clone();
+            let facing = facing.clone();
+            cam.set(Cam::Opening);
+            wasm_bindgen_futures::spawn_local(async move {
+                cam.set(match open_camera(&facing).await {
+                    Some(s) => Cam::Live(s),
+                    None => Cam::Unavailable,
+                });
+            });
+        })
+    };
+    let take = {
+        let (cam, video, on_image) = (cam.clone(), video.clone(), p.on_image.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(v) = video.cast::<HtmlVideoElement>() else { return };
+            let jpeg = encode_jpeg(
+                &|c, tw, th| c.draw_image_with_html_video_element_and_dw_and_dh(&v, 0.0, 0.0, tw, th),
+                v.video_width(),
+                v.video_height(),
+            );
+            if let Some(j) = jpeg {
+                on_image.emit(Some(Rc::new(j)));
+                cam.set(Cam::Idle);
+            }
+        })
+    };
+    let upload = {
+        let on_image = p.on_image.clone();
+        Callback::from(move |e: web_sys::Event| {
+            let input = e.target_dyn_into::<web_sys::HtmlInputElement>();
+            let file = input.as_ref().and_then(|i| i.files()).and_then(|f| f.get(0));
+            if let Some(i) = &input {
+                i.set_value("");
+            }
+            let on_image = on_image.clone();
+            if let Some(file) = file {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Some(j) = file_to_jpeg(file).await {
+                        on_image.emit(Some(Rc::new(j)));
+                    }
+                });
+            }
+        })
+    };
+    let retake = p.on_image.reform(|_: MouseEvent| None);
+    let preview = p.image.as_ref().map(|j| {
+        format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(j.as_slice()))
+    });
+    let live = matches!(*cam, Cam::Live(_));
+    html! {
+        <fieldset class="rn-field" part="capture" disabled={!p.enabled}>
+            <legend><strong>{ ctx.t(p.label) }</strong></legend>
+            if live || preview.is_some() {
+                <div class="rn-capture">
+                    if let Some(src) = preview.clone() {
+                        <img src={src} alt={ctx.t(Key::FaceTaken)} />
+                    } else {
+                        <video ref={video} autoplay=true playsinline=true muted=true aria-label={ctx.t(p.guide)}></video>
+                        <div class={classes!("rn-guide", doc_guide.then_some("rn-doc"))} aria-hidden="true"></div>
+                    }
+                </div>
+            }
+            if live { <p class="rn-hint">{ ctx.t(p.guide) }</p> }
+            if *cam == Cam::Unavailable { <p class="rn-error" role="status">{ ctx.t(Key::FaceNoCamera) }</p> }
+            <div class="rn-actions">
+                if preview.is_some() {
+                    <button type="button" class="rn-secondary" part="button button-secondary" onclick={retake}>{ ctx.t(Key::FaceRetake) }</button>
+                } else if live {
+                    <button type="button" part="button button-primary" onclick={take}>{ ctx.t(Key::FaceCapture) }</button>
+                } else {
+                    if *cam != Cam::Unavailable {
+                        <button type="button" part="button button-primary" disabled={*cam == Cam::Opening} onclick={start}>{ ctx.t(Key::FaceCamera) }</button>
+                    }
+                    <label class="rn-button rn-secondary" part="button button-secondary" for={id.clone()}>{ ctx.t(Key::FaceUpload) }</label>
+                    <input class="rn-file" id={id} type="file" accept="image/jpeg,image/png,image/webp,image/heic" capture={p.facing.clone()} onchange={upload} />
+                }
+            </div>
+        </fieldset>
+    }
+}
+
+/// Props of [`FaceStep`].
+#[derive(Properties, PartialEq)]
+pub struct FaceProps {
+    /// Called with both images once taken and confirmed.
+    pub on_capture: Callback<FaceImages>,
+    /// Flow events.
+    pub on_event: Callback<Event>,
+}
+
+/// The face step.
+#[component]
+pub fn FaceStep(props: &FaceProps) -> Html {
+    let ctx = use_ctx();
+    let consent = use_state(|| None::<i64>);
+    let selfie = use_state(|| None::<Rc<Vec<u8>>>);
+    let document = use_state(|| None::<Rc<Vec<u8>>>);
+    let toggle = {
+        let consent = consent.clone();
+        Callback::from(move |e: web_sys::Event| consent.set(target_checked(&e).then(now_secs)))
+    };
+    let set = |s: UseStateHandle<Option<Rc<Vec<u8>>>>| Callback::from(move |v| s.set(v));
+    let ready = consent.is_some() && selfie.is_some() && document.is_some();
+    let submit = {
+        let (cb, consent, selfie, document) = (props.on_capture.clone(), *consent, (*selfie).clone(), (*document).clone());
+        Callback::from(move |_: MouseEvent| {
+            if let (Some(at), Some(s), Some(d)) = (consent, &selfie, &document) {
+                cb.emit(FaceImages { selfie: s.to_vec(), document: d.to_vec(), consent_at: at });
+            }
+        })
+    };
+    html! {
+        <div part="step step-face">
+            <Heading text={Key::FaceHeading} />
+            <label class="rn-check" part="checkbox">
+                <input type="checkbox" id="rn-face-consent" checked={consent.is_some()} onchange={toggle} />
+                <span>{ ctx.t(Key::FaceConsent) }</span>
+            </label>
+            <CaptureSlot facing="user" label={Key::FaceSelfie} guide={Key::FaceGuideSelfie} enabled={consent.is_some()}
+                image={(*selfie).clone()} on_image={set(selfie.clone())} />
+            <CaptureSlot facing="environment" label={Key::FaceDocument} guide={Key::FaceGuideDocument} enabled={consent.is_some()}
+                image={(*document).clone()} on_image={set(document.clone())} />
+            <div class="rn-actions">
+                <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Back)}>{ ctx.t(Key::Back) }</button>
+                <button type="button" part="button button-primary" disabled={!ready} onclick={submit}>{ ctx.t(Key::FaceSubmit) }</button>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,215 @@
+//! Identity: document kind, name, number, phone or email. Validated as you type and on blur by
+//! `realname_core::validate`; submit stays disabled until everything is valid.
+
+use realname_core::flow::{Event, Method};
+use realname_core::validate::{self, Date, DocumentKind, Options};
+use yew::prelude::*;
+
+use super::consent::target_value;
+use super::{use_ctx, Heading};
+use crate::api::{wire_kind, IdentityInput};
+use crate::i18n::Key;
+use crate::messages::{contact_message, id_message, name_message, Moment};
+
+/// The kinds a person can pick, in form order; passports are one choice (Chinese or foreign is detected).
+pub const KINDS: [(DocumentKind, Key); 6] = [
+    (DocumentKind::ResidentId, Key::KindResident),
+    (DocumentKind::HkMoTwResidencePermit, Key::KindResidencePermit),
+    (DocumentKind::ForeignPermanentResidentId, Key::KindForeignPermanent),
+    (DocumentKind::Passport, Key::KindPassport),
+    (DocumentKind::HkMoTravelPermit, Key::KindHkMacaoPass),
+    (DocumentKind::TwTravelPermit, Key::KindTaiwanPass),
+];
+
+/// Today in the person's time zone (the validators take "today" injected).
+pub fn today() -> Date {
+    let offset_ms = js_sys::Date::new_0().get_timezone_offset() * 60_000.0;
+    Date::from_unix_millis(js_sys::Date::now() - offset_ms)
+}
+
+/// Props of [`IdentityStep`].
+#[derive(Properties, PartialEq)]
+pub struct IdentityProps {
+    /// The chosen method (which contact field to ask for).
+    pub method: Option<Method>,
+    /// Called with the validated identity and whether the person is under 14.
+    pub on_submit: Callback<(IdentityInput, bool)>,
+    /// Flow events (back, cancel).
+    pub on_event: Callback<Event>,
+    /// Values to start from (when coming back to the form).
+    #[prop_or_default]
+    pub initial: Option<IdentityInput>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Name,
+    Number,
+    Contact,
+}
+
+/// Props of one text field.
+#[derive(Properties, PartialEq)]
+struct FieldProps {
+    id: AttrValue,
+    label: String,
+    value: String,
+    #[prop_or_default]
+    hint: Option<String>,
+    error: Option<String>,
+    #[prop_or_default]
+    warnings: Vec<String>,
+    #[prop_or(AttrValue::Static("text"))]
+    kind: AttrValue,
+    #[prop_or_default]
+    inputmode: Option<AttrValue>,
+    #[prop_or_default]
+    autocomplete: Option<AttrValue>,
+    oninput: Callback<InputEvent>,
+    onblur: Callback<FocusEvent>,
+}
+
+/// A labelled input whose hint and error are tied to it with `aria-describedby`.
+#[component]
+fn TextField(p: &FieldProps) -> Html {
+    let hint_id = format!("{}-hint", p.id);
+    let err_id = format!("{}-error", p.id);
+    let mut described = Vec::new();
+    if p.hint.is_some() {
+        described.push(hint_id.clone());
+    }
+    if p.error.is_some() || !p.warnings.is_empty() {
+        described.push(err_id.clone());
+    }
+    html! {
+        <div class="rn-field" part="field">
+            <label for={p.id.clone()} part="label">{ &p.label }</label>
+            if let Some(h) = &p.hint { <p class="rn-hint" id={hint_id}>{ h }</p> }
+            <input id={p.id.clone()} type={p.kind.clone()} value={p.value.clone()} part="input"
+                inputmode={p.inputmode.clone()} autocomplete={p.autocomplete.clone()}
+                spellcheck="false" autocapitalize="off" required=true
+                aria-invalid={if p.error.is_some() { "true" } else { "false" }}
+                aria-describedby={if described.is_empty() { None } else { Some(described.join(" ")) }}
+                oninput={p.oninput.clone()} onblur={p.onblur.clone()} />
+            <div id={err_id} aria-live="polite">
+                if let Some(e) = &p.error { <p class="rn-error" part="error">{ e }</p> }
+                { for p.warnings.iter().map(|w| html! { <p class="rn-hint" part="warning">{ w }</p> }) }
+            </div>
+        </div>
+    }
+}
+
+/// The identity form.
+#[component]
+pub fn IdentityStep(props: &IdentityProps) -> Html {
+    let ctx = use_ctx();
+    let init = props.initial.clone();
+    let kind = use_state(|| init.as_ref().map(|i| if i.kind == DocumentKind::ChinesePassport { DocumentKind::Passport } else { i.kind }).unwrap_or(DocumentKind::ResidentId));
+    let name = use_state(|| init.as_ref().map(|i| i.name.clone()).unwrap_or_default());
+    let number = use_state(|| init.as_ref().map(|i| i.number.clone()).unwrap_or_default());
+    let contact = use_state(|| init.as_ref().and_then(|i| i.phone.clone().or_else(|| i.email.clone())).unwrap_or_default());
+    let left = use_state(|| if init.is_some() { vec![Field::Name, Field::Number, Field::Contact] } else { Vec::new() });
+    let method = props.method.unwrap_or(Method::Sms);
+    let moment = |f: Field| if left.contains(&f) { Moment::Left } else { Moment::Typing };
+
+    // Passports: a Chinese passport number has its own rules; any other is checked as a foreign passport.
+    let check_kind = match *kind {
+        DocumentKind::Passport if validate::is_chinese_passport(&validate::normalize_id(&number)) => DocumentKind::ChinesePassport,
+        k => k,
+    };
+    let id = validate::validate_id(&number, &Options::new(today()).kind(check_kind));
+    let name_check = validate::validate_name(&name);
+    let contact_check = match method {
+        Method::Sms => Some(validate::validate_phone(&contact)),
+        Method::Email => Some(validate::validate_email(&contact)),
+        Method::Face => None,
+    };
+    // Code methods need a kind the protocol can carry; say so instead of failing on the server.
+    let unsupported = method != Method::Face && wire_kind(id.kind, &id.normalized).is_none();
+    let valid = id.valid && name_check.valid && contact_check.as_ref().is_none_or(|c| c.valid) && !unsupported;
+
+    let (id_error, id_warnings) = id_message(&ctx, &id, moment(Field::Number));
+    let name_error = name_message(&ctx, &name_check, moment(Field::Name));
+    let contact_error = contact_check.as_ref().and_then(|c| contact_message(&ctx, c, moment(Field::Contact), method == Method::Sms));
+
+    let input = |state: UseStateHandle<String>| Callback::from(move |e: InputEvent| state.set(target_value(&e.into())));
+    let blur = |f: Field| {
+        let left = left.clone();
+        Callback::from(move |_: FocusEvent| {
+            if !left.contains(&f) {
+                let mut v = (*left).clone();
+                v.push(f);
+                left.set(v);
+            }
+        })
+    };
+    let on_kind = {
+        let kind = kind.clone();
+        Callback::from(move |e: web_sys::Event| {
+            let v = e.target_dyn_into::<web_sys::HtmlSelectElement>().map(|s| s.value()).unwrap_or_default();
+            if let Some(k) = DocumentKind::from_name(&v) {
+                kind.set(k);
+            }
+        })
+    };
+    let submit = {
+        let cb = props.on_submit.clone();
+        let left = left.clone();
+        let input = IdentityInput {
+            kind: id.kind,
+            name: name_check.normalized.clone(),
+            number: id.upgraded.clone().unwrap_or_else(|| id.normalized.clone()),
+            phone: (method == Method::Sms).then(|| contact_check.as_ref().map(|c| c.normalized.clone()).unwrap_or_default()),
+            email: (method == Method::Email).then(|| contact_check.as_ref().map(|c| c.normalized.clone()).unwrap_or_default()),
+        };
+        let under_14 = id.under_14 == Some(true);
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if valid {
+                cb.emit((input.clone(), under_14));
+            } else {
+                left.set(vec![Field::Name, Field::Number, Field::Contact]);
+            }
+        })
+    };
+    let contact_field = match method {
+        Method::Sms => html! {
+            <TextField id="rn-phone" label={ctx.t(Key::IdentityPhone)} value={(*contact).clone()} error={contact_error}
+                kind="tel" inputmode={Some(AttrValue::Static("tel"))} autocomplete={Some(AttrValue::Static("tel-national"))}
+                oninput={input(contact.clone())} onblur={blur(Field::Contact)} />
+        },
+        Method::Email => html! {
+            <TextField id="rn-email" label={ctx.t(Key::IdentityEmail)} value={(*contact).clone()} error={contact_error}
+                kind="email" inputmode={Some(AttrValue::Static("email"))} autocomplete={Some(AttrValue::Static("email"))}
+                oninput={input(contact.clone())} onblur={blur(Field::Contact)} />
+        },
+        Method::Face => html! {},
+    };
+    html! {
+        <form part="step step-identity" novalidate=true onsubmit={submit}>
+            <Heading text={Key::IdentityHeading} />
+            <div class="rn-field" part="field">
+                <label for="rn-kind" part="label">{ ctx.t(Key::IdentityKind) }</label>
+                <select id="rn-kind" part="select" onchange={on_kind}>
+                    { for KINDS.iter().map(|(k, key)| html! {
+                        <option value={k.as_str()} selected={*k == *kind}>{ ctx.t(*key) }</option>
+                    }) }
+                </select>
+            </div>
+            <TextField id="rn-name" label={ctx.t(Key::IdentityName)} hint={Some(ctx.t(Key::IdentityNameHint))}
+                value={(*name).clone()} error={name_error} autocomplete={Some(AttrValue::Static("name"))}
+                oninput={input(name.clone())} onblur={blur(Field::Name)} />
+            <TextField id="rn-number" label={ctx.t(Key::IdentityNumber)} value={(*number).clone()}
+                error={id_error.or_else(|| unsupported.then(|| ctx.t(Key::ErrUnsupportedKind)))} warnings={id_warnings}
+                autocomplete={Some(AttrValue::Static("off"))} oninput={input(number.clone())} onblur={blur(Field::Number)} />
+            { contact_field }
+            if !valid && !left.is_empty() {
+                <p class="rn-hint" id="rn-identity-status" role="status">{ ctx.t(Key::IdentityFixFirst) }</p>
+            }
+            <div class="rn-actions">
+                <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Back)}>{ ctx.t(Key::Back) }</button>
+                <button type="submit" part="button button-primary" disabled={!valid}>{ ctx.t(Key::IdentitySubmit) }</button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,47 @@
+//! Choose among the methods the site enabled (face is never the only one: the flow refuses that set).
+
+use realname_core::flow::{Event, Method};
+use yew::prelude::*;
+
+use super::{use_ctx, Heading};
+use crate::i18n::Key;
+
+/// Props of [`MethodStep`].
+#[derive(Properties, PartialEq)]
+pub struct MethodProps {
+    /// Enabled methods, in display order.
+    pub methods: Vec<Method>,
+    /// Flow events.
+    pub on_event: Callback<Event>,
+}
+
+/// The method choice.
+#[component]
+pub fn MethodStep(props: &MethodProps) -> Html {
+    let ctx = use_ctx();
+    let item = |m: Method| {
+        let (name, hint) = match m {
+            Method::Sms => (Key::MethodSms, Key::MethodSmsHint),
+            Method::Email => (Key::MethodEmail, Key::MethodEmailHint),
+            Method::Face => (Key::MethodFace, Key::MethodFaceHint),
+        };
+        html! {
+            <li>
+                <button type="button" class="rn-method" part="method" data-method={m.as_str()}
+                    onclick={props.on_event.reform(move |_: MouseEvent| Event::MethodChosen(m))}>
+                    { ctx.t(name) }<span>{ ctx.t(hint) }</span>
+                </button>
+            </li>
+        }
+    };
+    html! {
+        <div part="step step-method">
+            <Heading text={Key::MethodHeading} />
+            <ul class="rn-methods">{ for props.methods.iter().copied().map(item) }</ul>
+            <div class="rn-actions">
+                <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Back)}>{ ctx.t(Key::Back) }</button>
+                <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Cancel)}>{ ctx.t(Key::Cancel) }</button>
+            </div>
+        </div>
+    }
+}

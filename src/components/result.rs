@@ -1,0 +1,63 @@
+//! Results: verified; in review with the expected date; failed with retry and a complaint link; cancelled; error.
+
+use realname_core::flow::{Event, Step};
+use yew::prelude::*;
+
+use super::use_ctx;
+use crate::i18n::Key;
+
+/// Props of [`ResultStep`].
+#[derive(Properties, PartialEq)]
+pub struct ResultProps {
+    /// A final step.
+    pub step: Step,
+    /// Flow events (retry).
+    pub on_event: Callback<Event>,
+}
+
+/// The message for a stable error code a person can act on, else the generic one with the code.
+fn error_text(ctx: &crate::app::Ctx, code: &str) -> String {
+    match code {
+        "network" => ctx.t(Key::ErrorNetwork),
+        _ => ctx.tf(Key::ErrorBody, &[("code", code)]),
+    }
+}
+
+/// The result screen.
+#[component]
+pub fn ResultStep(props: &ResultProps) -> Html {
+    let ctx = use_ctx();
+    let retry = props.on_event.reform(|_: MouseEvent| Event::Retry);
+    let retry_button = html! {
+        <button type="button" part="button button-primary" onclick={retry}>{ ctx.t(Key::Retry) }</button>
+    };
+    let (class, icon, heading, body, actions) = match &props.step {
+        Step::Verified { .. } => ("rn-good", "✓", Key::VerifiedHeading, ctx.t(Key::VerifiedBody), html! {}),
+        Step::InReview { due, .. } => {
+            let date = if due.is_empty() { "—".to_string() } else { due.clone() };
+            ("", "…", Key::ReviewHeading, ctx.tf(Key::ReviewBody, &[("date", &date)]), html! {})
+        }
+        Step::Failed { reason } => {
+            let complaint = ctx.config.complaint_url.clone().map(|url| html! {
+                <a class="rn-button rn-secondary" href={url} target="_blank" rel="noopener noreferrer" part="button button-secondary link-complaint">
+                    { ctx.t(Key::Complaint) }
+                </a>
+            });
+            ("rn-bad", "✕", Key::FailedHeading, ctx.tf(Key::FailedBody, &[("reason", reason)]), html! { <>{ retry_button }{ for complaint }</> })
+        }
+        Step::Cancelled => ("", "", Key::CancelledHeading, ctx.t(Key::CancelledBody), html! {
+            <button type="button" part="button button-primary" onclick={props.on_event.reform(|_: MouseEvent| Event::Retry)}>{ ctx.t(Key::Restart) }</button>
+        }),
+        Step::Error { code, .. } => ("rn-bad", "!", Key::ErrorHeading, error_text(&ctx, code), retry_button),
+        // Not a final step: nothing to show (App never renders this component for them).
+        _ => ("", "", Key::ErrorHeading, String::new(), html! {}),
+    };
+    html! {
+        <div part={format!("step step-{}", props.step.name())} class={classes!("rn-notice", class)}>
+            <p class="rn-result-icon" aria-hidden="true">{ icon }</p>
+            <h2 tabindex="-1" part="heading">{ ctx.t(heading) }</h2>
+            <p role="status">{ body }</p>
+            <div class="rn-actions">{ actions }</div>
+        </div>
+    }
+}
