@@ -28,8 +28,6 @@ pub mod codes {
     pub const NOT_CONFIGURED: &str = "not_configured";
     /// The site's session ended; the site must create a new one.
     pub const SESSION_ENDED: &str = "session_ended";
-    /// The document kind cannot be sent with this protocol version.
-    pub const UNSUPPORTED_DOCUMENT: &str = "unsupported_document_kind";
     /// Sealing failed (bad server key).
     pub const SEAL: &str = "seal_failed";
 }
@@ -84,23 +82,12 @@ pub fn wire_method(m: Method) -> p::Method {
     }
 }
 
-/// The protocol's document kind for a validated number, when this protocol version can carry it.
-pub fn wire_kind(k: DocumentKind, number: &str) -> Option<p::DocumentKind> {
-    match k {
-        DocumentKind::ResidentId => Some(p::DocumentKind::ResidentId),
-        DocumentKind::ForeignPermanentResidentId => Some(p::DocumentKind::ForeignPermanentResident),
-        DocumentKind::HkMoTwResidencePermit if number.starts_with("83") => Some(p::DocumentKind::TaiwanResidencePermit),
-        DocumentKind::HkMoTwResidencePermit => Some(p::DocumentKind::HkMacaoResidencePermit),
-        _ => None,
-    }
-}
-
 /// The identity payload of protocol §3.2.
 pub fn identity_payload(s: &Secrets, method: Method) -> Result<IdentityPayload, &'static str> {
     let id = s.identity.as_ref().ok_or(codes::NOT_CONFIGURED)?;
     Ok(IdentityPayload {
         method: wire_method(method),
-        document_kind: wire_kind(id.kind, &id.number).ok_or(codes::UNSUPPORTED_DOCUMENT)?,
+        document_kind: id.kind,
         name: id.name.clone(),
         number: id.number.clone(),
         phone: if method == Method::Sms { id.phone.clone() } else { None },

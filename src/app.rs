@@ -91,7 +91,7 @@ fn announce(emitter: &Emitter, flow: &Flow) {
         Step::InReview { due, token } => emitter.emit(
             Kind::Complete,
             object(&[
-                ("status", "in_review".into()),
+                ("status", "pending_review".into()),
                 ("token", if token.is_empty() { JsValue::NULL } else { token.into() }),
                 ("reviewDue", due.into()),
                 ("method", method),

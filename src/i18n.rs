@@ -213,11 +213,6 @@ strings! {
         "do not mix Chinese characters and Latin letters; write the name as on the document",
     ]
     ErrNameLength "error.name_length" ["姓名长度不对，请按证件完整填写", "姓名長度不對，請按證件完整填寫", "the name is too short or too long; write it in full as on the document"]
-    ErrUnsupportedKind "error.unsupported_kind" [
-        "这种证件暂不支持短信或邮箱核验，请选择“人脸 + 证件照片”或换一种证件",
-        "這種證件暫不支援簡訊或電子郵件核驗，請選擇「人臉 + 證件照片」或換一種證件",
-        "this document cannot be verified by code yet; choose face and document photo, or another document",
-    ]
     ErrPhone "error.phone" [
         "请输入 11 位中国大陆手机号，以 1 开头",
         "請輸入 11 位中國大陸手機號碼，以 1 開頭",

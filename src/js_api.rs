@@ -12,20 +12,8 @@
 //! ```
 
 use realname_core::validate::{self as v, Date, DocumentKind, Options};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
-
-/// Options of `validateId`: `{ kind?, strict?, today? }`.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct JsOptions {
-    /// A document kind's snake_case name; detected from the number when absent.
-    kind: Option<String>,
-    /// Unknown region or nationality codes become errors.
-    strict: Option<bool>,
-    /// `YYYY-MM-DD` to check birth dates against instead of the browser's clock (tests, back-dated checks).
-    today: Option<String>,
-}
 
 /// Today's date (UTC) from the browser's clock.
 fn today() -> Date {
@@ -38,22 +26,44 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&ser).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Builds [`Options`] from the JS options object (undefined or null for the defaults).
+/// A property of the options object. Read with `Reflect` rather than serde: a serde deserializer drags float
+/// formatting and error machinery into the widget's size budget (about 10 KB gzip) for three fields.
+fn option(js: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(js, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Builds [`Options`] from the JS options object (undefined or null for the defaults): `{ kind?, strict?,
+/// today? }`, where `kind` is a document kind's snake_case name, `strict` makes unknown region or nationality
+/// codes errors, and `today` (`YYYY-MM-DD`) replaces the browser's clock.
 fn options(js: JsValue) -> Result<Options, JsError> {
-    let o: JsOptions = if js.is_undefined() || js.is_null() {
-        JsOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(js).map_err(|e| JsError::new(&format!("validateId options: {e}")))?
+    if js.is_undefined() || js.is_null() {
+        return Ok(Options::new(today()));
+    }
+    if !js.is_object() {
+        return Err(JsError::new("validateId options: expected an object"));
+    }
+    let text = |key: &str| -> Result<Option<String>, JsError> {
+        let v = option(&js, key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        v.as_string().map(Some).ok_or_else(|| JsError::new(&format!("validateId options: {key} must be a string")))
     };
-    let today = match o.today {
+    let today = match text("today")? {
         Some(s) => Date::parse(&s).ok_or_else(|| JsError::new(&format!("validateId: today {s:?} is not YYYY-MM-DD")))?,
         None => today(),
     };
-    let kind = match o.kind.as_deref() {
+    let kind = match text("kind")?.as_deref() {
         None | Some("") => None,
         Some(k) => Some(DocumentKind::from_name(k).ok_or_else(|| JsError::new(&format!("validateId: unknown kind {k:?}")))?),
     };
-    Ok(Options { today, strict: o.strict.unwrap_or(false), kind })
+    let strict = option(&js, "strict");
+    let strict = if strict.is_undefined() || strict.is_null() {
+        false
+    } else {
+        strict.as_bool().ok_or_else(|| JsError::new("validateId options: strict must be a boolean"))?
+    };
+    Ok(Options { today, strict, kind })
 }
 
 /// `validateId(input, { kind?, strict?, today? })`: the rich result as a plain object; throws on bad options.

@@ -7,7 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
 use super::consent::target_value;
-use super::{use_ctx, Heading};
+use super::{heading, use_ctx};
 use crate::events::object;
 use crate::i18n::Key;
 
@@ -149,7 +149,7 @@ pub fn CodeStep(props: &CodeProps) -> Html {
     let resend = props.on_event.reform(|_: MouseEvent| Event::ResendRequested);
     html! {
         <form part="step step-code" novalidate=true onsubmit={onsubmit}>
-            <Heading text={Key::CodeHeading} />
+            { heading(&ctx, Key::CodeHeading) }
             if let Some(s) = sent_to { <p>{ s }</p> }
             <div class="rn-field" part="field">
                 <label for="rn-code" part="label">{ ctx.t(Key::CodeLabel) }</label>

@@ -4,7 +4,7 @@
 use realname_core::flow::Event;
 use yew::prelude::*;
 
-use super::{use_ctx, Heading};
+use super::{heading, use_ctx};
 use crate::i18n::Key;
 
 /// Props of [`ConsentStep`].
@@ -39,7 +39,7 @@ pub fn ConsentStep(props: &ConsentProps) -> Html {
     let cancel = props.on_event.reform(|_: MouseEvent| Event::Cancel);
     html! {
         <div part="step step-consent">
-            <Heading text={Key::ConsentHeading} />
+            { heading(&ctx, Key::ConsentHeading) }
             <ul id="rn-consent-text">
                 <li>{ ctx.tf(Key::ConsentWho, &[("controller", &controller)]) }</li>
                 <li>{ ctx.t(Key::ConsentPurpose) }</li>

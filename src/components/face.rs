@@ -11,7 +11,7 @@ use web_sys::{HtmlCanvasElement, HtmlVideoElement, MediaStream};
 use yew::prelude::*;
 
 use super::consent::target_checked;
-use super::{use_ctx, Heading};
+use super::{heading, use_ctx};
 use crate::api::FaceImages;
 use crate::app::now_secs;
 use crate::i18n::Key;
@@ -245,7 +245,7 @@ pub fn FaceStep(props: &FaceProps) -> Html {
     };
     html! {
         <div part="step step-face">
-            <Heading text={Key::FaceHeading} />
+            { heading(&ctx, Key::FaceHeading) }
             <label class="rn-check" part="checkbox">
                 <input type="checkbox" id="rn-face-consent" checked={consent.is_some()} onchange={toggle} />
                 <span>{ ctx.t(Key::FaceConsent) }</span>

@@ -4,7 +4,7 @@ use realname_core::flow::Event;
 use yew::prelude::*;
 
 use super::consent::target_checked;
-use super::{use_ctx, Heading};
+use super::{heading, use_ctx};
 use crate::i18n::Key;
 
 /// Props of [`GuardianStep`].
@@ -33,7 +33,7 @@ pub fn GuardianStep(props: &GuardianProps) -> Html {
     };
     html! {
         <div part="step step-guardian">
-            <Heading text={Key::GuardianHeading} />
+            { heading(&ctx, Key::GuardianHeading) }
             <p id="rn-guardian-text">{ ctx.t(Key::GuardianBody) }</p>
             <label class="rn-check" part="checkbox">
                 <input type="checkbox" id="rn-guardian" checked={*checked} onchange={toggle} aria-describedby="rn-guardian-text" />

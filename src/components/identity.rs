@@ -6,8 +6,8 @@ use realname_core::validate::{self, Date, DocumentKind, Options};
 use yew::prelude::*;
 
 use super::consent::target_value;
-use super::{use_ctx, Heading};
-use crate::api::{wire_kind, IdentityInput};
+use super::{heading, use_ctx};
+use crate::api::IdentityInput;
 use crate::i18n::Key;
 use crate::messages::{contact_message, id_message, name_message, Moment};
 
@@ -48,30 +48,23 @@ enum Field {
     Contact,
 }
 
-/// Props of one text field.
-#[derive(Properties, PartialEq)]
-struct FieldProps {
-    id: AttrValue,
+/// One text field.
+struct Field_ {
+    id: &'static str,
     label: String,
     value: String,
-    #[prop_or_default]
     hint: Option<String>,
     error: Option<String>,
-    #[prop_or_default]
     warnings: Vec<String>,
-    #[prop_or(AttrValue::Static("text"))]
-    kind: AttrValue,
-    #[prop_or_default]
-    inputmode: Option<AttrValue>,
-    #[prop_or_default]
-    autocomplete: Option<AttrValue>,
+    kind: &'static str,
+    inputmode: Option<&'static str>,
+    autocomplete: &'static str,
     oninput: Callback<InputEvent>,
     onblur: Callback<FocusEvent>,
 }
 
 /// A labelled input whose hint and error are tied to it with `aria-describedby`.
-#[component]
-fn TextField(p: &FieldProps) -> Html {
+fn text_field(p: Field_) -> Html {
     let hint_id = format!("{}-hint", p.id);
     let err_id = format!("{}-error", p.id);
     let mut described = Vec::new();
@@ -83,14 +76,14 @@ fn TextField(p: &FieldProps) -> Html {
     }
     html! {
         <div class="rn-field" part="field">
-            <label for={p.id.clone()} part="label">{ &p.label }</label>
+            <label for={p.id} part="label">{ &p.label }</label>
             if let Some(h) = &p.hint { <p class="rn-hint" id={hint_id}>{ h }</p> }
-            <input id={p.id.clone()} type={p.kind.clone()} value={p.value.clone()} part="input"
-                inputmode={p.inputmode.clone()} autocomplete={p.autocomplete.clone()}
+            <input id={p.id} type={p.kind} value={p.value} part="input"
+                inputmode={p.inputmode} autocomplete={p.autocomplete}
                 spellcheck="false" autocapitalize="off" required=true
                 aria-invalid={if p.error.is_some() { "true" } else { "false" }}
                 aria-describedby={if described.is_empty() { None } else { Some(described.join(" ")) }}
-                oninput={p.oninput.clone()} onblur={p.onblur.clone()} />
+                oninput={p.oninput} onblur={p.onblur} />
             <div id={err_id} aria-live="polite">
                 if let Some(e) = &p.error { <p class="rn-error" part="error">{ e }</p> }
                 { for p.warnings.iter().map(|w| html! { <p class="rn-hint" part="warning">{ w }</p> }) }
@@ -124,9 +117,7 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
         Method::Email => Some(validate::validate_email(&contact)),
         Method::Face => None,
     };
-    // Code methods need a kind the protocol can carry; say so instead of failing on the server.
-    let unsupported = method != Method::Face && wire_kind(id.kind, &id.normalized).is_none();
-    let valid = id.valid && name_check.valid && contact_check.as_ref().is_none_or(|c| c.valid) && !unsupported;
+    let valid = id.valid && name_check.valid && contact_check.as_ref().is_none_or(|c| c.valid);
 
     let (id_error, id_warnings) = id_message(&ctx, &id, moment(Field::Number));
     let name_error = name_message(&ctx, &name_check, moment(Field::Name));
@@ -173,21 +164,21 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
         })
     };
     let contact_field = match method {
-        Method::Sms => html! {
-            <TextField id="rn-phone" label={ctx.t(Key::IdentityPhone)} value={(*contact).clone()} error={contact_error}
-                kind="tel" inputmode={Some(AttrValue::Static("tel"))} autocomplete={Some(AttrValue::Static("tel-national"))}
-                oninput={input(contact.clone())} onblur={blur(Field::Contact)} />
-        },
-        Method::Email => html! {
-            <TextField id="rn-email" label={ctx.t(Key::IdentityEmail)} value={(*contact).clone()} error={contact_error}
-                kind="email" inputmode={Some(AttrValue::Static("email"))} autocomplete={Some(AttrValue::Static("email"))}
-                oninput={input(contact.clone())} onblur={blur(Field::Contact)} />
-        },
+        Method::Sms => text_field(Field_ {
+            id: "rn-phone", label: ctx.t(Key::IdentityPhone), value: (*contact).clone(), hint: None, error: contact_error,
+            warnings: Vec::new(), kind: "tel", inputmode: Some("tel"), autocomplete: "tel-national",
+            oninput: input(contact.clone()), onblur: blur(Field::Contact),
+        }),
+        Method::Email => text_field(Field_ {
+            id: "rn-email", label: ctx.t(Key::IdentityEmail), value: (*contact).clone(), hint: None, error: contact_error,
+            warnings: Vec::new(), kind: "email", inputmode: Some("email"), autocomplete: "email",
+            oninput: input(contact.clone()), onblur: blur(Field::Contact),
+        }),
         Method::Face => html! {},
     };
     html! {
         <form part="step step-identity" novalidate=true onsubmit={submit}>
-            <Heading text={Key::IdentityHeading} />
+            { heading(&ctx, Key::IdentityHeading) }
             <div class="rn-field" part="field">
                 <label for="rn-kind" part="label">{ ctx.t(Key::IdentityKind) }</label>
                 <select id="rn-kind" part="select" onchange={on_kind}>
@@ -196,12 +187,16 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
                     }) }
                 </select>
             </div>
-            <TextField id="rn-name" label={ctx.t(Key::IdentityName)} hint={Some(ctx.t(Key::IdentityNameHint))}
-                value={(*name).clone()} error={name_error} autocomplete={Some(AttrValue::Static("name"))}
-                oninput={input(name.clone())} onblur={blur(Field::Name)} />
-            <TextField id="rn-number" label={ctx.t(Key::IdentityNumber)} value={(*number).clone()}
-                error={id_error.or_else(|| unsupported.then(|| ctx.t(Key::ErrUnsupportedKind)))} warnings={id_warnings}
-                autocomplete={Some(AttrValue::Static("off"))} oninput={input(number.clone())} onblur={blur(Field::Number)} />
+            { text_field(Field_ {
+                id: "rn-name", label: ctx.t(Key::IdentityName), value: (*name).clone(), hint: Some(ctx.t(Key::IdentityNameHint)),
+                error: name_error, warnings: Vec::new(), kind: "text", inputmode: None, autocomplete: "name",
+                oninput: input(name.clone()), onblur: blur(Field::Name),
+            }) }
+            { text_field(Field_ {
+                id: "rn-number", label: ctx.t(Key::IdentityNumber), value: (*number).clone(), hint: None, error: id_error,
+                warnings: id_warnings, kind: "text", inputmode: None, autocomplete: "off",
+                oninput: input(number.clone()), onblur: blur(Field::Number),
+            }) }
             { contact_field }
             if !valid && !left.is_empty() {
                 <p class="rn-hint" id="rn-identity-status" role="status">{ ctx.t(Key::IdentityFixFirst) }</p>

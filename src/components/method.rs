@@ -3,7 +3,7 @@
 use realname_core::flow::{Event, Method};
 use yew::prelude::*;
 
-use super::{use_ctx, Heading};
+use super::{heading, use_ctx};
 use crate::i18n::Key;
 
 /// Props of [`MethodStep`].
@@ -36,7 +36,7 @@ pub fn MethodStep(props: &MethodProps) -> Html {
     };
     html! {
         <div part="step step-method">
-            <Heading text={Key::MethodHeading} />
+            { heading(&ctx, Key::MethodHeading) }
             <ul class="rn-methods">{ for props.methods.iter().copied().map(item) }</ul>
             <div class="rn-actions">
                 <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Back)}>{ ctx.t(Key::Back) }</button>

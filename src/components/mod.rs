@@ -24,16 +24,8 @@ pub fn use_ctx() -> Ctx {
     }
 }
 
-/// Props of a step heading.
-#[derive(Properties, PartialEq)]
-pub struct HeadingProps {
-    /// The heading's text key.
-    pub text: Key,
-}
-
-/// A step's heading: focusable so focus can move to it when the step appears.
-#[component]
-pub fn Heading(props: &HeadingProps) -> Html {
-    let ctx = use_ctx();
-    html! { <h2 tabindex="-1" part="heading">{ ctx.t(props.text) }</h2> }
+/// A step's heading: focusable so focus can move to it when the step appears. A function, not a component:
+/// every component costs its own copy of Yew's lifecycle code in the size budget.
+pub fn heading(ctx: &Ctx, text: Key) -> Html {
+    html! { <h2 tabindex="-1" part="heading">{ ctx.t(text) }</h2> }
 }

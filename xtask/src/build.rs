@@ -22,6 +22,8 @@ pub fn build(tools: &Tools) -> Res {
     let wasm_in = tools.wasm.target_dir.join("wasm32-unknown-unknown/wasm/realname_widget.wasm");
     let pkg = root.join("www/pkg");
     std::fs::create_dir_all(&pkg).map_err(|e| e.to_string())?;
+    // Snippet folders are named by hash: drop old ones so the size report counts only this build's.
+    let _ = std::fs::remove_dir_all(pkg.join("snippets"));
     sh::run(
         Command::new(&tools.wasm_bindgen)
             .arg(&wasm_in)
@@ -37,10 +39,35 @@ pub fn build(tools: &Tools) -> Res {
             .arg("-o")
             .arg(&wasm),
     )?;
-    let report = size_report(&[wasm, pkg.join("realname.js")])?;
+    // The npm face of the package: typed declarations for the whole JS API (over wasm-bindgen's `any`s) and
+    // package.json, so `www/pkg` can be published as is.
+    for f in ["realname.d.ts", "package.json"] {
+        std::fs::copy(root.join("www").join(f), pkg.join(f)).map_err(|e| format!("copy www/{f}: {e}"))?;
+    }
+    // Everything a page loads counts: wasm, the generated module and its JS snippets (the custom element).
+    let mut files = vec![wasm, pkg.join("realname.js")];
+    files.extend(js_files(&pkg.join("snippets")));
+    let report = size_report(&files)?;
     eprint!("{report}");
     std::fs::write(sh::target_dir().join("size-report.txt"), &report).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// The `.js` files under `dir`, recursively, in a stable order.
+fn js_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(js_files(&p));
+            } else if p.extension().is_some_and(|x| x == "js") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Features rustc enables by default for wasm32 that wasm-opt must accept.

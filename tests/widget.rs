@@ -1,0 +1,580 @@
+//! The widget in headless Chromium: every step renders, validation messages for the tricky numbers, submit
+//! disabled while invalid, locale and theme switches, events and webview bridges, the custom element, and the
+//! sealed payloads opening (with a test key) to exactly what was typed. The server is replaced by a `fetch`
+//! stub that speaks docs/protocol.md; the real server and widget together are covered by the e2e suite.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Reflect, JSON};
+use realname_core::envelope::KeyPair;
+use realname_core::protocol::{self as p, SealedRequest};
+use realname_core::validate::{check_char, region_status, RegionStatus};
+use realname_widget::{mount, Widget};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement, ShadowRoot};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const SEED: [u8; 32] = [7; 32];
+
+fn doc() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// Waits one macrotask, so Yew renders and effects run.
+async fn tick() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 5).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
+/// Waits until `cond` holds (up to ~3 s).
+async fn until(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..300 {
+        if cond() {
+            return;
+        }
+        tick().await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn obj(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in fields {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+/// A mounted widget and what it emitted.
+struct Mounted {
+    el: Element,
+    widget: Widget,
+    events: Rc<RefCell<Vec<(String, JsValue)>>>,
+    callbacks: Rc<RefCell<Vec<(String, JsValue)>>>,
+    _keep: Vec<Closure<dyn FnMut(JsValue)>>,
+}
+
+impl Mounted {
+    fn root(&self) -> ShadowRoot {
+        self.el.first_element_child().unwrap().shadow_root().unwrap()
+    }
+    fn q(&self, sel: &str) -> Option<Element> {
+        self.root().query_selector(sel).unwrap()
+    }
+    fn must(&self, sel: &str) -> HtmlElement {
+        self.q(sel).unwrap_or_else(|| panic!("no {sel} in {}", self.root().inner_html())).dyn_into().unwrap()
+    }
+    fn text(&self, sel: &str) -> String {
+        self.q(sel).map(|e| e.text_content().unwrap_or_default()).unwrap_or_default()
+    }
+    fn heading(&self) -> String {
+        self.text("h2")
+    }
+    fn step(&self) -> String {
+        self.q("section").and_then(|s| s.get_attribute("data-step")).unwrap_or_default()
+    }
+    fn button(&self, label: &str) -> HtmlElement {
+        let list = self.root().query_selector_all("button").unwrap();
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .find(|b| b.text_content().unwrap_or_default().contains(label))
+            .unwrap_or_else(|| panic!("no button {label:?} in {}", self.root().inner_html()))
+            .dyn_into()
+            .unwrap()
+    }
+    fn disabled(&self, label: &str) -> bool {
+        self.button(label).has_attribute("disabled")
+    }
+    async fn type_into(&self, sel: &str, value: &str) {
+        let input: HtmlInputElement = self.must(sel).dyn_into().unwrap();
+        input.set_value(value);
+        let init = web_sys::InputEventInit::new();
+        init.set_bubbles(true);
+        input.dispatch_event(&web_sys::InputEvent::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+        tick().await;
+    }
+    async fn leave(&self, sel: &str) {
+        let input = self.must(sel);
+        input.focus().unwrap();
+        input.blur().unwrap();
+        tick().await;
+    }
+    async fn click(&self, label: &str) {
+        self.button(label).click();
+        tick().await;
+    }
+    async fn agree(&self) {
+        self.must("#rn-consent").click();
+        tick().await;
+        self.click("Agree and continue").await;
+    }
+    fn names(&self) -> Vec<String> {
+        self.events.borrow().iter().map(|(n, _)| n.clone()).collect()
+    }
+    fn steps(&self) -> Vec<String> {
+        self.events.borrow().iter().filter(|(n, _)| n == "step").map(|(_, d)| get(d, "step").as_string().unwrap()).collect()
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.widget.destroy();
+        self.el.remove();
+    }
+}
+
+/// Mounts the widget with `options` (English unless given), recording DOM events and callbacks.
+async fn mounted(options: &[(&str, JsValue)]) -> Mounted {
+    let el = doc().create_element("div").unwrap();
+    doc().body().unwrap().append_child(&el).unwrap();
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let callbacks = Rc::new(RefCell::new(Vec::new()));
+    let mut keep = Vec::new();
+    for name in ["ready", "step", "complete", "cancel", "error"] {
+        let ev = events.clone();
+        let c = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            ev.borrow_mut().push((name.to_string(), get(&e, "detail")));
+        });
+        el.add_event_listener_with_callback(name, c.as_ref().unchecked_ref()).unwrap();
+        keep.push(c);
+    }
+    let o = obj(&[("locale", "en".into()), ("server", "https://verify.test".into()), ("publishableKey", "pk_test".into())]);
+    for (k, v) in options {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    for (cb, name) in [("onReady", "ready"), ("onStep", "step"), ("onComplete", "complete"), ("onCancel", "cancel"), ("onError", "error")] {
+        let log = callbacks.clone();
+        let c = Closure::<dyn FnMut(JsValue)>::new(move |d: JsValue| log.borrow_mut().push((name.to_string(), d)));
+        Reflect::set(&o, &cb.into(), c.as_ref()).unwrap();
+        keep.push(c);
+    }
+    let widget = mount(&el, o).unwrap();
+    tick().await;
+    Mounted { el, widget, events, callbacks, _keep: keep }
+}
+
+fn methods(list: &[&str]) -> JsValue {
+    list.iter().map(|m| JsValue::from_str(m)).collect::<Array>().into()
+}
+
+/// An 18-character resident ID with a correct check character.
+fn resident_id(first17: &str) -> String {
+    format!("{first17}{}", check_char(first17.as_bytes()).unwrap())
+}
+
+/// Installs a `fetch` that answers like the server (protocol v1) and records every request.
+fn stub_server(kp: &KeyPair) {
+    let w: JsValue = web_sys::window().unwrap().into();
+    let key = obj(&[("kid", kp.kid.clone().into()), ("suite", "x".into()), ("public_key", kp.public().to_base64().into())]);
+    Reflect::set(&w, &"__rnKey".into(), &key).unwrap();
+    let f = Function::new_no_args(
+        r#"
+        window.__rnRequests = [];
+        window.fetch = async (req) => {
+          const url = new URL(req.url);
+          const body = req.method === 'POST' ? await req.text() : null;
+          window.__rnRequests.push({ path: url.pathname, body, auth: req.headers.get('authorization') });
+          const json = (status, o) => new Response(JSON.stringify(o), { status, headers: { 'content-type': 'application/json' } });
+          const p = url.pathname;
+          if (p === '/v1/keys') return json(200, { protocol: 1, keys: [window.__rnKey] });
+          if (p === '/v1/widget/sessions') return json(201, { session_id: 'ses_test', client_secret: 'cs_test', expires_at: 0, methods: ['sms', 'email'], protocol: 1 });
+          if (p.endsWith('/identity')) return json(200, { status: 'code_sent', method: 'sms', destination: '138****8000', code_expires_at: 0, resend_available_at: Math.floor(Date.now() / 1000) + 60 });
+          if (p.endsWith('/code')) {
+            const n = window.__rnRequests.filter((r) => r.path.endsWith('/code')).length;
+            if (n === 1) return json(400, { error: { code: 'code_invalid', message: 'wrong', attempts_left: 4 } });
+            return json(200, { status: 'verified', result_token: 'tok.en.sig' });
+          }
+          if (p.endsWith('/cancel')) return json(200, { status: 'canceled' });
+          return json(404, { error: { code: 'not_found', message: '' } });
+        };
+        "#,
+    );
+    f.call0(&JsValue::NULL).unwrap();
+}
+
+fn requests() -> Vec<(String, Option<String>, Option<String>)> {
+    let w: JsValue = web_sys::window().unwrap().into();
+    let list: Array = get(&w, "__rnRequests").dyn_into().unwrap();
+    list.iter().map(|r| (get(&r, "path").as_string().unwrap(), get(&r, "body").as_string(), get(&r, "auth").as_string())).collect()
+}
+
+#[wasm_bindgen_test]
+async fn consent_is_unchecked_and_tells_who_why_what_how_long_how_to_withdraw() {
+    let m = mounted(&[
+        ("consent", obj(&[("controller", "Lantern Books".into()), ("privacyPolicyUrl", "https://shop.test/privacy".into()), ("version", "2026-11-shop".into())])),
+    ])
+    .await;
+    assert_eq!(m.heading(), "How we use your personal information");
+    let text = m.text("ul");
+    for part in ["Lantern Books", "Purpose", "sensitive personal information", "How long", "Withdrawing"] {
+        assert!(text.contains(part), "{part} missing from {text}");
+    }
+    assert_eq!(m.must("a[href='https://shop.test/privacy']").text_content().unwrap(), "Read the privacy policy");
+    let checkbox: HtmlInputElement = m.must("#rn-consent").dyn_into().unwrap();
+    assert!(!checkbox.checked(), "consent must start unchecked");
+    assert!(m.disabled("Agree and continue"));
+    checkbox.click();
+    tick().await;
+    assert!(!m.disabled("Agree and continue"));
+    m.click("Agree and continue").await;
+    assert_eq!(m.step(), "method");
+}
+
+#[wasm_bindgen_test]
+async fn a_javascript_privacy_link_is_not_rendered() {
+    let m = mounted(&[("consent", obj(&[("privacyPolicyUrl", "javascript:alert(1)".into())]))]).await;
+    assert!(m.q("a").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn method_choice_offers_only_enabled_methods_and_focus_moves_to_the_heading() {
+    let m = mounted(&[("methods", methods(&["email", "face"]))]).await;
+    m.agree().await;
+    assert_eq!(m.heading(), "Choose how to verify");
+    let offered: Vec<String> = {
+        let l = m.root().query_selector_all("[data-method]").unwrap();
+        (0..l.length()).map(|i| l.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("data-method").unwrap()).collect()
+    };
+    assert_eq!(offered, ["email", "face"]);
+    let focused = m.root().active_element().map(|e| e.tag_name());
+    assert_eq!(focused.as_deref(), Some("H2"), "focus moves to the new step's heading");
+    m.must("[data-method=email]").click();
+    tick().await;
+    assert_eq!(m.step(), "identity");
+    assert!(m.q("#rn-email").is_some() && m.q("#rn-phone").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn face_alone_is_refused_with_an_error_event() {
+    let m = mounted(&[("methods", methods(&["face"]))]).await;
+    assert_eq!(m.step(), "error");
+    let errors: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "code").as_string().unwrap()).collect();
+    assert_eq!(errors, ["face_only_method"]);
+}
+
+async fn at_identity(list: &[&str]) -> Mounted {
+    let m = mounted(&[("methods", methods(list))]).await;
+    m.agree().await;
+    assert_eq!(m.step(), "identity");
+    m
+}
+
+#[wasm_bindgen_test]
+async fn validation_messages_for_the_tricky_numbers() {
+    let m = at_identity(&["sms"]).await;
+    // Wrong check character: the validator knows the right one.
+    m.type_into("#rn-number", "110105194912310021").await;
+    assert!(m.text("#rn-number-error").contains("the 18th character should be X"), "{}", m.text("#rn-number-error"));
+    assert_eq!(m.must("#rn-number").get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(m.must("#rn-number").get_attribute("aria-describedby").as_deref(), Some("rn-number-error"));
+    // A birth date that does not exist, with an otherwise correct number.
+    m.type_into("#rn-number", &resident_id("11010519000229001")).await;
+    assert!(m.text("#rn-number-error").contains("birth date 1900-02-29 does not exist"), "{}", m.text("#rn-number-error"));
+    // An unknown county code in a real province: a warning the person can act on, not a block.
+    let unknown = (110100..=119999).find(|c| region_status(*c) == RegionStatus::Unknown).unwrap();
+    m.type_into("#rn-number", &resident_id(&format!("{unknown}19900101001"))).await;
+    let msg = m.text("#rn-number-error");
+    assert!(msg.contains(&format!("this region code ({unknown}) is not in our list — check the first six digits")), "{msg}");
+    // Too short is not an error while typing, but is once the field is left.
+    m.type_into("#rn-number", "1101051949").await;
+    assert_eq!(m.text("#rn-number-error"), "");
+    m.leave("#rn-number").await;
+    assert!(m.text("#rn-number-error").contains("should be 18 characters; it has 10"), "{}", m.text("#rn-number-error"));
+    // A letter in the middle.
+    m.type_into("#rn-number", "11010519A9").await;
+    assert!(m.text("#rn-number-error").contains("character 9 (\"A\") is wrong"), "{}", m.text("#rn-number-error"));
+    // Phone.
+    m.type_into("#rn-phone", "23800138000").await;
+    m.leave("#rn-phone").await;
+    assert!(m.text("#rn-phone-error").contains("11-digit mainland China mobile number"));
+}
+
+#[wasm_bindgen_test]
+async fn submit_stays_disabled_until_everything_is_valid() {
+    let m = at_identity(&["sms"]).await;
+    assert!(m.disabled("Next"));
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "110105194912310021").await;
+    m.type_into("#rn-phone", "13800138000").await;
+    assert!(m.disabled("Next"), "wrong check character");
+    m.type_into("#rn-number", "11010519491231002x").await;
+    assert!(!m.disabled("Next"));
+    m.type_into("#rn-phone", "1380013800").await;
+    assert!(m.disabled("Next"), "phone one digit short");
+    m.type_into("#rn-phone", "138 0013 8000").await;
+    assert!(!m.disabled("Next"));
+    m.type_into("#rn-name", "张3").await;
+    assert!(m.disabled("Next"), "name with a digit");
+}
+
+#[wasm_bindgen_test]
+async fn document_kinds_are_all_offered() {
+    let m = at_identity(&["sms"]).await;
+    let options = m.root().query_selector_all("#rn-kind option").unwrap();
+    let values: Vec<String> = (0..options.length()).map(|i| options.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("value").unwrap()).collect();
+    assert_eq!(values, ["resident_id", "hk_mo_tw_residence_permit", "foreign_permanent_resident_id", "passport", "hk_mo_travel_permit", "tw_travel_permit"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_child_under_14_needs_a_guardian_before_anything_is_sent() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    let m = at_identity(&["sms"]).await;
+    m.type_into("#rn-name", "张小明").await;
+    m.type_into("#rn-number", &resident_id("11010520200101001")).await;
+    m.type_into("#rn-phone", "13800138000").await;
+    m.click("Next").await;
+    assert_eq!(m.step(), "guardian_consent");
+    assert!(requests().is_empty(), "nothing leaves the page before the guardian agrees");
+    assert!(m.disabled("Guardian agrees"));
+    m.must("#rn-guardian").click();
+    tick().await;
+    m.click("Guardian agrees").await;
+    until("code step", || m.step() == "code").await;
+}
+
+#[wasm_bindgen_test]
+async fn sealed_payloads_open_to_exactly_what_was_typed_and_the_flow_completes() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    let m = mounted(&[("methods", methods(&["sms", "email"])), ("consent", obj(&[("version", "shop-v7".into())]))]).await;
+    m.agree().await;
+    m.must("[data-method=sms]").click();
+    tick().await;
+    m.type_into("#rn-name", " 张三 ").await;
+    m.type_into("#rn-number", "11010519491231002x").await;
+    m.type_into("#rn-phone", "+86 138 0013 8000").await;
+    m.click("Next").await;
+    until("code step", || m.step() == "code").await;
+    assert!(m.text("form").contains("We texted a code to 138****8000"));
+    let code: HtmlInputElement = m.must("#rn-code").dyn_into().unwrap();
+    assert_eq!(code.get_attribute("inputmode").as_deref(), Some("numeric"));
+    assert_eq!(code.get_attribute("autocomplete").as_deref(), Some("one-time-code"));
+    assert!(m.disabled("You can ask for a new code in"), "resend waits for its countdown");
+
+    let reqs = requests();
+    let paths: Vec<&str> = reqs.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(paths, ["/v1/widget/sessions", "/v1/keys", "/v1/sessions/ses_test/identity"]);
+    let (_, body, auth) = &reqs[2];
+    assert_eq!(auth.as_deref(), Some("Bearer cs_test"));
+    let body = body.clone().unwrap();
+    for secret in ["张三", "110105", "13800138000", "shop-v7"] {
+        assert!(!body.contains(secret), "{secret} travels in clear: {body}");
+    }
+    let sealed: SealedRequest = serde_json::from_str(&body).unwrap();
+    let plain = kp.open(&sealed.envelope, "ses_test", p::Step::Identity).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(v["method"], "sms");
+    assert_eq!(v["document_kind"], "resident_id");
+    assert_eq!(v["name"], "张三");
+    assert_eq!(v["number"], "11010519491231002X");
+    assert_eq!(v["phone"], "13800138000");
+    assert!(v.get("email").is_none());
+    assert_eq!(v["consent"]["version"], "shop-v7");
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    assert!((v["consent"]["accepted_at"].as_i64().unwrap() - now).abs() < 60);
+    // It does not open for another step: the AAD binds the step.
+    assert!(kp.open(&sealed.envelope, "ses_test", p::Step::Code).is_err());
+
+    // Paste of the whole code submits it; the stub says wrong once.
+    m.type_into("#rn-code", "１２3 456").await;
+    until("wrong code", || m.text("#rn-code-status").contains("That code is not right")).await;
+    assert!(m.text("#rn-code-status").contains("4 tries left"));
+    let reqs = requests();
+    let sealed: SealedRequest = serde_json::from_str(reqs.last().unwrap().1.as_deref().unwrap()).unwrap();
+    let plain = kp.open(&sealed.envelope, "ses_test", p::Step::Code).unwrap();
+    assert_eq!(String::from_utf8(plain).unwrap(), r#"{"code":"123456"}"#);
+
+    m.type_into("#rn-code", "654321").await;
+    until("verified", || m.step() == "verified").await;
+    assert_eq!(m.heading(), "You are verified");
+    let complete: Vec<JsValue> = m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
+    assert_eq!(complete.len(), 1);
+    assert_eq!(get(&complete[0], "status").as_string().as_deref(), Some("verified"));
+    assert_eq!(get(&complete[0], "token").as_string().as_deref(), Some("tok.en.sig"));
+    assert_eq!(m.steps(), ["consent", "method", "identity", "submitting", "code", "submitting", "code", "submitting", "verified"]);
+    // Callbacks got the same as the DOM events.
+    assert_eq!(m.callbacks.borrow().len(), m.events.borrow().len());
+    // No event detail carries personal data.
+    for (_, d) in m.events.borrow().iter() {
+        let json = JSON::stringify(d).unwrap().as_string().unwrap();
+        assert!(!json.contains("张三") && !json.contains("13800138000") && !json.contains("110105"), "{json}");
+    }
+    // Nothing personal in storage, cookies or the URL.
+    let w = web_sys::window().unwrap();
+    assert_eq!(w.local_storage().unwrap().unwrap().length().unwrap(), 0);
+    assert_eq!(w.session_storage().unwrap().unwrap().length().unwrap(), 0);
+    assert_eq!(doc().dyn_into::<web_sys::HtmlDocument>().unwrap().cookie().unwrap(), "");
+    assert!(!w.location().href().unwrap().contains("13800138000"));
+}
+
+#[wasm_bindgen_test]
+async fn locale_switch_changes_every_string() {
+    let mut m = mounted(&[("locale", "zh-CN".into())]).await;
+    assert_eq!(m.heading(), "个人信息处理告知与同意");
+    m.widget.set_locale("en");
+    tick().await;
+    assert_eq!(m.heading(), "How we use your personal information");
+    m.widget.set_locale("zh-TW");
+    tick().await;
+    assert_eq!(m.heading(), "個人資料處理告知與同意");
+    assert_eq!(m.q("section").unwrap().get_attribute("lang").as_deref(), Some("zh-TW"));
+    m.widget.set_locale("fr");
+    tick().await;
+    assert_eq!(m.heading(), "個人資料處理告知與同意", "an unsupported locale changes nothing");
+    assert!(m.names().contains(&"error".to_string()));
+}
+
+#[wasm_bindgen_test]
+async fn strings_can_be_overridden_per_locale_or_for_all() {
+    let strings = obj(&[
+        ("consent.heading", "Before we start".into()),
+        ("zh-CN", obj(&[("consent.heading", "开始之前".into())])),
+    ]);
+    let mut m = mounted(&[("strings", strings)]).await;
+    assert_eq!(m.heading(), "Before we start");
+    m.widget.set_locale("zh-CN");
+    tick().await;
+    assert_eq!(m.heading(), "开始之前");
+}
+
+#[wasm_bindgen_test]
+async fn theme_options_set_the_css_variables() {
+    let theme = obj(&[("mode", "dark".into()), ("colorPrimary", "#ff0000".into()), ("radius", JsValue::from_f64(4.0)), ("--rn-font-size", "18px".into())]);
+    let mut m = mounted(&[("theme", theme)]).await;
+    let host: HtmlElement = m.el.first_element_child().unwrap().dyn_into().unwrap();
+    assert_eq!(host.get_attribute("data-rn-theme").as_deref(), Some("dark"));
+    let style = host.style();
+    assert_eq!(style.get_property_value("--rn-color-primary").unwrap(), "#ff0000");
+    assert_eq!(style.get_property_value("--rn-radius").unwrap(), "4px");
+    assert_eq!(style.get_property_value("--rn-font-size").unwrap(), "18px");
+    // The variables reach the rendered elements.
+    let button = m.button("Agree and continue");
+    let computed = web_sys::window().unwrap().get_computed_style(&button).unwrap().unwrap();
+    assert_eq!(computed.get_property_value("background-color").unwrap(), "rgb(255, 0, 0)");
+    m.widget.set_theme(obj(&[("mode", "light".into()), ("colorPrimary", "#0000ff".into()), ("colorPrimry", "#000".into())]));
+    tick().await;
+    assert_eq!(host.get_attribute("data-rn-theme").as_deref(), Some("light"));
+    assert_eq!(style.get_property_value("--rn-color-primary").unwrap(), "#0000ff");
+    let bad: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "option").as_string().unwrap()).collect();
+    assert_eq!(bad, ["theme.colorPrimry"], "a typo in a token name is reported");
+    m.widget.set_theme("auto".into());
+    assert_eq!(host.get_attribute("data-rn-theme").as_deref(), Some("auto"));
+    // A value cannot smuggle in another declaration.
+    m.widget.set_theme(obj(&[("colorText", "red; background: url(x)".into())]));
+    assert_eq!(style.get_property_value("--rn-color-text").unwrap(), "");
+}
+
+#[wasm_bindgen_test]
+async fn events_ready_step_cancel_and_bridges() {
+    let w: JsValue = web_sys::window().unwrap().into();
+    let f = Function::new_no_args(
+        r#"window.__bridge = [];
+           window.ReactNativeWebView = { postMessage: (s) => window.__bridge.push(['rn', JSON.parse(s)]) };
+           window.webkit = { messageHandlers: { realname: { postMessage: (o) => window.__bridge.push(['ios', o]) } } };
+           window.RealNameAndroid = { postMessage: (s) => window.__bridge.push(['android', JSON.parse(s)]) };"#,
+    );
+    f.call0(&JsValue::NULL).unwrap();
+    let m = mounted(&[]).await;
+    let ready = m.events.borrow()[0].clone();
+    assert_eq!(ready.0, "ready");
+    assert_eq!(get(&ready.1, "locale").as_string().as_deref(), Some("en"));
+    assert_eq!(get(&ready.1, "version").as_string().as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    m.click("Cancel").await;
+    assert_eq!(m.names(), ["ready", "step", "step", "cancel"]);
+    assert_eq!(m.steps(), ["consent", "cancelled"]);
+    assert_eq!(m.heading(), "Cancelled");
+    let bridge: Array = get(&w, "__bridge").dyn_into().unwrap();
+    let seen: Vec<String> = bridge
+        .iter()
+        .map(|e| {
+            let e: Array = e.dyn_into().unwrap();
+            format!("{}:{}", e.get(0).as_string().unwrap(), get(&e.get(1), "type").as_string().unwrap())
+        })
+        .collect();
+    for kind in ["rn", "ios", "android"] {
+        for t in ["ready", "step", "cancel"] {
+            assert!(seen.contains(&format!("{kind}:{t}")), "{kind}:{t} not in {seen:?}");
+        }
+    }
+    assert_eq!(get(&bridge.get(0).dyn_into::<Array>().unwrap().get(1), "source").as_string().as_deref(), Some("realname"));
+    Function::new_no_args("delete window.ReactNativeWebView; delete window.webkit; delete window.RealNameAndroid;").call0(&JsValue::NULL).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn every_step_renders() {
+    // Consent, method, identity (above); guardian, code, verified (sealed flow); cancelled (events). Face:
+    let m = mounted(&[("methods", methods(&["sms", "face"]))]).await;
+    m.agree().await;
+    m.must("[data-method=face]").click();
+    tick().await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.click("Next").await;
+    assert_eq!(m.step(), "face");
+    assert_eq!(m.heading(), "Photos of your face and document");
+    let consent: HtmlInputElement = m.must("#rn-face-consent").dyn_into().unwrap();
+    assert!(!consent.checked(), "the face consent is separate and unchecked");
+    assert!(m.must("fieldset").has_attribute("disabled"), "no capture before the face consent");
+    consent.click();
+    tick().await;
+    assert!(!m.must("fieldset").has_attribute("disabled"));
+    assert!(m.q("input[type=file][capture=user]").is_some() && m.q("input[type=file][capture=environment]").is_some());
+    assert!(m.disabled("Submit for review"));
+}
+
+#[wasm_bindgen_test]
+async fn destroy_removes_the_widget() {
+    let mut m = mounted(&[]).await;
+    m.widget.destroy();
+    tick().await;
+    assert!(m.el.first_element_child().is_none());
+    m.widget.destroy(); // twice is fine
+}
+
+#[wasm_bindgen_test]
+async fn custom_element_renders_in_an_open_shadow_root_with_parts() {
+    let el = doc().create_element("realname-verify").unwrap();
+    el.set_attribute("locale", "en").unwrap();
+    el.set_attribute("theme", "dark").unwrap();
+    el.set_attribute("methods", "sms,email").unwrap();
+    let log = Rc::new(RefCell::new(Vec::<String>::new()));
+    let l = log.clone();
+    let c = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| l.borrow_mut().push(get(&get(&e, "detail"), "step").as_string().unwrap_or_default()));
+    el.add_event_listener_with_callback("step", c.as_ref().unchecked_ref()).unwrap();
+    doc().body().unwrap().append_child(&el).unwrap();
+    tick().await;
+    let root = el.shadow_root().expect("open shadow root");
+    let h2 = root.query_selector("h2").unwrap().unwrap();
+    assert_eq!(h2.text_content().unwrap(), "How we use your personal information");
+    assert_eq!(h2.get_attribute("part").as_deref(), Some("heading"));
+    assert!(root.query_selector("[part~=container]").unwrap().is_some());
+    assert!(root.query_selector("[part~=button-primary]").unwrap().is_some());
+    assert_eq!(el.get_attribute("data-rn-theme").as_deref(), Some("dark"));
+    assert_eq!(*log.borrow(), ["consent"]);
+    el.set_attribute("locale", "zh-CN").unwrap();
+    tick().await;
+    assert_eq!(root.query_selector("h2").unwrap().unwrap().text_content().unwrap(), "个人信息处理告知与同意");
+    // Host-page CSS does not reach inside.
+    let style = doc().create_element("style").unwrap();
+    style.set_text_content(Some("h2 { display: none !important }"));
+    doc().head().unwrap().append_child(&style).unwrap();
+    let h2: HtmlElement = root.query_selector("h2").unwrap().unwrap().dyn_into().unwrap();
+    assert_ne!(web_sys::window().unwrap().get_computed_style(&h2).unwrap().unwrap().get_property_value("display").unwrap(), "none");
+    style.remove();
+    el.remove();
+    tick().await;
+    assert!(root.query_selector("h2").unwrap().is_none(), "removing the element destroys the widget");
+}

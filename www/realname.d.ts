@@ -1,0 +1,202 @@
+// TypeScript declarations for the realname widget package (`www/pkg`, published to npm as `realname-widget`).
+// Copied over wasm-bindgen's generated realname.d.ts by `cargo xtask build`: it types the options, events and
+// the custom element that the generated file can only call `any`.
+//
+//   import init, * as RealName from "realname-widget";
+//   await init();                       // loads realname_bg.wasm next to this module; defines <realname-verify>
+//   const widget = RealName.mount(document.getElementById("verify")!, { server, publishableKey, locale: "en" });
+
+/** Languages the widget speaks. Other tags fall back through `navigator.language` to zh-CN. */
+export type Locale = "zh-CN" | "zh-TW" | "en";
+
+/** Verification methods a site can enable. Face is never offered alone. */
+export type Method = "sms" | "email" | "face";
+
+/** Colour mode. `auto` follows `prefers-color-scheme`. */
+export type ThemeMode = "light" | "dark" | "auto";
+
+/** Design tokens; each maps to a CSS custom property on the widget host (see docs/theming.md). Numbers are px. */
+export interface ThemeTokens {
+  mode?: ThemeMode;
+  colorPrimary?: string;
+  colorOnPrimary?: string;
+  colorSurface?: string;
+  colorSurfaceAlt?: string;
+  colorText?: string;
+  colorMuted?: string;
+  colorBorder?: string;
+  colorError?: string;
+  colorSuccess?: string;
+  colorWarning?: string;
+  radius?: string | number;
+  fontFamily?: string;
+  fontSize?: string | number;
+  spacing?: string | number;
+  focusRing?: string;
+  controlHeight?: string | number;
+  maxWidth?: string | number;
+  /** The CSS custom properties themselves are accepted too, e.g. `"--rn-color-primary": "#c00"`. */
+  [cssVariable: `--rn-${string}`]: string | number | undefined;
+}
+
+/** A theme: a mode name, or tokens. */
+export type Theme = ThemeMode | ThemeTokens;
+
+/** What the consent screen names (PIPL art. 17/29). */
+export interface ConsentOptions {
+  /** Who processes the data, e.g. your company's name. */
+  controller?: string;
+  /** How long the data is kept, in your words. */
+  retention?: string;
+  /** Your privacy policy (http(s) or a path). */
+  privacyPolicyUrl?: string;
+  /** Version of your consent text; sent sealed with the submission. */
+  version?: string;
+}
+
+/** String keys (see src/i18n.rs); a missing key is reported as an `error` event with code `invalid_option`. */
+export type StringKey = string;
+
+/** Overrides for any string: for all locales (`{ "consent.heading": "…" }`) or per locale (`{ en: { … } }`). */
+export type StringOverrides = { [key: StringKey]: string | { [key: StringKey]: string } };
+
+/** `ready`: the widget rendered. */
+export interface ReadyDetail { version: string; locale: Locale }
+/** `step`: a new step is shown. */
+export interface StepDetail {
+  step: "consent" | "guardian_consent" | "method" | "identity" | "code" | "face" | "submitting" | "verified"
+    | "in_review" | "failed" | "cancelled" | "error";
+  method: Method | null;
+}
+/** `complete`: a result. Send `token` to your backend and verify it there against the server's JWKS. */
+export interface CompleteDetail {
+  status: "verified" | "pending_review" | "failed";
+  token: string | null;
+  method: Method | null;
+  /** `pending_review`: the date a reviewer will have decided by (5 working days), `YYYY-MM-DD`. */
+  reviewDue?: string;
+  /** `failed`: the stable reason code. */
+  reason?: string;
+}
+/** `cancel`: the person cancelled (consent withdrawn). */
+export interface CancelDetail {}
+/** `error`: a stable code (`network`, `face_only_method`, server codes such as `rate_limited`, `invalid_option`…). */
+export interface ErrorDetail { code: string; option?: string }
+
+/** Events, as DOM CustomEvents on the host element and as callbacks. */
+export interface RealNameEventMap {
+  ready: CustomEvent<ReadyDetail>;
+  step: CustomEvent<StepDetail>;
+  complete: CustomEvent<CompleteDetail>;
+  cancel: CustomEvent<CancelDetail>;
+  error: CustomEvent<ErrorDetail>;
+}
+
+/** Options of `mount()` and `element.options`. */
+export interface Options {
+  /** The realname server's base URL; default: this page's origin. */
+  server?: string;
+  /** Publishable key (`pk_…`), for sites that let the widget open its own session (demo mode). */
+  publishableKey?: string;
+  /** A session your backend created (`POST /v1/sessions`), and its client secret (`cs_…`). */
+  sessionId?: string;
+  clientSecret?: string;
+  /** Default: `navigator.language`, else zh-CN. */
+  locale?: Locale | string;
+  /** Default: light. */
+  theme?: Theme;
+  /** Methods offered, in this order; default all three. */
+  methods?: Method[] | string;
+  consent?: ConsentOptions;
+  /** Where a person can file a complaint after a failed verification. */
+  complaintUrl?: string;
+  strings?: StringOverrides;
+  /** Target origin for `window.parent.postMessage` when the widget runs in an iframe; never `*`. */
+  parentOrigin?: string;
+  /** Name of the Android `addJavascriptInterface` object; default `RealNameAndroid`. */
+  androidInterface?: string;
+  onReady?: (detail: ReadyDetail) => void;
+  onStep?: (detail: StepDetail) => void;
+  onComplete?: (detail: CompleteDetail) => void;
+  onCancel?: (detail: CancelDetail) => void;
+  onError?: (detail: ErrorDetail) => void;
+}
+
+/** A mounted widget. */
+export class Widget {
+  private constructor();
+  /** Unmounts and drops every piece of personal data the widget held. */
+  destroy(): void;
+  setLocale(locale: Locale | string): void;
+  setTheme(theme: Theme): void;
+  free(): void;
+}
+
+/** Renders the widget inside `element` (in its own Shadow DOM); events are dispatched on `element`. */
+export function mount(element: Element, options?: Options): Widget;
+
+/** The widget's version. */
+export function version(): string;
+
+/** Registers `<realname-verify>` (done by `init()`). */
+export function start(): void;
+
+/** One problem found by a validator. */
+export interface Issue { code: string; position: number | null; expected: string | null }
+
+/** Result of `validateId`. */
+export interface IdCheck {
+  valid: boolean;
+  kind: "resident_id" | "hk_mo_tw_residence_permit" | "foreign_permanent_resident_id" | "hk_mo_travel_permit"
+    | "tw_travel_permit" | "chinese_passport" | "passport";
+  normalized: string;
+  errors: Issue[];
+  warnings: Issue[];
+  birth_date: string | null;
+  sex: "male" | "female" | null;
+  age: number | null;
+  under_14: boolean | null;
+  under_18: boolean | null;
+  region: { code: string; status: "current" | "abolished" | "unknown" } | null;
+  nationality: string | null;
+  upgraded: string | null;
+}
+
+/** Result of `validatePhone` / `validateEmail`. */
+export interface FieldCheck { valid: boolean; normalized: string; errors: Issue[] }
+/** Result of `validateName`. */
+export interface NameCheck extends FieldCheck { script: "cjk" | "latin" | null }
+
+export function validateId(input: string, options?: { kind?: IdCheck["kind"]; strict?: boolean; today?: string }): IdCheck;
+export function isValidId(input: string): boolean;
+export function validatePhone(input: string): FieldCheck;
+export function validateEmail(input: string): FieldCheck;
+export function validateName(input: string): NameCheck;
+export function maskId(input: string): string;
+export function maskName(input: string): string;
+export function maskPhone(input: string): string;
+export function maskEmail(input: string): string;
+
+/** Loads the wasm (default: `realname_bg.wasm` next to this module) and defines `<realname-verify>`. */
+export default function init(
+  module_or_path?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL,
+): Promise<unknown>;
+
+/** The custom element. Attributes: server, publishable-key, session-id, client-secret, locale, theme (name or
+ *  JSON), methods ("sms,email"), consent-version, controller, retention, privacy-policy-url, complaint-url,
+ *  parent-origin, android-interface. Parts: container, title, heading, step, field, label, input, select,
+ *  checkbox, error, warning, hint, button, button-primary, button-secondary, method, capture, link. */
+export interface RealNameVerifyElement extends HTMLElement {
+  options: Options;
+  setLocale(locale: Locale | string): void;
+  setTheme(theme: Theme): void;
+  destroy(): void;
+  addEventListener<K extends keyof RealNameEventMap>(type: K, listener: (ev: RealNameEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "realname-verify": RealNameVerifyElement;
+  }
+}
