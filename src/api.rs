@@ -230,8 +230,9 @@ impl Api {
             }
             (id, secret)
         } else if let Some(pk) = &self.config.publishable_key {
-            let methods = self.config.methods.iter().map(|m| wire_method(*m)).collect();
-            let req = p::WidgetSessionRequest { publishable_key: pk.clone(), methods: Some(methods) };
+            // No method list: the session offers what the site enabled; asking for one it did not enable would
+            // refuse the whole session (403 method_not_enabled) before the person chose anything.
+            let req = p::WidgetSessionRequest { publishable_key: pk.clone(), methods: None };
             let v = self.post("/v1/widget/sessions", &req, None).await?;
             text(&v, "session_id").zip(text(&v, "client_secret")).ok_or_else(|| Failure::new(codes::NETWORK))?
         } else {

@@ -50,14 +50,16 @@ macro_rules! strings {
 
             /// The key's stable name, used in the `strings` option.
             pub fn name(self) -> &'static str {
-                match self { $(Key::$key => $name),* }
+                const NAMES: &[&str] = &[$($name),*];
+                NAMES.get(self as usize).copied().unwrap_or("")
             }
 
             /// The built-in text in `locale`.
             pub fn text(self, locale: Locale) -> &'static str {
-                match self {
-                    $(Key::$key => match locale { Locale::ZhCn => $zh, Locale::ZhTw => $tw, Locale::En => $en }),*
-                }
+                // A table rather than a match: data instead of code, which keeps the wasm small.
+                const TEXTS: &[[&str; 3]] = &[$([$zh, $tw, $en]),*];
+                let i = match locale { Locale::ZhCn => 0, Locale::ZhTw => 1, Locale::En => 2 };
+                TEXTS.get(self as usize).map_or("", |t| t[i])
             }
         }
     };
