@@ -42,7 +42,10 @@ pub fn id_message(ctx: &Ctx, check: &IdCheck, moment: Moment) -> (Option<String>
     let n = &check.normalized;
     let gb = is_gb11643(check.kind);
     let too_long = |i: &Issue| i.code == IssueCode::InvalidLength && gb && n.chars().count() > 18;
-    let error = check.errors.iter().find(|i| show(i, moment) || too_long(i)).map(|i| match i.code {
+    // A wrong character is the most precise thing to tell; then the validator's order.
+    let shown = |i: &&Issue| show(i, moment) || too_long(i);
+    let first = check.errors.iter().filter(shown).find(|i| i.code == IssueCode::InvalidCharacter);
+    let error = first.or_else(|| check.errors.iter().find(shown)).map(|i| match i.code {
         IssueCode::Empty => ctx.t(Key::ErrRequired),
         IssueCode::InvalidCharacter if gb => {
             let pos = i.position.unwrap_or(0);

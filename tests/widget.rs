@@ -546,6 +546,10 @@ async fn destroy_removes_the_widget() {
 
 #[wasm_bindgen_test]
 async fn custom_element_renders_in_an_open_shadow_root_with_parts() {
+    // The module's start function defines the element; the test harness does not run it, so call it (it is
+    // idempotent, as a page loading the module twice would need).
+    realname_widget::start();
+    realname_widget::start();
     let el = doc().create_element("realname-verify").unwrap();
     el.set_attribute("locale", "en").unwrap();
     el.set_attribute("theme", "dark").unwrap();
