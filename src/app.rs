@@ -16,15 +16,41 @@ use crate::config::Config;
 use crate::events::{object, Emitter, Kind};
 use crate::i18n::{Key, Locale, Texts};
 
-/// The flow inside Yew's reducer.
-#[derive(Debug, PartialEq)]
-pub struct FlowState(pub Flow);
+/// The flow inside Yew's reducer, with the states it went through since the last effect ran: Yew may render twice
+/// before running effects, and every step must still be announced to the host, in order.
+#[derive(Debug)]
+pub struct FlowState {
+    /// The current flow.
+    pub flow: Flow,
+    /// Counts transitions, so the effect runs after each one.
+    pub seq: u64,
+    trail: Rc<RefCell<Vec<Flow>>>,
+}
+
+impl PartialEq for FlowState {
+    fn eq(&self, other: &Self) -> bool {
+        self.seq == other.seq && self.flow == other.flow
+    }
+}
+
+impl FlowState {
+    fn new(flow: Flow) -> FlowState {
+        FlowState { trail: Rc::new(RefCell::new(vec![flow.clone()])), flow, seq: 0 }
+    }
+
+    /// The states not yet announced, oldest first.
+    fn drain(&self) -> Vec<Flow> {
+        std::mem::take(&mut *self.trail.borrow_mut())
+    }
+}
 
 impl Reducible for FlowState {
     type Action = Event;
 
     fn reduce(self: Rc<Self>, event: Event) -> Rc<Self> {
-        Rc::new(FlowState(flow::transition(&self.0, event)))
+        let flow = flow::transition(&self.flow, event);
+        self.trail.borrow_mut().push(flow.clone());
+        Rc::new(FlowState { flow, seq: self.seq + 1, trail: self.trail.clone() })
     }
 }
 
@@ -111,7 +137,7 @@ fn announce(emitter: &Emitter, flow: &Flow) {
 #[component]
 pub fn App(props: &AppProps) -> Html {
     let config = props.config.clone();
-    let flow = use_reducer(|| FlowState(Flow::new(&config.methods)));
+    let flow = use_reducer(|| FlowState::new(Flow::new(&config.methods)));
     // Personal data between the step that collects it and the request that seals it; dropped on every final
     // step and when the widget is destroyed.
     let secrets = use_mut_ref(Secrets::default);
@@ -138,17 +164,19 @@ pub fn App(props: &AppProps) -> Html {
     {
         let api = props.api.clone();
         let secrets = secrets.clone();
-        let method = flow.0.method;
-        let snapshot = flow.0.clone();
+        let state = flow.clone();
         let emitter = props.emitter.clone();
         let dispatcher = flow.dispatcher();
         let root = root.clone();
         let first = first.clone();
-        use_effect_with(flow.0.step.clone(), move |step| {
+        use_effect_with(flow.seq, move |_| {
+            for passed in state.drain() {
+                announce(&emitter, &passed);
+            }
+            let step = &state.flow.step;
             if step.is_final() {
                 *secrets.borrow_mut() = Secrets::default();
             }
-            announce(&emitter, &snapshot);
             if matches!(step, Step::Failed { .. } | Step::Code { status: flow::CodeStatus::Locked, .. }) {
                 api.forget_session();
             }
@@ -157,7 +185,7 @@ pub fn App(props: &AppProps) -> Html {
                 wasm_bindgen_futures::spawn_local(async move { api.cancel().await });
             }
             if let Step::Submitting(what) = step {
-                submit(*what, method.unwrap_or(Method::Sms), api, secrets, dispatcher);
+                submit(*what, state.flow.method.unwrap_or(Method::Sms), api, secrets, dispatcher);
             }
             // Focus follows the flow, but never on first render: that would steal focus from the host page.
             if !std::mem::replace(&mut *first.borrow_mut(), false) {
@@ -165,7 +193,6 @@ pub fn App(props: &AppProps) -> Html {
             }
         });
     }
-
     let dispatch = {
         let flow = flow.clone();
         Callback::from(move |e: Event| flow.dispatch(e))
@@ -202,7 +229,7 @@ pub fn App(props: &AppProps) -> Html {
         })
     };
 
-    let f = &flow.0;
+    let f = &flow.flow;
     let body = match &f.step {
         Step::Consent => html! { <ConsentStep on_agree={on_consent} on_event={dispatch.clone()} /> },
         Step::GuardianConsent => html! { <GuardianStep on_event={dispatch.clone()} /> },

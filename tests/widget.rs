@@ -293,8 +293,8 @@ async fn validation_messages_for_the_tricky_numbers() {
     m.leave("#rn-number").await;
     assert!(m.text("#rn-number-error").contains("should be 18 characters; it has 10"), "{}", m.text("#rn-number-error"));
     // A letter in the middle.
-    m.type_into("#rn-number", "11010519A9").await;
-    assert!(m.text("#rn-number-error").contains("character 9 (\"A\") is wrong"), "{}", m.text("#rn-number-error"));
+    m.type_into("#rn-number", "11010519491231A02X").await;
+    assert!(m.text("#rn-number-error").contains("character 15 (\"A\") is wrong: only digits can go there"), "{}", m.text("#rn-number-error"));
     // Phone.
     m.type_into("#rn-phone", "23800138000").await;
     m.leave("#rn-phone").await;
