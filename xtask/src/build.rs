@@ -6,8 +6,13 @@ use std::process::Command;
 use crate::setup::{self, Tools};
 use crate::sh::{self, Res};
 
-/// Size budget for the complete widget, wasm + JS, gzip.
+/// Size budget for the complete widget, wasm + JS, gzip (issue 6): the target every report measures against.
 pub const BUDGET_GZIP_BYTES: usize = 150 * 1024;
+
+/// Temporary hard ceiling while the widget is over its budget (docs/performance.md, "Widget size"): a build fails
+/// above it, so the widget cannot grow while it is over, and every report prints how far over the budget it is.
+/// Lower it as the widget shrinks; remove it once the widget is under the budget.
+pub const CEILING_GZIP_BYTES: usize = 210 * 1024;
 
 /// `cargo xtask build`.
 pub fn run() -> Res {
@@ -107,8 +112,14 @@ pub fn size_report(files: &[PathBuf]) -> Res<String> {
     }
     s.push_str(&format!("{:<24} {tr:>10} {tg:>10} {tb:>10}\n", "total"));
     s.push_str(&format!("budget: {tg} of {BUDGET_GZIP_BYTES} bytes gzip\n"));
+    if tg > CEILING_GZIP_BYTES {
+        return Err(format!("{s}widget is over its temporary size ceiling: {tg} > {CEILING_GZIP_BYTES} bytes gzip"));
+    }
     if tg > BUDGET_GZIP_BYTES {
-        return Err(format!("{s}widget is over its size budget: {tg} > {BUDGET_GZIP_BYTES} bytes gzip"));
+        s.push_str(&format!(
+            "OVER BUDGET by {} bytes gzip (temporary ceiling {CEILING_GZIP_BYTES}; see docs/performance.md)\n",
+            tg - BUDGET_GZIP_BYTES
+        ));
     }
     Ok(s)
 }
