@@ -36,7 +36,7 @@ async fn tick() {
 
 /// Waits until `cond` holds (up to ~3 s).
 async fn until(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..300 {
+    for _ in 0..600 {
         if cond() {
             return;
         }
@@ -119,6 +119,9 @@ impl Mounted {
         self.must("#rn-consent").click();
         tick().await;
         self.click("Agree and continue").await;
+    }
+    async fn expect_step(&self, step: &str) {
+        until(&format!("step {step} (at {})", self.step()), || self.step() == step).await;
     }
     fn names(&self) -> Vec<String> {
         self.events.borrow().iter().map(|(n, _)| n.clone()).collect()
@@ -229,7 +232,7 @@ async fn consent_is_unchecked_and_tells_who_why_what_how_long_how_to_withdraw() 
     tick().await;
     assert!(!m.disabled("Agree and continue"));
     m.click("Agree and continue").await;
-    assert_eq!(m.step(), "method");
+    m.expect_step("method").await;
 }
 
 #[wasm_bindgen_test]
@@ -252,14 +255,14 @@ async fn method_choice_offers_only_enabled_methods_and_focus_moves_to_the_headin
     assert_eq!(focused.as_deref(), Some("H2"), "focus moves to the new step's heading");
     m.must("[data-method=email]").click();
     tick().await;
-    assert_eq!(m.step(), "identity");
+    m.expect_step("identity").await;
     assert!(m.q("#rn-email").is_some() && m.q("#rn-phone").is_none());
 }
 
 #[wasm_bindgen_test]
 async fn face_alone_is_refused_with_an_error_event() {
     let m = mounted(&[("methods", methods(&["face"]))]).await;
-    assert_eq!(m.step(), "error");
+    m.expect_step("error").await;
     let errors: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "code").as_string().unwrap()).collect();
     assert_eq!(errors, ["face_only_method"]);
 }
@@ -267,7 +270,7 @@ async fn face_alone_is_refused_with_an_error_event() {
 async fn at_identity(list: &[&str]) -> Mounted {
     let m = mounted(&[("methods", methods(list))]).await;
     m.agree().await;
-    assert_eq!(m.step(), "identity");
+    m.expect_step("identity").await;
     m
 }
 
@@ -336,13 +339,13 @@ async fn a_child_under_14_needs_a_guardian_before_anything_is_sent() {
     m.type_into("#rn-number", &resident_id("11010520200101001")).await;
     m.type_into("#rn-phone", "13800138000").await;
     m.click("Next").await;
-    assert_eq!(m.step(), "guardian_consent");
+    m.expect_step("guardian_consent").await;
     assert!(requests().is_empty(), "nothing leaves the page before the guardian agrees");
     assert!(m.disabled("Guardian agrees"));
     m.must("#rn-guardian").click();
     tick().await;
     m.click("Guardian agrees").await;
-    until("code step", || m.step() == "code").await;
+    m.expect_step("code").await;
 }
 
 #[wasm_bindgen_test]
@@ -357,7 +360,7 @@ async fn sealed_payloads_open_to_exactly_what_was_typed_and_the_flow_completes()
     m.type_into("#rn-number", "11010519491231002x").await;
     m.type_into("#rn-phone", "+86 138 0013 8000").await;
     m.click("Next").await;
-    until("code step", || m.step() == "code").await;
+    m.expect_step("code").await;
     assert!(m.text("form").contains("We texted a code to 138****8000"));
     let code: HtmlInputElement = m.must("#rn-code").dyn_into().unwrap();
     assert_eq!(code.get_attribute("inputmode").as_deref(), Some("numeric"));
@@ -523,7 +526,7 @@ async fn every_step_renders() {
     m.type_into("#rn-name", "张三").await;
     m.type_into("#rn-number", "11010519491231002X").await;
     m.click("Next").await;
-    assert_eq!(m.step(), "face");
+    m.expect_step("face").await;
     assert_eq!(m.heading(), "Photos of your face and document");
     let consent: HtmlInputElement = m.must("#rn-face-consent").dyn_into().unwrap();
     assert!(!consent.checked(), "the face consent is separate and unchecked");
