@@ -185,6 +185,8 @@ fn stub_server(kp: &KeyPair) {
     let f = Function::new_no_args(
         r#"
         window.__rnRequests = [];
+        window.__rnIdentityReply = null;
+        window.__rnCodeReplies = [];
         window.fetch = async (req) => {
           const url = new URL(req.url);
           const body = req.method === 'POST' ? await req.text() : null;
@@ -193,7 +195,9 @@ fn stub_server(kp: &KeyPair) {
           const p = url.pathname;
           if (p === '/v1/keys') return json(200, { protocol: 1, keys: [window.__rnKey] });
           if (p === '/v1/widget/sessions') return json(201, { session_id: 'ses_test', client_secret: 'cs_test', expires_at: 0, methods: ['sms', 'email'], protocol: 1 });
-          if (p.endsWith('/identity')) return json(200, { status: 'code_sent', method: 'sms', destination: '138****8000', code_expires_at: 0, resend_available_at: Math.floor(Date.now() / 1000) + 60 });
+          if (p.endsWith('/identity') && window.__rnIdentityReply) return json(...window.__rnIdentityReply);
+          if (p.endsWith('/identity') || p.endsWith('/resend')) return json(200, { status: 'code_sent', method: 'sms', destination: '138****8000', code_expires_at: 0, resend_available_at: Math.floor(Date.now() / 1000) + 60 });
+          if (p.endsWith('/code') && window.__rnCodeReplies && window.__rnCodeReplies.length) return json(...window.__rnCodeReplies.shift());
           if (p.endsWith('/code')) {
             const n = window.__rnRequests.filter((r) => r.path.endsWith('/code')).length;
             if (n === 1) return json(400, { error: { code: 'code_invalid', message: 'wrong', attempts_left: 4 } });
@@ -584,4 +588,94 @@ async fn custom_element_renders_in_an_open_shadow_root_with_parts() {
     el.remove();
     tick().await;
     assert!(root.query_selector("h2").unwrap().is_none(), "removing the element destroys the widget");
+}
+
+/// Sets what the stub answers next: `identity` replaces the identity reply, `codes` are the next code replies.
+fn stub_replies(identity: Option<&str>, codes: &[&str]) {
+    let w: JsValue = web_sys::window().unwrap().into();
+    let parse = |j: &str| JSON::parse(j).unwrap();
+    Reflect::set(&w, &"__rnIdentityReply".into(), &identity.map(parse).unwrap_or(JsValue::NULL)).unwrap();
+    let list: Array = codes.iter().map(|c| parse(c)).collect();
+    Reflect::set(&w, &"__rnCodeReplies".into(), &list).unwrap();
+}
+
+async fn at_code(m: &Mounted) {
+    m.agree().await;
+    m.expect_step("identity").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.type_into("#rn-phone", "13800138000").await;
+    m.click("Next").await;
+    m.expect_step("code").await;
+}
+
+#[wasm_bindgen_test]
+async fn expired_and_locked_codes_say_what_to_do() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    stub_replies(None, &[
+        r#"[410, {"error": {"code": "code_expired", "message": ""}}]"#,
+        r#"[423, {"error": {"code": "code_locked", "message": ""}}]"#,
+    ]);
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    at_code(&m).await;
+    m.type_into("#rn-code", "111111").await;
+    until("expired", || m.text("#rn-code-status").contains("The code has expired; ask for a new one")).await;
+    assert!(m.must("#rn-code").has_attribute("disabled"), "an expired code cannot be typed");
+    assert!(!m.disabled("Send a new code"), "resend is offered at once");
+    m.click("Send a new code").await;
+    m.expect_step("code").await;
+    until("active again", || !m.must("#rn-code").has_attribute("disabled")).await;
+    assert!(m.disabled("You can ask for a new code in"), "the countdown starts again");
+    m.type_into("#rn-code", "222222").await;
+    until("locked", || m.text("#rn-code-status").contains("Too many wrong codes")).await;
+    assert!(m.q("#rn-code").unwrap().has_attribute("disabled"));
+    m.click("Start again").await;
+    m.expect_step("identity").await;
+    let paths: Vec<String> = requests().into_iter().map(|r| r.0).collect();
+    assert_eq!(paths.iter().filter(|p| p.ends_with("/resend")).count(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_verification_offers_retry_and_a_complaint() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    stub_replies(Some(r#"[409, {"error": {"code": "identity_limit", "message": ""}}]"#), &[]);
+    let m = mounted(&[("methods", methods(&["sms"])), ("complaintUrl", "https://shop.test/complaints".into())]).await;
+    m.agree().await;
+    m.expect_step("identity").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.type_into("#rn-phone", "13800138000").await;
+    m.click("Next").await;
+    m.expect_step("failed").await;
+    assert_eq!(m.heading(), "We could not verify you");
+    assert_eq!(m.must("a[href='https://shop.test/complaints']").text_content().unwrap(), "File a complaint");
+    let complete: Vec<JsValue> = m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
+    assert_eq!(get(&complete[0], "status").as_string().as_deref(), Some("failed"));
+    assert_eq!(get(&complete[0], "reason").as_string().as_deref(), Some("identity_limit"));
+    assert!(get(&complete[0], "token").is_null());
+    m.click("Try again").await;
+    m.expect_step("identity").await;
+    // A final result drops the personal data the widget held: the form comes back empty.
+    assert_eq!(m.must("#rn-name").dyn_into::<HtmlInputElement>().unwrap().value(), "");
+    assert_eq!(m.must("#rn-number").dyn_into::<HtmlInputElement>().unwrap().value(), "");
+}
+
+#[wasm_bindgen_test]
+async fn a_network_failure_is_an_error_with_a_retry_that_resumes() {
+    let m = mounted(&[("methods", methods(&["sms"])), ("server", "http://127.0.0.1:9".into())]).await;
+    Function::new_no_args("window.fetch = () => Promise.reject(new TypeError('offline'));").call0(&JsValue::NULL).unwrap();
+    m.agree().await;
+    m.expect_step("identity").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.type_into("#rn-phone", "13800138000").await;
+    m.click("Next").await;
+    m.expect_step("error").await;
+    assert!(m.text("[role=status]").contains("could not reach the server"));
+    let codes: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "code").as_string().unwrap()).collect();
+    assert_eq!(codes, ["network"]);
+    m.click("Try again").await;
+    m.expect_step("identity").await;
 }
