@@ -204,6 +204,7 @@ fn stub_server(kp: &KeyPair) {
             return json(200, { status: 'verified', result_token: 'tok.en.sig' });
           }
           if (p.endsWith('/cancel')) return json(200, { status: 'canceled' });
+          if (p.endsWith('/documents')) return json(200, { status: 'pending_review', review_due: '2026-12-07' });
           return json(404, { error: { code: 'not_found', message: '' } });
         };
         "#,
@@ -678,4 +679,83 @@ async fn a_network_failure_is_an_error_with_a_retry_that_resumes() {
     assert_eq!(codes, ["network"]);
     m.click("Try again").await;
     m.expect_step("identity").await;
+}
+
+/// Width and height from a JPEG's SOF0/SOF2 header.
+fn jpeg_size(j: &[u8]) -> Option<(u32, u32)> {
+    let mut i = 2;
+    while i + 9 < j.len() {
+        if j[i] != 0xFF {
+            return None;
+        }
+        let marker = j[i + 1];
+        let len = u16::from_be_bytes([j[i + 2], j[i + 3]]) as usize;
+        if marker == 0xC0 || marker == 0xC2 {
+            let h = u16::from_be_bytes([j[i + 5], j[i + 6]]) as u32;
+            let w = u16::from_be_bytes([j[i + 7], j[i + 8]]) as u32;
+            return Some((w, h));
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+#[wasm_bindgen_test]
+async fn face_photos_are_downscaled_jpegs_sealed_with_the_identity_and_the_result_is_in_review() {
+    use base64::Engine as _;
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    let m = mounted(&[("methods", methods(&["sms", "face"]))]).await;
+    m.agree().await;
+    m.must("[data-method=face]").click();
+    m.expect_step("identity").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.click("Next").await;
+    m.expect_step("face").await;
+    m.must("#rn-face-consent").click();
+    tick().await;
+    // "Upload" a 2000x1500 photo into each slot, as the file picker would.
+    let upload = Function::new_with_args(
+        "input",
+        r#"return new Promise((resolve) => {
+             const c = document.createElement('canvas'); c.width = 2000; c.height = 1500;
+             const g = c.getContext('2d'); g.fillStyle = '#c33'; g.fillRect(0, 0, 2000, 1500);
+             g.fillStyle = '#3c3'; g.fillRect(500, 300, 900, 700);
+             c.toBlob((b) => {
+               const dt = new DataTransfer(); dt.items.add(new File([b], 'photo.png', { type: 'image/png' }));
+               input.files = dt.files; input.dispatchEvent(new Event('change', { bubbles: true })); resolve();
+             }, 'image/png');
+           });"#,
+    );
+    for facing in ["user", "environment"] {
+        let input = m.must(&format!("#rn-file-{facing}"));
+        let p: js_sys::Promise = upload.call1(&JsValue::NULL, &input).unwrap().dyn_into().unwrap();
+        wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+        until("preview", || m.root().query_selector_all(".rn-capture img").unwrap().length() >= if facing == "user" { 1 } else { 2 }).await;
+    }
+    assert!(!m.disabled("Submit for review"));
+    m.click("Submit for review").await;
+    m.expect_step("in_review").await;
+    assert_eq!(m.heading(), "Sent for review");
+    assert!(m.text("[role=status]").contains("by 2026-12-07 (within 5 working days)"));
+    let complete: Vec<JsValue> = m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
+    assert_eq!(get(&complete[0], "status").as_string().as_deref(), Some("pending_review"));
+    assert_eq!(get(&complete[0], "reviewDue").as_string().as_deref(), Some("2026-12-07"));
+
+    let reqs = requests();
+    let (path, body, _) = reqs.last().unwrap();
+    assert_eq!(path, "/v1/sessions/ses_test/documents");
+    let sealed: SealedRequest = serde_json::from_str(body.as_deref().unwrap()).unwrap();
+    let plain = kp.open(&sealed.envelope, "ses_test", p::Step::Documents).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(v["identity"]["method"], "documents");
+    assert_eq!(v["identity"]["name"], "张三");
+    assert!(v["face_consent"]["accepted_at"].as_i64().unwrap() > 0);
+    for key in ["selfie_jpeg", "document_jpeg"] {
+        let jpeg = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(v[key].as_str().unwrap()).unwrap();
+        assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "{key} is a JPEG");
+        assert!(jpeg.len() <= 24_000, "{key} is {} bytes", jpeg.len());
+        assert_eq!(jpeg_size(&jpeg), Some((640, 480)), "{key} downscaled to 640 px on its long side");
+    }
 }

@@ -205,8 +205,10 @@ pub fn CaptureSlot(p: &SlotProps) -> Html {
                     if *cam != Cam::Unavailable {
                         <button type="button" part="button button-primary" disabled={*cam == Cam::Opening} onclick={start}>{ ctx.t(Key::FaceCamera) }</button>
                     }
-                    <label class="rn-button rn-secondary" part="button button-secondary" for={id.clone()}>{ ctx.t(Key::FaceUpload) }</label>
-                    <input class="rn-file" id={id} type="file" accept="image/jpeg,image/png,image/webp,image/heic" capture={p.facing.clone()} onchange={upload} />
+                    // The real input stays in the tab order (visually hidden); its label is the visible button
+                    // and shows the focus ring when the input has keyboard focus.
+                    <input class="rn-file" id={id.clone()} type="file" accept="image/jpeg,image/png,image/webp,image/heic" capture={p.facing.clone()} onchange={upload} />
+                    <label class="rn-button rn-secondary" part="button button-secondary" for={id}>{ ctx.t(Key::FaceUpload) }</label>
                 }
             </div>
         </fieldset>
