@@ -172,11 +172,10 @@ pub fn parse(options: &JsValue) -> Parsed {
                 }
             } else if let Some(locale) = Locale::parse(&key).filter(|_| v.is_object()) {
                 for k in js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()) {
-                    if let Some(text) = get(&v, &k).as_string() {
-                        if !overrides.insert(Some(locale), &k, text) {
+                    if let Some(text) = get(&v, &k).as_string()
+                        && !overrides.insert(Some(locale), &k, text) {
                             warnings.push(format!("strings.{key}.{k}"));
                         }
-                    }
                 }
             }
         }

@@ -115,12 +115,10 @@ impl Emitter {
             call(&a, json);
         }
         // An iframe host hears only when the site named its origin: never `*`, which would leak tokens.
-        if let Some(origin) = self.config.parent_origin.as_deref().filter(|o| *o != "*") {
-            if let Ok(Some(parent)) = window.parent() {
-                if !Object::is(parent.as_ref(), w) {
+        if let Some(origin) = self.config.parent_origin.as_deref().filter(|o| *o != "*")
+            && let Ok(Some(parent)) = window.parent()
+                && !Object::is(parent.as_ref(), w) {
                     let _ = parent.post_message(&message, origin);
                 }
-            }
-        }
     }
 }

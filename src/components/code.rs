@@ -119,11 +119,10 @@ pub fn CodeStep(props: &CodeProps) -> Html {
             if v.len() == CODE_LEN && v != *code {
                 on_code.emit(v.clone());
             }
-            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
-                if input.value() != v {
+            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>()
+                && input.value() != v {
                     input.set_value(&v);
                 }
-            }
             code.set(v);
         })
     };
