@@ -63,6 +63,8 @@ pub async fn hit(state: &AppState, key: &str, window_ms: i64, limit: u64, now: U
     }
     let count = state.store.rate_hit(key, window_ms, now).await?;
     if count > limit {
+        // The scope is the key's prefix; what follows it is a keyed hash and never becomes a label.
+        state.metrics.rate_limited(key.split(':').next().unwrap_or("other"));
         return Err(ApiError::retry(ErrorCode::RateLimited, seconds_left_in_window(now, window_ms)));
     }
     Ok(())
@@ -79,6 +81,7 @@ pub async fn check_send_limits(
 ) -> ApiResult<()> {
     let l = &state.cfg.limits;
     if l.per_session > 0 && state.store.codes_sent(session_id).await? >= l.per_session {
+        state.metrics.rate_limited("code-session");
         return Err(ApiError::retry(ErrorCode::RateLimited, 3600)
             .with_message("This session cannot send more codes; start a new session."));
     }

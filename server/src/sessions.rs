@@ -310,6 +310,7 @@ async fn send_code(
         return Err(ErrorCode::DeliveryFailed.into());
     }
     tracing::info!(session = %session.id, provider = sender.name(), to = %to_masked, "code sent");
+    state.metrics.code_sent(if channel == Channel::Sms { "sms" } else { "email" });
     Ok(CodeSentResponse {
         status: SessionStatus::CodeSent,
         method: if channel == Channel::Sms { Method::Sms } else { Method::Email },

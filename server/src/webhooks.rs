@@ -14,6 +14,7 @@ use crate::store::{NewDelivery, Session, retry_backoff_ms};
 
 /// Queues an event for the site's webhook (no-op for sites without one). The body carries masked values only.
 pub async fn enqueue(state: &AppState, session: &Session, site: &Site, kind: EventType) -> ApiResult<()> {
+    crate::metrics::observe_outcome(state, session, kind);
     let Some(url) = site.cfg.webhook_url.clone() else { return Ok(()) };
     let mut data = session_result(state, session, site)?;
     data.result_token = None;

@@ -479,11 +479,11 @@ impl DecisionHook for WebhookHook {
             SessionStatus::Rejected => realname_core::protocol::EventType::Rejected,
             _ => return,
         };
-        let outcome = session.status.as_str();
-        let method = session.method.as_deref().unwrap_or("documents");
-        let secs = (session.updated_at - session.created_at).max(0) as f64 / 1000.0;
-        self.0.metrics.session_finished(method, outcome, secs);
-        let Some(site) = self.0.sites.by_id(&session.site_id) else { return };
+        let Some(site) = self.0.sites.by_id(&session.site_id) else {
+            // Counted here since no webhook event is raised for an unknown site.
+            crate::metrics::observe_outcome(&self.0, session, kind);
+            return;
+        };
         if let Err(e) = crate::webhooks::enqueue(&self.0, session, site, kind).await {
             tracing::error!(error = ?e, session = %session.id, "review decision webhook not queued");
         }
