@@ -89,7 +89,9 @@ fn webview_page_defines_the_react_native_bridge_before_the_widget_loads() -> Res
     b.goto(&srv.url("/webview.html"))?;
     let v = b.execute(
         "window.ReactNativeWebView.postMessage(JSON.stringify({ type: 'probe' }));
-         return { n: window.realnameBridgeMessages.length,
+         // The widget posts its own events (ready, step) through the same bridge: count the probe only.
+         const probe = (m) => { try { return JSON.parse(m).type === 'probe'; } catch { return false; } };
+         return { n: window.realnameBridgeMessages.filter(probe).length,
                   shown: document.querySelectorAll('#bridge-log li[data-event=probe]').length,
                   scroll: document.documentElement.scrollWidth - window.innerWidth };",
         vec![],
