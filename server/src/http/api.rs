@@ -39,7 +39,7 @@ fn site_by_secret<'a>(state: &'a AppState, bearer: &Bearer) -> ApiResult<&'a Sit
 }
 
 /// Creates a session (site backend, secret key).
-#[utoipa::path(post, path = "/v1/sessions", request_body = CreateSessionRequest,
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = CreateSessionRequest,
     responses((status = 201, body = CreateSessionResponse), (status = "4XX", body = ErrorResponse)),
     security(("secret_key" = [])))]
 pub async fn create_session(
@@ -53,7 +53,7 @@ pub async fn create_session(
 }
 
 /// Creates a session from the browser with a publishable key (demo sites), Origin checked.
-#[utoipa::path(post, path = "/v1/widget/sessions", request_body = WidgetSessionRequest,
+#[utoipa::path(post, path = "/v1/widget/sessions", tag = "sessions", request_body = WidgetSessionRequest,
     responses((status = 201, body = CreateSessionResponse), (status = "4XX", body = ErrorResponse)))]
 pub async fn create_widget_session(
     State(state): State<AppState>,
@@ -73,7 +73,7 @@ pub async fn create_widget_session(
 }
 
 /// A session's result (site backend, secret key): masked values and, when verified, a fresh result token.
-#[utoipa::path(get, path = "/v1/sessions/{id}", params(("id" = String, Path, description = "session id")),
+#[utoipa::path(get, tag = "sessions", path = "/v1/sessions/{id}", params(("id" = String, Path, description = "session id")),
     responses((status = 200, body = SessionResult), (status = "4XX", body = ErrorResponse)),
     security(("secret_key" = [])))]
 pub async fn get_session(State(state): State<AppState>, bearer: Bearer, SessionId(id): SessionId) -> ApiResult<Json<SessionResult>> {
@@ -83,7 +83,7 @@ pub async fn get_session(State(state): State<AppState>, bearer: Bearer, SessionI
 }
 
 /// The widget's view of its session.
-#[utoipa::path(get, path = "/v1/sessions/{id}/client", params(("id" = String, Path, description = "session id")),
+#[utoipa::path(get, tag = "sessions", path = "/v1/sessions/{id}/client", params(("id" = String, Path, description = "session id")),
     responses((status = 200, body = ClientSessionView), (status = "4XX", body = ErrorResponse)),
     security(("client_secret" = [])))]
 pub async fn client_session(
@@ -97,7 +97,7 @@ pub async fn client_session(
 }
 
 /// The sealed identity step.
-#[utoipa::path(post, path = "/v1/sessions/{id}/identity", request_body = SealedRequest,
+#[utoipa::path(post, tag = "sessions", path = "/v1/sessions/{id}/identity", request_body = SealedRequest,
     params(("id" = String, Path, description = "session id")),
     responses((status = 200, body = CodeSentResponse), (status = "4XX", body = ErrorResponse)),
     security(("client_secret" = [])))]
@@ -114,7 +114,7 @@ pub async fn submit_identity(
 }
 
 /// The sealed code step.
-#[utoipa::path(post, path = "/v1/sessions/{id}/code", request_body = SealedRequest,
+#[utoipa::path(post, tag = "sessions", path = "/v1/sessions/{id}/code", request_body = SealedRequest,
     params(("id" = String, Path, description = "session id")),
     responses((status = 200, body = VerifiedResponse), (status = "4XX", body = ErrorResponse)),
     security(("client_secret" = [])))]
@@ -130,7 +130,7 @@ pub async fn submit_code(
 }
 
 /// Sends a new code (the previous one stops working).
-#[utoipa::path(post, path = "/v1/sessions/{id}/resend", params(("id" = String, Path, description = "session id")),
+#[utoipa::path(post, tag = "sessions", path = "/v1/sessions/{id}/resend", params(("id" = String, Path, description = "session id")),
     responses((status = 200, body = CodeSentResponse), (status = "4XX", body = ErrorResponse)),
     security(("client_secret" = [])))]
 pub async fn resend(
@@ -145,7 +145,7 @@ pub async fn resend(
 }
 
 /// Cancels the session (widget with client secret + Origin, or site backend with its secret key).
-#[utoipa::path(post, path = "/v1/sessions/{id}/cancel", params(("id" = String, Path, description = "session id")),
+#[utoipa::path(post, tag = "sessions", path = "/v1/sessions/{id}/cancel", params(("id" = String, Path, description = "session id")),
     responses((status = 200, body = StatusResponse), (status = "4XX", body = ErrorResponse)),
     security(("client_secret" = []), ("secret_key" = [])))]
 pub async fn cancel(

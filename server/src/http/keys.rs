@@ -14,7 +14,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The HPKE public keys, newest first (older ones only while in their grace period).
-#[utoipa::path(get, path = "/v1/keys", responses((status = 200, body = KeysResponse)))]
+#[utoipa::path(get, path = "/v1/keys", tag = "keys", responses((status = 200, body = KeysResponse)))]
 pub async fn hpke_keys(State(state): State<AppState>) -> Json<KeysResponse> {
     let now = state.clock.now_ms();
     let keys = state.keys();
@@ -32,7 +32,7 @@ pub fn current_jwks(state: &AppState) -> Jwks {
 }
 
 /// The result-token verification keys (RFC 7517).
-#[utoipa::path(get, path = "/v1/jwks.json", responses((status = 200, body = Jwks)))]
+#[utoipa::path(get, path = "/v1/jwks.json", tag = "keys", responses((status = 200, body = Jwks)))]
 pub async fn jwks(State(state): State<AppState>) -> Json<Jwks> {
     Json(current_jwks(&state))
 }

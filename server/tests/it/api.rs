@@ -21,6 +21,7 @@ on_both_backends!(
     cancel_ends_the_session,
     widget_sessions_need_publishable_key_and_origin,
     other_sites_cannot_read_a_session,
+    operations_endpoints_and_openapi,
 );
 
 async fn sms_flow_verifies_and_site_reads_masked_result(b: Backend) {
@@ -259,4 +260,33 @@ async fn other_sites_cannot_read_a_session(b: Backend) {
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
     let r = h.call("GET", &format!("/v1/sessions/{}", s.session_id), &[], None).await;
     assert_eq!(r.code(), "unauthorized");
+}
+
+async fn operations_endpoints_and_openapi(b: Backend) {
+    let h = Harness::new(b).await;
+    assert_eq!(h.call("GET", "/healthz", &[], None).await.json["status"], "ok");
+    let ready = h.call("GET", "/readyz", &[], None).await;
+    assert_eq!(ready.json["status"], "ready");
+    assert_eq!(ready.json["store"], h.state.store.backend());
+    let doc = h.call("GET", "/v1/openapi.json", &[], None).await.json;
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    for path in [
+        "/v1/sessions",
+        "/v1/widget/sessions",
+        "/v1/sessions/{id}",
+        "/v1/sessions/{id}/client",
+        "/v1/sessions/{id}/identity",
+        "/v1/sessions/{id}/code",
+        "/v1/sessions/{id}/resend",
+        "/v1/sessions/{id}/cancel",
+        "/v1/keys",
+        "/v1/jwks.json",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
+    }
+    assert!(doc["components"]["schemas"].get("ErrorResponse").is_some());
+    // Public key endpoints are readable from any origin, without credentials.
+    let keys = h.call("GET", "/v1/keys", &[("origin", "https://anywhere.example")], None).await;
+    assert_eq!(keys.headers["access-control-allow-origin"], "*");
+    assert_eq!(keys.json["protocol"], 1);
 }
