@@ -174,7 +174,9 @@ pub fn App(props: &AppProps) -> Html {
                 announce(&emitter, &passed);
             }
             let step = &state.flow.step;
-            if step.is_final() {
+            // A result or a cancellation ends the need for the personal data; an error keeps it for the retry
+            // (still only in memory, and dropped by `destroy()`).
+            if step.is_final() && !matches!(step, Step::Error { .. }) {
                 *secrets.borrow_mut() = Secrets::default();
             }
             if matches!(step, Step::Failed { .. } | Step::Code { status: flow::CodeStatus::Locked, .. }) {

@@ -679,6 +679,10 @@ async fn a_network_failure_is_an_error_with_a_retry_that_resumes() {
     assert_eq!(codes, ["network"]);
     m.click("Try again").await;
     m.expect_step("identity").await;
+    // The retry keeps what was typed (in memory only): nothing to retype after a dropped connection.
+    assert_eq!(m.must("#rn-name").dyn_into::<HtmlInputElement>().unwrap().value(), "张三");
+    assert_eq!(m.must("#rn-number").dyn_into::<HtmlInputElement>().unwrap().value(), "11010519491231002X");
+    assert!(!m.disabled("Next"));
 }
 
 /// Width and height from a JPEG's SOF0/SOF2 header.
