@@ -64,7 +64,8 @@ impl Default for Config {
             server: String::new(),
             publishable_key: None,
             session: None,
-            methods: vec![Method::Sms, Method::Email, Method::Face],
+            // Face is opt-in: it needs the server's documents step and a reviewer, which not every site runs.
+            methods: vec![Method::Sms, Method::Email],
             controller: None,
             retention: None,
             privacy_policy_url: None,

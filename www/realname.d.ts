@@ -105,7 +105,8 @@ export interface Options {
   locale?: Locale | string;
   /** Default: light. */
   theme?: Theme;
-  /** Methods offered, in this order; default all three. */
+  /** Methods offered (sms, email, face — face never alone); default sms and email. Face needs the server's
+   *  documents step and a reviewer. */
   methods?: Method[] | string;
   consent?: ConsentOptions;
   /** Where a person can file a complaint after a failed verification. */
