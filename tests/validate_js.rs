@@ -5,8 +5,7 @@
 
 use js_sys::{Array, JSON, Object, Reflect};
 use realname_widget::js_api::{
-    is_valid_id, mask_email, mask_id, mask_name, mask_phone, validate_email, validate_id, validate_name,
-    validate_phone,
+    mask_email, mask_id, mask_name, mask_phone, validate_email, validate_id_serde, validate_name, validate_phone,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -38,6 +37,15 @@ fn opts(extra: &[(&str, JsValue)]) -> JsValue {
         Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
     }
     o.into()
+}
+
+/// `validateId` as JS calls it (the string as a JS value).
+fn validate_id(input: &str, options: JsValue) -> Result<JsValue, wasm_bindgen::JsError> {
+    realname_widget::js_api::validate_id(&JsValue::from_str(input), options)
+}
+
+fn is_valid_id(input: &str) -> bool {
+    realname_widget::js_api::is_valid_id(&JsValue::from_str(input))
 }
 
 fn check(input: &str) -> JsValue {
@@ -169,4 +177,52 @@ fn masks() {
     assert_eq!(mask_name("张三"), "*三");
     assert_eq!(mask_phone("13812345678"), "138****5678");
     assert_eq!(mask_email("zhang@example.com"), "z***@example.com");
+}
+
+/// The fast object builder (shared buffer + one JS object literal) must produce exactly the serde-wasm-bindgen
+/// object, field order included, for every kind of result.
+#[wasm_bindgen_test]
+fn fast_objects_equal_serde_objects() {
+    let long = "1".repeat(70);
+    let inputs = [
+        "11010519491231002X", "11010519491231002x", " 110105-1949-1231-002x ", "110105194912310021",
+        "440524188001010014", "110103200101010010", "110105190002290017", "110105200002290021",
+        "110105209912310010", "110105491231002", "110105000229001", "810000199001010019", "91184019850101001X",
+        "911999198501010024", "901840198501010018", "USA118501010001", "QQQ118501010001", "110199198001010016",
+        "100105198001010014", "H12345678", "M1234567801", "12345678", "E12345678", "EI1234567", "P1234567", "",
+        "  ", "1101051949123100AX", "XXXXXXXXXXXXXXXXXX", "１１０１０５１９４９１２３１００２Ｘ",
+        "11010519491231002？", "张三", long.as_str(), "abc", "0",
+    ];
+    let stringify = |v: &JsValue| JSON::stringify(v).unwrap().as_string().unwrap();
+    for input in inputs {
+        for extra in [vec![], vec![("strict", JsValue::TRUE)], vec![("kind", JsValue::from_str("passport"))]] {
+            let fast = validate_id(input, opts(&extra)).unwrap();
+            let reference = validate_id_serde(input, opts(&extra)).unwrap();
+            assert_eq!(stringify(&fast), stringify(&reference), "{input:?} {extra:?}");
+        }
+    }
+    // Not a string: isValidId says no, validateId throws.
+    assert!(!realname_widget::js_api::is_valid_id(&JsValue::from_f64(110105.0)));
+    assert!(realname_widget::js_api::validate_id(&JsValue::NULL, JsValue::UNDEFINED).is_err());
+}
+
+/// A number born today (browser clock, UTC) is valid; born tomorrow is not, also after a valid check remembered
+/// the date.
+#[wasm_bindgen_test]
+fn is_valid_id_uses_the_browser_clock() {
+    let now = js_sys::Date::now();
+    let with_check = |ms: f64| {
+        let d = js_sys::Date::new(&JsValue::from_f64(ms));
+        let body = format!("110105{:04}{:02}{:02}001", d.get_utc_full_year(), d.get_utc_month() + 1, d.get_utc_date());
+        let c = realname_core::validate::check_char(body.as_bytes()).unwrap();
+        format!("{body}{c}")
+    };
+    let today = with_check(now);
+    let tomorrow = with_check(now + 86_400_000.0);
+    assert!(is_valid_id("11010519491231002X"));
+    assert!(is_valid_id(&today), "{today}");
+    assert!(!is_valid_id(&tomorrow), "{tomorrow}");
+    assert!(is_valid_id(&today));
+    let r = validate_id(&today, JsValue::UNDEFINED).unwrap();
+    assert_eq!((b(&r, "valid"), n(&r, "age"), b(&r, "under_14")), (Some(true), Some(0.0), Some(true)));
 }

@@ -12,20 +12,37 @@ use super::{Options, validate_id};
 pub fn is_valid_id(input: &str, today: Date) -> bool {
     let mut d = [0u8; 18];
     let mut n = 0usize;
-    for c in input.chars() {
-        let b = match c {
-            '0'..='9' => c as u8,
-            'x' | 'X' => b'X',
-            _ if is_separator(c) => continue,
-            _ => match half_width(c) {
-                h @ '0'..='9' => h as u8,
-                'x' | 'X' => b'X',
+    if input.is_ascii() {
+        // Bytes, not chars: no UTF-8 decoding on the hot path (it matters in size-optimised wasm builds).
+        for &b in input.as_bytes() {
+            let b = match b {
+                b'0'..=b'9' | b'X' => b,
+                b'x' => b'X',
+                b' ' | b'-' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C => continue,
                 _ => return slow(input, today),
-            },
-        };
-        let Some(slot) = d.get_mut(n) else { return slow(input, today) };
-        *slot = b;
-        n += 1;
+            };
+            if n == 18 {
+                return slow(input, today);
+            }
+            d[n] = b;
+            n += 1;
+        }
+    } else {
+        for c in input.chars() {
+            let b = match c {
+                '0'..='9' => c as u8,
+                'x' | 'X' => b'X',
+                _ if is_separator(c) => continue,
+                _ => match half_width(c) {
+                    h @ '0'..='9' => h as u8,
+                    'x' | 'X' => b'X',
+                    _ => return slow(input, today),
+                },
+            };
+            let Some(slot) = d.get_mut(n) else { return slow(input, today) };
+            *slot = b;
+            n += 1;
+        }
     }
     if n != 18 || d[0] == b'9' {
         return slow(input, today);

@@ -53,17 +53,28 @@ fn num(d: &[u8]) -> u32 {
     d.iter().fold(0, |acc, &c| acc * 10 + u32::from(c.wrapping_sub(b'0')))
 }
 
-/// Reports character errors (every position); true when all characters are acceptable.
-fn check_chars(r: &mut IdCheck, b: &[char], last_may_be_x: bool) -> bool {
-    let n = b.len();
-    let mut ok = true;
-    for (i, &c) in b.iter().enumerate() {
-        if !(c.is_ascii_digit() || (last_may_be_x && i + 1 == n && c == 'X')) {
+/// The `N` characters of `r.normalized` as ASCII bytes when they are all digits (the last may be `X` when
+/// `last_may_be_x`); otherwise reports the wrong length or every bad character and returns `None`.
+fn digits<const N: usize>(r: &mut IdCheck, last_may_be_x: bool) -> Option<[u8; N]> {
+    let ok = |i: usize, c: char| c.is_ascii_digit() || (last_may_be_x && i + 1 == N && c == 'X');
+    let n = r.normalized.chars().count();
+    if n != N {
+        r.errors.push(Issue::whole(IssueCode::InvalidLength));
+        return None;
+    }
+    let before = r.errors.len();
+    for (i, c) in r.normalized.chars().enumerate() {
+        if !ok(i, c) {
             r.errors.push(Issue::at(IssueCode::InvalidCharacter, i));
-            ok = false;
         }
     }
-    ok
+    if r.errors.len() > before {
+        return None;
+    }
+    // All ASCII now, and exactly N bytes.
+    let mut d = [0u8; N];
+    d.copy_from_slice(r.normalized.as_bytes().get(..N)?);
+    Some(d)
 }
 
 /// Checks the region of a resident ID (`d` = six ASCII digits at `pos`) and records it.
@@ -104,16 +115,9 @@ fn birth(r: &mut IdCheck, year: u32, year_pos: usize, mmdd: &[u8], pos: usize, t
 /// foreigner's card).
 pub(crate) fn check_18(normalized: String, kind: DocumentKind, opts: &Options) -> IdCheck {
     let mut r = IdCheck::new(kind, normalized);
-    let chars: Vec<char> = r.normalized.chars().collect();
-    if chars.len() != 18 {
-        r.errors.push(Issue::whole(IssueCode::InvalidLength));
+    let Some(d) = digits::<18>(&mut r, true) else {
         return r.finish();
-    }
-    if !check_chars(&mut r, &chars, true) {
-        return r.finish();
-    }
-    // All ASCII now.
-    let d: Vec<u8> = chars.iter().map(|&c| c as u8).collect();
+    };
     match kind {
         DocumentKind::HkMoTwResidencePermit => {
             if !matches!(&d[..6], b"810000" | b"820000" | b"830000") {
@@ -158,15 +162,9 @@ pub(crate) fn check_18(normalized: String, kind: DocumentKind, opts: &Options) -
 /// Validates a legacy 15-digit resident ID (region 6 · YYMMDD of 19YY · sequence 3) and computes its upgrade.
 pub(crate) fn check_15(normalized: String, opts: &Options) -> IdCheck {
     let mut r = IdCheck::new(DocumentKind::ResidentId, normalized);
-    let chars: Vec<char> = r.normalized.chars().collect();
-    if chars.len() != 15 {
-        r.errors.push(Issue::whole(IssueCode::InvalidLength));
+    let Some(d) = digits::<15>(&mut r, false) else {
         return r.finish();
-    }
-    if !check_chars(&mut r, &chars, false) {
-        return r.finish();
-    }
-    let d: Vec<u8> = chars.iter().map(|&c| c as u8).collect();
+    };
     resident_region(&mut r, &d[..6], 0, opts);
     birth(&mut r, 1900 + num(&d[6..8]), 6, &d[8..12], 8, opts.today);
     r.sex = Some(if (d[14] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female });
