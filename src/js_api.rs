@@ -18,7 +18,7 @@
 //! literal. Anything the buffer cannot carry (non-ASCII input or output, very long values, many issues) takes the
 //! serde-wasm-bindgen path, which produces the identical object (a browser test compares the two).
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU8, AtomicU64, Ordering::Relaxed};
 
 use realname_core::validate::{self as v, Date, DocumentKind, IdCheck, IssueCode, Options, RegionStatus, Sex};
 use serde::Serialize;
@@ -49,8 +49,9 @@ static SHARED: Shared = Shared {
     text: [const { AtomicU8::new(0) }; TEXT_CAP],
 };
 static SHARED_READY: AtomicBool = AtomicBool::new(false);
-/// The last date read from the clock as days since 1970 (`isValidId` re-reads the clock only when it must).
-static CLOCK_DAYS: AtomicI32 = AtomicI32::new(i32::MIN);
+/// The last date read from the clock as `yyyymmdd`, 0 before the first read (`isValidId` re-reads the clock
+/// only when it must).
+static CLOCK_DATE: AtomicU32 = AtomicU32::new(0);
 
 /// The JS names of the issue codes, in the order of the `CODES` array of the helper.
 const CODE_NAMES: [&str; 21] = [
@@ -155,19 +156,16 @@ fn input_bytes(n: usize) -> ([u8; INPUT_CAP], usize) {
 
 /// Today from the browser clock (UTC), remembered for [`cached_today`].
 fn clock_today() -> Date {
-    let millis = rn_now();
-    let days = (millis / 86_400_000.0).floor();
-    CLOCK_DAYS.store(days as i32, Relaxed);
-    Date::from_unix_days(days as i64)
+    let today = Date::from_unix_millis(rn_now());
+    CLOCK_DATE.store(today.year() * 10_000 + today.month() * 100 + today.day(), Relaxed);
+    today
 }
 
 /// The date of the last clock read (1970-01-01 before the first). Never later than today while the clock moves
 /// forward, so a number valid on it is valid today.
 fn cached_today() -> Date {
-    match CLOCK_DAYS.load(Relaxed) {
-        i32::MIN => Date::from_unix_days(0),
-        d => Date::from_unix_days(i64::from(d)),
-    }
+    let d = CLOCK_DATE.load(Relaxed);
+    Date::new(d / 10_000, d / 100 % 100, d % 100).unwrap_or(Date::from_unix_days(0))
 }
 
 fn store_text(at: usize, s: &str, cap: usize) -> Option<i32> {
