@@ -23,9 +23,18 @@ const WASM_FEATURES: &[&str] = &[
 pub fn run(_args: &[String]) -> Res {
     let tools = setup::run()?;
     let root = sh::root();
-    sh::run(tools.wasm.command("build").args(["--profile", "wasm", "-p", "realname-widget", "--lib"]))?;
-    let wasm_in = tools.wasm.target_dir.join("wasm32-unknown-unknown/wasm/realname_widget.wasm");
     let dir = sh::target_dir().join("bench-js");
+    // Its own cargo target dir: `cargo xtask build` in another checkout sharing CARGO_TARGET_DIR must not swap the
+    // artifact between this build and its use.
+    let cargo_dir = dir.join("cargo");
+    let wasm = setup::WasmToolchain {
+        cargo: tools.wasm.cargo.clone(),
+        env: tools.wasm.env.clone(),
+        args: tools.wasm.args.clone(),
+        target_dir: cargo_dir.clone(),
+    };
+    sh::run(wasm.command("build").args(["--profile", "wasm", "-p", "realname-widget", "--lib"]))?;
+    let wasm_in = cargo_dir.join("wasm32-unknown-unknown/wasm/realname_widget.wasm");
     let pkg = dir.join("pkg");
     std::fs::create_dir_all(&pkg).map_err(|e| format!("cannot create {}: {e}", pkg.display()))?;
     sh::run(

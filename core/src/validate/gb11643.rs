@@ -57,6 +57,12 @@ fn num(d: &[u8]) -> u32 {
 /// `last_may_be_x`); otherwise reports the wrong length or every bad character and returns `None`.
 fn digits<const N: usize>(r: &mut IdCheck, last_may_be_x: bool) -> Option<[u8; N]> {
     let ok = |i: usize, c: char| c.is_ascii_digit() || (last_may_be_x && i + 1 == N && c == 'X');
+    let b = r.normalized.as_bytes();
+    if b.len() == N && b.iter().enumerate().all(|(i, &c)| ok(i, char::from(c))) {
+        let mut d = [0u8; N];
+        d.copy_from_slice(b);
+        return Some(d);
+    }
     let n = r.normalized.chars().count();
     if n != N {
         r.errors.push(Issue::whole(IssueCode::InvalidLength));

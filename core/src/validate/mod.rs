@@ -111,10 +111,12 @@ pub fn validate_id(input: &str, opts: &Options) -> IdCheck {
         r.errors.push(Issue::whole(IssueCode::Empty));
         return r.finish();
     }
+    // Byte length equals character count for the ASCII numbers that matter here.
+    let len = if n.is_ascii() { n.len() } else { n.chars().count() };
     match kind {
-        DocumentKind::ResidentId if n.chars().count() == 15 => gb11643::check_15(n, opts),
+        DocumentKind::ResidentId if len == 15 => gb11643::check_15(n, opts),
         DocumentKind::ResidentId | DocumentKind::HkMoTwResidencePermit => gb11643::check_18(n, kind, opts),
-        DocumentKind::ForeignPermanentResidentId if n.chars().count() == 15 => documents::foreigner_15(n, opts),
+        DocumentKind::ForeignPermanentResidentId if len == 15 => documents::foreigner_15(n, opts),
         DocumentKind::ForeignPermanentResidentId => gb11643::check_18(n, kind, opts),
         DocumentKind::HkMoTravelPermit => documents::hk_mo_travel_permit(n),
         DocumentKind::TwTravelPermit => documents::tw_travel_permit(n),
