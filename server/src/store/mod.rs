@@ -73,7 +73,9 @@ pub trait SessionStore: Send + Sync {
         secret_hash: &[u8],
         now: UnixMillis,
     ) -> StoreResult<Option<Session>>;
-    /// Writes every mutable field of `session` if its `version` is still current; returns the stored
+    /// Writes the mutable fields of `session` (status, method, document kind, consent, identity, blind
+    /// index, failure, client-secret flag, `updated_at`, `verified_at`, `expires_at`; never id, site,
+    /// reference, secret hash or `created_at`) if its `version` is still current; returns the stored
     /// session with the next version. `Conflict` if another writer got there first or the stored session
     /// is already in a terminal status; `NotFound` if it does not exist.
     async fn update_session(&self, session: &Session) -> StoreResult<Session>;
