@@ -16,6 +16,8 @@ pub struct Options {
     /// serve --config` with the same demo site, demo mode and `www/`, plus these TOML tables (e.g. `[codes]`
     /// with a short lifetime, `[email]` pointing at an SMTP sink) — for what `demo` does not let one set.
     pub config: Option<String>,
+    /// The demo site's methods as a TOML array (with [`Options::config`]; default `["sms", "email"]`).
+    pub site_methods: Option<String>,
 }
 
 impl Options {
@@ -27,13 +29,13 @@ impl Options {
 
 /// The demo site as `realname-server demo` sets it up (publishable key `pk_demo`, this origin), for
 /// `serve --config`. Nobody holds the secret key whose hash is given: the tests use the publishable key.
-fn demo_toml(addr: &str, www: &std::path::Path, data: &std::path::Path, extra: &str) -> String {
+fn demo_toml(addr: &str, www: &std::path::Path, data: &std::path::Path, extra: &str, methods: &str) -> String {
     let q = |p: &std::path::Path| format!("{:?}", p.display().to_string());
     format!(
         "[server]\naddr = \"{addr}\"\npublic_url = \"http://{addr}\"\nlog_format = \"text\"\ndemo = true\nwww = {www}\n\n\
          [database]\nurl = \"sqlite://{db}\"\n\n[keys]\ndir = {keys}\n\n{extra}\n\n\
          [[sites]]\nid = \"demo\"\nname = \"realname demo\"\norigins = [\"http://{addr}\"]\n\
-         secret_key_sha256 = \"{zero}\"\npublishable_key = \"pk_demo\"\nmethods = [\"sms\", \"email\"]\n",
+         secret_key_sha256 = \"{zero}\"\npublishable_key = \"pk_demo\"\nmethods = {methods}\n",
         www = q(www),
         db = data.join("realname.db").display(),
         keys = q(&data.join("keys")),
@@ -73,7 +75,8 @@ impl DemoServer {
             Some(extra) => {
                 std::fs::create_dir_all(&data)?;
                 let file = dir.0.join("realname.toml");
-                std::fs::write(&file, demo_toml(&addr, &paths::www()?, &data, extra))?;
+                let methods = opts.site_methods.as_deref().unwrap_or(r#"["sms", "email"]"#);
+                std::fs::write(&file, demo_toml(&addr, &paths::www()?, &data, extra, methods))?;
                 cmd.arg("serve").arg("--config").arg(&file);
             }
         }

@@ -2,5 +2,13 @@
 //! driven in headless Chromium over WebDriver. Run by `cargo xtask test`, which builds everything and sets the
 //! environment (see `realname_e2e::paths`); a missing part fails the run.
 
+mod codes;
+mod common;
 mod demo_pages;
+mod email;
+mod face;
 mod harness;
+mod identity;
+mod look;
+mod sms;
+mod webview;

@@ -1,0 +1,86 @@
+//! The face + document method: the fake camera to "in review" with the due date, and the upload fallback
+//! when the camera is denied.
+
+use std::time::Duration;
+
+use realname_e2e::browser::Profile;
+use realname_e2e::server::Options;
+use realname_e2e::{Result, ensure, netlog, paths, wait_for};
+use serde_json::json;
+
+use crate::common::{Demo, ID_ADULT, NAME, PRIMARY, STEP_TIMEOUT};
+
+const SELFIE: &str = "fieldset[part=capture]:nth-of-type(1)";
+const DOCUMENT: &str = "fieldset[part=capture]:nth-of-type(2)";
+
+fn face_site() -> Options {
+    Options { site_methods: Some(r#"["sms", "email", "documents"]"#.into()), ..Options::with_config("") }
+}
+
+fn to_face_step(d: &Demo) -> Result<()> {
+    d.consent_and_choose("face")?;
+    d.fill("#rn-name", NAME)?;
+    d.fill("#rn-number", ID_ADULT)?;
+    d.click(PRIMARY)?;
+    d.wait_step("face")?;
+    ensure!(d.prop(SELFIE, "disabled")? == json!(true), "photos can be taken before the face consent");
+    d.click("#rn-face-consent")
+}
+
+/// Waits for the in-review result and returns the due date it shows (`YYYY-MM-DD`).
+fn in_review_due(d: &Demo) -> Result<String> {
+    d.wait_step("in_review")?;
+    let text = d.widget_text()?;
+    let due = text
+        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .find(|w| w.len() == 10 && w.as_bytes()[4] == b'-' && w.as_bytes()[7] == b'-')
+        .map(str::to_string);
+    due.ok_or_else(|| realname_e2e::err!("no due date (YYYY-MM-DD) in the in-review result: {text}"))
+}
+
+#[test]
+fn face_method_with_the_fake_camera_reaches_in_review_with_the_due_date() -> Result<()> {
+    let d = Demo::signup("face-camera", &Profile::desktop().with_camera(true).with_netlog(), &face_site())?;
+    to_face_step(&d)?;
+    for slot in [SELFIE, DOCUMENT] {
+        d.click_text(slot, "打开摄像头")?;
+        // Chromium's fake camera streams frames into the video element.
+        wait_for(STEP_TIMEOUT, "the camera preview", || {
+            let v = d.js("const v = deepQuery(arguments[0] + ' video'); return v ? v.videoWidth : 0;", vec![json!(slot)])?;
+            Ok((v.as_u64().unwrap_or(0) > 0).then_some(()))
+        })?;
+        d.check_step("face-camera", false)?;
+        d.click_text(slot, "拍照")?;
+        d.el(&format!("{slot} img"))?;
+    }
+    d.check_step("face-taken", false)?;
+    d.click_text("", "提交审核")?;
+    let due = in_review_due(&d)?;
+    ensure!(due.as_str() > "2026-01-01", "implausible due date {due}");
+    d.check_step("in-review", false)?;
+    let reqs = netlog::requests(&d.browser)?;
+    let leaks = netlog::leaks(&reqs, &[NAME, ID_ADULT]);
+    ensure!(leaks.is_empty(), "plaintext personal data on the wire:\n{}", leaks.join("\n"));
+    Ok(())
+}
+
+#[test]
+fn face_method_falls_back_to_upload_when_the_camera_is_denied() -> Result<()> {
+    let d = Demo::signup("face-upload", &Profile::desktop().with_camera(false), &face_site())?;
+    to_face_step(&d)?;
+    // Any decodable picture will do: a screenshot of this very page.
+    let dir = paths::temp_dir("face-upload")?;
+    let photo = dir.0.join("photo.png");
+    std::fs::write(&photo, d.browser.screenshot()?)?;
+    for (slot, facing) in [(SELFIE, "user"), (DOCUMENT, "environment")] {
+        d.click_text(slot, "打开摄像头")?;
+        wait_for(STEP_TIMEOUT, "the no-camera message", || Ok(d.widget_text()?.contains("无法使用摄像头").then_some(())))?;
+        d.check_step("face-denied", false)?;
+        let input = d.el(&format!("input#rn-file-{facing}"))?;
+        d.browser.send_keys(&input, &photo.display().to_string())?;
+        d.browser.wait_element(&format!("{slot} img"), Duration::from_secs(20))?;
+    }
+    d.click_text("", "提交审核")?;
+    in_review_due(&d)?;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! Language and look: zh-CN, zh-TW and en; the dark theme; a theme object changing the computed colours.
+
+use realname_e2e::browser::Profile;
+use realname_e2e::server::Options;
+use realname_e2e::{Result, ensure, wait_for};
+use serde_json::json;
+
+use crate::common::{Demo, STEP_TIMEOUT};
+
+#[test]
+fn locale_switch_changes_the_widget_language() -> Result<()> {
+    let d = Demo::signup("locale", &Profile::desktop(), &Options::default())?;
+    // (locale, a phrase of the consent step, the widget's lang attribute)
+    for (locale, phrase, lang) in [("zh-TW", "同意", "zh-TW"), ("en", "I agree", "en"), ("zh-CN", "同意", "zh-CN")] {
+        d.choose("#locale", locale)?;
+        let shown = wait_for(STEP_TIMEOUT, &format!("the widget in {locale}"), || {
+            let v = d.js("const s = deepQuery('section.rn'); return s && [s.lang, s.innerText];", vec![])?;
+            Ok((v[0] == json!(lang)).then(|| v[1].as_str().unwrap_or_default().to_string()))
+        })?;
+        ensure!(shown.contains(phrase), "{locale}: expected {phrase:?} in {shown:?}");
+        d.check_step(&format!("consent-{locale}"), false)?;
+    }
+    let zh_tw_only = d.widget_text()?;
+    ensure!(!zh_tw_only.contains("I agree"), "zh-CN still shows English");
+    Ok(())
+}
+
+#[test]
+fn a_theme_object_changes_the_computed_colours_and_dark_mode_applies() -> Result<()> {
+    let d = Demo::signup("theme", &Profile::desktop(), &Options::default())?;
+    let colours = || -> Result<serde_json::Value> {
+        d.js(
+            "const s = deepQuery('section.rn'); const b = deepQuery('section.rn [part~=button-primary]');
+             return { text: getComputedStyle(s).color, primary: getComputedStyle(b).backgroundColor,
+                      scheme: getComputedStyle(s).colorScheme };",
+            vec![],
+        )
+    };
+    let light = colours()?;
+    d.choose("#theme", "dark")?;
+    let dark = wait_for(STEP_TIMEOUT, "dark colours", || {
+        let c = colours()?;
+        Ok((c["scheme"] == "dark").then_some(c))
+    })?;
+    ensure!(dark["text"] != light["text"], "dark mode kept the text colour {}", light["text"]);
+    d.choose("#theme", "light")?;
+    // A site's theme object through the JS API: setTheme on the element (or its options) maps to CSS variables.
+    d.js(
+        "const w = document.querySelector('realname-verify');
+         w.setTheme({ colorPrimary: '#0a7d32', colorText: '#222244', radius: '2px' });
+         return 0;",
+        vec![],
+    )?;
+    let themed = wait_for(STEP_TIMEOUT, "the theme object to apply", || {
+        let c = colours()?;
+        Ok((c["primary"] == "rgb(10, 125, 50)").then_some(c))
+    })?;
+    ensure!(themed["text"] == "rgb(34, 34, 68)", "colorText did not apply: {themed}");
+    d.check_step("themed", false)?;
+    Ok(())
+}
