@@ -32,8 +32,7 @@ fn five_wrong_codes_lock_and_then_the_right_code_fails() -> Result<()> {
     let code = to_code_step(&d)?;
     let bad = wrong(&code);
     for left in (0..5).rev() {
-        d.fill("#rn-code", &bad)?;
-        d.click(&format!("{PRIMARY}[type=submit]"))?;
+        d.fill("#rn-code", &bad)?; // the sixth digit submits
         if left > 0 {
             let want = format!("还可尝试 {left} 次");
             wait_for(STEP_TIMEOUT, &want, || Ok(code_status(&d)?.contains(&want).then_some(())))?;
@@ -85,11 +84,9 @@ fn resend_shows_a_countdown_then_sends_a_new_code_that_replaces_the_old_one() ->
     // The old code no longer works (unless the generator repeated it, one chance in a million).
     if second != first {
         d.fill("#rn-code", &first)?;
-        d.click(&format!("{PRIMARY}[type=submit]"))?;
         wait_for(STEP_TIMEOUT, "the old code to be refused", || Ok(code_status(&d)?.contains("验证码不正确").then_some(())))?;
     }
     d.fill("#rn-code", &second)?;
-    d.click(&format!("{PRIMARY}[type=submit]"))?;
     d.wait_step("verified")
 }
 
@@ -101,7 +98,6 @@ fn an_expired_code_is_refused_with_a_clear_message() -> Result<()> {
     let code = to_code_step(&d)?;
     std::thread::sleep(Duration::from_millis(2500));
     d.fill("#rn-code", &code)?;
-    d.click(&format!("{PRIMARY}[type=submit]"))?;
     wait_for(STEP_TIMEOUT, "the expired message", || Ok(d.widget_text()?.contains("验证码已过期").then_some(())))?;
     d.check_step("expired", false)?;
     ensure!(d.step()?.as_deref() != Some("verified"), "an expired code verified");

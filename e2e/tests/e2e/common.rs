@@ -147,6 +147,8 @@ impl Demo {
         let n = self.shot_no.get() + 1;
         self.shot_no.set(n);
         let name = format!("{n:02}-{step}");
+        // The widget's top at the top of the viewport, so the screenshot shows the step.
+        self.js("const w = document.querySelector('realname-verify'); if (w) w.scrollIntoView({ block: 'start' }); return 0;", vec![])?;
         if mobile {
             axe::assert_clean(&self.browser, &format!("{step} (mobile)"))?;
             shots::save(&self.browser, &self.test, &name, "mobile")?;

@@ -6,7 +6,6 @@ mod codes;
 mod common;
 mod demo_pages;
 mod email;
-mod face;
 mod harness;
 mod identity;
 mod look;
