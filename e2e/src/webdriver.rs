@@ -175,6 +175,13 @@ impl Session {
         base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| err!("screenshot: {e}"))
     }
 
+    /// A PNG screenshot of one element (its bounding box, scrolled into view).
+    pub fn element_screenshot(&self, el: &Element) -> Result<Vec<u8>> {
+        let v = self.cmd("GET", &format!("/element/{}/screenshot", el.0), None)?;
+        let b64 = v.as_str().ok_or_else(|| err!("element screenshot: no data"))?;
+        base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| err!("element screenshot: {e}"))
+    }
+
     /// Sets the window size (desktop sessions).
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
         self.cmd("POST", "/window/rect", Some(json!({ "width": width, "height": height }))).map(|_| ())

@@ -4,7 +4,7 @@
 use realname_e2e::browser::Profile;
 use realname_e2e::server::Options;
 use realname_e2e::webdriver::keys;
-use realname_e2e::{Result, ensure, wait_for};
+use realname_e2e::{Result, ensure, shots, wait_for};
 use serde_json::json;
 
 use crate::common::{Demo, ID_ADULT, ID_CHILD, NAME, PHONE, PRIMARY, STEP_TIMEOUT};
@@ -57,6 +57,7 @@ fn invalid_id_numbers_are_stopped_in_the_browser_with_the_right_message() -> Res
         ensure!(d.prop(PRIMARY, "disabled")? == json!(true), "{number}: submit is enabled for an invalid number");
         if i == 0 {
             d.check_step("identity-invalid", false)?;
+            shots::save_widget(&d.browser, &d.test, "widget-identity-invalid")?;
         }
     }
     // The same form with a valid number can be submitted: the button is not simply always disabled.

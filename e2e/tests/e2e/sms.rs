@@ -4,7 +4,7 @@
 use realname_e2e::browser::Profile;
 use realname_e2e::server::Options;
 use realname_e2e::webdriver::keys;
-use realname_e2e::{Result, ensure, netlog, wait_for};
+use realname_e2e::{Result, ensure, netlog, shots, wait_for};
 
 use crate::common::{Demo, ID_ADULT, NAME, PHONE, PHONE_MASKED, PRIMARY, STEP_TIMEOUT};
 
@@ -31,6 +31,7 @@ fn sms_method_to_the_end_with_screenshots_axe_and_no_plaintext_on_the_wire() -> 
     d.click(PRIMARY)?;
     d.wait_step("code")?;
     d.check_step("code", false)?;
+    shots::save_widget(&d.browser, &d.test, "widget-code")?;
     let code = d.outbox_code(PHONE_MASKED)?;
     d.fill("#rn-code", &code)?; // the sixth digit submits
     d.wait_step("verified")?;
