@@ -109,3 +109,25 @@ pub fn leaks(requests: &[Request], secrets: &[&str]) -> Vec<String> {
     }
     found
 }
+
+/// The requests to the server's sealed-step endpoints (`/v1/sessions/{id}/identity|code|documents`) whose body
+/// is not exactly `{"envelope": {"kid", "enc", "ct"}}`, described. Empty means every such body is an envelope.
+pub fn unsealed_steps(requests: &[Request]) -> Vec<String> {
+    let sealed_path = |u: &str| {
+        let path = u.split('?').next().unwrap_or(u);
+        path.contains("/v1/sessions/") && ["/identity", "/code", "/documents"].iter().any(|s| path.ends_with(s))
+    };
+    let mut bad = Vec::new();
+    for r in requests.iter().filter(|r| r.method == "POST" && sealed_path(&r.url)) {
+        let ok = serde_json::from_str::<Value>(&r.body).ok().is_some_and(|v| {
+            let top = v.as_object().is_some_and(|o| o.len() == 1);
+            let e = &v["envelope"];
+            let fields = e.as_object().is_some_and(|o| o.keys().all(|k| ["kid", "enc", "ct"].contains(&k.as_str())));
+            top && fields && ["kid", "enc", "ct"].iter().all(|k| e[*k].as_str().is_some_and(|s| !s.is_empty()))
+        });
+        if !ok {
+            bad.push(format!("{} {}: {}", r.method, r.url, r.body.chars().take(200).collect::<String>()));
+        }
+    }
+    bad
+}

@@ -35,6 +35,7 @@ fn email_method_to_the_end_through_a_real_smtp_server() -> Result<()> {
     let outbox = realname_e2e::http::get(&d.server.url("/dev/outbox"))?.json()?;
     ensure!(!outbox.to_string().contains(&code), "the email code was also put in the outbox: {outbox}");
     let reqs = netlog::requests(&d.browser)?;
+    ensure!(netlog::unsealed_steps(&reqs).is_empty(), "unsealed step bodies: {:?}", netlog::unsealed_steps(&reqs));
     let leaks = netlog::leaks(&reqs, &[NAME, ID_ADULT, EMAIL, &code]);
     ensure!(leaks.is_empty(), "plaintext personal data on the wire:\n{}", leaks.join("\n"));
     Ok(())

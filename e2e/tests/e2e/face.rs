@@ -59,6 +59,7 @@ fn face_method_with_the_fake_camera_reaches_in_review_with_the_due_date() -> Res
     ensure!(due.as_str() > "2026-01-01", "implausible due date {due}");
     d.check_step("in-review", false)?;
     let reqs = netlog::requests(&d.browser)?;
+    ensure!(netlog::unsealed_steps(&reqs).is_empty(), "unsealed step bodies: {:?}", netlog::unsealed_steps(&reqs));
     let leaks = netlog::leaks(&reqs, &[NAME, ID_ADULT]);
     ensure!(leaks.is_empty(), "plaintext personal data on the wire:\n{}", leaks.join("\n"));
     Ok(())

@@ -52,6 +52,8 @@ fn sms_method_to_the_end_with_screenshots_axe_and_no_plaintext_on_the_wire() -> 
     let reqs = netlog::requests(&d.browser)?;
     let sealed = reqs.iter().filter(|r| r.method == "POST" && r.url.contains("/v1/sessions/")).count();
     ensure!(sealed >= 2, "expected the identity and code POSTs in the network log, saw {reqs:#?}");
+    let unsealed = netlog::unsealed_steps(&reqs);
+    ensure!(unsealed.is_empty(), "step bodies that are not sealed envelopes:\n{}", unsealed.join("\n"));
     let leaks = netlog::leaks(&reqs, &[NAME, ID_ADULT, PHONE, &code]);
     ensure!(leaks.is_empty(), "plaintext personal data on the wire:\n{}", leaks.join("\n"));
     // …and none in the server's log either.
