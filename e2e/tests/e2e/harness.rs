@@ -67,7 +67,7 @@ fn network_log_catches_plaintext_personal_data_in_request_bodies() -> Result<()>
     ensure!(leaks.len() == 2, "the leak check missed plaintext: {leaks:?}");
     ensure!(leaks.iter().all(|l| l.contains("/submit")), "the leak check blamed the wrong request: {leaks:?}");
     let escaped = netlog::Request { body: r#"{"name":"\u5F20\u4E09"}"#.into(), ..posts[0].clone() };
-    ensure!(netlog::leaks(&[escaped.clone()], &["张三"]).len() == 1, "the leak check missed a \\u-escaped name");
+    ensure!(netlog::leaks(std::slice::from_ref(&escaped), &["张三"]).len() == 1, "the leak check missed a \\u-escaped name");
     // The envelope check: only {"envelope": {kid, enc, ct}} passes on the sealed-step endpoints.
     let at = |body: &str| netlog::Request { url: "http://x/v1/sessions/ses_1/identity".into(), body: body.into(), ..escaped.clone() };
     let sealed = at(r#"{"envelope":{"kid":"k1","enc":"AAAA","ct":"BBBB"}}"#);
