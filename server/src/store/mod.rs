@@ -114,6 +114,9 @@ pub trait RateLimitStore: Send + Sync {
     async fn rate_hit(&self, key: &str, window_ms: i64, now: UnixMillis) -> StoreResult<u64>;
     /// The current count of `key` in that window, without adding a hit.
     async fn rate_count(&self, key: &str, window_ms: i64, now: UnixMillis) -> StoreResult<u64>;
+    /// Adds one hit to each distinct `(key, window_ms)` pair in one atomic statement (one round trip instead
+    /// of one per limit) and returns the new counts in the same order; at most 16 pairs.
+    async fn rate_hits(&self, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<Vec<u64>>;
 }
 
 /// Replay guard for sealed envelopes.

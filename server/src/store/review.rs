@@ -214,7 +214,11 @@ pub trait ReviewStore: Send + Sync {
     async fn erase_case(&self, id: &str, now: UnixMillis) -> StoreResult<bool>;
 
     /// Sessions created in `[from, to)` counted by method and current status (reports; no personal data read).
-    async fn session_counts(&self, from: UnixMillis, to: UnixMillis) -> StoreResult<Vec<(Option<String>, String, u64)>>;
+    async fn session_counts(
+        &self,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> StoreResult<Vec<(Option<String>, String, u64)>>;
 
     /// Creates a reviewer; `Conflict` if the username is taken.
     async fn create_reviewer(&self, r: &Reviewer) -> StoreResult<()>;

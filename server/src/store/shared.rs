@@ -331,6 +331,54 @@ macro_rules! impl_store {
                 .await?;
                 Ok(hits.and_then(|h| u64::try_from(h).ok()).unwrap_or(0))
             }
+
+            async fn rate_hits(&self, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<Vec<u64>> {
+                if hits.len() > 16 {
+                    return Err(StoreError::Config(format!("{} rate-limit keys in one call (max 16)", hits.len())));
+                }
+                let mut windows = Vec::with_capacity(hits.len());
+                for (key, window_ms) in hits {
+                    let (start, end) = window(*window_ms, now)?;
+                    if windows.iter().any(|(k, s, _)| k == key && *s == start) {
+                        return Err(StoreError::Config(format!("rate-limit key {key:?} given twice")));
+                    }
+                    windows.push((*key, start, end));
+                }
+                if windows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let tuples: Vec<String> = (0..windows.len())
+                    .map(|i| format!("(${}, ${}, ${}, 1)", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES {} \
+                     ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
+                     RETURNING bucket_key, window_start, hits",
+                    tuples.join(", ")
+                );
+                let mut query = sqlx::query(&sql);
+                for (key, start, end) in &windows {
+                    query = query.bind(*key).bind(*start).bind(*end);
+                }
+                let rows = query.fetch_all(&self.writer).await?;
+                let mut counts = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let key: String = r.try_get("bucket_key")?;
+                    let start: i64 = r.try_get("window_start")?;
+                    let hits: i64 = r.try_get("hits")?;
+                    counts.push((key, start, u64::try_from(hits).unwrap_or(0)));
+                }
+                windows
+                    .iter()
+                    .map(|(key, start, _)| {
+                        counts
+                            .iter()
+                            .find(|(k, s, _)| k == key && s == start)
+                            .map(|(_, _, n)| *n)
+                            .ok_or_else(|| StoreError::Corrupt("rate-limit upsert returned no row".into()))
+                    })
+                    .collect()
+            }
         }
 
         #[async_trait]

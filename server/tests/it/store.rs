@@ -187,6 +187,7 @@ on_both_backends!(
     concurrent_code_attempts_never_exceed_the_limit,
     rate_windows_count_and_reset,
     concurrent_rate_hits_from_two_instances_are_exact,
+    batched_rate_hits_count_each_window,
     replayed_envelopes_are_refused,
     webhook_queue_lifecycle,
     webhook_leases_expire_and_move_to_another_worker,

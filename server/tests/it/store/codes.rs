@@ -204,3 +204,44 @@ pub(super) async fn replayed_envelopes_are_refused(b: &Backend) {
     }
     assert_eq!(firsts, 1, "concurrent replays: one accepted");
 }
+
+pub(super) async fn batched_rate_hits_count_each_window(b: &Backend) {
+    let s = &b.store;
+    let hour = 60 * MIN;
+    let keys = [("dest:a", MIN), ("dest:a", hour), ("ip:b", hour)];
+    assert_eq!(s.rate_hits(&keys, T0).await.unwrap(), vec![1, 1, 1]);
+    s.rate_hit("dest:a", hour, T0).await.unwrap();
+    assert_eq!(s.rate_hits(&keys, T0 + 1).await.unwrap(), vec![2, 3, 2]);
+    assert_eq!(s.rate_count("dest:a", MIN, T0).await.unwrap(), 2);
+    assert_eq!(s.rate_hits(&[], T0).await.unwrap(), Vec::<u64>::new());
+    let twice = [("k", MIN), ("k", MIN)];
+    assert!(matches!(
+        s.rate_hits(&twice, T0).await,
+        Err(StoreError::Config(_))
+    ));
+    assert!(matches!(
+        s.rate_hits(&[("k", 0)], T0).await,
+        Err(StoreError::Config(_))
+    ));
+    assert_eq!(
+        s.rate_count("k", MIN, T0).await.unwrap(),
+        0,
+        "a refused batch counts nothing"
+    );
+    // Concurrent batches from two instances: every batch gets its own count for each key.
+    let (one, two) = (b.store.clone(), b.another_instance().await);
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let s = if i % 2 == 0 { one.clone() } else { two.clone() };
+            tokio::spawn(async move { s.rate_hits(&[("x", MIN), ("y", hour)], T0).await.unwrap() })
+        })
+        .collect();
+    let (mut xs, mut ys) = (BTreeSet::new(), BTreeSet::new());
+    for t in tasks {
+        let got = t.await.unwrap();
+        xs.insert(got[0]);
+        ys.insert(got[1]);
+    }
+    assert_eq!(xs, (1..=30).collect::<BTreeSet<u64>>());
+    assert_eq!(ys, xs);
+}
