@@ -176,10 +176,10 @@ fn nationalities() -> Res<Vec<(u16, String)>> {
     for c in list {
         let num = c.get("numeric").and_then(|v| v.as_str()).and_then(|s| s.parse::<u16>().ok());
         let a3 = c.get("alpha_3").and_then(|v| v.as_str());
-        if let (Some(n), Some(a)) = (num, a3) {
-            if a.len() == 3 {
-                out.push((n, a.to_string()));
-            }
+        if let (Some(n), Some(a)) = (num, a3)
+            && a.len() == 3
+        {
+            out.push((n, a.to_string()));
         }
     }
     out.sort();
