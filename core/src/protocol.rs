@@ -228,6 +228,30 @@ pub struct IdentityPayload {
     pub consent: Option<Consent>,
 }
 
+/// Plaintext of the documents step (sealed with [`Step::Documents`]): the identity plus two photos for a reviewer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DocumentsPayload {
+    /// The identity, as in the identity step, with `method` `documents`.
+    pub identity: IdentityPayload,
+    /// The selfie, JPEG bytes as base64url.
+    pub selfie_jpeg: String,
+    /// The photo of the document, JPEG bytes as base64url.
+    pub document_jpeg: String,
+    /// The separate consent to processing the face image (sensitive personal information).
+    pub face_consent: Consent,
+}
+
+/// Response of the documents step: the case waits for a reviewer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DocumentsResponse {
+    /// Always `pending_review`.
+    pub status: SessionStatus,
+    /// When the review is due at the latest (RFC 3339, UTC): five working days by default.
+    pub review_due: String,
+}
+
 /// Plaintext of the code step (sealed with [`Step::Code`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

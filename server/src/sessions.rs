@@ -204,23 +204,30 @@ struct Checked {
     channel: Channel,
 }
 
-fn check_identity(p: &IdentityPayload, site: &Site, offered: &[Method], now: UnixMillis) -> ApiResult<Checked> {
+/// A consent record is present, names a version and was given recently (not in the future).
+fn consent_ok(c: Option<&realname_core::protocol::Consent>, now: UnixMillis) -> bool {
+    c.is_some_and(|c| {
+        !c.version.trim().is_empty()
+            && c.version.chars().count() <= 64
+            && c.accepted_at * 1000 <= now + 300_000
+            && c.accepted_at * 1000 >= now - 86_400_000
+    })
+}
+
+/// Re-validates an identity. `documents` is true for the documents step, which has no phone or email.
+fn check_identity(p: &IdentityPayload, site: &Site, offered: &[Method], now: UnixMillis, documents: bool) -> ApiResult<Checked> {
     if !offered.contains(&p.method) || !site.enables(p.method) {
         return Err(ErrorCode::MethodNotEnabled.into());
     }
-    let channel = match p.method {
-        Method::Sms => Channel::Sms,
-        Method::Email => Channel::Email,
-        // The documents method takes photos through its own step, not a code.
-        Method::Documents => return Err(ErrorCode::MethodNotEnabled.into()),
+    let channel = match (p.method, documents) {
+        (Method::Sms, false) => Channel::Sms,
+        (Method::Email, false) => Channel::Email,
+        // Photos go through the documents step, codes through the identity step.
+        (Method::Documents, true) => Channel::Sms,
+        _ => return Err(ErrorCode::MethodNotEnabled.into()),
     };
-    match &p.consent {
-        Some(c)
-            if !c.version.trim().is_empty()
-                && c.version.chars().count() <= 64
-                && c.accepted_at * 1000 <= now + 300_000
-                && c.accepted_at * 1000 >= now - 86_400_000 => {}
-        _ => return Err(ErrorCode::ConsentRequired.into()),
+    if !consent_ok(p.consent.as_ref(), now) {
+        return Err(ErrorCode::ConsentRequired.into());
     }
     let name = validate::validate_name(&p.name);
     if let Some(issue) = name.errors.first() {
@@ -236,6 +243,7 @@ fn check_identity(p: &IdentityPayload, site: &Site, offered: &[Method], now: Uni
         return Err(ApiError::invalid("document_kind", "kind_mismatch"));
     }
     let (destination, phone, email) = match channel {
+        _ if documents => (String::new(), None, None),
         Channel::Sms => {
             let c = validate::validate_phone(p.phone.as_deref().unwrap_or(""));
             if let Some(issue) = c.errors.first() {
@@ -340,7 +348,7 @@ pub async fn submit_identity(
     // Everything that can refuse bad input runs before anything is written, so refusals change nothing.
     let payload: IdentityPayload = open_step(state, &ctx.session.id, env, Step::Identity)?;
     let now = state.clock.now_ms();
-    let checked = check_identity(&payload, ctx.site, &offered_methods(&ctx.session, ctx.site), now)?;
+    let checked = check_identity(&payload, ctx.site, &offered_methods(&ctx.session, ctx.site), now, false)?;
     remember(state, &ctx.session, env).await?;
     if ctx.session.status != store::SessionStatus::Created {
         return Err(ErrorCode::WrongStep.into());
@@ -536,4 +544,61 @@ fn result_token(state: &AppState, r: &SessionResult, site: &Site) -> ApiResult<S
     let keys = state.keys();
     let (kid, key) = keys.token_signer().ok_or_else(|| ApiError::internal(&"no token key"))?;
     Ok(crate::tokens::sign(kid, key, &claims))
+}
+
+fn jpeg(field: &str, b64: &str) -> ApiResult<crate::review::PlainImage> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(b64.trim_end_matches('=').as_bytes())
+        .map_err(|_| ApiError::invalid(field, "not_base64url"))?;
+    if bytes.len() > crate::review::MAX_IMAGE_BYTES {
+        return Err(ApiError::invalid(field, "too_large"));
+    }
+    if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Err(ApiError::invalid(field, "not_jpeg"));
+    }
+    let kind = if field == "selfie_jpeg" { "face" } else { "id_front" };
+    Ok(crate::review::PlainImage { kind: kind.into(), content_type: "image/jpeg".into(), bytes })
+}
+
+/// The documents step: identity plus selfie and document photo, re-validated, stored sealed, queued for a
+/// reviewer (due in five working days by default).
+pub async fn submit_documents(
+    state: &AppState,
+    mut ctx: ClientCtx<'_>,
+    env: &Envelope,
+) -> ApiResult<realname_core::protocol::DocumentsResponse> {
+    use axum::extract::FromRef as _;
+    let payload: realname_core::protocol::DocumentsPayload = open_step(state, &ctx.session.id, env, Step::Documents)?;
+    let now = state.clock.now_ms();
+    let checked = check_identity(&payload.identity, ctx.site, &offered_methods(&ctx.session, ctx.site), now, true)?;
+    if !consent_ok(Some(&payload.face_consent), now) {
+        return Err(ApiError::new(ErrorCode::ConsentRequired).with_message("A separate consent to the face image is required."));
+    }
+    let images = vec![jpeg("selfie_jpeg", &payload.selfie_jpeg)?, jpeg("document_jpeg", &payload.document_jpeg)?];
+    remember(state, &ctx.session, env).await?;
+    if ctx.session.status != store::SessionStatus::Created {
+        return Err(ErrorCode::WrongStep.into());
+    }
+    let blind = state.vault.blind_id_number(&checked.plain.id_number);
+    let sealed = state.vault.seal_identity(&ctx.session.id, &checked.plain).map_err(|e| ApiError::internal(&e))?;
+    let s = &mut ctx.session;
+    s.status = store::SessionStatus::PendingReview;
+    s.method = Some(Method::Documents.as_str().to_owned());
+    s.document_kind = Some(checked.kind.as_str().to_owned());
+    s.consent = payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
+    s.identity = Some(sealed);
+    s.blind_index = Some(blind);
+    s.updated_at = now;
+    ctx.session = state.store.update_session(&ctx.session).await?;
+    let reviews = crate::review::Reviews::from_ref(state);
+    let case = reviews
+        .enqueue(&ctx.session, &[crate::review::Reason::Document], images)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    tracing::info!(session = %ctx.session.id, case = %case.id, "documents queued for review");
+    Ok(realname_core::protocol::DocumentsResponse {
+        status: SessionStatus::PendingReview,
+        review_due: crate::delivery::utc_datetime(case.due_at.div_euclid(1000)).0,
+    })
 }

@@ -155,7 +155,11 @@ pub fn demo_config(addr: &str, data: &Path, www: Option<PathBuf>, rng: &dyn Rand
         publishable_key: Some(DEMO_PUBLISHABLE_KEY.into()),
         webhook_url: None,
         webhook_secret: crate::config::Secret::default(),
-        methods: vec![realname_core::protocol::Method::Sms, realname_core::protocol::Method::Email],
+        methods: vec![
+            realname_core::protocol::Method::Sms,
+            realname_core::protocol::Method::Email,
+            realname_core::protocol::Method::Documents,
+        ],
         max_accounts_per_identity: 0,
         enabled: true,
     });

@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/sessions/{id}/identity", post(submit_identity))
         .route("/v1/sessions/{id}/code", post(submit_code))
         .route("/v1/sessions/{id}/resend", post(resend))
+        // Two photos travel base64url inside the sealed JSON: this route alone accepts up to 12 MiB.
+        .route("/v1/sessions/{id}/documents", post(submit_documents).layer(axum::extract::DefaultBodyLimit::max(12 << 20)))
         .route("/v1/sessions/{id}/cancel", post(cancel))
 }
 
@@ -127,6 +129,22 @@ pub async fn submit_code(
 ) -> ApiResult<Json<VerifiedResponse>> {
     let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), true).await?;
     Ok(Json(sessions::submit_code(&state, ctx, &req.envelope).await?))
+}
+
+/// The sealed documents step (selfie and document photo for a reviewer).
+#[utoipa::path(post, tag = "sessions", path = "/v1/sessions/{id}/documents", request_body = SealedRequest,
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = realname_core::protocol::DocumentsResponse), (status = "4XX", body = ErrorResponse)),
+    security(("client_secret" = [])))]
+pub async fn submit_documents(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    Origin(origin): Origin,
+    SessionId(id): SessionId,
+    ApiJson(req): ApiJson<SealedRequest>,
+) -> ApiResult<Json<realname_core::protocol::DocumentsResponse>> {
+    let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), true).await?;
+    Ok(Json(sessions::submit_documents(&state, ctx, &req.envelope).await?))
 }
 
 /// Sends a new code (the previous one stops working).

@@ -50,6 +50,7 @@ impl utoipa::Modify for Security {
         super::api::client_session,
         super::api::submit_identity,
         super::api::submit_code,
+        super::api::submit_documents,
         super::api::resend,
         super::api::cancel,
         super::keys::hpke_keys,

@@ -22,6 +22,7 @@ on_both_backends!(
     widget_sessions_need_publishable_key_and_origin,
     other_sites_cannot_read_a_session,
     operations_endpoints_and_openapi,
+    documents_step_queues_a_review,
 );
 
 async fn sms_flow_verifies_and_site_reads_masked_result(b: Backend) {
@@ -289,4 +290,50 @@ async fn operations_endpoints_and_openapi(b: Backend) {
     let keys = h.call("GET", "/v1/keys", &[("origin", "https://anywhere.example")], None).await;
     assert_eq!(keys.headers["access-control-allow-origin"], "*");
     assert_eq!(keys.json["protocol"], 1);
+}
+
+async fn documents_step_queues_a_review(b: Backend) {
+    use base64::Engine as _;
+    let h = Harness::with(b, |cfg| cfg.sites[0].methods.push(realname_core::protocol::Method::Documents)).await;
+    let now = h.clock.now_secs();
+    let jpeg = |n: u8| {
+        let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        v.extend(std::iter::repeat_n(n, 2000));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v)
+    };
+    let payload = |selfie: String, consent_version: &str| {
+        let mut identity = identity_sms(PHONE, now);
+        identity["method"] = json!("documents");
+        identity.as_object_mut().unwrap().remove("phone");
+        json!({
+            "identity": identity,
+            "selfie_jpeg": selfie,
+            "document_jpeg": jpeg(2),
+            "face_consent": { "version": consent_version, "accepted_at": now },
+        })
+    };
+    // Refusals first: not a JPEG, no face consent, the documents method through the code step.
+    let s = h.create_session().await;
+    let r = post_documents(&h, &s, payload(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b"GIF89a...."), "2025-01")).await;
+    assert_eq!((r.code(), r.json["error"]["field"].as_str()), ("validation_failed", Some("selfie_jpeg")), "{}", r.json);
+    let r = post_documents(&h, &s, payload(jpeg(1), "")).await;
+    assert_eq!(r.code(), "consent_required");
+    let mut as_code = identity_sms(PHONE, now);
+    as_code["method"] = json!("documents");
+    assert_eq!(h.submit_identity(&s, &as_code).await.code(), "method_not_enabled");
+    assert_eq!(h.site_view(&s.session_id).await.json["status"], "created");
+    // The real thing: queued for a reviewer, due within the review period.
+    let r = post_documents(&h, &s, payload(jpeg(1), "2025-01")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["status"], "pending_review");
+    assert!(r.json["review_due"].as_str().is_some_and(|d| d.starts_with("2026-10")), "{}", r.json);
+    let site = h.site_view(&s.session_id).await;
+    assert_eq!(site.json["status"], "pending_review");
+    assert_eq!(site.json["method"], "documents");
+    assert!(h.outbox.messages().is_empty(), "no code for the documents method");
+}
+
+async fn post_documents(h: &Harness, s: &realname_core::protocol::CreateSessionResponse, p: serde_json::Value) -> Reply {
+    let env = h.seal(&s.session_id, Step::Documents, &p).await;
+    h.widget_post(s, "documents", Some(&json!({ "envelope": env })), "198.51.100.7").await
 }
