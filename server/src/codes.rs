@@ -86,12 +86,30 @@ pub async fn check_send_limits(
             .with_message("This session cannot send more codes; start a new session."));
     }
     let ip = state.vault.blind_text("rate-ip", client_ip);
-    hit(state, &format!("code-ip-h:{ip}"), HOUR, l.per_ip_hour, now).await?;
     let dest = state.vault.blind_text("rate-destination", destination);
-    hit(state, &format!("code-dest-m:{dest}"), MINUTE, l.per_destination_minute, now).await?;
-    hit(state, &format!("code-dest-h:{dest}"), HOUR, l.per_destination_hour, now).await?;
-    hit(state, &format!("code-dest-d:{dest}"), DAY, l.per_destination_day, now).await?;
-    Ok(())
+    let windows = [
+        (format!("code-ip-h:{ip}"), HOUR, l.per_ip_hour),
+        (format!("code-dest-m:{dest}"), MINUTE, l.per_destination_minute),
+        (format!("code-dest-h:{dest}"), HOUR, l.per_destination_hour),
+        (format!("code-dest-d:{dest}"), DAY, l.per_destination_day),
+    ];
+    let active: Vec<&(String, i64, u64)> = windows.iter().filter(|w| w.2 > 0).collect();
+    if active.is_empty() {
+        return Ok(());
+    }
+    // Every counter in one atomic round trip; the send is refused when any of them went over its limit.
+    let hits: Vec<(&str, i64)> = active.iter().map(|(k, w, _)| (k.as_str(), *w)).collect();
+    let counts = state.store.rate_hits(&hits, now).await?;
+    let wait = active
+        .iter()
+        .zip(&counts)
+        .filter(|((_, _, limit), count)| **count > *limit)
+        .map(|((_, window, _), _)| seconds_left_in_window(now, *window))
+        .max();
+    match wait {
+        Some(secs) => Err(ApiError::retry(ErrorCode::RateLimited, secs)),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
