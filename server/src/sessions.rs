@@ -73,11 +73,10 @@ pub async fn create(
     if methods.is_empty() {
         return Err(ErrorCode::MethodNotEnabled.into());
     }
-    if let Some(r) = &reference {
-        if r.is_empty() || r.chars().count() > 128 || r.chars().any(char::is_control) {
+    if let Some(r) = &reference
+        && (r.is_empty() || r.chars().count() > 128 || r.chars().any(char::is_control)) {
             return Err(ApiError::new(ErrorCode::BadRequest).with_message("reference must be 1 to 128 printable characters."));
         }
-    }
     let now = state.clock.now_ms();
     let id = format!("ses_{}", state.rng.token(16));
     let client_secret = format!("cs_{}", state.rng.token(32));

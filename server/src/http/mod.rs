@@ -203,8 +203,8 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if state.cfg.server.trust_forwarded_for {
-            if let Some(ip) = parts
+        if state.cfg.server.trust_forwarded_for
+            && let Some(ip) = parts
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
@@ -214,7 +214,6 @@ impl FromRequestParts<AppState> for ClientIp {
             {
                 return Ok(ClientIp(ip.to_owned()));
             }
-        }
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_owned())))
     }
