@@ -129,6 +129,8 @@ struct Session {
     id: String,
     secret: String,
     key: RecipientKey,
+    /// The methods the session offers, when the creating answer said so (widget sessions).
+    methods: Option<Vec<Method>>,
 }
 
 /// A failed request: the stable code and the details the flow needs.
@@ -223,18 +225,20 @@ impl Api {
         if let Some(s) = self.session.borrow().clone() {
             return Ok(s);
         }
-        let (id, secret) = if let Some((id, secret)) = self.config.session.clone() {
+        let (id, secret, methods) = if let Some((id, secret)) = self.config.session.clone() {
             // A site-created session is good for one attempt; a retry needs a new one from the site.
             if self.used_site_session.replace(true) {
                 return Err(Failure::new(codes::SESSION_ENDED));
             }
-            (id, secret)
+            (id, secret, None)
         } else if let Some(pk) = &self.config.publishable_key {
             // No method list: the session offers what the site enabled; asking for one it did not enable would
             // refuse the whole session (403 method_not_enabled) before the person chose anything.
             let req = p::WidgetSessionRequest { publishable_key: pk.clone(), methods: None };
             let v = self.post("/v1/widget/sessions", &req, None).await?;
-            text(&v, "session_id").zip(text(&v, "client_secret")).ok_or_else(|| Failure::new(codes::NETWORK))?
+            let (id, secret) =
+                text(&v, "session_id").zip(text(&v, "client_secret")).ok_or_else(|| Failure::new(codes::NETWORK))?;
+            (id, secret, methods_of(&v))
         } else {
             return Err(Failure::new(codes::NOT_CONFIGURED));
         };
@@ -243,7 +247,7 @@ impl Api {
         let first = js_sys::Reflect::get(&field(&v, "keys"), &JsValue::from_f64(0.0)).unwrap_or(JsValue::UNDEFINED);
         let (kid, public) = text(&first, "kid").zip(text(&first, "public_key")).ok_or_else(|| Failure::new(codes::NETWORK))?;
         let key = RecipientKey::from_base64(&kid, &public).map_err(|_| Failure::new(codes::SEAL))?;
-        let s = Session { id, secret, key };
+        let s = Session { id, secret, key, methods };
         *self.session.borrow_mut() = Some(s.clone());
         Ok(s)
     }
@@ -257,6 +261,18 @@ impl Api {
             }
             None => Event::Fail { code: codes::NETWORK.into() },
         }
+    }
+
+    /// The methods the session offers (the site's enabled methods, or the site's choice for this session), in the
+    /// flow's terms; `None` when the server cannot be asked (the submission will report why).
+    pub async fn offered_methods(&self) -> Option<Vec<Method>> {
+        let s = self.session().await.ok()?;
+        if let Some(m) = s.methods {
+            return Some(m);
+        }
+        let path = format!("/v1/sessions/{}/client", s.id);
+        let v = self.fetch("GET", &path, None, Some(&s.secret)).await.ok()?;
+        methods_of(&v)
     }
 
     /// Seals and sends the identity; a code goes out.
@@ -362,6 +378,17 @@ fn text(v: &JsValue, key: &str) -> Option<String> {
 
 fn number(v: &JsValue, key: &str) -> Option<f64> {
     field(v, key).as_f64()
+}
+
+/// The `methods` list of a session answer, as flow methods (`documents` is the face method).
+fn methods_of(v: &JsValue) -> Option<Vec<Method>> {
+    let list: js_sys::Array = field(v, "methods").dyn_into().ok()?;
+    Some(
+        list.iter()
+            .filter_map(|m| m.as_string())
+            .filter_map(|m| [Method::Sms, Method::Email, Method::Face].into_iter().find(|f| wire_method(*f).as_str() == m))
+            .collect(),
+    )
 }
 
 fn failure_event(f: Failure) -> Event {

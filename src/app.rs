@@ -49,7 +49,13 @@ impl Reducible for FlowState {
 
     fn reduce(self: Rc<Self>, event: Event) -> Rc<Self> {
         let flow = flow::transition(&self.flow, event);
-        self.trail.borrow_mut().push(flow.clone());
+        if flow == self.flow {
+            return self;
+        }
+        // Only a new step is announced (and may start a request); a narrowed method list keeps the step.
+        if flow.step != self.flow.step {
+            self.trail.borrow_mut().push(flow.clone());
+        }
         Rc::new(FlowState { flow, seq: self.seq + 1, trail: self.trail.clone() })
     }
 }
@@ -162,6 +168,20 @@ pub fn App(props: &AppProps) -> Html {
     }
 
     {
+        // Without a `methods` option the session decides: face shows only where the site enabled documents.
+        let (api, given, dispatcher) = (props.api.clone(), props.config.methods_given, flow.dispatcher());
+        use_effect_with((), move |_| {
+            if !given {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Some(methods) = api.offered_methods().await {
+                        dispatcher.dispatch(Event::Offered(methods));
+                    }
+                });
+            }
+        });
+    }
+
+    {
         let api = props.api.clone();
         let secrets = secrets.clone();
         let state = flow.clone();
@@ -170,7 +190,11 @@ pub fn App(props: &AppProps) -> Html {
         let root = root.clone();
         let first = first.clone();
         use_effect_with(flow.seq, move |_| {
-            for passed in state.drain() {
+            let passed = state.drain();
+            if passed.is_empty() {
+                return;
+            }
+            for passed in passed {
                 announce(&emitter, &passed);
             }
             let step = &state.flow.step;

@@ -194,7 +194,7 @@ fn stub_server(kp: &KeyPair) {
           const json = (status, o) => new Response(JSON.stringify(o), { status, headers: { 'content-type': 'application/json' } });
           const p = url.pathname;
           if (p === '/v1/keys') return json(200, { protocol: 1, keys: [window.__rnKey] });
-          if (p === '/v1/widget/sessions') return json(201, { session_id: 'ses_test', client_secret: 'cs_test', expires_at: 0, methods: ['sms', 'email'], protocol: 1 });
+          if (p === '/v1/widget/sessions') return json(201, { session_id: 'ses_test', client_secret: 'cs_test', expires_at: 0, methods: window.__rnMethods || ['sms', 'email'], protocol: 1 });
           if (p.endsWith('/identity') && window.__rnIdentityReply) return json(...window.__rnIdentityReply);
           if (p.endsWith('/identity') || p.endsWith('/resend')) return json(200, { status: 'code_sent', method: 'sms', destination: '138****8000', code_expires_at: 0, resend_available_at: Math.floor(Date.now() / 1000) + 60 });
           if (p.endsWith('/code') && window.__rnCodeReplies && window.__rnCodeReplies.length) return json(...window.__rnCodeReplies.shift());
@@ -204,7 +204,7 @@ fn stub_server(kp: &KeyPair) {
             return json(200, { status: 'verified', result_token: 'tok.en.sig' });
           }
           if (p.endsWith('/cancel')) return json(200, { status: 'canceled' });
-          if (p.endsWith('/documents')) return json(200, { status: 'pending_review', review_due: '2026-12-07' });
+          if (p.endsWith('/documents')) return json(200, { status: 'pending_review', review_due: '2026-12-07T16:00:00Z' });
           return json(404, { error: { code: 'not_found', message: '' } });
         };
         "#,
@@ -270,6 +270,45 @@ async fn face_alone_is_refused_with_an_error_event() {
     m.expect_step("error").await;
     let errors: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "code").as_string().unwrap()).collect();
     assert_eq!(errors, ["face_only_method"]);
+}
+
+/// The `data-method`s on the method step.
+fn offered(m: &Mounted) -> Vec<String> {
+    let l = m.root().query_selector_all("[data-method]").unwrap();
+    (0..l.length()).map(|i| l.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("data-method").unwrap()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn without_a_methods_option_the_session_decides_and_face_appears_where_the_site_enabled_documents() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    let w: JsValue = web_sys::window().unwrap().into();
+    let set = |list: &[&str]| Reflect::set(&w, &"__rnMethods".into(), &methods(list)).unwrap();
+    set(&["sms", "email", "documents"]);
+    let m = mounted(&[]).await;
+    until("the session's methods", || requests().len() == 2).await;
+    tick().await;
+    m.agree().await;
+    assert_eq!(offered(&m), ["sms", "email", "face"], "documents enabled: face is offered by default");
+    assert_eq!(requests().iter().map(|r| r.0.clone()).collect::<Vec<_>>(), ["/v1/widget/sessions", "/v1/keys"]);
+    assert_eq!(m.steps(), ["consent", "method"], "narrowing the list announces no step");
+
+    stub_server(&kp);
+    set(&["sms", "email"]);
+    let m = mounted(&[]).await;
+    until("the session's methods", || requests().len() == 2).await;
+    tick().await;
+    m.agree().await;
+    assert_eq!(offered(&m), ["sms", "email"], "no documents on the server: no face");
+
+    // A site that enables only documents is refused, as face must never be the only method.
+    stub_server(&kp);
+    set(&["documents"]);
+    let m = mounted(&[]).await;
+    m.expect_step("error").await;
+    let errors: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "code").as_string().unwrap()).collect();
+    assert_eq!(errors, ["face_only_method"]);
+    Reflect::delete_property(w.unchecked_ref::<js_sys::Object>(), &"__rnMethods".into()).unwrap();
 }
 
 async fn at_identity(list: &[&str]) -> Mounted {
@@ -742,10 +781,11 @@ async fn face_photos_are_downscaled_jpegs_sealed_with_the_identity_and_the_resul
     m.click("Submit for review").await;
     m.expect_step("in_review").await;
     assert_eq!(m.heading(), "Sent for review");
-    assert!(m.text("[role=status]").contains("by 2026-12-07 (within 5 working days)"));
+    // The server's due instant is 24:00 Beijing time of the last working day: the person sees that day.
+    assert!(m.text("[role=status]").contains("by 2026-12-07 (within 5 working days)"), "{}", m.text("[role=status]"));
     let complete: Vec<JsValue> = m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
     assert_eq!(get(&complete[0], "status").as_string().as_deref(), Some("pending_review"));
-    assert_eq!(get(&complete[0], "reviewDue").as_string().as_deref(), Some("2026-12-07"));
+    assert_eq!(get(&complete[0], "reviewDue").as_string().as_deref(), Some("2026-12-07T16:00:00Z"));
 
     let reqs = requests();
     let (path, body, _) = reqs.last().unwrap();

@@ -105,8 +105,8 @@ export interface Options {
   locale?: Locale | string;
   /** Default: light. */
   theme?: Theme;
-  /** Methods offered (sms, email, face — face never alone); default sms and email. Face needs the server's
-   *  documents step and a reviewer. */
+  /** Methods offered (sms, email, face — face never alone). Default: what the session offers, i.e. the methods
+   *  the site enabled on the server (face where `documents` is enabled); a list here can only narrow that. */
   methods?: Method[] | string;
   consent?: ConsentOptions;
   /** Where a person can file a complaint after a failed verification. */

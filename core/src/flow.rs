@@ -214,6 +214,9 @@ pub enum Event {
         /// Stable error code.
         code: String,
     },
+    /// The server said which methods the session offers (the site's enabled set); the flow keeps only those.
+    /// Legal in every step: it may arrive while the person is already on their way.
+    Offered(Vec<Method>),
     /// Go back one step.
     Back,
     /// Try again from a final or locked step.
@@ -257,6 +260,10 @@ impl Flow {
             [m] => Some(*m),
             _ => None,
         }
+    }
+
+    fn narrowed(self, methods: Vec<Method>) -> Flow {
+        Flow { methods, ..self }
     }
 
     fn with(&self, step: Step) -> Flow {
@@ -306,6 +313,21 @@ pub fn transition(state: &Flow, event: Event) -> Flow {
             state.with(error(&code, Some(resume)))
         }
         (s, E::Fail { code }) => state.with(error(&code, Some(s.clone()))),
+        (s, E::Offered(offered)) => {
+            let narrowed: Vec<Method> = state.methods.iter().copied().filter(|m| offered.contains(m)).collect();
+            if s.is_final() || narrowed == state.methods {
+                return state.clone();
+            }
+            let fresh = Flow::new(&narrowed);
+            match (&fresh.step, state.method) {
+                // Nothing usable is left (or face alone): the error replaces wherever the person was.
+                (Step::Error { .. }, _) => Flow { consent_version: state.consent_version.clone(), ..fresh },
+                (_, Some(m)) if !narrowed.contains(&m) => {
+                    Flow { method: None, ..state.with(error(codes::METHOD_NOT_ENABLED, None)) }.narrowed(narrowed)
+                }
+                _ => Flow { methods: narrowed, ..state.clone() },
+            }
+        }
 
         (S::Consent, E::ConsentGiven { version }) if !version.trim().is_empty() => {
             Flow { consent_version: Some(version), ..state.clone() }.start()
@@ -428,6 +450,7 @@ mod tests {
             Event::InReview { due: "2026-12-04".into(), token: "tok".into() },
             Event::Failed { reason: "mismatch".into() },
             Event::Fail { code: "network".into() },
+            Event::Offered(vec![Method::Sms, Method::Email]),
             Event::Back,
             Event::Retry,
             Event::Cancel,
@@ -451,6 +474,7 @@ mod tests {
             Event::InReview { .. } => "InReview",
             Event::Failed { .. } => "Failed",
             Event::Fail { .. } => "Fail",
+            Event::Offered(_) => "Offered",
             Event::Back => "Back",
             Event::Retry => "Retry",
             Event::Cancel => "Cancel",
@@ -461,7 +485,7 @@ mod tests {
     fn legal(step: &Step, event: &str) -> bool {
         use CodeStatus::*;
         let live = !step.is_final();
-        if event == "Fail" || (event == "Cancel" && live) {
+        if event == "Fail" || event == "Offered" || (event == "Cancel" && live) {
             return true;
         }
         match step {
@@ -512,6 +536,37 @@ mod tests {
             }
         }
         assert!(illegal > 200, "the table covers the illegal pairs ({illegal})");
+    }
+
+    #[test]
+    fn flow_offered_methods_narrow_the_choice_and_face_never_stays_alone() {
+        // The widget's default set meets a site that enables SMS and documents (face).
+        let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![Method::Sms, Method::Face]));
+        assert_eq!((f.step.clone(), f.methods.clone()), (Step::Consent, vec![Method::Sms, Method::Face]));
+        let f = transition(&f, Event::ConsentGiven { version: "v".into() });
+        assert_eq!(f.step, Step::ChooseMethod, "two methods left: a choice");
+        // A site without documents: face disappears from the choice.
+        let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Sms, Method::Email]));
+        assert_eq!((f.step.clone(), f.methods.clone()), (Step::ChooseMethod, vec![Method::Sms, Method::Email]));
+        // Face alone is refused, wherever the person was.
+        let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Face]));
+        assert_eq!(f.step, Step::Error { code: codes::FACE_ONLY.into(), resume: None });
+        let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![]));
+        assert_eq!(f.step, Step::Error { code: codes::NO_METHOD.into(), resume: None });
+        // A chosen method the session does not offer cannot be submitted: the choice starts again.
+        let chosen = Flow { method: Some(Method::Face), ..flow(ALL, Step::Identity) };
+        let f = transition(&chosen, Event::Offered(vec![Method::Sms, Method::Email]));
+        assert_eq!(f.step, Step::Error { code: codes::METHOD_NOT_ENABLED.into(), resume: None });
+        assert_eq!((f.method, f.methods.clone()), (None, vec![Method::Sms, Method::Email]));
+        assert_eq!(transition(&f, Event::Retry).step, Step::Consent);
+        // Offered never widens what the site configured, and never changes a finished flow.
+        let f = transition(&flow(&[Method::Sms, Method::Email], Step::Consent), Event::Offered(ALL.to_vec()));
+        assert_eq!(f.methods, vec![Method::Sms, Method::Email]);
+        let done = flow(ALL, Step::Verified { token: "t".into() });
+        assert_eq!(transition(&done, Event::Offered(vec![Method::Sms])), done);
+        // The same step with the same methods: nothing changes (the widget does not announce it again).
+        let same = flow(ALL, Step::Identity);
+        assert_eq!(transition(&same, Event::Offered(ALL.to_vec())), same);
     }
 
     #[test]

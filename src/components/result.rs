@@ -23,6 +23,17 @@ fn error_text(ctx: &crate::app::Ctx, code: &str) -> String {
     }
 }
 
+/// The day a review is due, as the person counts it: the server's due instant (RFC 3339) is 24:00 Beijing time
+/// of the last working day, which is that day's date in China; anything unreadable is shown as sent.
+pub fn due_day(due: &str) -> String {
+    let ms = js_sys::Date::parse(due);
+    if ms.is_nan() {
+        return due.to_string();
+    }
+    let beijing = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms - 1000.0 + 8.0 * 3_600_000.0));
+    String::from(beijing.to_iso_string()).chars().take(10).collect()
+}
+
 /// The result screen.
 #[component]
 pub fn ResultStep(props: &ResultProps) -> Html {
@@ -34,7 +45,7 @@ pub fn ResultStep(props: &ResultProps) -> Html {
     let (class, icon, heading, body, actions) = match &props.step {
         Step::Verified { .. } => ("rn-good", "✓", Key::VerifiedHeading, ctx.t(Key::VerifiedBody), html! {}),
         Step::InReview { due, .. } => {
-            let date = if due.is_empty() { "—".to_string() } else { due.clone() };
+            let date = if due.is_empty() { "—".to_string() } else { due_day(due) };
             ("", "…", Key::ReviewHeading, ctx.tf(Key::ReviewBody, &[("date", &date)]), html! {})
         }
         Step::Failed { reason } => {

@@ -106,7 +106,6 @@ impl Demo {
         self.js("const e = deepQuery(arguments[0]); return e ? e[arguments[1]] : null;", vec![json!(selector), json!(prop)])
     }
 
-    #[allow(dead_code)] // used by the face tests, which wait for the server's documents endpoint
     /// Clicks (a real click) the first enabled button or label in the widget whose text contains `text`,
     /// searching inside `scope` (a CSS selector) when given.
     pub fn click_text(&self, scope: &str, text: &str) -> Result<()> {

@@ -6,6 +6,7 @@ mod codes;
 mod common;
 mod demo_pages;
 mod email;
+mod face;
 mod harness;
 mod identity;
 mod look;
