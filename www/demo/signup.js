@@ -78,7 +78,9 @@ function mount() {
   $('token-box').hidden = true;
   $('result-status').textContent = 'Nothing yet: finish the verification above.';
   delete $('result-status').dataset.state;
-  widget = createWidget({ locale: $('locale').value, theme: $('theme').value });
+  // `?methods=sms,email,face` picks the methods offered (face is opt-in and needs a server that takes documents).
+  const methods = new URLSearchParams(location.search).get('methods') ?? undefined;
+  widget = createWidget({ locale: $('locale').value, theme: $('theme').value, methods });
   for (const type of EVENTS) {
     widget.addEventListener(type, (e) => {
       // For `cargo xtask bench-e2e`: when the first interactive step is on screen, since navigation start.

@@ -17,6 +17,13 @@ fn face_site() -> Options {
     Options { site_methods: Some(r#"["sms", "email", "documents"]"#.into()), ..Options::with_config("") }
 }
 
+/// The sign-up page offering face (opt-in) on a server whose demo site enables documents.
+fn face_demo(test: &str, profile: &Profile) -> Result<Demo> {
+    let d = Demo::open(test, profile, &face_site(), "/index.html?methods=sms,email,face")?;
+    d.wait_step("consent")?;
+    Ok(d)
+}
+
 fn to_face_step(d: &Demo) -> Result<()> {
     d.consent_and_choose("face")?;
     d.fill("#rn-name", NAME)?;
@@ -40,7 +47,7 @@ fn in_review_due(d: &Demo) -> Result<String> {
 
 #[test]
 fn face_method_with_the_fake_camera_reaches_in_review_with_the_due_date() -> Result<()> {
-    let d = Demo::signup("face-camera", &Profile::desktop().with_camera(true).with_netlog(), &face_site())?;
+    let d = face_demo("face-camera", &Profile::desktop().with_camera(true).with_netlog())?;
     to_face_step(&d)?;
     for slot in [SELFIE, DOCUMENT] {
         d.click_text(slot, "打开摄像头")?;
@@ -67,7 +74,7 @@ fn face_method_with_the_fake_camera_reaches_in_review_with_the_due_date() -> Res
 
 #[test]
 fn face_method_falls_back_to_upload_when_the_camera_is_denied() -> Result<()> {
-    let d = Demo::signup("face-upload", &Profile::desktop().with_camera(false), &face_site())?;
+    let d = face_demo("face-upload", &Profile::desktop().with_camera(false))?;
     to_face_step(&d)?;
     // Any decodable picture will do: a screenshot of this very page.
     let dir = paths::temp_dir("face-upload")?;
