@@ -12,7 +12,7 @@ pub const BUDGET_GZIP_BYTES: usize = 150 * 1024;
 /// Temporary hard ceiling while the widget is over its budget (docs/performance.md, "Widget size"): a build fails
 /// above it, so the widget cannot grow while it is over, and every report prints how far over the budget it is.
 /// Lower it as the widget shrinks; remove it once the widget is under the budget.
-pub const CEILING_GZIP_BYTES: usize = 210 * 1024;
+pub const CEILING_GZIP_BYTES: usize = 185 * 1024;
 
 /// `cargo xtask build`.
 pub fn run() -> Res {
@@ -23,8 +23,8 @@ pub fn run() -> Res {
 /// Release build → wasm-bindgen → wasm-opt → `www/pkg/`, then the size report; fails over budget.
 pub fn build(tools: &Tools) -> Res {
     let root = sh::root();
-    sh::run(tools.wasm.command("build").args(["--profile", "wasm", "-p", "realname-widget", "--lib"]))?;
-    let wasm_in = tools.wasm.target_dir.join("wasm32-unknown-unknown/wasm/realname_widget.wasm");
+    sh::run(tools.wasm_size.command("build").args(["--profile", "wasm", "-p", "realname-widget", "--lib"]))?;
+    let wasm_in = tools.wasm_size.target_dir.join("wasm32-unknown-unknown/wasm/realname_widget.wasm");
     let pkg = root.join("www/pkg");
     std::fs::create_dir_all(&pkg).map_err(|e| e.to_string())?;
     // Snippet folders are named by hash: drop old ones so the size report counts only this build's.

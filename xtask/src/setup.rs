@@ -35,8 +35,10 @@ impl WasmToolchain {
 
 /// Everything the other commands need, found or installed.
 pub struct Tools {
-    /// The wasm32 cargo.
+    /// The wasm32 cargo for the widget's tests.
     pub wasm: WasmToolchain,
+    /// The wasm32 cargo for the shipped, size-optimised widget (`cargo xtask build`): std rebuilt for size.
+    pub wasm_size: WasmToolchain,
     /// `wasm-bindgen` at the lockfile's version.
     pub wasm_bindgen: PathBuf,
     /// `wasm-bindgen-test-runner` from the same install.
@@ -50,12 +52,13 @@ pub struct Tools {
 /// Finds or installs every tool.
 pub fn run() -> Res<Tools> {
     let wasm = wasm_toolchain()?;
+    let wasm_size = size_toolchain()?;
     let (wasm_bindgen, test_runner) = wasm_bindgen_cli()?;
     let wasm_opt = wasm_opt()?;
     let chromedriver = chromium()?;
     postgres_bin()?;
     eprintln!("setup: all tools present");
-    Ok(Tools { wasm, wasm_bindgen, test_runner, wasm_opt, chromedriver })
+    Ok(Tools { wasm, wasm_size, wasm_bindgen, test_runner, wasm_opt, chromedriver })
 }
 
 const DEBIAN_WASM_PKGS: [&str; 4] = ["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
@@ -95,6 +98,26 @@ fn debian_toolchain() -> WasmToolchain {
         args: vec!["-Z".into(), "build-std=std,panic_abort".into()],
         target_dir: sh::target_dir().join("wasm-debian"),
     }
+}
+
+/// Flags for the shipped widget's std and crates: no unwinding or panic messages, no source locations and no
+/// `Debug` formatting in the binary (docs/performance.md, "Widget size").
+const SIZE_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none";
+
+/// The toolchain for the shipped widget: Debian's `rustc-web` rebuilding std with `optimize_for_size` and the
+/// flags above (std must be built from source for them, which rustup's prebuilt wasm32 std cannot do).
+fn size_toolchain() -> Res<WasmToolchain> {
+    if !debian_wasm_present() {
+        sh::apt_install(&DEBIAN_WASM_PKGS)?;
+    }
+    if !debian_wasm_present() {
+        return Err(format!("Debian wasm toolchain still incomplete after installing {DEBIAN_WASM_PKGS:?}"));
+    }
+    let mut t = debian_toolchain();
+    t.env.push(("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS".into(), SIZE_RUSTFLAGS.into()));
+    t.args.extend(["-Z".into(), "build-std-features=optimize_for_size".into()]);
+    t.target_dir = sh::target_dir().join("wasm-size");
+    Ok(t)
 }
 
 /// Picks the wasm32 toolchain: rustup's target where it exists or can be added, else Debian's `rustc-web`.
