@@ -12,7 +12,7 @@ pub const BUDGET_GZIP_BYTES: usize = 150 * 1024;
 /// Temporary hard ceiling while the widget is over its budget (docs/performance.md, "Widget size"): a build fails
 /// above it, so the widget cannot grow while it is over, and every report prints how far over the budget it is.
 /// Lower it as the widget shrinks; remove it once the widget is under the budget.
-pub const CEILING_GZIP_BYTES: usize = 185 * 1024;
+pub const CEILING_GZIP_BYTES: usize = 182 * 1024;
 
 /// `cargo xtask build`.
 pub fn run() -> Res {
@@ -38,7 +38,7 @@ pub fn build(tools: &Tools) -> Res {
     let wasm = pkg.join("realname_bg.wasm");
     sh::run(
         Command::new(&tools.wasm_opt)
-            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            .args(["-Oz", "--converge", "--strip-debug", "--strip-producers"])
             .args(WASM_FEATURES)
             .arg(&wasm)
             .arg("-o")
