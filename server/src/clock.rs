@@ -18,6 +18,10 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now_secs(&self) -> i64 {
         self.now_ms().div_euclid(1000)
     }
+    /// Moves a clock that may be moved (tests, demo mode) forward by `ms`; the wall clock refuses (`false`).
+    fn advance_dev_ms(&self, _ms: i64) -> bool {
+        false
+    }
 }
 
 /// The system's wall clock.
@@ -60,6 +64,25 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now_ms(&self) -> UnixMillis {
         self.0.load(Ordering::SeqCst)
+    }
+    fn advance_dev_ms(&self, ms: i64) -> bool {
+        self.advance_ms(ms);
+        true
+    }
+}
+
+/// Demo mode's clock: the wall clock plus an offset that `POST /dev/clock` moves forward, so end-to-end tests
+/// let a code or a session expire in a separate server process without waiting for it.
+#[derive(Debug, Default)]
+pub struct DevClock(AtomicI64);
+
+impl Clock for DevClock {
+    fn now_ms(&self) -> UnixMillis {
+        SystemClock.now_ms().saturating_add(self.0.load(Ordering::SeqCst))
+    }
+    fn advance_dev_ms(&self, ms: i64) -> bool {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+        true
     }
 }
 

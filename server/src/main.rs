@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use realname_server::cli::serve::{self, StartError};
-use realname_server::clock::{OsRandom, SystemClock};
+use realname_server::clock::{Clock, DevClock, OsRandom, SystemClock};
 use realname_server::config::Config;
 
 const USAGE: &str = "usage:
@@ -49,6 +49,11 @@ fn load_config(flags: &[(String, String)]) -> Result<Config, StartError> {
     Ok(cfg)
 }
 
+/// The wall clock; in demo mode one that `POST /dev/clock` may move forward (end-to-end tests).
+fn clock_for(cfg: &realname_server::config::Config) -> Arc<dyn Clock> {
+    if cfg.server.demo { Arc::new(DevClock::default()) } else { Arc::new(SystemClock) }
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, StartError> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| StartError::Io(e.to_string()))
 }
@@ -60,8 +65,9 @@ fn run(args: &[String]) -> Result<(), StartError> {
             let f = flags(rest, &["--config", "--addr"]).map_err(StartError::Io)?;
             let cfg = load_config(&f)?;
             serve::init_logging(&cfg);
+            let clock = clock_for(&cfg);
             runtime()?.block_on(async {
-                let state = serve::build_state(cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+                let state = serve::build_state(cfg, clock, Arc::new(OsRandom)).await?;
                 serve::serve(state).await
             })
         }
@@ -71,10 +77,11 @@ fn run(args: &[String]) -> Result<(), StartError> {
             let data = PathBuf::from(flag(&f, "--data").unwrap_or_else(|| "data".into()));
             let (cfg, secret) = serve::demo_config(&addr, &data, flag(&f, "--www").map(PathBuf::from), &OsRandom);
             serve::init_logging(&cfg);
+            let clock = clock_for(&cfg);
             println!("realname demo on http://{addr}/  (SQLite in {}, codes at http://{addr}/dev/outbox)", data.display());
             println!("demo site: publishable key {}, secret API key {secret}", serve::DEMO_PUBLISHABLE_KEY);
             runtime()?.block_on(async {
-                let state = serve::build_state(cfg, Arc::new(SystemClock), Arc::new(OsRandom)).await?;
+                let state = serve::build_state(cfg, clock, Arc::new(OsRandom)).await?;
                 serve::serve(state).await
             })
         }

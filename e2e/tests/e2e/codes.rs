@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use realname_e2e::browser::Profile;
 use realname_e2e::server::Options;
-use realname_e2e::{Result, ensure, wait_for};
+use realname_e2e::{Result, ensure, http, wait_for};
 use serde_json::json;
 
 use crate::common::{Demo, ID_ADULT, NAME, PHONE, PHONE_MASKED, PRIMARY, STEP_TIMEOUT, outbox_code};
@@ -92,11 +92,11 @@ fn resend_shows_a_countdown_then_sends_a_new_code_that_replaces_the_old_one() ->
 
 #[test]
 fn an_expired_code_is_refused_with_a_clear_message() -> Result<()> {
-    // The server's clock is real in a separate process; a 2-second code lifetime stands in for moving it.
-    let opts = Options::with_config("[codes]\nttl_secs = 2\n");
-    let d = Demo::signup("codes-expired", &Profile::desktop(), &opts)?;
+    // The demo server's clock moves forward past the code's 5-minute lifetime (`POST /dev/clock`); nothing waits.
+    let d = Demo::signup("codes-expired", &Profile::desktop(), &Options::default())?;
     let code = to_code_step(&d)?;
-    std::thread::sleep(Duration::from_millis(2500));
+    let moved = http::post_json(&d.server.url("/dev/clock"), &json!({ "advance_secs": 301 }), &[])?;
+    ensure!(moved.status == 200, "/dev/clock answered {}: {}", moved.status, moved.body);
     d.fill("#rn-code", &code)?;
     wait_for(STEP_TIMEOUT, "the expired message", || Ok(d.widget_text()?.contains("验证码已过期").then_some(())))?;
     d.check_step("expired", false)?;

@@ -1,5 +1,5 @@
-//! Demo mode only: the outbox (`/dev/outbox`), a site backend's token check (`/demo/verify-token`), and the
-//! static demo pages.
+//! Demo mode only: the outbox (`/dev/outbox`), the movable clock (`/dev/clock`), a site backend's token check
+//! (`/demo/verify-token`), and the static demo pages.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -17,7 +17,29 @@ use crate::state::AppState;
 
 /// The demo routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/dev/outbox", get(outbox)).route("/demo/verify-token", post(verify_token))
+    Router::new()
+        .route("/dev/outbox", get(outbox))
+        .route("/dev/clock", post(advance_clock))
+        .route("/demo/verify-token", post(verify_token))
+}
+
+/// At most a year per call: enough for any expiry or retention period, small enough to never overflow.
+const MAX_ADVANCE_SECS: i64 = 366 * 24 * 3600;
+
+#[derive(Deserialize)]
+struct ClockRequest {
+    advance_secs: i64,
+}
+
+/// Moves demo mode's clock forward, so a code or session can expire without anyone waiting for it.
+async fn advance_clock(State(state): State<AppState>, ApiJson(req): ApiJson<ClockRequest>) -> ApiResult<Json<serde_json::Value>> {
+    if !(0..=MAX_ADVANCE_SECS).contains(&req.advance_secs) {
+        return Err(ApiError::new(ErrorCode::BadRequest).with_message(format!("advance_secs must be 0..={MAX_ADVANCE_SECS}.")));
+    }
+    if !state.clock.advance_dev_ms(req.advance_secs * 1000) {
+        return Err(ApiError::new(ErrorCode::NotFound));
+    }
+    Ok(Json(serde_json::json!({ "now_ms": state.clock.now_ms() })))
 }
 
 async fn outbox(State(state): State<AppState>) -> Json<serde_json::Value> {
@@ -41,11 +63,21 @@ async fn verify_token(State(state): State<AppState>, ApiJson(req): ApiJson<Token
     }
 }
 
-/// Serves files under `root` (GET only, no directory listing, no path escapes; `/` → `index.html`).
+/// Serves files under `root` (GET only, no directory listing, no path escapes; `/` → `index.html`), choosing a
+/// precompressed `.br` or `.gz` sibling (written by `cargo xtask build`) when the browser accepts it.
 pub fn static_files(root: PathBuf) -> axum::routing::MethodRouter<()> {
     get(move |req: Request| {
         let root = root.clone();
-        async move { serve_file(&root, req.uri().path()).await }
+        async move {
+            let accept = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let accepts = |coding: &str| accept.split(',').any(|c| c.split(';').next().is_some_and(|n| n.trim() == coding));
+            let encodings: Vec<&'static str> = [("br", "br"), ("gzip", "gz")]
+                .into_iter()
+                .filter(|(coding, _)| accepts(coding))
+                .map(|(_, ext)| ext)
+                .collect();
+            serve_file(&root, req.uri().path(), &encodings).await
+        }
     })
 }
 
@@ -64,7 +96,7 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-async fn serve_file(root: &Path, uri_path: &str) -> Response {
+async fn serve_file(root: &Path, uri_path: &str, encodings: &[&str]) -> Response {
     let rel = uri_path.trim_start_matches('/');
     let rel = if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.to_owned() };
     let rel = PathBuf::from(rel);
@@ -75,8 +107,57 @@ async fn serve_file(root: &Path, uri_path: &str) -> Response {
     if tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_dir()) {
         path = path.join("index.html");
     }
+    for ext in encodings {
+        let mut packed = path.clone().into_os_string();
+        packed.push(".");
+        packed.push(ext);
+        if let Ok(bytes) = tokio::fs::read(&packed).await {
+            let coding = if *ext == "gz" { "gzip" } else { "br" };
+            let headers = [(header::CONTENT_TYPE, content_type(&path)), (header::CONTENT_ENCODING, coding), (header::VARY, "accept-encoding")];
+            return (headers, bytes).into_response();
+        }
+    }
     match tokio::fs::read(&path).await {
-        Ok(bytes) => ([(header::CONTENT_TYPE, content_type(&path))], bytes).into_response(),
+        Ok(bytes) => ([(header::CONTENT_TYPE, content_type(&path)), (header::VARY, "accept-encoding")], bytes).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    fn www() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("realname-static-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join("a.wasm"), b"plain");
+        let _ = std::fs::write(dir.join("a.wasm.gz"), b"gzipped");
+        let _ = std::fs::write(dir.join("a.wasm.br"), b"brotli");
+        let _ = std::fs::write(dir.join("b.js"), b"only plain");
+        dir
+    }
+
+    async fn get_with(root: &Path, path: &str, accept: &str) -> (Option<String>, Vec<u8>) {
+        let app = Router::new().fallback_service(static_files(root.to_path_buf()));
+        let req = Request::builder().uri(path).header(header::ACCEPT_ENCODING, accept).body(Body::empty());
+        let Ok(req) = req else { return (None, vec![]) };
+        let Ok(res) = app.oneshot(req).await;
+        let coding = res.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.map(|b| b.to_vec()).unwrap_or_default();
+        (coding, body)
+    }
+
+    #[tokio::test]
+    async fn serves_the_precompressed_file_the_browser_accepts() {
+        let root = www();
+        assert_eq!(get_with(&root, "/a.wasm", "gzip, deflate, br").await, (Some("br".into()), b"brotli".to_vec()));
+        assert_eq!(get_with(&root, "/a.wasm", "gzip").await, (Some("gzip".into()), b"gzipped".to_vec()));
+        assert_eq!(get_with(&root, "/a.wasm", "identity").await, (None, b"plain".to_vec()));
+        // "brotli" is not "br": only exact codings count.
+        assert_eq!(get_with(&root, "/a.wasm", "brotli").await, (None, b"plain".to_vec()));
+        assert_eq!(get_with(&root, "/b.js", "br, gzip").await, (None, b"only plain".to_vec()));
+        let _ = std::fs::remove_dir_all(root);
     }
 }

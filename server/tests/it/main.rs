@@ -5,6 +5,7 @@ mod harness;
 mod api;
 mod codes;
 mod delivery;
+mod dev;
 mod leaks;
 mod malformed;
 mod tokens;
