@@ -85,27 +85,42 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 
-fn gzip(data: &[u8]) -> Res<usize> {
+fn gzip(data: &[u8]) -> Res<Vec<u8>> {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(data).map_err(|e| e.to_string())?;
-    enc.finish().map(|v| v.len()).map_err(|e| e.to_string())
+    enc.finish().map_err(|e| e.to_string())
 }
 
-fn brotli(data: &[u8]) -> Res<usize> {
+fn brotli(data: &[u8]) -> Res<Vec<u8>> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
     brotli::BrotliCompress(&mut &data[..], &mut out, &params).map_err(|e| e.to_string())?;
-    Ok(out.len())
+    Ok(out)
 }
 
-/// Raw, gzip and brotli sizes of each file and the total; an error when the gzip total is over budget.
+/// Writes `file.gz` and `file.br` beside `file` (the demo server serves them to browsers that accept them) and
+/// returns their sizes.
+fn precompress(file: &Path, data: &[u8]) -> Res<(usize, usize)> {
+    let (g, b) = (gzip(data)?, brotli(data)?);
+    for (ext, bytes) in [("gz", &g), ("br", &b)] {
+        let mut out = file.as_os_str().to_owned();
+        out.push(".");
+        out.push(ext);
+        std::fs::write(&out, bytes).map_err(|e| format!("{}: {e}", PathBuf::from(out).display()))?;
+    }
+    Ok((g.len(), b.len()))
+}
+
+/// Raw, gzip and brotli sizes of each file (writing its precompressed siblings) and the total; an error when the
+/// gzip total is over budget.
 pub fn size_report(files: &[PathBuf]) -> Res<String> {
     let mut s = format!("{:<24} {:>10} {:>10} {:>10}\n", "file", "raw", "gzip", "brotli");
     let (mut tr, mut tg, mut tb) = (0, 0, 0);
     for f in files {
         let data = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        let (r, g, b) = (data.len(), gzip(&data)?, brotli(&data)?);
+        let (g, b) = precompress(f, &data)?;
+        let r = data.len();
         (tr, tg, tb) = (tr + r, tg + g, tb + b);
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         s.push_str(&format!("{name:<24} {r:>10} {g:>10} {b:>10}\n"));
