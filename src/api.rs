@@ -65,6 +65,8 @@ pub struct Secrets {
     pub consent_at: Option<i64>,
     /// The consent text's version.
     pub consent_version: Option<String>,
+    /// When a parent or guardian consented for a child under 14, Unix seconds.
+    pub guardian_at: Option<i64>,
     /// The identity.
     pub identity: Option<IdentityInput>,
     /// The code being submitted.
@@ -95,6 +97,11 @@ pub fn identity_payload(s: &Secrets, method: Method) -> Result<IdentityPayload, 
         consent: Some(Consent {
             version: s.consent_version.clone().unwrap_or_default(),
             accepted_at: s.consent_at.unwrap_or_default(),
+        }),
+        // The guardian agreed to the same consent text (the guardian step shows it again for the child).
+        guardian_consent: s.guardian_at.map(|at| Consent {
+            version: s.consent_version.clone().unwrap_or_default(),
+            accepted_at: at,
         }),
     })
 }
@@ -299,9 +306,14 @@ impl Api {
             self.post(&path, &p::SealedRequest { envelope: env }, Some(&s.secret)).await
         };
         match run.await {
-            Ok(v) => match text(&v, "result_token") {
-                Some(token) => Event::Verified { token },
-                None => Event::Fail { code: codes::NETWORK.into() },
+            // A flagged identity (a child, an unknown region code, an identity over the site's account limit) waits
+            // for a reviewer after the code: no token yet, a due date instead.
+            Ok(v) => match (text(&v, "status").as_deref(), text(&v, "result_token")) {
+                (Some("pending_review"), _) => {
+                    Event::InReview { due: text(&v, "review_due").unwrap_or_default(), token: String::new() }
+                }
+                (_, Some(token)) => Event::Verified { token },
+                _ => Event::Fail { code: codes::NETWORK.into() },
             },
             Err(f) => failure_event(f),
         }

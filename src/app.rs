@@ -244,6 +244,16 @@ pub fn App(props: &AppProps) -> Html {
             flow.dispatch(Event::FaceCaptured);
         })
     };
+    // The guardian's consent travels with the identity (protocol `guardian_consent`), so its time is kept.
+    let on_guardian = {
+        let (secrets, flow) = (secrets.clone(), flow.clone());
+        Callback::from(move |e: Event| {
+            if e == Event::GuardianConsentGiven {
+                secrets.borrow_mut().guardian_at = Some(now_secs());
+            }
+            flow.dispatch(e);
+        })
+    };
     let on_consent = {
         let (secrets, flow) = (secrets.clone(), flow.clone());
         Callback::from(move |version: String| {
@@ -258,7 +268,7 @@ pub fn App(props: &AppProps) -> Html {
     let f = &flow.flow;
     let body = match &f.step {
         Step::Consent => html! { <ConsentStep on_agree={on_consent} on_event={dispatch.clone()} /> },
-        Step::GuardianConsent => html! { <GuardianStep on_event={dispatch.clone()} /> },
+        Step::GuardianConsent => html! { <GuardianStep on_event={on_guardian} /> },
         Step::ChooseMethod => html! { <MethodStep methods={f.methods.clone()} on_event={dispatch.clone()} /> },
         Step::Identity => html! {
             <IdentityStep method={f.method} on_submit={on_identity} on_event={dispatch.clone()}

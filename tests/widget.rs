@@ -390,6 +390,20 @@ async fn a_child_under_14_needs_a_guardian_before_anything_is_sent() {
     tick().await;
     m.click("Guardian agrees").await;
     m.expect_step("code").await;
+    // The guardian's consent travels sealed with the identity (protocol `guardian_consent`).
+    let reqs = requests();
+    let sealed: SealedRequest = serde_json::from_str(reqs.last().unwrap().1.as_deref().unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&kp.open(&sealed.envelope, "ses_test", p::Step::Identity).unwrap()).unwrap();
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    assert!((v["guardian_consent"]["accepted_at"].as_i64().unwrap() - now).abs() < 60, "{v}");
+    assert_eq!(v["guardian_consent"]["version"], v["consent"]["version"]);
+    // A child's verification waits for a reviewer after the code: the widget shows when it is due.
+    let w: JsValue = web_sys::window().unwrap().into();
+    let reply = Array::of2(&200.into(), &js_sys::JSON::parse(r#"{"status":"pending_review","review_due":"2026-10-12T16:00:00Z"}"#).unwrap());
+    Reflect::set(&w, &"__rnCodeReplies".into(), &Array::of1(&reply)).unwrap();
+    m.type_into("#rn-code", "123456").await;
+    m.expect_step("in_review").await;
+    assert!(m.text("[role=status]").contains("2026-10-12"), "{}", m.text("[role=status]"));
 }
 
 #[wasm_bindgen_test]

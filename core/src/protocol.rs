@@ -226,6 +226,9 @@ pub struct IdentityPayload {
     /// The consent record; a missing consent is refused with `consent_required`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
+    /// A parent's or guardian's consent (PIPL art. 31): required when the birth date shows a child under 14.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian_consent: Option<Consent>,
 }
 
 /// Plaintext of the documents step (sealed with [`Step::Documents`]): the identity plus two photos for a reviewer.
@@ -361,10 +364,15 @@ pub struct CodeSentResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifiedResponse {
-    /// Always `verified`.
+    /// `verified`, or `pending_review` when the identity was flagged (a child, an unknown region code, an
+    /// identity bound to the site's maximum of accounts) and waits for a reviewer.
     pub status: SessionStatus,
-    /// The result token (compact JWS, EdDSA) to hand to the site's backend.
-    pub result_token: String,
+    /// The result token (compact JWS, EdDSA) to hand to the site's backend; only when `verified`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_token: Option<String>,
+    /// When the review is due at the latest (RFC 3339, UTC); only when `pending_review`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_due: Option<String>,
 }
 
 /// Response of `POST /v1/sessions/{id}/cancel`.
@@ -761,6 +769,7 @@ mod tests {
             phone: Some("13800138000".into()),
             email: None,
             consent: Some(Consent { version: "2025-01".into(), accepted_at: 1_700_000_000 }),
+            guardian_consent: None,
         };
         let v: serde_json::Value = serde_json::to_value(&p).unwrap_or_default();
         assert_eq!(v["method"], "sms");

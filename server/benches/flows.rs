@@ -72,6 +72,7 @@ async fn one_flow(app: &axum::Router, outbox: &Outbox, key: &RecipientKey, n: u6
         phone: Some(phone.clone()),
         email: None,
         consent: Some(Consent { version: "2025-01".into(), accepted_at: SystemClock.now_secs() }),
+        guardian_consent: None,
     };
     let env = seal(key, &s.session_id, Step::Identity, &serde_json::to_vec(&identity).unwrap()).unwrap();
     let path = format!("/v1/sessions/{}/identity", s.session_id);

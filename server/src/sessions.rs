@@ -16,6 +16,7 @@ use crate::clock::UnixMillis;
 use crate::codes;
 use crate::delivery::{Channel, CodeMessage};
 use crate::error::{ApiError, ApiResult};
+use crate::review::Reason;
 use crate::sites::{Site, hash_secret};
 use crate::state::AppState;
 use crate::store::{self, Consent, NewCode, NewSession, Session};
@@ -201,6 +202,23 @@ struct Checked {
     kind: DocumentKind,
     destination: String,
     channel: Channel,
+    /// Why the identity needs a reviewer, from the number alone (a child, an unknown region code).
+    flags: Vec<Reason>,
+}
+
+/// What the number says that a reviewer must look at (issue 5): a child under 14 (PIPL art. 31: their data is
+/// sensitive and needs a guardian's consent) and a region or nationality code not in the table (a soft warning in
+/// the browser). 14–17-year-olds consent themselves and are not flagged.
+fn number_flags(id: &validate::IdCheck) -> Vec<Reason> {
+    let mut flags = Vec::new();
+    if id.under_14 == Some(true) {
+        flags.push(Reason::Minor);
+    }
+    let unknown = |i: &validate::Issue| matches!(i.code, validate::IssueCode::UnknownRegion | validate::IssueCode::UnknownNationality);
+    if id.warnings.iter().any(unknown) {
+        flags.push(Reason::UnknownRegion);
+    }
+    flags
 }
 
 /// A consent record is present, names a version and was given recently (not in the future).
@@ -241,6 +259,11 @@ fn check_identity(p: &IdentityPayload, site: &Site, offered: &[Method], now: Uni
         // A resident-ID field holding a residence permit number: the validator says what it is.
         return Err(ApiError::invalid("document_kind", "kind_mismatch"));
     }
+    let flags = number_flags(&id);
+    if flags.contains(&Reason::Minor) && !consent_ok(p.guardian_consent.as_ref(), now) {
+        return Err(ApiError::new(ErrorCode::ConsentRequired)
+            .with_message("A parent's or guardian's consent is required for a child under 14."));
+    }
     let (destination, phone, email) = match channel {
         _ if documents => (String::new(), None, None),
         Channel::Sms => {
@@ -259,7 +282,7 @@ fn check_identity(p: &IdentityPayload, site: &Site, offered: &[Method], now: Uni
         }
     };
     let plain = PlainIdentity { name: name.normalized, id_number: id.normalized, phone, email };
-    Ok(Checked { plain, kind: id.kind, destination, channel })
+    Ok(Checked { plain, kind: id.kind, destination, channel, flags })
 }
 
 /// The decrypted destination of a session: (channel, plaintext, masked).
@@ -352,16 +375,9 @@ pub async fn submit_identity(
     if ctx.session.status != store::SessionStatus::Created {
         return Err(ErrorCode::WrongStep.into());
     }
+    // An identity already bound to the site's maximum of accounts still proves its phone or email; the code
+    // step then sends it to a reviewer instead of verifying it (issue 5).
     let blind = state.vault.blind_id_number(&checked.plain.id_number);
-    let limit = ctx.site.cfg.max_accounts_per_identity;
-    if limit > 0 {
-        let account = ctx.session.reference.clone().unwrap_or_else(|| ctx.session.id.clone());
-        let bound = state.store.identity_bindings(&ctx.site.cfg.id, &blind).await?;
-        // Re-verifying an account that is already bound is fine; a new account over the limit is not.
-        if bound >= limit && !state.store.bind_identity(&ctx.site.cfg.id, &blind, &account, limit, now).await? {
-            return Err(ErrorCode::IdentityLimit.into());
-        }
-    }
     let sealed = state.vault.seal_identity(&ctx.session.id, &checked.plain).map_err(|e| ApiError::internal(&e))?;
     let masked = match checked.channel {
         Channel::Sms => validate::mask_phone(&checked.destination),
@@ -376,6 +392,7 @@ pub async fn submit_identity(
     s.blind_index = Some(blind);
     s.updated_at = now;
     ctx.session = state.store.update_session(&ctx.session).await?;
+    record_guardian_consent(state, &ctx.session, &checked, payload.guardian_consent.as_ref()).await?;
     tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");
     let sent = send_code(state, &ctx.session, checked.channel, &checked.destination, &masked, client_ip).await?;
     mark_code_sent(state, &mut ctx.session).await?;
@@ -449,14 +466,19 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
     if !state.store.consume_code(stored.id, now).await? {
         return Err(ErrorCode::CodeExpired.into());
     }
+    let mut flags = stored_flags(state, &ctx.session, now)?;
     let limit = ctx.site.cfg.max_accounts_per_identity;
     if limit > 0 {
         let account = ctx.session.reference.clone().unwrap_or_else(|| ctx.session.id.clone());
         let blind = ctx.session.blind_index.clone().unwrap_or_default();
+        // Re-verifying an account already bound is fine; a new account over the limit goes to a reviewer.
         if !state.store.bind_identity(&ctx.site.cfg.id, &blind, &account, limit, now).await? {
-            fail_session(state, &mut ctx.session, ctx.site, "identity_limit").await?;
-            return Err(ErrorCode::IdentityLimit.into());
+            flags.push(Reason::MaxAccounts);
         }
+    }
+    if !flags.is_empty() {
+        let due = queue_for_review(state, &mut ctx.session, &flags, Vec::new(), now).await?;
+        return Ok(VerifiedResponse { status: SessionStatus::PendingReview, result_token: None, review_due: Some(due) });
     }
     let s = &mut ctx.session;
     s.status = store::SessionStatus::Verified;
@@ -468,7 +490,57 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
     webhooks::enqueue(state, &ctx.session, ctx.site, EventType::Verified).await?;
     let result = session_result(state, &ctx.session, ctx.site)?;
     let token = result.result_token.ok_or_else(|| ApiError::internal(&"no token for a verified session"))?;
-    Ok(VerifiedResponse { status: SessionStatus::Verified, result_token: token })
+    Ok(VerifiedResponse { status: SessionStatus::Verified, result_token: Some(token), review_due: None })
+}
+
+/// The flags of the identity a session holds (re-read from its sealed record at the code step).
+fn stored_flags(state: &AppState, s: &Session, now: UnixMillis) -> ApiResult<Vec<Reason>> {
+    let sealed = s.identity.as_ref().ok_or_else(|| ApiError::internal(&"identity missing"))?;
+    let plain = state.vault.open_identity(&s.id, sealed).map_err(|e| ApiError::internal(&e))?;
+    let mut opts = Options::new(Date::from_unix_millis(now as f64));
+    if let Some(kind) = s.document_kind.as_deref().and_then(DocumentKind::from_name) {
+        opts = opts.kind(kind);
+    }
+    Ok(number_flags(&validate::validate_id(&plain.id_number, &opts)))
+}
+
+/// Moves a session to `pending_review` and queues its case; returns the due instant (RFC 3339, UTC).
+async fn queue_for_review(
+    state: &AppState,
+    session: &mut Session,
+    reasons: &[Reason],
+    images: Vec<crate::review::PlainImage>,
+    now: UnixMillis,
+) -> ApiResult<String> {
+    use axum::extract::FromRef as _;
+    session.status = store::SessionStatus::PendingReview;
+    session.updated_at = now;
+    *session = state.store.update_session(session).await?;
+    let case = crate::review::Reviews::from_ref(state)
+        .enqueue(session, reasons, images)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
+    tracing::info!(session = %session.id, case = %case.id, reasons = %names.join(","), "queued for review");
+    Ok(crate::delivery::utc_datetime(case.due_at.div_euclid(1000)).0)
+}
+
+/// Keeps the guardian's consent of a child's identity as an audit entry (its version and time, nothing personal).
+async fn record_guardian_consent(
+    state: &AppState,
+    session: &Session,
+    checked: &Checked,
+    consent: Option<&realname_core::protocol::Consent>,
+) -> ApiResult<()> {
+    use axum::extract::FromRef as _;
+    let (Some(c), true) = (consent, checked.flags.contains(&Reason::Minor)) else {
+        return Ok(());
+    };
+    let event = crate::audit::Event::new("person", "session.guardian_consent", format!("session:{}", session.id))
+        .site(&session.site_id)
+        .detail("version", &c.version)
+        .detail("accepted_at", c.accepted_at.to_string());
+    crate::review::Reviews::from_ref(state).audit(event).await.map_err(|e| ApiError::internal(&e))
 }
 
 /// Cancels an unfinished session.
@@ -567,7 +639,6 @@ pub async fn submit_documents(
     mut ctx: ClientCtx<'_>,
     env: &Envelope,
 ) -> ApiResult<realname_core::protocol::DocumentsResponse> {
-    use axum::extract::FromRef as _;
     let payload: realname_core::protocol::DocumentsPayload = open_step(state, &ctx.session.id, env, Step::Documents)?;
     let now = state.clock.now_ms();
     let checked = check_identity(&payload.identity, ctx.site, &offered_methods(&ctx.session, ctx.site), now, true)?;
@@ -580,24 +651,20 @@ pub async fn submit_documents(
         return Err(ErrorCode::WrongStep.into());
     }
     let blind = state.vault.blind_id_number(&checked.plain.id_number);
+    let mut reasons = vec![Reason::Document];
+    reasons.extend(checked.flags.iter().copied());
+    let limit = ctx.site.cfg.max_accounts_per_identity;
+    if limit > 0 && state.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {
+        reasons.push(Reason::MaxAccounts);
+    }
     let sealed = state.vault.seal_identity(&ctx.session.id, &checked.plain).map_err(|e| ApiError::internal(&e))?;
     let s = &mut ctx.session;
-    s.status = store::SessionStatus::PendingReview;
     s.method = Some(Method::Documents.as_str().to_owned());
     s.document_kind = Some(checked.kind.as_str().to_owned());
     s.consent = payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
     s.identity = Some(sealed);
     s.blind_index = Some(blind);
-    s.updated_at = now;
-    ctx.session = state.store.update_session(&ctx.session).await?;
-    let reviews = crate::review::Reviews::from_ref(state);
-    let case = reviews
-        .enqueue(&ctx.session, &[crate::review::Reason::Document], images)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    tracing::info!(session = %ctx.session.id, case = %case.id, "documents queued for review");
-    Ok(realname_core::protocol::DocumentsResponse {
-        status: SessionStatus::PendingReview,
-        review_due: crate::delivery::utc_datetime(case.due_at.div_euclid(1000)).0,
-    })
+    let due = queue_for_review(state, &mut ctx.session, &reasons, images, now).await?;
+    record_guardian_consent(state, &ctx.session, &checked, payload.identity.guardian_consent.as_ref()).await?;
+    Ok(realname_core::protocol::DocumentsResponse { status: SessionStatus::PendingReview, review_due: due })
 }

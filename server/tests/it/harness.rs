@@ -241,6 +241,7 @@ pub fn identity_sms(phone: &str, now_secs: i64) -> Value {
         phone: Some(phone.into()),
         email: None,
         consent: Some(Consent { version: "2025-01".into(), accepted_at: now_secs }),
+        guardian_consent: None,
     })
     .expect("json")
 }
@@ -255,6 +256,7 @@ pub fn identity_email(email: &str, now_secs: i64) -> Value {
         phone: None,
         email: Some(email.into()),
         consent: Some(Consent { version: "2025-01".into(), accepted_at: now_secs }),
+        guardian_consent: None,
     })
     .expect("json")
 }

@@ -6,6 +6,7 @@ mod api;
 mod codes;
 mod delivery;
 mod dev;
+mod flagged;
 mod leaks;
 mod malformed;
 mod tokens;
