@@ -506,6 +506,12 @@ async fn a_deletion_request_leaves_no_personal_data_in_the_database() {
         let (session, case_id) = h.case("site-a").await;
         let msg = "我的手机号是13912345678，请删除";
         let filed = h.rv.file_complaint("site-a", Some(&session.id), "privacy", msg).await.unwrap();
+        // The sealed bytes as stored: once erased they must be gone from the file, not just unreachable
+        // (secure_delete zeroes the freed cells and pages; a vault key leaked later must find nothing to open).
+        let sealed = match &h.file {
+            Some(file) => sealed_bytes(file, &session.id, &case_id, filed.ticket.as_str()).await,
+            None => Vec::new(),
+        };
         let path = format!("/v1/sessions/{}/erase", session.id);
         // Another site's key, or none, erases nothing.
         assert_eq!(call(&app, "POST", &path, None, None).await.0, StatusCode::UNAUTHORIZED);
@@ -543,8 +549,33 @@ async fn a_deletion_request_leaves_no_personal_data_in_the_database() {
                 let n = needle.as_bytes();
                 assert!(!bytes.windows(n.len()).any(|w| w == n), "{needle} found in the database files");
             }
+            assert!(sealed.len() >= 5, "{sealed:?}");
+            for (what, ct) in &sealed {
+                // 16 bytes of ciphertext or HMAC are unique enough; whole blobs may span pages.
+                assert!(ct.len() >= 16, "{what}: {} bytes", ct.len());
+                let n = &ct[ct.len() - 16..];
+                assert!(!bytes.windows(n.len()).any(|w| w == n), "sealed {what} still in the database file after erasure");
+            }
         }
     }
+}
+
+/// The sealed identity fields, images and complaint message of one session as stored in the SQLite file.
+async fn sealed_bytes(file: &std::path::Path, session: &str, case: &str, ticket: &str) -> Vec<(String, Vec<u8>)> {
+    use sqlx::Row;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display())).await.unwrap();
+    let mut out = Vec::new();
+    let row = sqlx::query("SELECT name_ct, id_number_ct FROM sessions WHERE id = ?").bind(session).fetch_one(&pool).await.unwrap();
+    for col in ["name_ct", "id_number_ct"] {
+        out.push((col.to_owned(), row.get::<Vec<u8>, _>(col)));
+    }
+    for row in sqlx::query("SELECT kind, sealed FROM review_images WHERE case_id = ?").bind(case).fetch_all(&pool).await.unwrap() {
+        out.push((row.get::<String, _>("kind"), row.get::<Vec<u8>, _>("sealed")));
+    }
+    let msg: Vec<u8> = sqlx::query("SELECT message FROM complaints WHERE ticket = ?").bind(ticket).fetch_one(&pool).await.unwrap().get("message");
+    out.push(("complaint message".to_owned(), msg));
+    pool.close().await;
+    out
 }
 
 /// Through the whole server (`http::app` on the real `AppState`): metrics count a verified SMS flow, and a review
