@@ -87,6 +87,7 @@ function mount() {
       if (type === 'ready' && !performance.getEntriesByName('realname-ready').length) {
         performance.mark('realname-ready');
       }
+      if (type === 'ready') startOutbox();
       logEvent(type, e.detail);
       if (type === 'complete') onComplete(e.detail);
     });
@@ -95,6 +96,15 @@ function mount() {
 }
 
 // The outbox of demo mode: shows the codes the server "sent", so a visitor can finish without a real phone.
+// Polled once the widget is ready (or failed to load): it must not compete with the widget's first step.
+let outboxStarted = false;
+function startOutbox() {
+  if (!outboxStarted) {
+    outboxStarted = true;
+    pollOutbox();
+  }
+}
+
 async function pollOutbox() {
   try {
     const res = await fetch('/dev/outbox', { cache: 'no-store' });
@@ -130,5 +140,5 @@ loadWidget()
   .catch((e) => {
     $('load-error').textContent = `The widget could not load (${e}). Did \`cargo xtask build\` run?`;
     $('load-error').hidden = false;
+    startOutbox();
   });
-pollOutbox();

@@ -21,6 +21,7 @@ commands:
   setup         install what is missing: wasm32 toolchain, wasm-bindgen-cli, wasm-opt, Chromium, PostgreSQL
   build         release widget build into www/pkg/ and its size report (fails over budget)
   test          every test: native, PostgreSQL conformance, wasm in headless Chromium, size budget
+                (`test e2e [FILTER]`: only the end-to-end tests, after building the widget and the server)
   demo          setup + build + run the server with SQLite and the dev outbox on 127.0.0.1:8080
   bench-core    criterion benchmark of native ID validation
   bench-server  complete flows/s, p50/p99, peak RSS on SQLite and PostgreSQL, HPKE open µs; into docs/performance.md

@@ -5,8 +5,20 @@ use crate::sh::{self, Res};
 use crate::{build, setup};
 
 /// Runs native tests (with a real PostgreSQL), the wasm tests in headless Chromium, and the size budget.
-pub fn run(_args: &[String]) -> Res {
+/// `cargo xtask test e2e [FILTER]` runs only the end-to-end part (widget build, server build, e2e tests).
+pub fn run(args: &[String]) -> Res {
     let tools = setup::run()?;
+    if args.first().map(String::as_str) == Some("e2e") {
+        build::build(&tools)?;
+        let mut e2e = e2e_command(&tools, false)?;
+        e2e.args(["test", "-p", "realname-e2e"]);
+        if let Some(filter) = args.get(1) {
+            e2e.args(["--", filter]);
+        }
+        sh::run(&mut e2e)?;
+        eprintln!("xtask test e2e: passed");
+        return Ok(());
+    }
     let pg = TempPostgres::start()?;
 
     // Native: unit, integration, property tests; the storage suite runs against SQLite and this PostgreSQL.

@@ -5,6 +5,10 @@
 //! Each of N loads (default 20, `REALNAME_BENCH_LOADS`) navigates to the demo sign-up page served by the real
 //! demo server and reads the `realname-ready` performance mark that the page sets on the widget's `ready`
 //! event: milliseconds since navigation start. Cold loads run with the HTTP cache disabled; warm loads with it.
+//! The load with the median time is shown file by file (when each request started and ended, its bytes); one
+//! more load with DevTools' network log shows what the browser asked for (`Accept-Encoding`) and got
+//! (`Content-Encoding`, `Content-Type`). The machine's load average before and after is part of the report:
+//! two cores shared with builds make these numbers noisy.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -26,7 +30,8 @@ return {
   transfer: all.reduce((s, r) => s + r.transferSize, 0),
   encoded: all.reduce((s, r) => s + r.encodedBodySize, 0),
   decoded: all.reduce((s, r) => s + r.decodedBodySize, 0),
-  files: all.map(r => [new URL(r.name).pathname, r.transferSize, r.encodedBodySize, r.decodedBodySize]),
+  files: all.map(r => ({ path: new URL(r.name).pathname, transfer: r.transferSize, encoded: r.encodedBodySize,
+    decoded: r.decodedBodySize, start: r.startTime, end: r.responseEnd, kind: r.initiatorType })),
 };
 "#;
 
@@ -47,14 +52,59 @@ fn load(b: &Browser, url: &str) -> Result<Value> {
     })
 }
 
+/// The 1-, 5- and 15-minute load averages of the machine.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// One load with DevTools' network log: for each path, the `Accept-Encoding` the browser sent and the
+/// `Content-Encoding` / `Content-Type` it received.
+fn negotiation(server: &DemoServer) -> Result<std::collections::BTreeMap<String, (String, String, String)>> {
+    let b = Browser::start(&Profile::desktop().with_netlog())?;
+    b.cdp("Network.enable", json!({}))?;
+    b.cdp("Network.setCacheDisabled", json!({ "cacheDisabled": true }))?;
+    load(&b, &server.url("/index.html"))?;
+    let header = |h: &Value, name: &str| {
+        h.as_object()
+            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .and_then(|(_, v)| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut asked = std::collections::HashMap::new();
+    let mut out = std::collections::BTreeMap::new();
+    for entry in b.log("performance")? {
+        let Some(Ok(msg)) = entry["message"].as_str().map(serde_json::from_str::<Value>) else { continue };
+        let (m, p) = (&msg["message"]["method"], &msg["message"]["params"]);
+        let path = |u: &Value| u.as_str().and_then(|u| u.split_once("//")).and_then(|(_, r)| r.find('/').map(|i| r[i..].to_string()));
+        if *m == "Network.requestWillBeSentExtraInfo" {
+            asked.insert(p["requestId"].to_string(), header(&p["headers"], "accept-encoding"));
+        } else if *m == "Network.responseReceived"
+            && let Some(path) = path(&p["response"]["url"])
+        {
+            let h = &p["response"]["headers"];
+            let id = p["requestId"].to_string();
+            let got = header(h, "content-encoding");
+            out.insert(path, (id, if got.is_empty() { "none".into() } else { got }, header(h, "content-type")));
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(path, (id, got, ty))| (path, (asked.get(&id).cloned().unwrap_or_default(), got, ty)))
+        .collect())
+}
+
 fn run() -> Result<String> {
     let loads: usize = std::env::var("REALNAME_BENCH_LOADS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let load_before = loadavg();
     let server = DemoServer::start(&Options::default())?;
     let url = server.url("/index.html");
     let b = Browser::start(&Profile::desktop())?;
     b.cdp("Network.enable", json!({}))?;
     let mut out = String::new();
-    let mut first: Option<Value> = None;
+    let mut cold: Vec<Value> = Vec::new();
     for (label, cache_disabled) in [("cold (HTTP cache disabled)", true), ("warm (HTTP cache on)", false)] {
         b.cdp("Network.setCacheDisabled", json!({ "cacheDisabled": cache_disabled }))?;
         load(&b, &url)?; // one unmeasured load: starts Chromium's processes, fills the cache for the warm run
@@ -63,8 +113,8 @@ fn run() -> Result<String> {
             let v = load(&b, &url)?;
             ready.push(v["ready_ms"].as_f64().ok_or_else(|| err!("no ready_ms in {v}"))?);
             dcl.push(v["dom_content_loaded_ms"].as_f64().unwrap_or(f64::NAN));
-            if cache_disabled && first.is_none() {
-                first = Some(v);
+            if cache_disabled {
+                cold.push(v);
             }
         }
         let (mut sorted, n) = (ready.clone(), ready.len());
@@ -75,17 +125,41 @@ fn run() -> Result<String> {
             median(&mut dcl)
         ));
     }
-    let first = first.ok_or_else(|| err!("no measured load"))?;
+    drop(b);
+    let load_after = loadavg();
+    let served = negotiation(&server)?;
+    // The cold load whose time is the median (the upper one of the middle two).
+    cold.sort_by(|a, b| a["ready_ms"].as_f64().unwrap_or(0.0).total_cmp(&b["ready_ms"].as_f64().unwrap_or(0.0)));
+    let typical = cold.get(cold.len() / 2).cloned().ok_or_else(|| err!("no measured load"))?;
     let mut files = String::new();
-    for f in first["files"].as_array().cloned().unwrap_or_default() {
-        files.push_str(&format!("| `{}` | {} | {} | {} |\n", f[0].as_str().unwrap_or("?"), f[1], f[2], f[3]));
+    for f in typical["files"].as_array().cloned().unwrap_or_default() {
+        let path = f["path"].as_str().unwrap_or("?");
+        let (asked, got, ty) = served.get(path).cloned().unwrap_or_default();
+        let ms = |k: &str| f[k].as_f64().map(|v| format!("{v:.1}")).unwrap_or_default();
+        files.push_str(&format!(
+            "| `{path}` | {} | {} | {} | {} | {} | {} | `{ty}` | {} |\n",
+            ms("start"),
+            ms("end"),
+            f["transfer"],
+            f["encoded"],
+            f["decoded"],
+            if got == "none" { "none".to_string() } else { format!("**{got}**") },
+            if asked.is_empty() { "?".into() } else { format!("`{asked}`") },
+        ));
     }
     Ok(format!(
-        "| loads | n | median ms | min ms | max ms | DOMContentLoaded median ms |\n|---|---|---|---|---|---|\n{out}\n\
-         Bytes for the first step (cold load, everything requested before the `ready` event): \
-         **{} transferred** (HTTP headers included), {} encoded bodies, {} decoded.\n\n\
-         | file | transferred | encoded body | decoded body |\n|---|---|---|---|\n{files}",
-        first["transfer"], first["encoded"], first["decoded"]
+        "Load average (1/5/15 min) before the loads: {load_before}; after: {load_after}.\n\n\
+         | loads | n | median ms | min ms | max ms | DOMContentLoaded median ms |\n|---|---|---|---|---|---|\n{out}\n\
+         Bytes for the first step (the median cold load, everything requested before the `ready` event): \
+         **{} transferred** (HTTP headers included), {} encoded bodies, {} decoded; ready at {:.1} ms. \
+         Start and end are ms since navigation start; the encodings are from one more load with DevTools' \
+         network log.\n\n\
+         | file | start ms | end ms | transferred | encoded body | decoded body | Content-Encoding | Content-Type | browser's Accept-Encoding |\n\
+         |---|---|---|---|---|---|---|---|---|\n{files}",
+        typical["transfer"],
+        typical["encoded"],
+        typical["decoded"],
+        typical["ready_ms"].as_f64().unwrap_or(f64::NAN),
     ))
 }
 

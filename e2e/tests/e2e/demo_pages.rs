@@ -102,3 +102,60 @@ fn webview_page_defines_the_react_native_bridge_before_the_widget_loads() -> Res
     shots::save(&b, "demo_pages", "02-webview", "mobile")?;
     Ok(())
 }
+
+/// What a demo page fetched once its widget showed the first step: every preload hint (`href`, how many times
+/// it was fetched, its HTTP status) and every file of the widget package it loaded.
+const HINTS: &str = "
+const hints = Array.from(document.querySelectorAll('link[rel=preload], link[rel=modulepreload]'));
+const res = performance.getEntriesByType('resource');
+return {
+  hints: hints.map(l => ({ href: new URL(l.getAttribute('href'), location.href).href, rel: l.rel,
+    fetched: res.filter(r => r.name === new URL(l.getAttribute('href'), location.href).href)
+      .map(r => r.responseStatus) })),
+  pkg: res.filter(r => new URL(r.name).pathname.startsWith('/pkg/')).map(r => r.name),
+};";
+
+#[test]
+fn demo_pages_preload_every_widget_file_once_and_poll_the_outbox_only_after_ready() -> Result<()> {
+    let srv = demo()?;
+    let b = Browser::start(&Profile::desktop())?;
+    for page in ["/index.html", "/webview.html"] {
+        b.goto(&srv.url(page))?;
+        wait_for(Duration::from_secs(20), &format!("the widget on {page}"), || {
+            let v = b.execute(&format!("{} return !!deepQuery('section.rn[data-step=consent]');", realname_e2e::webdriver::DEEP_QUERY), vec![])?;
+            Ok((v == json!(true)).then_some(()))
+        })?;
+        let v = b.execute(HINTS, vec![])?;
+        let hints = v["hints"].as_array().cloned().unwrap_or_default();
+        ensure!(hints.len() >= 5, "{page}: expected preload hints for the widget's files, found {v}");
+        // A hint that points at nothing (e.g. wasm-bindgen's snippet folder was renamed) or is not used (a
+        // credentials-mode mismatch makes the browser fetch the wasm twice) costs time instead of saving it.
+        for h in &hints {
+            ensure!(
+                h["fetched"] == json!([200]),
+                "{page}: the hint {} was fetched with statuses {} (want exactly one 200): update the <link>s in www/{}",
+                h["href"],
+                h["fetched"],
+                page.trim_start_matches('/')
+            );
+        }
+        let hinted: Vec<&str> = hints.iter().filter_map(|h| h["href"].as_str()).collect();
+        for f in v["pkg"].as_array().cloned().unwrap_or_default() {
+            let f = f.as_str().unwrap_or_default();
+            ensure!(hinted.contains(&f), "{page} loads {f} without a preload hint: add one to www/{}", page.trim_start_matches('/'));
+        }
+    }
+    // The sign-up page's outbox list must not compete with the widget's first step.
+    b.goto(&srv.url("/index.html"))?;
+    let v = wait_for(Duration::from_secs(20), "the ready mark and the first outbox poll", || {
+        let v = b.execute(
+            "const ready = performance.getEntriesByName('realname-ready')[0];
+             const outbox = performance.getEntriesByType('resource').find(r => new URL(r.name).pathname === '/dev/outbox');
+             return ready && outbox ? { ready: ready.startTime, outbox: outbox.startTime } : null;",
+            vec![],
+        )?;
+        Ok((!v.is_null()).then_some(v))
+    })?;
+    ensure!(v["outbox"].as_f64() >= v["ready"].as_f64(), "the outbox was polled before the widget was ready: {v}");
+    Ok(())
+}
