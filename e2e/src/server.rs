@@ -18,6 +18,9 @@ pub struct Options {
     pub config: Option<String>,
     /// The demo site's methods as a TOML array (with [`Options::config`]; default `["sms", "email"]`).
     pub site_methods: Option<String>,
+    /// More origins the demo site's pages may call the API from (with [`Options::config`]), e.g. a site's own
+    /// page server that embeds the widget.
+    pub origins: Vec<String>,
 }
 
 impl Options {
@@ -29,12 +32,13 @@ impl Options {
 
 /// The demo site as `realname-server demo` sets it up (publishable key `pk_demo`, this origin), for
 /// `serve --config`. Nobody holds the secret key whose hash is given: the tests use the publishable key.
-fn demo_toml(addr: &str, www: &std::path::Path, data: &std::path::Path, extra: &str, methods: &str) -> String {
+fn demo_toml(addr: &str, www: &std::path::Path, data: &std::path::Path, extra: &str, methods: &str, origins: &[String]) -> String {
     let q = |p: &std::path::Path| format!("{:?}", p.display().to_string());
+    let more: String = origins.iter().map(|o| format!(", {o:?}")).collect();
     format!(
         "[server]\naddr = \"{addr}\"\npublic_url = \"http://{addr}\"\nlog_format = \"text\"\ndemo = true\nwww = {www}\n\n\
          [database]\nurl = \"sqlite://{db}\"\n\n[keys]\ndir = {keys}\n\n{extra}\n\n\
-         [[sites]]\nid = \"demo\"\nname = \"realname demo\"\norigins = [\"http://{addr}\"]\n\
+         [[sites]]\nid = \"demo\"\nname = \"realname demo\"\norigins = [\"http://{addr}\"{more}]\n\
          secret_key_sha256 = \"{zero}\"\npublishable_key = \"pk_demo\"\nmethods = {methods}\n",
         www = q(www),
         db = data.join("realname.db").display(),
@@ -76,7 +80,7 @@ impl DemoServer {
                 std::fs::create_dir_all(&data)?;
                 let file = dir.0.join("realname.toml");
                 let methods = opts.site_methods.as_deref().unwrap_or(r#"["sms", "email"]"#);
-                std::fs::write(&file, demo_toml(&addr, &paths::www()?, &data, extra, methods))?;
+                std::fs::write(&file, demo_toml(&addr, &paths::www()?, &data, extra, methods, &opts.origins))?;
                 cmd.arg("serve").arg("--config").arg(&file);
             }
         }

@@ -46,6 +46,11 @@ impl Demo {
         Ok(Demo { browser, server, test: test.to_string(), shot_no: std::cell::Cell::new(0) })
     }
 
+    /// A demo around a server and a browser the test started itself (e.g. on a page of another origin).
+    pub fn with(test: &str, server: DemoServer, browser: Browser) -> Demo {
+        Demo { browser, server, test: test.to_string(), shot_no: std::cell::Cell::new(0) }
+    }
+
     /// The sign-up page with the widget on its first step.
     pub fn signup(test: &str, profile: &Profile, opts: &Options) -> Result<Demo> {
         let d = Demo::open(test, profile, opts, "/index.html")?;
