@@ -27,7 +27,31 @@ async function api(method, path, body) {
   return data;
 }
 
-const fmt = (ms) => new Date(ms).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+// Times are shown in Beijing time as "YYYY-MM-DD HH:MM"; the caller's locale does not matter.
+const beijing = (ms) => new Date(ms + 8 * 3600 * 1000).toISOString();
+const fmt = (ms) => { const s = beijing(ms); return s.slice(0, 10) + " " + s.slice(11, 16); };
+// A due time is the end of a working day (24:00 Beijing, stored as the next midnight): show that day.
+const fmtDue = (ms) => beijing(ms).slice(11, 19) === "00:00:00" ? beijing(ms - 1).slice(0, 10) + " 24:00" : fmt(ms);
+
+// Words for the codes the API speaks; an unknown code is shown as it is.
+const LABELS = {
+  document: "证件照片 Documents", unknown_region: "未知地区码 Unknown region", max_accounts: "账号数已达上限 Account limit",
+  minor: "未满14周岁 Under 14",
+  face: "人脸照片 Face", id_front: "证件正面 ID front", id_back: "证件背面 ID back",
+  documents_match: "人证一致 Documents match", manual_check_passed: "人工核验通过 Manual check passed",
+  guardian_consent_verified: "监护人同意已核实 Guardian consent verified",
+  photo_unreadable: "照片无法辨认 Photo unreadable", face_mismatch: "人脸不符 Face mismatch",
+  document_invalid: "证件无效 Document invalid", document_expired: "证件过期 Document expired",
+  identity_mismatch: "身份信息不符 Identity mismatch", account_limit: "超出账号数 Account limit",
+  minor_not_permitted: "未成年人不允许 Minor not permitted", suspected_fraud: "疑似欺诈 Suspected fraud",
+  wrong_result: "结果有误 Wrong result", data_error: "信息有误 Data error", privacy: "隐私 Privacy", other: "其他 Other",
+  resident_id: "居民身份证 Resident ID", hk_mo_tw_residence_permit: "港澳台居民居住证 HK/MO/TW residence permit",
+  foreign_permanent_resident_id: "外国人永久居留身份证 Foreign permanent resident ID",
+  hk_mo_travel_permit: "港澳居民来往内地通行证 HK/MO travel permit", tw_travel_permit: "台湾居民来往大陆通行证 TW travel permit",
+  chinese_passport: "中国护照 Chinese passport", passport: "护照 Passport",
+  open: "待处理 open", answered: "已答复 answered", closed: "已关闭 closed",
+};
+const label = (code) => LABELS[code] || code;
 
 function text(tag, value, cls) {
   const el = document.createElement(tag);
@@ -78,7 +102,7 @@ function row(cells, overdue, onOpen) {
 
 function dueCell(ms, overdue, provisional) {
   const span = document.createElement("span");
-  span.textContent = fmt(ms) + (provisional ? " *" : "");
+  span.textContent = fmtDue(ms) + (provisional ? " *" : "");
   if (overdue) { span.append(" ", text("span", "逾期 overdue", "badge")); }
   return span;
 }
@@ -89,7 +113,7 @@ async function loadQueue() {
   const tbody = $("queue").tBodies[0];
   tbody.replaceChildren();
   for (const c of q.cases) {
-    tbody.append(row([dueCell(c.due_at, c.overdue, c.due_provisional), fmt(c.submitted_at), c.reasons.join(", "), c.site, c.id],
+    tbody.append(row([dueCell(c.due_at, c.overdue, c.due_provisional), fmt(c.submitted_at), c.reasons.map(label).join(", "), c.site, c.id],
       c.overdue, () => openCase(c.id)));
   }
   $("queue-empty").hidden = q.cases.length > 0;
@@ -100,34 +124,45 @@ async function openCase(id) {
   currentCase = id;
   $("case-id").textContent = id;
   defs($("case-data"), [
-    ["姓名 Name", v.name], ["证件号 Number", v.id_number], ["证件类型 Document", v.document_kind],
-    ["手机 Phone", v.phone], ["邮箱 Email", v.email], ["原因 Reasons", v.case.reasons.join(", ")],
-    ["截止 Due", fmt(v.case.due_at)], ["会话 Session", v.case.session_id],
-  ]);
+    ["姓名 Name", v.name], ["证件号 Number", v.id_number], ["证件类型 Document", v.document_kind && label(v.document_kind)],
+    ["手机 Phone", v.phone], ["邮箱 Email", v.email], ["原因 Reasons", v.case.reasons.map(label).join(", ")],
+    ["截止 Due", fmtDue(v.case.due_at)], ["会话 Session", v.case.session_id],
+  ].concat(v.case.reasons.includes("minor") ? [["监护人同意 Guardian consent", guardianText(v.guardian_consent)]] : []));
   const imgs = $("case-images");
   imgs.replaceChildren();
   for (const im of v.images) {
     const fig = document.createElement("figure");
     const img = document.createElement("img");
-    img.alt = im.kind;
+    img.alt = label(im.kind);
     img.src = "data:" + im.content_type + ";base64," + im.data;
-    fig.append(img, text("figcaption", im.kind));
+    fig.append(img, text("figcaption", label(im.kind)));
     imgs.append(fig);
   }
   $("decision-form").reset();
-  $("reason-code").replaceChildren();
+  fillReasons();
   $("decision-error").textContent = "";
   $("case-view").hidden = false;
   $("case-view").scrollIntoView({ block: "start" });
+}
+
+// The guardian's consent of a child under 14 as the server recorded it (text version, when, audit entry).
+function guardianText(g) {
+  if (!g) return "无记录 None on record";
+  return "版本 version " + g.version + " · 同意于 accepted " + fmt(g.accepted_at * 1000) + " · 审计 audit #" + g.audit_seq;
 }
 
 function fillReasons() {
   const d = document.querySelector("input[name=decision]:checked");
   const sel = $("reason-code");
   sel.replaceChildren();
+  if (!d) {
+    const o = text("option", "先选择通过或拒绝 Choose approve or reject first");
+    o.value = "";
+    sel.append(o);
+  }
   for (const code of d ? reasonCodes[d.value] : []) {
-    const o = document.createElement("option");
-    o.value = code; o.textContent = code;
+    const o = text("option", label(code));
+    o.value = code;
     sel.append(o);
   }
 }
@@ -153,7 +188,7 @@ async function loadComplaints() {
   const tbody = $("complaints").tBodies[0];
   tbody.replaceChildren();
   for (const c of q.complaints) {
-    tbody.append(row([dueCell(c.due_at, c.overdue, c.due_provisional), c.ticket, c.category, c.status, c.site],
+    tbody.append(row([dueCell(c.due_at, c.overdue, c.due_provisional), c.ticket, label(c.category), label(c.status), c.site],
       c.overdue, () => openComplaint(c.ticket)));
   }
   $("complaints-empty").hidden = q.complaints.length > 0;
@@ -164,8 +199,8 @@ async function openComplaint(ticket) {
   currentTicket = ticket;
   $("complaint-ticket").textContent = ticket;
   defs($("complaint-data"), [
-    ["类别 Category", v.complaint.category], ["状态 Status", v.complaint.status], ["提交 Filed", fmt(v.complaint.filed_at)],
-    ["截止 Due", fmt(v.complaint.due_at)], ["会话 Session", v.complaint.session_id], ["内容 Message", v.message],
+    ["类别 Category", label(v.complaint.category)], ["状态 Status", label(v.complaint.status)], ["提交 Filed", fmt(v.complaint.filed_at)],
+    ["截止 Due", fmtDue(v.complaint.due_at)], ["会话 Session", v.complaint.session_id], ["内容 Message", v.message],
     ["答复 Answer", v.answer],
   ]);
   $("answer-form").reset();

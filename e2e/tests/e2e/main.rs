@@ -4,6 +4,7 @@
 
 mod codes;
 mod common;
+mod console;
 mod demo_pages;
 mod email;
 mod embed;

@@ -210,6 +210,21 @@ pub struct CaseView {
     pub email: Option<String>,
     /// Images (none once purged).
     pub images: Vec<ImageView>,
+    /// For a child under 14: the guardian's consent as recorded at the identity step (`None` if none was).
+    pub guardian_consent: Option<GuardianConsent>,
+}
+
+/// A guardian's consent on record (the audit entry `session.guardian_consent`): which text, when.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GuardianConsent {
+    /// The consent text's version.
+    pub version: String,
+    /// When the guardian accepted it, Unix seconds (as the widget sent it).
+    pub accepted_at: i64,
+    /// When the server recorded it, Unix ms.
+    pub recorded_at: i64,
+    /// The audit entry's number.
+    pub audit_seq: i64,
 }
 
 impl std::fmt::Debug for CaseView {
@@ -250,6 +265,10 @@ pub struct Reviews {
 pub trait SiteKeys: Send + Sync {
     /// The id of the site whose secret key this is.
     fn site_for_secret_key(&self, key: &str) -> Option<String>;
+    /// The site's `max_accounts_per_identity` (0: no limit, so no bindings are kept).
+    fn max_accounts(&self, _site: &str) -> u32 {
+        0
+    }
 }
 
 /// Site keys from the server's registry.
@@ -258,6 +277,9 @@ struct ServerSites(crate::state::AppState);
 impl SiteKeys for ServerSites {
     fn site_for_secret_key(&self, key: &str) -> Option<String> {
         key.starts_with("sk_").then(|| self.0.sites.by_secret_key(key).map(|s| s.cfg.id.clone())).flatten()
+    }
+    fn max_accounts(&self, site: &str) -> u32 {
+        self.0.sites.by_id(site).map_or(0, |s| s.cfg.max_accounts_per_identity)
     }
 }
 
@@ -366,7 +388,13 @@ impl Reviews {
             let data = self.vault.open(field, &img.sealed).map_err(|_| ReviewError::Vault)?;
             views.push(ImageView { kind: img.kind.clone(), content_type: img.content_type.clone(), data: data.to_string() });
         }
+        let guardian_consent = if case.reasons.iter().any(|r| r == Reason::Minor.as_str()) {
+            self.guardian_consent(&case.session_id).await?
+        } else {
+            None
+        };
         Ok(CaseView {
+            guardian_consent,
             case: CaseSummary::of(&case, self.clock.now_ms()),
             name: identity.as_ref().map(|i| i.name.clone()),
             id_number: identity.as_ref().map(|i| i.id_number.clone()),
@@ -375,6 +403,20 @@ impl Reviews {
             email: identity.as_ref().and_then(|i| i.email.clone()),
             images: views,
         })
+    }
+
+    /// The latest guardian consent recorded for a session.
+    async fn guardian_consent(&self, session: &str) -> Result<Option<GuardianConsent>, ReviewError> {
+        let entries = self.store.audit_about(&format!("session:{session}"), "session.guardian_consent").await.map_err(|e| {
+            tracing_error(&e.to_string());
+            ReviewError::Audit
+        })?;
+        Ok(entries.last().map(|e| GuardianConsent {
+            version: e.event.detail.get("version").cloned().unwrap_or_default(),
+            accepted_at: e.event.detail.get("accepted_at").and_then(|a| a.parse().ok()).unwrap_or_default(),
+            recorded_at: e.at,
+            audit_seq: e.seq,
+        }))
     }
 
     /// Approves or rejects a pending case with a reason code; the session follows, the hook fires.
@@ -397,11 +439,36 @@ impl Reviews {
                 .detail("reason_code", reason_code),
         )
         .await?;
+        if approve {
+            self.bind_approved(&case, now).await?;
+        }
         if let Some(session) = self.finish_session(&case.session_id, approve, reason_code, now).await? {
             self.hook.decided(&session).await;
         }
         let case = self.store.case(id).await?.ok_or(ReviewError::NotFound)?;
         Ok(CaseSummary::of(&case, now))
+    }
+
+    /// An approved session's account is bound to its identity like any verified one on a site that limits
+    /// accounts per identity, before the site can see `verified`. The reviewer's approval is what lets a
+    /// `max_accounts` case past the limit, so the limit is not applied again here.
+    async fn bind_approved(&self, case: &Case, now: i64) -> Result<(), ReviewError> {
+        if self.sites.max_accounts(&case.site_id) == 0 {
+            return Ok(());
+        }
+        let Some(s) = self.store.session(&case.session_id).await? else { return Ok(()) };
+        let Some(blind) = s.blind_index.as_deref() else { return Ok(()) };
+        let account = s.reference.clone().unwrap_or_else(|| s.id.clone());
+        if self.store.bind_identity(&case.site_id, blind, &account, u32::MAX, now).await? {
+            self.audit(
+                Event::new("system", "binding.bound", format!("session:{}", s.id))
+                    .site(&case.site_id)
+                    .detail("by", "review")
+                    .detail("case", &case.id),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Moves the session to its final status (retrying on concurrent changes); `None` if it is already final.

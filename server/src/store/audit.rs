@@ -41,6 +41,8 @@ pub trait AuditStore: Send + Sync {
         after: i64,
         limit: i64,
     ) -> Result<Vec<Entry>, AuditStoreError>;
+    /// The entries (at most 100, oldest first) about `subject` (e.g. `session:<id>`) with this `action`.
+    async fn audit_about(&self, subject: &str, action: &str) -> Result<Vec<Entry>, AuditStoreError>;
 }
 
 const COLS: &str = "seq, at, actor, action, site, subject, detail, prev_hash, hash";
@@ -92,147 +94,97 @@ fn detail_json(e: &Entry) -> String {
     serde_json::to_string(&e.event.detail).unwrap_or_else(|_| "{}".into())
 }
 
-#[async_trait]
-impl AuditStore for SqlitePool {
-    async fn audit_append(&self, at: i64, event: Event) -> Result<Entry, AuditStoreError> {
-        // IMMEDIATE takes the write lock before reading the head, so two appends cannot chain to the same head.
-        let mut tx = self.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let head = head_of(row.try_get("seq")?, &row.try_get::<String, _>("hash")?)?;
-        let e = audit::seal(head, at, event);
-        sqlx::query(&format!(
-            "INSERT INTO audit_log ({COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(e.seq)
-        .bind(e.at)
-        .bind(&e.event.actor)
-        .bind(&e.event.action)
-        .bind(&e.event.site)
-        .bind(&e.event.subject)
-        .bind(detail_json(&e))
-        .bind(audit::hex(&e.prev_hash))
-        .bind(audit::hex(&e.hash))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")
-            .bind(e.seq)
-            .bind(audit::hex(&e.hash))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(e)
-    }
+/// Implements [`AuditStore`] for one sqlx pool type from the SQL both backends share (`$n` placeholders work in
+/// SQLite too). They differ only in how an append locks the head: `begin` is the transaction start (SQLite takes
+/// the write lock with `BEGIN IMMEDIATE`), `lock` the suffix of the head read (PostgreSQL locks the head row, which
+/// serialises appends from every server instance sharing the database).
+macro_rules! impl_audit_store {
+    ($pool:ty, begin = $($begin:ident($($arg:expr),*)).+, lock = $lock:expr) => {
+        #[async_trait]
+        impl AuditStore for $pool {
+            async fn audit_append(&self, at: i64, event: Event) -> Result<Entry, AuditStoreError> {
+                let mut tx = self.$($begin($($arg),*)).+.await?;
+                let row = sqlx::query(concat!("SELECT seq, hash FROM audit_head WHERE id = 1", $lock))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let head = head_of(row.try_get("seq")?, &row.try_get::<String, _>("hash")?)?;
+                let e = audit::seal(head, at, event);
+                sqlx::query(&format!(
+                    "INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                ))
+                .bind(e.seq)
+                .bind(e.at)
+                .bind(&e.event.actor)
+                .bind(&e.event.action)
+                .bind(&e.event.site)
+                .bind(&e.event.subject)
+                .bind(detail_json(&e))
+                .bind(audit::hex(&e.prev_hash))
+                .bind(audit::hex(&e.hash))
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                    .bind(e.seq)
+                    .bind(audit::hex(&e.hash))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(e)
+            }
 
-    async fn audit_head(&self) -> Result<Option<Head>, AuditStoreError> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(self)
-            .await?;
-        head_of(row.try_get("seq")?, &row.try_get::<String, _>("hash")?)
-    }
+            async fn audit_head(&self) -> Result<Option<Head>, AuditStoreError> {
+                let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+                    .fetch_one(self)
+                    .await?;
+                head_of(row.try_get("seq")?, &row.try_get::<String, _>("hash")?)
+            }
 
-    async fn audit_after(&self, after: i64, limit: i64) -> Result<Vec<Entry>, AuditStoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"
-        ))
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self)
-        .await?;
-        rows.iter().map(decode).collect()
-    }
+            async fn audit_after(&self, after: i64, limit: i64) -> Result<Vec<Entry>, AuditStoreError> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+                ))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self)
+                .await?;
+                rows.iter().map(decode).collect()
+            }
 
-    async fn audit_between(
-        &self,
-        from: i64,
-        to: i64,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<Entry>, AuditStoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM audit_log WHERE seq > ? AND at >= ? AND at < ? ORDER BY seq LIMIT ?"
-        ))
-        .bind(after)
-        .bind(from)
-        .bind(to)
-        .bind(limit)
-        .fetch_all(self)
-        .await?;
-        rows.iter().map(decode).collect()
-    }
+            async fn audit_between(
+                &self,
+                from: i64,
+                to: i64,
+                after: i64,
+                limit: i64,
+            ) -> Result<Vec<Entry>, AuditStoreError> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {COLS} FROM audit_log WHERE seq > $1 AND at >= $2 AND at < $3 ORDER BY seq LIMIT $4"
+                ))
+                .bind(after)
+                .bind(from)
+                .bind(to)
+                .bind(limit)
+                .fetch_all(self)
+                .await?;
+                rows.iter().map(decode).collect()
+            }
+
+            async fn audit_about(&self, subject: &str, action: &str) -> Result<Vec<Entry>, AuditStoreError> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {COLS} FROM audit_log WHERE subject = $1 AND action = $2 ORDER BY seq LIMIT 100"
+                ))
+                .bind(subject)
+                .bind(action)
+                .fetch_all(self)
+                .await?;
+                rows.iter().map(decode).collect()
+            }
+        }
+    };
 }
 
-#[async_trait]
-impl AuditStore for PgPool {
-    async fn audit_append(&self, at: i64, event: Event) -> Result<Entry, AuditStoreError> {
-        let mut tx = self.begin().await?;
-        // The head row's lock serialises appends from every server instance sharing the database.
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
-            .fetch_one(&mut *tx)
-            .await?;
-        let head = head_of(row.try_get("seq")?, &row.try_get::<String, _>("hash")?)?;
-        let e = audit::seal(head, at, event);
-        sqlx::query(&format!(
-            "INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        ))
-        .bind(e.seq)
-        .bind(e.at)
-        .bind(&e.event.actor)
-        .bind(&e.event.action)
-        .bind(&e.event.site)
-        .bind(&e.event.subject)
-        .bind(detail_json(&e))
-        .bind(audit::hex(&e.prev_hash))
-        .bind(audit::hex(&e.hash))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(e.seq)
-            .bind(audit::hex(&e.hash))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(e)
-    }
-
-    async fn audit_head(&self) -> Result<Option<Head>, AuditStoreError> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(self)
-            .await?;
-        head_of(row.try_get("seq")?, &row.try_get::<String, _>("hash")?)
-    }
-
-    async fn audit_after(&self, after: i64, limit: i64) -> Result<Vec<Entry>, AuditStoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
-        ))
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self)
-        .await?;
-        rows.iter().map(decode).collect()
-    }
-
-    async fn audit_between(
-        &self,
-        from: i64,
-        to: i64,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<Entry>, AuditStoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM audit_log WHERE seq > $1 AND at >= $2 AND at < $3 ORDER BY seq LIMIT $4"
-        ))
-        .bind(after)
-        .bind(from)
-        .bind(to)
-        .bind(limit)
-        .fetch_all(self)
-        .await?;
-        rows.iter().map(decode).collect()
-    }
-}
+impl_audit_store!(SqlitePool, begin = begin_with("BEGIN IMMEDIATE"), lock = "");
+impl_audit_store!(PgPool, begin = begin(), lock = " FOR UPDATE");
 
 /// Implements [`AuditStore`] for a store type by delegating to its `pool`.
 macro_rules! delegate_audit_store {
@@ -260,6 +212,9 @@ macro_rules! delegate_audit_store {
                 limit: i64,
             ) -> Result<Vec<Entry>, AuditStoreError> {
                 self.pool().audit_between(from, to, after, limit).await
+            }
+            async fn audit_about(&self, subject: &str, action: &str) -> Result<Vec<Entry>, AuditStoreError> {
+                self.pool().audit_about(subject, action).await
             }
         }
     };

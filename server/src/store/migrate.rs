@@ -34,6 +34,11 @@ const SQLITE: &[Embedded] = &[
         "complaints",
         include_str!("../../migrations/sqlite/0103_complaints.sql"),
     ),
+    (
+        104,
+        "audit_subject",
+        include_str!("../../migrations/sqlite/0104_audit_subject.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -56,6 +61,11 @@ const POSTGRES: &[Embedded] = &[
         103,
         "complaints",
         include_str!("../../migrations/postgres/0103_complaints.sql"),
+    ),
+    (
+        104,
+        "audit_subject",
+        include_str!("../../migrations/postgres/0104_audit_subject.sql"),
     ),
 ];
 
