@@ -60,6 +60,8 @@ fn a_theme_object_changes_the_computed_colours_and_dark_mode_applies() -> Result
     ensure!(themed["text"] == "rgb(34, 34, 68)", "colorText did not apply: {themed}");
     // These light-mode colours are the site's choice: checked (and shown) in light mode only.
     realname_e2e::axe::assert_clean(&d.browser, "themed (light)")?;
+    // The widget's top at the top of the viewport: the step is below the fold of the sign-up page.
+    d.js("document.querySelector('realname-verify').scrollIntoView({ block: 'start' }); return 0;", vec![])?;
     realname_e2e::shots::save(&d.browser, &d.test, "03-themed", "light")?;
     Ok(())
 }
