@@ -30,7 +30,15 @@ pub fn run(_args: &[String]) -> Res {
          release `realname-server demo` on loopback serving `www/` (the demo sign-up page `www/index.html`, the \
          widget from `cargo xtask build`). Time = `performance.mark('realname-ready')`, set by the page on the \
          widget's `ready` event, i.e. milliseconds from navigation start until the consent step is on screen \
-         and usable. Target (issue 4): median ≤ 150 ms.\n\n{table}\n{END}\n"
+         and usable. Target (issue 4): median ≤ 150 ms.\n\n\
+         What the first step costs: the page's `<link rel=preload>` of the wasm and `modulepreload`s of \
+         `realname.js`, its two snippets and `demo/widget.js` start every file as soon as the HTML is parsed \
+         (without them the page script, `widget.js`, `realname.js`, the snippets and the wasm were fetched one \
+         after another); the wasm arrives brotli-compressed (the `.br` siblings `cargo xtask build` writes) as \
+         `application/wasm`, so `instantiateStreaming` is used; `ready` is emitted after the first render and \
+         waits for no request (the widget opens its session right after it); the demo's outbox poll starts \
+         after `ready`. The load average is the machine's (2 cores shared with builds): figures taken under \
+         load are slower and wider.\n\n{table}\n{END}\n"
     );
     let path = sh::root().join("docs/performance.md");
     let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Performance\n\n".into());
