@@ -1,7 +1,8 @@
 //! The review console (`/console/`) in the browser: a person's face submission reaches the queue, a reviewer
 //! created with `realname-server reviewer add` logs in, opens the case (decrypted data and photos, an audit
 //! entry), approves it, and the site's status API answers `verified`; a complaint filed through the API is
-//! answered and closed in the console, and the person sees that with the ticket's secret.
+//! answered and closed in the console, and the person sees that with the ticket's secret. A child's case shows
+//! the guardian's consent the widget sent.
 
 use std::process::Command;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use realname_e2e::server::{DemoServer, Options};
 use realname_e2e::{Result, axe, ensure, err, http, paths, shots, wait_for};
 use serde_json::{Value, json};
 
-use crate::common::{Demo, ID_ADULT, NAME, PRIMARY, STEP_TIMEOUT};
+use crate::common::{Demo, ID_ADULT, ID_CHILD, NAME, PHONE, PHONE_MASKED, PRIMARY, STEP_TIMEOUT};
 
 const USER: &str = "rita";
 const PASSWORD: &str = "correct horse battery staple";
@@ -104,6 +105,58 @@ fn value_of(pairs: &[(String, String)], term: &str) -> Result<String> {
 fn look(d: &Demo, n: &str, what: &str) -> Result<()> {
     axe::assert_clean(&d.browser, &format!("console {what}"))?;
     shots::save(&d.browser, &d.test, &format!("{n}-{what}"), "light").map(|_| ())
+}
+
+/// Opens the console and logs in as the reviewer created by [`operator`].
+fn log_in(d: &Demo) -> Result<()> {
+    d.browser.goto(&d.server.url("/console/"))?;
+    wait_shown(d, "login-view")?;
+    d.fill("#username", USER)?;
+    d.fill("#password", PASSWORD)?;
+    d.click("#login-submit")?;
+    wait_shown(d, "who").map(|_| ())
+}
+
+#[test]
+fn console_shows_a_childs_guardian_consent_and_a_rejection_reaches_the_site() -> Result<()> {
+    let d = Demo::signup("console-child", &Profile::desktop(), &Options::default())?;
+    let secret = demo_secret(&d.server)?;
+    operator(&d.server, &["reviewer", "add", "--username", USER, "--role", "reviewer"])?;
+    // A child under 14: the guardian consents in the widget, the phone is proved, then a reviewer decides.
+    d.consent_and_choose("sms")?;
+    d.fill_identity(NAME, ID_CHILD, ("#rn-phone", PHONE))?;
+    d.click(PRIMARY)?;
+    d.wait_step("guardian_consent")?;
+    d.click("#rn-guardian")?;
+    d.click(PRIMARY)?;
+    d.wait_step("code")?;
+    let code = d.outbox_code(PHONE_MASKED)?;
+    d.fill("#rn-code", &code)?;
+    d.wait_step("in_review")?;
+
+    log_in(&d)?;
+    wait_for(STEP_TIMEOUT, "the case in the queue", || Ok(d.browser.query("#queue tbody tr")?))?;
+    ensure!(text_of(&d, "queue")?.contains("Under 14"), "the queue does not say why: {}", text_of(&d, "queue")?);
+    d.click("#queue tbody tr")?;
+    wait_shown(&d, "case-view")?;
+    let data = definitions(&d, "case-data")?;
+    ensure!(value_of(&data, "Number")? == ID_CHILD, "{data:?}");
+    let guardian = value_of(&data, "Guardian consent")?;
+    ensure!(
+        guardian.contains("version") && guardian.contains("audit #") && !guardian.contains("None on record"),
+        "the case view does not show the guardian's consent: {guardian:?}"
+    );
+    ensure!(d.browser.query("#case-images img")?.is_none(), "an SMS case has no photos to show");
+    look(&d, "01", "child-case")?;
+
+    let session = value_of(&data, "Session")?;
+    d.click("#decision-reject")?;
+    d.js("const s = document.getElementById('reason-code'); s.value = 'minor_not_permitted'; return 0;", vec![])?;
+    d.click("#decision-submit")?;
+    wait_for(STEP_TIMEOUT, "the decision to be recorded", || Ok(text_of(&d, "status")?.contains("Decision recorded").then_some(())))?;
+    let result = get_bearer(&d.server.url(&format!("/v1/sessions/{session}")), &secret)?;
+    ensure!(result["status"] == "rejected", "the site's status API does not show the rejection: {result}");
+    Ok(())
 }
 
 #[test]
