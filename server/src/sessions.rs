@@ -472,7 +472,12 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
         let account = ctx.session.reference.clone().unwrap_or_else(|| ctx.session.id.clone());
         let blind = ctx.session.blind_index.clone().unwrap_or_default();
         // Re-verifying an account already bound is fine; a new account over the limit goes to a reviewer.
-        if !state.store.bind_identity(&ctx.site.cfg.id, &blind, &account, limit, now).await? {
+        // A case flagged otherwise is bound only if a reviewer approves it (a rejection must not take a slot).
+        if flags.is_empty() {
+            if !state.store.bind_identity(&ctx.site.cfg.id, &blind, &account, limit, now).await? {
+                flags.push(Reason::MaxAccounts);
+            }
+        } else if state.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {
             flags.push(Reason::MaxAccounts);
         }
     }

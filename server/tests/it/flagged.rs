@@ -17,6 +17,7 @@ on_both_backends!(
     an_unknown_region_code_goes_to_review,
     an_identity_over_the_account_limit_goes_to_review,
     an_adult_with_a_known_region_is_verified_without_review,
+    a_flagged_case_takes_an_account_slot_only_when_approved,
 );
 
 fn resident_id(first17: &str) -> String {
@@ -172,4 +173,48 @@ async fn an_adult_with_a_known_region_is_verified_without_review(b: Backend) {
     assert!(r.json["result_token"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(r.json.get("review_due").is_none());
     assert!(h.state.store.pending_cases(Some("shop"), 10).await.unwrap().is_empty());
+}
+
+async fn a_flagged_case_takes_an_account_slot_only_when_approved(b: Backend) {
+    let h = Harness::with(b, |cfg| cfg.sites[0].max_accounts_per_identity = 1).await;
+    let now = h.clock.now_secs();
+    let child = resident_id("11010520150601001");
+    // Each attempt from a new phone (the sending limits are per phone).
+    let payload = || {
+        let mut p = identity(&child, now);
+        p["guardian_consent"] = json!({ "version": "guardian-2025-01", "accepted_at": now });
+        p
+    };
+    let token = reviewer_token(&h).await;
+    let decide = |case: String, decision: &'static str, reason: &'static str| {
+        let token = token.clone();
+        let h = &h;
+        async move {
+            let body = json!({"decision": decision, "reason_code": reason}).to_string();
+            let d = h.call("POST", &format!("/console/api/cases/{case}/decision"), &[("authorization", &token)], Some(&body)).await;
+            assert_eq!(d.status, StatusCode::OK, "{}", d.json);
+        }
+    };
+    let case_of = |session: String| {
+        let h = &h;
+        async move { h.state.store.pending_cases(Some("shop"), 10).await.unwrap().into_iter().find(|c| c.session_id == session).unwrap().id }
+    };
+    // A child's case, rejected: no slot taken, so the identity is not at the limit afterwards.
+    let s = h.create_session().await;
+    let r = identity_then_code(&h, &s, &payload()).await;
+    assert_in_review(&h, &s.session_id, &r, &["minor"]).await;
+    let blind = h.state.store.session(&s.session_id).await.unwrap().unwrap().blind_index.unwrap();
+    assert_eq!(h.state.store.identity_bindings("shop", &blind).await.unwrap(), 0, "bound while in review");
+    decide(case_of(s.session_id.clone()).await, "reject", "minor_not_permitted").await;
+    assert_eq!(h.state.store.identity_bindings("shop", &blind).await.unwrap(), 0, "a rejected case took a slot");
+    // Again, approved: bound; the next new account of that identity is then over the limit as well.
+    let s = h.create_session().await;
+    let r = identity_then_code(&h, &s, &payload()).await;
+    assert_in_review(&h, &s.session_id, &r, &["minor"]).await;
+    decide(case_of(s.session_id.clone()).await, "approve", "guardian_consent_verified").await;
+    assert_eq!(h.site_view(&s.session_id).await.json["status"], "verified");
+    assert_eq!(h.state.store.identity_bindings("shop", &blind).await.unwrap(), 1);
+    let s = h.create_session().await;
+    let r = identity_then_code(&h, &s, &payload()).await;
+    assert_in_review(&h, &s.session_id, &r, &["minor", "max_accounts"]).await;
 }
