@@ -186,13 +186,14 @@ macro_rules! impl_audit_store {
 impl_audit_store!(SqlitePool, begin = begin_with("BEGIN IMMEDIATE"), lock = "");
 impl_audit_store!(PgPool, begin = begin(), lock = " FOR UPDATE");
 
-/// Implements [`AuditStore`] for a store type by delegating to its `pool`.
+/// Implements [`AuditStore`] for a store type by delegating reads to its `pool` and appends to its `writer` (on
+/// SQLite the one writing connection, where appends queue in-process instead of in SQLite's busy handler).
 macro_rules! delegate_audit_store {
     ($store:ty) => {
         #[async_trait]
         impl AuditStore for $store {
             async fn audit_append(&self, at: i64, event: Event) -> Result<Entry, AuditStoreError> {
-                self.pool().audit_append(at, event).await
+                self.writer.audit_append(at, event).await
             }
             async fn audit_head(&self) -> Result<Option<Head>, AuditStoreError> {
                 self.pool().audit_head().await

@@ -169,7 +169,7 @@ macro_rules! impl_complaint_store {
                 .bind(c.filed_at)
                 .bind(c.due_at)
                 .bind(i64::from(c.due_provisional))
-                .execute(self.pool())
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -214,7 +214,7 @@ macro_rules! impl_complaint_store {
                 .bind(by)
                 .bind(now)
                 .bind(ticket)
-                .execute(self.pool())
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -226,7 +226,7 @@ macro_rules! impl_complaint_store {
                 .bind(by)
                 .bind(now)
                 .bind(ticket)
-                .execute(self.pool())
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -247,7 +247,7 @@ macro_rules! impl_complaint_store {
             async fn erase_complaints_of_session(&self, session_id: &str) -> StoreResult<Vec<String>> {
                 let rows = sqlx::query("UPDATE complaints SET message = NULL, answer = NULL WHERE session_id = $1 RETURNING ticket")
                     .bind(session_id)
-                    .fetch_all(self.pool())
+                    .fetch_all(&self.writer)
                     .await?;
                 rows.iter().map(|r| Ok(r.try_get("ticket")?)).collect()
             }

@@ -303,13 +303,14 @@ where
     })
 }
 
-/// Implements [`ReviewStore`] for a store type whose `pool` field is a sqlx pool.
+/// Implements [`ReviewStore`] for a store type with sqlx pools `pool` (reads) and `writer` (writes: on SQLite the
+/// one writing connection, so writers queue in-process and a read-then-write transaction cannot lose its snapshot).
 macro_rules! impl_review_store {
     ($store:ty) => {
         #[async_trait]
         impl ReviewStore for $store {
             async fn create_case(&self, c: &NewCase, images: &[CaseImage]) -> StoreResult<()> {
-                let mut tx = self.pool().begin().await?;
+                let mut tx = self.writer.begin().await?;
                 sqlx::query(&format!(
                     "INSERT INTO review_cases ({CASE_COLS}) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, NULL, NULL, NULL, NULL)"
                 ))
@@ -407,7 +408,7 @@ macro_rules! impl_review_store {
                 .bind(reason_code)
                 .bind(now)
                 .bind(id)
-                .execute(self.pool())
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -426,7 +427,7 @@ macro_rules! impl_review_store {
             }
 
             async fn purge_case_images(&self, cutoff: UnixMillis, now: UnixMillis) -> StoreResult<Vec<Case>> {
-                let mut tx = self.pool().begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let rows = sqlx::query(&format!(
                     "SELECT {CASE_COLS} FROM review_cases WHERE decided_at IS NOT NULL AND decided_at < $1 \
                      AND images_purged_at IS NULL ORDER BY id"
@@ -448,7 +449,7 @@ macro_rules! impl_review_store {
             }
 
             async fn erase_case(&self, id: &str, now: UnixMillis) -> StoreResult<bool> {
-                let mut tx = self.pool().begin().await?;
+                let mut tx = self.writer.begin().await?;
                 sqlx::query("DELETE FROM review_images WHERE case_id = $1").bind(id).execute(&mut *tx).await?;
                 let done = sqlx::query(
                     "UPDATE review_cases SET status = 'erased', images_purged_at = COALESCE(images_purged_at, $1), \
@@ -488,7 +489,7 @@ macro_rules! impl_review_store {
                     .bind(&r.site_id)
                     .bind(i64::from(r.disabled))
                     .bind(r.created_at)
-                    .execute(self.pool())
+                    .execute(&self.writer)
                     .await?;
                 Ok(())
             }
@@ -517,7 +518,7 @@ macro_rules! impl_review_store {
             }
 
             async fn set_reviewer_disabled(&self, id: &str, disabled: bool) -> StoreResult<bool> {
-                let mut tx = self.pool().begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let done = sqlx::query("UPDATE reviewers SET disabled = $1 WHERE id = $2")
                     .bind(i64::from(disabled))
                     .bind(id)
@@ -538,7 +539,7 @@ macro_rules! impl_review_store {
                 expires_at: UnixMillis,
             ) -> StoreResult<()> {
                 // Expired sessions go away as new ones start, so the table never grows without bound.
-                sqlx::query("DELETE FROM reviewer_sessions WHERE expires_at <= $1").bind(now).execute(self.pool()).await?;
+                sqlx::query("DELETE FROM reviewer_sessions WHERE expires_at <= $1").bind(now).execute(&self.writer).await?;
                 sqlx::query(
                     "INSERT INTO reviewer_sessions (token_hash, reviewer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
                 )
@@ -546,7 +547,7 @@ macro_rules! impl_review_store {
                 .bind(reviewer_id)
                 .bind(now)
                 .bind(expires_at)
-                .execute(self.pool())
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -567,7 +568,7 @@ macro_rules! impl_review_store {
             async fn delete_reviewer_session(&self, token_hash: &str) -> StoreResult<()> {
                 sqlx::query("DELETE FROM reviewer_sessions WHERE token_hash = $1")
                     .bind(token_hash)
-                    .execute(self.pool())
+                    .execute(&self.writer)
                     .await?;
                 Ok(())
             }
