@@ -86,18 +86,24 @@ async function showApp() {
   await loadComplaints();
 }
 
+// A list row: the whole row opens the item for a mouse; its id is a real button for the keyboard and screen readers.
 function row(cells, overdue, onOpen) {
   const tr = document.createElement("tr");
-  tr.tabIndex = 0;
   if (overdue) tr.className = "overdue";
   for (const c of cells) {
     const td = document.createElement("td");
     if (c instanceof Node) td.append(c); else td.textContent = c;
     tr.append(td);
   }
-  tr.addEventListener("click", onOpen);
-  tr.addEventListener("keydown", (e) => { if (e.key === "Enter") onOpen(); });
+  tr.addEventListener("click", (e) => { if (!(e.target instanceof HTMLButtonElement)) onOpen(); });
   return tr;
+}
+
+function openButton(id, onOpen) {
+  const b = text("button", id, "link");
+  b.type = "button";
+  b.addEventListener("click", onOpen);
+  return b;
 }
 
 function dueCell(ms, overdue, provisional) {
@@ -113,8 +119,8 @@ async function loadQueue() {
   const tbody = $("queue").tBodies[0];
   tbody.replaceChildren();
   for (const c of q.cases) {
-    tbody.append(row([dueCell(c.due_at, c.overdue, c.due_provisional), fmt(c.submitted_at), c.reasons.map(label).join(", "), c.site, c.id],
-      c.overdue, () => openCase(c.id)));
+    tbody.append(row([dueCell(c.due_at, c.overdue, c.due_provisional), fmt(c.submitted_at), c.reasons.map(label).join(", "), c.site,
+      openButton(c.id, () => openCase(c.id))], c.overdue, () => openCase(c.id)));
   }
   $("queue-empty").hidden = q.cases.length > 0;
 }
@@ -143,6 +149,7 @@ async function openCase(id) {
   $("decision-error").textContent = "";
   $("case-view").hidden = false;
   $("case-view").scrollIntoView({ block: "start" });
+  $("case-heading").focus({ preventScroll: true });
 }
 
 // The guardian's consent of a child under 14 as the server recorded it (text version, when, audit entry).
@@ -188,8 +195,8 @@ async function loadComplaints() {
   const tbody = $("complaints").tBodies[0];
   tbody.replaceChildren();
   for (const c of q.complaints) {
-    tbody.append(row([dueCell(c.due_at, c.overdue, c.due_provisional), c.ticket, label(c.category), label(c.status), c.site],
-      c.overdue, () => openComplaint(c.ticket)));
+    tbody.append(row([dueCell(c.due_at, c.overdue, c.due_provisional), openButton(c.ticket, () => openComplaint(c.ticket)),
+      label(c.category), label(c.status), c.site], c.overdue, () => openComplaint(c.ticket)));
   }
   $("complaints-empty").hidden = q.complaints.length > 0;
 }
@@ -206,6 +213,7 @@ async function openComplaint(ticket) {
   $("answer-form").reset();
   $("answer-error").textContent = "";
   $("complaint-view").hidden = false;
+  $("complaint-heading").focus();
 }
 
 async function submitAnswer(e) {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use realname_e2e::browser::Profile;
 use realname_e2e::server::{DemoServer, Options};
+use realname_e2e::webdriver::keys;
 use realname_e2e::{Result, axe, ensure, err, http, paths, shots, wait_for};
 use serde_json::{Value, json};
 
@@ -187,8 +188,11 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
     let queue = text_of(&d, "queue")?;
     ensure!(queue.contains("Documents") && queue.contains("demo"), "the queue row lacks reason or site: {queue}");
     look(&d, "02", "queue")?;
-    d.click("#queue tbody tr")?;
+    // By keyboard: Tab to the case's button, Enter opens it and focus moves to the case.
+    d.tab_to("#queue tbody button")?;
+    d.browser.keyboard(keys::ENTER)?;
     wait_shown(&d, "case-view")?;
+    ensure!(d.focused_is("#case-heading")?, "focus did not move to the opened case");
     let data = definitions(&d, "case-data")?;
     ensure!(value_of(&data, "Name")? == NAME, "the case view does not show the name unmasked: {data:?}");
     ensure!(value_of(&data, "Number")? == ID_ADULT, "the case view does not show the ID number unmasked: {data:?}");
