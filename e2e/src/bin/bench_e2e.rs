@@ -27,6 +27,8 @@ const all = [nav, ...res];
 return {
   ready_ms: ready.startTime,
   dom_content_loaded_ms: nav.domContentLoadedEventEnd,
+  phases: { unload_end: nav.unloadEventEnd, fetch_start: nav.fetchStart, response_start: nav.responseStart,
+    response_end: nav.responseEnd, dom_interactive: nav.domInteractive, dom_content_loaded: nav.domContentLoadedEventEnd },
   transfer: all.reduce((s, r) => s + r.transferSize, 0),
   encoded: all.reduce((s, r) => s + r.encodedBodySize, 0),
   decoded: all.reduce((s, r) => s + r.decodedBodySize, 0),
@@ -96,6 +98,21 @@ fn negotiation(server: &DemoServer) -> Result<std::collections::BTreeMap<String,
         .collect())
 }
 
+/// The navigation's phases of one load, in words.
+fn phases(p: &Value) -> String {
+    let ms = |k: &str| p[k].as_f64().map(|v| format!("{v:.1}")).unwrap_or_else(|| "?".into());
+    format!(
+        "previous page unloaded {}, HTML requested {}, first byte {}, last byte {}, DOM interactive {}, \
+         DOMContentLoaded {}",
+        ms("unload_end"),
+        ms("fetch_start"),
+        ms("response_start"),
+        ms("response_end"),
+        ms("dom_interactive"),
+        ms("dom_content_loaded")
+    )
+}
+
 fn run() -> Result<String> {
     let loads: usize = std::env::var("REALNAME_BENCH_LOADS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let load_before = loadavg();
@@ -152,6 +169,7 @@ fn run() -> Result<String> {
          | loads | n | median ms | min ms | max ms | DOMContentLoaded median ms |\n|---|---|---|---|---|---|\n{out}\n\
          Bytes for the first step (the median cold load, everything requested before the `ready` event): \
          **{} transferred** (HTTP headers included), {} encoded bodies, {} decoded; ready at {:.1} ms. \
+         Its navigation, in ms since navigation start: {}. \
          Start and end are ms since navigation start; the encodings are from one more load with DevTools' \
          network log.\n\n\
          | file | start ms | end ms | transferred | encoded body | decoded body | Content-Encoding | Content-Type | browser's Accept-Encoding |\n\
@@ -160,6 +178,7 @@ fn run() -> Result<String> {
         typical["encoded"],
         typical["decoded"],
         typical["ready_ms"].as_f64().unwrap_or(f64::NAN),
+        phases(&typical["phases"]),
     ))
 }
 
