@@ -586,7 +586,8 @@ pub fn session_result(state: &AppState, s: &Session, site: &Site) -> ApiResult<S
         opts.kind = r.document_kind;
         r.age_band = validate::validate_id(&plain.id_number, &opts).age.map(AgeBand::from_age);
     }
-    if s.status == store::SessionStatus::Verified {
+    // Once the identity data is erased (on request or by retention) the status stays, with nothing left to vouch for.
+    if s.status == store::SessionStatus::Verified && s.identity.is_some() {
         r.result_token = Some(result_token(state, &r, site)?);
     }
     Ok(r)

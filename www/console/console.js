@@ -7,6 +7,8 @@ let token = sessionStorage.getItem("realname.console.token");
 let reasonCodes = { approve: [], reject: [] };
 let currentCase = null;
 let currentTicket = null;
+let me = null;
+let currentSession = { case: null, complaint: null };
 
 async function api(method, path, body) {
   const headers = { Accept: "application/json" };
@@ -76,7 +78,7 @@ function showLogin() {
 }
 
 async function showApp() {
-  const me = await api("GET", "/console/api/me");
+  me = await api("GET", "/console/api/me");
   $("who-name").textContent = me.username + " · " + me.role + (me.site ? " · " + me.site : "");
   $("who").hidden = false;
   $("login-view").hidden = true;
@@ -144,6 +146,7 @@ async function openCase(id) {
     fig.append(img, text("figcaption", label(im.kind)));
     imgs.append(fig);
   }
+  showErase("case", v.case.session_id);
   $("decision-form").reset();
   fillReasons();
   $("decision-error").textContent = "";
@@ -207,9 +210,10 @@ async function openComplaint(ticket) {
   $("complaint-ticket").textContent = ticket;
   defs($("complaint-data"), [
     ["类别 Category", label(v.complaint.category)], ["状态 Status", label(v.complaint.status)], ["提交 Filed", fmt(v.complaint.filed_at)],
-    ["截止 Due", fmtDue(v.complaint.due_at)], ["会话 Session", v.complaint.session_id], ["内容 Message", v.message],
+    ["截止 Due", fmtDue(v.complaint.due_at)], ["会话 Session", v.complaint.session_id], ["内容 Message", v.message == null ? "（已删除 erased）" : v.message],
     ["答复 Answer", v.answer],
   ]);
+  showErase("complaint", v.complaint.session_id);
   $("answer-form").reset();
   $("answer-error").textContent = "";
   $("complaint-view").hidden = false;
@@ -236,6 +240,35 @@ async function closeComplaint() {
     await loadComplaints();
   } catch (err) {
     $("answer-error").textContent = err.message;
+  }
+}
+
+// Deletion on request is an admin's action; the form needs an explicit confirmation before it can be sent.
+function showErase(where, sessionId) {
+  currentSession[where] = sessionId || null;
+  const form = $(where + "-erase");
+  form.reset();
+  $(where + "-erase-error").textContent = "";
+  form.hidden = !(me && me.role === "admin" && sessionId);
+}
+
+async function erase(where, e) {
+  e.preventDefault();
+  const id = currentSession[where];
+  try {
+    const r = await api("POST", "/console/api/sessions/" + encodeURIComponent(id) + "/erase");
+    $("status").textContent = "已删除 Erased " + r.session_id + ": " + (r.identity_wiped ? "身份信息已删除 identity data deleted" : "无身份信息 no identity data left") +
+      (r.case_id ? "; 案件 case " + r.case_id + " 图片已删除 images deleted" : "") +
+      (r.complaints.length ? "; 投诉内容已删除 complaint texts deleted: " + r.complaints.join(", ") : "");
+    if (where === "case") {
+      $("case-view").hidden = true;
+      await loadQueue();
+    } else {
+      await openComplaint(currentTicket);
+      await loadComplaints();
+    }
+  } catch (err) {
+    $(where + "-erase-error").textContent = err.message;
   }
 }
 
@@ -271,5 +304,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("decision-form").addEventListener("submit", submitDecision);
   $("answer-form").addEventListener("submit", submitAnswer);
   $("close-complaint").addEventListener("click", closeComplaint);
+  $("case-erase").addEventListener("submit", (e) => erase("case", e));
+  $("complaint-erase").addEventListener("submit", (e) => erase("complaint", e));
   if (token) showApp().catch(showLogin); else showLogin();
 });

@@ -148,6 +148,7 @@ fn console_shows_a_childs_guardian_consent_and_a_rejection_reaches_the_site() ->
         "the case view does not show the guardian's consent: {guardian:?}"
     );
     ensure!(d.browser.query("#case-images img")?.is_none(), "an SMS case has no photos to show");
+    ensure!(d.js("return document.getElementById('case-erase').hidden;", vec![])? == json!(true), "a reviewer is offered erasure");
     look(&d, "01", "child-case")?;
 
     let session = value_of(&data, "Session")?;
@@ -269,10 +270,29 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
     look(&d, "06", "answered")?;
     let seen = get_bearer(&status_url, ticket_secret)?;
     ensure!(seen["status"] == "answered" && seen["answer"] == answer, "the person does not see the answer: {seen}");
+
+    // The person asks for deletion (PIPL art. 47): an admin erases from the complaint, after confirming.
+    ensure!(d.js("return document.getElementById('complaint-erase').hidden;", vec![])? == json!(false), "no erase form for an admin");
+    d.click("#complaint-erase-submit")?;
+    ensure!(!text_of(&d, "status")?.contains("Erased"), "erased without the confirmation");
+    d.click("#complaint-erase-confirm")?;
+    d.click("#complaint-erase-submit")?;
+    wait_for(STEP_TIMEOUT, "the erasure", || Ok(text_of(&d, "status")?.contains("Erased").then_some(())))?;
+    let c = definitions(&d, "complaint-data")?;
+    ensure!(value_of(&c, "Message")?.contains("erased"), "the complaint text is still shown: {c:?}");
+    look(&d, "07", "erased")?;
+    let result = get_bearer(&url, &secret)?;
+    ensure!(result.get("masked_name").is_none() && result.get("masked_number").is_none(), "identity data left after erasure: {result}");
+    let audit = operator(&d.server, &["audit", "export", "--from", "2000-01-01", "--to", "2099-12-31"])?;
+    ensure!(
+        audit.lines().any(|l| l.contains("erasure.completed") && l.contains("reviewer:") && l.contains(&session)),
+        "no erasure entry by the admin in the audit log:\n{audit}"
+    );
+
     d.click("#close-complaint")?;
     wait_for(STEP_TIMEOUT, "the complaint to close", || Ok(text_of(&d, "status")?.contains("Closed").then_some(())))?;
     ensure!(!text_of(&d, "complaints")?.contains(ticket), "a closed complaint is still listed as open");
-    look(&d, "07", "closed")?;
+    look(&d, "08", "closed")?;
     let seen = get_bearer(&status_url, ticket_secret)?;
     ensure!(seen["status"] == "closed" && seen["closed_at"].is_i64(), "the person does not see the complaint closed: {seen}");
     // The secret is the only way in: a wrong one learns nothing.

@@ -639,5 +639,22 @@ mod server {
         assert!(rv.store.session(&s.session_id).await.unwrap().unwrap().identity.is_none());
     }
 
-    on_both_backends!(metrics_and_decisions_through_the_app);
+    /// After a deletion request the site still learns the outcome, without identity data or a token (it was a 500).
+    async fn an_erased_verified_session_still_answers_the_site(b: Backend) {
+        let h = Harness::new(b).await;
+        let (created, _) = h.verified_session("13912345678").await;
+        let s = created.session_id;
+        let before = h.site_view(&s).await;
+        assert!(before.json["result_token"].is_string() && before.json["masked_name"].is_string(), "{}", before.json);
+        let e = h.call("POST", &format!("/v1/sessions/{s}/erase"), &[("authorization", &format!("Bearer {SECRET_KEY}"))], None).await;
+        assert_eq!(e.status, StatusCode::OK, "{}", e.json);
+        let after = h.site_view(&s).await;
+        assert_eq!(after.status, StatusCode::OK, "{}", after.json);
+        assert_eq!(after.json["status"], "verified", "{}", after.json);
+        for gone in ["masked_name", "masked_number", "age_band", "result_token"] {
+            assert!(after.json.get(gone).is_none_or(serde_json::Value::is_null), "{gone} after erasure: {}", after.json);
+        }
+    }
+
+    on_both_backends!(metrics_and_decisions_through_the_app, an_erased_verified_session_still_answers_the_site);
 }
