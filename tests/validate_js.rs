@@ -1,16 +1,78 @@
-//! The JS validation API run inside headless Chromium: the exported functions return plain objects with the
-//! documented fields and stable codes.
+//! The JS validation API as it ships (`www/pkg/validate/`: `validate/js/api.js` over the `realname-validate` wasm
+//! exports), run inside headless Chromium: the functions return plain objects with the documented fields and
+//! stable codes, equal to the serde serialization of `realname_core::validate`'s results.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+// Linked for its `rn_*` exports, which the API below binds to (this test module's own instance).
+extern crate realname_validate;
+
 use js_sys::{Array, JSON, Object, Reflect};
-use realname_widget::js_api::{
-    mask_email, mask_id, mask_name, mask_phone, validate_email, validate_id_serde, validate_name, validate_phone,
-};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// The shipped JS API, the very file `cargo xtask build` copies to `www/pkg/validate/api.js`.
+#[wasm_bindgen(module = "/validate/js/api.js")]
+extern "C" {
+    fn bind(exports: JsValue);
+    #[wasm_bindgen(js_name = isValidId)]
+    fn js_is_valid_id(input: &JsValue) -> bool;
+    #[wasm_bindgen(catch, js_name = validateId)]
+    fn js_validate_id(input: &JsValue, options: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = validatePhone)]
+    fn js_validate_phone(input: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = validateEmail)]
+    fn js_validate_email(input: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = validateName)]
+    fn js_validate_name(input: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = maskId)]
+    fn mask_id(input: &str) -> String;
+    #[wasm_bindgen(js_name = maskName)]
+    fn mask_name(input: &str) -> String;
+    #[wasm_bindgen(js_name = maskPhone)]
+    fn mask_phone(input: &str) -> String;
+    #[wasm_bindgen(js_name = maskEmail)]
+    fn mask_email(input: &str) -> String;
+}
+
+/// Binds the API to this module's exports (once per test; binding again is harmless).
+fn api() {
+    bind(wasm_bindgen::exports());
+}
+
+fn validate_phone(input: &str) -> Result<JsValue, JsValue> {
+    api();
+    js_validate_phone(&input.into())
+}
+
+fn validate_email(input: &str) -> Result<JsValue, JsValue> {
+    api();
+    js_validate_email(&input.into())
+}
+
+fn validate_name(input: &str) -> Result<JsValue, JsValue> {
+    api();
+    js_validate_name(&input.into())
+}
+
+/// The reference: `realname_core`'s result serialized by serde-wasm-bindgen as plain JSON-compatible objects.
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap()
+}
+
+/// `validateId` through serde instead of the shipped object builder, with the options the JS call gets.
+fn validate_id_serde(input: &str, options: JsValue) -> JsValue {
+    use realname_core::validate::{Date, DocumentKind, Options};
+    let text = |k: &str| Reflect::get(&options, &k.into()).ok().and_then(|v| v.as_string());
+    let today = Date::parse(&text("today").unwrap()).unwrap();
+    let strict = Reflect::get(&options, &"strict".into()).unwrap().as_bool().unwrap_or(false);
+    let kind = text("kind").and_then(|k| DocumentKind::from_name(&k));
+    to_js(&realname_core::validate::validate_id(input, &Options { today, strict, kind }))
+}
 
 /// Reads a dotted path (`region.code`, `errors.0.code`) from a JS value.
 fn get(v: &JsValue, path: &str) -> JsValue {
@@ -39,13 +101,15 @@ fn opts(extra: &[(&str, JsValue)]) -> JsValue {
     o.into()
 }
 
-/// `validateId` as JS calls it (the string as a JS value).
-fn validate_id(input: &str, options: JsValue) -> Result<JsValue, wasm_bindgen::JsError> {
-    realname_widget::js_api::validate_id(&JsValue::from_str(input), options)
+/// `validateId` as JS calls it.
+fn validate_id(input: &str, options: JsValue) -> Result<JsValue, JsValue> {
+    api();
+    js_validate_id(&JsValue::from_str(input), &options)
 }
 
 fn is_valid_id(input: &str) -> bool {
-    realname_widget::js_api::is_valid_id(&JsValue::from_str(input))
+    api();
+    js_is_valid_id(&JsValue::from_str(input))
 }
 
 fn check(input: &str) -> JsValue {
@@ -173,6 +237,7 @@ fn phones_emails_names() {
 
 #[wasm_bindgen_test]
 fn masks() {
+    api();
     assert_eq!(mask_id("11010519491231002x"), "110105********002X");
     assert_eq!(mask_name("张三"), "*三");
     assert_eq!(mask_phone("13812345678"), "138****5678");
@@ -184,6 +249,9 @@ fn masks() {
 #[wasm_bindgen_test]
 fn fast_objects_equal_serde_objects() {
     let long = "1".repeat(70);
+    // Longer than the input buffer: it grows (and wasm memory may grow, detaching the JS views).
+    let padded = format!("{}11010519491231002x{}", " ".repeat(70_000), "-".repeat(70_000));
+    let wide = format!("{}１１０１０５１９４９１２３１００２Ｘ", "\u{3000}".repeat(50_000));
     let inputs = [
         "11010519491231002X", "11010519491231002x", " 110105-1949-1231-002x ", "110105194912310021",
         "440524188001010014", "110103200101010010", "110105190002290017", "110105200002290021",
@@ -191,19 +259,20 @@ fn fast_objects_equal_serde_objects() {
         "911999198501010024", "901840198501010018", "USA118501010001", "QQQ118501010001", "110199198001010016",
         "100105198001010014", "H12345678", "M1234567801", "12345678", "E12345678", "EI1234567", "P1234567", "",
         "  ", "1101051949123100AX", "XXXXXXXXXXXXXXXXXX", "１１０１０５１９４９１２３１００２Ｘ",
-        "11010519491231002？", "张三", long.as_str(), "abc", "0",
+        "11010519491231002？", "张三", long.as_str(), "abc", "0", padded.as_str(), wide.as_str(),
     ];
     let stringify = |v: &JsValue| JSON::stringify(v).unwrap().as_string().unwrap();
     for input in inputs {
         for extra in [vec![], vec![("strict", JsValue::TRUE)], vec![("kind", JsValue::from_str("passport"))]] {
             let fast = validate_id(input, opts(&extra)).unwrap();
-            let reference = validate_id_serde(input, opts(&extra)).unwrap();
+            let reference = validate_id_serde(input, opts(&extra));
             assert_eq!(stringify(&fast), stringify(&reference), "{input:?} {extra:?}");
         }
     }
+    assert!(is_valid_id(&padded) && is_valid_id(&wide));
     // Not a string: isValidId says no, validateId throws.
-    assert!(!realname_widget::js_api::is_valid_id(&JsValue::from_f64(110105.0)));
-    assert!(realname_widget::js_api::validate_id(&JsValue::NULL, JsValue::UNDEFINED).is_err());
+    assert!(!js_is_valid_id(&JsValue::from_f64(110105.0)));
+    assert!(js_validate_id(&JsValue::NULL, &JsValue::UNDEFINED).is_err());
 }
 
 /// A number born today (browser clock, UTC) is valid; born tomorrow is not, also after a valid check remembered
@@ -225,4 +294,28 @@ fn is_valid_id_uses_the_browser_clock() {
     assert!(is_valid_id(&today));
     let r = validate_id(&today, JsValue::UNDEFINED).unwrap();
     assert_eq!((b(&r, "valid"), n(&r, "age"), b(&r, "under_14")), (Some(true), Some(0.0), Some(true)));
+}
+
+/// Phones, emails and names: the shipped objects equal the serde serialization, field order included.
+#[wasm_bindgen_test]
+fn field_objects_equal_serde_objects() {
+    use realname_core::validate as v;
+    let stringify = |v: &JsValue| JSON::stringify(v).unwrap().as_string().unwrap();
+    let long = "a".repeat(300);
+    for input in [
+        "+86 138-1234-5678", "13812345678", "12812345678", "1381234567", "", "  ", "zhang@example.com",
+        "Zhang.San@例子.中国", "no-at-sign", "a@@b", "张三", "阿依古丽・买买提", "·张三", "ZHANG SAN", "Zhang三",
+        "Jean-Luc O'Neil", long.as_str(), "１３８１２３４５６７８",
+    ] {
+        assert_eq!(stringify(&validate_phone(input).unwrap()), stringify(&to_js(&v::validate_phone(input))), "{input}");
+        assert_eq!(stringify(&validate_email(input).unwrap()), stringify(&to_js(&v::validate_email(input))), "{input}");
+        assert_eq!(stringify(&validate_name(input).unwrap()), stringify(&to_js(&v::validate_name(input))), "{input}");
+        assert_eq!(mask_id(input), v::mask_id(input), "{input}");
+        assert_eq!(mask_name(input), v::mask_name(input), "{input}");
+        assert_eq!(mask_phone(input), v::mask_phone(input), "{input}");
+        assert_eq!(mask_email(input), v::mask_email(input), "{input}");
+    }
+    // Not a string: every function throws rather than validating "undefined".
+    assert!(js_validate_phone(&JsValue::UNDEFINED).is_err());
+    assert!(js_validate_name(&JsValue::from_f64(1.0)).is_err());
 }

@@ -113,6 +113,22 @@ proptest! {
     }
 
     #[test]
+    fn fast_path_agrees_on_mutations(
+        n in valid_18(),
+        i in 0usize..18,
+        c in prop::sample::select(&b"0123456789Xx9- "[..]),
+        year in 1799u32..2100,
+    ) {
+        // One character changed (often still 18 plain characters) and "today" anywhere from before the earliest
+        // birth to the far future: the plain-18 shortcut and the general path agree with the rich check.
+        let mut b = n.into_bytes();
+        b[i] = c;
+        let m = String::from_utf8(b).unwrap();
+        let today = Date::new(year, 6, 1).unwrap();
+        prop_assert_eq!(is_valid_id(&m, today), validate_id(&m, &Options::new(today)).valid, "{} on {}", m, today);
+    }
+
+    #[test]
     fn fast_path_agrees_on_anything(s in "\\PC{0,24}") {
         prop_assert_eq!(is_valid_id(&s, today()), validate_id(&s, &opts()).valid, "{:?}", s);
     }

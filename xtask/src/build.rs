@@ -55,6 +55,7 @@ pub fn build(tools: &Tools) -> Res {
     let report = size_report(&files)?;
     eprint!("{report}");
     std::fs::write(sh::target_dir().join("size-report.txt"), &report).map_err(|e| e.to_string())?;
+    crate::build_validate::run(tools)?;
     Ok(())
 }
 

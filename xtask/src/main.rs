@@ -7,6 +7,7 @@ mod bench_e2e;
 mod bench_server;
 mod bench_js;
 mod build;
+mod build_validate;
 mod pg;
 mod regions;
 mod setup;

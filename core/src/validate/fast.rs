@@ -10,6 +10,12 @@ use super::{Options, validate_id};
 /// `validate_id(input, &Options::new(today)).valid`, without allocating for 18-character resident IDs and
 /// residence permits (other shapes take the rich path).
 pub fn is_valid_id(input: &str, today: Date) -> bool {
+    // Most numbers arrive as exactly 18 plain characters: check those without normalizing first.
+    if let Ok(b) = <&[u8; 18]>::try_from(input.as_bytes())
+        && let Some(valid) = plain_18(b, today)
+    {
+        return valid;
+    }
     let mut d = [0u8; 18];
     let mut n = 0usize;
     if input.is_ascii() {
@@ -59,6 +65,24 @@ fn digit(b: u8) -> u32 {
     u32::from(b.wrapping_sub(b'0'))
 }
 
+/// `b` as 17 digits and a check character (`0-9`, `X`, `x`), not a foreigner's card (first digit 9): whether it
+/// is valid. `None` for anything else (separators, other characters, `9…`), which takes the general path.
+#[inline]
+fn plain_18(b: &[u8; 18], today: Date) -> Option<bool> {
+    let mut sum = 0u32;
+    let mut other = false;
+    for i in 0..17 {
+        let v = b[i].wrapping_sub(b'0');
+        other |= v > 9;
+        sum += u32::from(v) * WEIGHTS[i];
+    }
+    let check = if b[17] == b'x' { b'X' } else { b[17] };
+    if other || b[0] == b'9' || !(check.is_ascii_digit() || check == b'X') {
+        return None;
+    }
+    Some(CHECK_CHARS[(sum % 11) as usize] == check && region_and_birth(b, today))
+}
+
 /// `d` holds 18 bytes from `0-9` and `X`; the first is not `9` (not a foreigner's card).
 #[inline]
 fn valid_18(d: &[u8; 18], today: Date) -> bool {
@@ -69,9 +93,12 @@ fn valid_18(d: &[u8; 18], today: Date) -> bool {
         }
         sum += digit(d[i]) * WEIGHTS[i];
     }
-    if CHECK_CHARS[(sum % 11) as usize] != d[17] {
-        return false;
-    }
+    CHECK_CHARS[(sum % 11) as usize] == d[17] && region_and_birth(d, today)
+}
+
+/// The province and birth date of 18 checked characters whose first 14 are digits.
+#[inline]
+fn region_and_birth(d: &[u8; 18], today: Date) -> bool {
     // Residence permits (810000/820000/830000) pass here too: 81–83 are province-level codes, and non-strict
     // validation accepts any county of a real province.
     if !is_province(digit(d[0]) * 10 + digit(d[1])) {

@@ -105,6 +105,36 @@ pub enum IssueCode {
 }
 
 impl IssueCode {
+    /// Every code, in declaration order (the JS API numbers codes by their index here).
+    pub const ALL: [IssueCode; 21] = [
+        IssueCode::Empty,
+        IssueCode::InvalidCharacter,
+        IssueCode::InvalidLength,
+        IssueCode::InvalidFormat,
+        IssueCode::InvalidProvince,
+        IssueCode::InvalidRegion,
+        IssueCode::UnknownRegion,
+        IssueCode::InvalidDate,
+        IssueCode::BirthDateInFuture,
+        IssueCode::BirthDateTooEarly,
+        IssueCode::InvalidCheckChar,
+        IssueCode::UnknownNationality,
+        IssueCode::LegacyFormat,
+        IssueCode::InvalidPrefix,
+        IssueCode::MissingAt,
+        IssueCode::InvalidLocalPart,
+        IssueCode::InvalidDomain,
+        IssueCode::TooLong,
+        IssueCode::TooShort,
+        IssueCode::MisplacedSeparator,
+        IssueCode::MixedScript,
+    ];
+
+    /// The index of this code in [`IssueCode::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     /// The stable snake_case code (as serialized).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -294,5 +324,45 @@ impl FieldCheck {
     /// A result from a normalized value and its errors.
     pub(crate) fn new(normalized: String, errors: Vec<Issue>) -> FieldCheck {
         FieldCheck { valid: errors.is_empty(), normalized, errors }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_issue_codes_in_declaration_order() {
+        for (i, code) in IssueCode::ALL.into_iter().enumerate() {
+            assert_eq!(code.index(), i, "{code}");
+            // Exhaustive: a new variant fails to compile here until it is added to `ALL`.
+            let named = match code {
+                IssueCode::Empty
+                | IssueCode::InvalidCharacter
+                | IssueCode::InvalidLength
+                | IssueCode::InvalidFormat
+                | IssueCode::InvalidProvince
+                | IssueCode::InvalidRegion
+                | IssueCode::UnknownRegion
+                | IssueCode::InvalidDate
+                | IssueCode::BirthDateInFuture
+                | IssueCode::BirthDateTooEarly
+                | IssueCode::InvalidCheckChar
+                | IssueCode::UnknownNationality
+                | IssueCode::LegacyFormat
+                | IssueCode::InvalidPrefix
+                | IssueCode::MissingAt
+                | IssueCode::InvalidLocalPart
+                | IssueCode::InvalidDomain
+                | IssueCode::TooLong
+                | IssueCode::TooShort
+                | IssueCode::MisplacedSeparator
+                | IssueCode::MixedScript => code.as_str(),
+            };
+            assert!(!named.is_empty());
+        }
+        let mut names: Vec<_> = IssueCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.dedup();
+        assert_eq!(names.len(), IssueCode::ALL.len());
     }
 }

@@ -1,0 +1,226 @@
+// The JS validation API of realname over the `rn_*` exports of the realname-validate wasm module
+// (validate/src/lib.rs documents the memory protocol). `bind(exports)` must run once before any call; the
+// package entry (index.js) does it in `init()`, the browser tests bind it to their own module.
+//
+// Every call crosses into wasm once, with numbers: the input goes into a buffer in wasm memory (TextEncoder's
+// encodeInto) and results are read back from i32 slots and UTF-8 text.
+
+let w = null;
+let u8 = new Uint8Array(0);
+let i32 = new Int32Array(0);
+let inPtr = 0;
+let inCap = 0;
+let inView = new Uint8Array(0);
+let KINDS = [];
+let CODES = [];
+let STATUS = [];
+let SCRIPTS = [];
+const SEX = [null, "male", "female"];
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** The clock's UTC day number and its yyyymmdd, refreshed when the day changes. */
+let clockDay = NaN;
+let clockYmd = 0;
+
+/** Fresh views of wasm memory (growing it detaches the old ones). */
+function views() {
+  u8 = new Uint8Array(w.memory.buffer);
+  i32 = new Int32Array(w.memory.buffer);
+  inView = u8.subarray(inPtr, inPtr + inCap);
+}
+
+function reserve(cap) {
+  inPtr = w.rn_input(cap);
+  inCap = cap;
+  views();
+}
+
+/** Writes `s` into the input buffer as UTF-8 and returns its length in bytes. `encodeInto` is also the fastest
+ *  copy for ASCII (a charCodeAt loop costs more in V8), and the buffer always has room for 3 bytes per UTF-16
+ *  unit, the most UTF-8 needs. */
+function write(s) {
+  const n = s.length;
+  if (3 * n > inCap) reserve(3 * n);
+  else if (inView.length === 0) views();
+  return encoder.encodeInto(s, inView).written;
+}
+
+/** UTF-8 text at `at` (absolute) of `len` bytes. */
+function text(at, len) {
+  let s = "";
+  for (let i = at, end = at + len; i < end; i++) {
+    const c = u8[i];
+    if (c > 127) return decoder.decode(u8.subarray(at, end));
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+function issues(p, n) {
+  const list = [];
+  for (let k = 0; k < n; k++, p += 3) {
+    const pos = i32[p + 1], e = i32[p + 2];
+    list.push({ code: CODES[i32[p]], position: pos < 0 ? null : pos, expected: e < 0 ? null : String.fromCodePoint(e) });
+  }
+  return list;
+}
+
+function names(table) {
+  const list = [];
+  for (let i = 0; ; i++) {
+    const o = w.rn_name(table, i) >> 2;
+    if (u8.length === 0) views();
+    if (i32[o] < 0) return list;
+    list.push(text(i32[o + 2] + i32[o], i32[o + 1]));
+  }
+}
+
+/** Binds the API to an instance's exports (`memory` and the `rn_*` functions). */
+export function bind(exports) {
+  w = exports;
+  reserve(256);
+  KINDS = names(0);
+  CODES = names(1);
+  STATUS = names(2);
+  SCRIPTS = names(3);
+  clockDay = NaN;
+  today();
+}
+
+/** Today (UTC, from the clock) as yyyymmdd; the wasm side converts only when the day changes. */
+function today() {
+  const d = Math.floor(Date.now() / 86400000);
+  if (d !== clockDay) {
+    clockDay = d;
+    clockYmd = w.rn_day(d);
+  }
+  return clockYmd;
+}
+
+function pad2(n) { return n < 10 ? "0" + n : "" + n; }
+
+function ymdText(b) {
+  const y = (b / 10000) | 0;
+  return (y < 1000 ? ("000" + y).slice(-4) : "" + y) + "-" + pad2(((b / 100) | 0) % 100) + "-" + pad2(b % 100);
+}
+
+/** `isValidId(input)`: the fast boolean check (non-strict, kind detected, today from the clock). */
+export function isValidId(input) {
+  if (typeof input !== "string") return false;
+  const n = write(input);
+  // The day is read from the clock only when a number fails: a number valid on an earlier day is valid today.
+  if (w.rn_is_valid(n, clockYmd) !== 0) return true;
+  const before = clockYmd;
+  return today() !== before && w.rn_is_valid(n, clockYmd) !== 0;
+}
+
+function optionText(options, key) {
+  const v = options[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "string") throw new Error(`validateId options: ${key} must be a string`);
+  return v;
+}
+
+/** `validateId(input, { kind?, strict?, today? })`: the rich result as a plain, JSON-compatible object. */
+export function validateId(input, options) {
+  let ymd, kind = -1, strict = 0;
+  if (options === undefined || options === null) {
+    ymd = today();
+  } else {
+    if (typeof options !== "object") throw new Error("validateId options: expected an object");
+    const t = optionText(options, "today");
+    if (t === null) {
+      ymd = today();
+    } else {
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
+      ymd = m === null ? 0 : +m[1] * 10000 + +m[2] * 100 + +m[3];
+      if (ymd === 0 || !validDate(ymd)) throw new Error(`validateId: today ${JSON.stringify(t)} is not YYYY-MM-DD`);
+    }
+    const k = optionText(options, "kind");
+    if (k !== null && k !== "") {
+      kind = KINDS.indexOf(k);
+      if (kind < 0) throw new Error(`validateId: unknown kind ${JSON.stringify(k)}`);
+    }
+    const s = options.strict;
+    if (s !== undefined && s !== null) {
+      if (typeof s !== "boolean") throw new Error("validateId options: strict must be a boolean");
+      strict = s ? 1 : 0;
+    }
+  }
+  if (typeof input !== "string") throw new Error("validateId: input must be a string");
+  const n = write(input);
+  const o = w.rn_validate_id(n, ymd, kind, strict) >> 2;
+  if (o === 0) throw new Error("validateId: today is not a date");
+  if (u8.length === 0) views();
+  const t = i32[o + 15];
+  const birth = i32[o + 4], age = i32[o + 6], rc = i32[o + 7], nat = i32[o + 9], up = i32[o + 11];
+  const ne = i32[o + 13], nw = i32[o + 14];
+  return {
+    valid: i32[o] === 1,
+    kind: KINDS[i32[o + 1]],
+    normalized: i32[o + 2] < 0 ? input : text(t + i32[o + 2], i32[o + 3]),
+    errors: issues(o + 16, ne),
+    warnings: issues(o + 16 + 3 * ne, nw),
+    birth_date: birth === 0 ? null : ymdText(birth),
+    sex: SEX[i32[o + 5]],
+    age: age < 0 ? null : age,
+    under_14: age < 0 ? null : age < 14,
+    under_18: age < 0 ? null : age < 18,
+    region: rc < 0 ? null : { code: rc < 100000 ? ("00000" + rc).slice(-6) : "" + rc, status: STATUS[i32[o + 8]] },
+    nationality: nat < 0 ? null : text(t + nat, i32[o + 10]),
+    upgraded: up < 0 ? null : text(t + up, i32[o + 12]),
+  };
+}
+
+/** Whether yyyymmdd is a real calendar date (1900-02-29 is not). */
+function validDate(ymd) {
+  const y = (ymd / 10000) | 0, m = ((ymd / 100) | 0) % 100, d = ymd % 100;
+  if (m < 1 || m > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+}
+
+function field(name, input, call) {
+  if (typeof input !== "string") throw new Error(`${name}: input must be a string`);
+  const o = call(write(input)) >> 2;
+  if (u8.length === 0) views();
+  const t = i32[o + 5];
+  const script = i32[o + 3];
+  const normalized = i32[o + 1] < 0 ? input : text(t + i32[o + 1], i32[o + 2]);
+  const errors = issues(o + 6, i32[o + 4]);
+  return { valid: i32[o] === 1, normalized, errors, script };
+}
+
+/** `validatePhone(input)`: `{ valid, normalized, errors }` for a mainland mobile number. */
+export function validatePhone(input) {
+  const r = field("validatePhone", input, (n) => w.rn_validate_phone(n));
+  return { valid: r.valid, normalized: r.normalized, errors: r.errors };
+}
+
+/** `validateEmail(input)`: `{ valid, normalized, errors }` for an email address (IDN domains allowed). */
+export function validateEmail(input) {
+  const r = field("validateEmail", input, (n) => w.rn_validate_email(n));
+  return { valid: r.valid, normalized: r.normalized, errors: r.errors };
+}
+
+/** `validateName(input)`: `{ valid, normalized, script, errors }` for a personal name (Chinese or Latin). */
+export function validateName(input) {
+  const r = field("validateName", input, (n) => w.rn_validate_name(n));
+  return { valid: r.valid, normalized: r.normalized, script: r.script < 0 ? null : SCRIPTS[r.script], errors: r.errors };
+}
+
+function mask(name, which, input) {
+  if (typeof input !== "string") throw new Error(`${name}: input must be a string`);
+  const o = w.rn_mask(which, write(input)) >> 2;
+  if (u8.length === 0) views();
+  return text(i32[o + 2] + i32[o], i32[o + 1]);
+}
+
+/** `maskId(input)`: `110105********002X`, for display and logs. */
+export function maskId(input) { return mask("maskId", 0, input); }
+/** `maskName(input)`: `*三`. */
+export function maskName(input) { return mask("maskName", 1, input); }
+/** `maskPhone(input)`: `138****5678`. */
+export function maskPhone(input) { return mask("maskPhone", 2, input); }
+/** `maskEmail(input)`: `z***@example.com`. */
+export function maskEmail(input) { return mask("maskEmail", 3, input); }
