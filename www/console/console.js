@@ -213,7 +213,8 @@ async function openComplaint(ticket) {
     ["截止 Due", fmtDue(v.complaint.due_at)], ["会话 Session", v.complaint.session_id], ["内容 Message", v.message == null ? "（已删除 erased）" : v.message],
     ["答复 Answer", v.answer],
   ]);
-  showErase("complaint", v.complaint.session_id);
+  // Once the text is gone the person's data was erased already: nothing left to offer.
+  showErase("complaint", v.message == null ? null : v.complaint.session_id);
   $("answer-form").reset();
   $("answer-error").textContent = "";
   $("complaint-view").hidden = false;

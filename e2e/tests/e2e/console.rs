@@ -280,6 +280,7 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
     wait_for(STEP_TIMEOUT, "the erasure", || Ok(text_of(&d, "status")?.contains("Erased").then_some(())))?;
     let c = definitions(&d, "complaint-data")?;
     ensure!(value_of(&c, "Message")?.contains("erased"), "the complaint text is still shown: {c:?}");
+    ensure!(d.js("return document.getElementById('complaint-erase').hidden;", vec![])? == json!(true), "erasure offered again");
     look(&d, "07", "erased")?;
     let result = get_bearer(&url, &secret)?;
     ensure!(result.get("masked_name").is_none() && result.get("masked_number").is_none(), "identity data left after erasure: {result}");

@@ -59,7 +59,7 @@ pub enum Reason {
     UnknownRegion,
     /// The identity is already bound to the site's maximum of accounts.
     MaxAccounts,
-    /// The person is under 18.
+    /// The person is under 14 (PIPL art. 31: a guardian consents).
     Minor,
 }
 
