@@ -45,6 +45,8 @@ pub struct Tools {
     pub test_runner: PathBuf,
     /// `wasm-opt` from npm's binaryen.
     pub wasm_opt: PathBuf,
+    /// `esbuild` from npm: bundles and minifies the widget's JS.
+    pub esbuild: PathBuf,
     /// chromedriver for WebDriver tests.
     pub chromedriver: PathBuf,
 }
@@ -55,10 +57,11 @@ pub fn run() -> Res<Tools> {
     let wasm_size = size_toolchain()?;
     let (wasm_bindgen, test_runner) = wasm_bindgen_cli()?;
     let wasm_opt = wasm_opt()?;
+    let esbuild = sh::root().join("tools/node_modules/.bin/esbuild");
     let chromedriver = chromium()?;
     postgres_bin()?;
     eprintln!("setup: all tools present");
-    Ok(Tools { wasm, wasm_size, wasm_bindgen, test_runner, wasm_opt, chromedriver })
+    Ok(Tools { wasm, wasm_size, wasm_bindgen, test_runner, wasm_opt, esbuild, chromedriver })
 }
 
 const DEBIAN_WASM_PKGS: [&str; 4] = ["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
@@ -198,7 +201,7 @@ fn wasm_opt() -> Res<PathBuf> {
         if sh::which("npm").is_none() {
             sh::apt_install(&["nodejs", "npm"])?;
         }
-        eprintln!("setup: installing the npm tools pinned in tools/package-lock.json (binaryen, axe-core, …)");
+        eprintln!("setup: installing the npm tools pinned in tools/package-lock.json (binaryen, esbuild, axe-core, …)");
         sh::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&tools))?;
     } else {
         eprintln!("setup: wasm-opt present");
