@@ -5,8 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use realname_core::b64::{self, Form};
 use realname_core::envelope::{self, RecipientKey};
 use realname_core::flow::{Event, Method};
 use realname_core::protocol::{self as p, CodePayload, Consent, Envelope, IdentityPayload};
@@ -339,8 +338,8 @@ impl Api {
             let face = secrets.face.as_ref().ok_or_else(|| Failure::new(codes::NOT_CONFIGURED))?;
             let payload = DocumentsPayload {
                 identity,
-                selfie_jpeg: URL_SAFE_NO_PAD.encode(&face.selfie),
-                document_jpeg: URL_SAFE_NO_PAD.encode(&face.document),
+                selfie_jpeg: b64::encode(&face.selfie, Form::UrlNoPad),
+                document_jpeg: b64::encode(&face.document, Form::UrlNoPad),
                 face_consent: Consent {
                     version: secrets.consent_version.clone().unwrap_or_default(),
                     accepted_at: face.consent_at,

@@ -31,5 +31,10 @@ pub fn version() -> String {
 /// Runs when the module is initialised: registers `<realname-verify>`.
 #[wasm_bindgen(start)]
 pub fn start() {
+    // The shipped build (`-Cpanic=immediate-abort`) aborts without calling any panic hook: Yew's default one
+    // (console_error_panic_hook and the panic message formatting behind it) would only cost bytes. Other builds,
+    // the tests' included, keep Yew's hook and its messages in the console.
+    #[cfg(panic = "immediate-abort")]
+    yew::set_custom_panic_hook(Box::new(|_| {}));
     embed::define_element();
 }

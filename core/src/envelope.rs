@@ -7,8 +7,6 @@
 //!
 //! The widget (feature `client`) seals; the server (feature `server`) generates keys and opens.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hpke::aead::ChaCha20Poly1305;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
@@ -16,6 +14,7 @@ use hpke::{Deserializable, Serializable};
 #[cfg(feature = "server")]
 use hpke::Kem as _;
 
+use crate::b64::{self, Form};
 use crate::protocol::{Envelope, PROTOCOL_LABEL, Step};
 
 /// The HPKE suite name published with every key.
@@ -67,11 +66,11 @@ pub fn aad(step: Step) -> Vec<u8> {
 }
 
 fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    b64::encode(bytes, Form::UrlNoPad)
 }
 
 fn unb64(s: &str) -> Result<Vec<u8>, EnvelopeError> {
-    URL_SAFE_NO_PAD.decode(s.as_bytes()).map_err(|_| EnvelopeError::Malformed)
+    b64::decode(s, Form::UrlNoPad).ok_or(EnvelopeError::Malformed)
 }
 
 /// A server public key the client seals to.

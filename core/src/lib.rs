@@ -4,10 +4,12 @@
 //! - [`flow`]: the verification flow as an explicit state machine.
 //! - [`protocol`]: the wire protocol's JSON types.
 //! - [`envelope`]: the HPKE-sealed envelope that carries personal data.
+//! - [`b64`]: the two base64 forms on the wire and in `data:` URLs.
 #![forbid(unsafe_code)]
 
 pub mod validate;
 pub mod flow;
 pub mod protocol;
+pub mod b64;
 #[cfg(any(feature = "client", feature = "server"))]
 pub mod envelope;

@@ -4,7 +4,6 @@
 
 use std::rc::Rc;
 
-use base64::Engine as _;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlCanvasElement, HtmlVideoElement, MediaStream};
@@ -15,6 +14,7 @@ use super::{heading, use_ctx};
 use crate::api::FaceImages;
 use crate::app::now_secs;
 use crate::i18n::Key;
+use realname_core::b64::{self, Form};
 use realname_core::flow::Event;
 
 /// Longest side of an image sent, in pixels: enough for a reviewer, small enough for the request limit.
@@ -37,8 +37,8 @@ pub fn encode_jpeg(draw: &dyn Fn(&web_sys::CanvasRenderingContext2d, f64, f64) -
     let mut best = None;
     for q in [0.8, 0.7, 0.6, 0.5, 0.4] {
         let url = canvas.to_data_url_with_type_and_encoder_options("image/jpeg", &JsValue::from_f64(q)).ok()?;
-        let b64 = url.split_once(',')?.1;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        let data = url.split_once(',')?.1;
+        let bytes = b64::decode(data, Form::StandardPadded)?;
         let fits = bytes.len() <= MAX_BYTES;
         best = Some(bytes);
         if fits {
@@ -178,7 +178,7 @@ pub fn CaptureSlot(p: &SlotProps) -> Html {
     };
     let retake = p.on_image.reform(|_: MouseEvent| None);
     let preview = p.image.as_ref().map(|j| {
-        format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(j.as_slice()))
+        format!("data:image/jpeg;base64,{}", b64::encode(j, Form::StandardPadded))
     });
     let live = matches!(*cam, Cam::Live(_));
     html! {
