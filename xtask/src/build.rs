@@ -12,7 +12,7 @@ pub const BUDGET_GZIP_BYTES: usize = 150 * 1024;
 /// Temporary hard ceiling while the widget is over its budget (docs/performance.md, "Widget size"): a build fails
 /// above it, so the widget cannot grow while it is over, and every report prints how far over the budget it is.
 /// Lower it as the widget shrinks; remove it once the widget is under the budget.
-pub const CEILING_GZIP_BYTES: usize = 180 * 1024;
+pub const CEILING_GZIP_BYTES: usize = 175 * 1024;
 
 /// `cargo xtask build`.
 pub fn run() -> Res {

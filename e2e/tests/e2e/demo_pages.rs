@@ -127,7 +127,7 @@ fn demo_pages_preload_every_widget_file_once_and_poll_the_outbox_only_after_read
         })?;
         let v = b.execute(HINTS, vec![])?;
         let hints = v["hints"].as_array().cloned().unwrap_or_default();
-        ensure!(hints.len() >= 5, "{page}: expected preload hints for the widget's files, found {v}");
+        ensure!(hints.len() >= 3, "{page}: expected preload hints for the widget's files (wasm, the bundled realname.js, the page script), found {v}");
         // A hint that points at nothing (e.g. wasm-bindgen's snippet folder was renamed) or is not used (a
         // credentials-mode mismatch makes the browser fetch the wasm twice) costs time instead of saving it.
         for h in &hints {
