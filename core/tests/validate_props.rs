@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use realname_core::validate::{
-    Date, DocumentKind, Options, RegionStatus, Sex, check_char, days_in_month, is_valid_id, region_status, upgrade_15,
-    validate_id,
+    Date, DocumentKind, Options, RegionStatus, Sex, Verdict, check_char, days_in_month, id_verdict, is_valid_id,
+    region_status, upgrade_15, validate_id,
 };
 
 fn today() -> Date {
@@ -125,12 +125,23 @@ proptest! {
         b[i] = c;
         let m = String::from_utf8(b).unwrap();
         let today = Date::new(year, 6, 1).unwrap();
-        prop_assert_eq!(is_valid_id(&m, today), validate_id(&m, &Options::new(today)).valid, "{} on {}", m, today);
+        let valid = validate_id(&m, &Options::new(today)).valid;
+        prop_assert_eq!(is_valid_id(&m, today), valid, "{} on {}", m, today);
+        // The verdict agrees, and "invalid on any day" holds on later days.
+        let verdict = id_verdict(m.as_bytes(), today);
+        prop_assert_eq!(verdict == Verdict::Valid, valid, "{} on {}", m, today);
+        if verdict == Verdict::Invalid {
+            for later in [Date::new(year + 1, 1, 1).unwrap(), Date::new(2200, 12, 31).unwrap()] {
+                prop_assert!(!validate_id(&m, &Options::new(later)).valid, "{} on {}", m, later);
+            }
+        }
     }
 
     #[test]
     fn fast_path_agrees_on_anything(s in "\\PC{0,24}") {
-        prop_assert_eq!(is_valid_id(&s, today()), validate_id(&s, &opts()).valid, "{:?}", s);
+        let valid = validate_id(&s, &opts()).valid;
+        prop_assert_eq!(is_valid_id(&s, today()), valid, "{:?}", s);
+        prop_assert_eq!(id_verdict(s.as_bytes(), today()) == Verdict::Valid, valid, "{:?}", s);
     }
 
     #[test]

@@ -108,10 +108,12 @@ function ymdText(b) {
 export function isValidId(input) {
   if (typeof input !== "string") return false;
   const n = write(input);
-  // The day is read from the clock only when a number fails: a number valid on an earlier day is valid today.
-  if (w.rn_is_valid(n, clockYmd) !== 0) return true;
+  // Checked against the day of the last clock read: the clock is read again only when the answer could be
+  // different on a later day (2: e.g. born after that day), as a number valid on an earlier day is valid today.
+  const v = w.rn_is_valid(n, clockYmd);
+  if (v !== 2) return v === 1;
   const before = clockYmd;
-  return today() !== before && w.rn_is_valid(n, clockYmd) !== 0;
+  return today() !== before && w.rn_is_valid(n, clockYmd) === 1;
 }
 
 function optionText(options, key) {

@@ -94,12 +94,17 @@ pub fn rn_day(days: f64) -> u32 {
     d.year() * 10_000 + d.month() * 100 + d.day()
 }
 
-/// `isValidId` on the `len` input bytes, non-strict, kind detected, against `today` (`yyyymmdd`): 1 or 0. No
-/// result slots.
+/// `isValidId` on the `len` input bytes, non-strict, kind detected, against `today` (`yyyymmdd`): 1 valid, 0
+/// invalid on any day, 2 invalid on `today` but perhaps not on a later day (JS then reads the clock and asks
+/// again). No result slots.
 #[wasm_bindgen]
 pub fn rn_is_valid(len: u32, today: u32) -> u32 {
-    let Some(today) = ymd(today) else { return 0 };
-    IO.with_borrow(|io| u32::from(v::is_valid_id(input(io, len), today)))
+    let Some(today) = ymd(today) else { return 2 };
+    IO.with_borrow(|io| match v::id_verdict(io.input.get(..len as usize).unwrap_or_default(), today) {
+        v::Verdict::Valid => 1,
+        v::Verdict::Invalid => 0,
+        v::Verdict::InvalidToday => 2,
+    })
 }
 
 /// The names JS needs (`table` 0: document kinds in [`DocumentKind::ALL`] order; 1: issue codes in

@@ -43,7 +43,7 @@ pub(crate) fn foreigner_15(normalized: String, opts: &Options) -> IdCheck {
     let p = d[0] * 10 + d[1];
     if is_province(p) {
         let code = p * 10_000;
-        r.region = Some(Region { code: format!("{code:06}"), status: region_status(code) });
+        r.region = Some(Region::new(code, region_status(code)));
     } else {
         r.errors.push(Issue::at(IssueCode::InvalidProvince, 3));
     }

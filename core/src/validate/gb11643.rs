@@ -94,7 +94,7 @@ fn resident_region(r: &mut IdCheck, d: &[u8], pos: usize, opts: &Options) {
     if status == RegionStatus::Unknown {
         r.soft(Issue::at(IssueCode::UnknownRegion, pos + 2), opts.strict);
     }
-    r.region = Some(Region { code: format!("{code:06}"), status });
+    r.region = Some(Region::new(code, status));
 }
 
 /// Checks a birth date written as `year` + MMDD digits at `pos` (month at `pos`, day at `pos + 2`).
@@ -140,7 +140,7 @@ pub(crate) fn check_18(normalized: String, kind: DocumentKind, opts: &Options) -
             let p = num(&d[1..3]);
             if is_province(p) {
                 let code = p * 10_000;
-                r.region = Some(Region { code: format!("{code:06}"), status: region_status(code) });
+                r.region = Some(Region::new(code, region_status(code)));
             } else {
                 r.errors.push(Issue::at(IssueCode::InvalidProvince, 1));
             }

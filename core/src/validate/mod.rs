@@ -11,6 +11,8 @@
 //!   unknown}, `nationality`, `upgraded` (15 → 18). Serializes with serde to the JSON the JS API and CLI print.
 //! - [`is_valid_id`]`(input, today) -> bool`: the allocation-free fast path for resident IDs and residence
 //!   permits; always equal to `validate_id(input, &Options::new(today)).valid` (other shapes fall back to it).
+//! - [`id_verdict`]`(bytes, today) -> Verdict`: the same check on UTF-8 bytes, telling also whether a later
+//!   "today" could make an invalid number valid (so a caller holding an earlier date reads the clock only then).
 //! - [`validate_phone`], [`validate_email`], [`validate_name`] → [`FieldCheck`] / [`NameCheck`].
 //! - Masking for display and logs: [`mask_id`] (`110105********002X`), [`mask_name`] (`*三`), [`mask_phone`]
 //!   (`138****5678`), [`mask_email`].
@@ -38,7 +40,7 @@ mod table;
 pub use contact::{normalize_phone, validate_email, validate_phone};
 pub use date::{Date, days_in_month, is_leap_year};
 pub use documents::is_chinese_passport;
-pub use fast::is_valid_id;
+pub use fast::{Verdict, id_verdict, is_valid_id};
 pub use gb11643::{EARLIEST_BIRTH, check_char, upgrade_15};
 pub use mask::{mask_email, mask_id, mask_name, mask_phone};
 pub use name::{NameCheck, NameScript, validate_name};

@@ -21,19 +21,24 @@ pub fn is_separator(c: char) -> bool {
     c.is_whitespace() || matches!(c, '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}' | '\u{00AD}')
 }
 
+/// The ASCII separators [`is_separator`] accepts.
+fn is_ascii_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
+}
+
 /// Normalizes a document number: trims, drops spaces and hyphens, maps full-width digits and letters to
 /// half-width, and upper-cases ASCII letters (`x` → `X`). Other characters are kept so checks can point at them.
 pub fn normalize_id(input: &str) -> String {
-    let mut out = String::with_capacity(input.len().min(64));
     if input.is_ascii() {
-        // The common case, without UTF-8 decoding (it shows in size-optimised wasm builds).
-        for &b in input.as_bytes() {
-            if !matches!(b, b' ' | b'-' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C) {
-                out.push(char::from(b.to_ascii_uppercase()));
-            }
+        // The common case, without UTF-8 decoding or per-character pushes: copy, upper-case in place, and drop
+        // separators only when there are any.
+        let mut out = input.to_ascii_uppercase();
+        if out.bytes().any(is_ascii_separator) {
+            out.retain(|c| !is_ascii_separator(c as u8));
         }
         return out;
     }
+    let mut out = String::with_capacity(input.len().min(64));
     for c in input.chars() {
         if is_separator(c) {
             continue;

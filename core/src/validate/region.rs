@@ -6,7 +6,14 @@ use super::table::{COUNTIES, NATION_ALPHA3, NATION_NUMERIC, PROVINCE_START, PROV
 /// Whether `p` (0–99) is a province-level code (11 北京 … 65 新疆, 71 台湾, 81 香港, 82 澳门, 83 for TW permits).
 #[inline]
 pub const fn is_province(p: u32) -> bool {
-    p < 100 && (PROVINCES >> p) & 1 == 1
+    // Two 64-bit halves: a 128-bit shift is a library call on wasm32.
+    const LOW: u64 = PROVINCES as u64;
+    const HIGH: u64 = (PROVINCES >> 64) as u64;
+    match p {
+        0..64 => (LOW >> p) & 1 == 1,
+        64..100 => (HIGH >> (p - 64)) & 1 == 1,
+        _ => false,
+    }
 }
 
 /// The status of a six-digit region code (current, abolished since 1980, or not in the table).

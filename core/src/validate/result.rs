@@ -224,6 +224,14 @@ pub struct Region {
     pub status: RegionStatus,
 }
 
+impl Region {
+    /// The region of a six-digit code (below 1 000 000), written with leading zeros as `format!("{:06}")` would.
+    pub(crate) fn new(code: u32, status: RegionStatus) -> Region {
+        let digits = [100_000, 10_000, 1_000, 100, 10, 1].map(|p| char::from(b'0' + (code / p % 10) as u8));
+        Region { code: digits.iter().collect(), status }
+    }
+}
+
 /// The result of [`validate_id`](super::validate_id): validity, problems, and the facts the number carries.
 ///
 /// Facts (birth date, sex, region, …) are filled for every part that parses, even when another part is wrong, so a
@@ -330,6 +338,13 @@ impl FieldCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_codes_have_six_digits() {
+        for code in [0, 7, 10_000, 110_000, 110_105, 810_000, 999_999] {
+            assert_eq!(Region::new(code, RegionStatus::Current).code, format!("{code:06}"));
+        }
+    }
 
     #[test]
     fn all_issue_codes_in_declaration_order() {
