@@ -1,4 +1,4 @@
-//! realname-widget: the verification widget compiled to WebAssembly, and its JS API.
+//! realname-widget: the verification widget compiled to WebAssembly (the JS validation API is `validate/`).
 //!
 //! - [`app`]: the root component, one reducer around `realname_core::flow`.
 //! - [`components`]: one component per step.
@@ -14,7 +14,6 @@ pub mod config;
 pub mod embed;
 pub mod events;
 pub mod i18n;
-pub mod js_api;
 pub mod messages;
 pub mod theme;
 

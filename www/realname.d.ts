@@ -142,41 +142,10 @@ export function version(): string;
 /** Registers `<realname-verify>` (done by `init()`). */
 export function start(): void;
 
-/** One problem found by a validator. */
-export interface Issue { code: string; position: number | null; expected: string | null }
-
-/** Result of `validateId`. */
-export interface IdCheck {
-  valid: boolean;
-  kind: "resident_id" | "hk_mo_tw_residence_permit" | "foreign_permanent_resident_id" | "hk_mo_travel_permit"
-    | "tw_travel_permit" | "chinese_passport" | "passport";
-  normalized: string;
-  errors: Issue[];
-  warnings: Issue[];
-  birth_date: string | null;
-  sex: "male" | "female" | null;
-  age: number | null;
-  under_14: boolean | null;
-  under_18: boolean | null;
-  region: { code: string; status: "current" | "abolished" | "unknown" } | null;
-  nationality: string | null;
-  upgraded: string | null;
-}
-
-/** Result of `validatePhone` / `validateEmail`. */
-export interface FieldCheck { valid: boolean; normalized: string; errors: Issue[] }
-/** Result of `validateName`. */
-export interface NameCheck extends FieldCheck { script: "cjk" | "latin" | null }
-
-export function validateId(input: string, options?: { kind?: IdCheck["kind"]; strict?: boolean; today?: string }): IdCheck;
-export function isValidId(input: string): boolean;
-export function validatePhone(input: string): FieldCheck;
-export function validateEmail(input: string): FieldCheck;
-export function validateName(input: string): NameCheck;
-export function maskId(input: string): string;
-export function maskName(input: string): string;
-export function maskPhone(input: string): string;
-export function maskEmail(input: string): string;
+// The validation API (validateId, isValidId, validatePhone, validateEmail, validateName, the masks) is its own
+// small wasm module, so a page that only validates need not load the widget:
+//   import initValidate, { validateId, isValidId } from "realname-widget/validate"; await initValidate();
+export type { Issue, IdCheck, FieldCheck, NameCheck, DocumentKind, ValidateIdOptions } from "./validate/index.js";
 
 /** Loads the wasm (default: `realname_bg.wasm` next to this module) and defines `<realname-verify>`. */
 export default function init(

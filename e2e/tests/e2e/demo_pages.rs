@@ -44,14 +44,15 @@ fn signup_page_loads_the_shipped_widget_package_under_its_csp_and_is_accessible_
         vec![],
     )?;
     ensure!(v["version"] == json!(env!("CARGO_PKG_VERSION")), "widget package did not load under the CSP: {v}");
-    // The shipped (wasm-opt'ed) package's validation API answers as the widget's own tests expect.
+    // The shipped validation module (www/pkg/validate/, the package's `./validate` export) answers as its own
+    // browser tests expect.
     let checks = b.execute_async(
         "const done = arguments[0];
-         import('/pkg/realname.js').then(m => done({
+         import('/pkg/validate/index.js').then(m => m.default().then(() => done({
            ok: m.validateId('11010519491231002x', null),
            bad: m.validateId('110105194912310021', null),
            child: m.validateId('110105201506150035', { today: '2026-01-01' }),
-           fast: [m.isValidId('11010519491231002X'), m.isValidId('110105194912310021')] }))
+           fast: [m.isValidId('11010519491231002X'), m.isValidId('110105194912310021')] })))
            .catch(e => done({ error: String(e) }));",
         vec![],
     )?;
