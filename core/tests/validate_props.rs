@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use realname_core::validate::{
     Date, DocumentKind, Options, RegionStatus, Sex, Verdict, check_char, days_in_month, id_verdict, is_valid_id,
-    region_status, upgrade_15, validate_id,
+    region_status, summarize_id, upgrade_15, validate_id,
 };
 
 fn today() -> Date {
@@ -134,6 +134,34 @@ proptest! {
             for later in [Date::new(year + 1, 1, 1).unwrap(), Date::new(2200, 12, 31).unwrap()] {
                 prop_assert!(!validate_id(&m, &Options::new(later)).valid, "{} on {}", m, later);
             }
+        }
+    }
+
+    #[test]
+    fn summary_equals_the_rich_check(
+        n in valid_18(),
+        i in 0usize..18,
+        c in prop::sample::select(&b"0123456789Xx9- "[..]),
+        year in 1799u32..2100,
+        strict in any::<bool>(),
+        kind in prop::sample::select(&[None, Some(DocumentKind::ResidentId), Some(DocumentKind::HkMoTwResidencePermit), Some(DocumentKind::ForeignPermanentResidentId), Some(DocumentKind::Passport)][..]),
+    ) {
+        let mut b = n.into_bytes();
+        b[i] = c;
+        let m = String::from_utf8(b).unwrap();
+        let opts = Options { today: Date::new(year, 6, 1).unwrap(), strict, kind };
+        let rich = validate_id(&m, &opts);
+        let plain = m.bytes().take(17).all(|b| b.is_ascii_digit()) && matches!(m.as_bytes()[17], b'0'..=b'9' | b'X' | b'x');
+        match summarize_id(m.as_bytes(), &opts) {
+            Some(s) => {
+                prop_assert_eq!(s.to_check(), rich.clone(), "{} {:?}", m, opts);
+                prop_assert_eq!(s.valid(), rich.valid);
+            }
+            // Only shapes and kinds the summary does not cover fall back.
+            None => prop_assert!(
+                !plain || matches!(rich.kind, DocumentKind::ForeignPermanentResidentId | DocumentKind::Passport),
+                "{} {:?} not summarized", m, opts
+            ),
         }
     }
 

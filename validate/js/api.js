@@ -99,9 +99,13 @@ function today() {
 
 function pad2(n) { return n < 10 ? "0" + n : "" + n; }
 
+/** "-MM-DD" for every MMDD: formatting a birth date is then one concatenation. */
+const MMDD = [];
+for (let m = 1; m <= 12; m++) for (let d = 1; d <= 31; d++) MMDD[m * 100 + d] = "-" + pad2(m) + "-" + pad2(d);
+
 function ymdText(b) {
   const y = (b / 10000) | 0;
-  return (y < 1000 ? ("000" + y).slice(-4) : "" + y) + "-" + pad2(((b / 100) | 0) % 100) + "-" + pad2(b % 100);
+  return (y < 1000 ? ("000" + y).slice(-4) : "" + y) + MMDD[b % 10000];
 }
 
 /** `isValidId(input)`: the fast boolean check (non-strict, kind detected, today from the clock). */

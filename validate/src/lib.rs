@@ -156,6 +156,13 @@ pub fn rn_validate_id(len: u32, today: u32, kind: i32, strict: u32) -> i32 {
     let kind = usize::try_from(kind).ok().and_then(|k| DocumentKind::ALL.get(k).copied());
     let opts = Options { today, strict: strict != 0, kind };
     IO.with_borrow_mut(|io| {
+        let bytes = io.input.get(..len as usize).unwrap_or_default();
+        // Plain 18-character resident IDs and permits (most input) without allocating; the rest the rich way.
+        if let Some(sum) = v::summarize_id(bytes, &opts) {
+            let same = sum.normalized[..] == *bytes;
+            let Io { out, text: t, .. } = io;
+            return pack_summary(out, t, &sum, same);
+        }
         let r = v::validate_id(input(io, len), &opts);
         let same = r.normalized == input(io, len);
         let Io { out, text: t, .. } = io;
@@ -163,27 +170,63 @@ pub fn rn_validate_id(len: u32, today: u32, kind: i32, strict: u32) -> i32 {
     })
 }
 
+fn kind_index(kind: DocumentKind) -> i32 {
+    DocumentKind::ALL.iter().position(|k| *k == kind).map_or(0, |k| k as i32)
+}
+
+fn ymd_slot(d: Option<Date>) -> i32 {
+    d.map_or(0, |d| (d.year() * 10_000 + d.month() * 100 + d.day()) as i32)
+}
+
+fn sex_slot(sex: Option<Sex>) -> i32 {
+    match sex {
+        None => 0,
+        Some(Sex::Male) => 1,
+        Some(Sex::Female) => 2,
+    }
+}
+
+fn status_slot(status: RegionStatus) -> i32 {
+    match status {
+        RegionStatus::Current => 0,
+        RegionStatus::Abolished => 1,
+        RegionStatus::Unknown => 2,
+    }
+}
+
+/// Writes an [`v::IdSummary`] as the slots [`rn_validate_id`] documents and returns their address.
+fn pack_summary(out: &mut Vec<i32>, t: &mut Vec<u8>, s: &v::IdSummary, same: bool) -> i32 {
+    out.clear();
+    t.clear();
+    let normalized = if same {
+        [-1, 0]
+    } else {
+        t.extend_from_slice(&s.normalized);
+        [0, 18]
+    };
+    let (code, status) = s.region.map_or((-1, 0), |(c, st)| (c as i32, status_slot(st)));
+    out.extend([i32::from(s.valid()), kind_index(s.kind)]);
+    out.extend(normalized);
+    out.extend([ymd_slot(s.birth_date), sex_slot(Some(s.sex)), s.age.map_or(-1, |a| a as i32), code, status]);
+    out.extend([-1, 0, -1, 0]);
+    out.extend([s.error_count as i32, i32::from(s.warning.is_some()), addr(t.as_ptr())]);
+    issues(out, s.errors());
+    issues(out, s.warning.as_slice());
+    addr(out.as_ptr())
+}
+
 /// Writes an [`IdCheck`] as the slots [`rn_validate_id`] documents and returns their address.
 fn pack_id(out: &mut Vec<i32>, t: &mut Vec<u8>, r: &IdCheck, same: bool) -> i32 {
     out.clear();
     t.clear();
     let normalized = if same { [-1, 0] } else { text(t, &r.normalized) };
-    let kind = DocumentKind::ALL.iter().position(|k| *k == r.kind).map_or(0, |k| k as i32);
-    let birth = r.birth_date.map_or(0, |d| (d.year() * 10_000 + d.month() * 100 + d.day()) as i32);
-    let sex = match r.sex {
-        None => 0,
-        Some(Sex::Male) => 1,
-        Some(Sex::Female) => 2,
-    };
+    let kind = kind_index(r.kind);
+    let birth = ymd_slot(r.birth_date);
+    let sex = sex_slot(r.sex);
     // Region codes are six digits (`format!("{:06}")` of a number below 10^6, or six digits of the input).
     let (code, status) = r.region.as_ref().map_or((-1, 0), |g| {
         let code = g.code.bytes().fold(0i32, |a, b| a * 10 + i32::from(b.wrapping_sub(b'0')));
-        let status = match g.status {
-            RegionStatus::Current => 0,
-            RegionStatus::Abolished => 1,
-            RegionStatus::Unknown => 2,
-        };
-        (code, status)
+        (code, status_slot(g.status))
     });
     let nationality = opt_text(t, r.nationality.as_deref());
     let upgraded = opt_text(t, r.upgraded.as_deref());

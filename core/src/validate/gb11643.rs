@@ -6,6 +6,7 @@ use super::Options;
 use super::date::Date;
 use super::region::{is_province, nationality_alpha3, region_status};
 use super::result::{DocumentKind, IdCheck, Issue, IssueCode, Region, RegionStatus, Sex};
+use super::summary::summarize_18;
 
 /// ISO 7064 MOD 11-2 weights of the first 17 digits.
 pub(crate) const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -124,36 +125,28 @@ pub(crate) fn check_18(normalized: String, kind: DocumentKind, opts: &Options) -
     let Some(d) = digits::<18>(&mut r, true) else {
         return r.finish();
     };
-    match kind {
-        DocumentKind::HkMoTwResidencePermit => {
-            if !matches!(&d[..6], b"810000" | b"820000" | b"830000") {
-                let pos = if matches!(&d[..2], b"81" | b"82" | b"83") { 2 } else { 0 };
-                r.errors.push(Issue::at(IssueCode::InvalidRegion, pos));
-            } else {
-                r.region = Some(Region { code: r.normalized[..6].to_string(), status: RegionStatus::Current });
-            }
+    if kind != DocumentKind::ForeignPermanentResidentId {
+        // Resident IDs and residence permits: the allocation-free summary is the one implementation.
+        summarize_18(&d, kind, opts).fill(&mut r);
+        return r.finish();
+    }
+    if d[0] != b'9' {
+        r.errors.push(Issue::at(IssueCode::InvalidFormat, 0));
+    }
+    let p = num(&d[1..3]);
+    if is_province(p) {
+        let code = p * 10_000;
+        r.region = Some(Region::new(code, region_status(code)));
+    } else {
+        r.errors.push(Issue::at(IssueCode::InvalidProvince, 1));
+    }
+    let nat = num(&d[3..6]) as u16;
+    match nationality_alpha3(nat) {
+        Some(a3) => r.nationality = Some(a3.to_string()),
+        None => {
+            r.nationality = Some(r.normalized[3..6].to_string());
+            r.soft(Issue::at(IssueCode::UnknownNationality, 3), opts.strict);
         }
-        DocumentKind::ForeignPermanentResidentId => {
-            if d[0] != b'9' {
-                r.errors.push(Issue::at(IssueCode::InvalidFormat, 0));
-            }
-            let p = num(&d[1..3]);
-            if is_province(p) {
-                let code = p * 10_000;
-                r.region = Some(Region::new(code, region_status(code)));
-            } else {
-                r.errors.push(Issue::at(IssueCode::InvalidProvince, 1));
-            }
-            let nat = num(&d[3..6]) as u16;
-            match nationality_alpha3(nat) {
-                Some(a3) => r.nationality = Some(a3.to_string()),
-                None => {
-                    r.nationality = Some(r.normalized[3..6].to_string());
-                    r.soft(Issue::at(IssueCode::UnknownNationality, 3), opts.strict);
-                }
-            }
-        }
-        _ => resident_region(&mut r, &d[..6], 0, opts),
     }
     birth(&mut r, num(&d[6..10]), 6, &d[10..14], 10, opts.today);
     if let Some(e) = check_char(&d[..17])

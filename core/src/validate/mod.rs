@@ -11,6 +11,8 @@
 //!   unknown}, `nationality`, `upgraded` (15 → 18). Serializes with serde to the JSON the JS API and CLI print.
 //! - [`is_valid_id`]`(input, today) -> bool`: the allocation-free fast path for resident IDs and residence
 //!   permits; always equal to `validate_id(input, &Options::new(today)).valid` (other shapes fall back to it).
+//! - [`summarize_id`]`(bytes, &Options) -> Option<IdSummary>`: the rich check without allocating, for 18 plain
+//!   characters checked as a resident ID or residence permit (`IdSummary::to_check` is `validate_id`'s result).
 //! - [`id_verdict`]`(bytes, today) -> Verdict`: the same check on UTF-8 bytes, telling also whether a later
 //!   "today" could make an invalid number valid (so a caller holding an earlier date reads the clock only then).
 //! - [`validate_phone`], [`validate_email`], [`validate_name`] → [`FieldCheck`] / [`NameCheck`].
@@ -34,6 +36,7 @@ mod name;
 mod normalize;
 mod region;
 mod result;
+mod summary;
 #[rustfmt::skip]
 mod table;
 
@@ -47,6 +50,7 @@ pub use name::{NameCheck, NameScript, validate_name};
 pub use normalize::{half_width, normalize_id};
 pub use region::{is_alpha3, is_province, nationality_alpha3, region_status};
 pub use result::{DocumentKind, FieldCheck, IdCheck, Issue, IssueCode, Region, RegionStatus, Sex};
+pub use summary::{IdSummary, summarize_id};
 
 /// How to validate: the injected "today", strictness, and the document kind when the caller knows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
