@@ -196,20 +196,35 @@ fn status_slot(status: RegionStatus) -> i32 {
 
 /// Writes an [`v::IdSummary`] as the slots [`rn_validate_id`] documents and returns their address.
 fn pack_summary(out: &mut Vec<i32>, t: &mut Vec<u8>, s: &v::IdSummary, same: bool) -> i32 {
-    out.clear();
     t.clear();
     let normalized = if same {
-        [-1, 0]
+        -1
     } else {
         t.extend_from_slice(&s.normalized);
-        [0, 18]
+        0
     };
     let (code, status) = s.region.map_or((-1, 0), |(c, st)| (c as i32, status_slot(st)));
-    out.extend([i32::from(s.valid()), kind_index(s.kind)]);
-    out.extend(normalized);
-    out.extend([ymd_slot(s.birth_date), sex_slot(Some(s.sex)), s.age.map_or(-1, |a| a as i32), code, status]);
-    out.extend([-1, 0, -1, 0]);
-    out.extend([s.error_count as i32, i32::from(s.warning.is_some()), addr(t.as_ptr())]);
+    // One fixed block, then at most four issues (three errors, one warning).
+    let fixed = [
+        i32::from(s.valid()),
+        kind_index(s.kind),
+        normalized,
+        18,
+        ymd_slot(s.birth_date),
+        sex_slot(Some(s.sex)),
+        s.age.map_or(-1, |a| a as i32),
+        code,
+        status,
+        -1,
+        0,
+        -1,
+        0,
+        s.error_count as i32,
+        i32::from(s.warning.is_some()),
+        addr(t.as_ptr()),
+    ];
+    out.clear();
+    out.extend_from_slice(&fixed);
     issues(out, s.errors());
     issues(out, s.warning.as_slice());
     addr(out.as_ptr())
