@@ -1,11 +1,12 @@
-//! Criterion benchmark of native ID validation: the allocation-free `is_valid_id` and the rich `validate_id`, over
-//! a fixed mix of valid and invalid resident IDs (`cargo xtask bench-core`; figures in docs/performance.md).
+//! Criterion benchmark of native ID validation: the allocation-free `is_valid_id`, the rich `validate_id` and its
+//! allocation-free form `summarize_id`, over a fixed mix of valid and invalid resident IDs (`cargo xtask
+//! bench-core`; figures in docs/performance.md).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use realname_core::validate::{check_char, is_valid_id, validate_id, Date, Options};
+use realname_core::validate::{check_char, is_valid_id, summarize_id, validate_id, Date, Options};
 
 const TODAY: Date = match Date::new(2024, 6, 1) {
     Some(d) => d,
@@ -46,6 +47,10 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("validate_id", |b| {
         b.iter(|| ids.iter().filter(|s| validate_id(black_box(s), &opts).valid).count())
+    });
+    // The allocation-free rich check the JS API's wasm module uses for plain 18-character numbers.
+    g.bench_function("summarize_id", |b| {
+        b.iter(|| ids.iter().filter(|s| summarize_id(black_box(s).as_bytes(), &opts).is_some_and(|r| r.valid())).count())
     });
     g.finish();
 }
