@@ -94,7 +94,7 @@ fn digit(b: u8) -> u32 {
 
 /// `b` as 17 digits and a check character (`0-9`, `X`, `x`), not a foreigner's card (first digit 9): its verdict.
 /// `None` for anything else (separators, other characters, `9…`), which takes the general path.
-#[inline]
+#[inline(always)]
 fn plain_18(b: &[u8; 18], today: Date) -> Option<Verdict> {
     let mut sum = 0u32;
     let mut other = false;
@@ -127,7 +127,7 @@ fn valid_18(d: &[u8; 18], today: Date) -> bool {
 }
 
 /// The province and birth date of 18 checked characters whose first 14 are digits.
-#[inline]
+#[inline(always)]
 fn region_and_birth(d: &[u8; 18], today: Date) -> Verdict {
     // Residence permits (810000/820000/830000) pass here too: 81–83 are province-level codes, and non-strict
     // validation accepts any county of a real province.

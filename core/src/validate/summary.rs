@@ -7,7 +7,7 @@ use super::date::Date;
 use super::gb11643::{EARLIEST_BIRTH, check_char};
 use super::region::{is_province, region_status};
 use super::result::{DocumentKind, IdCheck, Issue, IssueCode, Region, RegionStatus, Sex};
-use super::{Options, is_permit_region};
+use super::Options;
 
 /// What [`validate_id`](super::validate_id) reports for an 18-character resident ID or residence permit, without
 /// the strings: `normalized` is the 18 ASCII characters, the region code a number.
@@ -84,6 +84,7 @@ fn num(d: &[u8]) -> u32 {
 
 /// The summary of 18 normalized characters `d` (17 ASCII digits, then a digit or `X`) checked as `kind` (a
 /// resident ID or a residence permit).
+#[inline]
 pub(crate) fn summarize_18(d: &[u8; 18], kind: DocumentKind, opts: &Options) -> IdSummary {
     let mut s = IdSummary {
         kind,
@@ -147,8 +148,8 @@ pub fn summarize_id(input: &[u8], opts: &Options) -> Option<IdSummary> {
     if !d[..17].iter().all(u8::is_ascii_digit) || !(d[17].is_ascii_digit() || d[17] == b'X') {
         return None;
     }
-    // All ASCII: the bytes are the normalized string.
-    let permit = is_permit_region(std::str::from_utf8(&d).ok()?);
+    // The bytes are the normalized string; `is_permit_region` on bytes.
+    let permit = matches!(&d[..6], b"810000" | b"820000" | b"830000");
     let kind = match opts.kind {
         None if permit => DocumentKind::HkMoTwResidencePermit,
         None if d[0] == b'9' => return None,
