@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq as _;
 use crate::clock::{Random, UnixMillis};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::WriteTx;
 
 /// Number of digits.
 pub const DIGITS: usize = 6;
@@ -70,20 +71,24 @@ pub async fn hit(state: &AppState, key: &str, window_ms: i64, limit: u64, now: U
     Ok(())
 }
 
-/// Applies every sending limit before a code goes to `destination` (normalized phone or email) for a session.
-/// The destination and IP only enter the store as keyed hashes.
+/// Applies every sending limit before a code goes to `destination` (normalized phone or email) for a session,
+/// in the transaction that will store the code. `Ok(Some(refusal))` when a limit refuses; the counters keep
+/// the hit either way. The destination and IP only enter the store as keyed hashes.
 pub async fn check_send_limits(
     state: &AppState,
+    tx: &mut dyn WriteTx,
     session_id: &str,
     destination: &str,
     client_ip: &str,
     now: UnixMillis,
-) -> ApiResult<()> {
+) -> ApiResult<Option<ApiError>> {
     let l = &state.cfg.limits;
-    if l.per_session > 0 && state.store.codes_sent(session_id).await? >= l.per_session {
+    if l.per_session > 0 && tx.codes_sent(session_id).await? >= l.per_session {
         state.metrics.rate_limited("code-session");
-        return Err(ApiError::retry(ErrorCode::RateLimited, 3600)
-            .with_message("This session cannot send more codes; start a new session."));
+        return Ok(Some(
+            ApiError::retry(ErrorCode::RateLimited, 3600)
+                .with_message("This session cannot send more codes; start a new session."),
+        ));
     }
     let ip = state.vault.blind_text("rate-ip", client_ip);
     let dest = state.vault.blind_text("rate-destination", destination);
@@ -95,21 +100,18 @@ pub async fn check_send_limits(
     ];
     let active: Vec<&(String, i64, u64)> = windows.iter().filter(|w| w.2 > 0).collect();
     if active.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    // Every counter in one atomic round trip; the send is refused when any of them went over its limit.
+    // Every counter in one atomic statement; the send is refused when any of them went over its limit.
     let hits: Vec<(&str, i64)> = active.iter().map(|(k, w, _)| (k.as_str(), *w)).collect();
-    let counts = state.store.rate_hits(&hits, now).await?;
+    let counts = tx.rate_hits(&hits, now).await?;
     let wait = active
         .iter()
         .zip(&counts)
         .filter(|((_, _, limit), count)| **count > *limit)
         .map(|((_, window, _), _)| seconds_left_in_window(now, *window))
         .max();
-    match wait {
-        Some(secs) => Err(ApiError::retry(ErrorCode::RateLimited, secs)),
-        None => Ok(()),
-    }
+    Ok(wait.map(|secs| ApiError::retry(ErrorCode::RateLimited, secs)))
 }
 
 #[cfg(test)]

@@ -10,12 +10,11 @@ use crate::error::ApiResult;
 use crate::sessions::session_result;
 use crate::sites::Site;
 use crate::state::AppState;
-use crate::store::{NewDelivery, Session, retry_backoff_ms};
+use crate::store::{NewDelivery, Session, WriteTx, retry_backoff_ms};
 
-/// Queues an event for the site's webhook (no-op for sites without one). The body carries masked values only.
-pub async fn enqueue(state: &AppState, session: &Session, site: &Site, kind: EventType) -> ApiResult<()> {
-    crate::metrics::observe_outcome(state, session, kind);
-    let Some(url) = site.cfg.webhook_url.clone() else { return Ok(()) };
+/// The delivery an event makes for the site's webhook (`None` for sites without one). Masked values only.
+fn delivery(state: &AppState, session: &Session, site: &Site, kind: EventType) -> ApiResult<Option<NewDelivery>> {
+    let Some(url) = site.cfg.webhook_url.clone() else { return Ok(None) };
     let mut data = session_result(state, session, site)?;
     data.result_token = None;
     let now = state.clock.now_ms();
@@ -26,17 +25,42 @@ pub async fn enqueue(state: &AppState, session: &Session, site: &Site, kind: Eve
         data,
     };
     let body = serde_json::to_string(&event).map_err(|e| crate::error::ApiError::internal(&e))?;
-    state
-        .store
-        .enqueue_delivery(&NewDelivery {
-            site_id: site.cfg.id.clone(),
-            event_id: event.id.clone(),
-            event_type: kind.as_str().to_owned(),
-            url,
-            body,
-            created_at: now,
-        })
-        .await?;
+    Ok(Some(NewDelivery {
+        site_id: site.cfg.id.clone(),
+        event_id: event.id,
+        event_type: kind.as_str().to_owned(),
+        url,
+        body,
+        created_at: now,
+    }))
+}
+
+/// Counts a finished session in the metrics (call once its new state is committed).
+pub fn observe(state: &AppState, session: &Session, kind: EventType) {
+    crate::metrics::observe_outcome(state, session, kind);
+}
+
+/// Queues an event for the site's webhook (no-op for sites without one) and counts it in the metrics.
+pub async fn enqueue(state: &AppState, session: &Session, site: &Site, kind: EventType) -> ApiResult<()> {
+    observe(state, session, kind);
+    if let Some(new) = delivery(state, session, site, kind)? {
+        state.store.enqueue_delivery(&new).await?;
+    }
+    Ok(())
+}
+
+/// Queues an event in the transaction that changes the session, so the event exists exactly when the change
+/// does. The caller [`observe`]s it after the commit.
+pub async fn enqueue_in(
+    state: &AppState,
+    tx: &mut dyn WriteTx,
+    session: &Session,
+    site: &Site,
+    kind: EventType,
+) -> ApiResult<()> {
+    if let Some(new) = delivery(state, session, site, kind)? {
+        tx.enqueue_delivery(&new).await?;
+    }
     Ok(())
 }
 

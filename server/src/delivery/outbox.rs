@@ -46,7 +46,8 @@ impl Outbox {
 
     /// The newest message to a masked destination, if any.
     pub fn latest_to(&self, to_masked: &str) -> Option<OutboxMessage> {
-        self.messages().into_iter().find(|m| m.to == to_masked)
+        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.1.iter().rev().find(|m| m.to == to_masked).cloned()
     }
 }
 

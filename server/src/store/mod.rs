@@ -18,7 +18,9 @@ pub mod review;
 mod shared;
 mod sql;
 pub mod sqlite;
+mod statements;
 mod types;
+mod write_tx;
 
 pub use types::*;
 
@@ -132,6 +134,50 @@ pub trait ReplayStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// Several writes of one request step in one transaction: one connection checkout and one commit instead of
+/// one per statement, and nothing half-written if the database fails in between. Dropped without
+/// [`WriteTx::commit`], everything rolls back. The methods behave as their single-call namesakes.
+#[async_trait]
+pub trait WriteTx: Send {
+    /// As [`ReplayStore::remember_envelope`].
+    async fn remember_envelope(
+        &mut self,
+        session_id: &str,
+        envelope_id: &[u8],
+        expires_at: UnixMillis,
+    ) -> StoreResult<bool>;
+    /// As [`SessionStore::update_session`].
+    async fn update_session(&mut self, session: &Session) -> StoreResult<Session>;
+    /// As [`CodeStore::codes_sent`].
+    async fn codes_sent(&mut self, session_id: &str) -> StoreResult<u32>;
+    /// As [`RateLimitStore::rate_hits`].
+    async fn rate_hits(&mut self, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<Vec<u64>>;
+    /// As [`CodeStore::issue_code`].
+    async fn issue_code(&mut self, new: &NewCode) -> StoreResult<Code>;
+    /// As [`CodeStore::take_code_attempt`].
+    async fn take_code_attempt(
+        &mut self,
+        session_id: &str,
+        max_attempts: u32,
+        now: UnixMillis,
+    ) -> StoreResult<CodeAttempt>;
+    /// As [`CodeStore::consume_code`].
+    async fn consume_code(&mut self, code_id: i64, now: UnixMillis) -> StoreResult<bool>;
+    /// As [`WebhookStore::enqueue_delivery`].
+    async fn enqueue_delivery(&mut self, new: &NewDelivery) -> StoreResult<i64>;
+    /// Makes every write of the transaction durable and visible at once.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// Opens write transactions.
+#[async_trait]
+pub trait TxStore: Send + Sync {
+    /// Begins a write transaction. On SQLite it holds the process's one writing connection until it is
+    /// committed or dropped, so its holder must not call a writing `Store` method meanwhile (that would wait
+    /// for the connection it holds).
+    async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>>;
+}
+
 /// The webhook delivery queue: at-least-once, with leases so several instances never send one twice at once.
 #[async_trait]
 pub trait WebhookStore: Send + Sync {
@@ -217,6 +263,7 @@ pub trait Store:
     + WebhookStore
     + BindingStore
     + Maintenance
+    + TxStore
     + audit::AuditStore
     + review::ReviewStore
     + complaint::ComplaintStore
@@ -231,6 +278,7 @@ impl<T> Store for T where
         + WebhookStore
         + BindingStore
         + Maintenance
+        + TxStore
         + audit::AuditStore
         + review::ReviewStore
         + complaint::ComplaintStore

@@ -9,12 +9,17 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 
 use super::housekeeping::impl_housekeeping;
 use super::shared::impl_store;
+use super::statements::impl_statements;
+use super::write_tx::impl_write_tx;
 use super::sql::{
     CODE_GRACE_MS, code_cols, count_u32, delivery_cols, expirable_statuses, session_cols,
     terminal_statuses, window,
 };
 use super::*;
 use crate::vault::Sealed;
+
+/// A pooled connection idle at least this long is pinged before use.
+const IDLE_CHECK: Duration = Duration::from_secs(30);
 
 /// The PostgreSQL store.
 #[derive(Clone, Debug)]
@@ -77,6 +82,17 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
+            // sqlx pings every connection before handing it out: a network round trip per statement. Only a
+            // connection idle long enough for a firewall or a server restart to have cut it is checked.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_CHECK {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         super::migrate::postgres().await?.run(&pool).await?;
@@ -100,6 +116,7 @@ impl PgStore {
 impl_store!(
     PgStore,
     PgRow,
+    sqlx::PgConnection,
     // SKIP LOCKED lets concurrent workers take disjoint batches; the outer conditions are re-checked on
     // the locked row, so a delivery is never leased twice.
     claim = concat!(
@@ -111,5 +128,7 @@ impl_store!(
         delivery_cols!()
     )
 );
+
+impl_write_tx!(PgStore, sqlx::Postgres, begin = "BEGIN");
 
 impl_housekeeping!(PgStore, backend = "postgres");

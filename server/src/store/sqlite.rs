@@ -12,6 +12,8 @@ use sqlx::sqlite::{
 
 use super::housekeeping::impl_housekeeping;
 use super::shared::impl_store;
+use super::statements::impl_statements;
+use super::write_tx::impl_write_tx;
 use super::sql::{
     CODE_GRACE_MS, code_cols, count_u32, delivery_cols, expirable_statuses, session_cols,
     terminal_statuses, window,
@@ -47,14 +49,18 @@ impl SqliteStore {
             .foreign_keys(true)
             // Erased personal data (even sealed) is zeroed on disk, not left in freed cells and pages (review).
             .pragma("secure_delete", "ON");
+        // No ping before each acquire: a local file cannot drop the connection, and the ping is a round trip
+        // to the connection's worker thread on every statement (sqlx still checks each one on release).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await?;
         super::migrate::sqlite().await?.run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
@@ -90,6 +96,7 @@ impl SqliteStore {
 impl_store!(
     SqliteStore,
     SqliteRow,
+    sqlx::SqliteConnection,
     claim = concat!(
         "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $3 \
@@ -97,5 +104,7 @@ impl_store!(
         delivery_cols!()
     )
 );
+
+impl_write_tx!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
 
 impl_housekeeping!(SqliteStore, backend = "sqlite");

@@ -1,0 +1,160 @@
+//! The code step: the replay guard, the counted attempt, the constant-time comparison and the verdict, written
+//! in one transaction.
+
+use realname_core::protocol::{CodePayload, DocumentKind, Envelope, ErrorCode, EventType, SessionStatus, Step, VerifiedResponse};
+use realname_core::validate::{self, Date, Options};
+
+use super::identity::number_flags;
+use super::{ClientCtx, open_step, remember_in, session_result};
+use crate::clock::UnixMillis;
+use crate::codes;
+use crate::error::{ApiError, ApiResult};
+use crate::review::Reason;
+use crate::state::AppState;
+use crate::store::{self, Session, WriteTx};
+use crate::webhooks;
+
+/// Fails the session after too many wrong codes, in `tx`, and commits.
+async fn lock(state: &AppState, mut tx: Box<dyn WriteTx>, ctx: &mut ClientCtx<'_>) -> ApiResult<VerifiedResponse> {
+    let s = &mut ctx.session;
+    s.status = store::SessionStatus::Failed;
+    s.failure = Some("code_locked".to_owned());
+    s.client_secret_used = true;
+    s.updated_at = state.clock.now_ms();
+    match tx.update_session(s).await {
+        Ok(done) => {
+            *s = done;
+            webhooks::enqueue_in(state, tx.as_mut(), s, ctx.site, EventType::Failed).await?;
+            tx.commit().await?;
+            webhooks::observe(state, s, EventType::Failed);
+        }
+        // Someone else finished it meanwhile: nothing more to do (the counted attempt stays).
+        Err(store::StoreError::Conflict) => tx.commit().await?,
+        Err(e) => return Err(e.into()),
+    }
+    Err(ErrorCode::CodeLocked.into())
+}
+
+/// The code step: count the attempt, compare in constant time, verify or refuse.
+pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelope) -> ApiResult<VerifiedResponse> {
+    let payload: CodePayload = open_step(state, &ctx.session.id, env, Step::Code)?;
+    let code = codes::normalize(&payload.code).ok_or(ErrorCode::PayloadInvalid)?;
+    if ctx.session.status != store::SessionStatus::CodeSent {
+        return Err(ErrorCode::WrongStep.into());
+    }
+    let now = state.clock.now_ms();
+    // CPU work (opening the sealed identity) before the transaction, which holds the write lock.
+    let mut flags = stored_flags(state, &ctx.session, now)?;
+    let max = state.cfg.codes.max_attempts;
+    let mut tx = state.store.begin_write().await?;
+    // A replayed code envelope is refused before it could count as an attempt.
+    remember_in(tx.as_mut(), &ctx.session, env).await?;
+    let refuse = |e: ErrorCode| -> ApiResult<VerifiedResponse> { Err(e.into()) };
+    let stored = match tx.take_code_attempt(&ctx.session.id, max, now).await? {
+        store::CodeAttempt::Check(c) => c,
+        store::CodeAttempt::Expired => {
+            tx.commit().await?;
+            return refuse(ErrorCode::CodeExpired);
+        }
+        store::CodeAttempt::TooManyAttempts => return lock(state, tx, &mut ctx).await,
+        store::CodeAttempt::NoCode | store::CodeAttempt::Used => {
+            tx.commit().await?;
+            return refuse(ErrorCode::WrongStep);
+        }
+    };
+    if !codes::matches(state.keys().code_key(), &ctx.session.id, &code, &stored.code_hmac) {
+        let left = max.saturating_sub(stored.attempts);
+        tracing::info!(session = %ctx.session.id, attempts_left = left, "wrong code");
+        if left == 0 {
+            return lock(state, tx, &mut ctx).await;
+        }
+        tx.commit().await?;
+        let mut e = ApiError::new(ErrorCode::CodeInvalid);
+        e.attempts_left = Some(left);
+        return Err(e);
+    }
+    if !tx.consume_code(stored.id, now).await? {
+        tx.commit().await?;
+        return refuse(ErrorCode::CodeExpired);
+    }
+    let limit = ctx.site.cfg.max_accounts_per_identity;
+    if limit == 0 && flags.is_empty() {
+        return verify(state, tx, &mut ctx, now).await;
+    }
+    // The account binding and the review queue write through their own statements: commit the code first.
+    tx.commit().await?;
+    if limit > 0 {
+        let account = ctx.session.reference.clone().unwrap_or_else(|| ctx.session.id.clone());
+        let blind = ctx.session.blind_index.clone().unwrap_or_default();
+        // Re-verifying an account already bound is fine; a new account over the limit goes to a reviewer.
+        // A case flagged otherwise is bound only if a reviewer approves it (a rejection must not take a slot).
+        if flags.is_empty() {
+            if !state.store.bind_identity(&ctx.site.cfg.id, &blind, &account, limit, now).await? {
+                flags.push(Reason::MaxAccounts);
+            }
+        } else if state.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {
+            flags.push(Reason::MaxAccounts);
+        }
+    }
+    if !flags.is_empty() {
+        let due = queue_for_review(state, &mut ctx.session, &flags, Vec::new(), now).await?;
+        return Ok(VerifiedResponse { status: SessionStatus::PendingReview, result_token: None, review_due: Some(due) });
+    }
+    let tx = state.store.begin_write().await?;
+    verify(state, tx, &mut ctx, now).await
+}
+
+/// Marks the session verified and queues its webhook in `tx`, commits, and answers with a signed result token.
+async fn verify(
+    state: &AppState,
+    mut tx: Box<dyn WriteTx>,
+    ctx: &mut ClientCtx<'_>,
+    now: UnixMillis,
+) -> ApiResult<VerifiedResponse> {
+    let s = &mut ctx.session;
+    s.status = store::SessionStatus::Verified;
+    s.verified_at = Some(now);
+    s.client_secret_used = true;
+    s.updated_at = now;
+    ctx.session = tx.update_session(&ctx.session).await?;
+    webhooks::enqueue_in(state, tx.as_mut(), &ctx.session, ctx.site, EventType::Verified).await?;
+    tx.commit().await?;
+    webhooks::observe(state, &ctx.session, EventType::Verified);
+    tracing::info!(session = %ctx.session.id, site = %ctx.site.cfg.id, "session verified");
+    let result = session_result(state, &ctx.session, ctx.site)?;
+    let token = result.result_token.ok_or_else(|| ApiError::internal(&"no token for a verified session"))?;
+    Ok(VerifiedResponse { status: SessionStatus::Verified, result_token: Some(token), review_due: None })
+}
+
+/// The flags of the identity a session holds (re-read from its sealed record at the code step).
+fn stored_flags(state: &AppState, s: &Session, now: UnixMillis) -> ApiResult<Vec<Reason>> {
+    let sealed = s.identity.as_ref().ok_or_else(|| ApiError::internal(&"identity missing"))?;
+    let plain = state.vault.open_identity(&s.id, sealed).map_err(|e| ApiError::internal(&e))?;
+    let mut opts = Options::new(Date::from_unix_millis(now as f64));
+    if let Some(kind) = s.document_kind.as_deref().and_then(DocumentKind::from_name) {
+        opts = opts.kind(kind);
+    }
+    Ok(number_flags(&validate::validate_id(&plain.id_number, &opts)))
+}
+
+/// Moves a session to `pending_review` and queues its case; returns the due instant (RFC 3339, UTC).
+pub(super) async fn queue_for_review(
+    state: &AppState,
+    session: &mut Session,
+    reasons: &[Reason],
+    images: Vec<crate::review::PlainImage>,
+    now: UnixMillis,
+) -> ApiResult<String> {
+    use axum::extract::FromRef as _;
+    session.status = store::SessionStatus::PendingReview;
+    session.updated_at = now;
+    *session = state.store.update_session(session).await?;
+    let case = crate::review::Reviews::from_ref(state)
+        .enqueue(session, reasons, images)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
+    tracing::info!(session = %session.id, case = %case.id, reasons = %names.join(","), "queued for review");
+    Ok(crate::delivery::utc_datetime(case.due_at.div_euclid(1000)).0)
+}
+

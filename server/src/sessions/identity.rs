@@ -1,0 +1,223 @@
+//! The identity and documents steps: re-validation of everything the browser checked, consent, the sealed
+//! record, and (identity) the first code.
+
+use realname_core::protocol::{CodeSentResponse, DocumentKind, Envelope, ErrorCode, EventType, IdentityPayload, Method, SessionStatus, Step};
+use realname_core::validate::{self, Date, Options};
+
+use super::code::queue_for_review;
+use super::send::{deliver, issue_code};
+use super::{ClientCtx, issue_reason, offered_methods, open_step, remember, remember_in};
+use crate::clock::UnixMillis;
+use crate::delivery::Channel;
+use crate::error::{ApiError, ApiResult};
+use crate::review::Reason;
+use crate::sites::Site;
+use crate::state::AppState;
+use crate::store::{self, Consent, Session};
+use crate::vault::PlainIdentity;
+use crate::webhooks;
+
+/// The re-validated identity: normalized values and what the number tells.
+struct Checked {
+    plain: PlainIdentity,
+    kind: DocumentKind,
+    destination: String,
+    channel: Channel,
+    /// Why the identity needs a reviewer, from the number alone (a child, an unknown region code).
+    flags: Vec<Reason>,
+}
+
+/// What the number says that a reviewer must look at (issue 5): a child under 14 (PIPL art. 31: their data is
+/// sensitive and needs a guardian's consent) and a region or nationality code not in the table (a soft warning in
+/// the browser). 14–17-year-olds consent themselves and are not flagged.
+pub(super) fn number_flags(id: &validate::IdCheck) -> Vec<Reason> {
+    let mut flags = Vec::new();
+    if id.under_14 == Some(true) {
+        flags.push(Reason::Minor);
+    }
+    let unknown = |i: &validate::Issue| matches!(i.code, validate::IssueCode::UnknownRegion | validate::IssueCode::UnknownNationality);
+    if id.warnings.iter().any(unknown) {
+        flags.push(Reason::UnknownRegion);
+    }
+    flags
+}
+
+/// A consent record is present, names a version and was given recently (not in the future).
+fn consent_ok(c: Option<&realname_core::protocol::Consent>, now: UnixMillis) -> bool {
+    c.is_some_and(|c| {
+        !c.version.trim().is_empty()
+            && c.version.chars().count() <= 64
+            && c.accepted_at * 1000 <= now + 300_000
+            && c.accepted_at * 1000 >= now - 86_400_000
+    })
+}
+
+/// Re-validates an identity. `documents` is true for the documents step, which has no phone or email.
+fn check_identity(p: &IdentityPayload, site: &Site, offered: &[Method], now: UnixMillis, documents: bool) -> ApiResult<Checked> {
+    if !offered.contains(&p.method) || !site.enables(p.method) {
+        return Err(ErrorCode::MethodNotEnabled.into());
+    }
+    let channel = match (p.method, documents) {
+        (Method::Sms, false) => Channel::Sms,
+        (Method::Email, false) => Channel::Email,
+        // Photos go through the documents step, codes through the identity step.
+        (Method::Documents, true) => Channel::Sms,
+        _ => return Err(ErrorCode::MethodNotEnabled.into()),
+    };
+    if !consent_ok(p.consent.as_ref(), now) {
+        return Err(ErrorCode::ConsentRequired.into());
+    }
+    let name = validate::validate_name(&p.name);
+    if let Some(issue) = name.errors.first() {
+        return Err(ApiError::invalid("name", &issue_reason(&issue.code)));
+    }
+    let today = Date::from_unix_millis(now as f64);
+    let id = validate::validate_id(&p.number, &Options::new(today).kind(p.document_kind));
+    if let Some(issue) = id.errors.first() {
+        return Err(ApiError::invalid("number", &issue_reason(&issue.code)));
+    }
+    if id.kind != p.document_kind {
+        // A resident-ID field holding a residence permit number: the validator says what it is.
+        return Err(ApiError::invalid("document_kind", "kind_mismatch"));
+    }
+    let flags = number_flags(&id);
+    if flags.contains(&Reason::Minor) && !consent_ok(p.guardian_consent.as_ref(), now) {
+        return Err(ApiError::new(ErrorCode::ConsentRequired)
+            .with_message("A parent's or guardian's consent is required for a child under 14."));
+    }
+    let (destination, phone, email) = match channel {
+        _ if documents => (String::new(), None, None),
+        Channel::Sms => {
+            let c = validate::validate_phone(p.phone.as_deref().unwrap_or(""));
+            if let Some(issue) = c.errors.first() {
+                return Err(ApiError::invalid("phone", &issue_reason(&issue.code)));
+            }
+            (c.normalized.clone(), Some(c.normalized), None)
+        }
+        Channel::Email => {
+            let c = validate::validate_email(p.email.as_deref().unwrap_or(""));
+            if let Some(issue) = c.errors.first() {
+                return Err(ApiError::invalid("email", &issue_reason(&issue.code)));
+            }
+            (c.normalized.clone(), None, Some(c.normalized))
+        }
+    };
+    let plain = PlainIdentity { name: name.normalized, id_number: id.normalized, phone, email };
+    Ok(Checked { plain, kind: id.kind, destination, channel, flags })
+}
+
+/// The identity step: open, re-validate, refuse missing consent, then in one transaction remember the envelope,
+/// store the sealed identity, count the sending limits and store the code's HMAC; then deliver the code.
+pub async fn submit_identity(
+    state: &AppState,
+    mut ctx: ClientCtx<'_>,
+    env: &Envelope,
+    client_ip: &str,
+) -> ApiResult<CodeSentResponse> {
+    // Everything that can refuse bad input runs before anything is written, so refusals change nothing.
+    let payload: IdentityPayload = open_step(state, &ctx.session.id, env, Step::Identity)?;
+    let now = state.clock.now_ms();
+    let checked = check_identity(&payload, ctx.site, &offered_methods(&ctx.session, ctx.site), now, false)?;
+    // Sealing is CPU work: done before the transaction, which then holds the write lock for statements only.
+    // An identity already bound to the site's maximum of accounts still proves its phone or email; the code
+    // step then sends it to a reviewer instead of verifying it (issue 5).
+    let blind = state.vault.blind_id_number(&checked.plain.id_number);
+    let sealed = state.vault.seal_identity(&ctx.session.id, &checked.plain).map_err(|e| ApiError::internal(&e))?;
+    let masked = match checked.channel {
+        Channel::Sms => validate::mask_phone(&checked.destination),
+        Channel::Email => validate::mask_email(&checked.destination),
+    };
+    let mut tx = state.store.begin_write().await?;
+    remember_in(tx.as_mut(), &ctx.session, env).await?;
+    if ctx.session.status != store::SessionStatus::Created {
+        tx.commit().await?;
+        return Err(ErrorCode::WrongStep.into());
+    }
+    let s = &mut ctx.session;
+    s.status = store::SessionStatus::Submitted;
+    s.method = Some(payload.method.as_str().to_owned());
+    s.document_kind = Some(checked.kind.as_str().to_owned());
+    s.consent = payload.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
+    s.identity = Some(sealed);
+    s.blind_index = Some(blind);
+    s.updated_at = now;
+    let to = (checked.channel, checked.destination.as_str(), masked.as_str());
+    let issued = issue_code(state, tx, &mut ctx.session, true, to, client_ip).await?;
+    // The identity is stored now, whether or not a limit refused the code.
+    record_guardian_consent(state, &ctx.session, &checked, payload.guardian_consent.as_ref()).await?;
+    tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");
+    let issued = issued?;
+    deliver(state, &mut ctx.session, store::SessionStatus::Submitted, &issued.msg).await?;
+    webhooks::enqueue(state, &ctx.session, ctx.site, EventType::CodeSent).await?;
+    Ok(issued.resp)
+}
+
+/// Keeps the guardian's consent of a child's identity as an audit entry (its version and time, nothing personal).
+async fn record_guardian_consent(
+    state: &AppState,
+    session: &Session,
+    checked: &Checked,
+    consent: Option<&realname_core::protocol::Consent>,
+) -> ApiResult<()> {
+    use axum::extract::FromRef as _;
+    let (Some(c), true) = (consent, checked.flags.contains(&Reason::Minor)) else {
+        return Ok(());
+    };
+    let event = crate::audit::Event::new("person", "session.guardian_consent", format!("session:{}", session.id))
+        .site(&session.site_id)
+        .detail("version", &c.version)
+        .detail("accepted_at", c.accepted_at.to_string());
+    crate::review::Reviews::from_ref(state).audit(event).await.map_err(|e| ApiError::internal(&e))
+}
+
+fn jpeg(field: &str, b64: &str) -> ApiResult<crate::review::PlainImage> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(b64.trim_end_matches('=').as_bytes())
+        .map_err(|_| ApiError::invalid(field, "not_base64url"))?;
+    if bytes.len() > crate::review::MAX_IMAGE_BYTES {
+        return Err(ApiError::invalid(field, "too_large"));
+    }
+    if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Err(ApiError::invalid(field, "not_jpeg"));
+    }
+    let kind = if field == "selfie_jpeg" { "face" } else { "id_front" };
+    Ok(crate::review::PlainImage { kind: kind.into(), content_type: "image/jpeg".into(), bytes })
+}
+
+/// The documents step: identity plus selfie and document photo, re-validated, stored sealed, queued for a
+/// reviewer (due in five working days by default).
+pub async fn submit_documents(
+    state: &AppState,
+    mut ctx: ClientCtx<'_>,
+    env: &Envelope,
+) -> ApiResult<realname_core::protocol::DocumentsResponse> {
+    let payload: realname_core::protocol::DocumentsPayload = open_step(state, &ctx.session.id, env, Step::Documents)?;
+    let now = state.clock.now_ms();
+    let checked = check_identity(&payload.identity, ctx.site, &offered_methods(&ctx.session, ctx.site), now, true)?;
+    if !consent_ok(Some(&payload.face_consent), now) {
+        return Err(ApiError::new(ErrorCode::ConsentRequired).with_message("A separate consent to the face image is required."));
+    }
+    let images = vec![jpeg("selfie_jpeg", &payload.selfie_jpeg)?, jpeg("document_jpeg", &payload.document_jpeg)?];
+    remember(state, &ctx.session, env).await?;
+    if ctx.session.status != store::SessionStatus::Created {
+        return Err(ErrorCode::WrongStep.into());
+    }
+    let blind = state.vault.blind_id_number(&checked.plain.id_number);
+    let mut reasons = vec![Reason::Document];
+    reasons.extend(checked.flags.iter().copied());
+    let limit = ctx.site.cfg.max_accounts_per_identity;
+    if limit > 0 && state.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {
+        reasons.push(Reason::MaxAccounts);
+    }
+    let sealed = state.vault.seal_identity(&ctx.session.id, &checked.plain).map_err(|e| ApiError::internal(&e))?;
+    let s = &mut ctx.session;
+    s.method = Some(Method::Documents.as_str().to_owned());
+    s.document_kind = Some(checked.kind.as_str().to_owned());
+    s.consent = payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
+    s.identity = Some(sealed);
+    s.blind_index = Some(blind);
+    let due = queue_for_review(state, &mut ctx.session, &reasons, images, now).await?;
+    record_guardian_consent(state, &ctx.session, &checked, payload.identity.guardian_consent.as_ref()).await?;
+    Ok(realname_core::protocol::DocumentsResponse { status: SessionStatus::PendingReview, review_due: due })
+}

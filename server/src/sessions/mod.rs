@@ -1,0 +1,310 @@
+//! The verification flow on the server: create a session, accept the sealed identity, send and check codes,
+//! resend, cancel, and build the trusted result. Handlers in `http/` are thin wrappers around these.
+
+use realname_core::envelope::{self, EnvelopeError};
+use realname_core::protocol::{
+    AgeBand, ClientSessionView, CreateSessionResponse, DocumentKind, Envelope, ErrorCode, EventType, Method,
+    PROTOCOL_VERSION, ResultClaims, SessionResult, SessionStatus, Step,
+};
+use realname_core::validate::{self, Date, Options};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
+
+use crate::clock::UnixMillis;
+use crate::delivery::Channel;
+use crate::error::{ApiError, ApiResult};
+use crate::sites::{Site, hash_secret};
+use crate::state::AppState;
+use crate::store::{self, NewSession, Session};
+use crate::webhooks;
+
+mod code;
+mod identity;
+mod send;
+
+pub use code::submit_code;
+pub use identity::{submit_documents, submit_identity};
+pub use send::resend;
+
+/// How long a remembered envelope id is kept beyond the session's end.
+const REPLAY_MARGIN_MS: i64 = 3_600_000;
+
+/// The store's status as the protocol's.
+pub fn wire_status(s: store::SessionStatus) -> SessionStatus {
+    SessionStatus::parse(s.as_str()).unwrap_or(SessionStatus::Failed)
+}
+
+fn parse_method(s: &str) -> Option<Method> {
+    match s {
+        "sms" => Some(Method::Sms),
+        "email" => Some(Method::Email),
+        "documents" => Some(Method::Documents),
+        _ => None,
+    }
+}
+
+/// The methods a session offers. Before the identity step the store's `method` holds the comma-separated
+/// subset the site asked for (or nothing: every method the site enabled); afterwards the chosen one.
+pub fn offered_methods(session: &Session, site: &Site) -> Vec<Method> {
+    match session.method.as_deref() {
+        Some(list) => list.split(',').filter_map(parse_method).collect(),
+        None => site.cfg.methods.clone(),
+    }
+}
+
+pub(crate) fn secs(ms: UnixMillis) -> i64 {
+    ms.div_euclid(1000)
+}
+
+/// Creates a session for `site` offering `methods` (default: all the site enabled).
+pub async fn create(
+    state: &AppState,
+    site: &Site,
+    methods: Option<Vec<Method>>,
+    reference: Option<String>,
+) -> ApiResult<CreateSessionResponse> {
+    if !site.cfg.enabled {
+        return Err(ErrorCode::SiteDisabled.into());
+    }
+    let methods = match methods {
+        None => site.cfg.methods.clone(),
+        Some(m) if m.is_empty() || !m.iter().all(|x| site.enables(*x)) => return Err(ErrorCode::MethodNotEnabled.into()),
+        Some(mut m) => {
+            m.dedup();
+            m
+        }
+    };
+    if methods.is_empty() {
+        return Err(ErrorCode::MethodNotEnabled.into());
+    }
+    if let Some(r) = &reference
+        && (r.is_empty() || r.chars().count() > 128 || r.chars().any(char::is_control)) {
+            return Err(ApiError::new(ErrorCode::BadRequest).with_message("reference must be 1 to 128 printable characters."));
+        }
+    let now = state.clock.now_ms();
+    let id = format!("ses_{}", state.rng.token(16));
+    let client_secret = format!("cs_{}", state.rng.token(32));
+    let s = &state.cfg.session;
+    let new = NewSession {
+        id: id.clone(),
+        site_id: site.cfg.id.clone(),
+        reference,
+        client_secret_hash: hash_secret(&client_secret).to_vec(),
+        client_secret_expires_at: now + s.client_secret_ttl_secs * 1000,
+        method: (methods != site.cfg.methods)
+            .then(|| methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",")),
+        created_at: now,
+        expires_at: now + s.session_ttl_secs * 1000,
+    };
+    state.store.create_session(&new).await?;
+    tracing::info!(session = %id, site = %site.cfg.id, "session created");
+    Ok(CreateSessionResponse {
+        session_id: id,
+        client_secret,
+        expires_at: secs(new.client_secret_expires_at),
+        methods,
+        protocol: PROTOCOL_VERSION,
+    })
+}
+
+/// What a widget call is allowed to touch once authenticated.
+pub struct ClientCtx<'a> {
+    /// The session.
+    pub session: Session,
+    /// Its site.
+    pub site: &'a Site,
+}
+
+/// Authenticates a widget call: session exists, the client secret matches (constant time), the Origin is
+/// allowed for the session's site, and — for calls that change something (`mutating`) — the secret is not
+/// used up or expired and the session not expired.
+pub async fn authenticate_client<'a>(
+    state: &'a AppState,
+    session_id: &str,
+    client_secret: Option<&str>,
+    origin: Option<&str>,
+    mutating: bool,
+) -> ApiResult<ClientCtx<'a>> {
+    let session = state.store.session(session_id).await?;
+    let given = hash_secret(client_secret.unwrap_or(""));
+    let Some(session) = session else {
+        return Err(ErrorCode::Unauthorized.into());
+    };
+    if client_secret.is_none() || !bool::from(session.client_secret_hash.as_slice().ct_eq(&given)) {
+        return Err(ErrorCode::Unauthorized.into());
+    }
+    let site = state.sites.by_id(&session.site_id).ok_or(ErrorCode::Unauthorized)?;
+    match origin {
+        Some(o) if site.allows_origin(o) => {}
+        _ => return Err(ErrorCode::ForbiddenOrigin.into()),
+    }
+    let now = state.clock.now_ms();
+    if mutating {
+        if session.client_secret_used || session.status.is_terminal() {
+            return Err(ErrorCode::ClientSecretUsed.into());
+        }
+        if now >= session.client_secret_expires_at {
+            return Err(ErrorCode::ClientSecretExpired.into());
+        }
+        if now >= session.expires_at {
+            let mut expired = session.clone();
+            expired.status = store::SessionStatus::Expired;
+            expired.updated_at = now;
+            let _ = state.store.update_session(&expired).await;
+            return Err(ErrorCode::SessionExpired.into());
+        }
+    }
+    Ok(ClientCtx { session, site })
+}
+
+/// The widget's view of its session.
+pub async fn client_view(state: &AppState, ctx: &ClientCtx<'_>) -> ApiResult<ClientSessionView> {
+    let s = &ctx.session;
+    let mut view = ClientSessionView {
+        session_id: s.id.clone(),
+        status: wire_status(s.status),
+        methods: offered_methods(s, ctx.site),
+        expires_at: secs(s.client_secret_expires_at),
+        destination: None,
+        resend_available_at: None,
+    };
+    if let Some(code) = state.store.latest_code(&s.id).await? {
+        view.resend_available_at = Some(secs(code.sent_at + state.cfg.codes.resend_cooldown_secs * 1000));
+        view.destination = destination(state, s).map(|(_, _, masked)| masked);
+    }
+    Ok(view)
+}
+
+fn open_step<T: DeserializeOwned>(state: &AppState, session_id: &str, env: &Envelope, step: Step) -> ApiResult<T> {
+    let now = state.clock.now_ms();
+    let plain = {
+        let keys = state.keys();
+        envelope::open_with(keys.hpke_usable(now, state.hpke_grace_ms()), env, session_id, step)
+    };
+    let plain = plain.map_err(|e| match e {
+        EnvelopeError::Malformed => ErrorCode::EnvelopeMalformed,
+        EnvelopeError::UnknownKid => ErrorCode::UnknownKid,
+        EnvelopeError::Invalid | EnvelopeError::Seal => ErrorCode::EnvelopeInvalid,
+    })?;
+    serde_json::from_slice(&plain).map_err(|_| ErrorCode::PayloadInvalid.into())
+}
+
+/// What the replay guard remembers of an envelope: the hash of its HPKE `enc` (fresh for every seal).
+fn envelope_id(env: &Envelope) -> [u8; 32] {
+    Sha256::digest(env.enc.as_bytes()).into()
+}
+
+/// How long the replay guard keeps a session's envelope ids.
+fn replay_until(session: &Session) -> UnixMillis {
+    session.expires_at + REPLAY_MARGIN_MS
+}
+
+/// Refuses an envelope seen before for the session (in its own statement).
+async fn remember(state: &AppState, session: &Session, env: &Envelope) -> ApiResult<()> {
+    let first = state.store.remember_envelope(&session.id, &envelope_id(env), replay_until(session)).await?;
+    if first { Ok(()) } else { Err(ErrorCode::EnvelopeReplayed.into()) }
+}
+
+/// Refuses an envelope seen before for the session, inside the step's transaction.
+async fn remember_in(tx: &mut dyn store::WriteTx, session: &Session, env: &Envelope) -> ApiResult<()> {
+    let first = tx.remember_envelope(&session.id, &envelope_id(env), replay_until(session)).await?;
+    if first { Ok(()) } else { Err(ErrorCode::EnvelopeReplayed.into()) }
+}
+
+fn issue_reason(code: &impl serde::Serialize) -> String {
+    serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| "invalid".into())
+}
+
+/// The decrypted destination of a session: (channel, plaintext, masked).
+fn destination(state: &AppState, s: &Session) -> Option<(Channel, String, String)> {
+    let sealed = s.identity.as_ref()?;
+    let plain = state.vault.open_identity(&s.id, sealed).ok()?;
+    match (plain.phone, plain.email) {
+        (Some(p), _) => {
+            let m = validate::mask_phone(&p);
+            Some((Channel::Sms, p, m))
+        }
+        (None, Some(e)) => {
+            let m = validate::mask_email(&e);
+            Some((Channel::Email, e, m))
+        }
+        _ => None,
+    }
+}
+
+/// Cancels an unfinished session.
+pub async fn cancel(state: &AppState, mut session: Session, site: &Site) -> ApiResult<SessionStatus> {
+    if session.status.is_terminal() {
+        return Err(ErrorCode::WrongStep.into());
+    }
+    session.status = store::SessionStatus::Canceled;
+    session.client_secret_used = true;
+    session.updated_at = state.clock.now_ms();
+    let session = state.store.update_session(&session).await?;
+    webhooks::enqueue(state, &session, site, EventType::Canceled).await?;
+    Ok(SessionStatus::Canceled)
+}
+
+/// The site's view of a session, with a fresh result token when verified. Only masked values.
+pub fn session_result(state: &AppState, s: &Session, site: &Site) -> ApiResult<SessionResult> {
+    let mut r = SessionResult {
+        session_id: s.id.clone(),
+        site: s.site_id.clone(),
+        status: wire_status(s.status),
+        reference: s.reference.clone(),
+        method: s.method.as_deref().and_then(parse_method).filter(|_| s.status != store::SessionStatus::Created),
+        document_kind: s.document_kind.as_deref().and_then(DocumentKind::from_name),
+        created_at: secs(s.created_at),
+        verified_at: s.verified_at.map(secs),
+        masked_name: None,
+        masked_number: None,
+        age_band: None,
+        result_token: None,
+    };
+    if let Some(sealed) = &s.identity {
+        let plain = state.vault.open_identity(&s.id, sealed).map_err(|e| ApiError::internal(&e))?;
+        r.masked_name = Some(validate::mask_name(&plain.name));
+        r.masked_number = Some(validate::mask_id(&plain.id_number));
+        let today = Date::from_unix_millis(state.clock.now_ms() as f64);
+        let mut opts = Options::new(today);
+        opts.kind = r.document_kind;
+        r.age_band = validate::validate_id(&plain.id_number, &opts).age.map(AgeBand::from_age);
+    }
+    // Once the identity data is erased (on request or by retention) the status stays, with nothing left to vouch for.
+    if s.status == store::SessionStatus::Verified && s.identity.is_some() {
+        r.result_token = Some(result_token(state, &r, site)?);
+    }
+    Ok(r)
+}
+
+fn result_token(state: &AppState, r: &SessionResult, site: &Site) -> ApiResult<String> {
+    let now = state.clock.now_secs();
+    let (Some(method), Some(kind), Some(name), Some(number), Some(verified_at)) =
+        (r.method, r.document_kind, r.masked_name.clone(), r.masked_number.clone(), r.verified_at)
+    else {
+        return Err(ApiError::internal(&"verified session lacks identity facts"));
+    };
+    let claims = ResultClaims {
+        iss: state.cfg.server.public_url.clone(),
+        sub: r.session_id.clone(),
+        aud: site.cfg.id.clone(),
+        iat: now,
+        exp: now + state.cfg.session.token_ttl_secs,
+        jti: format!("rt_{}", state.rng.token(12)),
+        session_id: r.session_id.clone(),
+        site: site.cfg.id.clone(),
+        status: SessionStatus::Verified,
+        method,
+        document_kind: kind,
+        verified_at,
+        masked_name: name,
+        masked_number: number,
+        age_band: r.age_band,
+        reference: r.reference.clone(),
+    };
+    let keys = state.keys();
+    let (kid, key) = keys.token_signer().ok_or_else(|| ApiError::internal(&"no token key"))?;
+    Ok(crate::tokens::sign(kid, key, &claims))
+}
+

@@ -1,0 +1,125 @@
+//! Sending a code: the limits, the stored HMAC and the session's move to `CodeSent` in one transaction, then
+//! the delivery; and the resend endpoint.
+
+use realname_core::protocol::{CodeSentResponse, ErrorCode, Method, SessionStatus};
+
+use super::{ClientCtx, destination, secs};
+use crate::codes;
+use crate::delivery::{Channel, CodeMessage};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{self, NewCode, Session, WriteTx};
+
+/// A code stored and ready to go out, with the answer the client gets once it went.
+pub(super) struct Issued {
+    /// The message for the delivery channel (holds the code: never logged).
+    pub msg: CodeMessage,
+    /// The answer to the client.
+    pub resp: CodeSentResponse,
+}
+
+/// In the step's transaction `tx`: checks the sending limits, stores the HMAC of a fresh code (invalidating
+/// the previous one) and moves `session` to `CodeSent` — one commit where separate statements took five. The
+/// session row is written when `write_session` (the identity step's sealed identity) or its status changes.
+/// A limit's refusal is the inner `Err`: the counters keep the hit and the session is written as it was
+/// given (`Submitted`), exactly as separate statements left them. The outer `Err` is a store failure, after
+/// which nothing was written.
+pub(super) async fn issue_code(
+    state: &AppState,
+    mut tx: Box<dyn WriteTx>,
+    session: &mut Session,
+    write_session: bool,
+    (channel, to, to_masked): (Channel, &str, &str),
+    client_ip: &str,
+) -> ApiResult<Result<Issued, ApiError>> {
+    let now = state.clock.now_ms();
+    if let Some(refused) = codes::check_send_limits(state, tx.as_mut(), &session.id, to, client_ip, now).await? {
+        if write_session {
+            *session = tx.update_session(session).await?;
+        }
+        tx.commit().await?;
+        return Ok(Err(refused));
+    }
+    let code = codes::generate(state.rng.as_ref());
+    let code_hmac = codes::mac(state.keys().code_key(), &session.id, &code);
+    let ttl_ms = state.cfg.codes.ttl_secs * 1000;
+    let sms = channel == Channel::Sms;
+    let new = NewCode {
+        session_id: session.id.clone(),
+        code_hmac,
+        channel: if sms { "sms" } else { "email" }.into(),
+        sent_at: now,
+        expires_at: now + ttl_ms,
+    };
+    tx.issue_code(&new).await?;
+    if write_session || session.status != store::SessionStatus::CodeSent {
+        session.status = store::SessionStatus::CodeSent;
+        session.updated_at = now;
+        *session = tx.update_session(session).await?;
+    }
+    tx.commit().await?;
+    let msg = CodeMessage {
+        channel,
+        to: to.to_owned(),
+        to_masked: to_masked.to_owned(),
+        code,
+        ttl_minutes: u32::try_from((ttl_ms / 60_000).max(1)).unwrap_or(5),
+    };
+    let resp = CodeSentResponse {
+        status: SessionStatus::CodeSent,
+        method: if sms { Method::Sms } else { Method::Email },
+        destination: to_masked.to_owned(),
+        code_expires_at: secs(now + ttl_ms),
+        resend_available_at: secs(now + state.cfg.codes.resend_cooldown_secs * 1000),
+    };
+    Ok(Ok(Issued { msg, resp }))
+}
+
+/// Delivers an issued code. When that fails, a session that [`issue_code`] moved to `CodeSent` goes back to
+/// `before` (so the site sees `submitted` and the person may resend); the undelivered code reached no one.
+pub(super) async fn deliver(
+    state: &AppState,
+    session: &mut Session,
+    before: store::SessionStatus,
+    msg: &CodeMessage,
+) -> ApiResult<()> {
+    let sender = state.delivery.for_channel(msg.channel);
+    if let Err(e) = sender.send(msg).await {
+        tracing::warn!(session = %session.id, provider = sender.name(), to = %msg.to_masked, error = %e, "code delivery failed");
+        if before != session.status {
+            let mut back = session.clone();
+            back.status = before;
+            back.updated_at = state.clock.now_ms();
+            match state.store.update_session(&back).await {
+                Ok(s) => *session = s,
+                // Finished or changed meanwhile: leave it as it is.
+                Err(store::StoreError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        return Err(ErrorCode::DeliveryFailed.into());
+    }
+    tracing::info!(session = %session.id, provider = sender.name(), to = %msg.to_masked, "code sent");
+    state.metrics.code_sent(if msg.channel == Channel::Sms { "sms" } else { "email" });
+    Ok(())
+}
+
+/// Sends a new code to the same destination, invalidating the previous one (cooldown and limits apply).
+pub async fn resend(state: &AppState, mut ctx: ClientCtx<'_>, client_ip: &str) -> ApiResult<CodeSentResponse> {
+    let before = ctx.session.status;
+    if !matches!(before, store::SessionStatus::CodeSent | store::SessionStatus::Submitted) {
+        return Err(ErrorCode::WrongStep.into());
+    }
+    let now = state.clock.now_ms();
+    if let Some(last) = state.store.latest_code(&ctx.session.id).await? {
+        let ready = last.sent_at + state.cfg.codes.resend_cooldown_secs * 1000;
+        if now < ready {
+            return Err(ApiError::retry(ErrorCode::ResendCooldown, u64::try_from((ready - now + 999) / 1000).unwrap_or(1)));
+        }
+    }
+    let (channel, to, masked) = destination(state, &ctx.session).ok_or_else(|| ApiError::internal(&"identity missing"))?;
+    let tx = state.store.begin_write().await?;
+    let issued = issue_code(state, tx, &mut ctx.session, false, (channel, &to, &masked), client_ip).await??;
+    deliver(state, &mut ctx.session, before, &issued.msg).await?;
+    Ok(issued.resp)
+}

@@ -1,0 +1,327 @@
+//! `impl_statements!`: row mappers and the core statements for one sqlx backend, as functions on one
+//! connection. The single-call trait methods (`shared.rs`) run them on a connection from the pool; a
+//! [`super::WriteTx`] (`write_tx.rs`) runs several of them in one transaction, so a request step pays one
+//! connection checkout and one commit instead of one per statement.
+
+macro_rules! impl_statements {
+    ($row:ty, $conn:ty) => {
+        fn session_from_row(r: &$row) -> StoreResult<Session> {
+            let status: String = r.try_get("status")?;
+            let status = SessionStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("session status {status:?}")))?;
+            let consent_version: Option<String> = r.try_get("consent_version")?;
+            let consent_at: Option<i64> = r.try_get("consent_at")?;
+            let consent = match (consent_version, consent_at) {
+                (Some(version), Some(at)) => Some(Consent { version, at }),
+                _ => None,
+            };
+            let name: Option<Vec<u8>> = r.try_get("name_ct")?;
+            let id_number: Option<Vec<u8>> = r.try_get("id_number_ct")?;
+            let phone: Option<Vec<u8>> = r.try_get("phone_ct")?;
+            let email: Option<Vec<u8>> = r.try_get("email_ct")?;
+            let identity = match (name, id_number) {
+                (Some(name), Some(id_number)) => Some(SealedIdentity {
+                    name: Sealed::from_stored(name),
+                    id_number: Sealed::from_stored(id_number),
+                    phone: phone.map(Sealed::from_stored),
+                    email: email.map(Sealed::from_stored),
+                }),
+                _ => None,
+            };
+            Ok(Session {
+                id: r.try_get("id")?,
+                site_id: r.try_get("site_id")?,
+                reference: r.try_get("reference")?,
+                client_secret_hash: r.try_get("client_secret_hash")?,
+                client_secret_expires_at: r.try_get("client_secret_expires_at")?,
+                client_secret_used: r.try_get("client_secret_used")?,
+                status,
+                method: r.try_get("method")?,
+                document_kind: r.try_get("document_kind")?,
+                consent,
+                identity,
+                blind_index: r.try_get("blind_index")?,
+                failure: r.try_get("failure")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+                expires_at: r.try_get("expires_at")?,
+                verified_at: r.try_get("verified_at")?,
+                version: r.try_get("version")?,
+            })
+        }
+
+        fn code_from_row(r: &$row) -> StoreResult<Code> {
+            let state: String = r.try_get("state")?;
+            Ok(Code {
+                id: r.try_get("id")?,
+                session_id: r.try_get("session_id")?,
+                code_hmac: r.try_get("code_hmac")?,
+                channel: r.try_get("channel")?,
+                sent_at: r.try_get("sent_at")?,
+                expires_at: r.try_get("expires_at")?,
+                attempts: count_u32(r.try_get("attempts")?),
+                state: CodeState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("code state {state:?}")))?,
+            })
+        }
+
+        fn delivery_from_row(r: &$row) -> StoreResult<Delivery> {
+            let state: String = r.try_get("state")?;
+            Ok(Delivery {
+                id: r.try_get("id")?,
+                site_id: r.try_get("site_id")?,
+                event_id: r.try_get("event_id")?,
+                event_type: r.try_get("event_type")?,
+                url: r.try_get("url")?,
+                body: r.try_get("body")?,
+                state: DeliveryState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("delivery state {state:?}")))?,
+                attempts: count_u32(r.try_get("attempts")?),
+                next_attempt_at: r.try_get("next_attempt_at")?,
+                lease_owner: r.try_get("lease_owner")?,
+                lease_until: r.try_get("lease_until")?,
+                last_error: r.try_get("last_error")?,
+                created_at: r.try_get("created_at")?,
+                delivered_at: r.try_get("delivered_at")?,
+            })
+        }
+
+        /// Maps a foreign-key violation (the session does not exist) to `NotFound`.
+        fn missing_parent(e: sqlx::Error) -> StoreError {
+            match &e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
+                _ => StoreError::from(e),
+            }
+        }
+
+
+        async fn update_session_on(c: &mut $conn, s: &Session) -> StoreResult<Session> {
+            let identity = s.identity.as_ref();
+            let row = sqlx::query(concat!(
+                "UPDATE sessions SET status = $3, method = $4, document_kind = $5, consent_version = $6, \
+                 consent_at = $7, name_ct = $8, id_number_ct = $9, phone_ct = $10, email_ct = $11, \
+                 blind_index = $12, failure = $13, updated_at = $14, verified_at = $15, \
+                 client_secret_used = $16, expires_at = $17, version = version + 1 \
+                 WHERE id = $1 AND version = $2 AND status NOT IN ",
+                terminal_statuses!(),
+                " RETURNING ",
+                session_cols!()
+            ))
+            .bind(&s.id)
+            .bind(s.version)
+            .bind(s.status.as_str())
+            .bind(&s.method)
+            .bind(&s.document_kind)
+            .bind(s.consent.as_ref().map(|c| c.version.as_str()))
+            .bind(s.consent.as_ref().map(|c| c.at))
+            .bind(identity.map(|i| i.name.as_bytes()))
+            .bind(identity.map(|i| i.id_number.as_bytes()))
+            .bind(identity.and_then(|i| i.phone.as_ref()).map(|p| p.as_bytes()))
+            .bind(identity.and_then(|i| i.email.as_ref()).map(|e| e.as_bytes()))
+            .bind(&s.blind_index)
+            .bind(&s.failure)
+            .bind(s.updated_at)
+            .bind(s.verified_at)
+            .bind(s.client_secret_used)
+            .bind(s.expires_at)
+            .fetch_optional(&mut *c)
+            .await?;
+            match row {
+                Some(row) => session_from_row(&row),
+                None => {
+                    let exists = sqlx::query("SELECT 1 FROM sessions WHERE id = $1")
+                        .bind(&s.id)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                    Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound })
+                }
+            }
+        }
+
+        async fn issue_code_on(c: &mut $conn, new: &NewCode) -> StoreResult<Code> {
+            let row = sqlx::query(concat!(
+                "INSERT INTO codes (session_id, code_hmac, channel, sent_at, expires_at, attempts, state) \
+                 VALUES ($1, $2, $3, $4, $5, 0, 'active') RETURNING ",
+                code_cols!()
+            ))
+            .bind(&new.session_id)
+            .bind(&new.code_hmac)
+            .bind(&new.channel)
+            .bind(new.sent_at)
+            .bind(new.expires_at)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(missing_parent)?;
+            let code = code_from_row(&row)?;
+            // Only the newest code is ever checked (see take_code_attempt); this makes the rest visible.
+            sqlx::query(
+                "UPDATE codes SET state = 'invalidated' WHERE session_id = $1 AND id < $2 AND state = 'active'",
+            )
+            .bind(&new.session_id)
+            .bind(code.id)
+            .execute(&mut *c)
+            .await?;
+            Ok(code)
+        }
+
+        async fn latest_code_on(c: &mut $conn, session_id: &str) -> StoreResult<Option<Code>> {
+            let row = sqlx::query(concat!(
+                "SELECT ",
+                code_cols!(),
+                " FROM codes WHERE session_id = $1 ORDER BY id DESC LIMIT 1"
+            ))
+            .bind(session_id)
+            .fetch_optional(&mut *c)
+            .await?;
+            row.as_ref().map(code_from_row).transpose()
+        }
+
+        async fn codes_sent_on(c: &mut $conn, session_id: &str) -> StoreResult<u32> {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM codes WHERE session_id = $1")
+                .bind(session_id)
+                .fetch_one(&mut *c)
+                .await?;
+            Ok(count_u32(n))
+        }
+
+        async fn take_code_attempt_on(
+            c: &mut $conn,
+            session_id: &str,
+            max_attempts: u32,
+            now: UnixMillis,
+        ) -> StoreResult<CodeAttempt> {
+            // A few rounds only matter when a resend races the attempt.
+            for _ in 0..3 {
+                let row = sqlx::query(concat!(
+                    "UPDATE codes SET attempts = attempts + 1 \
+                     WHERE id = (SELECT id FROM codes WHERE session_id = $1 ORDER BY id DESC LIMIT 1) \
+                     AND state = 'active' AND attempts < $2 AND expires_at > $3 RETURNING ",
+                    code_cols!()
+                ))
+                .bind(session_id)
+                .bind(i64::from(max_attempts))
+                .bind(now)
+                .fetch_optional(&mut *c)
+                .await?;
+                if let Some(row) = row {
+                    return Ok(CodeAttempt::Check(code_from_row(&row)?));
+                }
+                let Some(code) = latest_code_on(&mut *c, session_id).await? else {
+                    return Ok(CodeAttempt::NoCode);
+                };
+                if code.state != CodeState::Active {
+                    return Ok(CodeAttempt::Used);
+                }
+                if code.attempts >= max_attempts {
+                    return Ok(CodeAttempt::TooManyAttempts);
+                }
+                if code.expires_at <= now {
+                    return Ok(CodeAttempt::Expired);
+                }
+            }
+            Err(StoreError::Conflict)
+        }
+
+        async fn consume_code_on(c: &mut $conn, code_id: i64, now: UnixMillis) -> StoreResult<bool> {
+            let done = sqlx::query(
+                "UPDATE codes SET state = 'consumed' WHERE id = $1 AND state = 'active' AND expires_at > $2",
+            )
+            .bind(code_id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn rate_hits_on(c: &mut $conn, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<Vec<u64>> {
+            if hits.len() > 16 {
+                return Err(StoreError::Config(format!("{} rate-limit keys in one call (max 16)", hits.len())));
+            }
+            let mut windows = Vec::with_capacity(hits.len());
+            for (key, window_ms) in hits {
+                let (start, end) = window(*window_ms, now)?;
+                if windows.iter().any(|(k, s, _)| k == key && *s == start) {
+                    return Err(StoreError::Config(format!("rate-limit key {key:?} given twice")));
+                }
+                windows.push((*key, start, end));
+            }
+            if windows.is_empty() {
+                return Ok(Vec::new());
+            }
+            let tuples: Vec<String> = (0..windows.len())
+                .map(|i| format!("(${}, ${}, ${}, 1)", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES {} \
+                 ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
+                 RETURNING bucket_key, window_start, hits",
+                tuples.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for (key, start, end) in &windows {
+                query = query.bind(*key).bind(*start).bind(*end);
+            }
+            let rows = query.fetch_all(&mut *c).await?;
+            let mut counts = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let key: String = r.try_get("bucket_key")?;
+                let start: i64 = r.try_get("window_start")?;
+                let hits: i64 = r.try_get("hits")?;
+                counts.push((key, start, u64::try_from(hits).unwrap_or(0)));
+            }
+            windows
+                .iter()
+                .map(|(key, start, _)| {
+                    counts
+                        .iter()
+                        .find(|(k, s, _)| k == key && s == start)
+                        .map(|(_, _, n)| *n)
+                        .ok_or_else(|| StoreError::Corrupt("rate-limit upsert returned no row".into()))
+                })
+                .collect()
+        }
+
+        async fn remember_envelope_on(
+            c: &mut $conn,
+            session_id: &str,
+            envelope_id: &[u8],
+            expires_at: UnixMillis,
+        ) -> StoreResult<bool> {
+            let done = sqlx::query(
+                "INSERT INTO seen_envelopes (session_id, envelope_id, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(session_id)
+            .bind(envelope_id)
+            .bind(expires_at)
+            .execute(&mut *c)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn enqueue_delivery_on(c: &mut $conn, new: &NewDelivery) -> StoreResult<i64> {
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO webhook_deliveries (site_id, event_id, event_type, url, body, state, attempts, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
+                 ON CONFLICT (event_id) DO NOTHING RETURNING id",
+            )
+            .bind(&new.site_id)
+            .bind(&new.event_id)
+            .bind(&new.event_type)
+            .bind(&new.url)
+            .bind(&new.body)
+            .bind(new.created_at)
+            .fetch_optional(&mut *c)
+            .await?;
+            match id {
+                Some(id) => Ok(id),
+                None => Ok(sqlx::query_scalar("SELECT id FROM webhook_deliveries WHERE event_id = $1")
+                    .bind(&new.event_id)
+                    .fetch_one(&mut *c)
+                    .await?),
+            }
+        }
+    };
+}
+
+pub(crate) use impl_statements;
