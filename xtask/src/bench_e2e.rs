@@ -32,8 +32,8 @@ pub fn run(_args: &[String]) -> Res {
          widget's `ready` event, i.e. milliseconds from navigation start until the consent step is on screen \
          and usable. Target (issue 4): median ≤ 150 ms.\n\n\
          What the first step costs: the page's `<link rel=preload>` of the wasm and `modulepreload`s of \
-         `realname.js`, its two snippets and `demo/widget.js` start every file as soon as the HTML is parsed \
-         (without them the page script, `widget.js`, `realname.js`, the snippets and the wasm were fetched one \
+         `realname.js` (its snippets are bundled into it) and `demo/widget.js` start every file as soon as the HTML \
+         is parsed (without them the page script, `widget.js`, `realname.js`, its snippets and the wasm were fetched one \
          after another); the wasm arrives brotli-compressed (the `.br` siblings `cargo xtask build` writes) as \
          `application/wasm`, so `instantiateStreaming` is used; `ready` is emitted after the first render and \
          waits for no request (the widget opens its session right after it); the demo's outbox poll starts \
