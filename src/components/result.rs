@@ -46,7 +46,7 @@ pub fn ResultStep(props: &ResultProps) -> Html {
         Step::Verified { .. } => ("rn-good", "✓", Key::VerifiedHeading, ctx.t(Key::VerifiedBody), html! {}),
         Step::InReview { due, .. } => {
             let date = if due.is_empty() { "—".to_string() } else { due_day(due) };
-            ("", "…", Key::ReviewHeading, ctx.tf(Key::ReviewBody, &[("date", &date)]), html! {})
+            ("rn-review", "", Key::ReviewHeading, ctx.tf(Key::ReviewBody, &[("date", &date)]), html! {})
         }
         Step::Failed { reason } => {
             let complaint = ctx.config.complaint_url.clone().map(|url| html! {
