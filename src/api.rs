@@ -1,6 +1,7 @@
 //! The API client: speaks docs/protocol.md with `fetch`, seals every payload with personal data in the HPKE
-//! envelope before it leaves the page, and turns answers into flow events. JSON goes through the browser's own
-//! `JSON` (serde-wasm-bindgen), so the widget carries no JSON library.
+//! envelope before it leaves the page, and turns answers into flow events. Requests are written with serde_json
+//! (smaller in the wasm than building JS objects through serde-wasm-bindgen for the browser's `JSON.stringify`);
+//! answers are read with the browser's `JSON`, field by field.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -118,10 +119,9 @@ pub struct DocumentsPayload {
     pub face_consent: Consent,
 }
 
-/// JSON text of a value, through the browser's `JSON.stringify`.
+/// JSON text of a value.
 pub fn to_json<T: Serialize>(v: &T) -> Result<String, JsValue> {
-    let js = v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?;
-    js_sys::JSON::stringify(&js)?.as_string().ok_or_else(|| JsValue::from_str("stringify"))
+    serde_json::to_string(v).map_err(|_| JsValue::from_str("json"))
 }
 
 /// Seals a payload for a session and step.
