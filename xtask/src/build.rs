@@ -12,7 +12,7 @@ pub const BUDGET_GZIP_BYTES: usize = 150 * 1024;
 /// Temporary hard ceiling while the widget is over its budget (docs/performance.md, "Widget size"): a build fails
 /// above it, so the widget cannot grow while it is over, and every report prints how far over the budget it is.
 /// Lower it as the widget shrinks; remove it once the widget is under the budget.
-pub const CEILING_GZIP_BYTES: usize = 175 * 1024;
+pub const CEILING_GZIP_BYTES: usize = 164 * 1024;
 
 /// `cargo xtask build`.
 pub fn run() -> Res {
@@ -39,6 +39,9 @@ pub fn build(tools: &Tools) -> Res {
     sh::run(
         Command::new(&tools.wasm_opt)
             .args(["-Oz", "--converge", "--strip-debug", "--strip-producers"])
+            // Rust's wasm32 layout starts the stack at 1 MiB and data above it: the first KiB is never used, so
+            // wasm-opt may fold constant addresses into load/store offsets (−1.5 KB gzip).
+            .arg("--low-memory-unused")
             .args(WASM_FEATURES)
             .arg(&wasm)
             .arg("-o")
