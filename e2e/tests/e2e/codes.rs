@@ -68,7 +68,7 @@ fn resend_shows_a_countdown_then_sends_a_new_code_that_replaces_the_old_one() ->
     let secs: u32 = countdown.rsplit(|c: char| !c.is_ascii_digit()).next().unwrap_or("").parse().unwrap_or(0);
     ensure!((1..=3).contains(&secs), "countdown shows {countdown:?}");
     // The resend button is disabled while counting, enabled at the end.
-    let button = wait_for(Duration::from_secs(10), "the resend button to enable", || {
+    let button = wait_for(STEP_TIMEOUT, "the resend button to enable", || {
         let v = d.js(
             "return deepQueryAll('section.rn button').filter(b => b.textContent.includes('重新发送验证码')).map(b => b.disabled);",
             vec![],

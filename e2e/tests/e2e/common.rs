@@ -10,7 +10,7 @@ use realname_e2e::{Result, axe, err, http, shots, smtp, wait_for};
 use serde_json::{Value, json};
 
 /// How long a step may take to appear (debug server, 2 cores, parallel tests).
-pub const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A valid resident ID number (GB 11643 check digit X), born 1949-12-31.
 pub const ID_ADULT: &str = "11010519491231002X";
