@@ -34,15 +34,17 @@ async fn tick() {
     wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
 }
 
-/// Waits until `cond` holds (up to ~3 s).
+/// Waits until `cond` holds, for up to 30 s of wall-clock time: a loaded 2-core CI machine can stretch a
+/// render or a mocked round trip far past its usual few milliseconds, and polling keeps passing runs fast.
 async fn until(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..600 {
+    let deadline = js_sys::Date::now() + 30_000.0;
+    while js_sys::Date::now() < deadline {
         if cond() {
             return;
         }
         tick().await;
     }
-    panic!("timed out waiting for {what}");
+    assert!(cond(), "timed out waiting for {what}");
 }
 
 fn obj(fields: &[(&str, JsValue)]) -> JsValue {
