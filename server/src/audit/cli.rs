@@ -37,8 +37,10 @@ impl From<std::io::Error> for AuditCliError {
     }
 }
 
-/// Verifies the whole stored log against its chain and head; returns the number of entries.
+/// Chains the pending events, then verifies the whole stored log against its chain and head; returns the number
+/// of entries.
 pub async fn verify(store: &dyn AuditStore) -> Result<u64, AuditCliError> {
+    super::chain::chain_all(store).await?;
     // Read the head first: entries appended while we read are beyond it and are not required.
     let head = store.audit_head().await?;
     let mut v = Verifier::new();
@@ -75,13 +77,14 @@ pub fn verify_file(
     Ok((n, Some(first.clone())))
 }
 
-/// Writes the entries with `from <= at < to` (Unix ms) as CSV; returns how many.
+/// Chains the pending events, then writes the entries with `from <= at < to` (Unix ms) as CSV; returns how many.
 pub async fn export(
     store: &dyn AuditStore,
     from: i64,
     to: i64,
     out: &mut dyn Write,
 ) -> Result<u64, AuditCliError> {
+    super::chain::chain_all(store).await?;
     writeln!(out, "{}", csv::HEADER)?;
     let (mut after, mut n) = (0, 0);
     loop {

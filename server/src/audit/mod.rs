@@ -21,9 +21,32 @@
 //! `audit verify` recomputes every hash in order and names the first entry whose hash, number or link is wrong;
 //! the head (last `seq` and `hash`, kept in its own row and updated in the same transaction as each append)
 //! catches entries removed from the end.
+//!
+//! ## Pending events of the verification flow
+//! The flow's state changes (`session.created`, `.identity_submitted`, `.code_sent`/`.code_resent`,
+//! `.code_refused`, `.code_delivery_failed`, `.code_failed`, `.failed`, `.verified`, `.canceled`,
+//! `.pending_review`, `.expired`; built in [`flow`]) are many and concurrent, so appending each to the chain
+//! would make every flow wait for the one head row. A request step instead writes its events as *pending*
+//! rows (table `audit_pending`) inside its own transaction, atomic with the change they describe. The chainer
+//! ([`chain`]) moves them into the chain, oldest pending `id` first, up to [`crate::store::audit::CHAIN_BATCH`]
+//! per transaction, each holding the head lock once. It runs every second in `serve`, and first in
+//! `audit verify` and `audit export`. Sessions that run out of time without a request get `session.expired`
+//! (`by` = `ttl`) from the purge sweep, in the same transaction that expires them.
+//!
+//! Ordering rule: every [`crate::store::audit::AuditStore::audit_append`] chains all pending events committed
+//! before it, in the same transaction, before its own entry; so a pending event never lands in the chain
+//! after a directly appended entry that was written later. Among pending events the chain follows `id`
+//! order, which on PostgreSQL is the order ids were drawn, not always the commit order: an event committed
+//! late is chained in a later batch, so `at` is not strictly increasing along the chain.
+//!
+//! Until chained (normally within seconds) a pending event is protected only by the database, not by the
+//! chain: `audit verify` does not cover it and a table edit could remove it unnoticed. Once chained it is
+//! covered like any other entry.
 
+pub mod chain;
 pub mod cli;
 pub mod csv;
+pub mod flow;
 
 use std::collections::BTreeMap;
 use std::fmt;

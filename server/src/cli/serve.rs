@@ -99,12 +99,14 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     };
     let worker = tokio::spawn(crate::webhooks::run(state.clone(), wait(stop_rx.clone())));
     let purger = tokio::spawn(purge_loop(state.clone(), wait(stop_rx.clone())));
+    let chainer = tokio::spawn(crate::audit::chain::run(state.store.clone(), wait(stop_rx.clone())));
     tracing::info!(%addr, store = state.store.backend(), sms = state.delivery.sms.name(), email = state.delivery.email.name(), "listening");
     let app = crate::http::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     let _ = stop_tx.send(true);
     let _ = worker.await;
     let _ = purger.await;
+    let _ = chainer.await;
     result.map_err(|e| StartError::Io(e.to_string()))
 }
 

@@ -175,10 +175,10 @@ pub async fn cancel(
     let status = if bearer.0.as_deref().is_some_and(|k| k.starts_with("sk_")) {
         let site = site_by_secret(&state, &bearer)?;
         let session = state.store.session(&id).await?.filter(|s| s.site_id == site.cfg.id).ok_or(ErrorCode::NotFound)?;
-        sessions::cancel(&state, session, site).await?
+        sessions::cancel(&state, session, site, true).await?
     } else {
         let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), true).await?;
-        sessions::cancel(&state, ctx.session, ctx.site).await?
+        sessions::cancel(&state, ctx.session, ctx.site, false).await?
     };
     Ok(Json(StatusResponse { status }))
 }

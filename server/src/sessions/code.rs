@@ -6,6 +6,7 @@ use realname_core::validate::{self, Date, Options};
 
 use super::identity::number_flags;
 use super::{ClientCtx, open_step, remember_in, session_result};
+use crate::audit::flow as audit;
 use crate::clock::UnixMillis;
 use crate::codes;
 use crate::error::{ApiError, ApiResult};
@@ -25,6 +26,7 @@ async fn lock(state: &AppState, mut tx: Box<dyn WriteTx>, ctx: &mut ClientCtx<'_
         Ok(done) => {
             *s = done;
             webhooks::enqueue_in(state, tx.as_mut(), s, ctx.site, EventType::Failed).await?;
+            tx.audit_pending(s.updated_at, &[audit::failed(s, "code_locked")]).await?;
             tx.commit().await?;
             webhooks::observe(state, s, EventType::Failed);
         }
@@ -65,6 +67,7 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
     if !codes::matches(state.keys().code_key(), &ctx.session.id, &code, &stored.code_hmac) {
         let left = max.saturating_sub(stored.attempts);
         tracing::info!(session = %ctx.session.id, attempts_left = left, "wrong code");
+        tx.audit_pending(now, &[audit::code_failed(&ctx.session, stored.attempts, left)]).await?;
         if left == 0 {
             return lock(state, tx, &mut ctx).await;
         }
@@ -118,6 +121,7 @@ async fn verify(
     s.updated_at = now;
     ctx.session = tx.update_session(&ctx.session).await?;
     webhooks::enqueue_in(state, tx.as_mut(), &ctx.session, ctx.site, EventType::Verified).await?;
+    tx.audit_pending(now, &[audit::verified(&ctx.session)]).await?;
     tx.commit().await?;
     webhooks::observe(state, &ctx.session, EventType::Verified);
     tracing::info!(session = %ctx.session.id, site = %ctx.site.cfg.id, "session verified");
@@ -148,12 +152,15 @@ pub(super) async fn queue_for_review(
     use axum::extract::FromRef as _;
     session.status = store::SessionStatus::PendingReview;
     session.updated_at = now;
-    *session = state.store.update_session(session).await?;
+    let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
+    let mut tx = state.store.begin_write().await?;
+    *session = tx.update_session(session).await?;
+    tx.audit_pending(now, &[audit::pending_review(session, &names.join(","))]).await?;
+    tx.commit().await?;
     let case = crate::review::Reviews::from_ref(state)
         .enqueue(session, reasons, images)
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
     tracing::info!(session = %session.id, case = %case.id, reasons = %names.join(","), "queued for review");
     Ok(crate::delivery::utc_datetime(case.due_at.div_euclid(1000)).0)
 }

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
+use crate::audit::flow as audit;
 use crate::clock::UnixMillis;
 use crate::delivery::Channel;
 use crate::error::{ApiError, ApiResult};
@@ -97,7 +98,11 @@ pub async fn create(
         created_at: now,
         expires_at: now + s.session_ttl_secs * 1000,
     };
-    state.store.create_session(&new).await?;
+    let listed = methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",");
+    let mut tx = state.store.begin_write().await?;
+    tx.create_session(&new).await?;
+    tx.audit_pending(now, &[audit::created(&id, &site.cfg.id, &listed)]).await?;
+    tx.commit().await?;
     tracing::info!(session = %id, site = %site.cfg.id, "session created");
     Ok(CreateSessionResponse {
         session_id: id,
@@ -148,14 +153,25 @@ pub async fn authenticate_client<'a>(
             return Err(ErrorCode::ClientSecretExpired.into());
         }
         if now >= session.expires_at {
-            let mut expired = session.clone();
-            expired.status = store::SessionStatus::Expired;
-            expired.updated_at = now;
-            let _ = state.store.update_session(&expired).await;
+            expire(state, &session, now).await;
             return Err(ErrorCode::SessionExpired.into());
         }
     }
     Ok(ClientCtx { session, site })
+}
+
+/// Marks a session a request found past its end expired, with its audit event; best effort (the purge sweep
+/// expires it otherwise).
+async fn expire(state: &AppState, session: &Session, now: UnixMillis) {
+    let mut expired = session.clone();
+    expired.status = store::SessionStatus::Expired;
+    expired.updated_at = now;
+    let Ok(mut tx) = state.store.begin_write().await else { return };
+    if tx.update_session(&expired).await.is_ok()
+        && tx.audit_pending(now, &[audit::expired(&session.id, &session.site_id, "request")]).await.is_ok()
+    {
+        let _ = tx.commit().await;
+    }
 }
 
 /// The widget's view of its session.
@@ -233,16 +249,21 @@ fn destination(state: &AppState, s: &Session) -> Option<(Channel, String, String
     }
 }
 
-/// Cancels an unfinished session.
-pub async fn cancel(state: &AppState, mut session: Session, site: &Site) -> ApiResult<SessionStatus> {
+/// Cancels an unfinished session (`by_site`: the site's backend with its secret key, else the widget).
+pub async fn cancel(state: &AppState, mut session: Session, site: &Site, by_site: bool) -> ApiResult<SessionStatus> {
     if session.status.is_terminal() {
         return Err(ErrorCode::WrongStep.into());
     }
     session.status = store::SessionStatus::Canceled;
     session.client_secret_used = true;
     session.updated_at = state.clock.now_ms();
-    let session = state.store.update_session(&session).await?;
-    webhooks::enqueue(state, &session, site, EventType::Canceled).await?;
+    let mut tx = state.store.begin_write().await?;
+    let session = tx.update_session(&session).await?;
+    webhooks::enqueue_in(state, tx.as_mut(), &session, site, EventType::Canceled).await?;
+    let actor = if by_site { format!("site:{}", site.cfg.id) } else { "person".to_owned() };
+    tx.audit_pending(session.updated_at, &[audit::canceled(&session, &actor)]).await?;
+    tx.commit().await?;
+    webhooks::observe(state, &session, EventType::Canceled);
     Ok(SessionStatus::Canceled)
 }
 

@@ -4,6 +4,7 @@
 use realname_core::protocol::{CodeSentResponse, ErrorCode, Method, SessionStatus};
 
 use super::{ClientCtx, destination, secs};
+use crate::audit::flow as audit;
 use crate::codes;
 use crate::delivery::{Channel, CodeMessage};
 use crate::error::{ApiError, ApiResult};
@@ -33,10 +34,16 @@ pub(super) async fn issue_code(
     client_ip: &str,
 ) -> ApiResult<Result<Issued, ApiError>> {
     let now = state.clock.now_ms();
+    let mut events = Vec::with_capacity(2);
+    if write_session {
+        events.push(audit::identity_submitted(session));
+    }
     if let Some(refused) = codes::check_send_limits(state, tx.as_mut(), &session.id, to, client_ip, now).await? {
         if write_session {
             *session = tx.update_session(session).await?;
         }
+        events.push(audit::code_refused(session, refused.code.as_str()));
+        tx.audit_pending(now, &events).await?;
         tx.commit().await?;
         return Ok(Err(refused));
     }
@@ -57,6 +64,8 @@ pub(super) async fn issue_code(
         session.updated_at = now;
         *session = tx.update_session(session).await?;
     }
+    events.push(audit::code_sent(session, &new.channel, !write_session));
+    tx.audit_pending(now, &events).await?;
     tx.commit().await?;
     let msg = CodeMessage {
         channel,
@@ -90,8 +99,13 @@ pub(super) async fn deliver(
             let mut back = session.clone();
             back.status = before;
             back.updated_at = state.clock.now_ms();
-            match state.store.update_session(&back).await {
-                Ok(s) => *session = s,
+            let mut tx = state.store.begin_write().await?;
+            match tx.update_session(&back).await {
+                Ok(s) => {
+                    *session = s;
+                    tx.audit_pending(back.updated_at, &[audit::code_delivery_failed(session)]).await?;
+                    tx.commit().await?;
+                }
                 // Finished or changed meanwhile: leave it as it is.
                 Err(store::StoreError::Conflict) => {}
                 Err(e) => return Err(e.into()),

@@ -1,5 +1,6 @@
-//! Storage of the audit log: append (chained to the head atomically), read in order, read the head.
-//! Implemented for SQLite and PostgreSQL pools; migrations `0101_audit_log.sql`.
+//! Storage of the audit log: append (chained to the head atomically), pending events of request steps and their
+//! chaining, read in order, read the head. Implemented for SQLite and PostgreSQL pools; migrations
+//! `0101_audit_log.sql`, `0105_audit_pending.sql`.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +30,11 @@ pub enum AuditStoreError {
 pub trait AuditStore: Send + Sync {
     /// Appends `event` at `at` (Unix ms) as the entry after the current head, atomically; returns it.
     async fn audit_append(&self, at: i64, event: Event) -> Result<Entry, AuditStoreError>;
+    /// Chains up to `limit` pending events (written by request steps, oldest first) in one transaction that
+    /// holds the head lock once; returns how many. Run by the server's chainer and before `audit verify`/`export`.
+    async fn audit_chain_pending(&self, limit: i64) -> Result<u64, AuditStoreError>;
+    /// How many events wait to be chained.
+    async fn audit_pending_count(&self) -> Result<u64, AuditStoreError>;
     /// The recorded head (number and hash of the last entry), `None` for an empty log.
     async fn audit_head(&self) -> Result<Option<Head>, AuditStoreError>;
     /// Up to `limit` entries with `seq > after`, ascending by `seq`.
@@ -94,42 +100,199 @@ fn detail_json(e: &Entry) -> String {
     serde_json::to_string(&e.event.detail).unwrap_or_else(|_| "{}".into())
 }
 
-/// Implements [`AuditStore`] for one sqlx pool type from the SQL both backends share (`$n` placeholders work in
-/// SQLite too). They differ only in how an append locks the head: `begin` is the transaction start (SQLite takes
-/// the write lock with `BEGIN IMMEDIATE`), `lock` the suffix of the head read (PostgreSQL locks the head row, which
-/// serialises appends from every server instance sharing the database).
+/// Statements on one connection (inside a transaction the caller holds), implemented per backend by
+/// `impl_audit_conn!`: the step transactions write pending events with [`AuditConn::insert_pending`], and every
+/// append and chaining pass runs [`AuditConn::lock_head`] → [`AuditConn::chain_pending`] → its own entries →
+/// [`AuditConn::store_head`] in one transaction.
+#[async_trait]
+pub(crate) trait AuditConn: Send {
+    /// Inserts `events` at `at` as pending (unchained) rows, in one statement.
+    async fn insert_pending(&mut self, at: i64, events: &[Event]) -> Result<(), sqlx::Error>;
+    /// Reads the head, locking it until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite holds the write
+    /// lock since `BEGIN IMMEDIATE`).
+    async fn lock_head(&mut self) -> Result<Option<Head>, AuditStoreError>;
+    /// Chains up to `limit` pending rows, oldest `id` first, after `head`; removes them from the pending table.
+    /// Returns the new head and how many were chained.
+    async fn chain_pending(&mut self, head: Option<Head>, limit: i64) -> Result<(Option<Head>, u64), AuditStoreError>;
+    /// Inserts sealed entries into the log.
+    async fn insert_entries(&mut self, entries: &[Entry]) -> Result<(), sqlx::Error>;
+    /// Records the head.
+    async fn store_head(&mut self, head: Head) -> Result<(), sqlx::Error>;
+}
+
+/// Rows per multi-row statement (9 parameters each: far below both backends' limits).
+const CHUNK: usize = 100;
+
+/// The pending rows a chaining pass takes in one transaction.
+pub const CHAIN_BATCH: i64 = 1_000;
+
+fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+macro_rules! impl_audit_conn {
+    ($conn:ty, lock = $lock:expr) => {
+        #[async_trait]
+        impl AuditConn for $conn {
+            async fn insert_pending(&mut self, at: i64, events: &[Event]) -> Result<(), sqlx::Error> {
+                for chunk in events.chunks(CHUNK) {
+                    let sql = format!(
+                        "INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES {}",
+                        placeholders(chunk.len(), 6)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for e in chunk {
+                        q = q
+                            .bind(at)
+                            .bind(&e.actor)
+                            .bind(&e.action)
+                            .bind(&e.site)
+                            .bind(&e.subject)
+                            .bind(serde_json::to_string(&e.detail).unwrap_or_else(|_| "{}".into()));
+                    }
+                    q.execute(&mut *self).await?;
+                }
+                Ok(())
+            }
+
+            async fn lock_head(&mut self) -> Result<Option<Head>, AuditStoreError> {
+                let row = sqlx::query(concat!("SELECT seq, hash FROM audit_head WHERE id = 1", $lock))
+                    .fetch_one(&mut *self)
+                    .await?;
+                head_of(row.try_get("seq")?, &row.try_get::<String, _>("hash")?)
+            }
+
+            async fn chain_pending(
+                &mut self,
+                mut head: Option<Head>,
+                limit: i64,
+            ) -> Result<(Option<Head>, u64), AuditStoreError> {
+                let rows = sqlx::query(
+                    "SELECT id, at, actor, action, site, subject, detail FROM audit_pending ORDER BY id LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&mut *self)
+                .await?;
+                let mut ids = Vec::with_capacity(rows.len());
+                let mut entries = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let id: i64 = r.try_get("id")?;
+                    let detail: String = r.try_get("detail")?;
+                    let detail = serde_json::from_str(&detail).map_err(|_| AuditStoreError::Unreadable {
+                        seq: 0,
+                        why: format!("pending event {id}: detail is not a JSON object of strings"),
+                    })?;
+                    let event = Event {
+                        actor: r.try_get("actor")?,
+                        action: r.try_get("action")?,
+                        site: r.try_get("site")?,
+                        subject: r.try_get("subject")?,
+                        detail,
+                    };
+                    let e = audit::seal(head, r.try_get("at")?, event);
+                    head = Some(Head { seq: e.seq, hash: e.hash });
+                    ids.push(id);
+                    entries.push(e);
+                }
+                self.insert_entries(&entries).await?;
+                // Exactly the rows read: on PostgreSQL a lower id may commit later, and is chained next time.
+                for chunk in ids.chunks(CHUNK) {
+                    let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!("DELETE FROM audit_pending WHERE id IN ({})", marks.join(", "));
+                    let mut q = sqlx::query(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&mut *self).await?;
+                }
+                Ok((head, entries.len() as u64))
+            }
+
+            async fn insert_entries(&mut self, entries: &[Entry]) -> Result<(), sqlx::Error> {
+                for chunk in entries.chunks(CHUNK) {
+                    let sql = format!("INSERT INTO audit_log ({COLS}) VALUES {}", placeholders(chunk.len(), 9));
+                    let mut q = sqlx::query(&sql);
+                    for e in chunk {
+                        q = q
+                            .bind(e.seq)
+                            .bind(e.at)
+                            .bind(&e.event.actor)
+                            .bind(&e.event.action)
+                            .bind(&e.event.site)
+                            .bind(&e.event.subject)
+                            .bind(detail_json(e))
+                            .bind(audit::hex(&e.prev_hash))
+                            .bind(audit::hex(&e.hash));
+                    }
+                    q.execute(&mut *self).await?;
+                }
+                Ok(())
+            }
+
+            async fn store_head(&mut self, head: Head) -> Result<(), sqlx::Error> {
+                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                    .bind(head.seq)
+                    .bind(audit::hex(&head.hash))
+                    .execute(&mut *self)
+                    .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+impl_audit_conn!(sqlx::SqliteConnection, lock = "");
+impl_audit_conn!(sqlx::PgConnection, lock = " FOR UPDATE");
+
+/// Implements [`AuditStore`] for one sqlx pool type. The backends differ only in how a transaction that appends
+/// takes the head: `begin` is the transaction start (SQLite takes the write lock with `BEGIN IMMEDIATE`), and
+/// [`AuditConn::lock_head`] locks the head row on PostgreSQL, which serialises appends from every server
+/// instance sharing the database.
 macro_rules! impl_audit_store {
-    ($pool:ty, begin = $($begin:ident($($arg:expr),*)).+, lock = $lock:expr) => {
+    ($pool:ty, begin = $($begin:ident($($arg:expr),*)).+) => {
         #[async_trait]
         impl AuditStore for $pool {
             async fn audit_append(&self, at: i64, event: Event) -> Result<Entry, AuditStoreError> {
                 let mut tx = self.$($begin($($arg),*)).+.await?;
-                let row = sqlx::query(concat!("SELECT seq, hash FROM audit_head WHERE id = 1", $lock))
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let head = head_of(row.try_get("seq")?, &row.try_get::<String, _>("hash")?)?;
+                let mut head = tx.lock_head().await?;
+                // Pending events committed before this append come first (see the module docs of `audit`).
+                loop {
+                    let (h, n) = tx.chain_pending(head, CHAIN_BATCH).await?;
+                    head = h;
+                    if n < CHAIN_BATCH as u64 {
+                        break;
+                    }
+                }
                 let e = audit::seal(head, at, event);
-                sqlx::query(&format!(
-                    "INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-                ))
-                .bind(e.seq)
-                .bind(e.at)
-                .bind(&e.event.actor)
-                .bind(&e.event.action)
-                .bind(&e.event.site)
-                .bind(&e.event.subject)
-                .bind(detail_json(&e))
-                .bind(audit::hex(&e.prev_hash))
-                .bind(audit::hex(&e.hash))
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                    .bind(e.seq)
-                    .bind(audit::hex(&e.hash))
-                    .execute(&mut *tx)
-                    .await?;
+                tx.insert_entries(std::slice::from_ref(&e)).await?;
+                tx.store_head(Head { seq: e.seq, hash: e.hash }).await?;
                 tx.commit().await?;
                 Ok(e)
+            }
+
+            async fn audit_chain_pending(&self, limit: i64) -> Result<u64, AuditStoreError> {
+                let mut tx = self.$($begin($($arg),*)).+.await?;
+                let head = tx.lock_head().await?;
+                let (new_head, n) = tx.chain_pending(head, limit).await?;
+                match new_head {
+                    Some(h) if n > 0 => {
+                        tx.store_head(h).await?;
+                        tx.commit().await?;
+                    }
+                    _ => tx.rollback().await?,
+                }
+                Ok(n)
+            }
+
+            async fn audit_pending_count(&self) -> Result<u64, AuditStoreError> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_pending").fetch_one(self).await?;
+                Ok(u64::try_from(n).unwrap_or(0))
             }
 
             async fn audit_head(&self) -> Result<Option<Head>, AuditStoreError> {
@@ -183,8 +346,8 @@ macro_rules! impl_audit_store {
     };
 }
 
-impl_audit_store!(SqlitePool, begin = begin_with("BEGIN IMMEDIATE"), lock = "");
-impl_audit_store!(PgPool, begin = begin(), lock = " FOR UPDATE");
+impl_audit_store!(SqlitePool, begin = begin_with("BEGIN IMMEDIATE"));
+impl_audit_store!(PgPool, begin = begin());
 
 /// Implements [`AuditStore`] for a store type by delegating reads to its `pool` and appends to its `writer` (on
 /// SQLite the one writing connection, where appends queue in-process instead of in SQLite's busy handler).
@@ -194,6 +357,12 @@ macro_rules! delegate_audit_store {
         impl AuditStore for $store {
             async fn audit_append(&self, at: i64, event: Event) -> Result<Entry, AuditStoreError> {
                 self.writer.audit_append(at, event).await
+            }
+            async fn audit_chain_pending(&self, limit: i64) -> Result<u64, AuditStoreError> {
+                self.writer.audit_chain_pending(limit).await
+            }
+            async fn audit_pending_count(&self) -> Result<u64, AuditStoreError> {
+                self.pool().audit_pending_count().await
             }
             async fn audit_head(&self) -> Result<Option<Head>, AuditStoreError> {
                 self.pool().audit_head().await

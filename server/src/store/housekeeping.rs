@@ -95,17 +95,26 @@ macro_rules! impl_housekeeping {
         impl Maintenance for $store {
             async fn purge(&self, p: &PurgePolicy) -> StoreResult<PurgeReport> {
                 let exec = |sql: &'static str, at: i64| sqlx::query(sql).bind(at).execute(&self.writer);
-                let sessions_expired = exec(
-                    concat!(
-                        "UPDATE sessions SET status = 'expired', name_ct = NULL, id_number_ct = NULL, \
-                         phone_ct = NULL, email_ct = NULL, blind_index = NULL, updated_at = $1, \
-                         version = version + 1 WHERE expires_at <= $1 AND status IN ",
-                        expirable_statuses!()
-                    ),
-                    p.now,
-                )
-                .await?
-                .rows_affected();
+                // Expiry and its audit events in one transaction (pending rows, chained later like a step's).
+                let mut tx = self.writer.begin().await?;
+                let expired = sqlx::query(concat!(
+                    "UPDATE sessions SET status = 'expired', name_ct = NULL, id_number_ct = NULL, \
+                     phone_ct = NULL, email_ct = NULL, blind_index = NULL, updated_at = $1, \
+                     version = version + 1 WHERE expires_at <= $1 AND status IN ",
+                    expirable_statuses!(),
+                    " RETURNING id, site_id"
+                ))
+                .bind(p.now)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut events = Vec::with_capacity(expired.len());
+                for r in &expired {
+                    let (id, site): (String, String) = (r.try_get("id")?, r.try_get("site_id")?);
+                    events.push(crate::audit::flow::expired(&id, &site, "ttl"));
+                }
+                crate::store::audit::AuditConn::insert_pending(&mut *tx, p.now, &events).await?;
+                tx.commit().await?;
+                let sessions_expired = expired.len() as u64;
                 let codes_deleted = exec("DELETE FROM codes WHERE expires_at <= $1", p.now - CODE_GRACE_MS)
                     .await?
                     .rows_affected();

@@ -39,6 +39,11 @@ const SQLITE: &[Embedded] = &[
         "audit_subject",
         include_str!("../../migrations/sqlite/0104_audit_subject.sql"),
     ),
+    (
+        105,
+        "audit_pending",
+        include_str!("../../migrations/sqlite/0105_audit_pending.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -66,6 +71,11 @@ const POSTGRES: &[Embedded] = &[
         104,
         "audit_subject",
         include_str!("../../migrations/postgres/0104_audit_subject.sql"),
+    ),
+    (
+        105,
+        "audit_pending",
+        include_str!("../../migrations/postgres/0105_audit_pending.sql"),
     ),
 ];
 

@@ -146,6 +146,8 @@ pub trait WriteTx: Send {
         envelope_id: &[u8],
         expires_at: UnixMillis,
     ) -> StoreResult<bool>;
+    /// As [`SessionStore::create_session`].
+    async fn create_session(&mut self, new: &NewSession) -> StoreResult<Session>;
     /// As [`SessionStore::update_session`].
     async fn update_session(&mut self, session: &Session) -> StoreResult<Session>;
     /// As [`CodeStore::codes_sent`].
@@ -165,6 +167,9 @@ pub trait WriteTx: Send {
     async fn consume_code(&mut self, code_id: i64, now: UnixMillis) -> StoreResult<bool>;
     /// As [`WebhookStore::enqueue_delivery`].
     async fn enqueue_delivery(&mut self, new: &NewDelivery) -> StoreResult<i64>;
+    /// Writes audit events about this step's changes as pending rows (atomic with the changes; chained into the
+    /// hash chain later, in batches, so steps never wait for the chain's head: see [`crate::audit`]).
+    async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()>;
     /// Makes every write of the transaction durable and visible at once.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -13,23 +13,7 @@ macro_rules! impl_store {
         #[async_trait]
         impl SessionStore for $store {
             async fn create_session(&self, new: &NewSession) -> StoreResult<Session> {
-                let row = sqlx::query(concat!(
-                    "INSERT INTO sessions (id, site_id, reference, client_secret_hash, client_secret_expires_at, \
-                     client_secret_used, status, method, created_at, updated_at, expires_at, version) \
-                     VALUES ($1, $2, $3, $4, $5, FALSE, 'created', $6, $7, $7, $8, 1) RETURNING ",
-                    session_cols!()
-                ))
-                .bind(&new.id)
-                .bind(&new.site_id)
-                .bind(&new.reference)
-                .bind(&new.client_secret_hash)
-                .bind(new.client_secret_expires_at)
-                .bind(&new.method)
-                .bind(new.created_at)
-                .bind(new.expires_at)
-                .fetch_one(&self.writer)
-                .await?;
-                session_from_row(&row)
+                create_session_on(&mut *self.writer.acquire().await?, new).await
             }
 
             async fn session(&self, id: &str) -> StoreResult<Option<Session>> {

@@ -95,6 +95,26 @@ macro_rules! impl_statements {
         }
 
 
+        async fn create_session_on(c: &mut $conn, new: &NewSession) -> StoreResult<Session> {
+            let row = sqlx::query(concat!(
+                "INSERT INTO sessions (id, site_id, reference, client_secret_hash, client_secret_expires_at, \
+                 client_secret_used, status, method, created_at, updated_at, expires_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, FALSE, 'created', $6, $7, $7, $8, 1) RETURNING ",
+                session_cols!()
+            ))
+            .bind(&new.id)
+            .bind(&new.site_id)
+            .bind(&new.reference)
+            .bind(&new.client_secret_hash)
+            .bind(new.client_secret_expires_at)
+            .bind(&new.method)
+            .bind(new.created_at)
+            .bind(new.expires_at)
+            .fetch_one(&mut *c)
+            .await?;
+            session_from_row(&row)
+        }
+
         async fn update_session_on(c: &mut $conn, s: &Session) -> StoreResult<Session> {
             let identity = s.identity.as_ref();
             let row = sqlx::query(concat!(

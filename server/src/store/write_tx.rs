@@ -22,6 +22,10 @@ macro_rules! impl_write_tx {
                 remember_envelope_on(&mut self.0, session_id, envelope_id, expires_at).await
             }
 
+            async fn create_session(&mut self, new: &NewSession) -> StoreResult<Session> {
+                create_session_on(&mut self.0, new).await
+            }
+
             async fn update_session(&mut self, s: &Session) -> StoreResult<Session> {
                 update_session_on(&mut self.0, s).await
             }
@@ -53,6 +57,11 @@ macro_rules! impl_write_tx {
 
             async fn enqueue_delivery(&mut self, new: &NewDelivery) -> StoreResult<i64> {
                 enqueue_delivery_on(&mut self.0, new).await
+            }
+
+            async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()> {
+                crate::store::audit::AuditConn::insert_pending(&mut *self.0, at, events).await?;
+                Ok(())
             }
 
             async fn commit(self: Box<Self>) -> StoreResult<()> {

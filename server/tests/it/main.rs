@@ -7,6 +7,7 @@ mod codes;
 mod delivery;
 mod dev;
 mod flagged;
+mod flow_audit;
 mod leaks;
 mod malformed;
 mod tokens;
