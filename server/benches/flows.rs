@@ -130,6 +130,8 @@ fn main() {
         let keys = KeyRing::generate(rng.as_ref(), 0);
         let delivery = Delivery::from_config(&cfg, clock.clone(), rng.clone()).unwrap();
         let outbox = delivery.outbox.clone().unwrap();
+        // The audit chainer runs beside the flows as in `serve` (it chains their pending audit events).
+        tokio::spawn(realname_server::audit::chain::run(store.clone(), std::future::pending::<()>()));
         let state = AppState::new(cfg, store, vault, keys, clock, rng, delivery);
         let key = state.keys().hpke_current().unwrap().public();
         let app = realname_server::http::app(state);
