@@ -325,9 +325,14 @@ pub mod db {
         )
     }
 
-    const SQLITE_MIGRATIONS: &[&str] =
-        &[include_str!("../../migrations/sqlite/0101_audit_log.sql")];
-    const PG_MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0101_audit_log.sql")];
+    const SQLITE_MIGRATIONS: &[&str] = &[
+        include_str!("../../migrations/sqlite/0101_audit_log.sql"),
+        include_str!("../../migrations/sqlite/0105_audit_pending.sql"),
+    ];
+    const PG_MIGRATIONS: &[&str] = &[
+        include_str!("../../migrations/postgres/0101_audit_log.sql"),
+        include_str!("../../migrations/postgres/0105_audit_pending.sql"),
+    ];
 
     impl TestDb {
         /// A fresh database on `backend`.
