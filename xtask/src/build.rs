@@ -97,8 +97,8 @@ fn js_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Features rustc enables by default for wasm32 that wasm-opt must accept.
-const WASM_FEATURES: &[&str] = &[
+/// Features rustc enables by default for wasm32 that wasm-opt must accept (the widget and the validation module).
+pub(crate) const WASM_FEATURES: &[&str] = &[
     "--enable-bulk-memory",
     "--enable-nontrapping-float-to-int",
     "--enable-sign-ext",

@@ -8,17 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::setup::{Tools, WasmToolchain};
+use crate::build::WASM_FEATURES;
 use crate::sh::{self, Res};
-
-/// Features rustc enables by default for wasm32 that wasm-opt must accept (as for the widget).
-const WASM_FEATURES: &[&str] = &[
-    "--enable-bulk-memory",
-    "--enable-nontrapping-float-to-int",
-    "--enable-sign-ext",
-    "--enable-mutable-globals",
-    "--enable-reference-types",
-    "--enable-multivalue",
-];
 
 /// The files a page loads, in load order: the entry, the API, wasm-bindgen's loader, the wasm.
 pub const FILES: [&str; 4] = ["index.js", "api.js", "validate_wasm.js", "validate_wasm_bg.wasm"];
