@@ -64,6 +64,14 @@ impl Demo {
         Ok(v.as_str().map(str::to_string))
     }
 
+    /// Waits until the camera slot `slot`'s video shows frames (Chromium's fake camera streams into it).
+    pub fn wait_camera_preview(&self, slot: &str) -> Result<()> {
+        wait_for(STEP_TIMEOUT, "the camera preview", || {
+            let v = self.js("const v = deepQuery(arguments[0] + ' video'); return v ? v.videoWidth : 0;", vec![json!(slot)])?;
+            Ok((v.as_u64().unwrap_or(0) > 0).then_some(()))
+        })
+    }
+
     /// Waits until the widget shows `step`.
     pub fn wait_step(&self, step: &str) -> Result<()> {
         let mut last = None;

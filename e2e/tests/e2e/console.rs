@@ -59,10 +59,7 @@ fn submit_face(d: &Demo) -> Result<()> {
     d.click("#rn-face-consent")?;
     for slot in [selfie, document] {
         d.click_text(slot, "打开摄像头")?;
-        wait_for(STEP_TIMEOUT, "the camera preview", || {
-            let v = d.js("const v = deepQuery(arguments[0] + ' video'); return v ? v.videoWidth : 0;", vec![json!(slot)])?;
-            Ok((v.as_u64().unwrap_or(0) > 0).then_some(()))
-        })?;
+        d.wait_camera_preview(slot)?;
         d.click_text(slot, "拍照")?;
         d.el(&format!("{slot} img"))?;
     }

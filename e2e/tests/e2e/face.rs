@@ -52,10 +52,7 @@ fn face_method_with_the_fake_camera_reaches_in_review_with_the_due_date() -> Res
     for slot in [SELFIE, DOCUMENT] {
         d.click_text(slot, "打开摄像头")?;
         // Chromium's fake camera streams frames into the video element.
-        wait_for(STEP_TIMEOUT, "the camera preview", || {
-            let v = d.js("const v = deepQuery(arguments[0] + ' video'); return v ? v.videoWidth : 0;", vec![json!(slot)])?;
-            Ok((v.as_u64().unwrap_or(0) > 0).then_some(()))
-        })?;
+        d.wait_camera_preview(slot)?;
         d.check_step("face-camera", false)?;
         d.click_text(slot, "拍照")?;
         d.el(&format!("{slot} img"))?;
