@@ -42,6 +42,19 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system) this process used so far, from `/proc/self/stat` (Linux reports it in
+/// USER_HZ = 100 ticks per second on every architecture): next to the wall clock it tells a run that waits
+/// (few cores busy) from one that is CPU-bound, which the flow rate alone cannot on a shared machine.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, i.e. 12 and 13 after the command name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 async fn call(app: &axum::Router, method: &str, path: &str, auth: &str, body: String) -> serde_json::Value {
     let req = Request::builder()
         .method(method)
@@ -122,7 +135,7 @@ fn main() {
         max_accounts_per_identity: 0,
         enabled: true,
     });
-    let (flows, lat, wall) = rt.block_on(async {
+    let (flows, lat, wall, cpu) = rt.block_on(async {
         let clock = Arc::new(SystemClock);
         let rng = Arc::new(OsRandom);
         let store = realname_server::store::open(cfg.database.url.expose()).await.expect("store");
@@ -142,6 +155,7 @@ fn main() {
         }
         let deadline = Instant::now() + Duration::from_secs(secs);
         let started = Instant::now();
+        let cpu_start = cpu_secs();
         let mut tasks = Vec::new();
         for _ in 0..clients {
             let (app, outbox, key, counter) = (app.clone(), outbox.clone(), key.clone(), counter.clone());
@@ -160,7 +174,7 @@ fn main() {
         for t in tasks {
             all.extend(t.await.unwrap());
         }
-        (all.len(), all, started.elapsed().as_secs_f64())
+        (all.len(), all, started.elapsed().as_secs_f64(), cpu_secs() - cpu_start)
     });
     let mut lat = lat;
     lat.sort_by(|a, b| a.total_cmp(b));
@@ -174,6 +188,11 @@ fn main() {
         "p50_ms": (pct(0.50) * 100.0).round() / 100.0,
         "p99_ms": (pct(0.99) * 100.0).round() / 100.0,
         "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
+        // This process only: PostgreSQL's server processes are not counted.
+        "cpu_secs": (cpu * 100.0).round() / 100.0,
+        "cores_busy": (cpu / wall * 100.0).round() / 100.0,
+        "flows_per_cpu_sec": if cpu > 0.0 { (flows as f64 / cpu).round() } else { 0.0 },
+        "loadavg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().next().unwrap_or("?"),
         "hpke_open_us": (hpke_open_us() * 10.0).round() / 10.0,
     });
     println!("{report}");
