@@ -121,7 +121,7 @@ pub(crate) trait AuditConn: Send {
 }
 
 /// Rows per multi-row statement (9 parameters each: far below both backends' limits).
-const CHUNK: usize = 100;
+pub(crate) const CHUNK: usize = 100;
 
 /// The pending rows a chaining pass takes in one transaction.
 pub const CHAIN_BATCH: i64 = 1_000;
@@ -136,16 +136,21 @@ fn placeholders(rows: usize, cols: usize) -> String {
         .join(", ")
 }
 
+/// The insert of `rows` pending events (parameters per row: at, actor, action, site, subject, detail JSON).
+pub(crate) fn insert_pending_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES {}",
+        placeholders(rows, 6)
+    )
+}
+
 macro_rules! impl_audit_conn {
     ($conn:ty, lock = $lock:expr) => {
         #[async_trait]
         impl AuditConn for $conn {
             async fn insert_pending(&mut self, at: i64, events: &[Event]) -> Result<(), sqlx::Error> {
                 for chunk in events.chunks(CHUNK) {
-                    let sql = format!(
-                        "INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES {}",
-                        placeholders(chunk.len(), 6)
-                    );
+                    let sql = insert_pending_sql(chunk.len());
                     let mut q = sqlx::query(&sql);
                     for e in chunk {
                         q = q

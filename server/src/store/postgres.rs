@@ -12,8 +12,8 @@ use super::shared::impl_store;
 use super::statements::impl_statements;
 use super::write_tx::impl_write_tx;
 use super::sql::{
-    CODE_GRACE_MS, code_cols, count_u32, delivery_cols, expirable_statuses, session_cols,
-    terminal_statuses, window,
+    CODE_GRACE_MS, count_u32, delivery_cols, expirable_statuses, session_cols,
+    step, terminal_statuses, window,
 };
 use super::*;
 use crate::vault::Sealed;

@@ -44,6 +44,82 @@ macro_rules! expirable_statuses {
     };
 }
 
+/// The statements of a request step's write transaction, shared by the sqlx backends (`statements.rs`) and
+/// SQLite's transaction connection (`sqlite_tx.rs`).
+pub(crate) mod step {
+    /// Inserts a new session (`create_session`).
+    pub(crate) const INSERT_SESSION: &str = concat!(
+        "INSERT INTO sessions (id, site_id, reference, client_secret_hash, client_secret_expires_at, \
+         client_secret_used, status, method, created_at, updated_at, expires_at, version) \
+         VALUES ($1, $2, $3, $4, $5, FALSE, 'created', $6, $7, $7, $8, 1) RETURNING ",
+        session_cols!()
+    );
+    /// Writes a session's mutable fields if its version is current and it is not finished (`update_session`).
+    pub(crate) const UPDATE_SESSION: &str = concat!(
+        "UPDATE sessions SET status = $3, method = $4, document_kind = $5, consent_version = $6, \
+         consent_at = $7, name_ct = $8, id_number_ct = $9, phone_ct = $10, email_ct = $11, \
+         blind_index = $12, failure = $13, updated_at = $14, verified_at = $15, \
+         client_secret_used = $16, expires_at = $17, version = version + 1 \
+         WHERE id = $1 AND version = $2 AND status NOT IN ",
+        terminal_statuses!(),
+        " RETURNING ",
+        session_cols!()
+    );
+    /// Whether a session exists (tells `Conflict` from `NotFound` after a refused update).
+    pub(crate) const SESSION_EXISTS: &str = "SELECT 1 FROM sessions WHERE id = $1";
+    /// Inserts an active code.
+    pub(crate) const INSERT_CODE: &str = concat!(
+        "INSERT INTO codes (session_id, code_hmac, channel, sent_at, expires_at, attempts, state) \
+         VALUES ($1, $2, $3, $4, $5, 0, 'active') RETURNING ",
+        code_cols!()
+    );
+    /// Invalidates the session's codes older than the one just issued.
+    pub(crate) const INVALIDATE_OLDER_CODES: &str =
+        "UPDATE codes SET state = 'invalidated' WHERE session_id = $1 AND id < $2 AND state = 'active'";
+    /// The session's newest code.
+    pub(crate) const LATEST_CODE: &str = concat!(
+        "SELECT ",
+        code_cols!(),
+        " FROM codes WHERE session_id = $1 ORDER BY id DESC LIMIT 1"
+    );
+    /// How many codes the session was sent.
+    pub(crate) const COUNT_CODES: &str = "SELECT COUNT(*) FROM codes WHERE session_id = $1";
+    /// Counts one attempt at the newest code if it may still be tried.
+    pub(crate) const TAKE_ATTEMPT: &str = concat!(
+        "UPDATE codes SET attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM codes WHERE session_id = $1 ORDER BY id DESC LIMIT 1) \
+         AND state = 'active' AND attempts < $2 AND expires_at > $3 RETURNING ",
+        code_cols!()
+    );
+    /// Consumes a checked code.
+    pub(crate) const CONSUME_CODE: &str =
+        "UPDATE codes SET state = 'consumed' WHERE id = $1 AND state = 'active' AND expires_at > $2";
+    /// Remembers an envelope id; no row when it was seen before.
+    pub(crate) const REMEMBER_ENVELOPE: &str =
+        "INSERT INTO seen_envelopes (session_id, envelope_id, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING";
+    /// Queues a webhook delivery (idempotent per event id).
+    pub(crate) const ENQUEUE_DELIVERY: &str =
+        "INSERT INTO webhook_deliveries (site_id, event_id, event_type, url, body, state, attempts, \
+         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
+         ON CONFLICT (event_id) DO NOTHING RETURNING id";
+    /// The delivery queued earlier for an event id.
+    pub(crate) const DELIVERY_BY_EVENT: &str = "SELECT id FROM webhook_deliveries WHERE event_id = $1";
+
+    /// The upsert adding one hit to each of `n` rate windows (parameters: key, start, end per window).
+    pub(crate) fn rate_hits(n: usize) -> String {
+        let tuples: Vec<String> = (0..n)
+            .map(|i| format!("(${}, ${}, ${}, 1)", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect();
+        format!(
+            "INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES {} \
+             ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
+             RETURNING bucket_key, window_start, hits",
+            tuples.join(", ")
+        )
+    }
+}
+
 /// How long an expired code is kept (so a late try still gets "expired" rather than "no code").
 pub(crate) const CODE_GRACE_MS: i64 = 3_600_000;
 
@@ -63,7 +139,7 @@ pub(crate) fn window(window_ms: i64, now: i64) -> Result<(i64, i64), super::Stor
     Ok((start, start.saturating_add(window_ms)))
 }
 
-pub(crate) use {code_cols, delivery_cols, expirable_statuses, session_cols, terminal_statuses};
+pub(crate) use {delivery_cols, expirable_statuses, session_cols, terminal_statuses};
 
 #[cfg(test)]
 mod tests {

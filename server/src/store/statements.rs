@@ -96,12 +96,7 @@ macro_rules! impl_statements {
 
 
         async fn create_session_on(c: &mut $conn, new: &NewSession) -> StoreResult<Session> {
-            let row = sqlx::query(concat!(
-                "INSERT INTO sessions (id, site_id, reference, client_secret_hash, client_secret_expires_at, \
-                 client_secret_used, status, method, created_at, updated_at, expires_at, version) \
-                 VALUES ($1, $2, $3, $4, $5, FALSE, 'created', $6, $7, $7, $8, 1) RETURNING ",
-                session_cols!()
-            ))
+            let row = sqlx::query(step::INSERT_SESSION)
             .bind(&new.id)
             .bind(&new.site_id)
             .bind(&new.reference)
@@ -117,16 +112,7 @@ macro_rules! impl_statements {
 
         async fn update_session_on(c: &mut $conn, s: &Session) -> StoreResult<Session> {
             let identity = s.identity.as_ref();
-            let row = sqlx::query(concat!(
-                "UPDATE sessions SET status = $3, method = $4, document_kind = $5, consent_version = $6, \
-                 consent_at = $7, name_ct = $8, id_number_ct = $9, phone_ct = $10, email_ct = $11, \
-                 blind_index = $12, failure = $13, updated_at = $14, verified_at = $15, \
-                 client_secret_used = $16, expires_at = $17, version = version + 1 \
-                 WHERE id = $1 AND version = $2 AND status NOT IN ",
-                terminal_statuses!(),
-                " RETURNING ",
-                session_cols!()
-            ))
+            let row = sqlx::query(step::UPDATE_SESSION)
             .bind(&s.id)
             .bind(s.version)
             .bind(s.status.as_str())
@@ -149,7 +135,7 @@ macro_rules! impl_statements {
             match row {
                 Some(row) => session_from_row(&row),
                 None => {
-                    let exists = sqlx::query("SELECT 1 FROM sessions WHERE id = $1")
+                    let exists = sqlx::query(step::SESSION_EXISTS)
                         .bind(&s.id)
                         .fetch_optional(&mut *c)
                         .await?;
@@ -159,11 +145,7 @@ macro_rules! impl_statements {
         }
 
         async fn issue_code_on(c: &mut $conn, new: &NewCode) -> StoreResult<Code> {
-            let row = sqlx::query(concat!(
-                "INSERT INTO codes (session_id, code_hmac, channel, sent_at, expires_at, attempts, state) \
-                 VALUES ($1, $2, $3, $4, $5, 0, 'active') RETURNING ",
-                code_cols!()
-            ))
+            let row = sqlx::query(step::INSERT_CODE)
             .bind(&new.session_id)
             .bind(&new.code_hmac)
             .bind(&new.channel)
@@ -174,9 +156,7 @@ macro_rules! impl_statements {
             .map_err(missing_parent)?;
             let code = code_from_row(&row)?;
             // Only the newest code is ever checked (see take_code_attempt); this makes the rest visible.
-            sqlx::query(
-                "UPDATE codes SET state = 'invalidated' WHERE session_id = $1 AND id < $2 AND state = 'active'",
-            )
+            sqlx::query(step::INVALIDATE_OLDER_CODES)
             .bind(&new.session_id)
             .bind(code.id)
             .execute(&mut *c)
@@ -185,11 +165,7 @@ macro_rules! impl_statements {
         }
 
         async fn latest_code_on(c: &mut $conn, session_id: &str) -> StoreResult<Option<Code>> {
-            let row = sqlx::query(concat!(
-                "SELECT ",
-                code_cols!(),
-                " FROM codes WHERE session_id = $1 ORDER BY id DESC LIMIT 1"
-            ))
+            let row = sqlx::query(step::LATEST_CODE)
             .bind(session_id)
             .fetch_optional(&mut *c)
             .await?;
@@ -197,7 +173,7 @@ macro_rules! impl_statements {
         }
 
         async fn codes_sent_on(c: &mut $conn, session_id: &str) -> StoreResult<u32> {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM codes WHERE session_id = $1")
+            let n: i64 = sqlx::query_scalar(step::COUNT_CODES)
                 .bind(session_id)
                 .fetch_one(&mut *c)
                 .await?;
@@ -212,12 +188,7 @@ macro_rules! impl_statements {
         ) -> StoreResult<CodeAttempt> {
             // A few rounds only matter when a resend races the attempt.
             for _ in 0..3 {
-                let row = sqlx::query(concat!(
-                    "UPDATE codes SET attempts = attempts + 1 \
-                     WHERE id = (SELECT id FROM codes WHERE session_id = $1 ORDER BY id DESC LIMIT 1) \
-                     AND state = 'active' AND attempts < $2 AND expires_at > $3 RETURNING ",
-                    code_cols!()
-                ))
+                let row = sqlx::query(step::TAKE_ATTEMPT)
                 .bind(session_id)
                 .bind(i64::from(max_attempts))
                 .bind(now)
@@ -243,9 +214,7 @@ macro_rules! impl_statements {
         }
 
         async fn consume_code_on(c: &mut $conn, code_id: i64, now: UnixMillis) -> StoreResult<bool> {
-            let done = sqlx::query(
-                "UPDATE codes SET state = 'consumed' WHERE id = $1 AND state = 'active' AND expires_at > $2",
-            )
+            let done = sqlx::query(step::CONSUME_CODE)
             .bind(code_id)
             .bind(now)
             .execute(&mut *c)
@@ -268,15 +237,7 @@ macro_rules! impl_statements {
             if windows.is_empty() {
                 return Ok(Vec::new());
             }
-            let tuples: Vec<String> = (0..windows.len())
-                .map(|i| format!("(${}, ${}, ${}, 1)", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                .collect();
-            let sql = format!(
-                "INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES {} \
-                 ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
-                 RETURNING bucket_key, window_start, hits",
-                tuples.join(", ")
-            );
+            let sql = step::rate_hits(windows.len());
             let mut query = sqlx::query(&sql);
             for (key, start, end) in &windows {
                 query = query.bind(*key).bind(*start).bind(*end);
@@ -307,10 +268,7 @@ macro_rules! impl_statements {
             envelope_id: &[u8],
             expires_at: UnixMillis,
         ) -> StoreResult<bool> {
-            let done = sqlx::query(
-                "INSERT INTO seen_envelopes (session_id, envelope_id, expires_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT DO NOTHING",
-            )
+            let done = sqlx::query(step::REMEMBER_ENVELOPE)
             .bind(session_id)
             .bind(envelope_id)
             .bind(expires_at)
@@ -320,11 +278,7 @@ macro_rules! impl_statements {
         }
 
         async fn enqueue_delivery_on(c: &mut $conn, new: &NewDelivery) -> StoreResult<i64> {
-            let id: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO webhook_deliveries (site_id, event_id, event_type, url, body, state, attempts, \
-                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
-                 ON CONFLICT (event_id) DO NOTHING RETURNING id",
-            )
+            let id: Option<i64> = sqlx::query_scalar(step::ENQUEUE_DELIVERY)
             .bind(&new.site_id)
             .bind(&new.event_id)
             .bind(&new.event_type)
@@ -335,7 +289,7 @@ macro_rules! impl_statements {
             .await?;
             match id {
                 Some(id) => Ok(id),
-                None => Ok(sqlx::query_scalar("SELECT id FROM webhook_deliveries WHERE event_id = $1")
+                None => Ok(sqlx::query_scalar(step::DELIVERY_BY_EVENT)
                     .bind(&new.event_id)
                     .fetch_one(&mut *c)
                     .await?),
