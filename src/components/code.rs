@@ -157,7 +157,10 @@ pub fn CodeStep(props: &CodeProps) -> Html {
                     disabled={!can_enter} aria-invalid={if props.status == CodeStatus::Wrong { "true" } else { "false" }}
                     aria-describedby="rn-code-status" oninput={oninput} />
                 <div id="rn-code-status" aria-live="polite" role="status">
-                    if let Some(s) = status { <p class={if locked || props.status == CodeStatus::Wrong { "rn-error" } else { "rn-hint" }} part="error">{ s }</p> }
+                    // Literal classes in two branches: a computed `class` would pull in Yew's `Classes` (an IndexSet).
+                    if let Some(s) = status {
+                        if locked || props.status == CodeStatus::Wrong { <p class="rn-error" part="error">{ s }</p> } else { <p class="rn-hint" part="error">{ s }</p> }
+                    }
                     if can_enter { <p class="rn-hint" part="hint">{ ctx.tf(Key::CodeTries, &[("n", &props.tries_left.to_string())]) }</p> }
                 </div>
             </div>

@@ -190,7 +190,7 @@ pub fn CaptureSlot(p: &SlotProps) -> Html {
                         <img src={src} alt={ctx.t(Key::FaceTaken)} />
                     } else {
                         <video ref={video} autoplay=true playsinline=true muted=true aria-label={ctx.t(p.guide)}></video>
-                        <div class={classes!("rn-guide", doc_guide.then_some("rn-doc"))} aria-hidden="true"></div>
+                        if doc_guide { <div class="rn-guide rn-doc" aria-hidden="true"></div> } else { <div class="rn-guide" aria-hidden="true"></div> }
                     }
                 </div>
             }

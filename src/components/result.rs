@@ -42,11 +42,11 @@ pub fn ResultStep(props: &ResultProps) -> Html {
     let retry_button = html! {
         <button type="button" part="button button-primary" onclick={retry}>{ ctx.t(Key::Retry) }</button>
     };
-    let (class, icon, heading, body, actions) = match &props.step {
-        Step::Verified { .. } => ("rn-good", "✓", Key::VerifiedHeading, ctx.t(Key::VerifiedBody), html! {}),
+    let (tone, icon, heading, body, actions) = match &props.step {
+        Step::Verified { .. } => ("good", "✓", Key::VerifiedHeading, ctx.t(Key::VerifiedBody), html! {}),
         Step::InReview { due, .. } => {
             let date = if due.is_empty() { "—".to_string() } else { due_day(due) };
-            ("rn-review", "", Key::ReviewHeading, ctx.tf(Key::ReviewBody, &[("date", &date)]), html! {})
+            ("review", "", Key::ReviewHeading, ctx.tf(Key::ReviewBody, &[("date", &date)]), html! {})
         }
         Step::Failed { reason } => {
             let complaint = ctx.config.complaint_url.clone().map(|url| html! {
@@ -54,17 +54,18 @@ pub fn ResultStep(props: &ResultProps) -> Html {
                     { ctx.t(Key::Complaint) }
                 </a>
             });
-            ("rn-bad", "✕", Key::FailedHeading, ctx.tf(Key::FailedBody, &[("reason", reason)]), html! { <>{ retry_button }{ for complaint }</> })
+            ("bad", "✕", Key::FailedHeading, ctx.tf(Key::FailedBody, &[("reason", reason)]), html! { <>{ retry_button }{ for complaint }</> })
         }
         Step::Cancelled => ("", "", Key::CancelledHeading, ctx.t(Key::CancelledBody), html! {
             <button type="button" part="button button-primary" onclick={props.on_event.reform(|_: MouseEvent| Event::Retry)}>{ ctx.t(Key::Restart) }</button>
         }),
-        Step::Error { code, .. } => ("rn-bad", "!", Key::ErrorHeading, error_text(&ctx, code), retry_button),
+        Step::Error { code, .. } => ("bad", "!", Key::ErrorHeading, error_text(&ctx, code), retry_button),
         // Not a final step: nothing to show (App never renders this component for them).
         _ => ("", "", Key::ErrorHeading, String::new(), html! {}),
     };
     html! {
-        <div part={format!("step step-{}", props.step.name())} class={classes!("rn-notice", class)}>
+        // The tone is a data attribute, not a computed `class` (which would pull in Yew's `Classes`, an IndexSet).
+        <div part={String::from("step step-") + props.step.name()} class="rn-notice" data-tone={tone}>
             <p class="rn-result-icon" aria-hidden="true">{ icon }</p>
             <h2 tabindex="-1" part="heading">{ ctx.t(heading) }</h2>
             <p role="status">{ body }</p>
