@@ -12,7 +12,7 @@ use yew::prelude::*;
 use super::consent::target_checked;
 use super::{heading, use_ctx};
 use crate::api::FaceImages;
-use crate::app::now_secs;
+use crate::app::{now_secs, Ctx};
 use crate::i18n::Key;
 use realname_core::b64::{self, Form};
 use realname_core::flow::Event;
@@ -87,56 +87,59 @@ enum Cam {
     Unavailable,
 }
 
-/// Props of one capture slot.
-#[derive(Properties, PartialEq)]
-pub struct SlotProps {
+/// The camera of one capture slot: its state, and the effect that shows a live stream in the slot's video
+/// element and stops the camera when the stream is replaced or the step goes away. A hook shared by both slots
+/// rather than a slot component: every component costs its own copy of Yew's lifecycle code in the size budget.
+#[hook]
+fn use_camera(video: NodeRef) -> UseStateHandle<Cam> {
+    let cam = use_state(|| Cam::Idle);
+    use_effect_with((*cam).clone(), move |cam| {
+        let stream = if let Cam::Live(s) = cam { Some(s.clone()) } else { None };
+        if let (Some(s), Some(v)) = (&stream, video.cast::<HtmlVideoElement>()) {
+            v.set_src_object(Some(s));
+            let _ = v.play();
+        }
+        move || {
+            if let Some(s) = stream {
+                stop(&s);
+            }
+        }
+    });
+    cam
+}
+
+/// One capture slot's inputs.
+struct Slot {
     /// `user` (selfie) or `environment` (document).
-    pub facing: AttrValue,
+    facing: &'static str,
     /// The slot's label.
-    pub label: Key,
+    label: Key,
     /// The framing guide's text.
-    pub guide: Key,
+    guide: Key,
     /// Whether the slot may be used (the face consent is given).
-    pub enabled: bool,
+    enabled: bool,
     /// The JPEG, once taken.
-    pub image: Option<Rc<Vec<u8>>>,
+    image: Option<Rc<Vec<u8>>>,
     /// Called with a new JPEG.
-    pub on_image: Callback<Option<Rc<Vec<u8>>>>,
+    on_image: Callback<Option<Rc<Vec<u8>>>>,
+    /// The camera (from [`use_camera`]).
+    cam: UseStateHandle<Cam>,
+    /// The live preview's video element.
+    video: NodeRef,
 }
 
 /// One photo: camera with a framing guide, or upload.
-#[component]
-pub fn CaptureSlot(p: &SlotProps) -> Html {
-    let ctx = use_ctx();
-    let cam = use_state(|| Cam::Idle);
-    let video = use_node_ref();
-    let doc_guide = p.facing.as_str() == "environment";
-    let id = format!("rn-file-{}", p.facing);
-
-    {
-        // Attach the stream to the video element; stop the camera when the slot goes away.
-        let video = video.clone();
-        use_effect_with((*cam).clone(), move |cam| {
-            let stream = if let Cam::Live(s) = cam { Some(s.clone()) } else { None };
-            if let (Some(s), Some(v)) = (&stream, video.cast::<HtmlVideoElement>()) {
-                v.set_src_object(Some(s));
-                let _ = v.play();
-            }
-            move || {
-                if let Some(s) = stream {
-                    stop(&s);
-                }
-            }
-        });
-    }
+fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
+    let Slot { facing, label, guide, enabled, image, on_image, cam, video } = p;
+    let doc_guide = facing == "environment";
+    let id = if doc_guide { "rn-file-environment" } else { "rn-file-user" };
     let start = {
-        let (cam, facing) = (cam.clone(), p.facing.clone());
+        let cam = cam.clone();
         Callback::from(move |_: MouseEvent| {
             let cam = cam.clone();
-            let facing = facing.clone();
             cam.set(Cam::Opening);
             wasm_bindgen_futures::spawn_local(async move {
-                cam.set(match open_camera(&facing).await {
+                cam.set(match open_camera(facing).await {
                     Some(s) => Cam::Live(s),
                     None => Cam::Unavailable,
                 });
@@ -144,7 +147,7 @@ pub fn CaptureSlot(p: &SlotProps) -> Html {
         })
     };
     let take = {
-        let (cam, video, on_image) = (cam.clone(), video.clone(), p.on_image.clone());
+        let (cam, video, on_image) = (cam.clone(), video.clone(), on_image.clone());
         Callback::from(move |_: MouseEvent| {
             let Some(v) = video.cast::<HtmlVideoElement>() else { return };
             let jpeg = encode_jpeg(
@@ -159,7 +162,7 @@ pub fn CaptureSlot(p: &SlotProps) -> Html {
         })
     };
     let upload = {
-        let on_image = p.on_image.clone();
+        let on_image = on_image.clone();
         Callback::from(move |e: web_sys::Event| {
             let input = e.target_dyn_into::<web_sys::HtmlInputElement>();
             let file = input.as_ref().and_then(|i| i.files()).and_then(|f| f.get(0));
@@ -176,25 +179,24 @@ pub fn CaptureSlot(p: &SlotProps) -> Html {
             }
         })
     };
-    let retake = p.on_image.reform(|_: MouseEvent| None);
-    let preview = p.image.as_ref().map(|j| {
-        format!("data:image/jpeg;base64,{}", b64::encode(j, Form::StandardPadded))
-    });
+    let retake = on_image.reform(|_: MouseEvent| None);
+    let preview = image.as_ref().map(|j| String::from("data:image/jpeg;base64,") + &b64::encode(j, Form::StandardPadded));
     let live = matches!(*cam, Cam::Live(_));
     html! {
-        <fieldset class="rn-field" part="capture" disabled={!p.enabled}>
-            <legend><strong>{ ctx.t(p.label) }</strong></legend>
+        <fieldset class="rn-field" part="capture" disabled={!enabled}>
+            <legend><strong>{ ctx.t(label) }</strong></legend>
             if live || preview.is_some() {
                 <div class="rn-capture">
                     if let Some(src) = preview.clone() {
                         <img src={src} alt={ctx.t(Key::FaceTaken)} />
                     } else {
-                        <video ref={video} autoplay=true playsinline=true muted=true aria-label={ctx.t(p.guide)}></video>
+                        <video ref={video} autoplay=true playsinline=true muted=true aria-label={ctx.t(guide)}></video>
+                        // Literal classes in two branches: a computed `class` would pull in Yew's `Classes`.
                         if doc_guide { <div class="rn-guide rn-doc" aria-hidden="true"></div> } else { <div class="rn-guide" aria-hidden="true"></div> }
                     }
                 </div>
             }
-            if live { <p class="rn-hint">{ ctx.t(p.guide) }</p> }
+            if live { <p class="rn-hint">{ ctx.t(guide) }</p> }
             if *cam == Cam::Unavailable { <p class="rn-error" role="status">{ ctx.t(Key::FaceNoCamera) }</p> }
             <div class="rn-actions">
                 if preview.is_some() {
@@ -207,7 +209,7 @@ pub fn CaptureSlot(p: &SlotProps) -> Html {
                     }
                     // The real input stays in the tab order (visually hidden); its label is the visible button
                     // and shows the focus ring when the input has keyboard focus.
-                    <input class="rn-file" id={id.clone()} type="file" accept="image/jpeg,image/png,image/webp,image/heic" capture={p.facing.clone()} onchange={upload} />
+                    <input class="rn-file" id={id} type="file" accept="image/jpeg,image/png,image/webp,image/heic" capture={facing} onchange={upload} />
                     <label class="rn-button rn-secondary" part="button button-secondary" for={id}>{ ctx.t(Key::FaceUpload) }</label>
                 }
             </div>
@@ -231,6 +233,9 @@ pub fn FaceStep(props: &FaceProps) -> Html {
     let consent = use_state(|| None::<i64>);
     let selfie = use_state(|| None::<Rc<Vec<u8>>>);
     let document = use_state(|| None::<Rc<Vec<u8>>>);
+    let (selfie_video, document_video) = (use_node_ref(), use_node_ref());
+    let selfie_cam = use_camera(selfie_video.clone());
+    let document_cam = use_camera(document_video.clone());
     let toggle = {
         let consent = consent.clone();
         Callback::from(move |e: web_sys::Event| consent.set(target_checked(&e).then(now_secs)))
@@ -252,10 +257,14 @@ pub fn FaceStep(props: &FaceProps) -> Html {
                 <input type="checkbox" id="rn-face-consent" checked={consent.is_some()} onchange={toggle} />
                 <span>{ ctx.t(Key::FaceConsent) }</span>
             </label>
-            <CaptureSlot facing="user" label={Key::FaceSelfie} guide={Key::FaceGuideSelfie} enabled={consent.is_some()}
-                image={(*selfie).clone()} on_image={set(selfie.clone())} />
-            <CaptureSlot facing="environment" label={Key::FaceDocument} guide={Key::FaceGuideDocument} enabled={consent.is_some()}
-                image={(*document).clone()} on_image={set(document.clone())} />
+            { capture_slot(&ctx, Slot {
+                facing: "user", label: Key::FaceSelfie, guide: Key::FaceGuideSelfie, enabled: consent.is_some(),
+                image: (*selfie).clone(), on_image: set(selfie.clone()), cam: selfie_cam, video: selfie_video,
+            }) }
+            { capture_slot(&ctx, Slot {
+                facing: "environment", label: Key::FaceDocument, guide: Key::FaceGuideDocument, enabled: consent.is_some(),
+                image: (*document).clone(), on_image: set(document.clone()), cam: document_cam, video: document_video,
+            }) }
             <div class="rn-actions">
                 <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Back)}>{ ctx.t(Key::Back) }</button>
                 <button type="button" part="button button-primary" disabled={!ready} onclick={submit}>{ ctx.t(Key::FaceSubmit) }</button>
