@@ -7,7 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
 use super::consent::target_value;
-use super::{heading, use_ctx};
+use super::{button, event_button, heading, use_ctx, Look};
 use crate::events::object;
 use crate::i18n::Key;
 
@@ -145,7 +145,12 @@ pub fn CodeStep(props: &CodeProps) -> Html {
         CodeStatus::Expired => Some(ctx.t(Key::CodeExpired)),
         CodeStatus::Locked => Some(ctx.t(Key::CodeLocked)),
     };
-    let resend = props.on_event.reform(|_: MouseEvent| Event::ResendRequested);
+    let resend = {
+        let on_event = props.on_event.clone();
+        Callback::from(move |_: MouseEvent| on_event.emit(Event::ResendRequested))
+    };
+    let resend_text =
+        if *countdown > 0 { ctx.tf(Key::CodeResendIn, &[("seconds", &countdown.to_string())]) } else { ctx.t(Key::CodeResend) };
     html! {
         <form part="step step-code" novalidate=true onsubmit={onsubmit}>
             { heading(&ctx, Key::CodeHeading) }
@@ -166,14 +171,12 @@ pub fn CodeStep(props: &CodeProps) -> Html {
             </div>
             <div class="rn-actions">
                 if locked {
-                    <button type="button" part="button button-primary" onclick={props.on_event.reform(|_: MouseEvent| Event::Retry)}>{ ctx.t(Key::Restart) }</button>
+                    { event_button(&ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry) }
                 } else {
-                    <button type="submit" part="button button-primary" disabled={!can_enter || code.len() != CODE_LEN}>{ ctx.t(Key::CodeSubmit) }</button>
-                    <button type="button" class="rn-secondary" part="button button-secondary" disabled={*countdown > 0} onclick={resend}>
-                        if *countdown > 0 { { ctx.tf(Key::CodeResendIn, &[("seconds", &countdown.to_string())]) } } else { { ctx.t(Key::CodeResend) } }
-                    </button>
+                    { button(Look::Primary, "submit", ctx.t(Key::CodeSubmit), !can_enter || code.len() != CODE_LEN, None) }
+                    { button(Look::Secondary, "button", resend_text, *countdown > 0, Some(resend)) }
                 }
-                <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Back)}>{ ctx.t(Key::Back) }</button>
+                { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
             </div>
         </form>
     }

@@ -4,7 +4,7 @@
 use realname_core::flow::Event;
 use yew::prelude::*;
 
-use super::{heading, use_ctx};
+use super::{button, checkbox, event_button, heading, use_ctx, Look};
 use crate::i18n::Key;
 
 /// Props of [`ConsentStep`].
@@ -36,7 +36,6 @@ pub fn ConsentStep(props: &ConsentProps) -> Html {
             }
         })
     };
-    let cancel = props.on_event.reform(|_: MouseEvent| Event::Cancel);
     html! {
         <div part="step step-consent">
             { heading(&ctx, Key::ConsentHeading) }
@@ -50,14 +49,10 @@ pub fn ConsentStep(props: &ConsentProps) -> Html {
             if let Some(url) = &c.privacy_policy_url {
                 <p><a href={url.clone()} target="_blank" rel="noopener noreferrer" part="link">{ ctx.t(Key::ConsentPolicy) }</a></p>
             }
-            <label class="rn-check" part="checkbox">
-                <input type="checkbox" id="rn-consent" checked={*checked} onchange={toggle}
-                    aria-describedby="rn-consent-text" />
-                <span>{ ctx.t(Key::ConsentCheckbox) }</span>
-            </label>
+            { checkbox("rn-consent", *checked, Some("rn-consent-text"), ctx.t(Key::ConsentCheckbox), toggle) }
             <div class="rn-actions">
-                <button type="button" class="rn-secondary" part="button button-secondary" onclick={cancel}>{ ctx.t(Key::Cancel) }</button>
-                <button type="button" part="button button-primary" disabled={!*checked} onclick={agree}>{ ctx.t(Key::ConsentAgree) }</button>
+                { event_button(&ctx, Look::Secondary, Key::Cancel, &props.on_event, Event::Cancel) }
+                { button(Look::Primary, "button", ctx.t(Key::ConsentAgree), !*checked, Some(agree)) }
             </div>
         </div>
     }

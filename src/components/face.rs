@@ -10,7 +10,7 @@ use web_sys::{HtmlCanvasElement, HtmlVideoElement, MediaStream};
 use yew::prelude::*;
 
 use super::consent::target_checked;
-use super::{heading, use_ctx};
+use super::{button, checkbox, event_button, heading, use_ctx, Look};
 use crate::api::FaceImages;
 use crate::app::{now_secs, Ctx};
 use crate::i18n::Key;
@@ -200,12 +200,12 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
             if *cam == Cam::Unavailable { <p class="rn-error" role="status">{ ctx.t(Key::FaceNoCamera) }</p> }
             <div class="rn-actions">
                 if preview.is_some() {
-                    <button type="button" class="rn-secondary" part="button button-secondary" onclick={retake}>{ ctx.t(Key::FaceRetake) }</button>
+                    { button(Look::Secondary, "button", ctx.t(Key::FaceRetake), false, Some(retake)) }
                 } else if live {
-                    <button type="button" part="button button-primary" onclick={take}>{ ctx.t(Key::FaceCapture) }</button>
+                    { button(Look::Primary, "button", ctx.t(Key::FaceCapture), false, Some(take)) }
                 } else {
                     if *cam != Cam::Unavailable {
-                        <button type="button" part="button button-primary" disabled={*cam == Cam::Opening} onclick={start}>{ ctx.t(Key::FaceCamera) }</button>
+                        { button(Look::Primary, "button", ctx.t(Key::FaceCamera), *cam == Cam::Opening, Some(start)) }
                     }
                     // The real input stays in the tab order (visually hidden); its label is the visible button
                     // and shows the focus ring when the input has keyboard focus.
@@ -253,10 +253,7 @@ pub fn FaceStep(props: &FaceProps) -> Html {
     html! {
         <div part="step step-face">
             { heading(&ctx, Key::FaceHeading) }
-            <label class="rn-check" part="checkbox">
-                <input type="checkbox" id="rn-face-consent" checked={consent.is_some()} onchange={toggle} />
-                <span>{ ctx.t(Key::FaceConsent) }</span>
-            </label>
+            { checkbox("rn-face-consent", consent.is_some(), None, ctx.t(Key::FaceConsent), toggle) }
             { capture_slot(&ctx, Slot {
                 facing: "user", label: Key::FaceSelfie, guide: Key::FaceGuideSelfie, enabled: consent.is_some(),
                 image: (*selfie).clone(), on_image: set(selfie.clone()), cam: selfie_cam, video: selfie_video,
@@ -266,8 +263,8 @@ pub fn FaceStep(props: &FaceProps) -> Html {
                 image: (*document).clone(), on_image: set(document.clone()), cam: document_cam, video: document_video,
             }) }
             <div class="rn-actions">
-                <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Back)}>{ ctx.t(Key::Back) }</button>
-                <button type="button" part="button button-primary" disabled={!ready} onclick={submit}>{ ctx.t(Key::FaceSubmit) }</button>
+                { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
+                { button(Look::Primary, "button", ctx.t(Key::FaceSubmit), !ready, Some(submit)) }
             </div>
         </div>
     }

@@ -4,7 +4,7 @@ use realname_core::flow::Event;
 use yew::prelude::*;
 
 use super::consent::target_checked;
-use super::{heading, use_ctx};
+use super::{button, checkbox, event_button, heading, use_ctx, Look};
 use crate::i18n::Key;
 
 /// Props of [`GuardianStep`].
@@ -35,13 +35,10 @@ pub fn GuardianStep(props: &GuardianProps) -> Html {
         <div part="step step-guardian">
             { heading(&ctx, Key::GuardianHeading) }
             <p id="rn-guardian-text">{ ctx.t(Key::GuardianBody) }</p>
-            <label class="rn-check" part="checkbox">
-                <input type="checkbox" id="rn-guardian" checked={*checked} onchange={toggle} aria-describedby="rn-guardian-text" />
-                <span>{ ctx.t(Key::GuardianCheckbox) }</span>
-            </label>
+            { checkbox("rn-guardian", *checked, Some("rn-guardian-text"), ctx.t(Key::GuardianCheckbox), toggle) }
             <div class="rn-actions">
-                <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Back)}>{ ctx.t(Key::Back) }</button>
-                <button type="button" part="button button-primary" disabled={!*checked} onclick={agree}>{ ctx.t(Key::GuardianAgree) }</button>
+                { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
+                { button(Look::Primary, "button", ctx.t(Key::GuardianAgree), !*checked, Some(agree)) }
             </div>
         </div>
     }

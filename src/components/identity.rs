@@ -6,7 +6,7 @@ use realname_core::validate::{self, Date, DocumentKind, Options};
 use yew::prelude::*;
 
 use super::consent::target_value;
-use super::{heading, use_ctx};
+use super::{button, event_button, heading, use_ctx, Look};
 use crate::api::IdentityInput;
 use crate::i18n::Key;
 use crate::messages::{contact_message, id_message, name_message, Moment};
@@ -202,8 +202,8 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
                 <p class="rn-hint" id="rn-identity-status" role="status">{ ctx.t(Key::IdentityFixFirst) }</p>
             }
             <div class="rn-actions">
-                <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Back)}>{ ctx.t(Key::Back) }</button>
-                <button type="submit" part="button button-primary" disabled={!valid}>{ ctx.t(Key::IdentitySubmit) }</button>
+                { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
+                { button(Look::Primary, "submit", ctx.t(Key::IdentitySubmit), !valid, None) }
             </div>
         </form>
     }

@@ -3,7 +3,7 @@
 use realname_core::flow::{Event, Method};
 use yew::prelude::*;
 
-use super::{heading, use_ctx};
+use super::{event_button, heading, use_ctx, Look};
 use crate::i18n::Key;
 
 /// Props of [`MethodStep`].
@@ -39,8 +39,8 @@ pub fn MethodStep(props: &MethodProps) -> Html {
             { heading(&ctx, Key::MethodHeading) }
             <ul class="rn-methods">{ for props.methods.iter().copied().map(item) }</ul>
             <div class="rn-actions">
-                <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Back)}>{ ctx.t(Key::Back) }</button>
-                <button type="button" class="rn-secondary" part="button button-secondary" onclick={props.on_event.reform(|_: MouseEvent| Event::Cancel)}>{ ctx.t(Key::Cancel) }</button>
+                { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
+                { event_button(&ctx, Look::Secondary, Key::Cancel, &props.on_event, Event::Cancel) }
             </div>
         </div>
     }

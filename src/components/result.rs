@@ -3,7 +3,7 @@
 use realname_core::flow::{Event, Step};
 use yew::prelude::*;
 
-use super::use_ctx;
+use super::{event_button, use_ctx, Look};
 use crate::i18n::Key;
 
 /// Props of [`ResultStep`].
@@ -38,10 +38,7 @@ pub fn due_day(due: &str) -> String {
 #[component]
 pub fn ResultStep(props: &ResultProps) -> Html {
     let ctx = use_ctx();
-    let retry = props.on_event.reform(|_: MouseEvent| Event::Retry);
-    let retry_button = html! {
-        <button type="button" part="button button-primary" onclick={retry}>{ ctx.t(Key::Retry) }</button>
-    };
+    let retry_button = event_button(&ctx, Look::Primary, Key::Retry, &props.on_event, Event::Retry);
     let (tone, icon, heading, body, actions) = match &props.step {
         Step::Verified { .. } => ("good", "✓", Key::VerifiedHeading, ctx.t(Key::VerifiedBody), html! {}),
         Step::InReview { due, .. } => {
@@ -56,9 +53,7 @@ pub fn ResultStep(props: &ResultProps) -> Html {
             });
             ("bad", "✕", Key::FailedHeading, ctx.tf(Key::FailedBody, &[("reason", reason)]), html! { <>{ retry_button }{ for complaint }</> })
         }
-        Step::Cancelled => ("", "", Key::CancelledHeading, ctx.t(Key::CancelledBody), html! {
-            <button type="button" part="button button-primary" onclick={props.on_event.reform(|_: MouseEvent| Event::Retry)}>{ ctx.t(Key::Restart) }</button>
-        }),
+        Step::Cancelled => ("", "", Key::CancelledHeading, ctx.t(Key::CancelledBody), event_button(&ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry)),
         Step::Error { code, .. } => ("bad", "!", Key::ErrorHeading, error_text(&ctx, code), retry_button),
         // Not a final step: nothing to show (App never renders this component for them).
         _ => ("", "", Key::ErrorHeading, String::new(), html! {}),
