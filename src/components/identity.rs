@@ -41,12 +41,17 @@ pub struct IdentityProps {
     pub initial: Option<IdentityInput>,
 }
 
+/// The fields the person has left (or the form was submitted), as bits of a `u32`: the same state type as the
+/// code step's countdown, so Yew's state hook is compiled once for both (each distinct type costs its own copy).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Field {
-    Name,
-    Number,
-    Contact,
+    Name = 1,
+    Number = 2,
+    Contact = 4,
 }
+
+/// Every field's bit.
+const ALL_FIELDS: u32 = 7;
 
 /// One text field.
 struct Field_ {
@@ -97,16 +102,22 @@ fn text_field(p: Field_) -> Html {
 pub fn IdentityStep(props: &IdentityProps) -> Html {
     let ctx = use_ctx();
     let init = props.initial.clone();
-    let kind = use_state(|| init.as_ref().map(|i| if i.kind == DocumentKind::ChinesePassport { DocumentKind::Passport } else { i.kind }).unwrap_or(DocumentKind::ResidentId));
+    // The chosen kind as its index in KINDS (a `u32`, for the reason given at `Field`).
+    let kind_index = use_state(|| {
+        let kind = init.as_ref().map_or(DocumentKind::ResidentId, |i| i.kind);
+        let kind = if kind == DocumentKind::ChinesePassport { DocumentKind::Passport } else { kind };
+        KINDS.iter().position(|(k, _)| *k == kind).unwrap_or(0) as u32
+    });
+    let kind = KINDS.get(*kind_index as usize).map_or(DocumentKind::ResidentId, |(k, _)| *k);
     let name = use_state(|| init.as_ref().map(|i| i.name.clone()).unwrap_or_default());
     let number = use_state(|| init.as_ref().map(|i| i.number.clone()).unwrap_or_default());
     let contact = use_state(|| init.as_ref().and_then(|i| i.phone.clone().or_else(|| i.email.clone())).unwrap_or_default());
-    let left = use_state(|| if init.is_some() { vec![Field::Name, Field::Number, Field::Contact] } else { Vec::new() });
+    let left = use_state(|| if init.is_some() { ALL_FIELDS } else { 0 });
     let method = props.method.unwrap_or(Method::Sms);
-    let moment = |f: Field| if left.contains(&f) { Moment::Left } else { Moment::Typing };
+    let moment = |f: Field| if *left & f as u32 != 0 { Moment::Left } else { Moment::Typing };
 
     // Passports: a Chinese passport number has its own rules; any other is checked as a foreign passport.
-    let check_kind = match *kind {
+    let check_kind = match kind {
         DocumentKind::Passport if validate::is_chinese_passport(&validate::normalize_id(&number)) => DocumentKind::ChinesePassport,
         k => k,
     };
@@ -127,19 +138,17 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
     let blur = |f: Field| {
         let left = left.clone();
         Callback::from(move |_: FocusEvent| {
-            if !left.contains(&f) {
-                let mut v = (*left).clone();
-                v.push(f);
-                left.set(v);
+            if *left & f as u32 == 0 {
+                left.set(*left | f as u32);
             }
         })
     };
     let on_kind = {
-        let kind = kind.clone();
+        let kind_index = kind_index.clone();
         Callback::from(move |e: web_sys::Event| {
             let v = e.target_dyn_into::<web_sys::HtmlSelectElement>().map(|s| s.value()).unwrap_or_default();
-            if let Some(k) = DocumentKind::from_name(&v) {
-                kind.set(k);
+            if let Some(i) = KINDS.iter().position(|(k, _)| k.as_str() == v) {
+                kind_index.set(i as u32);
             }
         })
     };
@@ -159,7 +168,7 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
             if valid {
                 cb.emit((input.clone(), under_14));
             } else {
-                left.set(vec![Field::Name, Field::Number, Field::Contact]);
+                left.set(ALL_FIELDS);
             }
         })
     };
@@ -183,7 +192,7 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
                 <label for="rn-kind" part="label">{ ctx.t(Key::IdentityKind) }</label>
                 <select id="rn-kind" part="select" onchange={on_kind}>
                     { for KINDS.iter().map(|(k, key)| html! {
-                        <option value={k.as_str()} selected={*k == *kind}>{ ctx.t(*key) }</option>
+                        <option value={k.as_str()} selected={*k == kind}>{ ctx.t(*key) }</option>
                     }) }
                 </select>
             </div>
@@ -198,7 +207,7 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
                 oninput: input(number.clone()), onblur: blur(Field::Number),
             }) }
             { contact_field }
-            if !valid && !left.is_empty() {
+            if !valid && *left != 0 {
                 <p class="rn-hint" id="rn-identity-status" role="status">{ ctx.t(Key::IdentityFixFirst) }</p>
             }
             <div class="rn-actions">
