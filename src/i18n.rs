@@ -338,12 +338,44 @@ impl Texts {
         find(Some(self.locale)).or_else(|| find(None)).unwrap_or_else(|| key.text(self.locale).to_string())
     }
 
-    /// The text for `key` with `{name}` placeholders filled in.
+    /// The text for `key` with `{name}` placeholders filled in (unknown ones are left as they are). One pass over
+    /// the text, without `format!`: Rust's formatting machinery costs size in the wasm.
     pub fn fmt(&self, key: Key, args: &[(&str, &str)]) -> String {
-        let mut s = self.get(key);
-        for (name, value) in args {
-            s = s.replace(&format!("{{{name}}}"), value);
+        let text = self.get(key);
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let arg = after.find('}').and_then(|close| {
+                let name = &after[..close];
+                args.iter().find(|(n, _)| *n == name).map(|(_, value)| (close, *value))
+            });
+            match arg {
+                Some((close, value)) => {
+                    out.push_str(value);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
         }
-        s
+        out.push_str(rest);
+        out
     }
+}
+
+/// `n` in decimal, without Rust's formatting machinery (which costs size in the wasm).
+pub fn decimal(mut n: u32) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(char::from(b'0' + (n % 10) as u8));
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.iter().rev().collect()
 }

@@ -4,7 +4,7 @@
 use realname_core::validate::{DocumentKind, FieldCheck, IdCheck, Issue, IssueCode, NameCheck};
 
 use crate::app::Ctx;
-use crate::i18n::Key;
+use crate::i18n::{decimal, Key};
 
 /// When to show a finding: while typing only what is already certain; after leaving the field, everything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,62 +30,86 @@ fn is_gb11643(kind: DocumentKind) -> bool {
 
 fn birth_digits(normalized: &str) -> String {
     let d: Vec<char> = normalized.chars().skip(6).take(8).collect();
-    if d.len() == 8 {
-        format!("{}-{}-{}", d[..4].iter().collect::<String>(), d[4..6].iter().collect::<String>(), d[6..].iter().collect::<String>())
-    } else {
-        d.into_iter().collect()
+    let mut out = String::new();
+    for (i, c) in d.iter().enumerate() {
+        if d.len() == 8 && (i == 4 || i == 6) {
+            out.push('-');
+        }
+        out.push(*c);
     }
+    out
 }
 
-/// The message for the first error of an ID check worth showing now, and the warnings.
+/// The message for the first error of an ID check worth showing now, and the warnings. Each message is one
+/// key and up to three named values, filled in by one call (fewer call sites, less code in the wasm).
 pub fn id_message(ctx: &Ctx, check: &IdCheck, moment: Moment) -> (Option<String>, Vec<String>) {
     let n = &check.normalized;
+    let len = n.chars().count();
+    let prefix = |k: usize| n.chars().take(k).collect::<String>();
     let gb = is_gb11643(check.kind);
-    let too_long = |i: &Issue| i.code == IssueCode::InvalidLength && gb && n.chars().count() > 18;
+    let too_long = |i: &Issue| i.code == IssueCode::InvalidLength && gb && len > 18;
     // A wrong character is the most precise thing to tell; then the validator's order.
     let shown = |i: &&Issue| show(i, moment) || too_long(i);
     let first = check.errors.iter().filter(shown).find(|i| i.code == IssueCode::InvalidCharacter);
-    let error = first.or_else(|| check.errors.iter().find(shown)).map(|i| match i.code {
-        IssueCode::Empty => ctx.t(Key::ErrRequired),
-        IssueCode::InvalidCharacter if gb => {
-            let pos = i.position.unwrap_or(0);
-            let found: String = n.chars().nth(pos).map(String::from).unwrap_or_default();
-            // Only the last character of an 18-character number may be X.
-            let allowed = if pos == 17 { Key::AllowedDigitsX } else { Key::AllowedDigits };
-            ctx.tf(Key::ErrCharacters, &[("position", &(pos + 1).to_string()), ("found", &found), ("allowed", &ctx.t(allowed))])
-        }
-        IssueCode::InvalidCharacter => {
-            let pos = i.position.unwrap_or(0);
-            let found: String = n.chars().nth(pos).map(String::from).unwrap_or_default();
-            ctx.tf(Key::ErrCharacters, &[("position", &(pos + 1).to_string()), ("found", &found), ("allowed", &ctx.t(Key::AllowedLettersDigits))])
-        }
-        IssueCode::InvalidLength if gb && n.chars().count() != 15 => {
-            ctx.tf(Key::ErrLength, &[("expected", "18"), ("actual", &n.chars().count().to_string())])
-        }
-        IssueCode::InvalidProvince => ctx.tf(Key::ErrProvince, &[("code", &n.chars().take(2).collect::<String>())]),
-        IssueCode::InvalidRegion => ctx.t(Key::ErrKindMismatch),
-        IssueCode::UnknownRegion => ctx.tf(Key::ErrRegion, &[("code", &n.chars().take(6).collect::<String>())]),
-        IssueCode::InvalidDate => ctx.tf(Key::ErrBirthDate, &[("date", &birth_digits(n))]),
-        IssueCode::BirthDateInFuture => ctx.tf(Key::ErrBirthFuture, &[("date", &birth_digits(n))]),
-        IssueCode::BirthDateTooEarly => ctx.tf(Key::ErrBirthEarly, &[("date", &birth_digits(n))]),
-        IssueCode::InvalidCheckChar => {
-            let expected = i.expected.map(String::from).unwrap_or_default();
-            ctx.tf(Key::ErrChecksum, &[("expected", &expected)])
-        }
-        _ => ctx.t(Key::ErrInvalidNumber),
+    let error = first.or_else(|| check.errors.iter().find(shown)).map(|i| {
+        let mut a: [(&str, String); 3] = Default::default();
+        let key = match i.code {
+            IssueCode::Empty => Key::ErrRequired,
+            IssueCode::InvalidCharacter => {
+                let pos = i.position.unwrap_or(0);
+                let found: String = n.chars().nth(pos).map(String::from).unwrap_or_default();
+                // Only the last character of an 18-character GB 11643 number may be X.
+                let allowed = match (gb, pos) {
+                    (false, _) => Key::AllowedLettersDigits,
+                    (true, 17) => Key::AllowedDigitsX,
+                    (true, _) => Key::AllowedDigits,
+                };
+                a = [("position", decimal(pos as u32 + 1)), ("found", found), ("allowed", ctx.t(allowed))];
+                Key::ErrCharacters
+            }
+            IssueCode::InvalidLength if gb && len != 15 => {
+                a[0] = ("expected", "18".into());
+                a[1] = ("actual", decimal(len as u32));
+                Key::ErrLength
+            }
+            IssueCode::InvalidProvince => {
+                a[0] = ("code", prefix(2));
+                Key::ErrProvince
+            }
+            IssueCode::InvalidRegion => Key::ErrKindMismatch,
+            IssueCode::UnknownRegion => {
+                a[0] = ("code", prefix(6));
+                Key::ErrRegion
+            }
+            IssueCode::InvalidDate | IssueCode::BirthDateInFuture | IssueCode::BirthDateTooEarly => {
+                a[0] = ("date", birth_digits(n));
+                match i.code {
+                    IssueCode::InvalidDate => Key::ErrBirthDate,
+                    IssueCode::BirthDateInFuture => Key::ErrBirthFuture,
+                    _ => Key::ErrBirthEarly,
+                }
+            }
+            IssueCode::InvalidCheckChar => {
+                a[0] = ("expected", i.expected.map(String::from).unwrap_or_default());
+                Key::ErrChecksum
+            }
+            _ => Key::ErrInvalidNumber,
+        };
+        ctx.tf(key, &[(a[0].0, &a[0].1), (a[1].0, &a[1].1), (a[2].0, &a[2].1)])
     });
     let warnings = check
         .warnings
         .iter()
-        .filter_map(|w| match w.code {
-            IssueCode::UnknownRegion => Some(ctx.tf(Key::WarnRegion, &[("code", &n.chars().take(6).collect::<String>())])),
-            IssueCode::UnknownNationality => {
-                Some(ctx.tf(Key::WarnNationality, &[("code", check.nationality.as_deref().unwrap_or(""))]))
-            }
-            IssueCode::LegacyFormat => {
-                Some(ctx.tf(Key::WarnLegacy, &[("upgraded", check.upgraded.as_deref().unwrap_or(""))]))
-            }
-            _ => None,
+        .filter_map(|w| {
+            let (key, name, value) = match w.code {
+                IssueCode::UnknownRegion => (Key::WarnRegion, "code", prefix(6)),
+                IssueCode::UnknownNationality => {
+                    (Key::WarnNationality, "code", check.nationality.clone().unwrap_or_default())
+                }
+                IssueCode::LegacyFormat => (Key::WarnLegacy, "upgraded", check.upgraded.clone().unwrap_or_default()),
+                _ => return None,
+            };
+            Some(ctx.tf(key, &[(name, &value)]))
         })
         .collect();
     (error, warnings)

@@ -9,7 +9,7 @@ use yew::prelude::*;
 use super::consent::target_value;
 use super::{button, event_button, heading, use_ctx, Look};
 use crate::events::object;
-use crate::i18n::Key;
+use crate::i18n::{decimal, Key};
 
 /// Digits in a code.
 pub const CODE_LEN: usize = 6;
@@ -150,7 +150,7 @@ pub fn CodeStep(props: &CodeProps) -> Html {
         Callback::from(move |_: MouseEvent| on_event.emit(Event::ResendRequested))
     };
     let resend_text =
-        if *countdown > 0 { ctx.tf(Key::CodeResendIn, &[("seconds", &countdown.to_string())]) } else { ctx.t(Key::CodeResend) };
+        if *countdown > 0 { ctx.tf(Key::CodeResendIn, &[("seconds", &decimal(*countdown))]) } else { ctx.t(Key::CodeResend) };
     html! {
         <form part="step step-code" novalidate=true onsubmit={onsubmit}>
             { heading(&ctx, Key::CodeHeading) }
@@ -166,7 +166,7 @@ pub fn CodeStep(props: &CodeProps) -> Html {
                     if let Some(s) = status {
                         if locked || props.status == CodeStatus::Wrong { <p class="rn-error" part="error">{ s }</p> } else { <p class="rn-hint" part="error">{ s }</p> }
                     }
-                    if can_enter { <p class="rn-hint" part="hint">{ ctx.tf(Key::CodeTries, &[("n", &props.tries_left.to_string())]) }</p> }
+                    if can_enter { <p class="rn-hint" part="hint">{ ctx.tf(Key::CodeTries, &[("n", &decimal(props.tries_left.into()))]) }</p> }
                 </div>
             </div>
             <div class="rn-actions">
