@@ -1,7 +1,7 @@
 //! Region and nationality look-ups over the generated, compact tables in `table.rs`.
 
 use super::result::RegionStatus;
-use super::table::{COUNTIES, NATION_ALPHA3, NATION_NUMERIC, PROVINCE_START, PROVINCES};
+use super::table::{NATION_ALPHA3, NATION_NUMERIC, PREFECTURE_START, PREFECTURES, PROVINCES, STATUS};
 
 /// Whether `p` (0–99) is a province-level code (11 北京 … 65 新疆, 71 台湾, 81 香港, 82 澳门, 83 for TW permits).
 #[inline]
@@ -19,18 +19,24 @@ pub const fn is_province(p: u32) -> bool {
 /// The status of a six-digit region code (current, abolished since 1980, or not in the table).
 pub fn region_status(code: u32) -> RegionStatus {
     let p = (code / 10_000) as usize;
-    let (Some(&start), Some(&end)) = (PROVINCE_START.get(p), PROVINCE_START.get(p + 1)) else {
+    let (Some(&start), Some(&end)) = (PREFECTURE_START.get(p), PREFECTURE_START.get(p + 1)) else {
         return RegionStatus::Unknown;
     };
-    let Some(list) = COUNTIES.get(start as usize..end as usize) else {
+    let Some(prefectures) = PREFECTURES.get(start as usize..end as usize) else {
         return RegionStatus::Unknown;
     };
-    // `code % 10_000` < 10_000, so it fits and the shifted value below cannot overflow a u16 (< 20_000).
-    let low = (code % 10_000) as u16;
-    match list.binary_search_by_key(&low, |e| e >> 1) {
-        Ok(i) if list.get(i).is_some_and(|e| e & 1 == 1) => RegionStatus::Abolished,
-        Ok(_) => RegionStatus::Current,
-        Err(_) => RegionStatus::Unknown,
+    // `code / 100 % 100` < 100, so it fits a byte.
+    let Ok(i) = prefectures.binary_search(&((code / 100 % 100) as u8)) else {
+        return RegionStatus::Unknown;
+    };
+    let county = (code % 100) as usize;
+    // Two bits per county code, 3 = not a code (see `table.rs`).
+    let byte = STATUS.get(start as usize + i).and_then(|row| row.get(county / 4));
+    let bits = byte.map_or(3, |b| b >> (county % 4 * 2) & 3);
+    match bits {
+        1 => RegionStatus::Current,
+        2 => RegionStatus::Abolished,
+        _ => RegionStatus::Unknown,
     }
 }
 
