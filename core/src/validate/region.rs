@@ -79,6 +79,13 @@ mod tests {
     }
 
     #[test]
+    fn status_rows_have_no_zero_bytes() {
+        // A zero byte means a broken generator (0 is no status) and would cost the widget size (see table.rs).
+        assert!(STATUS.iter().flatten().all(|b| *b != 0 && (0..4).all(|k| b >> (2 * k) & 3 != 0)));
+        assert_eq!(PREFECTURES.len(), STATUS.len());
+    }
+
+    #[test]
     fn nationalities() {
         assert_eq!(nationality_alpha3(840), Some("USA"));
         assert_eq!(nationality_alpha3(250), Some("FRA"));
