@@ -1,7 +1,7 @@
 //! The API client: speaks docs/protocol.md with `fetch`, seals every payload with personal data in the HPKE
-//! envelope before it leaves the page, and turns answers into flow events. Requests are written with serde_json
-//! (smaller in the wasm than building JS objects through serde-wasm-bindgen for the browser's `JSON.stringify`);
-//! answers are read with the browser's `JSON`, field by field.
+//! envelope before it leaves the page, and turns answers into flow events. Requests are written by
+//! `realname_core::json` (the same text as serde_json, without its code in the wasm); answers are read with the
+//! browser's `JSON`, field by field.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -9,9 +9,9 @@ use std::rc::Rc;
 use realname_core::b64::{self, Form};
 use realname_core::envelope::{self, RecipientKey};
 use realname_core::flow::{Event, Method};
-use realname_core::protocol::{self as p, CodePayload, Consent, Envelope, IdentityPayload};
+use realname_core::json::{self, ToJson};
+use realname_core::protocol::{self as p, CodePayload, Consent, DocumentsPayload, Envelope, IdentityPayload};
 use realname_core::validate::DocumentKind;
-use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -106,28 +106,9 @@ pub fn identity_payload(s: &Secrets, method: Method) -> Result<IdentityPayload, 
     })
 }
 
-/// The documents payload: the identity plus both photos and the face consent.
-#[derive(Serialize)]
-pub struct DocumentsPayload {
-    /// The identity, as for the code methods.
-    pub identity: IdentityPayload,
-    /// Selfie, JPEG, base64url.
-    pub selfie_jpeg: String,
-    /// Document photo, JPEG, base64url.
-    pub document_jpeg: String,
-    /// The separate consent for the face image.
-    pub face_consent: Consent,
-}
-
-/// JSON text of a value.
-pub fn to_json<T: Serialize>(v: &T) -> Result<String, JsValue> {
-    serde_json::to_string(v).map_err(|_| JsValue::from_str("json"))
-}
-
 /// Seals a payload for a session and step.
-pub fn seal<T: Serialize>(key: &RecipientKey, session_id: &str, step: p::Step, payload: &T) -> Result<Envelope, &'static str> {
-    let json = to_json(payload).map_err(|_| codes::SEAL)?;
-    envelope::seal(key, session_id, step, json.as_bytes()).map_err(|_| codes::SEAL)
+pub fn seal(key: &RecipientKey, session_id: &str, step: p::Step, payload: &dyn ToJson) -> Result<Envelope, &'static str> {
+    envelope::seal(key, session_id, step, json::to_string(payload).as_bytes()).map_err(|_| codes::SEAL)
 }
 
 #[derive(Clone)]
@@ -222,9 +203,8 @@ impl Api {
         }
     }
 
-    async fn post<T: Serialize>(&self, path: &str, body: &T, auth: Option<&str>) -> Result<JsValue, Failure> {
-        let json = to_json(body).map_err(|_| Failure::new(codes::NETWORK))?;
-        self.fetch("POST", path, Some(json), auth).await
+    async fn post(&self, path: &str, body: &dyn ToJson, auth: Option<&str>) -> Result<JsValue, Failure> {
+        self.fetch("POST", path, Some(json::to_string(body)), auth).await
     }
 
     async fn session(&self) -> Result<Session, Failure> {

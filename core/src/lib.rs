@@ -2,7 +2,7 @@
 //!
 //! - [`validate`]: identity documents, phones, emails, names, masking.
 //! - [`flow`]: the verification flow as an explicit state machine.
-//! - [`protocol`]: the wire protocol's JSON types.
+//! - [`protocol`]: the wire protocol's JSON types; [`json`] writes the widget's requests without serde_json.
 //! - [`envelope`]: the HPKE-sealed envelope that carries personal data.
 //! - [`b64`]: the two base64 forms on the wire and in `data:` URLs.
 #![forbid(unsafe_code)]
@@ -10,6 +10,8 @@
 pub mod validate;
 pub mod flow;
 pub mod protocol;
+#[cfg(feature = "client")]
+pub mod json;
 pub mod b64;
 #[cfg(any(feature = "client", feature = "server"))]
 pub mod envelope;
