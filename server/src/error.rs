@@ -77,6 +77,10 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %inner, "database unavailable");
                 Self::new(ErrorCode::Unavailable)
             }
+            StoreError::Sqlite(ref inner) => {
+                tracing::error!(error = %inner, "database unavailable");
+                Self::new(ErrorCode::Unavailable)
+            }
             other => Self::internal(&other),
         }
     }

@@ -18,6 +18,7 @@ pub mod review;
 mod shared;
 mod sql;
 pub mod sqlite;
+mod sqlite_tx;
 mod statements;
 mod types;
 mod write_tx;
@@ -45,6 +46,24 @@ pub enum StoreError {
     /// The database failed or is unreachable.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// SQLite failed on the connection that runs write transactions (`rusqlite`).
+    #[error("database error: {0}")]
+    Sqlite(#[source] rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation)
+                if matches!(&e, rusqlite::Error::SqliteFailure(f, _)
+                    if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY) =>
+            {
+                StoreError::Conflict
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -177,9 +196,9 @@ pub trait WriteTx: Send {
 /// Opens write transactions.
 #[async_trait]
 pub trait TxStore: Send + Sync {
-    /// Begins a write transaction. On SQLite it holds the process's one writing connection until it is
-    /// committed or dropped, so its holder must not call a writing `Store` method meanwhile (that would wait
-    /// for the connection it holds).
+    /// Begins a write transaction. On SQLite it holds the database's write lock until it is committed or
+    /// dropped, so its holder must not call a writing `Store` method meanwhile (that would wait for the lock
+    /// it holds until the busy timeout).
     async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>>;
 }
 

@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 use super::housekeeping::impl_housekeeping;
 use super::shared::impl_store;
 use super::statements::impl_statements;
-use super::write_tx::impl_write_tx;
+use super::sqlite_tx::TxConnection;
 use super::sql::{
     CODE_GRACE_MS, count_u32, delivery_cols, expirable_statuses, session_cols,
     step, terminal_statuses, window,
@@ -30,6 +30,9 @@ pub struct SqliteStore {
     /// SQLite's busy handler, which sleeps in steps of up to 100 ms. Other processes are still kept apart
     /// by the busy timeout.
     pub(crate) writer: SqlitePool,
+    /// The connection the request steps' write transactions run on (see `sqlite_tx.rs`). A second writing
+    /// connection beside `writer`: the two take turns through SQLite's write lock.
+    tx: TxConnection,
     path: PathBuf,
 }
 
@@ -64,9 +67,11 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
+        let tx = TxConnection::open(path)?;
         Ok(Self {
             pool,
             writer,
+            tx,
             path: path.to_path_buf(),
         })
     }
@@ -105,6 +110,11 @@ impl_store!(
     )
 );
 
-impl_write_tx!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
+#[async_trait]
+impl TxStore for SqliteStore {
+    async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>> {
+        self.tx.begin().await
+    }
+}
 
 impl_housekeeping!(SqliteStore, backend = "sqlite");

@@ -146,11 +146,13 @@ mod codes;
 mod data;
 mod queue;
 mod sessions;
+mod write_tx;
 
 use codes::*;
 use data::*;
 use queue::*;
 use sessions::*;
+use write_tx::*;
 
 /// Runs each named body (taking `&Backend`) once on SQLite and once on PostgreSQL.
 macro_rules! on_both_backends {
@@ -197,6 +199,8 @@ on_both_backends!(
     purge_expires_and_deletes,
     no_plaintext_personal_data_at_rest,
     identity_can_be_erased,
+    write_tx_commits_all_or_nothing,
+    concurrent_write_transactions_are_exact,
 );
 
 const T0: i64 = 1_790_000_000_000;

@@ -1,0 +1,352 @@
+//! SQLite's write transactions ([`super::WriteTx`]) on one `rusqlite` connection, run without an await point
+//! between `BEGIN IMMEDIATE` and `COMMIT`.
+//!
+//! Why not sqlx here: sqlx runs each SQLite connection on its own thread, so every statement is a hand-off to
+//! that thread and back, and the request's task then waits in tokio's run queue behind other requests' CPU
+//! work (HPKE, sealing) — all while it holds the database's one write lock. Measured, that left the writer
+//! mostly waiting and the cores mostly idle. Here the statements run synchronously on the task's own thread:
+//! each takes microseconds on a WAL file with `synchronous=NORMAL`, so a step's transaction holds the lock for
+//! its statements only. The lock itself is queued in-process ([`tokio::sync::Mutex`], FIFO) and, across
+//! connections and processes, by retrying `BEGIN IMMEDIATE` asynchronously (busy timeout 0 on this connection:
+//! SQLite's busy handler would sleep on a runtime thread). The SQL is the one the sqlx backends run
+//! (`sql::step`), with `$n` parameters rewritten to SQLite's equivalent `?n`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags, Row, ToSql, params};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::sql::{count_u32, step, window};
+use super::{
+    Code, CodeAttempt, CodeState, Consent, NewCode, NewDelivery, NewSession, SealedIdentity, Session,
+    SessionStatus, StoreError, StoreResult, UnixMillis, WriteTx,
+};
+use crate::vault::Sealed;
+
+/// How long `BEGIN IMMEDIATE` is retried while another connection or process writes (as sqlx's busy timeout).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connection write transactions run on, shared by the store's clones.
+#[derive(Clone)]
+pub(crate) struct TxConnection(Arc<Mutex<Connection>>);
+
+impl std::fmt::Debug for TxConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TxConnection")
+    }
+}
+
+impl TxConnection {
+    /// Opens the (already created and migrated) database file with the settings of the sqlx connections.
+    pub(crate) fn open(path: &Path) -> StoreResult<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(Duration::ZERO)?;
+        // WAL is a property of the file, set when sqlx opened it.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        // Enough for every distinct statement of the steps (the rate-limit upsert has one per window count).
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Self(Arc::new(Mutex::new(conn))))
+    }
+
+    /// Takes the connection (queued in-process) and begins `IMMEDIATE`, retrying while another connection
+    /// holds the write lock.
+    pub(crate) async fn begin(&self) -> StoreResult<Box<dyn WriteTx>> {
+        let conn = self.0.clone().lock_owned().await;
+        let started = Instant::now();
+        let mut tries = 0u32;
+        loop {
+            match conn.execute_batch("BEGIN IMMEDIATE") {
+                Ok(()) => return Ok(Box::new(SqliteTx { conn, done: false })),
+                Err(e) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                    tries += 1;
+                    // The other writer is usually a short transaction: yield first, then back off gently.
+                    if tries < 4 {
+                        tokio::task::yield_now().await;
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(u64::from(tries.min(20)) / 4)).await;
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// `$n` placeholders (PostgreSQL's, which sqlx's SQLite driver also maps by number) as SQLite's `?n`: SQLite
+/// numbers `$name` parameters by first appearance, so `$3 … $1` would bind in the wrong order.
+fn positional(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A write transaction holding the connection; rolled back when dropped uncommitted.
+struct SqliteTx {
+    conn: OwnedMutexGuard<Connection>,
+    done: bool,
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if !self.done {
+            // Nothing to report to: a failed rollback leaves the connection in a transaction, which the next
+            // BEGIN turns into an error instead of silently extending it.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+impl SqliteTx {
+    fn row<T>(&self, sql: &str, params: &[&dyn ToSql], map: impl FnOnce(&Row<'_>) -> StoreResult<T>) -> StoreResult<Option<T>> {
+        let mut stmt = self.conn.prepare_cached(&positional(sql))?;
+        let mut rows = stmt.query(params)?;
+        match rows.next()? {
+            Some(r) => map(r).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn execute(&self, sql: &str, params: &[&dyn ToSql]) -> StoreResult<usize> {
+        Ok(self.conn.prepare_cached(&positional(sql))?.execute(params)?)
+    }
+
+    fn latest_code(&self, session_id: &str) -> StoreResult<Option<Code>> {
+        self.row(step::LATEST_CODE, params![session_id], code_from_row)
+    }
+}
+
+fn session_from_row(r: &Row<'_>) -> StoreResult<Session> {
+    let status: String = r.get("status")?;
+    let status = SessionStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("session status {status:?}")))?;
+    let consent = match (r.get::<_, Option<String>>("consent_version")?, r.get::<_, Option<i64>>("consent_at")?) {
+        (Some(version), Some(at)) => Some(Consent { version, at }),
+        _ => None,
+    };
+    let sealed = |col: &str| -> rusqlite::Result<Option<Sealed>> { Ok(r.get::<_, Option<Vec<u8>>>(col)?.map(Sealed::from_stored)) };
+    let identity = match (sealed("name_ct")?, sealed("id_number_ct")?) {
+        (Some(name), Some(id_number)) => Some(SealedIdentity { name, id_number, phone: sealed("phone_ct")?, email: sealed("email_ct")? }),
+        _ => None,
+    };
+    Ok(Session {
+        id: r.get("id")?,
+        site_id: r.get("site_id")?,
+        reference: r.get("reference")?,
+        client_secret_hash: r.get("client_secret_hash")?,
+        client_secret_expires_at: r.get("client_secret_expires_at")?,
+        client_secret_used: r.get("client_secret_used")?,
+        status,
+        method: r.get("method")?,
+        document_kind: r.get("document_kind")?,
+        consent,
+        identity,
+        blind_index: r.get("blind_index")?,
+        failure: r.get("failure")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        expires_at: r.get("expires_at")?,
+        verified_at: r.get("verified_at")?,
+        version: r.get("version")?,
+    })
+}
+
+fn code_from_row(r: &Row<'_>) -> StoreResult<Code> {
+    let state: String = r.get("state")?;
+    Ok(Code {
+        id: r.get("id")?,
+        session_id: r.get("session_id")?,
+        code_hmac: r.get("code_hmac")?,
+        channel: r.get("channel")?,
+        sent_at: r.get("sent_at")?,
+        expires_at: r.get("expires_at")?,
+        attempts: count_u32(r.get("attempts")?),
+        state: CodeState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("code state {state:?}")))?,
+    })
+}
+
+/// Maps a foreign-key violation (the session does not exist) to `NotFound`.
+fn missing_parent(e: StoreError) -> StoreError {
+    match &e {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
+            StoreError::NotFound
+        }
+        _ => e,
+    }
+}
+
+#[async_trait]
+impl WriteTx for SqliteTx {
+    async fn remember_envelope(&mut self, session_id: &str, envelope_id: &[u8], expires_at: UnixMillis) -> StoreResult<bool> {
+        Ok(self.execute(step::REMEMBER_ENVELOPE, params![session_id, envelope_id, expires_at])? == 1)
+    }
+
+    async fn create_session(&mut self, new: &NewSession) -> StoreResult<Session> {
+        let p = params![
+            new.id,
+            new.site_id,
+            new.reference,
+            new.client_secret_hash,
+            new.client_secret_expires_at,
+            new.method,
+            new.created_at,
+            new.expires_at
+        ];
+        self.row(step::INSERT_SESSION, p, session_from_row)?
+            .ok_or_else(|| StoreError::Corrupt("insert returned no session".into()))
+    }
+
+    async fn update_session(&mut self, s: &Session) -> StoreResult<Session> {
+        let identity = s.identity.as_ref();
+        let p = params![
+            s.id,
+            s.version,
+            s.status.as_str(),
+            s.method,
+            s.document_kind,
+            s.consent.as_ref().map(|c| c.version.as_str()),
+            s.consent.as_ref().map(|c| c.at),
+            identity.map(|i| i.name.as_bytes()),
+            identity.map(|i| i.id_number.as_bytes()),
+            identity.and_then(|i| i.phone.as_ref()).map(|p| p.as_bytes()),
+            identity.and_then(|i| i.email.as_ref()).map(|e| e.as_bytes()),
+            s.blind_index,
+            s.failure,
+            s.updated_at,
+            s.verified_at,
+            s.client_secret_used,
+            s.expires_at
+        ];
+        if let Some(done) = self.row(step::UPDATE_SESSION, p, session_from_row)? {
+            return Ok(done);
+        }
+        let exists = self.row(step::SESSION_EXISTS, params![s.id], |_| Ok(()))?;
+        Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound })
+    }
+
+    async fn codes_sent(&mut self, session_id: &str) -> StoreResult<u32> {
+        let n = self.row(step::COUNT_CODES, params![session_id], |r| Ok(r.get::<_, i64>(0)?))?;
+        Ok(count_u32(n.unwrap_or(0)))
+    }
+
+    async fn rate_hits(&mut self, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<Vec<u64>> {
+        if hits.len() > 16 {
+            return Err(StoreError::Config(format!("{} rate-limit keys in one call (max 16)", hits.len())));
+        }
+        let mut windows = Vec::with_capacity(hits.len());
+        for (key, window_ms) in hits {
+            let (start, end) = window(*window_ms, now)?;
+            if windows.iter().any(|(k, s, _)| k == key && *s == start) {
+                return Err(StoreError::Config(format!("rate-limit key {key:?} given twice")));
+            }
+            windows.push((*key, start, end));
+        }
+        if windows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let params: Vec<&dyn ToSql> = windows.iter().flat_map(|(k, s, e)| [k as &dyn ToSql, s, e]).collect();
+        let mut stmt = self.conn.prepare_cached(&positional(&step::rate_hits(windows.len())))?;
+        let mut rows = stmt.query(params.as_slice())?;
+        let mut counts = Vec::with_capacity(windows.len());
+        while let Some(r) = rows.next()? {
+            counts.push((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0)));
+        }
+        windows
+            .iter()
+            .map(|(key, start, _)| {
+                counts
+                    .iter()
+                    .find(|(k, s, _)| k == key && s == start)
+                    .map(|(_, _, n)| *n)
+                    .ok_or_else(|| StoreError::Corrupt("rate-limit upsert returned no row".into()))
+            })
+            .collect()
+    }
+
+    async fn issue_code(&mut self, new: &NewCode) -> StoreResult<Code> {
+        let p = params![new.session_id, new.code_hmac, new.channel, new.sent_at, new.expires_at];
+        let code = self
+            .row(step::INSERT_CODE, p, code_from_row)
+            .map_err(missing_parent)?
+            .ok_or_else(|| StoreError::Corrupt("insert returned no code".into()))?;
+        // Only the newest code is ever checked (see take_code_attempt); this makes the rest visible.
+        self.execute(step::INVALIDATE_OLDER_CODES, params![new.session_id, code.id])?;
+        Ok(code)
+    }
+
+    async fn take_code_attempt(&mut self, session_id: &str, max_attempts: u32, now: UnixMillis) -> StoreResult<CodeAttempt> {
+        // One round is enough here: the write lock is held, so no resend can slip in between.
+        if let Some(code) = self.row(step::TAKE_ATTEMPT, params![session_id, i64::from(max_attempts), now], code_from_row)? {
+            return Ok(CodeAttempt::Check(code));
+        }
+        Ok(match self.latest_code(session_id)? {
+            None => CodeAttempt::NoCode,
+            Some(c) if c.state != CodeState::Active => CodeAttempt::Used,
+            Some(c) if c.attempts >= max_attempts => CodeAttempt::TooManyAttempts,
+            Some(c) if c.expires_at <= now => CodeAttempt::Expired,
+            // Unreachable under the write lock (the conditional update would have matched); kept as the sqlx
+            // backends answer a lost race.
+            Some(_) => return Err(StoreError::Conflict),
+        })
+    }
+
+    async fn consume_code(&mut self, code_id: i64, now: UnixMillis) -> StoreResult<bool> {
+        Ok(self.execute(step::CONSUME_CODE, params![code_id, now])? == 1)
+    }
+
+    async fn enqueue_delivery(&mut self, new: &NewDelivery) -> StoreResult<i64> {
+        let p = params![new.site_id, new.event_id, new.event_type, new.url, new.body, new.created_at];
+        if let Some(id) = self.row(step::ENQUEUE_DELIVERY, p, |r| Ok(r.get::<_, i64>(0)?))? {
+            return Ok(id);
+        }
+        self.row(step::DELIVERY_BY_EVENT, params![new.event_id], |r| Ok(r.get::<_, i64>(0)?))?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()> {
+        for chunk in events.chunks(super::audit::CHUNK) {
+            let details: Vec<String> = chunk.iter().map(|e| serde_json::to_string(&e.detail).unwrap_or_else(|_| "{}".into())).collect();
+            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 6);
+            for (e, detail) in chunk.iter().zip(&details) {
+                params.extend([&at as &dyn ToSql, &e.actor, &e.action, &e.site, &e.subject, detail]);
+            }
+            self.execute(&super::audit::insert_pending_sql(chunk.len()), &params)?;
+        }
+        Ok(())
+    }
+
+    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        self.conn.execute_batch("COMMIT")?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dollar_parameters_become_numbered_question_marks() {
+        assert_eq!(super::positional("SET a = $3 WHERE id = $1 AND v = $12"), "SET a = ?3 WHERE id = ?1 AND v = ?12");
+        assert_eq!(super::positional("SELECT '$' || x"), "SELECT '$' || x");
+    }
+}
