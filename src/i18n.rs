@@ -37,8 +37,31 @@ impl Locale {
     }
 }
 
+/// End offsets of `lens` laid end to end (`ends[i]` is where string `i` ends in their concatenation).
+const fn ends<const N: usize>(lens: [usize; N]) -> [u16; N] {
+    let mut out = [0u16; N];
+    let (mut i, mut end) = (0, 0);
+    while i < N {
+        end += lens[i];
+        // Every table here is a few KB: far below u16::MAX (a larger one fails the build at this assert).
+        assert!(end <= u16::MAX as usize);
+        out[i] = end as u16;
+        i += 1;
+    }
+    out
+}
+
+/// String `i` of `all`, the concatenation whose end offsets are `ends`.
+fn nth(all: &'static str, ends: &[u16], i: usize) -> &'static str {
+    let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
+    let end = ends.get(i).copied().unwrap_or(0);
+    all.get(start as usize..end as usize).unwrap_or("")
+}
+
+// The texts and names are stored as one string each with a table of u16 end offsets: a table of `&str`s would
+// cost 8 bytes of (pointer, length) per string in the wasm's data, which gzip compresses poorly.
 macro_rules! strings {
-    ($($key:ident $name:literal [$zh:expr, $tw:expr, $en:expr $(,)?])*) => {
+    ($($key:ident $name:literal [$zh:literal, $tw:literal, $en:literal $(,)?])*) => {
         /// Every string the widget shows.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[allow(missing_docs)]
@@ -50,16 +73,17 @@ macro_rules! strings {
 
             /// The key's stable name, used in the `strings` option.
             pub fn name(self) -> &'static str {
-                const NAMES: &[&str] = &[$($name),*];
-                NAMES.get(self as usize).copied().unwrap_or("")
+                const ALL: &str = concat!($($name),*);
+                const ENDS: &[u16] = &ends([$($name.len()),*]);
+                nth(ALL, ENDS, self as usize)
             }
 
             /// The built-in text in `locale`.
             pub fn text(self, locale: Locale) -> &'static str {
-                // A table rather than a match: data instead of code, which keeps the wasm small.
-                const TEXTS: &[[&str; 3]] = &[$([$zh, $tw, $en]),*];
+                const ALL: &str = concat!($($zh, $tw, $en),*);
+                const ENDS: &[u16] = &ends([$($zh.len(), $tw.len(), $en.len()),*]);
                 let i = match locale { Locale::ZhCn => 0, Locale::ZhTw => 1, Locale::En => 2 };
-                TEXTS.get(self as usize).map_or("", |t| t[i])
+                nth(ALL, ENDS, self as usize * 3 + i)
             }
         }
     };
