@@ -110,6 +110,17 @@ impl PartialEq for AppProps {
     }
 }
 
+/// Personal data a step hands up to [`App`] (flow events go through the steps' `on_event`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// The validated identity, and whether the person is under 14.
+    Identity(crate::api::IdentityInput, bool),
+    /// A complete code.
+    Code(String),
+    /// Both photos, taken and confirmed.
+    Face(crate::api::FaceImages),
+}
+
 /// Emits `step`, and for final steps `complete` / `cancel` / `error`.
 fn announce(emitter: &Emitter, flow: &Flow) {
     let step = &flow.step;
@@ -157,20 +168,16 @@ pub fn App(props: &AppProps) -> Html {
     };
 
     {
+        // Once, after the first render: `ready`, then (without a `methods` option) the session decides the
+        // methods, so face shows only where the site enabled documents.
         let emitter = props.emitter.clone();
         let locale = props.locale;
+        let (api, given, dispatcher) = (props.api.clone(), props.config.methods_given, flow.dispatcher());
         use_effect_with((), move |_| {
             emitter.emit(
                 Kind::Ready,
                 object(&[("version", env!("CARGO_PKG_VERSION").into()), ("locale", locale.tag().into())]),
             );
-        });
-    }
-
-    {
-        // Without a `methods` option the session decides: face shows only where the site enabled documents.
-        let (api, given, dispatcher) = (props.api.clone(), props.config.methods_given, flow.dispatcher());
-        use_effect_with((), move |_| {
             if !given {
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Some(methods) = api.offered_methods().await {
@@ -219,66 +226,62 @@ pub fn App(props: &AppProps) -> Html {
             }
         });
     }
+    // Two callbacks for every step (each closure costs its own vtable and drop glue in the wasm). Flow events:
+    // the consent's and the guardian's times and the consent's version travel with the identity (protocol
+    // `consent`, `guardian_consent`), so they are kept.
     let dispatch = {
-        let flow = flow.clone();
-        Callback::from(move |e: Event| flow.dispatch(e))
-    };
-    let on_identity = {
-        let (secrets, flow) = (secrets.clone(), flow.clone());
-        Callback::from(move |(input, under_14): (crate::api::IdentityInput, bool)| {
-            secrets.borrow_mut().identity = Some(input);
-            flow.dispatch(Event::IdentitySubmitted { under_14 });
-        })
-    };
-    let on_code = {
-        let (secrets, flow) = (secrets.clone(), flow.clone());
-        Callback::from(move |code: String| {
-            secrets.borrow_mut().code = Some(code);
-            flow.dispatch(Event::CodeEntered);
-        })
-    };
-    let on_face = {
-        let (secrets, flow) = (secrets.clone(), flow.clone());
-        Callback::from(move |images: crate::api::FaceImages| {
-            secrets.borrow_mut().face = Some(images);
-            flow.dispatch(Event::FaceCaptured);
-        })
-    };
-    // The guardian's consent travels with the identity (protocol `guardian_consent`), so its time is kept.
-    let on_guardian = {
         let (secrets, flow) = (secrets.clone(), flow.clone());
         Callback::from(move |e: Event| {
-            if e == Event::GuardianConsentGiven {
-                secrets.borrow_mut().guardian_at = Some(now_secs());
+            match &e {
+                Event::ConsentGiven { version } => {
+                    let mut s = secrets.borrow_mut();
+                    s.consent_at = Some(now_secs());
+                    s.consent_version = Some(version.clone());
+                }
+                Event::GuardianConsentGiven => secrets.borrow_mut().guardian_at = Some(now_secs()),
+                _ => {}
             }
             flow.dispatch(e);
         })
     };
-    let on_consent = {
+    // Personal data, kept in memory for the request that seals it.
+    let on_input = {
         let (secrets, flow) = (secrets.clone(), flow.clone());
-        Callback::from(move |version: String| {
+        Callback::from(move |input: Input| {
             let mut s = secrets.borrow_mut();
-            s.consent_at = Some(now_secs());
-            s.consent_version = Some(version.clone());
+            let event = match input {
+                Input::Identity(identity, under_14) => {
+                    s.identity = Some(identity);
+                    Event::IdentitySubmitted { under_14 }
+                }
+                Input::Code(code) => {
+                    s.code = Some(code);
+                    Event::CodeEntered
+                }
+                Input::Face(images) => {
+                    s.face = Some(images);
+                    Event::FaceCaptured
+                }
+            };
             drop(s);
-            flow.dispatch(Event::ConsentGiven { version });
+            flow.dispatch(event);
         })
     };
 
     let f = &flow.flow;
     let body = match &f.step {
-        Step::Consent => html! { <ConsentStep on_agree={on_consent} on_event={dispatch.clone()} /> },
-        Step::GuardianConsent => html! { <GuardianStep on_event={on_guardian} /> },
+        Step::Consent => html! { <ConsentStep on_event={dispatch.clone()} /> },
+        Step::GuardianConsent => html! { <GuardianStep on_event={dispatch.clone()} /> },
         Step::ChooseMethod => html! { <MethodStep methods={f.methods.clone()} on_event={dispatch.clone()} /> },
         Step::Identity => html! {
-            <IdentityStep method={f.method} on_submit={on_identity} on_event={dispatch.clone()}
+            <IdentityStep method={f.method} on_input={on_input.clone()} on_event={dispatch.clone()}
                 initial={secrets.borrow().identity.clone()} />
         },
         Step::Code { tries_left, resend_in, status } => html! {
             <CodeStep tries_left={*tries_left} resend_in={*resend_in} status={*status} method={f.method}
-                destination={props.api.destination()} on_code={on_code} on_event={dispatch.clone()} />
+                destination={props.api.destination()} on_input={on_input.clone()} on_event={dispatch.clone()} />
         },
-        Step::FaceCapture => html! { <FaceStep on_capture={on_face} on_event={dispatch.clone()} /> },
+        Step::FaceCapture => html! { <FaceStep on_input={on_input} on_event={dispatch.clone()} /> },
         Step::Submitting(_) => html! { <SubmittingStep /> },
         step => html! { <ResultStep step={step.clone()} on_event={dispatch.clone()} /> },
     };

@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use super::consent::target_value;
 use super::{button, event_button, heading, use_ctx, Look};
+use crate::app::Input;
 use crate::events::object;
 use crate::i18n::{decimal, Key};
 
@@ -40,7 +41,7 @@ pub struct CodeProps {
     /// Masked destination.
     pub destination: Option<String>,
     /// Called with a complete code.
-    pub on_code: Callback<String>,
+    pub on_input: Callback<Input>,
     /// Flow events (resend, back, retry, cancel).
     pub on_event: Callback<Event>,
 }
@@ -85,7 +86,7 @@ pub fn CodeStep(props: &CodeProps) -> Html {
     }
     {
         // WebOTP: the browser offers the code from the SMS; aborted when the step goes away.
-        let on_code = props.on_code.clone();
+        let on_input = props.on_input.clone();
         let code = code.clone();
         let sms = props.method == Some(Method::Sms) && can_enter;
         use_effect_with(sms, move |sms| {
@@ -97,7 +98,7 @@ pub fn CodeStep(props: &CodeProps) -> Html {
                         let otp = clean_code(&otp);
                         if otp.len() == CODE_LEN {
                             code.set(otp.clone());
-                            on_code.emit(otp);
+                            on_input.emit(Input::Code(otp));
                         }
                     }
                 });
@@ -111,13 +112,13 @@ pub fn CodeStep(props: &CodeProps) -> Html {
     }
 
     let oninput = {
-        let (code, on_code) = (code.clone(), props.on_code.clone());
+        let (code, on_input) = (code.clone(), props.on_input.clone());
         Callback::from(move |e: InputEvent| {
             let raw = target_value(&e.clone().into());
             let v = clean_code(&raw);
             // A pasted or autofilled whole code submits at once; typing the sixth digit does too.
             if v.len() == CODE_LEN && v != *code {
-                on_code.emit(v.clone());
+                on_input.emit(Input::Code(v.clone()));
             }
             if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>()
                 && input.value() != v {
@@ -127,11 +128,11 @@ pub fn CodeStep(props: &CodeProps) -> Html {
         })
     };
     let onsubmit = {
-        let (code, on_code) = (code.clone(), props.on_code.clone());
+        let (code, on_input) = (code.clone(), props.on_input.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if code.len() == CODE_LEN {
-                on_code.emit((*code).clone());
+                on_input.emit(Input::Code((*code).clone()));
             }
         })
     };

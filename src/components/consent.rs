@@ -10,9 +10,7 @@ use crate::i18n::Key;
 /// Props of [`ConsentStep`].
 #[derive(Properties, PartialEq)]
 pub struct ConsentProps {
-    /// Called with the consent text's version when the person agrees.
-    pub on_agree: Callback<String>,
-    /// Flow events (cancel).
+    /// Flow events: the consent (with the consent text's version) or cancel.
     pub on_event: Callback<Event>,
 }
 
@@ -29,10 +27,10 @@ pub fn ConsentStep(props: &ConsentProps) -> Html {
         Callback::from(move |e: Event_| checked.set(target_checked(&e)))
     };
     let agree = {
-        let (cb, version, checked) = (props.on_agree.clone(), c.consent_version.clone(), *checked);
+        let (cb, version, checked) = (props.on_event.clone(), c.consent_version.clone(), *checked);
         Callback::from(move |_: MouseEvent| {
             if checked {
-                cb.emit(version.clone())
+                cb.emit(Event::ConsentGiven { version: version.clone() })
             }
         })
     };

@@ -12,7 +12,7 @@ use yew::prelude::*;
 use super::consent::target_checked;
 use super::{button, checkbox, event_button, heading, use_ctx, Look};
 use crate::api::FaceImages;
-use crate::app::{now_secs, Ctx};
+use crate::app::{now_secs, Ctx, Input};
 use crate::i18n::Key;
 use realname_core::b64::{self, Form};
 use realname_core::flow::Event;
@@ -221,7 +221,7 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct FaceProps {
     /// Called with both images once taken and confirmed.
-    pub on_capture: Callback<FaceImages>,
+    pub on_input: Callback<Input>,
     /// Flow events.
     pub on_event: Callback<Event>,
 }
@@ -243,10 +243,10 @@ pub fn FaceStep(props: &FaceProps) -> Html {
     let set = |s: UseStateHandle<Option<Rc<Vec<u8>>>>| Callback::from(move |v| s.set(v));
     let ready = consent.is_some() && selfie.is_some() && document.is_some();
     let submit = {
-        let (cb, consent, selfie, document) = (props.on_capture.clone(), *consent, (*selfie).clone(), (*document).clone());
+        let (cb, consent, selfie, document) = (props.on_input.clone(), *consent, (*selfie).clone(), (*document).clone());
         Callback::from(move |_: MouseEvent| {
             if let (Some(at), Some(s), Some(d)) = (consent, &selfie, &document) {
-                cb.emit(FaceImages { selfie: s.to_vec(), document: d.to_vec(), consent_at: at });
+                cb.emit(Input::Face(FaceImages { selfie: s.to_vec(), document: d.to_vec(), consent_at: at }));
             }
         })
     };

@@ -8,6 +8,7 @@ use yew::prelude::*;
 use super::consent::target_value;
 use super::{button, event_button, heading, use_ctx, Look};
 use crate::api::IdentityInput;
+use crate::app::Input;
 use crate::i18n::Key;
 use crate::messages::{contact_message, id_message, name_message, Moment};
 
@@ -33,7 +34,7 @@ pub struct IdentityProps {
     /// The chosen method (which contact field to ask for).
     pub method: Option<Method>,
     /// Called with the validated identity and whether the person is under 14.
-    pub on_submit: Callback<(IdentityInput, bool)>,
+    pub on_input: Callback<Input>,
     /// Flow events (back, cancel).
     pub on_event: Callback<Event>,
     /// Values to start from (when coming back to the form).
@@ -153,7 +154,7 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
         })
     };
     let submit = {
-        let cb = props.on_submit.clone();
+        let cb = props.on_input.clone();
         let left = left.clone();
         let input = IdentityInput {
             kind: id.kind,
@@ -166,7 +167,7 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if valid {
-                cb.emit((input.clone(), under_14));
+                cb.emit(Input::Identity(input.clone(), under_14));
             } else {
                 left.set(ALL_FIELDS);
             }
