@@ -15,9 +15,21 @@ use realname_server::clock::Clock as _;
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
-impl Write for Captured {
+thread_local! {
+    /// Where the log lines of this thread go while a test captures them.
+    static SINK: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The global subscriber's writer: appends to the calling thread's capture, if any.
+struct ThreadSink;
+
+impl Write for ThreadSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        SINK.with(|s| {
+            if let Some(c) = s.borrow().as_ref() {
+                c.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -26,18 +38,27 @@ impl Write for Captured {
 }
 
 /// Runs `body` on a current-thread runtime with a TRACE-level JSON subscriber capturing everything it logs.
+///
+/// The subscriber is the process's global one, installed once, and the capture is per thread: with a scoped
+/// subscriber per test (`set_default`), tracing's cached callsite interest raced between the tests running in
+/// parallel, and a test sometimes captured no `info` line at all.
 fn with_captured_logs(body: impl std::future::Future<Output = Vec<String>>) -> (String, Vec<String>) {
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .without_time()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(|| ThreadSink)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber in the tests");
+    });
     let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .without_time()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    SINK.with(|s| *s.borrow_mut() = Some(logs.clone()));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let secrets = rt.block_on(body);
+    drop(rt);
+    SINK.with(|s| *s.borrow_mut() = None);
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
     (text, secrets)
 }
