@@ -47,6 +47,7 @@ pub fn build(tools: &Tools) -> Res {
             .arg("-o")
             .arg(&wasm),
     )?;
+    shorten_glue_names(&pkg)?;
     // The npm face of the package: typed declarations for the whole JS API (over wasm-bindgen's `any`s) and
     // package.json, so `www/pkg` can be published as is.
     for f in ["realname.d.ts", "package.json"] {
@@ -60,6 +61,21 @@ pub fn build(tools: &Tools) -> Res {
     eprint!("{report}");
     std::fs::write(sh::target_dir().join("size-report.txt"), &report).map_err(|e| e.to_string())?;
     crate::build_validate::run(tools)?;
+    Ok(())
+}
+
+/// Renames wasm-bindgen's hashed glue names in the wasm, its JS and the wasm's `.d.ts` (see `wasm_names`).
+fn shorten_glue_names(pkg: &Path) -> Res {
+    let (wasm, js, dts) = (pkg.join("realname_bg.wasm"), pkg.join("realname.js"), pkg.join("realname_bg.wasm.d.ts"));
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let text = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let write = |p: &Path, b: &[u8]| std::fs::write(p, b).map_err(|e| format!("{}: {e}", p.display()));
+    let r = crate::wasm_names::shorten(&read(&wasm)?, &text(&js)?)?;
+    write(&wasm, &r.wasm)?;
+    write(&js, r.js.as_bytes())?;
+    if dts.exists() {
+        write(&dts, crate::wasm_names::replace_tokens(&text(&dts)?, &r.names).0.as_bytes())?;
+    }
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod regions;
 mod setup;
 mod sh;
 mod test;
+mod wasm_names;
 
 use std::process::ExitCode;
 
