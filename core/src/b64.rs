@@ -61,7 +61,7 @@ pub fn encode(bytes: &[u8], form: Form) -> String {
 pub fn decode(text: &str, form: Form) -> Option<Vec<u8>> {
     let mut s = text.as_bytes();
     if form == Form::StandardPadded {
-        if s.len() % 4 != 0 {
+        if !s.len().is_multiple_of(4) {
             return None;
         }
         let pad = s.iter().rev().take(2).take_while(|c| **c == b'=').count();

@@ -212,6 +212,7 @@ impl ToJson for WidgetSessionRequest {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::validate::DocumentKind;

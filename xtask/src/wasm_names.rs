@@ -161,7 +161,7 @@ fn imports(body: &[u8], names: &mut Namer) -> Res<Vec<u8>> {
 }
 
 /// The export section with wasm-bindgen's own exports renamed; `kept` collects the names left alone.
-fn exports<'a>(body: &'a [u8], names: &mut Namer, kept: &mut HashSet<String>) -> Res<Vec<u8>> {
+fn exports(body: &[u8], names: &mut Namer, kept: &mut HashSet<String>) -> Res<Vec<u8>> {
     let mut r = Reader { b: body, i: 0 };
     let mut out = Vec::with_capacity(body.len());
     let count = r.len()?;
@@ -251,6 +251,7 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
