@@ -117,10 +117,13 @@ impl Mounted {
         self.button(label).click();
         tick().await;
     }
+    /// Consents and waits until the consent step is gone: on a loaded machine one tick may not be enough for the
+    /// re-render that enables the button (a click on the still disabled one does nothing), nor for the next step.
     async fn agree(&self) {
         self.must("#rn-consent").click();
-        tick().await;
+        until("the agree button to enable", || !self.disabled("Agree and continue")).await;
         self.click("Agree and continue").await;
+        until("the step after consent", || self.step() != "consent").await;
     }
     async fn expect_step(&self, step: &str) {
         until(&format!("step {step} (at {})", self.step()), || self.step() == step).await;
