@@ -2,8 +2,6 @@
 //! framing guides, a file upload when there is no camera or permission is refused; every image is downscaled
 //! and JPEG-encoded here before it is sealed. The face image has its own consent.
 
-use std::rc::Rc;
-
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlCanvasElement, HtmlVideoElement, MediaStream};
@@ -23,8 +21,10 @@ pub const MAX_SIDE: u32 = 640;
 pub const MAX_BYTES: usize = 24_000;
 
 /// Draws `source` (video, bitmap) of `w`×`h` scaled to fit [`MAX_SIDE`] and encodes it as JPEG within
-/// [`MAX_BYTES`] where possible.
-pub fn encode_jpeg(draw: &dyn Fn(&web_sys::CanvasRenderingContext2d, f64, f64) -> Result<(), JsValue>, w: u32, h: u32) -> Option<Vec<u8>> {
+/// [`MAX_BYTES`] where possible. The result is the canvas's `data:image/jpeg;base64,…` URL: the step shows it
+/// as the preview as it is and keeps it as its state (a `String`, like the other steps' state, so Yew's state
+/// hook is not compiled for one more type); [`jpeg_bytes`] decodes it once, when the photos are submitted.
+pub fn encode_jpeg(draw: &dyn Fn(&web_sys::CanvasRenderingContext2d, f64, f64) -> Result<(), JsValue>, w: u32, h: u32) -> Option<String> {
     let (w, h) = (w.max(1), h.max(1));
     let scale = (MAX_SIDE as f64 / w.max(h) as f64).min(1.0);
     let (tw, th) = ((w as f64 * scale).round().max(1.0), (h as f64 * scale).round().max(1.0));
@@ -37,15 +37,20 @@ pub fn encode_jpeg(draw: &dyn Fn(&web_sys::CanvasRenderingContext2d, f64, f64) -
     let mut best = None;
     for q in [0.8, 0.7, 0.6, 0.5, 0.4] {
         let url = canvas.to_data_url_with_type_and_encoder_options("image/jpeg", &JsValue::from_f64(q)).ok()?;
+        // The JPEG's exact size from its padded base64: 3 bytes per 4 characters, less one per `=`.
         let data = url.split_once(',')?.1;
-        let bytes = b64::decode(data, Form::StandardPadded)?;
-        let fits = bytes.len() <= MAX_BYTES;
-        best = Some(bytes);
-        if fits {
+        let size = (data.len() / 4 * 3).saturating_sub(data.bytes().rev().take_while(|b| *b == b'=').count());
+        best = Some(url);
+        if size <= MAX_BYTES {
             break;
         }
     }
     best
+}
+
+/// The JPEG in a `data:image/jpeg;base64,…` URL from [`encode_jpeg`].
+pub fn jpeg_bytes(url: &str) -> Option<Vec<u8>> {
+    b64::decode(url.split_once(',')?.1, Form::StandardPadded)
 }
 
 fn stop(stream: &MediaStream) {
@@ -69,7 +74,7 @@ async fn open_camera(facing: &str) -> Option<MediaStream> {
     JsFuture::from(p).await.ok()?.dyn_into().ok()
 }
 
-async fn file_to_jpeg(file: web_sys::File) -> Option<Vec<u8>> {
+async fn file_to_jpeg(file: web_sys::File) -> Option<String> {
     let window = web_sys::window()?;
     let bitmap: web_sys::ImageBitmap =
         JsFuture::from(window.create_image_bitmap_with_blob(&file).ok()?).await.ok()?.dyn_into().ok()?;
@@ -118,10 +123,8 @@ struct Slot {
     guide: Key,
     /// Whether the slot may be used (the face consent is given).
     enabled: bool,
-    /// The JPEG, once taken.
-    image: Option<Rc<Vec<u8>>>,
-    /// Called with a new JPEG.
-    on_image: Callback<Option<Rc<Vec<u8>>>>,
+    /// The photo as a JPEG data URL (from [`encode_jpeg`]); empty until taken.
+    image: UseStateHandle<String>,
     /// The camera (from [`use_camera`]).
     cam: UseStateHandle<Cam>,
     /// The live preview's video element.
@@ -130,7 +133,7 @@ struct Slot {
 
 /// One photo: camera with a framing guide, or upload.
 fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
-    let Slot { facing, label, guide, enabled, image, on_image, cam, video } = p;
+    let Slot { facing, label, guide, enabled, image, cam, video } = p;
     let doc_guide = facing == "environment";
     let id = if doc_guide { "rn-file-environment" } else { "rn-file-user" };
     let start = {
@@ -147,7 +150,7 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
         })
     };
     let take = {
-        let (cam, video, on_image) = (cam.clone(), video.clone(), on_image.clone());
+        let (cam, video, image) = (cam.clone(), video.clone(), image.clone());
         Callback::from(move |_: MouseEvent| {
             let Some(v) = video.cast::<HtmlVideoElement>() else { return };
             let jpeg = encode_jpeg(
@@ -156,31 +159,34 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
                 v.video_height(),
             );
             if let Some(j) = jpeg {
-                on_image.emit(Some(Rc::new(j)));
+                image.set(j);
                 cam.set(Cam::Idle);
             }
         })
     };
     let upload = {
-        let on_image = on_image.clone();
+        let image = image.clone();
         Callback::from(move |e: web_sys::Event| {
             let input = e.target_dyn_into::<web_sys::HtmlInputElement>();
             let file = input.as_ref().and_then(|i| i.files()).and_then(|f| f.get(0));
             if let Some(i) = &input {
                 i.set_value("");
             }
-            let on_image = on_image.clone();
+            let image = image.clone();
             if let Some(file) = file {
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Some(j) = file_to_jpeg(file).await {
-                        on_image.emit(Some(Rc::new(j)));
+                        image.set(j);
                     }
                 });
             }
         })
     };
-    let retake = on_image.reform(|_: MouseEvent| None);
-    let preview = image.as_ref().map(|j| String::from("data:image/jpeg;base64,") + &b64::encode(j, Form::StandardPadded));
+    let retake = {
+        let image = image.clone();
+        Callback::from(move |_: MouseEvent| image.set(String::new()))
+    };
+    let preview = (!image.is_empty()).then(|| (*image).clone());
     let live = matches!(*cam, Cam::Live(_));
     html! {
         <fieldset class="rn-field" part="capture" disabled={!enabled}>
@@ -231,8 +237,8 @@ pub struct FaceProps {
 pub fn FaceStep(props: &FaceProps) -> Html {
     let ctx = use_ctx();
     let consent = use_state(|| None::<i64>);
-    let selfie = use_state(|| None::<Rc<Vec<u8>>>);
-    let document = use_state(|| None::<Rc<Vec<u8>>>);
+    let selfie = use_state(String::new);
+    let document = use_state(String::new);
     let (selfie_video, document_video) = (use_node_ref(), use_node_ref());
     let selfie_cam = use_camera(selfie_video.clone());
     let document_cam = use_camera(document_video.clone());
@@ -240,13 +246,12 @@ pub fn FaceStep(props: &FaceProps) -> Html {
         let consent = consent.clone();
         Callback::from(move |e: web_sys::Event| consent.set(target_checked(&e).then(now_secs)))
     };
-    let set = |s: UseStateHandle<Option<Rc<Vec<u8>>>>| Callback::from(move |v| s.set(v));
-    let ready = consent.is_some() && selfie.is_some() && document.is_some();
+    let ready = consent.is_some() && !selfie.is_empty() && !document.is_empty();
     let submit = {
         let (cb, consent, selfie, document) = (props.on_input.clone(), *consent, (*selfie).clone(), (*document).clone());
         Callback::from(move |_: MouseEvent| {
-            if let (Some(at), Some(s), Some(d)) = (consent, &selfie, &document) {
-                cb.emit(Input::Face(FaceImages { selfie: s.to_vec(), document: d.to_vec(), consent_at: at }));
+            if let (Some(at), Some(s), Some(d)) = (consent, jpeg_bytes(&selfie), jpeg_bytes(&document)) {
+                cb.emit(Input::Face(FaceImages { selfie: s, document: d, consent_at: at }));
             }
         })
     };
@@ -256,11 +261,11 @@ pub fn FaceStep(props: &FaceProps) -> Html {
             { checkbox("rn-face-consent", consent.is_some(), None, ctx.t(Key::FaceConsent), toggle) }
             { capture_slot(&ctx, Slot {
                 facing: "user", label: Key::FaceSelfie, guide: Key::FaceGuideSelfie, enabled: consent.is_some(),
-                image: (*selfie).clone(), on_image: set(selfie.clone()), cam: selfie_cam, video: selfie_video,
+                image: selfie, cam: selfie_cam, video: selfie_video,
             }) }
             { capture_slot(&ctx, Slot {
                 facing: "environment", label: Key::FaceDocument, guide: Key::FaceGuideDocument, enabled: consent.is_some(),
-                image: (*document).clone(), on_image: set(document.clone()), cam: document_cam, video: document_video,
+                image: document, cam: document_cam, video: document_video,
             }) }
             <div class="rn-actions">
                 { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
