@@ -1,4 +1,5 @@
-//! The root component: one `use_reducer` around the flow, the context, and the effects that talk to the server.
+//! The root component: one `use_reducer` around the flow, the widget-wide [`Ctx`] handed to the step, and the
+//! effects that talk to the server.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -60,7 +61,10 @@ impl Reducible for FlowState {
     }
 }
 
-/// What every component may read: widget-wide configuration, texts, the event emitter and the API client.
+/// What every step may read: widget-wide configuration, texts, the event emitter and the API client, and nothing
+/// else (flow state reaches a step as its own props). `App` hands it to the step as a prop rather than through a
+/// Yew context: a `ContextProvider` and `use_context` cost 3 KB gzip of the widget's 150 KB budget
+/// (docs/performance.md, "Widget size"), and the step is `App`'s only child component.
 #[derive(Clone, Debug)]
 pub struct Ctx {
     /// The site's options.
@@ -270,28 +274,26 @@ pub fn App(props: &AppProps) -> Html {
 
     let f = &flow.flow;
     let body = match &f.step {
-        Step::Consent => html! { <ConsentStep on_event={dispatch.clone()} /> },
-        Step::GuardianConsent => html! { <GuardianStep on_event={dispatch.clone()} /> },
-        Step::ChooseMethod => html! { <MethodStep methods={f.methods.clone()} on_event={dispatch.clone()} /> },
+        Step::Consent => html! { <ConsentStep ctx={ctx.clone()} on_event={dispatch.clone()} /> },
+        Step::GuardianConsent => html! { <GuardianStep ctx={ctx.clone()} on_event={dispatch.clone()} /> },
+        Step::ChooseMethod => html! { <MethodStep ctx={ctx.clone()} methods={f.methods.clone()} on_event={dispatch.clone()} /> },
         Step::Identity => html! {
-            <IdentityStep method={f.method} on_input={on_input.clone()} on_event={dispatch.clone()}
+            <IdentityStep ctx={ctx.clone()} method={f.method} on_input={on_input.clone()} on_event={dispatch.clone()}
                 initial={secrets.borrow().identity.clone()} />
         },
         Step::Code { tries_left, resend_in, status } => html! {
-            <CodeStep tries_left={*tries_left} resend_in={*resend_in} status={*status} method={f.method}
+            <CodeStep ctx={ctx.clone()} tries_left={*tries_left} resend_in={*resend_in} status={*status} method={f.method}
                 destination={props.api.destination()} on_input={on_input.clone()} on_event={dispatch.clone()} />
         },
-        Step::FaceCapture => html! { <FaceStep on_input={on_input} on_event={dispatch.clone()} /> },
-        Step::Submitting(_) => html! { <SubmittingStep /> },
-        step => html! { <ResultStep step={step.clone()} on_event={dispatch.clone()} /> },
+        Step::FaceCapture => html! { <FaceStep ctx={ctx.clone()} on_input={on_input} on_event={dispatch.clone()} /> },
+        Step::Submitting(_) => html! { <SubmittingStep ctx={ctx.clone()} /> },
+        step => html! { <ResultStep ctx={ctx.clone()} step={step.clone()} on_event={dispatch.clone()} /> },
     };
     html! {
-        <ContextProvider<Ctx> context={ctx.clone()}>
-            <section class="rn" part="container" lang={props.locale.tag()} ref={root} data-step={f.step.name()}>
-                <p class="rn-title" part="title">{ ctx.t(Key::Title) }</p>
-                { body }
-            </section>
-        </ContextProvider<Ctx>>
+        <section class="rn" part="container" lang={props.locale.tag()} ref={root} data-step={f.step.name()}>
+            <p class="rn-title" part="title">{ ctx.t(Key::Title) }</p>
+            { body }
+        </section>
     }
 }
 
@@ -330,16 +332,4 @@ fn submit(what: Submission, method: Method, api: Rc<Api>, secrets: Rc<RefCell<Se
         };
         dispatcher.dispatch(event);
     });
-}
-
-/// A context with default configuration, for a step rendered outside [`App`] (never in the widget itself).
-pub fn fallback_ctx() -> Ctx {
-    let config = Rc::new(Config::default());
-    let target: web_sys::EventTarget = web_sys::EventTarget::new().unwrap_or_else(|_| JsValue::NULL.into());
-    Ctx {
-        texts: Texts::new(Locale::ZhCn, config.strings.clone()),
-        emitter: Emitter::new(target, config.clone()),
-        api: Rc::new(Api::new(config.clone())),
-        config,
-    }
 }

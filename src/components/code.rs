@@ -7,7 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
 use super::consent::target_value;
-use super::{button, event_button, heading, use_ctx, Look};
+use super::{button, event_button, heading, Look};
 use crate::app::Input;
 use crate::events::object;
 use crate::i18n::{decimal, Key};
@@ -30,6 +30,8 @@ pub fn clean_code(raw: &str) -> String {
 /// Props of [`CodeStep`].
 #[derive(Properties, PartialEq)]
 pub struct CodeProps {
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
+    pub ctx: crate::app::Ctx,
     /// Tries left.
     pub tries_left: u8,
     /// Seconds until resend.
@@ -66,7 +68,7 @@ async fn web_otp(signal: web_sys::AbortSignal) -> Option<String> {
 /// The code step.
 #[component]
 pub fn CodeStep(props: &CodeProps) -> Html {
-    let ctx = use_ctx();
+    let ctx = &props.ctx;
     let code = use_state(String::new);
     let countdown = use_state(|| props.resend_in);
     let locked = props.status == CodeStatus::Locked;

@@ -4,12 +4,14 @@
 use realname_core::flow::Event;
 use yew::prelude::*;
 
-use super::{button, checkbox, event_button, heading, use_ctx, Look};
+use super::{button, checkbox, event_button, heading, Look};
 use crate::i18n::Key;
 
 /// Props of [`ConsentStep`].
 #[derive(Properties, PartialEq)]
 pub struct ConsentProps {
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
+    pub ctx: crate::app::Ctx,
     /// Flow events: the consent (with the consent text's version) or cancel.
     pub on_event: Callback<Event>,
 }
@@ -17,7 +19,7 @@ pub struct ConsentProps {
 /// The consent step.
 #[component]
 pub fn ConsentStep(props: &ConsentProps) -> Html {
-    let ctx = use_ctx();
+    let ctx = &props.ctx;
     let checked = use_state(|| false);
     let c = &ctx.config;
     let controller = c.controller.clone().unwrap_or_else(|| ctx.t(Key::ConsentSite));

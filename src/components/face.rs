@@ -8,7 +8,7 @@ use web_sys::{HtmlCanvasElement, HtmlVideoElement, MediaStream};
 use yew::prelude::*;
 
 use super::consent::target_checked;
-use super::{button, checkbox, event_button, heading, use_ctx, Look};
+use super::{button, checkbox, event_button, heading, Look};
 use crate::api::FaceImages;
 use crate::app::{now_secs, Ctx, Input};
 use crate::i18n::Key;
@@ -226,6 +226,8 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
 /// Props of [`FaceStep`].
 #[derive(Properties, PartialEq)]
 pub struct FaceProps {
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
+    pub ctx: crate::app::Ctx,
     /// Called with both images once taken and confirmed.
     pub on_input: Callback<Input>,
     /// Flow events.
@@ -235,7 +237,7 @@ pub struct FaceProps {
 /// The face step.
 #[component]
 pub fn FaceStep(props: &FaceProps) -> Html {
-    let ctx = use_ctx();
+    let ctx = &props.ctx;
     let consent = use_state(|| None::<i64>);
     let selfie = use_state(String::new);
     let document = use_state(String::new);

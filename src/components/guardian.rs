@@ -4,12 +4,14 @@ use realname_core::flow::Event;
 use yew::prelude::*;
 
 use super::consent::target_checked;
-use super::{button, checkbox, event_button, heading, use_ctx, Look};
+use super::{button, checkbox, event_button, heading, Look};
 use crate::i18n::Key;
 
 /// Props of [`GuardianStep`].
 #[derive(Properties, PartialEq)]
 pub struct GuardianProps {
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
+    pub ctx: crate::app::Ctx,
     /// Flow events.
     pub on_event: Callback<Event>,
 }
@@ -17,7 +19,7 @@ pub struct GuardianProps {
 /// The guardian consent step.
 #[component]
 pub fn GuardianStep(props: &GuardianProps) -> Html {
-    let ctx = use_ctx();
+    let ctx = &props.ctx;
     let checked = use_state(|| false);
     let toggle = {
         let checked = checked.clone();

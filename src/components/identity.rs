@@ -6,7 +6,7 @@ use realname_core::validate::{self, Date, DocumentKind, Options};
 use yew::prelude::*;
 
 use super::consent::target_value;
-use super::{button, event_button, heading, use_ctx, Look};
+use super::{button, event_button, heading, Look};
 use crate::api::IdentityInput;
 use crate::app::Input;
 use crate::i18n::Key;
@@ -31,6 +31,8 @@ pub fn today() -> Date {
 /// Props of [`IdentityStep`].
 #[derive(Properties, PartialEq)]
 pub struct IdentityProps {
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
+    pub ctx: crate::app::Ctx,
     /// The chosen method (which contact field to ask for).
     pub method: Option<Method>,
     /// Called with the validated identity and whether the person is under 14.
@@ -101,7 +103,7 @@ fn text_field(p: Field_) -> Html {
 /// The identity form.
 #[component]
 pub fn IdentityStep(props: &IdentityProps) -> Html {
-    let ctx = use_ctx();
+    let ctx = &props.ctx;
     let init = props.initial.clone();
     // The chosen kind as its index in KINDS (a `u32`, for the reason given at `Field`).
     let kind_index = use_state(|| {

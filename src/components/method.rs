@@ -3,12 +3,14 @@
 use realname_core::flow::{Event, Method};
 use yew::prelude::*;
 
-use super::{event_button, heading, use_ctx, Look};
+use super::{event_button, heading, Look};
 use crate::i18n::Key;
 
 /// Props of [`MethodStep`].
 #[derive(Properties, PartialEq)]
 pub struct MethodProps {
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
+    pub ctx: crate::app::Ctx,
     /// Enabled methods, in display order.
     pub methods: Vec<Method>,
     /// Flow events.
@@ -18,7 +20,7 @@ pub struct MethodProps {
 /// The method choice.
 #[component]
 pub fn MethodStep(props: &MethodProps) -> Html {
-    let ctx = use_ctx();
+    let ctx = &props.ctx;
     let item = |m: Method| {
         let (name, hint) = match m {
             Method::Sms => (Key::MethodSms, Key::MethodSmsHint),

@@ -3,12 +3,14 @@
 use realname_core::flow::{Event, Step};
 use yew::prelude::*;
 
-use super::{event_button, use_ctx, Look};
+use super::{event_button, Look};
 use crate::i18n::Key;
 
 /// Props of [`ResultStep`].
 #[derive(Properties, PartialEq)]
 pub struct ResultProps {
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
+    pub ctx: crate::app::Ctx,
     /// A final step.
     pub step: Step,
     /// Flow events (retry).
@@ -37,7 +39,7 @@ pub fn due_day(due: &str) -> String {
 /// The result screen.
 #[component]
 pub fn ResultStep(props: &ResultProps) -> Html {
-    let ctx = use_ctx();
+    let ctx = &props.ctx;
     let retry_button = event_button(&ctx, Look::Primary, Key::Retry, &props.on_event, Event::Retry);
     let (tone, icon, heading, body, actions) = match &props.step {
         Step::Verified { .. } => ("good", "✓", Key::VerifiedHeading, ctx.t(Key::VerifiedBody), html! {}),

@@ -2,13 +2,19 @@
 
 use yew::prelude::*;
 
-use super::use_ctx;
 use crate::i18n::Key;
+
+/// Props of [`SubmittingStep`].
+#[derive(Properties, PartialEq)]
+pub struct SubmittingProps {
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
+    pub ctx: crate::app::Ctx,
+}
 
 /// The waiting screen; the status is announced to screen readers.
 #[component]
-pub fn SubmittingStep() -> Html {
-    let ctx = use_ctx();
+pub fn SubmittingStep(props: &SubmittingProps) -> Html {
+    let ctx = &props.ctx;
     html! {
         <div part="step step-submitting" aria-busy="true">
             <h2 tabindex="-1" part="heading">{ ctx.t(Key::Submitting) }</h2>
