@@ -156,7 +156,7 @@ pub fn CodeStep(props: &CodeProps) -> Html {
         if *countdown > 0 { ctx.tf(Key::CodeResendIn, &[("seconds", &decimal(*countdown))]) } else { ctx.t(Key::CodeResend) };
     html! {
         <form part="step step-code" novalidate=true onsubmit={onsubmit}>
-            { heading(&ctx, Key::CodeHeading) }
+            { heading(ctx, Key::CodeHeading) }
             if let Some(s) = sent_to { <p>{ s }</p> }
             <div class="rn-field" part="field">
                 <label for="rn-code" part="label">{ ctx.t(Key::CodeLabel) }</label>
@@ -174,12 +174,12 @@ pub fn CodeStep(props: &CodeProps) -> Html {
             </div>
             <div class="rn-actions">
                 if locked {
-                    { event_button(&ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry) }
+                    { event_button(ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry) }
                 } else {
                     { button(Look::Primary, "submit", ctx.t(Key::CodeSubmit), !can_enter || code.len() != CODE_LEN, None) }
                     { button(Look::Secondary, "button", resend_text, *countdown > 0, Some(resend)) }
                 }
-                { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
+                { event_button(ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
             </div>
         </form>
     }

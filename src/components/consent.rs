@@ -38,7 +38,7 @@ pub fn ConsentStep(props: &ConsentProps) -> Html {
     };
     html! {
         <div part="step step-consent">
-            { heading(&ctx, Key::ConsentHeading) }
+            { heading(ctx, Key::ConsentHeading) }
             <ul id="rn-consent-text">
                 <li>{ ctx.tf(Key::ConsentWho, &[("controller", &controller)]) }</li>
                 <li>{ ctx.t(Key::ConsentPurpose) }</li>
@@ -51,7 +51,7 @@ pub fn ConsentStep(props: &ConsentProps) -> Html {
             }
             { checkbox("rn-consent", *checked, Some("rn-consent-text"), ctx.t(Key::ConsentCheckbox), toggle) }
             <div class="rn-actions">
-                { event_button(&ctx, Look::Secondary, Key::Cancel, &props.on_event, Event::Cancel) }
+                { event_button(ctx, Look::Secondary, Key::Cancel, &props.on_event, Event::Cancel) }
                 { button(Look::Primary, "button", ctx.t(Key::ConsentAgree), !*checked, Some(agree)) }
             </div>
         </div>

@@ -259,18 +259,18 @@ pub fn FaceStep(props: &FaceProps) -> Html {
     };
     html! {
         <div part="step step-face">
-            { heading(&ctx, Key::FaceHeading) }
+            { heading(ctx, Key::FaceHeading) }
             { checkbox("rn-face-consent", consent.is_some(), None, ctx.t(Key::FaceConsent), toggle) }
-            { capture_slot(&ctx, Slot {
+            { capture_slot(ctx, Slot {
                 facing: "user", label: Key::FaceSelfie, guide: Key::FaceGuideSelfie, enabled: consent.is_some(),
                 image: selfie, cam: selfie_cam, video: selfie_video,
             }) }
-            { capture_slot(&ctx, Slot {
+            { capture_slot(ctx, Slot {
                 facing: "environment", label: Key::FaceDocument, guide: Key::FaceGuideDocument, enabled: consent.is_some(),
                 image: document, cam: document_cam, video: document_video,
             }) }
             <div class="rn-actions">
-                { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
+                { event_button(ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
                 { button(Look::Primary, "button", ctx.t(Key::FaceSubmit), !ready, Some(submit)) }
             </div>
         </div>

@@ -35,11 +35,11 @@ pub fn GuardianStep(props: &GuardianProps) -> Html {
     };
     html! {
         <div part="step step-guardian">
-            { heading(&ctx, Key::GuardianHeading) }
+            { heading(ctx, Key::GuardianHeading) }
             <p id="rn-guardian-text">{ ctx.t(Key::GuardianBody) }</p>
             { checkbox("rn-guardian", *checked, Some("rn-guardian-text"), ctx.t(Key::GuardianCheckbox), toggle) }
             <div class="rn-actions">
-                { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
+                { event_button(ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
                 { button(Look::Primary, "button", ctx.t(Key::GuardianAgree), !*checked, Some(agree)) }
             </div>
         </div>

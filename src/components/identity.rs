@@ -133,9 +133,9 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
     };
     let valid = id.valid && name_check.valid && contact_check.as_ref().is_none_or(|c| c.valid);
 
-    let (id_error, id_warnings) = id_message(&ctx, &id, moment(Field::Number));
-    let name_error = name_message(&ctx, &name_check, moment(Field::Name));
-    let contact_error = contact_check.as_ref().and_then(|c| contact_message(&ctx, c, moment(Field::Contact), method == Method::Sms));
+    let (id_error, id_warnings) = id_message(ctx, &id, moment(Field::Number));
+    let name_error = name_message(ctx, &name_check, moment(Field::Name));
+    let contact_error = contact_check.as_ref().and_then(|c| contact_message(ctx, c, moment(Field::Contact), method == Method::Sms));
 
     let input = |state: UseStateHandle<String>| Callback::from(move |e: InputEvent| state.set(target_value(&e.into())));
     let blur = |f: Field| {
@@ -190,7 +190,7 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
     };
     html! {
         <form part="step step-identity" novalidate=true onsubmit={submit}>
-            { heading(&ctx, Key::IdentityHeading) }
+            { heading(ctx, Key::IdentityHeading) }
             <div class="rn-field" part="field">
                 <label for="rn-kind" part="label">{ ctx.t(Key::IdentityKind) }</label>
                 <select id="rn-kind" part="select" onchange={on_kind}>
@@ -214,7 +214,7 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
                 <p class="rn-hint" id="rn-identity-status" role="status">{ ctx.t(Key::IdentityFixFirst) }</p>
             }
             <div class="rn-actions">
-                { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
+                { event_button(ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
                 { button(Look::Primary, "submit", ctx.t(Key::IdentitySubmit), !valid, None) }
             </div>
         </form>

@@ -38,11 +38,11 @@ pub fn MethodStep(props: &MethodProps) -> Html {
     };
     html! {
         <div part="step step-method">
-            { heading(&ctx, Key::MethodHeading) }
+            { heading(ctx, Key::MethodHeading) }
             <ul class="rn-methods">{ for props.methods.iter().copied().map(item) }</ul>
             <div class="rn-actions">
-                { event_button(&ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
-                { event_button(&ctx, Look::Secondary, Key::Cancel, &props.on_event, Event::Cancel) }
+                { event_button(ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
+                { event_button(ctx, Look::Secondary, Key::Cancel, &props.on_event, Event::Cancel) }
             </div>
         </div>
     }

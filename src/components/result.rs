@@ -40,7 +40,7 @@ pub fn due_day(due: &str) -> String {
 #[component]
 pub fn ResultStep(props: &ResultProps) -> Html {
     let ctx = &props.ctx;
-    let retry_button = event_button(&ctx, Look::Primary, Key::Retry, &props.on_event, Event::Retry);
+    let retry_button = event_button(ctx, Look::Primary, Key::Retry, &props.on_event, Event::Retry);
     let (tone, icon, heading, body, actions) = match &props.step {
         Step::Verified { .. } => ("good", "✓", Key::VerifiedHeading, ctx.t(Key::VerifiedBody), html! {}),
         Step::InReview { due, .. } => {
@@ -55,8 +55,8 @@ pub fn ResultStep(props: &ResultProps) -> Html {
             });
             ("bad", "✕", Key::FailedHeading, ctx.tf(Key::FailedBody, &[("reason", reason)]), html! { <>{ retry_button }{ for complaint }</> })
         }
-        Step::Cancelled => ("", "", Key::CancelledHeading, ctx.t(Key::CancelledBody), event_button(&ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry)),
-        Step::Error { code, .. } => ("bad", "!", Key::ErrorHeading, error_text(&ctx, code), retry_button),
+        Step::Cancelled => ("", "", Key::CancelledHeading, ctx.t(Key::CancelledBody), event_button(ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry)),
+        Step::Error { code, .. } => ("bad", "!", Key::ErrorHeading, error_text(ctx, code), retry_button),
         // Not a final step: nothing to show (App never renders this component for them).
         _ => ("", "", Key::ErrorHeading, String::new(), html! {}),
     };
