@@ -129,6 +129,12 @@ impl_store!(
     )
 );
 
+impl PgStore {
+    async fn read_session(&self, id: &str) -> StoreResult<Option<Session>> {
+        session_on(&mut *self.pool.acquire().await?, id).await
+    }
+}
+
 impl_write_tx!(PgStore, sqlx::Postgres, begin = "BEGIN");
 
 impl_housekeeping!(PgStore, backend = "postgres");

@@ -17,11 +17,7 @@ macro_rules! impl_store {
             }
 
             async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
-                let row = sqlx::query(concat!("SELECT ", session_cols!(), " FROM sessions WHERE id = $1"))
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(session_from_row).transpose()
+                self.read_session(id).await
             }
 
             async fn consume_client_secret(

@@ -65,6 +65,8 @@ pub(crate) mod step {
         " RETURNING ",
         session_cols!()
     );
+    /// Loads a session.
+    pub(crate) const SELECT_SESSION: &str = concat!("SELECT ", session_cols!(), " FROM sessions WHERE id = $1");
     /// Whether a session exists (tells `Conflict` from `NotFound` after a refused update).
     pub(crate) const SESSION_EXISTS: &str = "SELECT 1 FROM sessions WHERE id = $1";
     /// Inserts an active code.

@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 use super::housekeeping::impl_housekeeping;
 use super::shared::impl_store;
 use super::statements::impl_statements;
-use super::sqlite_tx::TxConnection;
+use super::sqlite_tx::{Readers, TxConnection};
 use super::sql::{
     CODE_GRACE_MS, count_u32, delivery_cols, expirable_statuses, session_cols,
     step, terminal_statuses, window,
@@ -33,6 +33,10 @@ pub struct SqliteStore {
     /// The connection the request steps' write transactions run on (see `sqlite_tx.rs`). A second writing
     /// connection beside `writer`: the two take turns through SQLite's write lock.
     tx: TxConnection,
+    /// Synchronous readers for the reads of every request (see `sqlite_tx.rs`).
+    readers: Readers,
+    /// Keeps the WAL checkpointer thread running while any clone of the store lives.
+    _alive: std::sync::Arc<()>,
     path: PathBuf,
 }
 
@@ -68,10 +72,15 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         let tx = TxConnection::open(path)?;
+        let readers = Readers::open(path)?;
+        let alive = std::sync::Arc::new(());
+        super::sqlite_tx::spawn_checkpointer(path, std::sync::Arc::downgrade(&alive))?;
         Ok(Self {
             pool,
             writer,
             tx,
+            readers,
+            _alive: alive,
             path: path.to_path_buf(),
         })
     }
@@ -109,6 +118,17 @@ impl_store!(
         delivery_cols!()
     )
 );
+
+impl SqliteStore {
+    /// Reads on one of the synchronous readers (microseconds, no hand-off to a connection thread), or on
+    /// sqlx's pool when all of them are in use.
+    async fn read_session(&self, id: &str) -> StoreResult<Option<Session>> {
+        if let Some(read) = self.readers.session(id) {
+            return read;
+        }
+        session_on(&mut *self.pool.acquire().await?, id).await
+    }
+}
 
 #[async_trait]
 impl TxStore for SqliteStore {

@@ -95,6 +95,11 @@ macro_rules! impl_statements {
         }
 
 
+        async fn session_on(c: &mut $conn, id: &str) -> StoreResult<Option<Session>> {
+            let row = sqlx::query(step::SELECT_SESSION).bind(id).fetch_optional(&mut *c).await?;
+            row.as_ref().map(session_from_row).transpose()
+        }
+
         async fn create_session_on(c: &mut $conn, new: &NewSession) -> StoreResult<Session> {
             let row = sqlx::query(step::INSERT_SESSION)
             .bind(&new.id)
