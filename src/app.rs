@@ -164,12 +164,12 @@ pub fn App(props: &AppProps) -> Html {
     let secrets = use_mut_ref(Secrets::default);
     let root = use_node_ref();
     let first = use_mut_ref(|| true);
-    let ctx = Ctx {
+    let ctx = Rc::new(Ctx {
         config: props.config.clone(),
         texts: Texts::new(props.locale, props.config.strings.clone()),
         emitter: props.emitter.clone(),
         api: props.api.clone(),
-    };
+    });
 
     {
         // Once, after the first render: `ready`, then (without a `methods` option) the session decides the

@@ -31,7 +31,7 @@ pub fn clean_code(raw: &str) -> String {
 #[derive(Properties, PartialEq)]
 pub struct CodeProps {
     /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: crate::app::Ctx,
+    pub ctx: std::rc::Rc<crate::app::Ctx>,
     /// Tries left.
     pub tries_left: u8,
     /// Seconds until resend.

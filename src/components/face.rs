@@ -227,7 +227,7 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct FaceProps {
     /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: crate::app::Ctx,
+    pub ctx: std::rc::Rc<crate::app::Ctx>,
     /// Called with both images once taken and confirmed.
     pub on_input: Callback<Input>,
     /// Flow events.

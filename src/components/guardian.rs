@@ -11,7 +11,7 @@ use crate::i18n::Key;
 #[derive(Properties, PartialEq)]
 pub struct GuardianProps {
     /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: crate::app::Ctx,
+    pub ctx: std::rc::Rc<crate::app::Ctx>,
     /// Flow events.
     pub on_event: Callback<Event>,
 }

@@ -32,7 +32,7 @@ pub fn today() -> Date {
 #[derive(Properties, PartialEq)]
 pub struct IdentityProps {
     /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: crate::app::Ctx,
+    pub ctx: std::rc::Rc<crate::app::Ctx>,
     /// The chosen method (which contact field to ask for).
     pub method: Option<Method>,
     /// Called with the validated identity and whether the person is under 14.

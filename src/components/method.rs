@@ -10,7 +10,7 @@ use crate::i18n::Key;
 #[derive(Properties, PartialEq)]
 pub struct MethodProps {
     /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: crate::app::Ctx,
+    pub ctx: std::rc::Rc<crate::app::Ctx>,
     /// Enabled methods, in display order.
     pub methods: Vec<Method>,
     /// Flow events.

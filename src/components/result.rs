@@ -10,7 +10,7 @@ use crate::i18n::Key;
 #[derive(Properties, PartialEq)]
 pub struct ResultProps {
     /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: crate::app::Ctx,
+    pub ctx: std::rc::Rc<crate::app::Ctx>,
     /// A final step.
     pub step: Step,
     /// Flow events (retry).

@@ -8,7 +8,7 @@ use crate::i18n::Key;
 #[derive(Properties, PartialEq)]
 pub struct SubmittingProps {
     /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: crate::app::Ctx,
+    pub ctx: std::rc::Rc<crate::app::Ctx>,
 }
 
 /// The waiting screen; the status is announced to screen readers.
