@@ -10,7 +10,7 @@ use realname_core::b64::{self, Form};
 use realname_core::envelope::{self, RecipientKey};
 use realname_core::flow::{Event, Method};
 use realname_core::json::{self, ToJson};
-use realname_core::protocol::{self as p, CodePayload, Consent, DocumentsPayload, Envelope, IdentityPayload};
+use realname_core::protocol::{self as p, CodePayload, Consent, DocumentsPayload, IdentityPayload};
 use realname_core::validate::DocumentKind;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -106,9 +106,16 @@ pub fn identity_payload(s: &Secrets, method: Method) -> Result<IdentityPayload, 
     })
 }
 
-/// Seals a payload for a session and step.
-pub fn seal(key: &RecipientKey, session_id: &str, step: p::Step, payload: &dyn ToJson) -> Result<Envelope, &'static str> {
-    envelope::seal(key, session_id, step, json::to_string(payload).as_bytes()).map_err(|_| codes::SEAL)
+/// The JSON of the documents payload: the identity plus both photos (base64url) and the face consent.
+fn documents_payload(s: &Secrets) -> Result<String, Failure> {
+    let identity = identity_payload(s, Method::Face).map_err(Failure::new)?;
+    let face = s.face.as_ref().ok_or_else(|| Failure::new(codes::NOT_CONFIGURED))?;
+    Ok(json::to_string(&DocumentsPayload {
+        identity,
+        selfie_jpeg: b64::encode(&face.selfie, Form::UrlNoPad),
+        document_jpeg: b64::encode(&face.document, Form::UrlNoPad),
+        face_consent: Consent { version: s.consent_version.clone().unwrap_or_default(), accepted_at: face.consent_at },
+    }))
 }
 
 #[derive(Clone)]
@@ -261,16 +268,21 @@ impl Api {
         methods_of(&v)
     }
 
+    /// Seals `payload` for `step` and posts it to the step's path (`/v1/sessions/{id}/identity`, `/code`,
+    /// `/documents`). One future for the three sealed steps: each would otherwise be its own copy of the session,
+    /// seal and fetch code in the wasm.
+    async fn send_sealed(&self, step: p::Step, payload: Result<String, Failure>) -> Result<JsValue, Failure> {
+        let payload = payload?;
+        let s = self.session().await?;
+        let envelope = envelope::seal(&s.key, &s.id, step, payload.as_bytes()).map_err(|_| Failure::new(codes::SEAL))?;
+        let path = format!("/v1/sessions/{}/{}", s.id, step.as_str());
+        self.post(&path, &p::SealedRequest { envelope }, Some(&s.secret)).await
+    }
+
     /// Seals and sends the identity; a code goes out.
     pub async fn submit_identity(&self, secrets: &Secrets, method: Method) -> Event {
-        let run = async {
-            let payload = identity_payload(secrets, method).map_err(Failure::new)?;
-            let s = self.session().await?;
-            let env = seal(&s.key, &s.id, p::Step::Identity, &payload).map_err(Failure::new)?;
-            let path = format!("/v1/sessions/{}/identity", s.id);
-            self.post(&path, &p::SealedRequest { envelope: env }, Some(&s.secret)).await
-        };
-        match run.await {
+        let payload = identity_payload(secrets, method).map(|p| json::to_string(&p)).map_err(Failure::new);
+        match self.send_sealed(p::Step::Identity, payload).await {
             Ok(v) => self.code_sent(v),
             Err(f) => failure_event(f),
         }
@@ -278,13 +290,8 @@ impl Api {
 
     /// Seals and sends the code.
     pub async fn submit_code(&self, code: &str) -> Event {
-        let run = async {
-            let s = self.session().await?;
-            let env = seal(&s.key, &s.id, p::Step::Code, &CodePayload { code: code.to_string() }).map_err(Failure::new)?;
-            let path = format!("/v1/sessions/{}/code", s.id);
-            self.post(&path, &p::SealedRequest { envelope: env }, Some(&s.secret)).await
-        };
-        match run.await {
+        let payload = json::to_string(&CodePayload { code: code.to_string() });
+        match self.send_sealed(p::Step::Code, Ok(payload)).await {
             // A flagged identity (a child, an unknown region code, an identity over the site's account limit) waits
             // for a reviewer after the code: no token yet, a due date instead.
             Ok(v) => match (text(&v, "status").as_deref(), text(&v, "result_token")) {
@@ -313,24 +320,7 @@ impl Api {
 
     /// Seals and sends the identity with both photos.
     pub async fn submit_face(&self, secrets: &Secrets) -> Event {
-        let run = async {
-            let identity = identity_payload(secrets, Method::Face).map_err(Failure::new)?;
-            let face = secrets.face.as_ref().ok_or_else(|| Failure::new(codes::NOT_CONFIGURED))?;
-            let payload = DocumentsPayload {
-                identity,
-                selfie_jpeg: b64::encode(&face.selfie, Form::UrlNoPad),
-                document_jpeg: b64::encode(&face.document, Form::UrlNoPad),
-                face_consent: Consent {
-                    version: secrets.consent_version.clone().unwrap_or_default(),
-                    accepted_at: face.consent_at,
-                },
-            };
-            let s = self.session().await?;
-            let env = seal(&s.key, &s.id, p::Step::Documents, &payload).map_err(Failure::new)?;
-            let path = format!("/v1/sessions/{}/documents", s.id);
-            self.post(&path, &p::SealedRequest { envelope: env }, Some(&s.secret)).await
-        };
-        match run.await {
+        match self.send_sealed(p::Step::Documents, documents_payload(secrets)).await {
             Ok(v) => {
                 let get = |k: &str| text(&v, k);
                 match get("status").as_deref() {
