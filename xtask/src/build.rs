@@ -34,7 +34,7 @@ pub fn build(tools: &Tools) -> Res {
     let wasm = pkg.join("realname_bg.wasm");
     sh::run(
         Command::new(&tools.wasm_opt)
-            .args(["-Oz", "--converge", "--strip-debug", "--strip-producers"])
+            .args(["-Oz", "--converge", "--strip-debug", "--strip-producers", "--strip-target-features"])
             // Rust's wasm32 layout starts the stack at 1 MiB and data above it: the first KiB is never used, so
             // wasm-opt may fold constant addresses into load/store offsets (−1.5 KB gzip).
             .arg("--low-memory-unused")
