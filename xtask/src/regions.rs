@@ -308,3 +308,26 @@ for each county code 00–99 (not a code / current / abolished, never zero). Bit
 (5.8 KB gzip as `u16`s) and a look-up stays a short binary search plus one byte.\n"
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_rows_hold_two_bits_per_code_and_never_zero() {
+        // 110000 current (prefecture 00, code 00), 110101 current, 110103 abolished, 120000 current.
+        let regions: BTreeMap<u32, bool> =
+            [(110_000, false), (110_101, false), (110_103, true), (120_000, false)].into_iter().collect();
+        let src = render(&regions, &[(4, "AFG".into())], "test").unwrap();
+        assert!(src.contains("pub(crate) const PROVINCES: u128 = 0x1800;"), "{src}");
+        assert!(src.contains("pub(crate) const PREFECTURES: [u8; 3] = [\n    0, 1, 0,\n];"), "{src}");
+        // Code c sits in byte c / 4 at bits c % 4 * 2: 3 = not a code, 1 = current, 2 = abolished.
+        let ff = ", 255".repeat(24);
+        assert!(src.contains(&format!("// 1100\n    [253{ff}],")), "{src}"); // 11 11 11 01
+        assert!(src.contains(&format!("// 1101\n    [183{ff}],")), "{src}"); // 10 11 01 11
+        assert!(src.contains(&format!("// 1200\n    [253{ff}],")), "{src}");
+        assert!(src.contains("0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3,"), "{src}"); // PREFECTURE_START
+    }
+}
+
