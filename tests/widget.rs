@@ -658,6 +658,11 @@ fn stub_replies(identity: Option<&str>, codes: &[&str]) {
     Reflect::set(&w, &"__rnCodeReplies".into(), &list).unwrap();
 }
 
+/// The computed value of the CSS `property` of `el`.
+fn css(el: &Element, property: &str) -> String {
+    web_sys::window().unwrap().get_computed_style(el).unwrap().unwrap().get_property_value(property).unwrap()
+}
+
 async fn at_code(m: &Mounted) {
     m.agree().await;
     m.expect_step("identity").await;
@@ -678,10 +683,25 @@ async fn expired_and_locked_codes_say_what_to_do() {
     ]);
     let m = mounted(&[("methods", methods(&["sms"]))]).await;
     at_code(&m).await;
+    let (enabled_bg, enabled_border) = (css(&m.must("#rn-code"), "background-color"), css(&m.must("#rn-code"), "border-style"));
+    let hint_color = css(&m.must("#rn-code-status .rn-hint"), "color");
     m.type_into("#rn-code", "111111").await;
     until("expired", || m.text("#rn-code-status").contains("The code has expired; ask for a new one")).await;
     assert!(m.must("#rn-code").has_attribute("disabled"), "an expired code cannot be typed");
+    // A disabled field must not look like one waiting for input.
+    assert_ne!(css(&m.must("#rn-code"), "background-color"), enabled_bg, "the disabled field has the enabled field's background");
+    assert_ne!(css(&m.must("#rn-code"), "border-style"), enabled_border, "the disabled field has the enabled field's border");
+    // Expired is an error like locked, in the live region that announces it.
+    let status = m.must("#rn-code-status");
+    assert_eq!((status.get_attribute("role").as_deref(), status.get_attribute("aria-live").as_deref()), (Some("status"), Some("polite")));
+    let expired = m.must("#rn-code-status .rn-error");
+    assert!(expired.text_content().unwrap().contains("The code has expired"));
+    let error_color = css(&expired, "color");
+    assert_ne!(error_color, hint_color, "the expired message is in the hint's grey");
+    // Resend is the way on: enabled at once and the primary action, with no submit that cannot work beside it.
     assert!(!m.disabled("Send a new code"), "resend is offered at once");
+    assert_eq!(m.button("Send a new code").get_attribute("part").as_deref(), Some("button button-primary"));
+    assert!(m.root().query_selector("button[type=submit]").unwrap().is_none(), "a submit for an expired code");
     m.click("Send a new code").await;
     m.expect_step("code").await;
     until("active again", || !m.must("#rn-code").has_attribute("disabled")).await;
@@ -689,6 +709,8 @@ async fn expired_and_locked_codes_say_what_to_do() {
     m.type_into("#rn-code", "222222").await;
     until("locked", || m.text("#rn-code-status").contains("Too many wrong codes")).await;
     assert!(m.q("#rn-code").unwrap().has_attribute("disabled"));
+    assert_eq!(css(&m.must("#rn-code-status .rn-error"), "color"), error_color, "locked and expired in one error tone");
+    assert_ne!(css(&m.must("#rn-code"), "background-color"), enabled_bg);
     m.click("Start again").await;
     m.expect_step("identity").await;
     let paths: Vec<String> = requests().into_iter().map(|r| r.0).collect();
@@ -762,6 +784,63 @@ fn jpeg_size(j: &[u8]) -> Option<(u32, u32)> {
     None
 }
 
+/// "Uploads" a 2000x1500 photo into the `facing` slot's file input, as the file picker would.
+async fn upload_photo(m: &Mounted, facing: &str) {
+    let upload = Function::new_with_args(
+        "input",
+        r#"return new Promise((resolve) => {
+             const c = document.createElement('canvas'); c.width = 2000; c.height = 1500;
+             const g = c.getContext('2d'); g.fillStyle = '#c33'; g.fillRect(0, 0, 2000, 1500);
+             g.fillStyle = '#3c3'; g.fillRect(500, 300, 900, 700);
+             c.toBlob((b) => {
+               const dt = new DataTransfer(); dt.items.add(new File([b], 'photo.png', { type: 'image/png' }));
+               input.files = dt.files; input.dispatchEvent(new Event('change', { bubbles: true })); resolve();
+             }, 'image/png');
+           });"#,
+    );
+    let input = m.must(&format!("#rn-file-{facing}"));
+    let p: js_sys::Promise = upload.call1(&JsValue::NULL, &input).unwrap().dyn_into().unwrap();
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_camera_s_message_goes_once_a_photo_is_uploaded_for_that_slot() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    // The person refuses the camera.
+    Function::new_no_args(
+        "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('refused', 'NotAllowedError'));",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let m = mounted(&[("methods", methods(&["sms", "face"]))]).await;
+    m.agree().await;
+    m.must("[data-method=face]").click();
+    m.expect_step("identity").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.click("Next").await;
+    m.expect_step("face").await;
+    m.must("#rn-face-consent").click();
+    until("the face consent", || !m.must("fieldset").has_attribute("disabled")).await;
+    let slot_text = |n: u32| m.text(&format!("fieldset:nth-of-type({n})"));
+    for n in [1, 2] {
+        m.must(&format!("fieldset:nth-of-type({n}) button")).click();
+        until("the no-camera message", || slot_text(n).contains("The camera is not available")).await;
+    }
+    upload_photo(&m, "user").await;
+    until("the selfie preview", || m.q("fieldset:nth-of-type(1) .rn-capture img").is_some()).await;
+    assert!(m.q("fieldset:nth-of-type(1) .rn-error").is_none(), "the selfie still says: {}", slot_text(1));
+    // Only the slot that got its photo: the document still has no camera and no photo.
+    assert!(slot_text(2).contains("The camera is not available"), "{}", slot_text(2));
+    // Retake brings back the camera button, so the person may try the camera again.
+    m.click("Retake").await;
+    until("the camera button", || slot_text(1).contains("Use the camera")).await;
+    assert!(m.q("fieldset:nth-of-type(1) .rn-error").is_none());
+    // The prototype's getUserMedia again, for the tests after this one in the same page.
+    Function::new_no_args("delete navigator.mediaDevices.getUserMedia;").call0(&JsValue::NULL).unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn face_photos_are_downscaled_jpegs_sealed_with_the_identity_and_the_result_is_in_review() {
     use base64::Engine as _;
@@ -777,23 +856,8 @@ async fn face_photos_are_downscaled_jpegs_sealed_with_the_identity_and_the_resul
     m.expect_step("face").await;
     m.must("#rn-face-consent").click();
     tick().await;
-    // "Upload" a 2000x1500 photo into each slot, as the file picker would.
-    let upload = Function::new_with_args(
-        "input",
-        r#"return new Promise((resolve) => {
-             const c = document.createElement('canvas'); c.width = 2000; c.height = 1500;
-             const g = c.getContext('2d'); g.fillStyle = '#c33'; g.fillRect(0, 0, 2000, 1500);
-             g.fillStyle = '#3c3'; g.fillRect(500, 300, 900, 700);
-             c.toBlob((b) => {
-               const dt = new DataTransfer(); dt.items.add(new File([b], 'photo.png', { type: 'image/png' }));
-               input.files = dt.files; input.dispatchEvent(new Event('change', { bubbles: true })); resolve();
-             }, 'image/png');
-           });"#,
-    );
     for facing in ["user", "environment"] {
-        let input = m.must(&format!("#rn-file-{facing}"));
-        let p: js_sys::Promise = upload.call1(&JsValue::NULL, &input).unwrap().dyn_into().unwrap();
-        wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+        upload_photo(&m, facing).await;
         until("preview", || m.root().query_selector_all(".rn-capture img").unwrap().length() >= if facing == "user" { 1 } else { 2 }).await;
     }
     assert!(!m.disabled("Submit for review"));

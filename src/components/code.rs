@@ -165,10 +165,8 @@ pub fn CodeStep(props: &CodeProps) -> Html {
                     disabled={!can_enter} aria-invalid={if props.status == CodeStatus::Wrong { "true" } else { "false" }}
                     aria-describedby="rn-code-status" oninput={oninput} />
                 <div id="rn-code-status" aria-live="polite" role="status">
-                    // Literal classes in two branches: a computed `class` would pull in Yew's `Classes` (an IndexSet).
-                    if let Some(s) = status {
-                        if locked || props.status == CodeStatus::Wrong { <p class="rn-error" part="error">{ s }</p> } else { <p class="rn-hint" part="error">{ s }</p> }
-                    }
+                    // Wrong, expired and locked are all errors the person must act on: one error tone for all.
+                    if let Some(s) = status { <p class="rn-error" part="error">{ s }</p> }
                     if can_enter { <p class="rn-hint" part="hint">{ ctx.tf(Key::CodeTries, &[("n", &decimal(props.tries_left.into()))]) }</p> }
                 </div>
             </div>
@@ -176,8 +174,10 @@ pub fn CodeStep(props: &CodeProps) -> Html {
                 if locked {
                     { event_button(ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry) }
                 } else {
-                    { button(Look::Primary, "submit", ctx.t(Key::CodeSubmit), !can_enter || code.len() != CODE_LEN, None) }
-                    { button(Look::Secondary, "button", resend_text, *countdown > 0, Some(resend)) }
+                    // An expired code: resend is the only way on, so it takes the primary place of a submit that
+                    // cannot work.
+                    if !expired { { button(Look::Primary, "submit", ctx.t(Key::CodeSubmit), !can_enter || code.len() != CODE_LEN, None) } }
+                    { button(if expired { Look::Primary } else { Look::Secondary }, "button", resend_text, *countdown > 0, Some(resend)) }
                 }
                 { event_button(ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
             </div>

@@ -165,18 +165,20 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
         })
     };
     let upload = {
-        let image = image.clone();
+        let (image, cam) = (image.clone(), cam.clone());
         Callback::from(move |e: web_sys::Event| {
             let input = e.target_dyn_into::<web_sys::HtmlInputElement>();
             let file = input.as_ref().and_then(|i| i.files()).and_then(|f| f.get(0));
             if let Some(i) = &input {
                 i.set_value("");
             }
-            let image = image.clone();
+            let (image, cam) = (image.clone(), cam.clone());
             if let Some(file) = file {
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Some(j) = file_to_jpeg(file).await {
                         image.set(j);
+                        // The upload was the way on and it worked: the camera's error has done its job.
+                        cam.set(Cam::Idle);
                     }
                 });
             }

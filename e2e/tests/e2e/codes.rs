@@ -101,5 +101,13 @@ fn an_expired_code_is_refused_with_a_clear_message() -> Result<()> {
     wait_for(STEP_TIMEOUT, "the expired message", || Ok(d.widget_text()?.contains("验证码已过期").then_some(())))?;
     d.check_step("expired", false)?;
     ensure!(d.step()?.as_deref() != Some("verified"), "an expired code verified");
-    Ok(())
+    // Resend is the way on, as the primary action: a new code arrives and verifies.
+    let primary = d.prop(PRIMARY, "textContent")?;
+    ensure!(primary.as_str().is_some_and(|t| t.contains("重新发送验证码")), "the primary action after expiry is {primary}");
+    d.click(PRIMARY)?;
+    let fresh = outbox_code(&d.server, PHONE_MASKED, 1)?;
+    d.wait_step("code")?;
+    wait_for(STEP_TIMEOUT, "the code field to open again", || Ok((d.prop("#rn-code", "disabled")? == json!(false)).then_some(())))?;
+    d.fill("#rn-code", &fresh)?;
+    d.wait_step("verified")
 }

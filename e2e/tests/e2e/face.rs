@@ -84,7 +84,11 @@ fn face_method_falls_back_to_upload_when_the_camera_is_denied() -> Result<()> {
         let input = d.el(&format!("input#rn-file-{facing}"))?;
         d.browser.send_keys(&input, &photo.display().to_string())?;
         d.browser.wait_element(&format!("{slot} img"), Duration::from_secs(20))?;
+        // The upload worked, so the slot no longer says the camera is unavailable.
+        let text = d.prop(slot, "textContent")?;
+        ensure!(!text.as_str().unwrap_or_default().contains("无法使用摄像头"), "{slot} after its upload: {text}");
     }
+    d.check_step("face-uploaded", false)?;
     d.click_text("", "提交审核")?;
     in_review_due(&d)?;
     Ok(())
