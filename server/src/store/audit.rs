@@ -15,6 +15,9 @@ pub enum AuditStoreError {
     /// The database failed.
     #[error("audit log database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// SQLite failed on the connection that chains pending events (`rusqlite`).
+    #[error("audit log database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// A stored value cannot be decoded (e.g. a hash that is not 64 hex digits): the table was edited by hand.
     #[error("audit log entry {seq} is unreadable: {why}")]
     Unreadable {
@@ -51,7 +54,33 @@ pub trait AuditStore: Send + Sync {
     async fn audit_about(&self, subject: &str, action: &str) -> Result<Vec<Entry>, AuditStoreError>;
 }
 
+impl AuditStoreError {
+    /// A storage-layer error met while chaining.
+    pub(crate) fn from_store(e: super::StoreError) -> Self {
+        match e {
+            super::StoreError::Sqlite(e) => Self::Sqlite(e),
+            super::StoreError::Database(e) => Self::Db(e),
+            other => Self::Db(sqlx::Error::Protocol(other.to_string())),
+        }
+    }
+}
+
 const COLS: &str = "seq, at, actor, action, site, subject, detail, prev_hash, hash";
+
+/// Reads the head (the sqlx backends append their lock clause: PostgreSQL `FOR UPDATE`).
+pub(crate) const LOCK_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+/// The oldest pending events, up to `$1`.
+pub(crate) const SELECT_PENDING: &str =
+    "SELECT id, at, actor, action, site, subject, detail FROM audit_pending ORDER BY id LIMIT $1";
+/// Records the head.
+pub(crate) const STORE_HEAD: &str = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
+/// Deletes chained pending events; followed by the parenthesised id list.
+pub(crate) const DELETE_PENDING_SQL_PREFIX: &str = "DELETE FROM audit_pending WHERE id IN ";
+
+/// The insert of `rows` sealed entries (parameters per row in [`COLS`] order).
+pub(crate) fn insert_entries_sql(rows: usize) -> String {
+    format!("INSERT INTO audit_log ({COLS}) VALUES {}", placeholders(rows, 9))
+}
 
 fn decode<R: Row>(row: &R) -> Result<Entry, AuditStoreError>
 where
@@ -85,7 +114,7 @@ where
     })
 }
 
-fn head_of(seq: i64, hash: &str) -> Result<Option<Head>, AuditStoreError> {
+pub(crate) fn head_of(seq: i64, hash: &str) -> Result<Option<Head>, AuditStoreError> {
     if seq == 0 {
         return Ok(None);
     }
@@ -178,9 +207,7 @@ macro_rules! impl_audit_conn {
                 mut head: Option<Head>,
                 limit: i64,
             ) -> Result<(Option<Head>, u64), AuditStoreError> {
-                let rows = sqlx::query(
-                    "SELECT id, at, actor, action, site, subject, detail FROM audit_pending ORDER BY id LIMIT $1",
-                )
+                let rows = sqlx::query(SELECT_PENDING)
                 .bind(limit)
                 .fetch_all(&mut *self)
                 .await?;
@@ -209,7 +236,7 @@ macro_rules! impl_audit_conn {
                 // Exactly the rows read: on PostgreSQL a lower id may commit later, and is chained next time.
                 for chunk in ids.chunks(CHUNK) {
                     let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                    let sql = format!("DELETE FROM audit_pending WHERE id IN ({})", marks.join(", "));
+                    let sql = format!("{DELETE_PENDING_SQL_PREFIX}({})", marks.join(", "));
                     let mut q = sqlx::query(&sql);
                     for id in chunk {
                         q = q.bind(*id);
@@ -221,7 +248,7 @@ macro_rules! impl_audit_conn {
 
             async fn insert_entries(&mut self, entries: &[Entry]) -> Result<(), sqlx::Error> {
                 for chunk in entries.chunks(CHUNK) {
-                    let sql = format!("INSERT INTO audit_log ({COLS}) VALUES {}", placeholders(chunk.len(), 9));
+                    let sql = insert_entries_sql(chunk.len());
                     let mut q = sqlx::query(&sql);
                     for e in chunk {
                         q = q
@@ -241,7 +268,7 @@ macro_rules! impl_audit_conn {
             }
 
             async fn store_head(&mut self, head: Head) -> Result<(), sqlx::Error> {
-                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                sqlx::query(STORE_HEAD)
                     .bind(head.seq)
                     .bind(audit::hex(&head.hash))
                     .execute(&mut *self)
@@ -364,7 +391,7 @@ macro_rules! delegate_audit_store {
                 self.writer.audit_append(at, event).await
             }
             async fn audit_chain_pending(&self, limit: i64) -> Result<u64, AuditStoreError> {
-                self.writer.audit_chain_pending(limit).await
+                self.chain_pending_events(limit).await
             }
             async fn audit_pending_count(&self) -> Result<u64, AuditStoreError> {
                 self.pool().audit_pending_count().await
@@ -393,6 +420,19 @@ macro_rules! delegate_audit_store {
             }
         }
     };
+}
+
+impl super::sqlite::SqliteStore {
+    /// On the step transactions' connection (`sqlite_audit.rs`), not sqlx's writer.
+    async fn chain_pending_events(&self, limit: i64) -> Result<u64, AuditStoreError> {
+        self.tx.audit_chain_pending(limit).await
+    }
+}
+
+impl super::postgres::PgStore {
+    async fn chain_pending_events(&self, limit: i64) -> Result<u64, AuditStoreError> {
+        self.writer.audit_chain_pending(limit).await
+    }
 }
 
 delegate_audit_store!(super::sqlite::SqliteStore);

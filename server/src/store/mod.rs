@@ -18,6 +18,7 @@ pub mod review;
 mod shared;
 mod sql;
 pub mod sqlite;
+mod sqlite_audit;
 mod sqlite_tx;
 mod statements;
 mod types;

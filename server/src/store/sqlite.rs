@@ -32,7 +32,7 @@ pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     /// The connection the request steps' write transactions run on (see `sqlite_tx.rs`). A second writing
     /// connection beside `writer`: the two take turns through SQLite's write lock.
-    tx: TxConnection,
+    pub(crate) tx: TxConnection,
     /// Synchronous readers for the reads of every request (see `sqlite_tx.rs`).
     readers: Readers,
     /// Keeps the WAL checkpointer thread running while any clone of the store lives.

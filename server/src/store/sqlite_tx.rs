@@ -59,12 +59,17 @@ impl TxConnection {
     /// Takes the connection (queued in-process) and begins `IMMEDIATE`, retrying while another connection
     /// holds the write lock.
     pub(crate) async fn begin(&self) -> StoreResult<Box<dyn WriteTx>> {
+        Ok(Box::new(self.begin_tx().await?))
+    }
+
+    /// As [`TxConnection::begin`], for callers in the store that run their own statements on it.
+    pub(super) async fn begin_tx(&self) -> StoreResult<SqliteTx> {
         let conn = self.0.clone().lock_owned().await;
         let started = Instant::now();
         let mut tries = 0u32;
         loop {
             match conn.execute_batch("BEGIN IMMEDIATE") {
-                Ok(()) => return Ok(Box::new(SqliteTx { conn, done: false })),
+                Ok(()) => return Ok(SqliteTx { conn, done: false }),
                 Err(e) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
                     tries += 1;
                     // The other writer is usually a short transaction: yield first, then back off gently.
@@ -166,7 +171,7 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 
 /// `$n` placeholders (PostgreSQL's, which sqlx's SQLite driver also maps by number) as SQLite's `?n`: SQLite
 /// numbers `$name` parameters by first appearance, so `$3 … $1` would bind in the wrong order.
-fn positional(sql: &str) -> String {
+pub(super) fn positional(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -180,7 +185,7 @@ fn positional(sql: &str) -> String {
 }
 
 /// A write transaction holding the connection; rolled back when dropped uncommitted.
-struct SqliteTx {
+pub(super) struct SqliteTx {
     conn: OwnedMutexGuard<Connection>,
     done: bool,
 }
@@ -196,6 +201,18 @@ impl Drop for SqliteTx {
 }
 
 impl SqliteTx {
+    /// The connection, inside the transaction.
+    pub(super) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Commits.
+    pub(super) fn commit_now(mut self) -> StoreResult<()> {
+        self.conn.execute_batch("COMMIT")?;
+        self.done = true;
+        Ok(())
+    }
+
     fn row<T>(&self, sql: &str, params: &[&dyn ToSql], map: impl FnOnce(&Row<'_>) -> StoreResult<T>) -> StoreResult<Option<T>> {
         let mut stmt = self.conn.prepare_cached(&positional(sql))?;
         let mut rows = stmt.query(params)?;
@@ -414,10 +431,8 @@ impl WriteTx for SqliteTx {
         Ok(())
     }
 
-    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
-        self.conn.execute_batch("COMMIT")?;
-        self.done = true;
-        Ok(())
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        (*self).commit_now()
     }
 }
 
