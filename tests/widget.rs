@@ -842,6 +842,43 @@ async fn a_refused_camera_s_message_goes_once_a_photo_is_uploaded_for_that_slot(
 }
 
 #[wasm_bindgen_test]
+async fn a_camera_that_opens_after_a_photo_was_uploaded_is_stopped() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    // The permission prompt stays open until the test answers it, with a real (canvas) stream.
+    Function::new_no_args(
+        "navigator.mediaDevices.getUserMedia = () => new Promise((resolve) => {
+           window.__rnGrant = () => { const c = document.createElement('canvas'); c.getContext('2d').fillRect(0, 0, 4, 4);
+             window.__rnStream = c.captureStream(); resolve(window.__rnStream); };
+         });",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let m = mounted(&[("methods", methods(&["sms", "face"]))]).await;
+    m.agree().await;
+    m.must("[data-method=face]").click();
+    m.expect_step("identity").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.click("Next").await;
+    m.expect_step("face").await;
+    m.must("#rn-face-consent").click();
+    until("the face consent", || !m.must("fieldset").has_attribute("disabled")).await;
+    m.must("fieldset:nth-of-type(1) button").click();
+    tick().await;
+    upload_photo(&m, "user").await;
+    until("the selfie preview", || m.q("fieldset:nth-of-type(1) .rn-capture img").is_some()).await;
+    Function::new_no_args("window.__rnGrant();").call0(&JsValue::NULL).unwrap();
+    let track_state = || {
+        Function::new_no_args("return window.__rnStream.getVideoTracks()[0].readyState;").call0(&JsValue::NULL).unwrap().as_string()
+    };
+    until("the late camera to be stopped", || track_state().as_deref() == Some("ended")).await;
+    assert!(m.q("fieldset:nth-of-type(1) .rn-capture img").is_some(), "the uploaded photo stays");
+    assert!(m.q("fieldset:nth-of-type(1) video").is_none());
+    Function::new_no_args("delete navigator.mediaDevices.getUserMedia;").call0(&JsValue::NULL).unwrap();
+}
+
+#[wasm_bindgen_test]
 async fn face_photos_are_downscaled_jpegs_sealed_with_the_identity_and_the_result_is_in_review() {
     use base64::Engine as _;
     let kp = KeyPair::from_seed("k1", &SEED);

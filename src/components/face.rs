@@ -189,7 +189,16 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
         Callback::from(move |_: MouseEvent| image.set(String::new()))
     };
     let preview = (!image.is_empty()).then(|| (*image).clone());
-    let live = matches!(*cam, Cam::Live(_));
+    let mut live = matches!(*cam, Cam::Live(_));
+    if let (Cam::Live(s), Some(_)) = (&*cam, &preview) {
+        // A photo uploaded while the camera permission prompt was open: the camera that opened after it is not
+        // needed and must not stay on (its light, its frames) behind the photo. Stopped here, not left to
+        // `use_camera`'s cleanup: Yew may render Live and then Idle before effects run, and then no effect ever
+        // held this stream.
+        stop(s);
+        cam.set(Cam::Idle);
+        live = false;
+    }
     html! {
         <fieldset class="rn-field" part="capture" disabled={!enabled}>
             <legend><strong>{ ctx.t(label) }</strong></legend>
