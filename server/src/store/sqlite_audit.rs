@@ -15,9 +15,29 @@ use super::audit::{
 use super::sqlite_tx::{TxConnection, positional};
 use crate::audit::{self, Event, Head};
 
+/// Pending events chained per transaction: each pass holds the write lock and a runtime thread while it seals
+/// and moves its rows, so it is kept to a few milliseconds and the step transactions queued meanwhile go
+/// between two passes.
+const PASS: i64 = 200;
+
 impl TxConnection {
-    /// Chains up to `limit` pending events, oldest `id` first, in one transaction; returns how many.
+    /// Chains up to `limit` pending events, oldest `id` first, in transactions of at most [`PASS`] events each;
+    /// returns how many.
     pub(crate) async fn audit_chain_pending(&self, limit: i64) -> Result<u64, AuditStoreError> {
+        let mut total = 0;
+        while total < limit.max(0) {
+            let want = PASS.min(limit - total);
+            let n = self.chain_pass(want).await?;
+            total += i64::try_from(n).unwrap_or(want);
+            if i64::try_from(n).unwrap_or(0) < want {
+                break;
+            }
+        }
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+
+    /// One transaction of [`TxConnection::audit_chain_pending`].
+    async fn chain_pass(&self, limit: i64) -> Result<u64, AuditStoreError> {
         let tx = self.begin_tx().await.map_err(AuditStoreError::from_store)?;
         let conn = tx.connection();
         let sqlite = |e: rusqlite::Error| AuditStoreError::Sqlite(e);
