@@ -122,6 +122,76 @@ pub(crate) mod step {
     }
 }
 
+/// A `Session` from a row of [`session_cols!`]: `$get` is the row's fallible column getter (sqlx's `try_get`,
+/// rusqlite's `get`), whose error converts into `StoreError`. One mapping for both drivers, so a new column
+/// cannot be read on one write path and forgotten on the other.
+macro_rules! session_from_row {
+    ($r:expr, $get:ident) => {{
+        let r = $r;
+        let status: String = r.$get("status")?;
+        let status = SessionStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("session status {status:?}")))?;
+        let consent_version: Option<String> = r.$get("consent_version")?;
+        let consent_at: Option<i64> = r.$get("consent_at")?;
+        let consent = match (consent_version, consent_at) {
+            (Some(version), Some(at)) => Some(Consent { version, at }),
+            _ => None,
+        };
+        let name: Option<Vec<u8>> = r.$get("name_ct")?;
+        let id_number: Option<Vec<u8>> = r.$get("id_number_ct")?;
+        let phone: Option<Vec<u8>> = r.$get("phone_ct")?;
+        let email: Option<Vec<u8>> = r.$get("email_ct")?;
+        let identity = match (name, id_number) {
+            (Some(name), Some(id_number)) => Some(SealedIdentity {
+                name: Sealed::from_stored(name),
+                id_number: Sealed::from_stored(id_number),
+                phone: phone.map(Sealed::from_stored),
+                email: email.map(Sealed::from_stored),
+            }),
+            _ => None,
+        };
+        Ok(Session {
+            id: r.$get("id")?,
+            site_id: r.$get("site_id")?,
+            reference: r.$get("reference")?,
+            client_secret_hash: r.$get("client_secret_hash")?,
+            client_secret_expires_at: r.$get("client_secret_expires_at")?,
+            client_secret_used: r.$get("client_secret_used")?,
+            status,
+            method: r.$get("method")?,
+            document_kind: r.$get("document_kind")?,
+            consent,
+            identity,
+            blind_index: r.$get("blind_index")?,
+            failure: r.$get("failure")?,
+            created_at: r.$get("created_at")?,
+            updated_at: r.$get("updated_at")?,
+            expires_at: r.$get("expires_at")?,
+            verified_at: r.$get("verified_at")?,
+            version: r.$get("version")?,
+        })
+    }};
+}
+
+/// A `Code` from a row of [`code_cols!`], with the same `$get` as [`session_from_row!`].
+macro_rules! code_from_row {
+    ($r:expr, $get:ident) => {{
+        let r = $r;
+        let state: String = r.$get("state")?;
+        Ok(Code {
+            id: r.$get("id")?,
+            session_id: r.$get("session_id")?,
+            code_hmac: r.$get("code_hmac")?,
+            channel: r.$get("channel")?,
+            sent_at: r.$get("sent_at")?,
+            expires_at: r.$get("expires_at")?,
+            attempts: count_u32(r.$get("attempts")?),
+            state: CodeState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("code state {state:?}")))?,
+        })
+    }};
+}
+
 /// How long an expired code is kept (so a late try still gets "expired" rather than "no code").
 pub(crate) const CODE_GRACE_MS: i64 = 3_600_000;
 
@@ -141,7 +211,7 @@ pub(crate) fn window(window_ms: i64, now: i64) -> Result<(i64, i64), super::Stor
     Ok((start, start.saturating_add(window_ms)))
 }
 
-pub(crate) use {delivery_cols, expirable_statuses, session_cols, terminal_statuses};
+pub(crate) use {code_from_row, delivery_cols, expirable_statuses, session_cols, session_from_row, terminal_statuses};
 
 #[cfg(test)]
 mod tests {

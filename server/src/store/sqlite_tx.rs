@@ -247,51 +247,11 @@ impl SqliteTx {
 }
 
 fn session_from_row(r: &Row<'_>) -> StoreResult<Session> {
-    let status: String = r.get("status")?;
-    let status = SessionStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("session status {status:?}")))?;
-    let consent = match (r.get::<_, Option<String>>("consent_version")?, r.get::<_, Option<i64>>("consent_at")?) {
-        (Some(version), Some(at)) => Some(Consent { version, at }),
-        _ => None,
-    };
-    let sealed = |col: &str| -> rusqlite::Result<Option<Sealed>> { Ok(r.get::<_, Option<Vec<u8>>>(col)?.map(Sealed::from_stored)) };
-    let identity = match (sealed("name_ct")?, sealed("id_number_ct")?) {
-        (Some(name), Some(id_number)) => Some(SealedIdentity { name, id_number, phone: sealed("phone_ct")?, email: sealed("email_ct")? }),
-        _ => None,
-    };
-    Ok(Session {
-        id: r.get("id")?,
-        site_id: r.get("site_id")?,
-        reference: r.get("reference")?,
-        client_secret_hash: r.get("client_secret_hash")?,
-        client_secret_expires_at: r.get("client_secret_expires_at")?,
-        client_secret_used: r.get("client_secret_used")?,
-        status,
-        method: r.get("method")?,
-        document_kind: r.get("document_kind")?,
-        consent,
-        identity,
-        blind_index: r.get("blind_index")?,
-        failure: r.get("failure")?,
-        created_at: r.get("created_at")?,
-        updated_at: r.get("updated_at")?,
-        expires_at: r.get("expires_at")?,
-        verified_at: r.get("verified_at")?,
-        version: r.get("version")?,
-    })
+    super::sql::session_from_row!(r, get)
 }
 
 fn code_from_row(r: &Row<'_>) -> StoreResult<Code> {
-    let state: String = r.get("state")?;
-    Ok(Code {
-        id: r.get("id")?,
-        session_id: r.get("session_id")?,
-        code_hmac: r.get("code_hmac")?,
-        channel: r.get("channel")?,
-        sent_at: r.get("sent_at")?,
-        expires_at: r.get("expires_at")?,
-        attempts: count_u32(r.get("attempts")?),
-        state: CodeState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("code state {state:?}")))?,
-    })
+    super::sql::code_from_row!(r, get)
 }
 
 /// Maps a foreign-key violation (the session does not exist) to `NotFound`.

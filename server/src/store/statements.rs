@@ -6,63 +6,11 @@
 macro_rules! impl_statements {
     ($row:ty, $conn:ty) => {
         fn session_from_row(r: &$row) -> StoreResult<Session> {
-            let status: String = r.try_get("status")?;
-            let status = SessionStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("session status {status:?}")))?;
-            let consent_version: Option<String> = r.try_get("consent_version")?;
-            let consent_at: Option<i64> = r.try_get("consent_at")?;
-            let consent = match (consent_version, consent_at) {
-                (Some(version), Some(at)) => Some(Consent { version, at }),
-                _ => None,
-            };
-            let name: Option<Vec<u8>> = r.try_get("name_ct")?;
-            let id_number: Option<Vec<u8>> = r.try_get("id_number_ct")?;
-            let phone: Option<Vec<u8>> = r.try_get("phone_ct")?;
-            let email: Option<Vec<u8>> = r.try_get("email_ct")?;
-            let identity = match (name, id_number) {
-                (Some(name), Some(id_number)) => Some(SealedIdentity {
-                    name: Sealed::from_stored(name),
-                    id_number: Sealed::from_stored(id_number),
-                    phone: phone.map(Sealed::from_stored),
-                    email: email.map(Sealed::from_stored),
-                }),
-                _ => None,
-            };
-            Ok(Session {
-                id: r.try_get("id")?,
-                site_id: r.try_get("site_id")?,
-                reference: r.try_get("reference")?,
-                client_secret_hash: r.try_get("client_secret_hash")?,
-                client_secret_expires_at: r.try_get("client_secret_expires_at")?,
-                client_secret_used: r.try_get("client_secret_used")?,
-                status,
-                method: r.try_get("method")?,
-                document_kind: r.try_get("document_kind")?,
-                consent,
-                identity,
-                blind_index: r.try_get("blind_index")?,
-                failure: r.try_get("failure")?,
-                created_at: r.try_get("created_at")?,
-                updated_at: r.try_get("updated_at")?,
-                expires_at: r.try_get("expires_at")?,
-                verified_at: r.try_get("verified_at")?,
-                version: r.try_get("version")?,
-            })
+            $crate::store::sql::session_from_row!(r, try_get)
         }
 
         fn code_from_row(r: &$row) -> StoreResult<Code> {
-            let state: String = r.try_get("state")?;
-            Ok(Code {
-                id: r.try_get("id")?,
-                session_id: r.try_get("session_id")?,
-                code_hmac: r.try_get("code_hmac")?,
-                channel: r.try_get("channel")?,
-                sent_at: r.try_get("sent_at")?,
-                expires_at: r.try_get("expires_at")?,
-                attempts: count_u32(r.try_get("attempts")?),
-                state: CodeState::parse(&state)
-                    .ok_or_else(|| StoreError::Corrupt(format!("code state {state:?}")))?,
-            })
+            $crate::store::sql::code_from_row!(r, try_get)
         }
 
         fn delivery_from_row(r: &$row) -> StoreResult<Delivery> {
