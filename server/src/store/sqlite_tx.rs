@@ -168,7 +168,7 @@ pub(crate) fn spawn_checkpointer(path: &Path, alive: std::sync::Weak<()>) -> Sto
                 // A busy or failed pass is retried on the next tick; the WAL only grows meanwhile.
                 let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                 tick = tick.wrapping_add(1);
-                if tick % RESTART_EVERY == 0 {
+                if tick.is_multiple_of(RESTART_EVERY) {
                     let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
                 }
             }
