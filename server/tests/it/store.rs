@@ -201,6 +201,8 @@ on_both_backends!(
     identity_can_be_erased,
     write_tx_commits_all_or_nothing,
     concurrent_write_transactions_are_exact,
+    committed_steps_are_visible_at_once_and_dropped_ones_vanish,
+    a_commit_survives_the_cancellation_of_the_step_queued_behind_it,
 );
 
 const T0: i64 = 1_790_000_000_000;

@@ -84,3 +84,68 @@ pub(super) async fn concurrent_write_transactions_are_exact(b: &Backend) {
         assert_eq!(fresh, i % 4 == 3, "envelope {i} remembered exactly when its transaction committed");
     }
 }
+
+/// SQLite commits steps in batches (`store/sqlite_tx.rs`): a step's commit must still mean "readable from
+/// another connection now", and a step dropped in the middle of a batch must take only its own writes along.
+pub(super) async fn committed_steps_are_visible_at_once_and_dropped_ones_vanish(b: &Backend) {
+    let s = &b.store;
+    let tasks: Vec<_> = (0..24u8)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let id = format!("txv{i}");
+                let mut tx = s.begin_write().await.unwrap();
+                tx.create_session(&new_session(&id)).await.unwrap();
+                // Holding the transaction across a yield lets the others queue up behind it: batches form.
+                tokio::task::yield_now().await;
+                if i % 3 == 0 {
+                    drop(tx);
+                    return (id, false);
+                }
+                tx.commit().await.unwrap();
+                assert!(s.session(&id).await.unwrap().is_some(), "{id} not readable once its commit returned");
+                (id, true)
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (id, kept) = t.await.unwrap();
+        assert_eq!(s.session(&id).await.unwrap().is_some(), kept, "{id}");
+    }
+}
+
+/// A step that finished while another was queued leaves the batch's COMMIT to that one; when the queued
+/// request goes away instead (a cancelled request), the finished step must still be committed. One task polls
+/// both by hand, so the queued one is surely dropped while queued.
+pub(super) async fn a_commit_survives_the_cancellation_of_the_step_queued_behind_it(b: &Backend) {
+    let s = &b.store;
+    let mut tx = s.begin_write().await.unwrap();
+    tx.create_session(&new_session("txq")).await.unwrap();
+    let mut queued: Step<'_> = Box::pin({
+        let s = s.clone();
+        async move {
+            let _tx = s.begin_write().await;
+        }
+    });
+    poll_once(&mut queued).await;
+    let (tx_done, done) = tokio::sync::oneshot::channel();
+    let mut commit: Step<'_> = Box::pin(async move {
+        let _ = tx_done.send(tx.commit().await);
+    });
+    poll_once(&mut commit).await;
+    drop(queued);
+    tokio::time::timeout(std::time::Duration::from_secs(10), commit).await.expect("the commit finished");
+    done.await.unwrap().unwrap();
+    assert!(s.session("txq").await.unwrap().is_some());
+}
+
+type Step<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
+/// Polls `f` once (to the point where it waits), then returns.
+async fn poll_once(f: &mut Step<'_>) {
+    std::future::poll_fn(|cx| {
+        let _ = f.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+}
