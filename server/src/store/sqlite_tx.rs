@@ -155,6 +155,11 @@ impl TxConnection {
         let queued = Queued::new(&shared.waiting);
         let mut w = shared.writer.clone().lock_owned().await;
         drop(queued);
+        if w.open.is_some() && w.conn.is_autocommit() {
+            // SQLite rolled the whole batch back (it does on a full disk or an I/O error): end it as failed, so
+            // its steps hear so and this step does not run outside any transaction.
+            let _ = shared.end_batch(&mut w);
+        }
         if w.open.is_none() {
             let started = Instant::now();
             let mut tries = 0u32;
@@ -535,7 +540,49 @@ impl WriteTx for SqliteTx {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
+    use crate::store::TxStore as _;
+    use crate::store::sqlite::SqliteStore;
+
+    /// A batch that SQLite rolled back on its own (simulated here with a ROLLBACK on the connection) while a
+    /// step was queued: the queued step starts a new batch instead of running in autocommit, and commits.
+    #[tokio::test]
+    async fn a_batch_lost_to_an_automatic_rollback_is_ended_before_the_next_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let lost = store.tx.begin_tx().await.unwrap();
+        lost.connection().execute_batch("ROLLBACK").unwrap();
+        let mut next = Box::pin(store.begin_write());
+        // Queue `next` behind `lost`, then let `lost` fail (its RELEASE finds no savepoint) while `next` waits.
+        assert!(futures_poll_once(next.as_mut()).await.is_none());
+        assert!(super::WriteTx::commit(Box::new(lost)).await.is_err());
+        let mut tx = next.await.unwrap();
+        tx.create_session(&crate::store::NewSession {
+            id: "s1".into(),
+            site_id: "site".into(),
+            reference: None,
+            client_secret_hash: vec![1; 32],
+            client_secret_expires_at: 1,
+            method: None,
+            created_at: 1,
+            expires_at: 2,
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert!(crate::store::SessionStore::session(&store, "s1").await.unwrap().is_some());
+    }
+
+    /// Polls `f` once: its output when it finished.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(mut f: F) -> Option<F::Output> {
+        std::future::poll_fn(|cx| std::task::Poll::Ready(match std::pin::Pin::new(&mut f).poll(cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        }))
+        .await
+    }
+
     #[test]
     fn dollar_parameters_become_numbered_question_marks() {
         assert_eq!(super::positional("SET a = $3 WHERE id = $1 AND v = $12"), "SET a = ?3 WHERE id = ?1 AND v = ?12");
