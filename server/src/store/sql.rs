@@ -211,6 +211,37 @@ pub(crate) fn window(window_ms: i64, now: i64) -> Result<(i64, i64), super::Stor
     Ok((start, start.saturating_add(window_ms)))
 }
 
+/// The fixed windows of a batch of rate-limit hits (`(key, window_ms)` each) at `now`: `(key, start, end)`, in
+/// the order given; at most 16, and no key twice in the same window (one upsert statement counts them all).
+pub(crate) fn rate_windows<'k>(hits: &[(&'k str, i64)], now: i64) -> Result<Vec<(&'k str, i64, i64)>, super::StoreError> {
+    if hits.len() > 16 {
+        return Err(super::StoreError::Config(format!("{} rate-limit keys in one call (max 16)", hits.len())));
+    }
+    let mut windows = Vec::with_capacity(hits.len());
+    for (key, window_ms) in hits {
+        let (start, end) = window(*window_ms, now)?;
+        if windows.iter().any(|(k, s, _)| k == key && *s == start) {
+            return Err(super::StoreError::Config(format!("rate-limit key {key:?} given twice")));
+        }
+        windows.push((*key, start, end));
+    }
+    Ok(windows)
+}
+
+/// The upsert's `(key, start, hits)` rows put back in the order of `windows`.
+pub(crate) fn counts_in_order(windows: &[(&str, i64, i64)], counts: &[(String, i64, u64)]) -> Result<Vec<u64>, super::StoreError> {
+    windows
+        .iter()
+        .map(|(key, start, _)| {
+            counts
+                .iter()
+                .find(|(k, s, _)| k == key && s == start)
+                .map(|(_, _, n)| *n)
+                .ok_or_else(|| super::StoreError::Corrupt("rate-limit upsert returned no row".into()))
+        })
+        .collect()
+}
+
 pub(crate) use {code_from_row, delivery_cols, expirable_statuses, session_cols, session_from_row, terminal_statuses};
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use super::statements::impl_statements;
 use super::sqlite_tx::{Readers, TxConnection};
 use super::sql::{
     CODE_GRACE_MS, count_u32, delivery_cols, expirable_statuses, session_cols,
-    step, terminal_statuses, window,
+    step, terminal_statuses, window, rate_windows, counts_in_order,
 };
 use super::*;
 use crate::vault::Sealed;

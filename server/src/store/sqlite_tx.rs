@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
-use super::sql::{count_u32, step, window};
+use super::sql::{count_u32, counts_in_order, rate_windows, step};
 use super::{
     Code, CodeAttempt, CodeState, Consent, NewCode, NewDelivery, NewSession, SealedIdentity, Session,
     SessionStatus, StoreError, StoreResult, UnixMillis, WriteTx,
@@ -441,17 +441,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn rate_hits(&mut self, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<Vec<u64>> {
-        if hits.len() > 16 {
-            return Err(StoreError::Config(format!("{} rate-limit keys in one call (max 16)", hits.len())));
-        }
-        let mut windows = Vec::with_capacity(hits.len());
-        for (key, window_ms) in hits {
-            let (start, end) = window(*window_ms, now)?;
-            if windows.iter().any(|(k, s, _)| k == key && *s == start) {
-                return Err(StoreError::Config(format!("rate-limit key {key:?} given twice")));
-            }
-            windows.push((*key, start, end));
-        }
+        let windows = rate_windows(hits, now)?;
         if windows.is_empty() {
             return Ok(Vec::new());
         }
@@ -462,16 +452,7 @@ impl WriteTx for SqliteTx {
         while let Some(r) = rows.next()? {
             counts.push((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0)));
         }
-        windows
-            .iter()
-            .map(|(key, start, _)| {
-                counts
-                    .iter()
-                    .find(|(k, s, _)| k == key && s == start)
-                    .map(|(_, _, n)| *n)
-                    .ok_or_else(|| StoreError::Corrupt("rate-limit upsert returned no row".into()))
-            })
-            .collect()
+        counts_in_order(&windows, &counts)
     }
 
     async fn issue_code(&mut self, new: &NewCode) -> StoreResult<Code> {

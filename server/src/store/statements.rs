@@ -176,17 +176,7 @@ macro_rules! impl_statements {
         }
 
         async fn rate_hits_on(c: &mut $conn, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<Vec<u64>> {
-            if hits.len() > 16 {
-                return Err(StoreError::Config(format!("{} rate-limit keys in one call (max 16)", hits.len())));
-            }
-            let mut windows = Vec::with_capacity(hits.len());
-            for (key, window_ms) in hits {
-                let (start, end) = window(*window_ms, now)?;
-                if windows.iter().any(|(k, s, _)| k == key && *s == start) {
-                    return Err(StoreError::Config(format!("rate-limit key {key:?} given twice")));
-                }
-                windows.push((*key, start, end));
-            }
+            let windows = rate_windows(hits, now)?;
             if windows.is_empty() {
                 return Ok(Vec::new());
             }
@@ -203,16 +193,7 @@ macro_rules! impl_statements {
                 let hits: i64 = r.try_get("hits")?;
                 counts.push((key, start, u64::try_from(hits).unwrap_or(0)));
             }
-            windows
-                .iter()
-                .map(|(key, start, _)| {
-                    counts
-                        .iter()
-                        .find(|(k, s, _)| k == key && s == start)
-                        .map(|(_, _, n)| *n)
-                        .ok_or_else(|| StoreError::Corrupt("rate-limit upsert returned no row".into()))
-                })
-                .collect()
+            counts_in_order(&windows, &counts)
         }
 
         async fn remember_envelope_on(
