@@ -216,6 +216,46 @@ fn is_valid_id_agrees_with_validate_id() {
     assert!(!is_valid_id("11010519491231002Y"));
 }
 
+/// 18-character strings cross into wasm as 18 numbers; every other shape of 18 UTF-16 units (separators, full-width
+/// digits, a foreigner's card, non-ASCII, lone surrogates) must come back to the UTF-8 path and get its answer.
+#[wasm_bindgen_test]
+fn is_valid_id_on_18_units_agrees_with_validate_id() {
+    let agree = |input: &JsValue| {
+        api();
+        let rich = js_validate_id(input, &JsValue::UNDEFINED).unwrap();
+        assert_eq!(Some(js_is_valid_id(input)), b(&rich, "valid"), "{input:?}");
+        js_is_valid_id(input)
+    };
+    let text = |s: &str| agree(&JsValue::from_str(s));
+    // Valid numbers of 18 units that are not 17 digits and a check character: only the fallback accepts them.
+    for valid in [
+        "１１０１０５１９４９１２３１００２Ｘ", "91184019850101001X", " 110105-491231-002", "110105-491231-002 ",
+    ] {
+        assert_eq!(valid.encode_utf16().count(), 18, "{valid}");
+        assert!(text(valid), "{valid}");
+    }
+    // Every single-character change of a valid number: plain ones take the numbers path, the rest the buffer.
+    let base = "11010519491231002X";
+    for at in 0..18 {
+        for c in ['0', '1', '2', '5', '9', 'X', 'x', ' ', '-', '/', ':', '１', '张', '\u{7f}'] {
+            let mut m: Vec<char> = base.chars().collect();
+            m[at] = c;
+            text(&m.into_iter().collect::<String>());
+        }
+    }
+    // Lone surrogates (no Rust `str` holds them): an 18-unit JS string with one is never valid.
+    for at in [0, 9, 17] {
+        let units: Vec<u16> = base.encode_utf16().enumerate().map(|(i, u)| if i == at { 0xd800 } else { u }).collect();
+        let s = js_sys::JsString::from_char_code(&units);
+        assert_eq!(s.length(), 18);
+        assert!(!agree(&s.into()), "surrogate at {at}");
+    }
+    // Another call grows the buffer (and may detach the views) between two 18-unit checks.
+    assert!(text(base));
+    assert!(text(&format!("{}{base}", " ".repeat(200_000))));
+    assert!(text(base) && !text("11010519491231002Y"));
+}
+
 #[wasm_bindgen_test]
 fn phones_emails_names() {
     let r = validate_phone("+86 138-1234-5678").unwrap();

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use realname_core::validate::{
-    Date, DocumentKind, Options, RegionStatus, Sex, Verdict, check_char, days_in_month, id_verdict, is_valid_id,
+    Date, DocumentKind, Options, RegionStatus, Sex, Verdict, check_char, days_in_month, id_verdict, id_verdict_units, is_valid_id,
     region_status, summarize_id, upgrade_15, validate_id,
 };
 
@@ -29,6 +29,12 @@ prop_compose! {
         let c = check_char(first17.as_bytes()).unwrap();
         format!("{first17}{c}")
     }
+}
+
+/// [`id_verdict_units`] of `s` when it is 18 UTF-16 units.
+fn units_verdict(s: &str, today: Date) -> Option<Verdict> {
+    let units: Vec<u32> = s.encode_utf16().map(u32::from).collect();
+    id_verdict_units(units.try_into().ok()?, today)
 }
 
 fn opts() -> Options {
@@ -130,6 +136,8 @@ proptest! {
         // The verdict agrees, and "invalid on any day" holds on later days.
         let verdict = id_verdict(m.as_bytes(), today);
         prop_assert_eq!(verdict == Verdict::Valid, valid, "{} on {}", m, today);
+        // The same 18 characters as numbers (JS `charCodeAt`): the same verdict, or "not plain, ask id_verdict".
+        prop_assert!(units_verdict(&m, today).is_none_or(|v| v == verdict), "{} on {}", m, today);
         if verdict == Verdict::Invalid {
             for later in [Date::new(year + 1, 1, 1).unwrap(), Date::new(2200, 12, 31).unwrap()] {
                 prop_assert!(!validate_id(&m, &Options::new(later)).valid, "{} on {}", m, later);
@@ -170,6 +178,7 @@ proptest! {
         let valid = validate_id(&s, &opts()).valid;
         prop_assert_eq!(is_valid_id(&s, today()), valid, "{:?}", s);
         prop_assert_eq!(id_verdict(s.as_bytes(), today()) == Verdict::Valid, valid, "{:?}", s);
+        prop_assert!(units_verdict(&s, today()).is_none_or(|v| v == id_verdict(s.as_bytes(), today())), "{:?}", s);
     }
 
     #[test]

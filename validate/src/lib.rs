@@ -15,7 +15,7 @@
 //!   offset -1 means "null" (or, for `normalized`, "the same as the input").
 #![forbid(unsafe_code)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use realname_core::validate::{
     self as v, Date, DocumentKind, FieldCheck, IdCheck, Issue, IssueCode, NameScript, Options, RegionStatus, Sex,
@@ -50,6 +50,24 @@ fn input(io: &Io, len: u32) -> &str {
 /// A date from `yyyymmdd`, when it exists.
 fn ymd(today: u32) -> Option<Date> {
     Date::new(today / 10_000, today / 100 % 100, today % 100)
+}
+
+thread_local! {
+    /// The last `yyyymmdd` [`day`] was asked for and its date: JS passes the same day on nearly every call.
+    static DAY: Cell<(u32, Option<Date>)> = const { Cell::new((0, None)) };
+}
+
+/// [`ymd`], remembered for the last `yyyymmdd`.
+fn day(today: u32) -> Option<Date> {
+    DAY.with(|c| {
+        let (last, date) = c.get();
+        if last == today {
+            return date;
+        }
+        let date = ymd(today);
+        c.set((today, date));
+        date
+    })
 }
 
 /// Appends `s` to the text buffer and returns its `(offset, length)` slots.
@@ -99,12 +117,30 @@ pub fn rn_day(days: f64) -> u32 {
 /// again). No result slots.
 #[wasm_bindgen]
 pub fn rn_is_valid(len: u32, today: u32) -> u32 {
-    let Some(today) = ymd(today) else { return 2 };
-    IO.with_borrow(|io| match v::id_verdict(io.input.get(..len as usize).unwrap_or_default(), today) {
+    let Some(today) = day(today) else { return 2 };
+    IO.with_borrow(|io| verdict_code(v::id_verdict(io.input.get(..len as usize).unwrap_or_default(), today)))
+}
+
+/// `isValidId` on an 18-unit JS string passed as its UTF-16 code units (`c0`..`c17`: no copy into memory),
+/// against `today` (`yyyymmdd`): as [`rn_is_valid`] for 17 digits and a check character, and 3 for any other
+/// shape (JS then writes the string into the input buffer and calls [`rn_is_valid`]).
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn rn_is_valid_18(
+    c0: u32, c1: u32, c2: u32, c3: u32, c4: u32, c5: u32, c6: u32, c7: u32, c8: u32, c9: u32, c10: u32, c11: u32,
+    c12: u32, c13: u32, c14: u32, c15: u32, c16: u32, c17: u32, today: u32,
+) -> u32 {
+    let units = [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17];
+    let Some(today) = day(today) else { return 2 };
+    v::id_verdict_units(units, today).map_or(3, verdict_code)
+}
+
+fn verdict_code(v: v::Verdict) -> u32 {
+    match v {
         v::Verdict::Valid => 1,
         v::Verdict::Invalid => 0,
         v::Verdict::InvalidToday => 2,
-    })
+    }
 }
 
 /// The names JS needs (`table` 0: document kinds in [`DocumentKind::ALL`] order; 1: issue codes in

@@ -43,7 +43,7 @@ mod table;
 pub use contact::{normalize_phone, validate_email, validate_phone};
 pub use date::{Date, days_in_month, is_leap_year};
 pub use documents::is_chinese_passport;
-pub use fast::{Verdict, id_verdict, is_valid_id};
+pub use fast::{Verdict, id_verdict, id_verdict_units, is_valid_id};
 pub use gb11643::{EARLIEST_BIRTH, check_char, upgrade_15};
 pub use mask::{mask_email, mask_id, mask_name, mask_phone};
 pub use name::{NameCheck, NameScript, validate_name};
