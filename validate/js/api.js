@@ -2,8 +2,9 @@
 // (validate/src/lib.rs documents the memory protocol). `bind(exports)` must run once before any call; the
 // package entry (index.js) does it in `init()`, the browser tests bind it to their own module.
 //
-// Every call crosses into wasm once, with numbers: the input goes into a buffer in wasm memory (TextEncoder's
-// encodeInto) and results are read back from i32 slots and UTF-8 text.
+// Every call crosses into wasm once, with numbers: an 18-character input of isValidId/validateId as its 18
+// `charCodeAt` numbers (the usual case: no copy), anything else through a buffer in wasm memory (TextEncoder's
+// encodeInto); results come back as numbers, i32 slots and UTF-8 text.
 
 let w = null;
 let u8 = new Uint8Array(0);
@@ -35,9 +36,9 @@ function reserve(cap) {
   views();
 }
 
-/** Writes `s` into the input buffer as UTF-8 and returns its length in bytes. `encodeInto` is also the fastest
- *  copy for ASCII (a charCodeAt loop costs more in V8), and the buffer always has room for 3 bytes per UTF-16
- *  unit, the most UTF-8 needs. */
+/** Writes `s` into the input buffer as UTF-8 and returns its length in bytes. `encodeInto` is the fastest copy
+ *  into memory (a charCodeAt loop storing bytes costs more in V8), and the buffer always has room for 3 bytes per
+ *  UTF-16 unit, the most UTF-8 needs. */
 function write(s) {
   const n = s.length;
   if (3 * n > inCap) reserve(3 * n);
@@ -182,9 +183,16 @@ export function validateId(input, options) {
     }
   }
   if (typeof input !== "string") throw new Error("validateId: input must be a string");
-  const n = write(input);
-  const o = w.rn_validate_id(n, ymd, kind, strict) >> 2;
-  if (o === 0) throw new Error("validateId: today is not a date");
+  // As in isValidId, 18 units cross as numbers; 1: a shape that needs the input buffer.
+  let a = input.length !== 18 ? 1 : w.rn_validate_id_18(
+    input.charCodeAt(0), input.charCodeAt(1), input.charCodeAt(2), input.charCodeAt(3), input.charCodeAt(4),
+    input.charCodeAt(5), input.charCodeAt(6), input.charCodeAt(7), input.charCodeAt(8), input.charCodeAt(9),
+    input.charCodeAt(10), input.charCodeAt(11), input.charCodeAt(12), input.charCodeAt(13), input.charCodeAt(14),
+    input.charCodeAt(15), input.charCodeAt(16), input.charCodeAt(17), ymd, kind, strict,
+  );
+  if (a === 1) a = w.rn_validate_id(write(input), ymd, kind, strict);
+  if (a === 0) throw new Error("validateId: today is not a date");
+  const o = a >> 2;
   if (u8.length === 0) views();
   const t = i32[o + 15];
   const birth = i32[o + 4], age = i32[o + 6], rc = i32[o + 7], nat = i32[o + 9], up = i32[o + 11];

@@ -2,10 +2,11 @@
 //! `validateName`, the masks) as its own small wasm module, built for speed (`cargo xtask build` puts it in
 //! `www/pkg/validate/`). Sites that only validate load this instead of the widget.
 //!
-//! Speed comes from crossing into wasm once per call with numbers only. The hand-written `js/api.js` writes the
-//! input string into a buffer in wasm memory (ASCII directly, anything else as UTF-8), calls one `rn_*` export
-//! with the byte length, and builds the result object from the `i32` slots and UTF-8 text the export leaves in
-//! memory. No wasm-bindgen string glue, no serde: the exports here take and return integers, and the results are
+//! Speed comes from crossing into wasm once per call with numbers only. The hand-written `js/api.js` passes an
+//! 18-character ID as its 18 UTF-16 code units (`rn_is_valid_18`, `rn_validate_id_18`: no copy into memory; they
+//! answer "use the buffer" for any shape but 17 ASCII digits and a check character), and writes any other input
+//! into a buffer in wasm memory as UTF-8 and calls an `rn_*` export with the byte length. It builds the result
+//! object from the `i32` slots and UTF-8 text the export leaves in memory. No wasm-bindgen string glue, no serde: the exports here take and return integers, and the results are
 //! exactly `realname_core::validate`'s (the browser tests compare them with the serde serialization).
 //!
 //! Memory protocol (all little-endian, addresses are byte offsets in the module's memory):
@@ -188,9 +189,7 @@ fn script_name(s: NameScript) -> &'static str {
 /// length), error count, warning count, text address, then (code, position, expected) per error and warning]`.
 #[wasm_bindgen]
 pub fn rn_validate_id(len: u32, today: u32, kind: i32, strict: u32) -> i32 {
-    let Some(today) = ymd(today) else { return 0 };
-    let kind = usize::try_from(kind).ok().and_then(|k| DocumentKind::ALL.get(k).copied());
-    let opts = Options { today, strict: strict != 0, kind };
+    let Some(opts) = id_options(today, kind, strict) else { return 0 };
     IO.with_borrow_mut(|io| {
         let bytes = io.input.get(..len as usize).unwrap_or_default();
         // Plain 18-character resident IDs and permits (most input) without allocating; the rest the rich way.
@@ -204,6 +203,36 @@ pub fn rn_validate_id(len: u32, today: u32, kind: i32, strict: u32) -> i32 {
         let Io { out, text: t, .. } = io;
         pack_id(out, t, &r, same)
     })
+}
+
+/// [`rn_validate_id`] on an 18-unit JS string passed as its UTF-16 code units (`c0`..`c17`: no copy into memory),
+/// for the shapes `summarize_id` answers (17 ASCII digits and a check character, checked as a resident ID or
+/// permit); 1 for anything else (JS then writes the string into the input buffer and calls [`rn_validate_id`]).
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn rn_validate_id_18(
+    c0: u32, c1: u32, c2: u32, c3: u32, c4: u32, c5: u32, c6: u32, c7: u32, c8: u32, c9: u32, c10: u32, c11: u32,
+    c12: u32, c13: u32, c14: u32, c15: u32, c16: u32, c17: u32, today: u32, kind: i32, strict: u32,
+) -> i32 {
+    let Some(opts) = id_options(today, kind, strict) else { return 0 };
+    let units = [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17];
+    if units.iter().any(|&u| u > 0x7f) {
+        return 1;
+    }
+    // ASCII units are the string's UTF-8 bytes.
+    let bytes = units.map(|u| u as u8);
+    let Some(sum) = v::summarize_id(&bytes, &opts) else { return 1 };
+    IO.with_borrow_mut(|io| {
+        let Io { out, text: t, .. } = io;
+        pack_summary(out, t, &sum, sum.normalized == bytes)
+    })
+}
+
+/// The options of a `validateId` call, `None` when `today` is not a real date.
+fn id_options(today: u32, kind: i32, strict: u32) -> Option<Options> {
+    let today = day(today)?;
+    let kind = usize::try_from(kind).ok().and_then(|k| DocumentKind::ALL.get(k).copied());
+    Some(Options { today, strict: strict != 0, kind })
 }
 
 fn kind_index(kind: DocumentKind) -> i32 {
