@@ -193,10 +193,10 @@ pub fn rn_validate_id(len: u32, today: u32, kind: i32, strict: u32) -> i32 {
     IO.with_borrow_mut(|io| {
         let bytes = io.input.get(..len as usize).unwrap_or_default();
         // Plain 18-character resident IDs and permits (most input) without allocating; the rest the rich way.
-        if let Some(sum) = v::summarize_id(bytes, &opts) {
+        if let Some(sum) = v::summarize_id(bytes, &opts).as_ref() {
             let same = sum.normalized[..] == *bytes;
             let Io { out, text: t, .. } = io;
-            return pack_summary(out, t, &sum, same);
+            return pack_summary(out, t, sum, same);
         }
         let r = v::validate_id(input(io, len), &opts);
         let same = r.normalized == input(io, len);
@@ -221,10 +221,12 @@ pub fn rn_validate_id_18(
     }
     // ASCII units are the string's UTF-8 bytes.
     let bytes = units.map(|u| u as u8);
-    let Some(sum) = v::summarize_id(&bytes, &opts) else { return 1 };
+    // By reference: moving the summary out of the `Option` copied its 112 bytes.
+    let sum = v::summarize_id(&bytes, &opts);
+    let Some(sum) = sum.as_ref() else { return 1 };
     IO.with_borrow_mut(|io| {
         let Io { out, text: t, .. } = io;
-        pack_summary(out, t, &sum, sum.normalized == bytes)
+        pack_summary(out, t, sum, sum.normalized == bytes)
     })
 }
 
