@@ -71,15 +71,33 @@ pub async fn hit(state: &AppState, key: &str, window_ms: i64, limit: u64, now: U
     Ok(())
 }
 
-/// Applies every sending limit before a code goes to `destination` (normalized phone or email) for a session,
-/// in the transaction that will store the code. `Ok(Some(refusal))` when a limit refuses; the counters keep
-/// the hit either way. The destination and IP only enter the store as keyed hashes.
+/// The counters one send hits: `(key, window, limit)` for each limit in force. The destination and IP enter
+/// them only as keyed hashes; computing those is CPU work, done before the transaction that counts them.
+pub struct SendLimits(Vec<(String, i64, u64)>);
+
+impl SendLimits {
+    /// The counters of a send to `destination` (normalized phone or email) from `client_ip`.
+    pub fn new(state: &AppState, destination: &str, client_ip: &str) -> Self {
+        let l = &state.cfg.limits;
+        let ip = state.vault.blind_text("rate-ip", client_ip);
+        let dest = state.vault.blind_text("rate-destination", destination);
+        let windows = [
+            (format!("code-ip-h:{ip}"), HOUR, l.per_ip_hour),
+            (format!("code-dest-m:{dest}"), MINUTE, l.per_destination_minute),
+            (format!("code-dest-h:{dest}"), HOUR, l.per_destination_hour),
+            (format!("code-dest-d:{dest}"), DAY, l.per_destination_day),
+        ];
+        Self(windows.into_iter().filter(|w| w.2 > 0).collect())
+    }
+}
+
+/// Applies every sending limit before a code goes out for a session, in the transaction that will store the
+/// code. `Ok(Some(refusal))` when a limit refuses; the counters keep the hit either way.
 pub async fn check_send_limits(
     state: &AppState,
     tx: &mut dyn WriteTx,
     session_id: &str,
-    destination: &str,
-    client_ip: &str,
+    limits: &SendLimits,
     now: UnixMillis,
 ) -> ApiResult<Option<ApiError>> {
     let l = &state.cfg.limits;
@@ -90,15 +108,7 @@ pub async fn check_send_limits(
                 .with_message("This session cannot send more codes; start a new session."),
         ));
     }
-    let ip = state.vault.blind_text("rate-ip", client_ip);
-    let dest = state.vault.blind_text("rate-destination", destination);
-    let windows = [
-        (format!("code-ip-h:{ip}"), HOUR, l.per_ip_hour),
-        (format!("code-dest-m:{dest}"), MINUTE, l.per_destination_minute),
-        (format!("code-dest-h:{dest}"), HOUR, l.per_destination_hour),
-        (format!("code-dest-d:{dest}"), DAY, l.per_destination_day),
-    ];
-    let active: Vec<&(String, i64, u64)> = windows.iter().filter(|w| w.2 > 0).collect();
+    let active = &limits.0;
     if active.is_empty() {
         return Ok(None);
     }

@@ -5,7 +5,7 @@ use realname_core::protocol::{CodeSentResponse, DocumentKind, Envelope, ErrorCod
 use realname_core::validate::{self, Date, Options};
 
 use super::code::queue_for_review;
-use super::send::{deliver, issue_code};
+use super::send::{Prepared, deliver, issue_code};
 use super::{ClientCtx, issue_reason, offered_methods, open_step, remember, remember_in};
 use crate::clock::UnixMillis;
 use crate::delivery::Channel;
@@ -127,6 +127,7 @@ pub async fn submit_identity(
         Channel::Sms => validate::mask_phone(&checked.destination),
         Channel::Email => validate::mask_email(&checked.destination),
     };
+    let send = Prepared::new(state, &ctx.session.id, &checked.destination, client_ip);
     let mut tx = state.store.begin_write().await?;
     remember_in(tx.as_mut(), &ctx.session, env).await?;
     if ctx.session.status != store::SessionStatus::Created {
@@ -142,7 +143,7 @@ pub async fn submit_identity(
     s.blind_index = Some(blind);
     s.updated_at = now;
     let to = (checked.channel, checked.destination.as_str(), masked.as_str());
-    let issued = issue_code(state, tx, &mut ctx.session, true, to, client_ip).await?;
+    let issued = issue_code(state, tx, &mut ctx.session, true, to, send).await?;
     // The identity is stored now, whether or not a limit refused the code.
     record_guardian_consent(state, &ctx.session, &checked, payload.guardian_consent.as_ref()).await?;
     tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");

@@ -31,14 +31,14 @@ pub(super) async fn issue_code(
     session: &mut Session,
     write_session: bool,
     (channel, to, to_masked): (Channel, &str, &str),
-    client_ip: &str,
+    send: Prepared,
 ) -> ApiResult<Result<Issued, ApiError>> {
     let now = state.clock.now_ms();
     let mut events = Vec::with_capacity(2);
     if write_session {
         events.push(audit::identity_submitted(session));
     }
-    if let Some(refused) = codes::check_send_limits(state, tx.as_mut(), &session.id, to, client_ip, now).await? {
+    if let Some(refused) = codes::check_send_limits(state, tx.as_mut(), &session.id, &send.limits, now).await? {
         if write_session {
             *session = tx.update_session(session).await?;
         }
@@ -47,8 +47,7 @@ pub(super) async fn issue_code(
         tx.commit().await?;
         return Ok(Err(refused));
     }
-    let code = codes::generate(state.rng.as_ref());
-    let code_hmac = codes::mac(state.keys().code_key(), &session.id, &code);
+    let Prepared { code, code_hmac, .. } = send;
     let ttl_ms = state.cfg.codes.ttl_secs * 1000;
     let sms = channel == Channel::Sms;
     let new = NewCode {
@@ -82,6 +81,23 @@ pub(super) async fn issue_code(
         resend_available_at: secs(now + state.cfg.codes.resend_cooldown_secs * 1000),
     };
     Ok(Ok(Issued { msg, resp }))
+}
+
+/// What [`issue_code`] needs that is CPU work (keyed hashes, the fresh code and its HMAC), computed before the
+/// transaction so that the write lock is held for statements only.
+pub(super) struct Prepared {
+    limits: codes::SendLimits,
+    code: String,
+    code_hmac: Vec<u8>,
+}
+
+impl Prepared {
+    /// The counters and a fresh code for a send to `to` in `session_id`.
+    pub(super) fn new(state: &AppState, session_id: &str, to: &str, client_ip: &str) -> Self {
+        let code = codes::generate(state.rng.as_ref());
+        let code_hmac = codes::mac(state.keys().code_key(), session_id, &code);
+        Self { limits: codes::SendLimits::new(state, to, client_ip), code, code_hmac }
+    }
 }
 
 /// Delivers an issued code. When that fails, a session that [`issue_code`] moved to `CodeSent` goes back to
@@ -132,8 +148,9 @@ pub async fn resend(state: &AppState, mut ctx: ClientCtx<'_>, client_ip: &str) -
         }
     }
     let (channel, to, masked) = destination(state, &ctx.session).ok_or_else(|| ApiError::internal(&"identity missing"))?;
+    let send = Prepared::new(state, &ctx.session.id, &to, client_ip);
     let tx = state.store.begin_write().await?;
-    let issued = issue_code(state, tx, &mut ctx.session, false, (channel, &to, &masked), client_ip).await??;
+    let issued = issue_code(state, tx, &mut ctx.session, false, (channel, &to, &masked), send).await??;
     deliver(state, &mut ctx.session, before, &issued.msg).await?;
     Ok(issued.resp)
 }
