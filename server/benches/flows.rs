@@ -25,6 +25,10 @@ use realname_server::state::AppState;
 use realname_server::vault::Vault;
 use tower::ServiceExt as _;
 
+/// The allocator the `realname-server` binary runs with (src/main.rs), so the figures are the server's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SK: &str = "sk_bench_site_0123456789";
 const ORIGIN: &str = "https://bench.example";
 
