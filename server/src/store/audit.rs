@@ -423,9 +423,9 @@ macro_rules! delegate_audit_store {
 }
 
 impl super::sqlite::SqliteStore {
-    /// On the step transactions' connection (`sqlite_audit.rs`), not sqlx's writer.
+    /// On the step transactions' connection (`sqlite_audit.rs`), not sqlx's writer; sealed on a reader.
     async fn chain_pending_events(&self, limit: i64) -> Result<u64, AuditStoreError> {
-        self.tx.audit_chain_pending(limit).await
+        self.tx.audit_chain_pending(&self.readers, limit).await
     }
 }
 

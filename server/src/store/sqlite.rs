@@ -34,7 +34,7 @@ pub struct SqliteStore {
     /// connection beside `writer`: the two take turns through SQLite's write lock.
     pub(crate) tx: TxConnection,
     /// Synchronous readers for the reads of every request (see `sqlite_tx.rs`).
-    readers: Readers,
+    pub(crate) readers: Readers,
     /// Keeps the WAL checkpointer thread running while any clone of the store lives.
     _alive: std::sync::Arc<()>,
     path: PathBuf,
