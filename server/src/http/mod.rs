@@ -229,8 +229,12 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionId {
         let axum::extract::Path(id) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::new(ErrorCode::InvalidParameter))?;
-        let ok = id.len() <= 80
-            && id.strip_prefix("ses_").is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-        if ok { Ok(SessionId(id)) } else { Err(ApiError::new(ErrorCode::NotFound)) }
+        if is_session_id(&id) { Ok(SessionId(id)) } else { Err(ApiError::new(ErrorCode::NotFound)) }
     }
+}
+
+/// Whether `id` has the shape of a session id (`ses_` and up to 76 URL-safe characters).
+pub(crate) fn is_session_id(id: &str) -> bool {
+    id.len() <= 80
+        && id.strip_prefix("ses_").is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }

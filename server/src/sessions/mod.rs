@@ -24,6 +24,23 @@ mod code;
 mod identity;
 mod send;
 
+/// Base64's 64 characters in ASCII order, so that encoded numbers sort as the numbers do.
+const SORTABLE: &[u8; 64] = b"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
+/// A new session id: `ses_`, the creation time (Unix ms in 8 characters of [`SORTABLE`]) and 96 random bits
+/// (16 base64url characters). Ids made later sort later, so the indexes keyed by session id (sessions, codes,
+/// the replay guard, audit subjects) grow at their end instead of taking a random page per step: measured on
+/// SQLite, those random pages were a third of what each COMMIT wrote to the WAL. The id stays unguessable; it
+/// tells only when the session was created.
+pub(crate) fn session_id(now: UnixMillis, rng: &dyn crate::clock::Random) -> String {
+    let ms = u64::try_from(now).unwrap_or(0);
+    let mut id = String::with_capacity(28);
+    id.push_str("ses_");
+    id.extend((0..8).rev().map(|i| char::from(SORTABLE[((ms >> (6 * i)) & 63) as usize])));
+    id.push_str(&rng.token(12));
+    id
+}
+
 pub use code::submit_code;
 pub use identity::{submit_documents, submit_identity};
 pub use send::resend;
@@ -84,7 +101,7 @@ pub async fn create(
             return Err(ApiError::new(ErrorCode::BadRequest).with_message("reference must be 1 to 128 printable characters."));
         }
     let now = state.clock.now_ms();
-    let id = format!("ses_{}", state.rng.token(16));
+    let id = session_id(now, state.rng.as_ref());
     let client_secret = format!("cs_{}", state.rng.token(32));
     let s = &state.cfg.session;
     let new = NewSession {
@@ -329,3 +346,25 @@ fn result_token(state: &AppState, r: &SessionResult, site: &Site) -> ApiResult<S
     Ok(crate::tokens::sign(kid, key, &claims))
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SeededRandom;
+
+    #[test]
+    fn session_ids_sort_by_creation_time_and_stay_random() {
+        let rng = SeededRandom::new(3);
+        let times = [0, 1, 63, 64, 1_735_689_600_000, 1_735_689_600_001, 1_735_689_660_000, 4_102_444_800_000];
+        let ids: Vec<String> = times.iter().map(|t| session_id(*t, rng.as_ref())).collect();
+        for pair in ids.windows(2) {
+            assert!(pair[0] < pair[1], "{} !< {}", pair[0], pair[1]);
+        }
+        for id in &ids {
+            assert_eq!(id.len(), 28);
+            assert!(crate::http::is_session_id(id), "{id}");
+        }
+        // The same millisecond: the random part tells them apart.
+        assert_ne!(session_id(5, rng.as_ref()), session_id(5, rng.as_ref()));
+    }
+}
