@@ -11,6 +11,7 @@ use async_trait::async_trait;
 
 pub mod audit;
 pub mod complaint;
+mod gate;
 mod housekeeping;
 mod migrate;
 pub mod postgres;

@@ -6,7 +6,7 @@
 //! work (HPKE, sealing) — all while it holds the database's one write lock. Measured, that left the writer
 //! mostly waiting and the cores mostly idle. Here the statements run synchronously on the task's own thread:
 //! each takes microseconds on a WAL file with `synchronous=NORMAL`, so a step's transaction holds the lock for
-//! its statements only. The lock itself is queued in-process ([`tokio::sync::Mutex`], FIFO) and, across
+//! its statements only. The lock itself is queued in-process ([`super::gate::Gate`]) and, across
 //! connections and processes, by retrying `BEGIN IMMEDIATE` asynchronously (busy timeout 0 on this connection:
 //! SQLite's busy handler would sleep on a runtime thread). The SQL is the one the sqlx backends run
 //! (`sql::step`), with `$n` parameters rewritten to SQLite's equivalent `?n`.
@@ -19,7 +19,9 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, Row, ToSql, params};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::sync::{Mutex, OwnedMutexGuard, watch};
+use tokio::sync::watch;
+
+use super::gate::{Gate, GateGuard};
 
 use super::sql::{count_u32, counts_in_order, rate_windows, step};
 use super::{
@@ -48,7 +50,7 @@ pub(crate) struct TxConnection(Arc<Shared>);
 /// measured, WAL appends were a third of the server's CPU. A step's `commit` returns only once its batch is
 /// committed, so no answer reports a write that could still be lost, and no reader misses it afterwards.
 struct Shared {
-    writer: Arc<Mutex<Writer>>,
+    writer: Arc<Gate<Writer>>,
     /// Steps waiting for the connection: while any wait, a finished step leaves the COMMIT to them.
     waiting: AtomicUsize,
     /// The id of the last batch that ended (ids grow; one batch is open at a time).
@@ -88,7 +90,7 @@ impl Shared {
         let mut ended = self.ended.subscribe();
         while *ended.borrow_and_update() < id {
             if tokio::time::timeout(STRAGGLER, ended.changed()).await.is_err() {
-                let mut w = self.writer.clone().lock_owned().await;
+                let mut w = self.writer.lock().await;
                 if w.open.is_some_and(|(open, _)| open == id) {
                     self.end_batch(&mut w)?;
                 }
@@ -141,7 +143,7 @@ impl TxConnection {
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Enough for every distinct statement of the steps (the rate-limit upsert has one per window count).
         conn.set_prepared_statement_cache_capacity(64);
-        let writer = Arc::new(Mutex::new(Writer { conn, open: None, next: 1 }));
+        let writer = Arc::new(Gate::new(Writer { conn, open: None, next: 1 }));
         let shared = Shared { writer, waiting: AtomicUsize::new(0), ended: watch::Sender::new(0), failed: Default::default() };
         Ok(Self(Arc::new(shared)))
     }
@@ -156,7 +158,7 @@ impl TxConnection {
     pub(super) async fn begin_tx(&self) -> StoreResult<SqliteTx> {
         let shared = self.0.clone();
         let queued = Queued::new(&shared.waiting);
-        let mut w = shared.writer.clone().lock_owned().await;
+        let mut w = shared.writer.lock().await;
         drop(queued);
         if w.open.is_some() && w.conn.is_autocommit() {
             // SQLite rolled the whole batch back (it does on a full disk or an I/O error): end it as failed, so
@@ -316,7 +318,7 @@ pub(super) fn positional(sql: &str) -> String {
 /// A step's write transaction (a savepoint in the open batch) holding the connection; rolled back when
 /// dropped uncommitted.
 pub(super) struct SqliteTx {
-    w: OwnedMutexGuard<Writer>,
+    w: GateGuard<Writer>,
     shared: Arc<Shared>,
     done: bool,
 }
