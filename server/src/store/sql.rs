@@ -242,7 +242,7 @@ pub(crate) fn counts_in_order(windows: &[(&str, i64, i64)], counts: &[(String, i
         .collect()
 }
 
-pub(crate) use {code_from_row, delivery_cols, expirable_statuses, session_cols, session_from_row, terminal_statuses};
+pub(crate) use {code_cols, code_from_row, delivery_cols, expirable_statuses, session_cols, session_from_row, terminal_statuses};
 
 #[cfg(test)]
 mod tests {

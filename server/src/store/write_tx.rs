@@ -1,15 +1,266 @@
-//! `impl_write_tx!`: [`super::WriteTx`] and [`super::TxStore`] for one sqlx backend, running the statements
-//! of `statements.rs` inside one transaction.
+//! PostgreSQL's write transactions ([`super::WriteTx`], [`super::TxStore`]): a request step's statements in one
+//! transaction, on a connection of a small set of its own ([`StepConns`]), in as few round trips as the trait's
+//! call-by-call shape allows. (SQLite's are in `sqlite_tx.rs`.)
 //!
-//! SQLite begins with `BEGIN IMMEDIATE`: the write lock is taken up front (queued in-process on the single
-//! writing connection, across processes by the busy timeout), so a transaction never has to upgrade a read
-//! lock and fail with `SQLITE_BUSY` half-way. PostgreSQL uses a plain `BEGIN` (READ COMMITTED; each
-//! statement's row locks decide, as in autocommit, and are held until the commit).
+//! Every round trip counts twice here: PostgreSQL's backends share the machine's cores with the server, and a
+//! step holds row locks from its first write until its commit — the sending limits' per-IP counter row is one
+//! row for every request from that IP, so its lock is held by one step at a time, from the counter upsert
+//! to the `COMMIT`, and that span bounds the throughput of everything behind one address. So:
+//! - A connection is handed out already inside a transaction: a commit sends `COMMIT; BEGIN` as one simple
+//!   query, and the next step on that connection pays no round trip for `BEGIN`. A bare `BEGIN` takes no
+//!   snapshot, transaction id or lock (READ COMMITTED takes the snapshot at the first statement), so an idle
+//!   connection holds nothing back; it shows as "idle in transaction", and the connections opt out of
+//!   `idle_in_transaction_session_timeout`.
+//! - The audit events of a step (`audit_pending`, each step's last write) go out with that `COMMIT`, in the
+//!   same simple query, as literals quoted like libpq's `PQescapeLiteral` (they are ids and reason codes,
+//!   never personal data). A rolled-back step writes none, as before.
+//! - A code's insert and the invalidation of the session's older codes are one statement (a data-modifying
+//!   CTE) instead of two.
+//! - The connections are not in sqlx's pool, which pings every connection it takes back (a round trip per
+//!   step). A step dropped without commit is rolled back (`ROLLBACK; BEGIN`) in a task before its connection
+//!   is reused (sqlx first drains whatever a cancelled statement left on it); a connection that fails at that
+//!   or at a commit is closed, which makes PostgreSQL roll its transaction back.
 
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{Connection as _, Executor as _};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::{StoreError, StoreResult};
+
+/// A connection idle at least this long is pinged before a step gets it (as the pool does for its own).
+const IDLE_CHECK: Duration = Duration::from_secs(30);
+/// How long `begin_write` waits for a free connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Ends a step and starts the connection's next transaction, in one round trip.
+const COMMIT_AND_BEGIN: &str = "COMMIT; BEGIN";
+/// Rolls a dropped step back and starts the connection's next transaction.
+const ROLLBACK_AND_BEGIN: &str = "ROLLBACK; BEGIN";
+
+/// The insert of a code that also invalidates the session's older codes (only the newest is ever checked):
+/// one statement instead of two. The update does not see the new row (every part of a statement sees the same
+/// snapshot), and a concurrent insert it cannot see either is newer anyway, as with two statements.
+pub(crate) const ISSUE_CODE: &str = concat!(
+    "WITH c AS (INSERT INTO codes (session_id, code_hmac, channel, sent_at, expires_at, attempts, state) \
+     VALUES ($1, $2, $3, $4, $5, 0, 'active') RETURNING ",
+    super::sql::code_cols!(),
+    "), older AS (UPDATE codes SET state = 'invalidated' \
+     WHERE session_id = $1 AND state = 'active' AND id < (SELECT id FROM c)) \
+     SELECT * FROM c"
+);
+
+/// A PostgreSQL string literal holding `s`, as libpq's `PQescapeLiteral` writes it: quotes doubled, and
+/// with an `E` prefix and doubled backslashes when there is a backslash, so the literal means the same
+/// whatever `standard_conforming_strings` is. PostgreSQL text cannot hold a NUL byte: refused.
+pub(crate) fn literal(s: &str) -> StoreResult<String> {
+    if s.contains('\0') {
+        return Err(StoreError::Database(sqlx::Error::Encode(
+            "a NUL byte cannot be stored in a text column".into(),
+        )));
+    }
+    let mut out = String::with_capacity(s.len() + 3);
+    if s.contains('\\') {
+        out.push('E');
+    }
+    out.push('\'');
+    for ch in s.chars() {
+        match ch {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    Ok(out)
+}
+
+/// The insert of `events` at `at` into `audit_pending`, with literal values (see [`literal`]); empty for none.
+pub(crate) fn audit_pending_literal(at: i64, events: &[crate::audit::Event]) -> StoreResult<String> {
+    if events.is_empty() {
+        return Ok(String::new());
+    }
+    let mut rows = Vec::with_capacity(events.len());
+    for e in events {
+        let detail = serde_json::to_string(&e.detail).unwrap_or_else(|_| "{}".into());
+        let site = match &e.site {
+            Some(site) => literal(site)?,
+            None => "NULL".to_owned(),
+        };
+        rows.push(format!(
+            "({at}, {}, {}, {site}, {}, {})",
+            literal(&e.actor)?,
+            literal(&e.action)?,
+            literal(&e.subject)?,
+            literal(&detail)?
+        ));
+    }
+    Ok(format!(
+        "INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES {}",
+        rows.join(", ")
+    ))
+}
+
+/// The connections that run write transactions, each idle one already inside a transaction (see the module
+/// documentation). At most `size` exist at once; the most recently used idle one is handed out first.
+pub(crate) struct StepConns {
+    options: PgConnectOptions,
+    idle: Mutex<Vec<(PgConnection, Instant)>>,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for StepConns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StepConns")
+            .field("available", &self.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StepConns {
+    /// At most `size` connections made with `options`, opened when first needed.
+    pub(crate) fn new(options: PgConnectOptions, size: usize) -> Arc<Self> {
+        let options = options.options([("idle_in_transaction_session_timeout", "0")]);
+        Arc::new(Self { options, idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(size.max(1))) })
+    }
+
+    /// A connection inside a fresh transaction, waiting up to [`ACQUIRE_TIMEOUT`] for one to be free.
+    pub(crate) async fn acquire(self: &Arc<Self>) -> StoreResult<StepConn> {
+        let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?
+            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let conn = match idle {
+            Some((conn, since)) if since.elapsed() < IDLE_CHECK => conn,
+            // Long idle: a firewall or a server restart may have cut it.
+            Some((mut conn, _)) => match conn.ping().await {
+                Ok(()) => conn,
+                Err(_) => self.open().await?,
+            },
+            None => self.open().await?,
+        };
+        Ok(StepConn { conn: Some(conn), _permit: permit, home: self.clone() })
+    }
+
+    async fn open(&self) -> StoreResult<PgConnection> {
+        let mut conn = PgConnection::connect_with(&self.options).await?;
+        conn.execute("BEGIN").await?;
+        Ok(conn)
+    }
+
+    fn put_back(&self, conn: PgConnection) {
+        if self.permits.is_closed() {
+            return;
+        }
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push((conn, Instant::now()));
+    }
+
+    /// Closes every idle connection; connections in use are closed when their steps end.
+    pub(crate) async fn close(&self) {
+        self.permits.close();
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner));
+        for (conn, _) in idle {
+            let _ = conn.close().await;
+        }
+    }
+}
+
+/// A connection of [`StepConns`] in use by one step; dropped without [`StepConn::finish`], it is closed.
+pub(crate) struct StepConn {
+    conn: Option<PgConnection>,
+    _permit: OwnedSemaphorePermit,
+    home: Arc<StepConns>,
+}
+
+impl StepConn {
+    /// The connection, for the step's statements.
+    pub(crate) fn conn(&mut self) -> StoreResult<&mut PgConnection> {
+        self.conn.as_mut().ok_or(StoreError::Database(sqlx::Error::PoolClosed))
+    }
+
+    /// Runs `sql` (a simple query ending with `BEGIN`) and hands the connection back; closes it on failure.
+    pub(crate) async fn finish(mut self, sql: &str) -> StoreResult<()> {
+        let Some(mut conn) = self.conn.take() else {
+            return Err(StoreError::Database(sqlx::Error::PoolClosed));
+        };
+        // A `&str` without arguments goes out as one simple query, which may hold several statements.
+        match conn.execute(sql).await {
+            Ok(_) => {
+                self.home.put_back(conn);
+                Ok(())
+            }
+            // The transaction's state is unknown: closing the connection makes PostgreSQL roll it back.
+            Err(e) => {
+                let _ = conn.close().await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Rolls the step back in a task and hands the connection back (for a step dropped without commit).
+    fn roll_back_later(self) {
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = self.finish(ROLLBACK_AND_BEGIN).await;
+            });
+        }
+        // Without a runtime the connection is dropped with `self`: closed, rolled back by PostgreSQL.
+    }
+}
+
+/// A step's transaction on PostgreSQL: its connection and the audit insert that goes out with the commit.
+pub(crate) struct PgStepTx {
+    conn: Option<StepConn>,
+    audit: Vec<String>,
+}
+
+impl PgStepTx {
+    pub(crate) fn new(conn: StepConn) -> Self {
+        Self { conn: Some(conn), audit: Vec::new() }
+    }
+
+    /// The connection, for one statement of the step.
+    pub(crate) fn conn(&mut self) -> StoreResult<&mut PgConnection> {
+        self.conn.as_mut().ok_or(StoreError::Database(sqlx::Error::PoolClosed))?.conn()
+    }
+
+    /// Keeps `events` for the commit; the quoting errors (a NUL byte) surface here.
+    pub(crate) fn defer_audit(&mut self, at: i64, events: &[crate::audit::Event]) -> StoreResult<()> {
+        let sql = audit_pending_literal(at, events)?;
+        if !sql.is_empty() {
+            self.audit.push(sql);
+        }
+        Ok(())
+    }
+
+    /// Writes the deferred audit events and commits, in one round trip.
+    pub(crate) async fn commit(mut self) -> StoreResult<()> {
+        let conn = self.conn.take().ok_or(StoreError::Database(sqlx::Error::PoolClosed))?;
+        let mut sql = std::mem::take(&mut self.audit).join("; ");
+        if !sql.is_empty() {
+            sql.push_str("; ");
+        }
+        sql.push_str(COMMIT_AND_BEGIN);
+        conn.finish(&sql).await
+    }
+}
+
+impl Drop for PgStepTx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            conn.roll_back_later();
+        }
+    }
+}
+
+/// [`super::WriteTx`] for [`PgStepTx`] and [`super::TxStore`] for the PostgreSQL store, from the statement
+/// functions `impl_statements!` generated in `postgres.rs`.
 macro_rules! impl_write_tx {
-    ($store:ty, $db:ty, begin = $begin:expr) => {
-        /// A write transaction on this backend.
-        struct StepTx(sqlx::Transaction<'static, $db>);
+    ($store:ty) => {
+        /// A write transaction on PostgreSQL.
+        struct StepTx(super::write_tx::PgStepTx);
 
         #[async_trait]
         impl WriteTx for StepTx {
@@ -19,27 +270,36 @@ macro_rules! impl_write_tx {
                 envelope_id: &[u8],
                 expires_at: UnixMillis,
             ) -> StoreResult<bool> {
-                remember_envelope_on(&mut self.0, session_id, envelope_id, expires_at).await
+                remember_envelope_on(self.0.conn()?, session_id, envelope_id, expires_at).await
             }
 
             async fn create_session(&mut self, new: &NewSession) -> StoreResult<Session> {
-                create_session_on(&mut self.0, new).await
+                create_session_on(self.0.conn()?, new).await
             }
 
             async fn update_session(&mut self, s: &Session) -> StoreResult<Session> {
-                update_session_on(&mut self.0, s).await
+                update_session_on(self.0.conn()?, s).await
             }
 
             async fn codes_sent(&mut self, session_id: &str) -> StoreResult<u32> {
-                codes_sent_on(&mut self.0, session_id).await
+                codes_sent_on(self.0.conn()?, session_id).await
             }
 
             async fn rate_hits(&mut self, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<Vec<u64>> {
-                rate_hits_on(&mut self.0, hits, now).await
+                rate_hits_on(self.0.conn()?, hits, now).await
             }
 
             async fn issue_code(&mut self, new: &NewCode) -> StoreResult<Code> {
-                issue_code_on(&mut self.0, new).await
+                let row = sqlx::query(super::write_tx::ISSUE_CODE)
+                    .bind(&new.session_id)
+                    .bind(&new.code_hmac)
+                    .bind(&new.channel)
+                    .bind(new.sent_at)
+                    .bind(new.expires_at)
+                    .fetch_one(self.0.conn()?)
+                    .await
+                    .map_err(missing_parent)?;
+                code_from_row(&row)
             }
 
             async fn take_code_attempt(
@@ -48,35 +308,63 @@ macro_rules! impl_write_tx {
                 max_attempts: u32,
                 now: UnixMillis,
             ) -> StoreResult<CodeAttempt> {
-                take_code_attempt_on(&mut self.0, session_id, max_attempts, now).await
+                take_code_attempt_on(self.0.conn()?, session_id, max_attempts, now).await
             }
 
             async fn consume_code(&mut self, code_id: i64, now: UnixMillis) -> StoreResult<bool> {
-                consume_code_on(&mut self.0, code_id, now).await
+                consume_code_on(self.0.conn()?, code_id, now).await
             }
 
             async fn enqueue_delivery(&mut self, new: &NewDelivery) -> StoreResult<i64> {
-                enqueue_delivery_on(&mut self.0, new).await
+                enqueue_delivery_on(self.0.conn()?, new).await
             }
 
             async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()> {
-                crate::store::audit::AuditConn::insert_pending(&mut *self.0, at, events).await?;
-                Ok(())
+                self.0.defer_audit(at, events)
             }
 
             async fn commit(self: Box<Self>) -> StoreResult<()> {
-                self.0.commit().await?;
-                Ok(())
+                self.0.commit().await
             }
         }
 
         #[async_trait]
         impl TxStore for $store {
             async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>> {
-                Ok(Box::new(StepTx(self.writer.begin_with($begin).await?)))
+                Ok(Box::new(StepTx(super::write_tx::PgStepTx::new(self.steps.acquire().await?))))
             }
         }
     };
 }
 
 pub(crate) use impl_write_tx;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Event;
+
+    #[test]
+    fn literals_quote_like_libpq() {
+        assert_eq!(literal("plain").ok().as_deref(), Some("'plain'"));
+        assert_eq!(literal("it's").ok().as_deref(), Some("'it''s'"));
+        assert_eq!(literal(r"a\b'c").ok().as_deref(), Some(r"E'a\\b''c'"));
+        assert_eq!(literal("").ok().as_deref(), Some("''"));
+        assert_eq!(literal("张三; DROP TABLE x; --").ok().as_deref(), Some("'张三; DROP TABLE x; --'"));
+        assert!(literal("a\0b").is_err());
+    }
+
+    #[test]
+    fn audit_literal_lists_every_event() {
+        let events = [
+            Event::new("person", "session.created", "session:ses_1").site("s'1").detail("k", "v\\"),
+            Event::new("system", "x", "y"),
+        ];
+        let sql = audit_pending_literal(42, &events).unwrap_or_default();
+        assert_eq!(
+            sql,
+            r#"INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES (42, 'person', 'session.created', 's''1', 'session:ses_1', E'{"k":"v\\\\"}'), (42, 'system', 'x', NULL, 'y', '{}')"#
+        );
+        assert_eq!(audit_pending_literal(1, &[]).ok().as_deref(), Some(""));
+    }
+}

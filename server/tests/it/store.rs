@@ -203,6 +203,11 @@ on_both_backends!(
     concurrent_write_transactions_are_exact,
     committed_steps_are_visible_at_once_and_dropped_ones_vanish,
     a_commit_survives_the_cancellation_of_the_step_queued_behind_it,
+    a_steps_audit_events_are_stored_exactly_and_only_on_commit,
+    a_step_cancelled_mid_statement_leaves_nothing,
+    a_code_issued_in_a_step_invalidates_the_older_ones,
+    idle_step_connections_hold_no_locks,
+    rate_hits_in_a_step_count_new_and_existing_windows,
 );
 
 const T0: i64 = 1_790_000_000_000;

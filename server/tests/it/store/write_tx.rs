@@ -148,3 +148,147 @@ type Step<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 
 async fn poll_once(f: &mut Step<'_>) -> bool {
     std::future::poll_fn(|cx| std::task::Poll::Ready(f.as_mut().poll(cx).is_ready())).await
 }
+
+/// A step's audit events are stored exactly as given, whatever characters they hold (PostgreSQL sends them
+/// with the commit as quoted literals), and only when the step commits.
+pub(super) async fn a_steps_audit_events_are_stored_exactly_and_only_on_commit(b: &Backend) {
+    use realname_server::audit::Event;
+    let s = &b.store;
+    let awkward = [
+        "it's",
+        r"back\slash \\ \x41 \n",
+        "'); DROP TABLE sessions; --",
+        "$$ dollar $tag$",
+        "张三 ✓ e\u{301}",
+        "line\nbreak\ttab",
+        "",
+    ];
+    let events: Vec<Event> = awkward
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let e = Event::new(format!("actor {a}"), format!("action.{i}"), format!("session:{a}")).detail("k", *a).detail(*a, "v");
+            if i % 2 == 0 { e.site(*a) } else { e }
+        })
+        .collect();
+    let mut tx = s.begin_write().await.unwrap();
+    tx.create_session(&new_session("txa-dropped")).await.unwrap();
+    tx.audit_pending(T0, &[Event::new("person", "dropped", "session:txa-dropped")]).await.unwrap();
+    drop(tx);
+    let mut tx = s.begin_write().await.unwrap();
+    tx.create_session(&new_session("txa")).await.unwrap();
+    tx.audit_pending(T0, &events[..3]).await.unwrap();
+    tx.audit_pending(T0 + 1, &events[3..]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(s.session("txa").await.unwrap().is_some());
+    assert_eq!(s.audit_pending_count().await.unwrap(), events.len() as u64, "the dropped step's event is not stored");
+    s.audit_chain_pending(100).await.unwrap();
+    let stored = s.audit_after(0, 100).await.unwrap();
+    let got: Vec<(i64, &Event)> = stored.iter().map(|e| (e.at, &e.event)).collect();
+    let want: Vec<(i64, &Event)> = events.iter().enumerate().map(|(i, e)| (if i < 3 { T0 } else { T0 + 1 }, e)).collect();
+    assert_eq!(got, want);
+}
+
+/// A step whose statement is cancelled while it runs (its request went away) and that is then dropped
+/// leaves nothing behind, and the steps after it (on the same connection, once it is rolled back) commit only
+/// their own writes.
+pub(super) async fn a_step_cancelled_mid_statement_leaves_nothing(b: &Backend) {
+    let s = &b.store;
+    for round in 0..4 {
+        let id = format!("txcan{round}");
+        let mut tx = s.begin_write().await.unwrap();
+        {
+            let mut step: Step<'_> = Box::pin(async {
+                let _ = tx.create_session(&new_session(&id)).await;
+            });
+            poll_once(&mut step).await;
+        }
+        drop(tx);
+        for i in 0..4 {
+            let mut tx = s.begin_write().await.unwrap();
+            tx.create_session(&new_session(&format!("{id}-after{i}"))).await.unwrap();
+            tx.commit().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(s.session(&id).await.unwrap().is_none(), "{id} was committed by a later step");
+        for i in 0..4 {
+            assert!(s.session(&format!("{id}-after{i}")).await.unwrap().is_some());
+        }
+    }
+}
+
+/// Codes issued in one step: the newer invalidates the older (PostgreSQL does both in one statement).
+pub(super) async fn a_code_issued_in_a_step_invalidates_the_older_ones(b: &Backend) {
+    let s = &b.store;
+    created(s, "txcode").await;
+    let first = s.issue_code(&new_code("txcode", 1, T0)).await.unwrap();
+    let mut tx = s.begin_write().await.unwrap();
+    let second = tx.issue_code(&new_code("txcode", 2, T0 + 1)).await.unwrap();
+    let third = tx.issue_code(&new_code("txcode", 3, T0 + 2)).await.unwrap();
+    assert_eq!((third.state, third.attempts, third.code_hmac.clone()), (CodeState::Active, 0, vec![3; 32]));
+    tx.commit().await.unwrap();
+    assert!(first.id < second.id && second.id < third.id);
+    assert_eq!(s.codes_sent("txcode").await.unwrap(), 3);
+    assert!(!s.consume_code(first.id, T0 + 3).await.unwrap(), "the first code is invalidated");
+    assert!(!s.consume_code(second.id, T0 + 3).await.unwrap(), "the second code is invalidated");
+    assert!(s.consume_code(third.id, T0 + 3).await.unwrap(), "the newest code stays active");
+}
+
+/// PostgreSQL keeps idle step connections inside a fresh transaction (`COMMIT; BEGIN`): such a connection must
+/// hold no lock, so migrations and maintenance never wait for it.
+pub(super) async fn idle_step_connections_hold_no_locks(b: &Backend) {
+    let s = &b.store;
+    let Place::Postgres { url, schema } = &b.place else { return };
+    let mut tx = s.begin_write().await.unwrap();
+    tx.create_session(&new_session("txlock-dropped")).await.unwrap();
+    drop(tx);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Three steps open at once: three connections, each left idle by a commit.
+    let mut open = Vec::new();
+    for i in 0..3 {
+        let mut tx = s.begin_write().await.unwrap();
+        let id = format!("txlock{i}");
+        tx.create_session(&new_session(&id)).await.unwrap();
+        assert!(tx.remember_envelope(&id, b"e", T0 + MIN).await.unwrap());
+        tx.rate_hits(&[(id.as_str(), MIN)], T0).await.unwrap();
+        tx.audit_pending(T0, &[realname_server::audit::Event::new("person", "t", format!("session:{id}"))]).await.unwrap();
+        open.push(tx);
+    }
+    for tx in open {
+        tx.commit().await.unwrap();
+    }
+    assert!(s.session("txlock2").await.unwrap().is_some());
+    let pool = sqlx::PgPool::connect(url).await.expect("connect");
+    let mut c = pool.acquire().await.unwrap();
+    sqlx::raw_sql("SET lock_timeout = '5s'; BEGIN").execute(&mut *c).await.unwrap();
+    for t in ["sessions", "seen_envelopes", "rate_windows", "audit_pending"] {
+        sqlx::raw_sql(&format!("LOCK TABLE {schema}.{t} IN ACCESS EXCLUSIVE MODE"))
+            .execute(&mut *c)
+            .await
+            .unwrap_or_else(|e| panic!("{t} is locked by an idle connection: {e}"));
+    }
+    sqlx::raw_sql("ROLLBACK").execute(&mut *c).await.unwrap();
+    drop(c);
+    pool.close().await;
+}
+
+/// Sending-limit counters hit in a step: windows that exist and windows that do not yet, in one call, in the
+/// order given (PostgreSQL updates the first kind and inserts the second in one statement).
+pub(super) async fn rate_hits_in_a_step_count_new_and_existing_windows(b: &Backend) {
+    let s = &b.store;
+    const HOUR: i64 = 60 * MIN;
+    assert_eq!(s.rate_hit("txr-a", MIN, T0).await.unwrap(), 1);
+    let hits = [("txr-a", MIN), ("txr-b", MIN), ("txr-a", HOUR)];
+    let mut tx = s.begin_write().await.unwrap();
+    assert_eq!(tx.rate_hits(&hits, T0 + 1).await.unwrap(), vec![2, 1, 1]);
+    assert_eq!(tx.rate_hits(&hits, T0 + 2).await.unwrap(), vec![3, 2, 2]);
+    tx.commit().await.unwrap();
+    assert_eq!(s.rate_count("txr-a", MIN, T0).await.unwrap(), 3);
+    assert_eq!(s.rate_count("txr-b", MIN, T0).await.unwrap(), 2);
+    assert_eq!(s.rate_count("txr-a", HOUR, T0).await.unwrap(), 2);
+    // The next minute is a new window of the same key.
+    let mut tx = s.begin_write().await.unwrap();
+    assert_eq!(tx.rate_hits(&[("txr-a", MIN), ("txr-b", MIN)], T0 + MIN).await.unwrap(), vec![1, 1]);
+    drop(tx);
+    assert_eq!(s.rate_count("txr-a", MIN, T0 + MIN).await.unwrap(), 0, "a dropped step's hits are not kept");
+}
