@@ -26,6 +26,8 @@ const IDLE_CHECK: Duration = Duration::from_secs(30);
 /// 2-core machine 8 gave about a sixth less PostgreSQL CPU per flow and a third lower p99 than 16, and 4 no
 /// better than 8 (docs/performance.md).
 const STEP_CONNS: usize = 8;
+/// How many connections serve session reads at most (the pool keeps 8 for everything else).
+const READERS: usize = 8;
 
 /// The PostgreSQL store.
 #[derive(Clone, Debug)]
@@ -35,6 +37,9 @@ pub struct PgStore {
     pub(crate) writer: PgPool,
     /// The connections of write transactions (`write_tx.rs`), apart from the pool.
     steps: std::sync::Arc<StepConns>,
+    /// The connections of session reads (two per flow), apart from the pool: sqlx's pool pings every
+    /// connection it takes back, a round trip per read.
+    readers: std::sync::Arc<StepConns>,
 }
 
 impl PgStore {
@@ -88,8 +93,9 @@ impl PgStore {
     /// Connects with explicit options and migrates.
     pub async fn connect_with(options: PgConnectOptions) -> StoreResult<Self> {
         let steps = StepConns::new(options.clone(), STEP_CONNS);
+        let readers = StepConns::readers(options.clone(), READERS);
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             // sqlx pings every connection before handing it out: a network round trip per statement. Only a
             // connection idle long enough for a firewall or a server restart to have cut it is checked.
@@ -109,6 +115,7 @@ impl PgStore {
             writer: pool.clone(),
             pool,
             steps,
+            readers,
         })
     }
 
@@ -121,6 +128,7 @@ impl PgStore {
     pub async fn close(&self) {
         self.pool.close().await;
         self.steps.close().await;
+        self.readers.close().await;
     }
 }
 
@@ -142,7 +150,10 @@ impl_store!(
 
 impl PgStore {
     async fn read_session(&self, id: &str) -> StoreResult<Option<Session>> {
-        session_on(&mut *self.pool.acquire().await?, id).await
+        let mut reader = self.readers.acquire().await?;
+        let session = session_on(reader.conn()?, id).await?;
+        reader.release();
+        Ok(session)
     }
 }
 

@@ -103,9 +103,12 @@ pub(crate) fn audit_pending_literal(at: i64, events: &[crate::audit::Event]) -> 
 }
 
 /// The connections that run write transactions, each idle one already inside a transaction (see the module
-/// documentation). At most `size` exist at once; the most recently used idle one is handed out first.
+/// documentation); or, made with [`StepConns::readers`], plain connections for the reads every request makes
+/// (no release ping either). At most `size` exist at once; the most recently used idle one is handed out first.
 pub(crate) struct StepConns {
     options: PgConnectOptions,
+    /// Whether an idle connection is kept inside a transaction (write steps) or not (readers).
+    in_tx: bool,
     idle: Mutex<Vec<(PgConnection, Instant)>>,
     permits: Arc<Semaphore>,
 }
@@ -122,7 +125,12 @@ impl StepConns {
     /// At most `size` connections made with `options`, opened when first needed.
     pub(crate) fn new(options: PgConnectOptions, size: usize) -> Arc<Self> {
         let options = options.options([("idle_in_transaction_session_timeout", "0")]);
-        Arc::new(Self { options, idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(size.max(1))) })
+        Arc::new(Self { options, in_tx: true, idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(size.max(1))) })
+    }
+
+    /// At most `size` plain connections (autocommit) for single reads, released with [`StepConn::release`].
+    pub(crate) fn readers(options: PgConnectOptions, size: usize) -> Arc<Self> {
+        Arc::new(Self { options, in_tx: false, idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(size.max(1))) })
     }
 
     /// A connection inside a fresh transaction, waiting up to [`ACQUIRE_TIMEOUT`] for one to be free.
@@ -146,7 +154,9 @@ impl StepConns {
 
     async fn open(&self) -> StoreResult<PgConnection> {
         let mut conn = PgConnection::connect_with(&self.options).await?;
-        conn.execute("BEGIN").await?;
+        if self.in_tx {
+            conn.execute("BEGIN").await?;
+        }
         Ok(conn)
     }
 
@@ -178,6 +188,14 @@ impl StepConn {
     /// The connection, for the step's statements.
     pub(crate) fn conn(&mut self) -> StoreResult<&mut PgConnection> {
         self.conn.as_mut().ok_or(StoreError::Database(sqlx::Error::PoolClosed))
+    }
+
+    /// Hands a reader's connection back after a statement that finished (one dropped mid-statement, or after
+    /// an error, is closed with the `StepConn` instead).
+    pub(crate) fn release(mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.home.put_back(conn);
+        }
     }
 
     /// Runs `sql` (a simple query ending with `BEGIN`) and hands the connection back; closes it on failure.

@@ -208,6 +208,7 @@ on_both_backends!(
     a_code_issued_in_a_step_invalidates_the_older_ones,
     idle_step_connections_hold_no_locks,
     rate_hits_in_a_step_count_new_and_existing_windows,
+    many_concurrent_and_cancelled_session_reads,
 );
 
 const T0: i64 = 1_790_000_000_000;

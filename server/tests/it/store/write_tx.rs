@@ -292,3 +292,35 @@ pub(super) async fn rate_hits_in_a_step_count_new_and_existing_windows(b: &Backe
     drop(tx);
     assert_eq!(s.rate_count("txr-a", MIN, T0 + MIN).await.unwrap(), 0, "a dropped step's hits are not kept");
 }
+
+/// Session reads from many tasks at once (more than PostgreSQL's 8 reader connections), some of them cancelled
+/// while they run: every finished read returns its own session, and the readers stay usable.
+pub(super) async fn many_concurrent_and_cancelled_session_reads(b: &Backend) {
+    let s = &b.store;
+    for i in 0..6 {
+        created(s, &format!("txread{i}")).await;
+    }
+    for _ in 0..5 {
+        let mut read: Step<'_> = Box::pin(async {
+            let _ = s.session("txread0").await;
+        });
+        poll_once(&mut read).await;
+    }
+    let tasks: Vec<_> = (0..60)
+        .map(|n| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let id = format!("txread{}", n % 7);
+                (id.clone(), s.session(&id).await.unwrap().map(|x| x.id))
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (id, got) = t.await.unwrap();
+        if id == "txread6" {
+            assert_eq!(got, None);
+        } else {
+            assert_eq!(got.as_deref(), Some(id.as_str()));
+        }
+    }
+}
