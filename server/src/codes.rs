@@ -81,11 +81,13 @@ impl SendLimits {
         let l = &state.cfg.limits;
         let ip = state.vault.blind_text("rate-ip", client_ip);
         let dest = state.vault.blind_text("rate-destination", destination);
+        // The window comes last, so a destination's three counters sit side by side in the store's key index
+        // (one page written per send, not three random ones).
         let windows = [
-            (format!("code-ip-h:{ip}"), HOUR, l.per_ip_hour),
-            (format!("code-dest-m:{dest}"), MINUTE, l.per_destination_minute),
-            (format!("code-dest-h:{dest}"), HOUR, l.per_destination_hour),
-            (format!("code-dest-d:{dest}"), DAY, l.per_destination_day),
+            (format!("code-ip:{ip}:h"), HOUR, l.per_ip_hour),
+            (format!("code-dest:{dest}:m"), MINUTE, l.per_destination_minute),
+            (format!("code-dest:{dest}:h"), HOUR, l.per_destination_hour),
+            (format!("code-dest:{dest}:d"), DAY, l.per_destination_day),
         ];
         Self(windows.into_iter().filter(|w| w.2 > 0).collect())
     }
