@@ -1,7 +1,8 @@
 //! Migrations embedded in the binary (no sqlx macros): one list per backend, applied at open.
 //!
 //! Versions 1–99 belong to the core storage; 101–199 (`server/migrations/*/01xx_*.sql`) to review,
-//! complaints and audit. Add a file and a line to both lists; never edit an applied migration.
+//! complaints and audit. Add a file and a line to both lists; never edit an applied migration. Versions 2 and
+//! 106 are SQLite's alone (its storage layout: WITHOUT ROWID tables, no AUTOINCREMENT).
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -18,6 +19,11 @@ const SQLITE: &[Embedded] = &[
         1,
         "init",
         include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "fewer_pages",
+        include_str!("../../migrations/sqlite/0002_fewer_pages.sql"),
     ),
     (
         101,
@@ -43,6 +49,11 @@ const SQLITE: &[Embedded] = &[
         105,
         "audit_pending",
         include_str!("../../migrations/sqlite/0105_audit_pending.sql"),
+    ),
+    (
+        106,
+        "audit_pending_rowid",
+        include_str!("../../migrations/sqlite/0106_audit_pending_rowid.sql"),
     ),
 ];
 
@@ -111,4 +122,61 @@ pub(crate) async fn sqlite() -> Result<Migrator, sqlx::migrate::MigrateError> {
 /// The PostgreSQL migrator.
 pub(crate) async fn postgres() -> Result<Migrator, sqlx::migrate::MigrateError> {
     Migrator::new(Source(POSTGRES)).await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use sqlx::Row as _;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+
+    use super::*;
+
+    /// A database made before versions 2 and 106, with rows in every table they rebuild, keeps its rows (and
+    /// code ids) through them, and ends with the new layout.
+    #[tokio::test]
+    async fn sqlite_layout_migrations_keep_existing_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SqliteConnectOptions::new().filename(dir.path().join("old.db")).create_if_missing(true).foreign_keys(true);
+        let pool = SqlitePool::connect_with(opts).await.unwrap();
+        let old: Vec<Embedded> = SQLITE.iter().copied().filter(|(v, _, _)| ![2, 106].contains(v)).collect();
+        Migrator::new(Source(old.leak())).await.unwrap().run(&pool).await.unwrap();
+        for sql in [
+            "INSERT INTO sessions (id, site_id, client_secret_hash, client_secret_expires_at, status, created_at, updated_at, expires_at) \
+             VALUES ('ses_a', 'site', x'01', 1, 'code_sent', 1, 1, 9)",
+            "INSERT INTO codes (id, session_id, code_hmac, channel, sent_at, expires_at) VALUES (7, 'ses_a', x'02', 'sms', 1, 5)",
+            "INSERT INTO seen_envelopes (session_id, envelope_id, expires_at) VALUES ('ses_a', x'03', 5)",
+            "INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES ('k', 0, 60, 3)",
+            "INSERT INTO audit_pending (id, at, actor, action, site, subject, detail) VALUES (4, 1, 'person', 'a', 'site', 's', '{}')",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        sqlite().await.unwrap().run(&pool).await.unwrap();
+        let count = |sql: &'static str| {
+            let pool = pool.clone();
+            async move { sqlx::query(sql).fetch_one(&pool).await.unwrap().get::<i64, _>(0) }
+        };
+        assert_eq!(count("SELECT id FROM codes WHERE session_id = 'ses_a'").await, 7);
+        assert_eq!(count("SELECT COUNT(*) FROM seen_envelopes WHERE envelope_id = x'03'").await, 1);
+        assert_eq!(count("SELECT hits FROM rate_windows WHERE bucket_key = 'k'").await, 3);
+        assert_eq!(count("SELECT id FROM audit_pending").await, 4);
+        let layout: Vec<String> = sqlx::query("SELECT sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let of = |t: &str| layout.iter().find(|s| s.starts_with(&format!("CREATE TABLE \"{t}\"")) || s.starts_with(&format!("CREATE TABLE {t} "))).cloned().unwrap_or_default();
+        assert!(of("seen_envelopes").contains("WITHOUT ROWID"), "{layout:?}");
+        assert!(of("rate_windows").contains("WITHOUT ROWID"));
+        assert!(!of("codes").contains("AUTOINCREMENT") && !of("codes").is_empty());
+        assert!(!of("audit_pending").contains("AUTOINCREMENT") && !of("audit_pending").is_empty());
+        // New rows still get the next id.
+        sqlx::query("INSERT INTO codes (session_id, code_hmac, channel, sent_at, expires_at) VALUES ('ses_a', x'04', 'sms', 2, 6)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(count("SELECT MAX(id) FROM codes").await, 8);
+    }
 }
