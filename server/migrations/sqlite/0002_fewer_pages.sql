@@ -1,7 +1,9 @@
 -- Fewer B-trees written by each request step (SQLite only). A commit appends every page it touched to the WAL,
 -- one per B-tree at least, so each table or index a step writes costs a page per commit.
--- * The replay guard and the sending-limit counters are only ever found by their primary key: the rows live in
---   it (WITHOUT ROWID) instead of in a rowid table beside a separate key index.
+-- * The replay guard is only ever found by its primary key: the rows live in it (WITHOUT ROWID) instead of in a
+--   rowid table beside a separate key index. (Not the sending-limit counters: their expiry index would then
+--   order the many rows sharing one window end by their random keys, a random page per send, where the rowid
+--   keeps them in insertion order.)
 -- * codes gives up AUTOINCREMENT, which wrote sqlite_sequence on every insert. It only kept an id from being
 --   used again after the newest row was deleted; code ids never leave the server, and codes are read in id
 --   order among the rows present, which a new row (max id + 1) keeps. (audit_pending: 0106.)
@@ -17,19 +19,6 @@ INSERT INTO seen_envelopes_new (session_id, envelope_id, expires_at)
 DROP TABLE seen_envelopes;
 ALTER TABLE seen_envelopes_new RENAME TO seen_envelopes;
 CREATE INDEX seen_envelopes_expires ON seen_envelopes (expires_at);
-
-CREATE TABLE rate_windows_new (
-    bucket_key   TEXT NOT NULL,
-    window_start INTEGER NOT NULL,
-    expires_at   INTEGER NOT NULL,
-    hits         INTEGER NOT NULL,
-    PRIMARY KEY (bucket_key, window_start)
-) STRICT, WITHOUT ROWID;
-INSERT INTO rate_windows_new (bucket_key, window_start, expires_at, hits)
-    SELECT bucket_key, window_start, expires_at, hits FROM rate_windows;
-DROP TABLE rate_windows;
-ALTER TABLE rate_windows_new RENAME TO rate_windows;
-CREATE INDEX rate_windows_expires ON rate_windows (expires_at);
 
 CREATE TABLE codes_new (
     id          INTEGER PRIMARY KEY,
