@@ -594,6 +594,8 @@ mod tests {
         let tx = store.tx.begin_tx().await.unwrap();
         let pragma = |name: &str| -> i64 { tx.connection().query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).unwrap() };
         assert_eq!(pragma("temp_store"), 2, "2 is MEMORY");
+        // A new file gets half-size pages: a page per B-tree touched is what each commit appends.
+        assert_eq!(pragma("page_size"), 2048);
     }
 
     /// Polls `f` once: its output when it finished.
