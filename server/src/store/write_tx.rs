@@ -34,6 +34,10 @@ use super::{StoreError, StoreResult};
 const IDLE_CHECK: Duration = Duration::from_secs(30);
 /// How long `begin_write` waits for a free connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Every statement of the steps and reads is a lookup by key whose plan does not depend on the values: a
+/// prepared statement's generic plan is used from its first execution instead of planning it again each time
+/// (PostgreSQL's default re-plans the first five, and always where it finds a custom plan cheaper).
+const GENERIC_PLANS: (&str, &str) = ("plan_cache_mode", "force_generic_plan");
 /// Ends a step and starts the connection's next transaction, in one round trip.
 const COMMIT_AND_BEGIN: &str = "COMMIT; BEGIN";
 /// Rolls a dropped step back and starts the connection's next transaction.
@@ -124,12 +128,13 @@ impl std::fmt::Debug for StepConns {
 impl StepConns {
     /// At most `size` connections made with `options`, opened when first needed.
     pub(crate) fn new(options: PgConnectOptions, size: usize) -> Arc<Self> {
-        let options = options.options([("idle_in_transaction_session_timeout", "0")]);
+        let options = options.options([("idle_in_transaction_session_timeout", "0"), GENERIC_PLANS]);
         Arc::new(Self { options, in_tx: true, idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(size.max(1))) })
     }
 
     /// At most `size` plain connections (autocommit) for single reads, released with [`StepConn::release`].
     pub(crate) fn readers(options: PgConnectOptions, size: usize) -> Arc<Self> {
+        let options = options.options([GENERIC_PLANS]);
         Arc::new(Self { options, in_tx: false, idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(size.max(1))) })
     }
 
