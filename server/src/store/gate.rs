@@ -84,11 +84,9 @@ impl<T> Future for Lock<T> {
                 s.queue.remove(i);
             }
             let Ok(value) = this.gate.value.clone().try_lock_owned() else {
-                // Unreachable while only holders lock the value; wait for the next release rather than spin.
-                let ticket = s.next;
-                s.next += 1;
-                s.queue.push_front((ticket, cx.waker().clone()));
-                this.ticket = Some(ticket);
+                // Unreachable: a holder unlocks the value before it opens the gate. Were it reached, no release
+                // would follow to wake a queued waiter, so ask to be polled again instead.
+                cx.waker().wake_by_ref();
                 return Poll::Pending;
             };
             s.held = true;
