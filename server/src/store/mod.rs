@@ -20,6 +20,7 @@ mod shared;
 mod sql;
 pub mod sqlite;
 mod sqlite_audit;
+mod sqlite_read;
 mod sqlite_tx;
 mod statements;
 mod types;

@@ -13,7 +13,8 @@ use sqlx::sqlite::{
 use super::housekeeping::impl_housekeeping;
 use super::shared::impl_store;
 use super::statements::impl_statements;
-use super::sqlite_tx::{Readers, TxConnection};
+use super::sqlite_read::Readers;
+use super::sqlite_tx::TxConnection;
 use super::sql::{
     CODE_GRACE_MS, count_u32, delivery_cols, expirable_statuses, session_cols,
     step, terminal_statuses, window, rate_windows, counts_in_order,
@@ -77,7 +78,7 @@ impl SqliteStore {
         let tx = TxConnection::open(path)?;
         let readers = Readers::open(path)?;
         let alive = std::sync::Arc::new(());
-        super::sqlite_tx::spawn_checkpointer(path, std::sync::Arc::downgrade(&alive))?;
+        super::sqlite_read::spawn_checkpointer(path, std::sync::Arc::downgrade(&alive))?;
         Ok(Self {
             pool,
             writer,

@@ -12,7 +12,8 @@ use super::audit::{
     AuditStoreError, CHUNK, DELETE_PENDING_SQL_PREFIX, LOCK_HEAD, SELECT_PENDING, STORE_HEAD, head_of,
     insert_entries_sql,
 };
-use super::sqlite_tx::{Readers, TxConnection, positional};
+use super::sqlite_read::Readers;
+use super::sqlite_tx::{TxConnection, positional};
 use crate::audit::{self, Event, Head};
 
 /// Pending events chained per transaction: each pass holds the write lock and a runtime thread while it seals
