@@ -34,10 +34,7 @@ struct Sealed {
 /// snapshot) and seals them onto it: the CPU work of a pass (JSON, SHA-256 per entry).
 fn seal_pending(conn: &Connection, limit: i64) -> Result<Sealed, AuditStoreError> {
     let sqlite = |e: rusqlite::Error| AuditStoreError::Sqlite(e);
-    let onto: (i64, String) = conn
-        .prepare_cached(LOCK_HEAD)
-        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
-        .map_err(sqlite)?;
+    let onto = current_head(conn)?;
     let mut head = head_of(onto.0, &onto.1)?;
     let mut ids = Vec::new();
     let mut entries = Vec::new();

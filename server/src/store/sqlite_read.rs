@@ -65,12 +65,11 @@ impl Readers {
     /// Loads a session on a free reader; `None` when every reader is in use (or the file is busy, as during
     /// another process's recovery), for the caller to read through sqlx instead.
     pub(crate) fn session(&self, id: &str) -> Option<StoreResult<Option<Session>>> {
-        let conn = self.0.iter().find_map(|m| m.try_lock().ok())?;
-        let read = (|| -> StoreResult<Option<Session>> {
+        let read = self.with(|conn| -> StoreResult<Option<Session>> {
             let mut stmt = conn.prepare_cached(&positional(step::SELECT_SESSION))?;
             let mut rows = stmt.query(params![id])?;
             rows.next()?.map(session_from_row).transpose()
-        })();
+        })?;
         match read {
             Err(StoreError::Sqlite(e)) if is_busy(&e) => None,
             read => Some(read),
