@@ -93,6 +93,27 @@ impl SendLimits {
     }
 }
 
+impl SendLimits {
+    /// The counters as `(key, window_ms, limit)`, for [`WriteTx::commit_within_limits`].
+    pub fn counters(&self) -> Vec<(&str, i64, u64)> {
+        self.0.iter().map(|(key, window, limit)| (key.as_str(), *window, *limit)).collect()
+    }
+}
+
+/// The per-session limit on sends, in the transaction that will store the code: `Ok(Some(refusal))` when the
+/// session sent its maximum already.
+pub async fn check_session_limit(state: &AppState, tx: &mut dyn WriteTx, session_id: &str) -> ApiResult<Option<ApiError>> {
+    let l = &state.cfg.limits;
+    if l.per_session > 0 && tx.codes_sent(session_id).await? >= l.per_session {
+        state.metrics.rate_limited("code-session");
+        return Ok(Some(
+            ApiError::retry(ErrorCode::RateLimited, 3600)
+                .with_message("This session cannot send more codes; start a new session."),
+        ));
+    }
+    Ok(None)
+}
+
 /// Applies every sending limit before a code goes out for a session, in the transaction that will store the
 /// code. `Ok(Some(refusal))` when a limit refuses; the counters keep the hit either way.
 pub async fn check_send_limits(
@@ -102,13 +123,8 @@ pub async fn check_send_limits(
     limits: &SendLimits,
     now: UnixMillis,
 ) -> ApiResult<Option<ApiError>> {
-    let l = &state.cfg.limits;
-    if l.per_session > 0 && tx.codes_sent(session_id).await? >= l.per_session {
-        state.metrics.rate_limited("code-session");
-        return Ok(Some(
-            ApiError::retry(ErrorCode::RateLimited, 3600)
-                .with_message("This session cannot send more codes; start a new session."),
-        ));
+    if let Some(refused) = check_session_limit(state, tx, session_id).await? {
+        return Ok(Some(refused));
     }
     let active = &limits.0;
     if active.is_empty() {

@@ -5,7 +5,7 @@ use realname_core::protocol::{CodeSentResponse, DocumentKind, Envelope, ErrorCod
 use realname_core::validate::{self, Date, Options};
 
 use super::code::queue_for_review;
-use super::send::{Prepared, deliver, issue_code};
+use super::send::{Prepared, deliver, send_code};
 use super::{ClientCtx, issue_reason, offered_methods, open_step, remember, remember_in};
 use crate::clock::UnixMillis;
 use crate::delivery::Channel;
@@ -107,7 +107,8 @@ fn check_identity(p: &IdentityPayload, site: &Site, offered: &[Method], now: Uni
 }
 
 /// The identity step: open, re-validate, refuse missing consent, then in one transaction remember the envelope,
-/// store the sealed identity, count the sending limits and store the code's HMAC; then deliver the code.
+/// store the sealed identity and the code's HMAC and count the sending limits (a second one when a limit refuses,
+/// see [`send_code`]); then deliver the code.
 pub async fn submit_identity(
     state: &AppState,
     mut ctx: ClientCtx<'_>,
@@ -128,12 +129,16 @@ pub async fn submit_identity(
         Channel::Email => validate::mask_email(&checked.destination),
     };
     let send = Prepared::new(state, &ctx.session.id, &checked.destination, client_ip);
-    let mut tx = state.store.begin_write().await?;
-    remember_in(tx.as_mut(), &ctx.session, env).await?;
     if ctx.session.status != store::SessionStatus::Created {
-        tx.commit().await?;
+        remember(state, &ctx.session, env).await?;
         return Err(ErrorCode::WrongStep.into());
     }
+    let read = ctx.session.clone();
+    let begin = || async {
+        let mut tx = state.store.begin_write().await?;
+        remember_in(tx.as_mut(), &read, env).await?;
+        Ok(tx)
+    };
     let s = &mut ctx.session;
     s.status = store::SessionStatus::Submitted;
     s.method = Some(payload.method.as_str().to_owned());
@@ -143,7 +148,7 @@ pub async fn submit_identity(
     s.blind_index = Some(blind);
     s.updated_at = now;
     let to = (checked.channel, checked.destination.as_str(), masked.as_str());
-    let issued = issue_code(state, tx, &mut ctx.session, true, to, send).await?;
+    let issued = send_code(state, &mut ctx.session, true, to, &send, begin).await?;
     // The identity is stored now, whether or not a limit refused the code.
     record_guardian_consent(state, &ctx.session, &checked, payload.guardian_consent.as_ref()).await?;
     tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");

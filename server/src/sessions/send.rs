@@ -19,40 +19,81 @@ pub(super) struct Issued {
     pub resp: CodeSentResponse,
 }
 
+/// How [`issue_code`] counts the sending limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Counting {
+    /// Last, in the commit, which they make conditional: a counter shared by many steps (every send from one
+    /// IP counts on one row) stays locked for the commit only. A reached limit rolls the step back.
+    Last,
+    /// First, as separate statements did: a refusal knows which limit refused and for how long.
+    First,
+}
+
+/// Stores and prepares a code for `session`: first counting the sending limits with the commit; when one was
+/// reached, which rolled that transaction back, again counting first so the refusal is recorded and answered.
+/// `begin` opens each attempt's transaction with what the step writes before the code (its envelope).
+pub(super) async fn send_code<B, F>(
+    state: &AppState,
+    session: &mut Session,
+    write_session: bool,
+    to: (Channel, &str, &str),
+    send: &Prepared,
+    begin: B,
+) -> ApiResult<Result<Issued, ApiError>>
+where
+    B: Fn() -> F,
+    F: std::future::Future<Output = ApiResult<Box<dyn WriteTx>>>,
+{
+    let given = session.clone();
+    if let Some(done) = issue_code(state, begin().await?, session, write_session, to, send, Counting::Last).await? {
+        return Ok(done);
+    }
+    *session = given;
+    // Counting first never rolls back; a window that rolled over meanwhile lets the code go out after all.
+    issue_code(state, begin().await?, session, write_session, to, send, Counting::First)
+        .await?
+        .ok_or_else(|| ApiError::internal(&"sending limits counted first rolled back"))
+}
+
 /// In the step's transaction `tx`: checks the sending limits, stores the HMAC of a fresh code (invalidating
 /// the previous one) and moves `session` to `CodeSent` — one commit where separate statements took five. The
 /// session row is written when `write_session` (the identity step's sealed identity) or its status changes.
 /// A limit's refusal is the inner `Err`: the counters keep the hit and the session is written as it was
-/// given (`Submitted`), exactly as separate statements left them. The outer `Err` is a store failure, after
-/// which nothing was written.
-pub(super) async fn issue_code(
+/// given (`Submitted`), exactly as separate statements left them. `None`: counting [`Counting::Last`], a limit
+/// was reached and nothing was written. The outer `Err` is a store failure, after which nothing was written.
+async fn issue_code(
     state: &AppState,
     mut tx: Box<dyn WriteTx>,
     session: &mut Session,
     write_session: bool,
     (channel, to, to_masked): (Channel, &str, &str),
-    send: Prepared,
-) -> ApiResult<Result<Issued, ApiError>> {
+    send: &Prepared,
+    counting: Counting,
+) -> ApiResult<Option<Result<Issued, ApiError>>> {
     let now = state.clock.now_ms();
     let mut events = Vec::with_capacity(2);
     if write_session {
         events.push(audit::identity_submitted(session));
     }
-    if let Some(refused) = codes::check_send_limits(state, tx.as_mut(), &session.id, &send.limits, now).await? {
+    let refused = match counting {
+        Counting::First => codes::check_send_limits(state, tx.as_mut(), &session.id, &send.limits, now).await?,
+        Counting::Last => codes::check_session_limit(state, tx.as_mut(), &session.id).await?,
+    };
+    if let Some(refused) = refused {
         if write_session {
             *session = tx.update_session(session).await?;
         }
         events.push(audit::code_refused(session, refused.code.as_str()));
         tx.audit_pending(now, &events).await?;
+        // A session over its own limit is refused before any other counter is counted, as counting first does.
         tx.commit().await?;
-        return Ok(Err(refused));
+        return Ok(Some(Err(refused)));
     }
-    let Prepared { code, code_hmac, .. } = send;
     let ttl_ms = state.cfg.codes.ttl_secs * 1000;
     let sms = channel == Channel::Sms;
     let new = NewCode {
         session_id: session.id.clone(),
-        code_hmac,
+        code_hmac: send.code_hmac.clone(),
         channel: if sms { "sms" } else { "email" }.into(),
         sent_at: now,
         expires_at: now + ttl_ms,
@@ -65,12 +106,19 @@ pub(super) async fn issue_code(
     }
     events.push(audit::code_sent(session, &new.channel, !write_session));
     tx.audit_pending(now, &events).await?;
-    tx.commit().await?;
+    match counting {
+        Counting::First => tx.commit().await?,
+        Counting::Last => {
+            if !tx.commit_within_limits(&send.limits.counters(), now).await? {
+                return Ok(None);
+            }
+        }
+    }
     let msg = CodeMessage {
         channel,
         to: to.to_owned(),
         to_masked: to_masked.to_owned(),
-        code,
+        code: send.code.clone(),
         ttl_minutes: u32::try_from((ttl_ms / 60_000).max(1)).unwrap_or(5),
     };
     let resp = CodeSentResponse {
@@ -80,7 +128,7 @@ pub(super) async fn issue_code(
         code_expires_at: secs(now + ttl_ms),
         resend_available_at: secs(now + state.cfg.codes.resend_cooldown_secs * 1000),
     };
-    Ok(Ok(Issued { msg, resp }))
+    Ok(Some(Ok(Issued { msg, resp })))
 }
 
 /// What [`issue_code`] needs that is CPU work (keyed hashes, the fresh code and its HMAC), computed before the
@@ -149,8 +197,8 @@ pub async fn resend(state: &AppState, mut ctx: ClientCtx<'_>, client_ip: &str) -
     }
     let (channel, to, masked) = destination(state, &ctx.session).ok_or_else(|| ApiError::internal(&"identity missing"))?;
     let send = Prepared::new(state, &ctx.session.id, &to, client_ip);
-    let tx = state.store.begin_write().await?;
-    let issued = issue_code(state, tx, &mut ctx.session, false, (channel, &to, &masked), send).await??;
+    let begin = || async { Ok(state.store.begin_write().await?) };
+    let issued = send_code(state, &mut ctx.session, false, (channel, &to, &masked), &send, begin).await??;
     deliver(state, &mut ctx.session, before, &issued.msg).await?;
     Ok(issued.resp)
 }

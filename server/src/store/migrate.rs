@@ -2,7 +2,8 @@
 //!
 //! Versions 1–99 belong to the core storage; 101–199 (`server/migrations/*/01xx_*.sql`) to review,
 //! complaints and audit. Add a file and a line to both lists; never edit an applied migration. Versions 2 and
-//! 106 are SQLite's alone (its storage layout: WITHOUT ROWID tables, no AUTOINCREMENT).
+//! 106 are SQLite's alone (its storage layout: WITHOUT ROWID tables, no AUTOINCREMENT); version 3 is
+//! PostgreSQL's alone (the function that refuses a send inside a commit, `write_tx.rs`).
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -62,6 +63,11 @@ const POSTGRES: &[Embedded] = &[
         1,
         "init",
         include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        3,
+        "send_limit_refusal",
+        include_str!("../../migrations/postgres/0003_send_limit_refusal.sql"),
     ),
     (
         101,

@@ -194,6 +194,21 @@ pub trait WriteTx: Send {
     async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()>;
     /// Makes every write of the transaction durable and visible at once.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
+    /// Adds one hit to each `(key, window_ms, limit)` counter (as [`RateLimitStore::rate_hits`]) as the
+    /// transaction's last write and commits when no count went over its limit: true. When one did, everything
+    /// rolls back, those hits included, and the answer is false; the caller then counts first in a new
+    /// transaction to refuse. Counting last holds a shared counter's row (every send from one IP) for the
+    /// commit only: on PostgreSQL one round trip instead of the whole step.
+    async fn commit_within_limits(mut self: Box<Self>, counters: &[(&str, i64, u64)], now: UnixMillis) -> StoreResult<bool> {
+        let hits: Vec<(&str, i64)> = counters.iter().map(|(key, window, _)| (*key, *window)).collect();
+        let counts = self.rate_hits(&hits, now).await?;
+        if counters.iter().zip(&counts).any(|((_, _, limit), count)| count > limit) {
+            // Dropped without commit: rolled back.
+            return Ok(false);
+        }
+        self.commit().await?;
+        Ok(true)
+    }
 }
 
 /// Opens write transactions.

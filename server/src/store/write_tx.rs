@@ -42,6 +42,8 @@ const GENERIC_PLANS: (&str, &str) = ("plan_cache_mode", "force_generic_plan");
 const COMMIT_AND_BEGIN: &str = "COMMIT; BEGIN";
 /// Rolls a dropped step back and starts the connection's next transaction.
 const ROLLBACK_AND_BEGIN: &str = "ROLLBACK; BEGIN";
+/// The SQLSTATE of `realname_send_refused()` (migration 3): a sending limit refused the step inside its commit.
+const SEND_REFUSED: &str = "RN429";
 
 /// The insert of a code that also invalidates the session's older codes (only the newest is ever checked):
 /// one statement instead of two. The update does not see the new row (every part of a statement sees the same
@@ -103,6 +105,34 @@ pub(crate) fn audit_pending_literal(at: i64, events: &[crate::audit::Event]) -> 
     Ok(format!(
         "INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES {}",
         rows.join(", ")
+    ))
+}
+
+/// The statement that adds one hit to each `(key, window_ms, limit)` counter at `now`, with literal values (see
+/// [`literal`]), and fails with [`SEND_REFUSED`] when a count went over its limit; empty for no counters. Sent
+/// with the commit, it makes the commit conditional without a round trip to decide.
+pub(crate) fn send_limits_literal(counters: &[(&str, i64, u64)], now: i64) -> StoreResult<String> {
+    let hits: Vec<(&str, i64)> = counters.iter().map(|(key, window, _)| (*key, *window)).collect();
+    let windows = super::sql::rate_windows(&hits, now)?;
+    if windows.is_empty() {
+        return Ok(String::new());
+    }
+    let mut rows = Vec::with_capacity(windows.len());
+    let mut limits = Vec::with_capacity(windows.len());
+    for ((key, start, end), (_, _, limit)) in windows.iter().zip(counters) {
+        let key = literal(key)?;
+        let limit = i64::try_from(*limit).unwrap_or(i64::MAX);
+        rows.push(format!("({key}, {start}, {end}, 1)"));
+        limits.push(format!("({key}, {start}, {limit})"));
+    }
+    Ok(format!(
+        "WITH h AS (INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES {} \
+         ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
+         RETURNING bucket_key, window_start, hits) \
+         SELECT realname_send_refused() FROM h JOIN (VALUES {}) AS l (bucket_key, window_start, max_hits) \
+         ON h.bucket_key = l.bucket_key AND h.window_start = l.window_start WHERE h.hits > l.max_hits",
+        rows.join(", "),
+        limits.join(", ")
     ))
 }
 
@@ -204,15 +234,33 @@ impl StepConn {
     }
 
     /// Runs `sql` (a simple query ending with `BEGIN`) and hands the connection back; closes it on failure.
-    pub(crate) async fn finish(mut self, sql: &str) -> StoreResult<()> {
+    pub(crate) async fn finish(self, sql: &str) -> StoreResult<()> {
+        if self.finish_unless_refused(sql).await? {
+            Ok(())
+        } else {
+            // Only a statement of `send_limits_literal` refuses, and `sql` had none.
+            Err(StoreError::Conflict)
+        }
+    }
+
+    /// As [`StepConn::finish`], but a [`SEND_REFUSED`] failure (which skipped the rest of `sql`) rolls the
+    /// transaction back, hands the connection back and answers false.
+    pub(crate) async fn finish_unless_refused(mut self, sql: &str) -> StoreResult<bool> {
         let Some(mut conn) = self.conn.take() else {
             return Err(StoreError::Database(sqlx::Error::PoolClosed));
         };
         // A `&str` without arguments goes out as one simple query, which may hold several statements.
-        match conn.execute(sql).await {
-            Ok(_) => {
+        let done = match conn.execute(sql).await {
+            Ok(_) => Ok(true),
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(SEND_REFUSED) => {
+                conn.execute(ROLLBACK_AND_BEGIN).await.map(|_| false)
+            }
+            Err(e) => Err(e),
+        };
+        match done {
+            Ok(committed) => {
                 self.home.put_back(conn);
-                Ok(())
+                Ok(committed)
             }
             // The transaction's state is unknown: closing the connection makes PostgreSQL roll it back.
             Err(e) => {
@@ -259,14 +307,26 @@ impl PgStepTx {
     }
 
     /// Writes the deferred audit events and commits, in one round trip.
-    pub(crate) async fn commit(mut self) -> StoreResult<()> {
+    pub(crate) async fn commit(self) -> StoreResult<()> {
+        if self.commit_after(String::new()).await? { Ok(()) } else { Err(StoreError::Conflict) }
+    }
+
+    /// Counts `counters` (see [`send_limits_literal`]), writes the deferred audit events and commits, in one
+    /// round trip; false, rolled back, when a count went over its limit.
+    pub(crate) async fn commit_within_limits(self, counters: &[(&str, i64, u64)], now: i64) -> StoreResult<bool> {
+        let check = send_limits_literal(counters, now)?;
+        self.commit_after(check).await
+    }
+
+    async fn commit_after(mut self, first: String) -> StoreResult<bool> {
         let conn = self.conn.take().ok_or(StoreError::Database(sqlx::Error::PoolClosed))?;
-        let mut sql = std::mem::take(&mut self.audit).join("; ");
-        if !sql.is_empty() {
-            sql.push_str("; ");
+        let mut parts = Vec::with_capacity(self.audit.len() + 2);
+        if !first.is_empty() {
+            parts.push(first);
         }
-        sql.push_str(COMMIT_AND_BEGIN);
-        conn.finish(&sql).await
+        parts.append(&mut self.audit);
+        parts.push(COMMIT_AND_BEGIN.to_owned());
+        conn.finish_unless_refused(&parts.join("; ")).await
     }
 }
 
@@ -348,6 +408,14 @@ macro_rules! impl_write_tx {
 
             async fn commit(self: Box<Self>) -> StoreResult<()> {
                 self.0.commit().await
+            }
+
+            async fn commit_within_limits(
+                self: Box<Self>,
+                counters: &[(&str, i64, u64)],
+                now: UnixMillis,
+            ) -> StoreResult<bool> {
+                self.0.commit_within_limits(counters, now).await
             }
         }
 

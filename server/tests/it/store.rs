@@ -209,6 +209,8 @@ on_both_backends!(
     idle_step_connections_hold_no_locks,
     rate_hits_in_a_step_count_new_and_existing_windows,
     many_concurrent_and_cancelled_session_reads,
+    counting_last_commits_within_limits_and_rolls_back_over_them,
+    concurrent_steps_counting_last_stop_exactly_at_the_limit,
 );
 
 const T0: i64 = 1_790_000_000_000;

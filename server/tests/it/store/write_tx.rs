@@ -324,3 +324,75 @@ pub(super) async fn many_concurrent_and_cancelled_session_reads(b: &Backend) {
         }
     }
 }
+
+/// Counting last (`commit_within_limits`): a step commits with its counters when every count stays within its
+/// limit; when one goes over, nothing of the step is kept — its code, its audit events, its hits — and the
+/// steps after it (on PostgreSQL the same connection, rolled back) commit normally.
+pub(super) async fn counting_last_commits_within_limits_and_rolls_back_over_them(b: &Backend) {
+    use realname_server::audit::Event;
+    let s = &b.store;
+    created(s, "txlim").await;
+    assert_eq!(s.rate_hit("txl-ip", MIN, T0).await.unwrap(), 1);
+    let limits = [("txl-ip", MIN, 2), ("txl-dest", 60 * MIN, 5)];
+    let mut tx = s.begin_write().await.unwrap();
+    tx.issue_code(&new_code("txlim", 1, T0)).await.unwrap();
+    tx.audit_pending(T0, &[Event::new("person", "kept", "session:txlim")]).await.unwrap();
+    assert!(tx.commit_within_limits(&limits, T0 + 1).await.unwrap());
+    assert_eq!(s.rate_count("txl-ip", MIN, T0).await.unwrap(), 2);
+    assert_eq!(s.rate_count("txl-dest", 60 * MIN, T0).await.unwrap(), 1);
+    assert_eq!(s.audit_pending_count().await.unwrap(), 1);
+    for round in 0..3 {
+        let mut tx = s.begin_write().await.unwrap();
+        tx.issue_code(&new_code("txlim", 2, T0 + 2)).await.unwrap();
+        tx.audit_pending(T0, &[Event::new("person", "refused", "session:txlim")]).await.unwrap();
+        assert!(!tx.commit_within_limits(&limits, T0 + 2).await.unwrap(), "round {round}: the IP's count would be 3");
+    }
+    assert_eq!(s.rate_count("txl-ip", MIN, T0).await.unwrap(), 2, "a refused step's hits are not kept");
+    assert_eq!(s.rate_count("txl-dest", 60 * MIN, T0).await.unwrap(), 1);
+    assert_eq!(s.latest_code("txlim").await.unwrap().unwrap().code_hmac, vec![1; 32], "nor its code");
+    assert_eq!(s.audit_pending_count().await.unwrap(), 1, "nor its audit events");
+    // The next minute's window has room: the same step commits, and plain commits still work after refusals.
+    let mut tx = s.begin_write().await.unwrap();
+    tx.issue_code(&new_code("txlim", 3, T0 + MIN)).await.unwrap();
+    assert!(tx.commit_within_limits(&limits, T0 + MIN).await.unwrap());
+    assert_eq!(s.rate_count("txl-ip", MIN, T0 + MIN).await.unwrap(), 1);
+    assert_eq!(s.rate_count("txl-dest", 60 * MIN, T0).await.unwrap(), 2);
+    assert_eq!(s.latest_code("txlim").await.unwrap().unwrap().code_hmac, vec![3; 32]);
+    let mut tx = s.begin_write().await.unwrap();
+    tx.audit_pending(T0, &[Event::new("person", "plain", "session:txlim")]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.audit_pending_count().await.unwrap(), 2);
+    // No counters: a plain commit.
+    let tx = s.begin_write().await.unwrap();
+    assert!(tx.commit_within_limits(&[], T0).await.unwrap());
+}
+
+/// Steps counting last on one shared counter from two instances at once: exactly `limit` of them commit, the
+/// others roll back, and the count ends at the limit.
+pub(super) async fn concurrent_steps_counting_last_stop_exactly_at_the_limit(b: &Backend) {
+    let stores = [b.store.clone(), b.another_instance().await];
+    for i in 0..24 {
+        created(&b.store, &format!("txcl{i}")).await;
+    }
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let s = stores[i % 2].clone();
+            tokio::spawn(async move {
+                let mut tx = s.begin_write().await.unwrap();
+                tx.issue_code(&new_code(&format!("txcl{i}"), 1, T0)).await.unwrap();
+                tx.commit_within_limits(&[("txcl-shared", 60 * MIN, 7)], T0).await.unwrap()
+            })
+        })
+        .collect();
+    let mut committed = 0;
+    for t in tasks {
+        committed += usize::from(t.await.unwrap());
+    }
+    assert_eq!(committed, 7);
+    assert_eq!(b.store.rate_count("txcl-shared", 60 * MIN, T0).await.unwrap(), 7);
+    let mut codes = 0;
+    for i in 0..24 {
+        codes += usize::from(b.store.latest_code(&format!("txcl{i}")).await.unwrap().is_some());
+    }
+    assert_eq!(codes, 7, "only the committed steps' codes are stored");
+}
