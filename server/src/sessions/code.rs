@@ -76,10 +76,8 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
         e.attempts_left = Some(left);
         return Err(e);
     }
-    if !tx.consume_code(stored.id, now).await? {
-        tx.commit().await?;
-        return refuse(ErrorCode::CodeExpired);
-    }
+    // The attempt taken above holds the code's row: nothing can use or invalidate it before the commit.
+    tx.consume_code_at_commit(stored.id, now).await?;
     let limit = ctx.site.cfg.max_accounts_per_identity;
     if limit == 0 && flags.is_empty() {
         return verify(state, tx, &mut ctx, now).await;
@@ -119,7 +117,7 @@ async fn verify(
     s.verified_at = Some(now);
     s.client_secret_used = true;
     s.updated_at = now;
-    ctx.session = tx.update_session(&ctx.session).await?;
+    ctx.session = tx.update_session_at_commit(&ctx.session).await?;
     webhooks::enqueue_in(state, tx.as_mut(), &ctx.session, ctx.site, EventType::Verified).await?;
     tx.audit_pending(now, &[audit::verified(&ctx.session)]).await?;
     tx.commit().await?;

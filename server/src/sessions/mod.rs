@@ -117,7 +117,7 @@ pub async fn create(
     };
     let listed = methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",");
     let mut tx = state.store.begin_write().await?;
-    tx.create_session(&new).await?;
+    tx.create_session_at_commit(&new).await?;
     tx.audit_pending(now, &[audit::created(&id, &site.cfg.id, &listed)]).await?;
     tx.commit().await?;
     tracing::info!(session = %id, site = %site.cfg.id, "session created");

@@ -81,7 +81,7 @@ async fn issue_code(
     };
     if let Some(refused) = refused {
         if write_session {
-            *session = tx.update_session(session).await?;
+            *session = tx.update_session_at_commit(session).await?;
         }
         events.push(audit::code_refused(session, refused.code.as_str()));
         tx.audit_pending(now, &events).await?;
@@ -98,11 +98,11 @@ async fn issue_code(
         sent_at: now,
         expires_at: now + ttl_ms,
     };
-    tx.issue_code(&new).await?;
+    tx.issue_code_at_commit(&new).await?;
     if write_session || session.status != store::SessionStatus::CodeSent {
         session.status = store::SessionStatus::CodeSent;
         session.updated_at = now;
-        *session = tx.update_session(session).await?;
+        *session = tx.update_session_at_commit(session).await?;
     }
     events.push(audit::code_sent(session, &new.channel, !write_session));
     tx.audit_pending(now, &events).await?;

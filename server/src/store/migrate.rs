@@ -3,7 +3,7 @@
 //! Versions 1–99 belong to the core storage; 101–199 (`server/migrations/*/01xx_*.sql`) to review,
 //! complaints and audit. Add a file and a line to both lists; never edit an applied migration. Versions 2 and
 //! 106 are SQLite's alone (its storage layout: WITHOUT ROWID tables, no AUTOINCREMENT); version 3 is
-//! PostgreSQL's alone (the function that refuses a send inside a commit, `write_tx.rs`).
+//! PostgreSQL's alone (the function that fails a commit whose checks fail, `write_tx.rs`).
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -66,8 +66,8 @@ const POSTGRES: &[Embedded] = &[
     ),
     (
         3,
-        "send_limit_refusal",
-        include_str!("../../migrations/postgres/0003_send_limit_refusal.sql"),
+        "step_checks",
+        include_str!("../../migrations/postgres/0003_step_checks.sql"),
     ),
     (
         101,

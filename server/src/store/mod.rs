@@ -25,6 +25,7 @@ mod sqlite_tx;
 mod statements;
 mod types;
 mod write_tx;
+mod write_tx_sql;
 
 pub use types::*;
 
@@ -194,6 +195,26 @@ pub trait WriteTx: Send {
     async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()>;
     /// Makes every write of the transaction durable and visible at once.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
+    /// As [`WriteTx::create_session`], checked at the commit: an existing id fails the commit with `Conflict`.
+    /// Answers the session as it will be stored (PostgreSQL sends the insert with the commit).
+    async fn create_session_at_commit(&mut self, new: &NewSession) -> StoreResult<Session> {
+        self.create_session(new).await
+    }
+    /// As [`WriteTx::update_session`], checked at the commit: a moved version or a finished session fails the
+    /// commit with `Conflict`, a missing session with `NotFound`. Answers the session as it will be stored.
+    async fn update_session_at_commit(&mut self, session: &Session) -> StoreResult<Session> {
+        self.update_session(session).await
+    }
+    /// As [`WriteTx::issue_code`], without an answer: the code is stored with the commit (a missing session
+    /// fails it with `NotFound`).
+    async fn issue_code_at_commit(&mut self, new: &NewCode) -> StoreResult<()> {
+        self.issue_code(new).await.map(|_| ())
+    }
+    /// As [`WriteTx::consume_code`], checked at the commit: a code consumed, invalidated or expired meanwhile
+    /// fails the commit with `Conflict` (after [`WriteTx::take_code_attempt`] in the same transaction it cannot).
+    async fn consume_code_at_commit(&mut self, code_id: i64, now: UnixMillis) -> StoreResult<()> {
+        if self.consume_code(code_id, now).await? { Ok(()) } else { Err(StoreError::Conflict) }
+    }
     /// Adds one hit to each `(key, window_ms, limit)` counter (as [`RateLimitStore::rate_hits`]) as the
     /// transaction's last write and commits when no count went over its limit: true. When one did, everything
     /// rolls back, those hits included, and the answer is false; the caller then counts first in a new

@@ -28,6 +28,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection as _, Executor as _};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::write_tx_sql::{SEND_REFUSED, audit_pending_literal, send_limits_literal, step_error};
 use super::{StoreError, StoreResult};
 
 /// A connection idle at least this long is pinged before a step gets it (as the pool does for its own).
@@ -42,8 +43,6 @@ const GENERIC_PLANS: (&str, &str) = ("plan_cache_mode", "force_generic_plan");
 const COMMIT_AND_BEGIN: &str = "COMMIT; BEGIN";
 /// Rolls a dropped step back and starts the connection's next transaction.
 const ROLLBACK_AND_BEGIN: &str = "ROLLBACK; BEGIN";
-/// The SQLSTATE of `realname_send_refused()` (migration 3): a sending limit refused the step inside its commit.
-const SEND_REFUSED: &str = "RN429";
 
 /// The insert of a code that also invalidates the session's older codes (only the newest is ever checked):
 /// one statement instead of two. The update does not see the new row (every part of a statement sees the same
@@ -56,85 +55,6 @@ pub(crate) const ISSUE_CODE: &str = concat!(
      WHERE session_id = $1 AND state = 'active' AND id < (SELECT id FROM c)) \
      SELECT * FROM c"
 );
-
-/// A PostgreSQL string literal holding `s`, as libpq's `PQescapeLiteral` writes it: quotes doubled, and
-/// with an `E` prefix and doubled backslashes when there is a backslash, so the literal means the same
-/// whatever `standard_conforming_strings` is. PostgreSQL text cannot hold a NUL byte: refused.
-pub(crate) fn literal(s: &str) -> StoreResult<String> {
-    if s.contains('\0') {
-        return Err(StoreError::Database(sqlx::Error::Encode(
-            "a NUL byte cannot be stored in a text column".into(),
-        )));
-    }
-    let mut out = String::with_capacity(s.len() + 3);
-    if s.contains('\\') {
-        out.push('E');
-    }
-    out.push('\'');
-    for ch in s.chars() {
-        match ch {
-            '\'' => out.push_str("''"),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    Ok(out)
-}
-
-/// The insert of `events` at `at` into `audit_pending`, with literal values (see [`literal`]); empty for none.
-pub(crate) fn audit_pending_literal(at: i64, events: &[crate::audit::Event]) -> StoreResult<String> {
-    if events.is_empty() {
-        return Ok(String::new());
-    }
-    let mut rows = Vec::with_capacity(events.len());
-    for e in events {
-        let detail = serde_json::to_string(&e.detail).unwrap_or_else(|_| "{}".into());
-        let site = match &e.site {
-            Some(site) => literal(site)?,
-            None => "NULL".to_owned(),
-        };
-        rows.push(format!(
-            "({at}, {}, {}, {site}, {}, {})",
-            literal(&e.actor)?,
-            literal(&e.action)?,
-            literal(&e.subject)?,
-            literal(&detail)?
-        ));
-    }
-    Ok(format!(
-        "INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES {}",
-        rows.join(", ")
-    ))
-}
-
-/// The statement that adds one hit to each `(key, window_ms, limit)` counter at `now`, with literal values (see
-/// [`literal`]), and fails with [`SEND_REFUSED`] when a count went over its limit; empty for no counters. Sent
-/// with the commit, it makes the commit conditional without a round trip to decide.
-pub(crate) fn send_limits_literal(counters: &[(&str, i64, u64)], now: i64) -> StoreResult<String> {
-    let hits: Vec<(&str, i64)> = counters.iter().map(|(key, window, _)| (*key, *window)).collect();
-    let windows = super::sql::rate_windows(&hits, now)?;
-    if windows.is_empty() {
-        return Ok(String::new());
-    }
-    let mut rows = Vec::with_capacity(windows.len());
-    let mut limits = Vec::with_capacity(windows.len());
-    for ((key, start, end), (_, _, limit)) in windows.iter().zip(counters) {
-        let key = literal(key)?;
-        let limit = i64::try_from(*limit).unwrap_or(i64::MAX);
-        rows.push(format!("({key}, {start}, {end}, 1)"));
-        limits.push(format!("({key}, {start}, {limit})"));
-    }
-    Ok(format!(
-        "WITH h AS (INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES {} \
-         ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
-         RETURNING bucket_key, window_start, hits) \
-         SELECT realname_send_refused() FROM h JOIN (VALUES {}) AS l (bucket_key, window_start, max_hits) \
-         ON h.bucket_key = l.bucket_key AND h.window_start = l.window_start WHERE h.hits > l.max_hits",
-        rows.join(", "),
-        limits.join(", ")
-    ))
-}
 
 /// The connections that run write transactions, each idle one already inside a transaction (see the module
 /// documentation); or, made with [`StepConns::readers`], plain connections for the reads every request makes
@@ -190,7 +110,7 @@ impl StepConns {
     async fn open(&self) -> StoreResult<PgConnection> {
         let mut conn = PgConnection::connect_with(&self.options).await?;
         if self.in_tx {
-            conn.execute("BEGIN").await?;
+            conn.execute(format!("{}; BEGIN", super::write_tx_sql::prepare_all()).as_str()).await?;
         }
         Ok(conn)
     }
@@ -244,23 +164,27 @@ impl StepConn {
     }
 
     /// As [`StepConn::finish`], but a [`SEND_REFUSED`] failure (which skipped the rest of `sql`) rolls the
-    /// transaction back, hands the connection back and answers false.
+    /// transaction back, hands the connection back and answers false. Any other error PostgreSQL reports
+    /// (a failed check, a constraint) also rolls back and keeps the connection; one of the connection closes it.
     pub(crate) async fn finish_unless_refused(mut self, sql: &str) -> StoreResult<bool> {
         let Some(mut conn) = self.conn.take() else {
             return Err(StoreError::Database(sqlx::Error::PoolClosed));
         };
         // A `&str` without arguments goes out as one simple query, which may hold several statements.
         let done = match conn.execute(sql).await {
-            Ok(_) => Ok(true),
-            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(SEND_REFUSED) => {
-                conn.execute(ROLLBACK_AND_BEGIN).await.map(|_| false)
+            Ok(_) => Ok(Ok(true)),
+            // The transaction failed and is known to be aborted: roll it back and keep the connection.
+            Err(sqlx::Error::Database(db)) => {
+                let refused = db.code().as_deref() == Some(SEND_REFUSED);
+                let answer = if refused { Ok(false) } else { Err(step_error(sqlx::Error::Database(db))) };
+                conn.execute(ROLLBACK_AND_BEGIN).await.map(|_| answer)
             }
             Err(e) => Err(e),
         };
         match done {
-            Ok(committed) => {
+            Ok(answer) => {
                 self.home.put_back(conn);
-                Ok(committed)
+                answer
             }
             // The transaction's state is unknown: closing the connection makes PostgreSQL roll it back.
             Err(e) => {
@@ -281,50 +205,62 @@ impl StepConn {
     }
 }
 
-/// A step's transaction on PostgreSQL: its connection and the audit insert that goes out with the commit.
+/// A step's transaction on PostgreSQL: its connection and the statements that go out with the commit (or
+/// before the step's next statement that needs an answer).
 pub(crate) struct PgStepTx {
     conn: Option<StepConn>,
-    audit: Vec<String>,
+    deferred: Vec<String>,
 }
 
 impl PgStepTx {
     pub(crate) fn new(conn: StepConn) -> Self {
-        Self { conn: Some(conn), audit: Vec::new() }
+        Self { conn: Some(conn), deferred: Vec::new() }
     }
 
-    /// The connection, for one statement of the step.
-    pub(crate) fn conn(&mut self) -> StoreResult<&mut PgConnection> {
-        self.conn.as_mut().ok_or(StoreError::Database(sqlx::Error::PoolClosed))?.conn()
+    /// The connection, for one statement of the step, once the deferred statements before it ran (their
+    /// failure is the statement's: the step is over).
+    pub(crate) async fn conn(&mut self) -> StoreResult<&mut PgConnection> {
+        let conn = self.conn.as_mut().ok_or(StoreError::Database(sqlx::Error::PoolClosed))?.conn()?;
+        if !self.deferred.is_empty() {
+            let sql = std::mem::take(&mut self.deferred).join("; ");
+            conn.execute(sql.as_str()).await.map_err(step_error)?;
+        }
+        Ok(conn)
+    }
+
+    /// Sends `sql` (see `write_tx_sql.rs`) with the commit or before the next statement, whichever is first.
+    pub(crate) fn defer(&mut self, sql: String) {
+        self.deferred.push(sql);
     }
 
     /// Keeps `events` for the commit; the quoting errors (a NUL byte) surface here.
     pub(crate) fn defer_audit(&mut self, at: i64, events: &[crate::audit::Event]) -> StoreResult<()> {
         let sql = audit_pending_literal(at, events)?;
         if !sql.is_empty() {
-            self.audit.push(sql);
+            self.deferred.push(sql);
         }
         Ok(())
     }
 
-    /// Writes the deferred audit events and commits, in one round trip.
+    /// Sends the deferred statements and commits, in one round trip.
     pub(crate) async fn commit(self) -> StoreResult<()> {
         if self.commit_after(String::new()).await? { Ok(()) } else { Err(StoreError::Conflict) }
     }
 
-    /// Counts `counters` (see [`send_limits_literal`]), writes the deferred audit events and commits, in one
-    /// round trip; false, rolled back, when a count went over its limit.
+    /// Sends the deferred statements, counts `counters` (see [`send_limits_literal`]) and commits, in one round
+    /// trip; false, rolled back, when a count went over its limit.
     pub(crate) async fn commit_within_limits(self, counters: &[(&str, i64, u64)], now: i64) -> StoreResult<bool> {
         let check = send_limits_literal(counters, now)?;
         self.commit_after(check).await
     }
 
-    async fn commit_after(mut self, first: String) -> StoreResult<bool> {
+    /// The counters go last: a shared counter's row is locked from its update to the `COMMIT` right after.
+    async fn commit_after(mut self, last: String) -> StoreResult<bool> {
         let conn = self.conn.take().ok_or(StoreError::Database(sqlx::Error::PoolClosed))?;
-        let mut parts = Vec::with_capacity(self.audit.len() + 2);
-        if !first.is_empty() {
-            parts.push(first);
+        let mut parts = std::mem::take(&mut self.deferred);
+        if !last.is_empty() {
+            parts.push(last);
         }
-        parts.append(&mut self.audit);
         parts.push(COMMIT_AND_BEGIN.to_owned());
         conn.finish_unless_refused(&parts.join("; ")).await
     }
@@ -353,23 +289,23 @@ macro_rules! impl_write_tx {
                 envelope_id: &[u8],
                 expires_at: UnixMillis,
             ) -> StoreResult<bool> {
-                remember_envelope_on(self.0.conn()?, session_id, envelope_id, expires_at).await
+                remember_envelope_on(self.0.conn().await?, session_id, envelope_id, expires_at).await
             }
 
             async fn create_session(&mut self, new: &NewSession) -> StoreResult<Session> {
-                create_session_on(self.0.conn()?, new).await
+                create_session_on(self.0.conn().await?, new).await
             }
 
             async fn update_session(&mut self, s: &Session) -> StoreResult<Session> {
-                update_session_on(self.0.conn()?, s).await
+                update_session_on(self.0.conn().await?, s).await
             }
 
             async fn codes_sent(&mut self, session_id: &str) -> StoreResult<u32> {
-                codes_sent_on(self.0.conn()?, session_id).await
+                codes_sent_on(self.0.conn().await?, session_id).await
             }
 
             async fn rate_hits(&mut self, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<Vec<u64>> {
-                rate_hits_on(self.0.conn()?, hits, now).await
+                rate_hits_on(self.0.conn().await?, hits, now).await
             }
 
             async fn issue_code(&mut self, new: &NewCode) -> StoreResult<Code> {
@@ -379,7 +315,7 @@ macro_rules! impl_write_tx {
                     .bind(&new.channel)
                     .bind(new.sent_at)
                     .bind(new.expires_at)
-                    .fetch_one(self.0.conn()?)
+                    .fetch_one(self.0.conn().await?)
                     .await
                     .map_err(missing_parent)?;
                 code_from_row(&row)
@@ -391,15 +327,15 @@ macro_rules! impl_write_tx {
                 max_attempts: u32,
                 now: UnixMillis,
             ) -> StoreResult<CodeAttempt> {
-                take_code_attempt_on(self.0.conn()?, session_id, max_attempts, now).await
+                take_code_attempt_on(self.0.conn().await?, session_id, max_attempts, now).await
             }
 
             async fn consume_code(&mut self, code_id: i64, now: UnixMillis) -> StoreResult<bool> {
-                consume_code_on(self.0.conn()?, code_id, now).await
+                consume_code_on(self.0.conn().await?, code_id, now).await
             }
 
             async fn enqueue_delivery(&mut self, new: &NewDelivery) -> StoreResult<i64> {
-                enqueue_delivery_on(self.0.conn()?, new).await
+                enqueue_delivery_on(self.0.conn().await?, new).await
             }
 
             async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()> {
@@ -408,6 +344,26 @@ macro_rules! impl_write_tx {
 
             async fn commit(self: Box<Self>) -> StoreResult<()> {
                 self.0.commit().await
+            }
+
+            async fn create_session_at_commit(&mut self, new: &NewSession) -> StoreResult<Session> {
+                self.0.defer(super::write_tx_sql::create_session(new)?);
+                Ok(super::write_tx_sql::created(new))
+            }
+
+            async fn update_session_at_commit(&mut self, s: &Session) -> StoreResult<Session> {
+                self.0.defer(super::write_tx_sql::update_session(s)?);
+                Ok(Session { version: s.version + 1, ..s.clone() })
+            }
+
+            async fn issue_code_at_commit(&mut self, new: &NewCode) -> StoreResult<()> {
+                self.0.defer(super::write_tx_sql::issue_code(new)?);
+                Ok(())
+            }
+
+            async fn consume_code_at_commit(&mut self, code_id: i64, now: UnixMillis) -> StoreResult<()> {
+                self.0.defer(super::write_tx_sql::consume_code(code_id, now));
+                Ok(())
             }
 
             async fn commit_within_limits(
@@ -429,33 +385,3 @@ macro_rules! impl_write_tx {
 }
 
 pub(crate) use impl_write_tx;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audit::Event;
-
-    #[test]
-    fn literals_quote_like_libpq() {
-        assert_eq!(literal("plain").ok().as_deref(), Some("'plain'"));
-        assert_eq!(literal("it's").ok().as_deref(), Some("'it''s'"));
-        assert_eq!(literal(r"a\b'c").ok().as_deref(), Some(r"E'a\\b''c'"));
-        assert_eq!(literal("").ok().as_deref(), Some("''"));
-        assert_eq!(literal("张三; DROP TABLE x; --").ok().as_deref(), Some("'张三; DROP TABLE x; --'"));
-        assert!(literal("a\0b").is_err());
-    }
-
-    #[test]
-    fn audit_literal_lists_every_event() {
-        let events = [
-            Event::new("person", "session.created", "session:ses_1").site("s'1").detail("k", "v\\"),
-            Event::new("system", "x", "y"),
-        ];
-        let sql = audit_pending_literal(42, &events).unwrap_or_default();
-        assert_eq!(
-            sql,
-            r#"INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES (42, 'person', 'session.created', 's''1', 'session:ses_1', E'{"k":"v\\\\"}'), (42, 'system', 'x', NULL, 'y', '{}')"#
-        );
-        assert_eq!(audit_pending_literal(1, &[]).ok().as_deref(), Some(""));
-    }
-}

@@ -142,12 +142,14 @@ fn hex_decoded(row: &str) -> String {
     out
 }
 
+mod at_commit;
 mod codes;
 mod data;
 mod queue;
 mod sessions;
 mod write_tx;
 
+use at_commit::*;
 use codes::*;
 use data::*;
 use queue::*;
@@ -211,6 +213,8 @@ on_both_backends!(
     many_concurrent_and_cancelled_session_reads,
     counting_last_commits_within_limits_and_rolls_back_over_them,
     concurrent_steps_counting_last_stop_exactly_at_the_limit,
+    writes_checked_at_commit_store_what_they_answer,
+    failed_checks_at_commit_keep_nothing_of_the_step,
 );
 
 const T0: i64 = 1_790_000_000_000;

@@ -1,0 +1,262 @@
+//! The statements a PostgreSQL step sends with its commit instead of one round trip each (`write_tx.rs`): plain
+//! SQL text with literal values, quoted like libpq's `PQescapeLiteral`, running statements prepared on each step
+//! connection when it opens. Each write that can fail is checked by `realname_fail` (migration 3), which fails the
+//! commit with a SQLSTATE of our own; the first failing check skips the rest and the transaction rolls back.
+
+use super::{NewCode, NewSession, Session, SessionStatus, StoreError, StoreResult};
+
+/// SQLSTATE: a sending-limit counter went over its limit.
+pub(crate) const SEND_REFUSED: &str = "RN429";
+/// SQLSTATE: the session changed meanwhile or is finished, or the code was used meanwhile.
+const NOT_WRITTEN: &str = "RN409";
+/// SQLSTATE: the session does not exist.
+const MISSING: &str = "RN404";
+
+/// The error a failed check or constraint of a step's statement stands for.
+pub(crate) fn step_error(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        match db.code().as_deref() {
+            Some(NOT_WRITTEN) => return StoreError::Conflict,
+            // A foreign-key violation: the session a code or an envelope belongs to does not exist.
+            Some(MISSING | "23503") => return StoreError::NotFound,
+            _ => {}
+        }
+    }
+    e.into()
+}
+
+/// `PREPARE`s the statements [`create_session`], [`update_session`], [`issue_code`] and [`consume_code`] run,
+/// for a step connection that has just opened: their plans are made once per connection, not per step.
+pub(crate) fn prepare_all() -> String {
+    let update = super::sql::step::UPDATE_SESSION.split(" RETURNING ").next().unwrap_or_default();
+    let consume = super::sql::step::CONSUME_CODE;
+    let insert = super::sql::step::INSERT_SESSION.split(" RETURNING ").next().unwrap_or_default();
+    format!(
+        "PREPARE realname_create_session AS {insert}; \
+         PREPARE realname_update_session AS WITH u AS ({update} RETURNING 1) \
+         SELECT realname_fail(CASE WHEN EXISTS (SELECT 1 FROM sessions WHERE id = $1) THEN '{NOT_WRITTEN}' \
+         ELSE '{MISSING}' END, 'the session was not written') WHERE NOT EXISTS (SELECT 1 FROM u); \
+         PREPARE realname_issue_code AS {}; \
+         PREPARE realname_consume_code AS WITH u AS ({consume} RETURNING 1) \
+         SELECT realname_fail('{NOT_WRITTEN}', 'the code was not consumed') WHERE NOT EXISTS (SELECT 1 FROM u)",
+        super::write_tx::ISSUE_CODE
+    )
+}
+
+/// A literal argument of an `EXECUTE`.
+enum Lit<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+    Bytes(Option<&'a [u8]>),
+    Bool(bool),
+}
+
+/// `EXECUTE name(args…)` with literal arguments.
+fn execute(name: &str, args: &[Lit<'_>]) -> StoreResult<String> {
+    let mut out = Vec::with_capacity(args.len());
+    for a in args {
+        out.push(match a {
+            Lit::Text(Some(t)) => literal(t)?,
+            Lit::Int(Some(n)) => n.to_string(),
+            Lit::Bytes(Some(b)) => {
+                let mut hex = String::with_capacity(2 + 2 * b.len());
+                hex.push_str("\\x");
+                for byte in *b {
+                    hex.push_str(&format!("{byte:02x}"));
+                }
+                literal(&hex)?
+            }
+            Lit::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+            Lit::Text(None) | Lit::Int(None) | Lit::Bytes(None) => "NULL".to_owned(),
+        });
+    }
+    Ok(format!("EXECUTE {name}({})", out.join(", ")))
+}
+
+/// The insert of a new session; an existing id fails it (unique violation: `Conflict`).
+pub(crate) fn create_session(new: &NewSession) -> StoreResult<String> {
+    execute("realname_create_session", &[
+        Lit::Text(Some(&new.id)),
+        Lit::Text(Some(&new.site_id)),
+        Lit::Text(new.reference.as_deref()),
+        Lit::Bytes(Some(&new.client_secret_hash)),
+        Lit::Int(Some(new.client_secret_expires_at)),
+        Lit::Text(new.method.as_deref()),
+        Lit::Int(Some(new.created_at)),
+        Lit::Int(Some(new.expires_at)),
+    ])
+}
+
+/// The session [`create_session`] stores.
+pub(crate) fn created(new: &NewSession) -> Session {
+    Session {
+        id: new.id.clone(),
+        site_id: new.site_id.clone(),
+        reference: new.reference.clone(),
+        client_secret_hash: new.client_secret_hash.clone(),
+        client_secret_expires_at: new.client_secret_expires_at,
+        client_secret_used: false,
+        status: SessionStatus::Created,
+        method: new.method.clone(),
+        document_kind: None,
+        consent: None,
+        identity: None,
+        blind_index: None,
+        failure: None,
+        created_at: new.created_at,
+        updated_at: new.created_at,
+        expires_at: new.expires_at,
+        verified_at: None,
+        version: 1,
+    }
+}
+
+/// The conditional update of a session's mutable fields (see `SessionStore::update_session`).
+pub(crate) fn update_session(s: &Session) -> StoreResult<String> {
+    let identity = s.identity.as_ref();
+    execute("realname_update_session", &[
+        Lit::Text(Some(&s.id)),
+        Lit::Int(Some(s.version)),
+        Lit::Text(Some(s.status.as_str())),
+        Lit::Text(s.method.as_deref()),
+        Lit::Text(s.document_kind.as_deref()),
+        Lit::Text(s.consent.as_ref().map(|c| c.version.as_str())),
+        Lit::Int(s.consent.as_ref().map(|c| c.at)),
+        Lit::Bytes(identity.map(|i| i.name.as_bytes())),
+        Lit::Bytes(identity.map(|i| i.id_number.as_bytes())),
+        Lit::Bytes(identity.and_then(|i| i.phone.as_ref()).map(|p| p.as_bytes())),
+        Lit::Bytes(identity.and_then(|i| i.email.as_ref()).map(|e| e.as_bytes())),
+        Lit::Bytes(s.blind_index.as_deref()),
+        Lit::Text(s.failure.as_deref()),
+        Lit::Int(Some(s.updated_at)),
+        Lit::Int(s.verified_at),
+        Lit::Bool(s.client_secret_used),
+        Lit::Int(Some(s.expires_at)),
+    ])
+}
+
+/// The insert of a code that invalidates the session's older ones.
+pub(crate) fn issue_code(new: &NewCode) -> StoreResult<String> {
+    execute("realname_issue_code", &[
+        Lit::Text(Some(&new.session_id)),
+        Lit::Bytes(Some(&new.code_hmac)),
+        Lit::Text(Some(&new.channel)),
+        Lit::Int(Some(new.sent_at)),
+        Lit::Int(Some(new.expires_at)),
+    ])
+}
+
+/// The consumption of a checked code.
+pub(crate) fn consume_code(code_id: i64, now: i64) -> String {
+    format!("EXECUTE realname_consume_code({code_id}, {now})")
+}
+
+/// A PostgreSQL string literal holding `s`, as libpq's `PQescapeLiteral` writes it: quotes doubled, and
+/// with an `E` prefix and doubled backslashes when there is a backslash, so the literal means the same
+/// whatever `standard_conforming_strings` is. PostgreSQL text cannot hold a NUL byte: refused.
+pub(crate) fn literal(s: &str) -> StoreResult<String> {
+    if s.contains('\0') {
+        return Err(StoreError::Database(sqlx::Error::Encode(
+            "a NUL byte cannot be stored in a text column".into(),
+        )));
+    }
+    let mut out = String::with_capacity(s.len() + 3);
+    if s.contains('\\') {
+        out.push('E');
+    }
+    out.push('\'');
+    for ch in s.chars() {
+        match ch {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    Ok(out)
+}
+
+/// The insert of `events` at `at` into `audit_pending`, with literal values (see [`literal`]); empty for none.
+pub(crate) fn audit_pending_literal(at: i64, events: &[crate::audit::Event]) -> StoreResult<String> {
+    if events.is_empty() {
+        return Ok(String::new());
+    }
+    let mut rows = Vec::with_capacity(events.len());
+    for e in events {
+        let detail = serde_json::to_string(&e.detail).unwrap_or_else(|_| "{}".into());
+        let site = match &e.site {
+            Some(site) => literal(site)?,
+            None => "NULL".to_owned(),
+        };
+        rows.push(format!(
+            "({at}, {}, {}, {site}, {}, {})",
+            literal(&e.actor)?,
+            literal(&e.action)?,
+            literal(&e.subject)?,
+            literal(&detail)?
+        ));
+    }
+    Ok(format!(
+        "INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES {}",
+        rows.join(", ")
+    ))
+}
+
+/// The statement that adds one hit to each `(key, window_ms, limit)` counter at `now`, with literal values (see
+/// [`literal`]), and fails with SQLSTATE `RN429` when a count went over its limit; empty for no counters. Sent
+/// with the commit, it makes the commit conditional without a round trip to decide.
+pub(crate) fn send_limits_literal(counters: &[(&str, i64, u64)], now: i64) -> StoreResult<String> {
+    let hits: Vec<(&str, i64)> = counters.iter().map(|(key, window, _)| (*key, *window)).collect();
+    let windows = super::sql::rate_windows(&hits, now)?;
+    if windows.is_empty() {
+        return Ok(String::new());
+    }
+    let mut rows = Vec::with_capacity(windows.len());
+    let mut limits = Vec::with_capacity(windows.len());
+    for ((key, start, end), (_, _, limit)) in windows.iter().zip(counters) {
+        let key = literal(key)?;
+        let limit = i64::try_from(*limit).unwrap_or(i64::MAX);
+        rows.push(format!("({key}, {start}, {end}, 1)"));
+        limits.push(format!("({key}, {start}, {limit})"));
+    }
+    Ok(format!(
+        "WITH h AS (INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES {} \
+         ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
+         RETURNING bucket_key, window_start, hits) \
+         SELECT realname_fail('RN429', 'a sending limit was reached') FROM h JOIN (VALUES {}) AS l (bucket_key, window_start, max_hits) \
+         ON h.bucket_key = l.bucket_key AND h.window_start = l.window_start WHERE h.hits > l.max_hits",
+        rows.join(", "),
+        limits.join(", ")
+    ))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Event;
+
+    #[test]
+    fn literals_quote_like_libpq() {
+        assert_eq!(literal("plain").ok().as_deref(), Some("'plain'"));
+        assert_eq!(literal("it's").ok().as_deref(), Some("'it''s'"));
+        assert_eq!(literal(r"a\b'c").ok().as_deref(), Some(r"E'a\\b''c'"));
+        assert_eq!(literal("").ok().as_deref(), Some("''"));
+        assert_eq!(literal("张三; DROP TABLE x; --").ok().as_deref(), Some("'张三; DROP TABLE x; --'"));
+        assert!(literal("a\0b").is_err());
+    }
+
+    #[test]
+    fn audit_literal_lists_every_event() {
+        let events = [
+            Event::new("person", "session.created", "session:ses_1").site("s'1").detail("k", "v\\"),
+            Event::new("system", "x", "y"),
+        ];
+        let sql = audit_pending_literal(42, &events).unwrap_or_default();
+        assert_eq!(
+            sql,
+            r#"INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES (42, 'person', 'session.created', 's''1', 'session:ses_1', E'{"k":"v\\\\"}'), (42, 'system', 'x', NULL, 'y', '{}')"#
+        );
+        assert_eq!(audit_pending_literal(1, &[]).ok().as_deref(), Some(""));
+    }
+}
