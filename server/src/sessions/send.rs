@@ -77,7 +77,7 @@ async fn issue_code(
     }
     let refused = match counting {
         Counting::First => codes::check_send_limits(state, tx.as_mut(), &session.id, &send.limits, now).await?,
-        Counting::Last => codes::check_session_limit(state, tx.as_mut(), &session.id).await?,
+        Counting::Last => None,
     };
     if let Some(refused) = refused {
         if write_session {
@@ -85,7 +85,6 @@ async fn issue_code(
         }
         events.push(audit::code_refused(session, refused.code.as_str()));
         tx.audit_pending(now, &events).await?;
-        // A session over its own limit is refused before any other counter is counted, as counting first does.
         tx.commit().await?;
         return Ok(Some(Err(refused)));
     }
@@ -109,7 +108,8 @@ async fn issue_code(
     match counting {
         Counting::First => tx.commit().await?,
         Counting::Last => {
-            if !tx.commit_within_limits(&send.limits.counters(), now).await? {
+            let per_session = Some(state.cfg.limits.per_session).filter(|n| *n > 0).map(|n| (session.id.as_str(), n));
+            if !tx.commit_within_limits(&send.limits.counters(), per_session, now).await? {
                 return Ok(None);
             }
         }

@@ -216,11 +216,22 @@ pub trait WriteTx: Send {
         if self.consume_code(code_id, now).await? { Ok(()) } else { Err(StoreError::Conflict) }
     }
     /// Adds one hit to each `(key, window_ms, limit)` counter (as [`RateLimitStore::rate_hits`]) as the
-    /// transaction's last write and commits when no count went over its limit: true. When one did, everything
-    /// rolls back, those hits included, and the answer is false; the caller then counts first in a new
-    /// transaction to refuse. Counting last holds a shared counter's row (every send from one IP) for the
-    /// commit only: on PostgreSQL one round trip instead of the whole step.
-    async fn commit_within_limits(mut self: Box<Self>, counters: &[(&str, i64, u64)], now: UnixMillis) -> StoreResult<bool> {
+    /// transaction's last write and commits when no count went over its limit, nor (with `session`) the codes
+    /// issued to that session, this step's included, over its limit: true. Otherwise everything rolls back,
+    /// those hits included, and the answer is false; the caller then counts first in a new transaction to
+    /// refuse. Counting last holds a shared counter's row (every send from one IP) for the commit only: on
+    /// PostgreSQL one round trip instead of the whole step.
+    async fn commit_within_limits(
+        mut self: Box<Self>,
+        counters: &[(&str, i64, u64)],
+        session: Option<(&str, u32)>,
+        now: UnixMillis,
+    ) -> StoreResult<bool> {
+        if let Some((id, max)) = session
+            && self.codes_sent(id).await? > max
+        {
+            return Ok(false);
+        }
         let hits: Vec<(&str, i64)> = counters.iter().map(|(key, window, _)| (*key, *window)).collect();
         let counts = self.rate_hits(&hits, now).await?;
         if counters.iter().zip(&counts).any(|((_, _, limit), count)| count > limit) {

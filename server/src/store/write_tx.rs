@@ -249,8 +249,13 @@ impl PgStepTx {
 
     /// Sends the deferred statements, counts `counters` (see [`send_limits_literal`]) and commits, in one round
     /// trip; false, rolled back, when a count went over its limit.
-    pub(crate) async fn commit_within_limits(self, counters: &[(&str, i64, u64)], now: i64) -> StoreResult<bool> {
-        let check = send_limits_literal(counters, now)?;
+    pub(crate) async fn commit_within_limits(
+        self,
+        counters: &[(&str, i64, u64)],
+        session: Option<(&str, u32)>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let check = send_limits_literal(counters, session, now)?;
         self.commit_after(check).await
     }
 
@@ -369,9 +374,10 @@ macro_rules! impl_write_tx {
             async fn commit_within_limits(
                 self: Box<Self>,
                 counters: &[(&str, i64, u64)],
+                session: Option<(&str, u32)>,
                 now: UnixMillis,
             ) -> StoreResult<bool> {
-                self.0.commit_within_limits(counters, now).await
+                self.0.commit_within_limits(counters, session, now).await
             }
         }
 

@@ -25,7 +25,8 @@ pub(crate) fn step_error(e: sqlx::Error) -> StoreError {
     e.into()
 }
 
-/// `PREPARE`s the statements [`create_session`], [`update_session`], [`issue_code`] and [`consume_code`] run,
+/// `PREPARE`s the statements [`create_session`], [`update_session`], [`issue_code`], [`consume_code`],
+/// [`audit_pending_literal`] and [`send_limits_literal`] run,
 /// for a step connection that has just opened: their plans are made once per connection, not per step.
 pub(crate) fn prepare_all() -> String {
     let update = super::sql::step::UPDATE_SESSION.split(" RETURNING ").next().unwrap_or_default();
@@ -38,7 +39,20 @@ pub(crate) fn prepare_all() -> String {
          ELSE '{MISSING}' END, 'the session was not written') WHERE NOT EXISTS (SELECT 1 FROM u); \
          PREPARE realname_issue_code AS {}; \
          PREPARE realname_consume_code AS WITH u AS ({consume} RETURNING 1) \
-         SELECT realname_fail('{NOT_WRITTEN}', 'the code was not consumed') WHERE NOT EXISTS (SELECT 1 FROM u)",
+         SELECT realname_fail('{NOT_WRITTEN}', 'the code was not consumed') WHERE NOT EXISTS (SELECT 1 FROM u); \
+         PREPARE realname_audit (bigint, text[], text[], text[], text[], text[]) AS \
+         INSERT INTO audit_pending (at, actor, action, site, subject, detail) \
+         SELECT $1, * FROM unnest($2, $3, $4, $5, $6); \
+         PREPARE realname_count_sends (text[], bigint[], bigint[], bigint[], text, bigint) AS \
+         WITH h AS (INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) \
+         SELECT k, s, e, 1 FROM unnest($1, $2, $3) AS c (k, s, e) \
+         ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
+         RETURNING bucket_key, window_start, hits) \
+         SELECT realname_fail('{SEND_REFUSED}', 'a sending limit was reached') \
+         FROM h JOIN unnest($1, $2, $4) AS l (k, s, max_hits) ON h.bucket_key = l.k AND h.window_start = l.s \
+         WHERE h.hits > l.max_hits \
+         UNION ALL SELECT realname_fail('{SEND_REFUSED}', 'the session was sent its limit of codes') \
+         WHERE $6 > 0 AND (SELECT COUNT(*) FROM codes WHERE session_id = $5) > $6",
         super::write_tx::ISSUE_CODE
     )
 }
@@ -181,55 +195,50 @@ pub(crate) fn audit_pending_literal(at: i64, events: &[crate::audit::Event]) -> 
     if events.is_empty() {
         return Ok(String::new());
     }
-    let mut rows = Vec::with_capacity(events.len());
+    let mut cols: [Vec<String>; 5] = Default::default();
     for e in events {
         let detail = serde_json::to_string(&e.detail).unwrap_or_else(|_| "{}".into());
         let site = match &e.site {
             Some(site) => literal(site)?,
             None => "NULL".to_owned(),
         };
-        rows.push(format!(
-            "({at}, {}, {}, {site}, {}, {})",
-            literal(&e.actor)?,
-            literal(&e.action)?,
-            literal(&e.subject)?,
-            literal(&detail)?
-        ));
+        for (col, value) in cols.iter_mut().zip([literal(&e.actor)?, literal(&e.action)?, site, literal(&e.subject)?, literal(&detail)?]) {
+            col.push(value);
+        }
     }
-    Ok(format!(
-        "INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES {}",
-        rows.join(", ")
-    ))
+    let arrays: Vec<String> = cols.iter().map(|c| format!("ARRAY[{}]", c.join(", "))).collect();
+    Ok(format!("EXECUTE realname_audit({at}, {})", arrays.join(", ")))
 }
 
-/// The statement that adds one hit to each `(key, window_ms, limit)` counter at `now`, with literal values (see
-/// [`literal`]), and fails with SQLSTATE `RN429` when a count went over its limit; empty for no counters. Sent
-/// with the commit, it makes the commit conditional without a round trip to decide.
-pub(crate) fn send_limits_literal(counters: &[(&str, i64, u64)], now: i64) -> StoreResult<String> {
+/// The statement that adds one hit to each `(key, window_ms, limit)` counter at `now` and fails with SQLSTATE
+/// `RN429` when a count went over its limit or, with `session`, when that session was sent more than its limit
+/// of codes (the step's own included); empty when there is nothing to check. Sent with the commit, it makes the
+/// commit conditional without a round trip to decide.
+pub(crate) fn send_limits_literal(counters: &[(&str, i64, u64)], session: Option<(&str, u32)>, now: i64) -> StoreResult<String> {
     let hits: Vec<(&str, i64)> = counters.iter().map(|(key, window, _)| (*key, *window)).collect();
     let windows = super::sql::rate_windows(&hits, now)?;
-    if windows.is_empty() {
+    if windows.is_empty() && session.is_none() {
         return Ok(String::new());
     }
-    let mut rows = Vec::with_capacity(windows.len());
-    let mut limits = Vec::with_capacity(windows.len());
+    let (mut keys, mut starts, mut ends, mut limits) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for ((key, start, end), (_, _, limit)) in windows.iter().zip(counters) {
-        let key = literal(key)?;
-        let limit = i64::try_from(*limit).unwrap_or(i64::MAX);
-        rows.push(format!("({key}, {start}, {end}, 1)"));
-        limits.push(format!("({key}, {start}, {limit})"));
+        keys.push(literal(key)?);
+        starts.push(start.to_string());
+        ends.push(end.to_string());
+        limits.push(i64::try_from(*limit).unwrap_or(i64::MAX).to_string());
     }
+    let (id, max) = match session {
+        Some((id, max)) => (literal(id)?, max),
+        None => ("NULL".to_owned(), 0),
+    };
     Ok(format!(
-        "WITH h AS (INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES {} \
-         ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
-         RETURNING bucket_key, window_start, hits) \
-         SELECT realname_fail('RN429', 'a sending limit was reached') FROM h JOIN (VALUES {}) AS l (bucket_key, window_start, max_hits) \
-         ON h.bucket_key = l.bucket_key AND h.window_start = l.window_start WHERE h.hits > l.max_hits",
-        rows.join(", "),
+        "EXECUTE realname_count_sends(ARRAY[{}]::text[], ARRAY[{}]::bigint[], ARRAY[{}]::bigint[], ARRAY[{}]::bigint[], {id}, {max})",
+        keys.join(", "),
+        starts.join(", "),
+        ends.join(", "),
         limits.join(", ")
     ))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -255,7 +264,7 @@ mod tests {
         let sql = audit_pending_literal(42, &events).unwrap_or_default();
         assert_eq!(
             sql,
-            r#"INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES (42, 'person', 'session.created', 's''1', 'session:ses_1', E'{"k":"v\\\\"}'), (42, 'system', 'x', NULL, 'y', '{}')"#
+            r#"EXECUTE realname_audit(42, ARRAY['person', 'system'], ARRAY['session.created', 'x'], ARRAY['s''1', NULL], ARRAY['session:ses_1', 'y'], ARRAY[E'{"k":"v\\\\"}', '{}'])"#
         );
         assert_eq!(audit_pending_literal(1, &[]).ok().as_deref(), Some(""));
     }

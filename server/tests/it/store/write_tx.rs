@@ -337,7 +337,7 @@ pub(super) async fn counting_last_commits_within_limits_and_rolls_back_over_them
     let mut tx = s.begin_write().await.unwrap();
     tx.issue_code(&new_code("txlim", 1, T0)).await.unwrap();
     tx.audit_pending(T0, &[Event::new("person", "kept", "session:txlim")]).await.unwrap();
-    assert!(tx.commit_within_limits(&limits, T0 + 1).await.unwrap());
+    assert!(tx.commit_within_limits(&limits, None, T0 + 1).await.unwrap());
     assert_eq!(s.rate_count("txl-ip", MIN, T0).await.unwrap(), 2);
     assert_eq!(s.rate_count("txl-dest", 60 * MIN, T0).await.unwrap(), 1);
     assert_eq!(s.audit_pending_count().await.unwrap(), 1);
@@ -345,7 +345,7 @@ pub(super) async fn counting_last_commits_within_limits_and_rolls_back_over_them
         let mut tx = s.begin_write().await.unwrap();
         tx.issue_code(&new_code("txlim", 2, T0 + 2)).await.unwrap();
         tx.audit_pending(T0, &[Event::new("person", "refused", "session:txlim")]).await.unwrap();
-        assert!(!tx.commit_within_limits(&limits, T0 + 2).await.unwrap(), "round {round}: the IP's count would be 3");
+        assert!(!tx.commit_within_limits(&limits, None, T0 + 2).await.unwrap(), "round {round}: the IP's count would be 3");
     }
     assert_eq!(s.rate_count("txl-ip", MIN, T0).await.unwrap(), 2, "a refused step's hits are not kept");
     assert_eq!(s.rate_count("txl-dest", 60 * MIN, T0).await.unwrap(), 1);
@@ -354,7 +354,7 @@ pub(super) async fn counting_last_commits_within_limits_and_rolls_back_over_them
     // The next minute's window has room: the same step commits, and plain commits still work after refusals.
     let mut tx = s.begin_write().await.unwrap();
     tx.issue_code(&new_code("txlim", 3, T0 + MIN)).await.unwrap();
-    assert!(tx.commit_within_limits(&limits, T0 + MIN).await.unwrap());
+    assert!(tx.commit_within_limits(&limits, None, T0 + MIN).await.unwrap());
     assert_eq!(s.rate_count("txl-ip", MIN, T0 + MIN).await.unwrap(), 1);
     assert_eq!(s.rate_count("txl-dest", 60 * MIN, T0).await.unwrap(), 2);
     assert_eq!(s.latest_code("txlim").await.unwrap().unwrap().code_hmac, vec![3; 32]);
@@ -364,7 +364,19 @@ pub(super) async fn counting_last_commits_within_limits_and_rolls_back_over_them
     assert_eq!(s.audit_pending_count().await.unwrap(), 2);
     // No counters: a plain commit.
     let tx = s.begin_write().await.unwrap();
-    assert!(tx.commit_within_limits(&[], T0).await.unwrap());
+    assert!(tx.commit_within_limits(&[], None, T0).await.unwrap());
+    // The session's own limit counts the codes issued to it, this step's included (two are stored).
+    assert_eq!(s.codes_sent("txlim").await.unwrap(), 2);
+    let mut tx = s.begin_write().await.unwrap();
+    tx.issue_code_at_commit(&new_code("txlim", 4, T0 + MIN)).await.unwrap();
+    assert!(!tx.commit_within_limits(&limits, Some(("txlim", 2)), T0 + MIN).await.unwrap(), "a third code over a limit of 2");
+    assert_eq!(s.codes_sent("txlim").await.unwrap(), 2);
+    assert_eq!(s.rate_count("txl-ip", MIN, T0 + MIN).await.unwrap(), 1, "its hits are not kept either");
+    let mut tx = s.begin_write().await.unwrap();
+    tx.issue_code_at_commit(&new_code("txlim", 4, T0 + MIN)).await.unwrap();
+    assert!(tx.commit_within_limits(&limits, Some(("txlim", 3)), T0 + MIN).await.unwrap());
+    assert_eq!(s.codes_sent("txlim").await.unwrap(), 3);
+    assert_eq!(s.rate_count("txl-ip", MIN, T0 + MIN).await.unwrap(), 2);
 }
 
 /// Steps counting last on one shared counter from two instances at once: exactly `limit` of them commit, the
@@ -380,7 +392,7 @@ pub(super) async fn concurrent_steps_counting_last_stop_exactly_at_the_limit(b: 
             tokio::spawn(async move {
                 let mut tx = s.begin_write().await.unwrap();
                 tx.issue_code(&new_code(&format!("txcl{i}"), 1, T0)).await.unwrap();
-                tx.commit_within_limits(&[("txcl-shared", 60 * MIN, 7)], T0).await.unwrap()
+                tx.commit_within_limits(&[("txcl-shared", 60 * MIN, 7)], None, T0).await.unwrap()
             })
         })
         .collect();
