@@ -73,6 +73,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => Self::new(ErrorCode::NotFound),
             StoreError::Conflict => Self::new(ErrorCode::WrongStep).with_message("The session changed meanwhile; reload it."),
+            StoreError::Replayed => Self::new(ErrorCode::EnvelopeReplayed),
             StoreError::Database(ref inner) => {
                 tracing::error!(error = %inner, "database unavailable");
                 Self::new(ErrorCode::Unavailable)

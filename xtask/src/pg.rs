@@ -10,8 +10,10 @@ pub struct TempPostgres {
     dir: PathBuf,
     bin: PathBuf,
     root: bool,
-    /// `postgres://…` URL of the cluster's `postgres` database.
+    /// `postgres://…` URL of the cluster's `postgres` database, over TCP on loopback.
     pub url: String,
+    /// The same database over the cluster's Unix-domain socket.
+    pub socket_url: String,
 }
 
 fn as_postgres(root: bool, bin: &std::path::Path, tool: &str) -> Command {
@@ -60,8 +62,9 @@ impl TempPostgres {
         q(&mut start);
         sh::run(&mut start)?;
         let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        let socket_url = format!("postgres://postgres@localhost:{port}/postgres?host={}", dir.display());
         eprintln!("test: PostgreSQL running at {url}");
-        Ok(Self { dir, bin, root, url })
+        Ok(Self { dir, bin, root, url, socket_url })
     }
 }
 

@@ -239,10 +239,10 @@ async fn remember(state: &AppState, session: &Session, env: &Envelope) -> ApiRes
     if first { Ok(()) } else { Err(ErrorCode::EnvelopeReplayed.into()) }
 }
 
-/// Refuses an envelope seen before for the session, inside the step's transaction.
+/// Refuses an envelope seen before for the session, inside the step's transaction (checked at its commit at the latest).
 async fn remember_in(tx: &mut dyn store::WriteTx, session: &Session, env: &Envelope) -> ApiResult<()> {
-    let first = tx.remember_envelope(&session.id, &envelope_id(env), replay_until(session)).await?;
-    if first { Ok(()) } else { Err(ErrorCode::EnvelopeReplayed.into()) }
+    // A replay fails this call, the step's next statement or its commit with `Replayed`: envelope_replayed.
+    Ok(tx.remember_envelope_at_commit(&session.id, &envelope_id(env), replay_until(session)).await?)
 }
 
 fn issue_reason(code: &impl serde::Serialize) -> String {

@@ -38,6 +38,9 @@ pub enum StoreError {
     /// The record changed concurrently (version mismatch), already exists, or may no longer change.
     #[error("conflicting change")]
     Conflict,
+    /// A sealed envelope was seen before (see [`WriteTx::remember_envelope_at_commit`]).
+    #[error("envelope seen before")]
+    Replayed,
     /// A stored value could not be understood.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
@@ -195,6 +198,11 @@ pub trait WriteTx: Send {
     async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()>;
     /// Makes every write of the transaction durable and visible at once.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
+    /// As [`WriteTx::remember_envelope`], checked at the commit or with the step's next statement, whichever
+    /// comes first: a replayed envelope fails it with `Replayed`, and nothing of the step is kept.
+    async fn remember_envelope_at_commit(&mut self, session_id: &str, envelope_id: &[u8], expires_at: UnixMillis) -> StoreResult<()> {
+        if self.remember_envelope(session_id, envelope_id, expires_at).await? { Ok(()) } else { Err(StoreError::Replayed) }
+    }
     /// As [`WriteTx::create_session`], checked at the commit: an existing id fails the commit with `Conflict`.
     /// Answers the session as it will be stored (PostgreSQL sends the insert with the commit).
     async fn create_session_at_commit(&mut self, new: &NewSession) -> StoreResult<Session> {

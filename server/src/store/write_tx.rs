@@ -228,6 +228,17 @@ impl PgStepTx {
         Ok(conn)
     }
 
+    /// Runs the deferred statements and then `sql` (a simple query with literal values) in one round trip, and
+    /// answers `sql`'s rows: deferred statements return none (their checks fail instead).
+    pub(crate) async fn fetch_last(&mut self, sql: &str) -> StoreResult<Vec<sqlx::postgres::PgRow>> {
+        let conn = self.conn.as_mut().ok_or(StoreError::Database(sqlx::Error::PoolClosed))?.conn()?;
+        let mut all = std::mem::take(&mut self.deferred);
+        all.push(sql.to_owned());
+        let all = all.join("; ");
+        // A `&str` without arguments goes out as one simple query.
+        conn.fetch_all(all.as_str()).await.map_err(step_error)
+    }
+
     /// Sends `sql` (see `write_tx_sql.rs`) with the commit or before the next statement, whichever is first.
     pub(crate) fn defer(&mut self, sql: String) {
         self.deferred.push(sql);
@@ -332,6 +343,11 @@ macro_rules! impl_write_tx {
                 max_attempts: u32,
                 now: UnixMillis,
             ) -> StoreResult<CodeAttempt> {
+                // The first try goes out with the statements deferred before it (the step's replay guard).
+                let sql = super::write_tx_sql::take_attempt(session_id, max_attempts, now)?;
+                if let Some(row) = self.0.fetch_last(&sql).await?.first() {
+                    return Ok(CodeAttempt::Check(code_from_row(row)?));
+                }
                 take_code_attempt_on(self.0.conn().await?, session_id, max_attempts, now).await
             }
 
@@ -349,6 +365,11 @@ macro_rules! impl_write_tx {
 
             async fn commit(self: Box<Self>) -> StoreResult<()> {
                 self.0.commit().await
+            }
+
+            async fn remember_envelope_at_commit(&mut self, session_id: &str, envelope_id: &[u8], expires_at: UnixMillis) -> StoreResult<()> {
+                self.0.defer(super::write_tx_sql::remember_envelope(session_id, envelope_id, expires_at)?);
+                Ok(())
             }
 
             async fn create_session_at_commit(&mut self, new: &NewSession) -> StoreResult<Session> {

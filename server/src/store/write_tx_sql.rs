@@ -11,12 +11,15 @@ pub(crate) const SEND_REFUSED: &str = "RN429";
 const NOT_WRITTEN: &str = "RN409";
 /// SQLSTATE: the session does not exist.
 const MISSING: &str = "RN404";
+/// SQLSTATE: the envelope was seen before.
+const REPLAYED: &str = "RNRPL";
 
 /// The error a failed check or constraint of a step's statement stands for.
 pub(crate) fn step_error(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         match db.code().as_deref() {
             Some(NOT_WRITTEN) => return StoreError::Conflict,
+            Some(REPLAYED) => return StoreError::Replayed,
             // A foreign-key violation: the session a code or an envelope belongs to does not exist.
             Some(MISSING | "23503") => return StoreError::NotFound,
             _ => {}
@@ -26,18 +29,23 @@ pub(crate) fn step_error(e: sqlx::Error) -> StoreError {
 }
 
 /// `PREPARE`s the statements [`create_session`], [`update_session`], [`issue_code`], [`consume_code`],
-/// [`audit_pending_literal`] and [`send_limits_literal`] run,
+/// [`remember_envelope`], [`take_attempt`], [`audit_pending_literal`] and [`send_limits_literal`] run,
 /// for a step connection that has just opened: their plans are made once per connection, not per step.
 pub(crate) fn prepare_all() -> String {
     let update = super::sql::step::UPDATE_SESSION.split(" RETURNING ").next().unwrap_or_default();
     let consume = super::sql::step::CONSUME_CODE;
     let insert = super::sql::step::INSERT_SESSION.split(" RETURNING ").next().unwrap_or_default();
+    let remember = super::sql::step::REMEMBER_ENVELOPE;
+    let take = super::sql::step::TAKE_ATTEMPT;
     format!(
         "PREPARE realname_create_session AS {insert}; \
          PREPARE realname_update_session AS WITH u AS ({update} RETURNING 1) \
          SELECT realname_fail(CASE WHEN EXISTS (SELECT 1 FROM sessions WHERE id = $1) THEN '{NOT_WRITTEN}' \
          ELSE '{MISSING}' END, 'the session was not written') WHERE NOT EXISTS (SELECT 1 FROM u); \
          PREPARE realname_issue_code AS {}; \
+         PREPARE realname_remember AS WITH r AS ({remember} RETURNING 1) \
+         SELECT realname_fail('{REPLAYED}', 'the envelope was seen before') WHERE NOT EXISTS (SELECT 1 FROM r); \
+         PREPARE realname_take_attempt AS {take}; \
          PREPARE realname_consume_code AS WITH u AS ({consume} RETURNING 1) \
          SELECT realname_fail('{NOT_WRITTEN}', 'the code was not consumed') WHERE NOT EXISTS (SELECT 1 FROM u); \
          PREPARE realname_audit (bigint, text[], text[], text[], text[], text[]) AS \
@@ -53,7 +61,8 @@ pub(crate) fn prepare_all() -> String {
          WHERE h.hits > l.max_hits \
          UNION ALL SELECT realname_fail('{SEND_REFUSED}', 'the session was sent its limit of codes') \
          WHERE $6 > 0 AND (SELECT COUNT(*) FROM codes WHERE session_id = $5) > $6",
-        super::write_tx::ISSUE_CODE
+        // Deferred statements return no rows (see `PgStepTx::fetch_last`); the CTEs still run to completion.
+        super::write_tx::ISSUE_CODE.replace("SELECT * FROM c", "SELECT 1 FROM c WHERE FALSE"),
     )
 }
 
@@ -158,6 +167,16 @@ pub(crate) fn issue_code(new: &NewCode) -> StoreResult<String> {
         Lit::Int(Some(new.sent_at)),
         Lit::Int(Some(new.expires_at)),
     ])
+}
+
+/// The replay guard's note of an envelope; a replay fails it (`Replayed`).
+pub(crate) fn remember_envelope(session_id: &str, envelope_id: &[u8], expires_at: i64) -> StoreResult<String> {
+    execute("realname_remember", &[Lit::Text(Some(session_id)), Lit::Bytes(Some(envelope_id)), Lit::Int(Some(expires_at))])
+}
+
+/// One attempt at the session's newest code, answering the code's row when it may be tried (see `TAKE_ATTEMPT`).
+pub(crate) fn take_attempt(session_id: &str, max_attempts: u32, now: i64) -> StoreResult<String> {
+    execute("realname_take_attempt", &[Lit::Text(Some(session_id)), Lit::Int(Some(i64::from(max_attempts))), Lit::Int(Some(now))])
 }
 
 /// The consumption of a checked code.

@@ -215,6 +215,7 @@ on_both_backends!(
     concurrent_steps_counting_last_stop_exactly_at_the_limit,
     writes_checked_at_commit_store_what_they_answer,
     failed_checks_at_commit_keep_nothing_of_the_step,
+    a_replay_checked_at_commit_fails_its_step,
 );
 
 const T0: i64 = 1_790_000_000_000;

@@ -113,3 +113,41 @@ pub(super) async fn failed_checks_at_commit_keep_nothing_of_the_step(b: &Backend
     }
     assert!(s.session("ac-after11").await.unwrap().is_some());
 }
+
+/// The replay guard checked at the commit: a first envelope lets the step's attempt count (on PostgreSQL both go
+/// out in one round trip), a replayed one fails the step — at the call, at its next statement or at its commit —
+/// with `Replayed`, and its attempt is not counted.
+pub(super) async fn a_replay_checked_at_commit_fails_its_step(b: &Backend) {
+    let s = &b.store;
+    created(s, "ac3").await;
+    s.issue_code(&new_code("ac3", 1, T0)).await.unwrap();
+    let mut tx = s.begin_write().await.unwrap();
+    tx.remember_envelope_at_commit("ac3", b"e1", T0 + MIN).await.unwrap();
+    let CodeAttempt::Check(code) = tx.take_code_attempt("ac3", 5, T0).await.unwrap() else { panic!("an active code") };
+    assert_eq!((code.attempts, code.code_hmac.clone()), (1, vec![1; 32]));
+    tx.commit().await.unwrap();
+    let tx = s.begin_write().await.unwrap();
+    let r = call_or_commit(tx, async |tx| {
+        tx.remember_envelope_at_commit("ac3", b"e1", T0 + MIN).await?;
+        tx.take_code_attempt("ac3", 5, T0).await
+    })
+    .await;
+    assert!(matches!(r, Err(StoreError::Replayed)), "replay before an attempt: {r:?}");
+    let tx = s.begin_write().await.unwrap();
+    let r = call_or_commit(tx, async |tx| tx.remember_envelope_at_commit("ac3", b"e1", T0 + MIN).await).await;
+    assert!(matches!(r, Err(StoreError::Replayed)), "replay alone: {r:?}");
+    assert_eq!(s.latest_code("ac3").await.unwrap().unwrap().attempts, 1, "the replayed step's attempt is not kept");
+    // Another envelope counts; the answers when the code may not be tried come through the same path.
+    let mut tx = s.begin_write().await.unwrap();
+    tx.remember_envelope_at_commit("ac3", b"e2", T0 + MIN).await.unwrap();
+    assert!(matches!(tx.take_code_attempt("ac3", 2, T0).await.unwrap(), CodeAttempt::Check(c) if c.attempts == 2));
+    tx.remember_envelope_at_commit("ac3", b"e3", T0 + MIN).await.unwrap();
+    assert!(matches!(tx.take_code_attempt("ac3", 2, T0).await.unwrap(), CodeAttempt::TooManyAttempts));
+    tx.commit().await.unwrap();
+    let mut tx = s.begin_write().await.unwrap();
+    tx.remember_envelope_at_commit("ac3", b"e4", T0 + MIN).await.unwrap();
+    assert!(matches!(tx.take_code_attempt("ac3", 5, T0 + 10 * MIN).await.unwrap(), CodeAttempt::Expired));
+    assert!(matches!(tx.take_code_attempt("ac-none", 5, T0).await.unwrap(), CodeAttempt::NoCode));
+    tx.commit().await.unwrap();
+    assert!(!s.remember_envelope("ac3", b"e4", T0 + MIN).await.unwrap(), "the committed envelopes are remembered");
+}
