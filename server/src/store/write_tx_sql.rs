@@ -82,12 +82,16 @@ fn execute(name: &str, args: &[Lit<'_>]) -> StoreResult<String> {
             Lit::Text(Some(t)) => literal(t)?,
             Lit::Int(Some(n)) => n.to_string(),
             Lit::Bytes(Some(b)) => {
-                let mut hex = String::with_capacity(2 + 2 * b.len());
-                hex.push_str("\\x");
+                const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                // `E'\\x…'`: bytea's hex input, its backslash doubled (see `literal`).
+                let mut hex = String::with_capacity(7 + 2 * b.len());
+                hex.push_str("E'\\\\x");
                 for byte in *b {
-                    hex.push_str(&format!("{byte:02x}"));
+                    hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+                    hex.push(char::from(DIGITS[usize::from(byte & 15)]));
                 }
-                literal(&hex)?
+                hex.push('\'');
+                hex
             }
             Lit::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
             Lit::Text(None) | Lit::Int(None) | Lit::Bytes(None) => "NULL".to_owned(),
@@ -263,6 +267,13 @@ pub(crate) fn send_limits_literal(counters: &[(&str, i64, u64)], session: Option
 mod tests {
     use super::*;
     use crate::audit::Event;
+
+    #[test]
+    fn bytes_are_hex_literals() {
+        let sql = execute("f", &[Lit::Bytes(Some(&[0, 0xab, 0xff])), Lit::Bytes(None), Lit::Int(Some(-3)), Lit::Bool(true)]).unwrap_or_default();
+        assert_eq!(sql, r"EXECUTE f(E'\\x00abff', NULL, -3, TRUE)");
+        assert_eq!(execute("f", &[Lit::Bytes(Some(&[]))]).ok().as_deref(), Some(r"EXECUTE f(E'\\x')"));
+    }
 
     #[test]
     fn literals_quote_like_libpq() {
