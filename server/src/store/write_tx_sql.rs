@@ -81,18 +81,8 @@ fn execute(name: &str, args: &[Lit<'_>]) -> StoreResult<String> {
         out.push(match a {
             Lit::Text(Some(t)) => literal(t)?,
             Lit::Int(Some(n)) => n.to_string(),
-            Lit::Bytes(Some(b)) => {
-                const DIGITS: &[u8; 16] = b"0123456789abcdef";
-                // `E'\\x…'`: bytea's hex input, its backslash doubled (see `literal`).
-                let mut hex = String::with_capacity(7 + 2 * b.len());
-                hex.push_str("E'\\\\x");
-                for byte in *b {
-                    hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
-                    hex.push(char::from(DIGITS[usize::from(byte & 15)]));
-                }
-                hex.push('\'');
-                hex
-            }
+            // bytea's hex input, its backslash doubled as in `literal`.
+            Lit::Bytes(Some(b)) => format!("E'\\\\x{}'", crate::config::hex_encode(b)),
             Lit::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
             Lit::Text(None) | Lit::Int(None) | Lit::Bytes(None) => "NULL".to_owned(),
         });

@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 use realname_core::protocol::Method;
 use serde::{Deserialize, Serialize};
 
+mod delivery;
+mod sample;
+
+pub use delivery::{AliyunConfig, EmailConfig, SmsConfig, SmsWebhookConfig, TencentConfig};
+pub use sample::sample_toml;
+
 /// Errors while loading configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -220,143 +226,6 @@ impl Default for LimitConfig {
     }
 }
 
-/// SMS delivery.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SmsConfig {
-    /// `outbox`, `aliyun`, `tencent` or `webhook`.
-    pub provider: String,
-    /// Aliyun Dysmsapi.
-    pub aliyun: AliyunConfig,
-    /// Tencent Cloud SMS.
-    pub tencent: TencentConfig,
-    /// Generic HTTP webhook.
-    pub webhook: SmsWebhookConfig,
-}
-
-impl Default for SmsConfig {
-    fn default() -> Self {
-        Self {
-            provider: "outbox".into(),
-            aliyun: AliyunConfig::default(),
-            tencent: TencentConfig::default(),
-            webhook: SmsWebhookConfig::default(),
-        }
-    }
-}
-
-/// Aliyun Dysmsapi `SendSms`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AliyunConfig {
-    /// Endpoint base URL.
-    pub endpoint: String,
-    /// AccessKey id.
-    pub access_key_id: String,
-    /// AccessKey secret.
-    pub access_key_secret: Secret,
-    /// Approved SMS signature (签名).
-    pub sign_name: String,
-    /// Approved template code with a `${code}` parameter.
-    pub template_code: String,
-    /// Region id.
-    pub region_id: String,
-}
-
-impl Default for AliyunConfig {
-    fn default() -> Self {
-        Self {
-            endpoint: "https://dysmsapi.aliyuncs.com/".into(),
-            access_key_id: String::new(),
-            access_key_secret: Secret::default(),
-            sign_name: String::new(),
-            template_code: String::new(),
-            region_id: "cn-hangzhou".into(),
-        }
-    }
-}
-
-/// Tencent Cloud SMS API 3.0 `SendSms`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TencentConfig {
-    /// Endpoint base URL.
-    pub endpoint: String,
-    /// SecretId.
-    pub secret_id: String,
-    /// SecretKey.
-    pub secret_key: Secret,
-    /// SmsSdkAppId.
-    pub sdk_app_id: String,
-    /// Approved signature (签名).
-    pub sign_name: String,
-    /// Approved template id; its first parameter is the code, the second the lifetime in minutes.
-    pub template_id: String,
-    /// Region.
-    pub region: String,
-}
-
-impl Default for TencentConfig {
-    fn default() -> Self {
-        Self {
-            endpoint: "https://sms.tencentcloudapi.com/".into(),
-            secret_id: String::new(),
-            secret_key: Secret::default(),
-            sdk_app_id: String::new(),
-            sign_name: String::new(),
-            template_id: String::new(),
-            region: "ap-guangzhou".into(),
-        }
-    }
-}
-
-/// A generic HTTP SMS gateway receiving HMAC-signed JSON.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SmsWebhookConfig {
-    /// Target URL.
-    pub url: String,
-    /// HMAC key for the `Realname-Signature` header.
-    pub secret: Secret,
-}
-
-/// Email delivery.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EmailConfig {
-    /// `outbox` or `smtp`.
-    pub provider: String,
-    /// SMTP relay host.
-    pub host: String,
-    /// SMTP port.
-    pub port: u16,
-    /// `none` (plain, loopback/testing only), `starttls` or `tls`.
-    pub tls: String,
-    /// SMTP user name (optional).
-    pub username: String,
-    /// SMTP password.
-    pub password: Secret,
-    /// Sender address, e.g. `realname <no-reply@example.com>`.
-    pub from: String,
-    /// Subject line.
-    pub subject: String,
-}
-
-impl Default for EmailConfig {
-    fn default() -> Self {
-        Self {
-            provider: "outbox".into(),
-            host: "localhost".into(),
-            port: 587,
-            tls: "starttls".into(),
-            username: String::new(),
-            password: Secret::default(),
-            from: "realname <no-reply@localhost>".into(),
-            subject: "Your verification code".into(),
-        }
-    }
-}
-
 /// Webhook delivery.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -505,87 +374,13 @@ pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
 
 /// Encodes lowercase hex.
 pub fn hex_encode(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// The sample `realname.toml` written by `realname-server init`, for one site with the given key hash.
-pub fn sample_toml(secret_key_sha256: &str, webhook_secret: &str) -> String {
-    format!(
-        r#"# realname-server configuration. Every key can be overridden by an environment variable
-# REALNAME__SECTION__KEY (e.g. REALNAME__SERVER__ADDR=0.0.0.0:8080); DATABASE_URL sets database.url.
-
-[server]
-addr = "127.0.0.1:8080"
-public_url = "https://verify.example.com"
-log_format = "json"          # json | text
-log_level = "info"
-body_limit = 65536
-trust_forwarded_for = false  # true only behind a reverse proxy you control
-
-[database]
-url = "sqlite://data/realname.db"   # or postgres://user:pass@host/db
-
-[keys]
-dir = "data/keys"            # HPKE, token-signing, code-HMAC and vault keys (files are 0600)
-hpke_grace_secs = 604800     # a rotated HPKE key keeps opening envelopes this long
-
-[session]
-client_secret_ttl_secs = 1800
-session_ttl_secs = 3600
-token_ttl_secs = 900
-
-[codes]
-ttl_secs = 300
-max_attempts = 5
-resend_cooldown_secs = 60
-
-[limits]
-per_destination_minute = 1
-per_destination_hour = 5
-per_destination_day = 10
-per_ip_hour = 20
-per_session = 5
-
-[sms]
-provider = "outbox"          # outbox (demo only) | aliyun | tencent | webhook
-
-[sms.aliyun]
-access_key_id = ""
-access_key_secret = ""       # better: REALNAME__SMS__ALIYUN__ACCESS_KEY_SECRET
-sign_name = ""
-template_code = ""
-
-[sms.tencent]
-secret_id = ""
-secret_key = ""              # better: REALNAME__SMS__TENCENT__SECRET_KEY
-sdk_app_id = ""
-sign_name = ""
-template_id = ""
-
-[email]
-provider = "outbox"          # outbox (demo only) | smtp
-host = "smtp.example.com"
-port = 587
-tls = "starttls"             # starttls | tls | none (loopback only)
-username = ""
-password = ""                # better: REALNAME__EMAIL__PASSWORD
-from = "realname <no-reply@example.com>"
-
-[[sites]]
-id = "example"
-name = "Example shop"
-origins = ["https://shop.example.com"]
-secret_key_sha256 = "{secret_key_sha256}"
-methods = ["sms", "email"]
-webhook_url = "https://shop.example.com/hooks/realname"
-webhook_secret = "{webhook_secret}"
-max_accounts_per_identity = 1
-"#
-    )
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
 }
 
 #[cfg(test)]

@@ -1,0 +1,77 @@
+//! The sample configuration `realname-server init` writes.
+
+/// The sample `realname.toml` written by `realname-server init`, for one site with the given key hash.
+pub fn sample_toml(secret_key_sha256: &str, webhook_secret: &str) -> String {
+    format!(
+        r#"# realname-server configuration. Every key can be overridden by an environment variable
+# REALNAME__SECTION__KEY (e.g. REALNAME__SERVER__ADDR=0.0.0.0:8080); DATABASE_URL sets database.url.
+
+[server]
+addr = "127.0.0.1:8080"
+public_url = "https://verify.example.com"
+log_format = "json"          # json | text
+log_level = "info"
+body_limit = 65536
+trust_forwarded_for = false  # true only behind a reverse proxy you control
+
+[database]
+url = "sqlite://data/realname.db"   # or postgres://user:pass@host/db
+
+[keys]
+dir = "data/keys"            # HPKE, token-signing, code-HMAC and vault keys (files are 0600)
+hpke_grace_secs = 604800     # a rotated HPKE key keeps opening envelopes this long
+
+[session]
+client_secret_ttl_secs = 1800
+session_ttl_secs = 3600
+token_ttl_secs = 900
+
+[codes]
+ttl_secs = 300
+max_attempts = 5
+resend_cooldown_secs = 60
+
+[limits]
+per_destination_minute = 1
+per_destination_hour = 5
+per_destination_day = 10
+per_ip_hour = 20
+per_session = 5
+
+[sms]
+provider = "outbox"          # outbox (demo only) | aliyun | tencent | webhook
+
+[sms.aliyun]
+access_key_id = ""
+access_key_secret = ""       # better: REALNAME__SMS__ALIYUN__ACCESS_KEY_SECRET
+sign_name = ""
+template_code = ""
+
+[sms.tencent]
+secret_id = ""
+secret_key = ""              # better: REALNAME__SMS__TENCENT__SECRET_KEY
+sdk_app_id = ""
+sign_name = ""
+template_id = ""
+
+[email]
+provider = "outbox"          # outbox (demo only) | smtp
+host = "smtp.example.com"
+port = 587
+tls = "starttls"             # starttls | tls | none (loopback only)
+username = ""
+password = ""                # better: REALNAME__EMAIL__PASSWORD
+from = "realname <no-reply@example.com>"
+
+[[sites]]
+id = "example"
+name = "Example shop"
+origins = ["https://shop.example.com"]
+secret_key_sha256 = "{secret_key_sha256}"
+methods = ["sms", "email"]
+webhook_url = "https://shop.example.com/hooks/realname"
+webhook_secret = "{webhook_secret}"
+max_accounts_per_identity = 1
+"#
+    )
+}
