@@ -1,0 +1,398 @@
+//! The verification flow as an explicit state machine: `Step`, events, one pure transition function.
+//!
+//! The widget wraps [`transition`] in a single reducer; components only dispatch [`Event`]s. Personal data never
+//! enters this state: the identity form keeps it and tells the flow only what the flow must decide on (for example
+//! that the birth date shows a child under 14). An event that is not legal in the current step becomes
+//! [`Step::Error`] with [`codes::ILLEGAL_TRANSITION`], never a panic.
+
+/// Stable error codes the flow itself produces (server codes pass through unchanged).
+pub mod codes {
+    /// An event arrived that the current step does not accept.
+    pub const ILLEGAL_TRANSITION: &str = "illegal_transition";
+    /// The site enabled no verification method.
+    pub const NO_METHOD: &str = "no_method_enabled";
+    /// The site enabled only face verification; it must never be the only choice.
+    pub const FACE_ONLY: &str = "face_only_method";
+    /// A method was chosen that the site did not enable.
+    pub const METHOD_NOT_ENABLED: &str = "method_not_enabled";
+}
+
+/// A way to prove the person controls the identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// A one-time code by SMS to the phone number.
+    Sms,
+    /// A one-time code by email.
+    Email,
+    /// A selfie and a photo of the document, reviewed by the server.
+    Face,
+}
+
+impl Method {
+    /// Every method, in display order.
+    pub const ALL: [Method; 3] = [Method::Sms, Method::Email, Method::Face];
+
+    /// The stable name used in options, events and the protocol.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Sms => "sms",
+            Method::Email => "email",
+            Method::Face => "face",
+        }
+    }
+
+    /// Parses [`Method::as_str`] names.
+    pub fn parse(s: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == s.trim())
+    }
+}
+
+/// What the page is waiting for while [`Step::Submitting`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submission {
+    /// The sealed identity, which makes the server send a code.
+    Identity,
+    /// The one-time code.
+    Code,
+    /// A request for a new code.
+    Resend,
+    /// The sealed identity with the face and document images.
+    Face,
+}
+
+/// Whether the current one-time code can still be entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeStatus {
+    /// The code can be entered.
+    Active,
+    /// The last code entered was wrong; more tries are left.
+    Wrong,
+    /// The code expired; a new one must be requested.
+    Expired,
+    /// Too many wrong tries: this session is locked.
+    Locked,
+}
+
+/// One step of the flow; each has one screen in the widget.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Separate consent for processing sensitive personal information (PIPL art. 29).
+    Consent,
+    /// A guardian's consent, because the birth date shows a child under 14 (PIPL art. 31).
+    GuardianConsent,
+    /// Choose among the enabled methods.
+    ChooseMethod,
+    /// Document kind, name, number, phone or email.
+    Identity,
+    /// Enter the one-time code.
+    Code {
+        /// Tries left before the session locks.
+        tries_left: u8,
+        /// Seconds until a new code may be requested.
+        resend_in: u32,
+        /// Whether the code can still be entered.
+        status: CodeStatus,
+    },
+    /// Selfie and document photo (with their own consent).
+    FaceCapture,
+    /// Waiting for the server.
+    Submitting(Submission),
+    /// Verified; the site receives the result token.
+    Verified {
+        /// The signed result token for the site.
+        token: String,
+    },
+    /// A person reviews the submission; the answer is due on `due` (ISO date, 5 working days).
+    InReview {
+        /// Expected decision date, `YYYY-MM-DD`.
+        due: String,
+        /// The result token (status "in review") for the site.
+        token: String,
+    },
+    /// Verification failed; the person may retry or file a complaint.
+    Failed {
+        /// Stable reason code from the server.
+        reason: String,
+    },
+    /// The person cancelled or withdrew consent.
+    Cancelled,
+    /// Something went wrong; `resume` is where Retry goes.
+    Error {
+        /// Stable error code.
+        code: String,
+        /// The step to go back to on Retry, if any.
+        resume: Option<Box<Step>>,
+    },
+}
+
+impl Step {
+    /// The stable name of the step, as reported in `step` events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::Consent => "consent",
+            Step::GuardianConsent => "guardian_consent",
+            Step::ChooseMethod => "method",
+            Step::Identity => "identity",
+            Step::Code { .. } => "code",
+            Step::FaceCapture => "face",
+            Step::Submitting(_) => "submitting",
+            Step::Verified { .. } => "verified",
+            Step::InReview { .. } => "in_review",
+            Step::Failed { .. } => "failed",
+            Step::Cancelled => "cancelled",
+            Step::Error { .. } => "error",
+        }
+    }
+
+    /// Whether the flow has ended (a result, cancellation or error is shown).
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Step::Verified { .. } | Step::InReview { .. } | Step::Failed { .. } | Step::Cancelled | Step::Error { .. }
+        )
+    }
+}
+
+/// Something that happened: a person's action or the server's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The consent box was ticked and confirmed; `version` is the consent text's version.
+    ConsentGiven {
+        /// Version of the consent text the person saw.
+        version: String,
+    },
+    /// A guardian consented for the child.
+    GuardianConsentGiven,
+    /// A method was chosen.
+    MethodChosen(Method),
+    /// The identity form was submitted (valid); `under_14` comes from the birth date in the number.
+    IdentitySubmitted {
+        /// Whether the birth date shows a person under 14 today.
+        under_14: bool,
+    },
+    /// The server sent a code.
+    CodeSent {
+        /// Tries allowed.
+        tries_left: u8,
+        /// Seconds until resend is allowed.
+        resend_in: u32,
+    },
+    /// A code was entered and submitted.
+    CodeEntered,
+    /// A new code was requested.
+    ResendRequested,
+    /// The server said the code was wrong.
+    CodeRejected {
+        /// Tries left.
+        tries_left: u8,
+    },
+    /// The server said the code expired.
+    CodeExpired,
+    /// The server locked the session after too many tries.
+    CodeLocked,
+    /// Face and document photos were taken, with the face consent.
+    FaceCaptured,
+    /// The server verified the identity.
+    Verified {
+        /// The result token.
+        token: String,
+    },
+    /// The server queued the submission for a person to review.
+    InReview {
+        /// Expected decision date.
+        due: String,
+        /// The result token.
+        token: String,
+    },
+    /// The server could not verify the identity.
+    Failed {
+        /// Stable reason code.
+        reason: String,
+    },
+    /// A failure outside the flow's rules (network, server error, camera…).
+    Fail {
+        /// Stable error code.
+        code: String,
+    },
+    /// The server said which methods the session offers (the site's enabled set); the flow keeps only those.
+    /// Legal in every step: it may arrive while the person is already on their way.
+    Offered(Vec<Method>),
+    /// Go back one step.
+    Back,
+    /// Try again from a final or locked step.
+    Retry,
+    /// The person cancelled or withdrew consent.
+    Cancel,
+}
+
+/// The flow's whole state: the current step and the choices made so far. Holds no personal data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flow {
+    /// The current step.
+    pub step: Step,
+    /// Methods the site enabled, in display order.
+    pub methods: Vec<Method>,
+    /// The chosen method.
+    pub method: Option<Method>,
+    /// Version of the consent text the person agreed to.
+    pub consent_version: Option<String>,
+    /// Whether a guardian consented (needed when the person is under 14).
+    pub guardian_consent: bool,
+}
+
+impl Flow {
+    /// A new flow at [`Step::Consent`] for the enabled methods; an [`Step::Error`] when the set is unusable
+    /// (empty, or face alone — face is never the only method offered).
+    pub fn new(enabled: &[Method]) -> Flow {
+        let mut methods: Vec<Method> = Method::ALL.into_iter().filter(|m| enabled.contains(m)).collect();
+        methods.dedup();
+        let step = match methods.as_slice() {
+            [] => error(codes::NO_METHOD, None),
+            [Method::Face] => error(codes::FACE_ONLY, None),
+            _ => Step::Consent,
+        };
+        Flow { step, methods, method: None, consent_version: None, guardian_consent: false }
+    }
+
+    /// The single method when only one is enabled, which skips the choice.
+    fn only_method(&self) -> Option<Method> {
+        match self.methods.as_slice() {
+            [m] => Some(*m),
+            _ => None,
+        }
+    }
+
+    fn narrowed(self, methods: Vec<Method>) -> Flow {
+        Flow { methods, ..self }
+    }
+
+    fn with(&self, step: Step) -> Flow {
+        Flow { step, ..self.clone() }
+    }
+
+    /// Where the flow goes after consent, or after Retry: the choice, or identity when there is no choice.
+    fn start(&self) -> Flow {
+        match self.only_method() {
+            Some(m) => Flow { step: Step::Identity, method: Some(m), ..self.clone() },
+            None => self.with(Step::ChooseMethod),
+        }
+    }
+
+    /// After identity (and guardian consent if needed): the camera for face, else send the identity.
+    fn after_identity(&self) -> Flow {
+        match self.method {
+            Some(Method::Face) => self.with(Step::FaceCapture),
+            _ => self.with(Step::Submitting(Submission::Identity)),
+        }
+    }
+}
+
+fn error(code: &str, resume: Option<Step>) -> Step {
+    Step::Error { code: code.to_string(), resume: resume.map(Box::new) }
+}
+
+fn code_step(tries_left: u8, resend_in: u32, status: CodeStatus) -> Step {
+    Step::Code { tries_left, resend_in, status }
+}
+
+/// The one transition function: the next state for `event` in `state`. Pure; never panics.
+pub fn transition(state: &Flow, event: Event) -> Flow {
+    use Event as E;
+    use Step as S;
+    let illegal = || state.with(error(codes::ILLEGAL_TRANSITION, Some(state.step.clone())));
+    match (&state.step, event) {
+        // Cancelling is possible wherever the flow has not ended; a failure from outside can happen anywhere.
+        (s, E::Cancel) if !s.is_final() => Flow { consent_version: None, guardian_consent: false, ..state.with(S::Cancelled) },
+        (S::Error { .. }, E::Fail { code }) => state.with(error(&code, None)),
+        (S::Submitting(what), E::Fail { code }) => {
+            // A lost code exchange resumes at the form, which asks for a fresh code.
+            let resume = match what {
+                Submission::Face => S::FaceCapture,
+                Submission::Identity | Submission::Code | Submission::Resend => S::Identity,
+            };
+            state.with(error(&code, Some(resume)))
+        }
+        (s, E::Fail { code }) => state.with(error(&code, Some(s.clone()))),
+        (s, E::Offered(offered)) => {
+            let narrowed: Vec<Method> = state.methods.iter().copied().filter(|m| offered.contains(m)).collect();
+            if s.is_final() || narrowed == state.methods {
+                return state.clone();
+            }
+            let fresh = Flow::new(&narrowed);
+            match (&fresh.step, state.method) {
+                // Nothing usable is left (or face alone): the error replaces wherever the person was.
+                (Step::Error { .. }, _) => Flow { consent_version: state.consent_version.clone(), ..fresh },
+                (_, Some(m)) if !narrowed.contains(&m) => {
+                    Flow { method: None, ..state.with(error(codes::METHOD_NOT_ENABLED, None)) }.narrowed(narrowed)
+                }
+                _ => Flow { methods: narrowed, ..state.clone() },
+            }
+        }
+
+        (S::Consent, E::ConsentGiven { version }) if !version.trim().is_empty() => {
+            Flow { consent_version: Some(version), ..state.clone() }.start()
+        }
+        (S::ChooseMethod, E::MethodChosen(m)) => {
+            if state.methods.contains(&m) {
+                Flow { method: Some(m), ..state.with(S::Identity) }
+            } else {
+                state.with(error(codes::METHOD_NOT_ENABLED, Some(S::ChooseMethod)))
+            }
+        }
+        (S::ChooseMethod, E::Back) => state.with(S::Consent),
+        (S::Identity, E::IdentitySubmitted { under_14 }) => {
+            if under_14 && !state.guardian_consent {
+                state.with(S::GuardianConsent)
+            } else {
+                state.after_identity()
+            }
+        }
+        (S::Identity, E::Back) => match state.only_method() {
+            Some(_) => state.with(S::Consent),
+            None => state.with(S::ChooseMethod),
+        },
+        (S::GuardianConsent, E::GuardianConsentGiven) => {
+            Flow { guardian_consent: true, ..state.clone() }.after_identity()
+        }
+        (S::GuardianConsent, E::Back) => state.with(S::Identity),
+        (S::FaceCapture, E::FaceCaptured) => state.with(S::Submitting(Submission::Face)),
+        (S::FaceCapture, E::Back) => state.with(S::Identity),
+
+        (S::Submitting(Submission::Identity | Submission::Resend), E::CodeSent { tries_left, resend_in }) => {
+            state.with(code_step(tries_left, resend_in, CodeStatus::Active))
+        }
+        (S::Submitting(Submission::Code), E::CodeRejected { tries_left }) => {
+            let status = if tries_left == 0 { CodeStatus::Locked } else { CodeStatus::Wrong };
+            state.with(code_step(tries_left, 0, status))
+        }
+        (S::Submitting(Submission::Code), E::CodeExpired) => state.with(code_step(0, 0, CodeStatus::Expired)),
+        (S::Submitting(Submission::Code | Submission::Resend), E::CodeLocked) => {
+            state.with(code_step(0, 0, CodeStatus::Locked))
+        }
+        (S::Submitting(_), E::Verified { token }) => state.with(S::Verified { token }),
+        (S::Submitting(_), E::InReview { due, token }) => state.with(S::InReview { due, token }),
+        (S::Submitting(_), E::Failed { reason }) => state.with(S::Failed { reason }),
+
+        (S::Code { status: CodeStatus::Active | CodeStatus::Wrong, tries_left, .. }, E::CodeEntered)
+            if *tries_left > 0 =>
+        {
+            state.with(S::Submitting(Submission::Code))
+        }
+        (S::Code { status, .. }, E::ResendRequested) if *status != CodeStatus::Locked => {
+            state.with(S::Submitting(Submission::Resend))
+        }
+        (S::Code { .. }, E::Back) => state.with(S::Identity),
+        (S::Code { status: CodeStatus::Locked, .. }, E::Retry) => state.with(S::Identity),
+
+        (S::Failed { .. }, E::Retry) => state.with(S::Identity),
+        (S::Cancelled, E::Retry) => Flow { method: None, ..state.with(S::Consent) },
+        (S::Error { resume, .. }, E::Retry) => match resume {
+            Some(step) => state.with((**step).clone()),
+            None => Flow::new(&state.methods),
+        },
+        _ => illegal(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,365 @@
+//! Tests of the transition function: the legal paths through the flow, illegal events, retries.
+
+use super::*;
+
+fn flow(methods: &[Method], step: Step) -> Flow {
+    Flow { step, ..Flow::new(methods) }
+}
+
+const ALL: &[Method] = &[Method::Sms, Method::Email, Method::Face];
+
+fn code(tries_left: u8, status: CodeStatus) -> Step {
+    Step::Code { tries_left, resend_in: 60, status }
+}
+
+/// One example of every step.
+fn steps() -> Vec<Step> {
+    vec![
+        Step::Consent,
+        Step::GuardianConsent,
+        Step::ChooseMethod,
+        Step::Identity,
+        code(5, CodeStatus::Active),
+        code(3, CodeStatus::Wrong),
+        code(0, CodeStatus::Expired),
+        code(0, CodeStatus::Locked),
+        Step::FaceCapture,
+        Step::Submitting(Submission::Identity),
+        Step::Submitting(Submission::Code),
+        Step::Submitting(Submission::Resend),
+        Step::Submitting(Submission::Face),
+        Step::Verified { token: "t".into() },
+        Step::InReview { due: "2026-12-04".into(), token: "t".into() },
+        Step::Failed { reason: "mismatch".into() },
+        Step::Cancelled,
+        Step::Error { code: "network".into(), resume: Some(Box::new(Step::Identity)) },
+    ]
+}
+
+/// One example of every event.
+fn events() -> Vec<Event> {
+    vec![
+        Event::ConsentGiven { version: "2026-11".into() },
+        Event::GuardianConsentGiven,
+        Event::MethodChosen(Method::Sms),
+        Event::IdentitySubmitted { under_14: false },
+        Event::CodeSent { tries_left: 5, resend_in: 60 },
+        Event::CodeEntered,
+        Event::ResendRequested,
+        Event::CodeRejected { tries_left: 2 },
+        Event::CodeExpired,
+        Event::CodeLocked,
+        Event::FaceCaptured,
+        Event::Verified { token: "tok".into() },
+        Event::InReview { due: "2026-12-04".into(), token: "tok".into() },
+        Event::Failed { reason: "mismatch".into() },
+        Event::Fail { code: "network".into() },
+        Event::Offered(vec![Method::Sms, Method::Email]),
+        Event::Back,
+        Event::Retry,
+        Event::Cancel,
+    ]
+}
+
+fn event_name(e: &Event) -> &'static str {
+    match e {
+        Event::ConsentGiven { .. } => "ConsentGiven",
+        Event::GuardianConsentGiven => "GuardianConsentGiven",
+        Event::MethodChosen(_) => "MethodChosen",
+        Event::IdentitySubmitted { .. } => "IdentitySubmitted",
+        Event::CodeSent { .. } => "CodeSent",
+        Event::CodeEntered => "CodeEntered",
+        Event::ResendRequested => "ResendRequested",
+        Event::CodeRejected { .. } => "CodeRejected",
+        Event::CodeExpired => "CodeExpired",
+        Event::CodeLocked => "CodeLocked",
+        Event::FaceCaptured => "FaceCaptured",
+        Event::Verified { .. } => "Verified",
+        Event::InReview { .. } => "InReview",
+        Event::Failed { .. } => "Failed",
+        Event::Fail { .. } => "Fail",
+        Event::Offered(_) => "Offered",
+        Event::Back => "Back",
+        Event::Retry => "Retry",
+        Event::Cancel => "Cancel",
+    }
+}
+
+/// The legal (step, event) pairs, written out independently of `transition`.
+fn legal(step: &Step, event: &str) -> bool {
+    use CodeStatus::*;
+    let live = !step.is_final();
+    if event == "Fail" || event == "Offered" || (event == "Cancel" && live) {
+        return true;
+    }
+    match step {
+        Step::Consent => event == "ConsentGiven",
+        Step::GuardianConsent => matches!(event, "GuardianConsentGiven" | "Back"),
+        Step::ChooseMethod => matches!(event, "MethodChosen" | "Back"),
+        Step::Identity => matches!(event, "IdentitySubmitted" | "Back"),
+        Step::FaceCapture => matches!(event, "FaceCaptured" | "Back"),
+        Step::Code { status: Active | Wrong, .. } => matches!(event, "CodeEntered" | "ResendRequested" | "Back"),
+        Step::Code { status: Expired, .. } => matches!(event, "ResendRequested" | "Back"),
+        Step::Code { status: Locked, .. } => matches!(event, "Retry" | "Back"),
+        Step::Submitting(Submission::Identity) => {
+            matches!(event, "CodeSent" | "Verified" | "InReview" | "Failed")
+        }
+        Step::Submitting(Submission::Resend) => {
+            matches!(event, "CodeSent" | "CodeLocked" | "Verified" | "InReview" | "Failed")
+        }
+        Step::Submitting(Submission::Code) => matches!(
+            event,
+            "CodeRejected" | "CodeExpired" | "CodeLocked" | "Verified" | "InReview" | "Failed"
+        ),
+        Step::Submitting(Submission::Face) => matches!(event, "Verified" | "InReview" | "Failed"),
+        Step::Failed { .. } | Step::Cancelled | Step::Error { .. } => event == "Retry",
+        Step::Verified { .. } | Step::InReview { .. } => false,
+    }
+}
+
+#[test]
+fn flow_every_illegal_pair_becomes_an_error_that_resumes_where_it_was() {
+    let mut illegal = 0;
+    for step in steps() {
+        for event in events() {
+            let before = flow(ALL, step.clone());
+            let after = transition(&before, event.clone());
+            if legal(&step, event_name(&event)) {
+                let is_illegal = matches!(&after.step, Step::Error { code, .. } if code == codes::ILLEGAL_TRANSITION);
+                assert!(!is_illegal, "{step:?} + {event:?} should be legal, got {:?}", after.step);
+            } else {
+                illegal += 1;
+                assert_eq!(
+                    after.step,
+                    Step::Error { code: codes::ILLEGAL_TRANSITION.into(), resume: Some(Box::new(step.clone())) },
+                    "{step:?} + {event:?}"
+                );
+                // Nothing else changes on an illegal event.
+                assert_eq!(Flow { step: before.step.clone(), ..after }, before);
+            }
+        }
+    }
+    assert!(illegal > 200, "the table covers the illegal pairs ({illegal})");
+}
+
+#[test]
+fn flow_offered_methods_narrow_the_choice_and_face_never_stays_alone() {
+    // The widget's default set meets a site that enables SMS and documents (face).
+    let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![Method::Sms, Method::Face]));
+    assert_eq!((f.step.clone(), f.methods.clone()), (Step::Consent, vec![Method::Sms, Method::Face]));
+    let f = transition(&f, Event::ConsentGiven { version: "v".into() });
+    assert_eq!(f.step, Step::ChooseMethod, "two methods left: a choice");
+    // A site without documents: face disappears from the choice.
+    let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Sms, Method::Email]));
+    assert_eq!((f.step.clone(), f.methods.clone()), (Step::ChooseMethod, vec![Method::Sms, Method::Email]));
+    // Face alone is refused, wherever the person was.
+    let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Face]));
+    assert_eq!(f.step, Step::Error { code: codes::FACE_ONLY.into(), resume: None });
+    let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![]));
+    assert_eq!(f.step, Step::Error { code: codes::NO_METHOD.into(), resume: None });
+    // A chosen method the session does not offer cannot be submitted: the choice starts again.
+    let chosen = Flow { method: Some(Method::Face), ..flow(ALL, Step::Identity) };
+    let f = transition(&chosen, Event::Offered(vec![Method::Sms, Method::Email]));
+    assert_eq!(f.step, Step::Error { code: codes::METHOD_NOT_ENABLED.into(), resume: None });
+    assert_eq!((f.method, f.methods.clone()), (None, vec![Method::Sms, Method::Email]));
+    assert_eq!(transition(&f, Event::Retry).step, Step::Consent);
+    // Offered never widens what the site configured, and never changes a finished flow.
+    let f = transition(&flow(&[Method::Sms, Method::Email], Step::Consent), Event::Offered(ALL.to_vec()));
+    assert_eq!(f.methods, vec![Method::Sms, Method::Email]);
+    let done = flow(ALL, Step::Verified { token: "t".into() });
+    assert_eq!(transition(&done, Event::Offered(vec![Method::Sms])), done);
+    // The same step with the same methods: nothing changes (the widget does not announce it again).
+    let same = flow(ALL, Step::Identity);
+    assert_eq!(transition(&same, Event::Offered(ALL.to_vec())), same);
+}
+
+#[test]
+fn flow_new_rejects_unusable_method_sets() {
+    assert_eq!(Flow::new(&[]).step.name(), "error");
+    assert_eq!(Flow::new(&[Method::Face]).step, Step::Error { code: codes::FACE_ONLY.into(), resume: None });
+    assert_eq!(Flow::new(&[Method::Face, Method::Face]).step.name(), "error");
+    let f = Flow::new(&[Method::Face, Method::Sms]);
+    assert_eq!(f.step, Step::Consent);
+    assert_eq!(f.methods, vec![Method::Sms, Method::Face], "display order is fixed");
+}
+
+#[test]
+fn flow_consent_goes_to_choice_and_records_the_version() {
+    let f = transition(&Flow::new(ALL), Event::ConsentGiven { version: "v3".into() });
+    assert_eq!(f.step, Step::ChooseMethod);
+    assert_eq!(f.consent_version.as_deref(), Some("v3"));
+}
+
+#[test]
+fn flow_consent_with_a_blank_version_is_illegal() {
+    let f = transition(&Flow::new(ALL), Event::ConsentGiven { version: " ".into() });
+    assert!(matches!(f.step, Step::Error { ref code, .. } if code == codes::ILLEGAL_TRANSITION));
+    assert_eq!(f.consent_version, None);
+}
+
+#[test]
+fn flow_single_method_skips_the_choice_and_back_returns_to_consent() {
+    let f = transition(&Flow::new(&[Method::Email]), Event::ConsentGiven { version: "v".into() });
+    assert_eq!(f.step, Step::Identity);
+    assert_eq!(f.method, Some(Method::Email));
+    assert_eq!(transition(&f, Event::Back).step, Step::Consent);
+}
+
+#[test]
+fn flow_choose_method_only_among_enabled() {
+    let f = flow(&[Method::Sms, Method::Face], Step::ChooseMethod);
+    let ok = transition(&f, Event::MethodChosen(Method::Face));
+    assert_eq!((ok.step, ok.method), (Step::Identity, Some(Method::Face)));
+    let bad = transition(&f, Event::MethodChosen(Method::Email));
+    assert_eq!(bad.step, Step::Error { code: codes::METHOD_NOT_ENABLED.into(), resume: Some(Box::new(Step::ChooseMethod)) });
+    assert_eq!(bad.method, None);
+    assert_eq!(transition(&bad, Event::Retry).step, Step::ChooseMethod);
+    assert_eq!(transition(&f, Event::Back).step, Step::Consent);
+}
+
+#[test]
+fn flow_identity_sends_for_codes_and_goes_to_camera_for_face() {
+    let sms = Flow { method: Some(Method::Sms), ..flow(ALL, Step::Identity) };
+    assert_eq!(transition(&sms, Event::IdentitySubmitted { under_14: false }).step, Step::Submitting(Submission::Identity));
+    let face = Flow { method: Some(Method::Face), ..flow(ALL, Step::Identity) };
+    assert_eq!(transition(&face, Event::IdentitySubmitted { under_14: false }).step, Step::FaceCapture);
+    assert_eq!(transition(&sms, Event::Back).step, Step::ChooseMethod);
+}
+
+#[test]
+fn flow_child_under_14_needs_a_guardian_once() {
+    let f = Flow { method: Some(Method::Sms), ..flow(ALL, Step::Identity) };
+    let g = transition(&f, Event::IdentitySubmitted { under_14: true });
+    assert_eq!(g.step, Step::GuardianConsent);
+    assert_eq!(transition(&g, Event::Back).step, Step::Identity);
+    let s = transition(&g, Event::GuardianConsentGiven);
+    assert_eq!(s.step, Step::Submitting(Submission::Identity));
+    assert!(s.guardian_consent);
+    // Once given (e.g. after a network error), the guardian is not asked again.
+    let again = transition(&s.with(Step::Identity), Event::IdentitySubmitted { under_14: true });
+    assert_eq!(again.step, Step::Submitting(Submission::Identity));
+    // A child choosing face goes to the camera after the guardian.
+    let face = Flow { method: Some(Method::Face), ..g };
+    assert_eq!(transition(&face, Event::GuardianConsentGiven).step, Step::FaceCapture);
+}
+
+#[test]
+fn flow_code_sent_and_resend() {
+    let f = flow(ALL, Step::Submitting(Submission::Identity));
+    let c = transition(&f, Event::CodeSent { tries_left: 5, resend_in: 60 });
+    assert_eq!(c.step, Step::Code { tries_left: 5, resend_in: 60, status: CodeStatus::Active });
+    let r = transition(&c, Event::ResendRequested);
+    assert_eq!(r.step, Step::Submitting(Submission::Resend));
+    assert_eq!(transition(&r, Event::CodeSent { tries_left: 4, resend_in: 90 }).step, code4(90));
+    assert_eq!(transition(&r, Event::CodeLocked).step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Locked });
+    assert_eq!(transition(&c, Event::Back).step, Step::Identity);
+    fn code4(r: u32) -> Step {
+        Step::Code { tries_left: 4, resend_in: r, status: CodeStatus::Active }
+    }
+}
+
+#[test]
+fn flow_code_wrong_expired_locked() {
+    let s = flow(ALL, Step::Submitting(Submission::Code));
+    assert_eq!(transition(&s, Event::CodeRejected { tries_left: 2 }).step, Step::Code { tries_left: 2, resend_in: 0, status: CodeStatus::Wrong });
+    assert_eq!(transition(&s, Event::CodeRejected { tries_left: 0 }).step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Locked });
+    let expired = transition(&s, Event::CodeExpired);
+    assert_eq!(expired.step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Expired });
+    assert_eq!(transition(&expired, Event::ResendRequested).step, Step::Submitting(Submission::Resend));
+    let locked = transition(&s, Event::CodeLocked);
+    assert_eq!(transition(&locked, Event::Retry).step, Step::Identity);
+    assert_eq!(transition(&locked, Event::Back).step, Step::Identity);
+    let wrong = flow(ALL, code(3, CodeStatus::Wrong));
+    assert_eq!(transition(&wrong, Event::CodeEntered).step, Step::Submitting(Submission::Code));
+}
+
+#[test]
+fn flow_code_with_no_tries_left_cannot_be_entered() {
+    let f = flow(ALL, code(0, CodeStatus::Wrong));
+    assert!(matches!(transition(&f, Event::CodeEntered).step, Step::Error { ref code, .. } if code == codes::ILLEGAL_TRANSITION));
+}
+
+#[test]
+fn flow_results_from_every_submission() {
+    for what in [Submission::Identity, Submission::Code, Submission::Resend, Submission::Face] {
+        let s = flow(ALL, Step::Submitting(what));
+        assert_eq!(transition(&s, Event::Verified { token: "a".into() }).step, Step::Verified { token: "a".into() });
+        assert_eq!(
+            transition(&s, Event::InReview { due: "2026-12-04".into(), token: "b".into() }).step,
+            Step::InReview { due: "2026-12-04".into(), token: "b".into() }
+        );
+        assert_eq!(transition(&s, Event::Failed { reason: "r".into() }).step, Step::Failed { reason: "r".into() });
+    }
+}
+
+#[test]
+fn flow_face_capture_submits() {
+    let f = flow(ALL, Step::FaceCapture);
+    assert_eq!(transition(&f, Event::FaceCaptured).step, Step::Submitting(Submission::Face));
+    assert_eq!(transition(&f, Event::Back).step, Step::Identity);
+}
+
+#[test]
+fn flow_failures_resume_at_the_step_that_sent() {
+    let cases = [
+        (Submission::Identity, Step::Identity),
+        (Submission::Face, Step::FaceCapture),
+        (Submission::Code, Step::Identity),
+        (Submission::Resend, Step::Identity),
+    ];
+    for (what, resume) in cases {
+        let e = transition(&flow(ALL, Step::Submitting(what)), Event::Fail { code: "network".into() });
+        assert_eq!(e.step, Step::Error { code: "network".into(), resume: Some(Box::new(resume.clone())) });
+        assert_eq!(transition(&e, Event::Retry).step, resume);
+    }
+    let e = transition(&flow(ALL, Step::Consent), Event::Fail { code: "camera".into() });
+    assert_eq!(transition(&e, Event::Retry).step, Step::Consent);
+    // A failure while showing an error replaces it and restarts on Retry.
+    let e2 = transition(&e, Event::Fail { code: "again".into() });
+    assert_eq!(e2.step, Step::Error { code: "again".into(), resume: None });
+    assert_eq!(transition(&e2, Event::Retry).step, Step::Consent);
+}
+
+#[test]
+fn flow_retry_after_failure_and_cancel() {
+    let f = Flow { method: Some(Method::Sms), consent_version: Some("v".into()), ..flow(ALL, Step::Failed { reason: "r".into() }) };
+    let r = transition(&f, Event::Retry);
+    assert_eq!((r.step, r.method), (Step::Identity, Some(Method::Sms)));
+    let c = transition(&f.with(Step::Code { tries_left: 1, resend_in: 0, status: CodeStatus::Active }), Event::Cancel);
+    assert_eq!(c.step, Step::Cancelled);
+    assert_eq!(c.consent_version, None, "cancelling withdraws consent");
+    let again = transition(&c, Event::Retry);
+    assert_eq!((again.step, again.method), (Step::Consent, None));
+}
+
+#[test]
+fn flow_cancel_from_every_live_step_and_never_from_a_final_one() {
+    for step in steps() {
+        let after = transition(&flow(ALL, step.clone()), Event::Cancel);
+        if step.is_final() {
+            assert_eq!(after.step.name(), "error", "{step:?}");
+        } else {
+            assert_eq!(after.step, Step::Cancelled, "{step:?}");
+        }
+    }
+}
+
+#[test]
+fn flow_error_retry_without_resume_starts_over() {
+    let f = flow(ALL, Step::Error { code: "x".into(), resume: None });
+    assert_eq!(transition(&f, Event::Retry).step, Step::Consent);
+    let face_only = Flow::new(&[Method::Face]);
+    assert_eq!(transition(&face_only, Event::Retry).step.name(), "error", "a bad configuration stays an error");
+}
+
+#[test]
+fn flow_names_are_stable() {
+    let names: Vec<_> = steps().iter().map(Step::name).collect();
+    for n in ["consent", "guardian_consent", "method", "identity", "code", "face", "submitting", "verified", "in_review", "failed", "cancelled", "error"] {
+        assert!(names.contains(&n), "{n}");
+    }
+    for m in Method::ALL {
+        assert_eq!(Method::parse(m.as_str()), Some(m));
+    }
+    assert_eq!(Method::parse("fax"), None);
+}
