@@ -1,0 +1,120 @@
+//! The code step and the error states: expired and locked codes, a failed verification, a network failure.
+
+use super::*;
+
+fn stub_replies(identity: Option<&str>, codes: &[&str]) {
+    let w: JsValue = web_sys::window().unwrap().into();
+    let parse = |j: &str| JSON::parse(j).unwrap();
+    Reflect::set(&w, &"__rnIdentityReply".into(), &identity.map(parse).unwrap_or(JsValue::NULL)).unwrap();
+    let list: Array = codes.iter().map(|c| parse(c)).collect();
+    Reflect::set(&w, &"__rnCodeReplies".into(), &list).unwrap();
+}
+
+/// The computed value of the CSS `property` of `el`.
+fn css(el: &Element, property: &str) -> String {
+    web_sys::window().unwrap().get_computed_style(el).unwrap().unwrap().get_property_value(property).unwrap()
+}
+
+async fn at_code(m: &Mounted) {
+    m.agree().await;
+    m.expect_step("identity").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.type_into("#rn-phone", "13800138000").await;
+    m.click("Next").await;
+    m.expect_step("code").await;
+}
+
+#[wasm_bindgen_test]
+async fn expired_and_locked_codes_say_what_to_do() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    stub_replies(None, &[
+        r#"[410, {"error": {"code": "code_expired", "message": ""}}]"#,
+        r#"[423, {"error": {"code": "code_locked", "message": ""}}]"#,
+    ]);
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    at_code(&m).await;
+    let (enabled_bg, enabled_border) = (css(&m.must("#rn-code"), "background-color"), css(&m.must("#rn-code"), "border-style"));
+    let hint_color = css(&m.must("#rn-code-status .rn-hint"), "color");
+    m.type_into("#rn-code", "111111").await;
+    until("expired", || m.text("#rn-code-status").contains("The code has expired; ask for a new one")).await;
+    assert!(m.must("#rn-code").has_attribute("disabled"), "an expired code cannot be typed");
+    // A disabled field must not look like one waiting for input.
+    assert_ne!(css(&m.must("#rn-code"), "background-color"), enabled_bg, "the disabled field has the enabled field's background");
+    assert_ne!(css(&m.must("#rn-code"), "border-style"), enabled_border, "the disabled field has the enabled field's border");
+    // Expired is an error like locked, in the live region that announces it.
+    let status = m.must("#rn-code-status");
+    assert_eq!((status.get_attribute("role").as_deref(), status.get_attribute("aria-live").as_deref()), (Some("status"), Some("polite")));
+    let expired = m.must("#rn-code-status .rn-error");
+    assert!(expired.text_content().unwrap().contains("The code has expired"));
+    let error_color = css(&expired, "color");
+    assert_ne!(error_color, hint_color, "the expired message is in the hint's grey");
+    // Resend is the way on: enabled at once and the primary action, with no submit that cannot work beside it.
+    assert!(!m.disabled("Send a new code"), "resend is offered at once");
+    assert_eq!(m.button("Send a new code").get_attribute("part").as_deref(), Some("button button-primary"));
+    assert!(m.root().query_selector("button[type=submit]").unwrap().is_none(), "a submit for an expired code");
+    m.click("Send a new code").await;
+    m.expect_step("code").await;
+    until("active again", || !m.must("#rn-code").has_attribute("disabled")).await;
+    assert!(m.disabled("You can ask for a new code in"), "the countdown starts again");
+    m.type_into("#rn-code", "222222").await;
+    until("locked", || m.text("#rn-code-status").contains("Too many wrong codes")).await;
+    assert!(m.q("#rn-code").unwrap().has_attribute("disabled"));
+    assert_eq!(css(&m.must("#rn-code-status .rn-error"), "color"), error_color, "locked and expired in one error tone");
+    assert_ne!(css(&m.must("#rn-code"), "background-color"), enabled_bg);
+    m.click("Start again").await;
+    m.expect_step("identity").await;
+    let paths: Vec<String> = requests().into_iter().map(|r| r.0).collect();
+    assert_eq!(paths.iter().filter(|p| p.ends_with("/resend")).count(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_verification_offers_retry_and_a_complaint() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    stub_replies(Some(r#"[409, {"error": {"code": "identity_limit", "message": ""}}]"#), &[]);
+    let m = mounted(&[("methods", methods(&["sms"])), ("complaintUrl", "https://shop.test/complaints".into())]).await;
+    m.agree().await;
+    m.expect_step("identity").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.type_into("#rn-phone", "13800138000").await;
+    m.click("Next").await;
+    m.expect_step("failed").await;
+    assert_eq!(m.heading(), "We could not verify you");
+    assert_eq!(m.must("a[href='https://shop.test/complaints']").text_content().unwrap(), "File a complaint");
+    let complete: Vec<JsValue> = m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
+    assert_eq!(get(&complete[0], "status").as_string().as_deref(), Some("failed"));
+    assert_eq!(get(&complete[0], "reason").as_string().as_deref(), Some("identity_limit"));
+    assert!(get(&complete[0], "token").is_null());
+    m.click("Try again").await;
+    m.expect_step("identity").await;
+    // A final result drops the personal data the widget held: the form comes back empty.
+    assert_eq!(m.must("#rn-name").dyn_into::<HtmlInputElement>().unwrap().value(), "");
+    assert_eq!(m.must("#rn-number").dyn_into::<HtmlInputElement>().unwrap().value(), "");
+}
+
+#[wasm_bindgen_test]
+async fn a_network_failure_is_an_error_with_a_retry_that_resumes() {
+    let m = mounted(&[("methods", methods(&["sms"])), ("server", "http://127.0.0.1:9".into())]).await;
+    Function::new_no_args("window.fetch = () => Promise.reject(new TypeError('offline'));").call0(&JsValue::NULL).unwrap();
+    m.agree().await;
+    m.expect_step("identity").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.type_into("#rn-phone", "13800138000").await;
+    m.click("Next").await;
+    m.expect_step("error").await;
+    assert!(m.text("[role=status]").contains("could not reach the server"));
+    let codes: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "code").as_string().unwrap()).collect();
+    assert_eq!(codes, ["network"]);
+    m.click("Try again").await;
+    m.expect_step("identity").await;
+    // The retry keeps what was typed (in memory only): nothing to retype after a dropped connection.
+    assert_eq!(m.must("#rn-name").dyn_into::<HtmlInputElement>().unwrap().value(), "张三");
+    assert_eq!(m.must("#rn-number").dyn_into::<HtmlInputElement>().unwrap().value(), "11010519491231002X");
+    assert!(!m.disabled("Next"));
+}
+
+/// Width and height from a JPEG's SOF0/SOF2 header.
