@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// Sets what the stub answers next: `identity` replaces the identity reply, `codes` are the next code replies.
 fn stub_replies(identity: Option<&str>, codes: &[&str]) {
     let w: JsValue = web_sys::window().unwrap().into();
     let parse = |j: &str| JSON::parse(j).unwrap();
@@ -116,5 +117,3 @@ async fn a_network_failure_is_an_error_with_a_retry_that_resumes() {
     assert_eq!(m.must("#rn-number").dyn_into::<HtmlInputElement>().unwrap().value(), "11010519491231002X");
     assert!(!m.disabled("Next"));
 }
-
-/// Width and height from a JPEG's SOF0/SOF2 header.

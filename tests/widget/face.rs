@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// Width and height from a JPEG's SOF0/SOF2 header.
 fn jpeg_size(j: &[u8]) -> Option<(u32, u32)> {
     let mut i = 2;
     while i + 9 < j.len() {

@@ -165,5 +165,3 @@ async fn custom_element_renders_in_an_open_shadow_root_with_parts() {
     tick().await;
     assert!(root.query_selector("h2").unwrap().is_none(), "removing the element destroys the widget");
 }
-
-/// Sets what the stub answers next: `identity` replaces the identity reply, `codes` are the next code replies.
