@@ -59,13 +59,15 @@ fn cpu_secs() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-async fn call(app: &axum::Router, method: &str, path: &str, auth: &str, body: String) -> serde_json::Value {
+async fn call(app: &axum::Router, method: &str, path: &str, auth: &str, from: &str, body: String) -> serde_json::Value {
     let req = Request::builder()
         .method(method)
         .uri(path)
         .header("authorization", auth)
         .header("origin", ORIGIN)
         .header("content-type", "application/json")
+        // Read only when the run gives its clients addresses of their own (`BENCH_CLIENT_ADDRS`).
+        .header("x-forwarded-for", from)
         .body(Body::from(body))
         .unwrap();
     let resp = app.clone().oneshot(req).await.unwrap();
@@ -76,9 +78,9 @@ async fn call(app: &axum::Router, method: &str, path: &str, auth: &str, body: St
     v
 }
 
-async fn one_flow(app: &axum::Router, outbox: &Outbox, key: &RecipientKey, n: u64) {
+async fn one_flow(app: &axum::Router, outbox: &Outbox, key: &RecipientKey, n: u64, from: &str) {
     let s: CreateSessionResponse =
-        serde_json::from_value(call(app, "POST", "/v1/sessions", &format!("Bearer {SK}"), "{}".into()).await).unwrap();
+        serde_json::from_value(call(app, "POST", "/v1/sessions", &format!("Bearer {SK}"), from, "{}".into()).await).unwrap();
     let auth = format!("Bearer {}", s.client_secret);
     let phone = format!("139{:08}", n % 100_000_000);
     let identity = IdentityPayload {
@@ -93,12 +95,12 @@ async fn one_flow(app: &axum::Router, outbox: &Outbox, key: &RecipientKey, n: u6
     };
     let env = seal(key, &s.session_id, Step::Identity, &serde_json::to_vec(&identity).unwrap()).unwrap();
     let path = format!("/v1/sessions/{}/identity", s.session_id);
-    let sent = call(app, "POST", &path, &auth, serde_json::json!({ "envelope": env }).to_string()).await;
+    let sent = call(app, "POST", &path, &auth, from, serde_json::json!({ "envelope": env }).to_string()).await;
     let dest = sent["destination"].as_str().unwrap().to_owned();
     let code = outbox.latest_to(&dest).expect("code in the outbox").code;
     let env = seal(key, &s.session_id, Step::Code, serde_json::json!({ "code": code }).to_string().as_bytes()).unwrap();
     let path = format!("/v1/sessions/{}/code", s.session_id);
-    let done = call(app, "POST", &path, &auth, serde_json::json!({ "envelope": env }).to_string()).await;
+    let done = call(app, "POST", &path, &auth, from, serde_json::json!({ "envelope": env }).to_string()).await;
     assert_eq!(done["status"], "verified");
 }
 
@@ -116,6 +118,9 @@ fn hpke_open_us() -> f64 {
 fn main() {
     let secs = env_u64("BENCH_SECS", 10);
     let clients = env_u64("BENCH_CLIENTS", 32);
+    // 0 (the default): every client comes from one address, so all sends count on one per-IP counter (the
+    // harder case for the store); N: client i comes from address i mod N, as traffic through a proxy would.
+    let addrs = env_u64("BENCH_CLIENT_ADDRS", 0);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pg = std::env::var("DATABASE_URL").ok();
@@ -127,6 +132,7 @@ fn main() {
     cfg.limits.per_destination_day = 1_000_000;
     cfg.limits.per_ip_hour = 1_000_000_000;
     cfg.server.log_level = "warn".into();
+    cfg.server.trust_forwarded_for = addrs > 0;
     cfg.sites.push(SiteConfig {
         id: "bench".into(),
         name: "bench".into(),
@@ -155,20 +161,21 @@ fn main() {
         let counter = Arc::new(AtomicU64::new(0));
         // Warm up pools and caches.
         for i in 0..20 {
-            one_flow(&app, &outbox, &key, 99_000_000 + i).await;
+            one_flow(&app, &outbox, &key, 99_000_000 + i, "192.0.2.1").await;
         }
         let deadline = Instant::now() + Duration::from_secs(secs);
         let started = Instant::now();
         let cpu_start = cpu_secs();
         let mut tasks = Vec::new();
-        for _ in 0..clients {
+        for c in 0..clients {
             let (app, outbox, key, counter) = (app.clone(), outbox.clone(), key.clone(), counter.clone());
+            let from = format!("192.0.2.{}", if addrs > 0 { 1 + c % addrs } else { 1 });
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
                 while Instant::now() < deadline {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
                     let t = Instant::now();
-                    one_flow(&app, &outbox, &key, n).await;
+                    one_flow(&app, &outbox, &key, n, &from).await;
                     lat.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
                 lat
@@ -186,6 +193,7 @@ fn main() {
     let report = serde_json::json!({
         "backend": if pg.is_some() { "postgres" } else { "sqlite" },
         "clients": clients,
+        "client_addrs": addrs.max(1),
         "flows": flows,
         "secs": (wall * 100.0).round() / 100.0,
         "flows_per_sec": (flows as f64 / wall).round(),

@@ -13,7 +13,9 @@ const END: &str = "<!-- bench-server:end -->";
 fn bench(database_url: Option<&str>, secs: &str, clients: &str) -> Res<serde_json::Value> {
     let mut c = sh::cargo();
     c.args(["bench", "-q", "-p", "realname-server", "--bench", "flows"]);
-    c.env("BENCH_SECS", secs).env("BENCH_CLIENTS", clients).env_remove("DATABASE_URL");
+    c.env("BENCH_SECS", secs).env("BENCH_CLIENTS", clients);
+    // The recorded runs put every client at one address (see the section's text).
+    c.env_remove("DATABASE_URL").env_remove("BENCH_CLIENT_ADDRS");
     if let Some(url) = database_url {
         c.env("DATABASE_URL", url);
     }
@@ -33,10 +35,10 @@ pub fn run(args: &[String]) -> Res {
     let clients = args.get(1).map_or("32", String::as_str).to_owned();
     crate::setup::run()?;
     let sqlite = bench(None, &secs, &clients)?;
+    // A fresh cluster for each run, so none starts with another one's tables.
     let pg = TempPostgres::start()?;
     let postgres = bench(Some(&pg.socket_url), &secs, &clients)?;
     drop(pg);
-    // A fresh cluster, so the second run does not start with the first one's tables.
     let pg = TempPostgres::start()?;
     let postgres_tcp = bench(Some(&pg.url), &secs, &clients)?;
     drop(pg);
@@ -60,7 +62,9 @@ pub fn run(args: &[String]) -> Res {
          token. Clients run in the same process and call the real router (`tower` `oneshot`), so no network stack \
          is counted; sending limits are raised, not disabled. SQLite is a WAL file in a temp dir; PostgreSQL a \
          throw-away local cluster on the same machine (fsync off), reached over its Unix-domain socket as a server \
-         beside its database would be configured, and again over TCP on loopback. Latency is per whole flow (4 requests). Load average when it finished: {load} (other \
+         beside its database would be configured, and again over TCP on loopback. All clients come from one \
+         address, so every send counts on one per-IP counter (the store's hardest case; `BENCH_CLIENT_ADDRS=N` \
+         on the bench binary spreads them over N addresses). Latency is per whole flow (4 requests). Load average when it finished: {load} (other \
          work on the machine shares the cores and lowers the figures). \"cores busy\" is the benchmark process's CPU time \
          (server and its in-process clients, not PostgreSQL's own processes) over the wall time: well under the \
          core count on a quiet machine means the server waits rather than computes; \"flows per CPU-s\" is the \
