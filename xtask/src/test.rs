@@ -23,7 +23,8 @@ pub fn run(args: &[String]) -> Res {
 
     // Native: unit, integration, property tests; the storage suite runs against SQLite and this PostgreSQL.
     let mut native = sh::cargo();
-    native.args(["test"]).env("DATABASE_URL", &pg.url).env("REALNAME_REQUIRE_POSTGRES", "1");
+    native.args(["test"]).env("DATABASE_URL", &pg.url).env("DATABASE_URL_TLS", &pg.tls_url);
+    native.env("REALNAME_REQUIRE_POSTGRES", "1");
     sh::run(&mut native)?;
     drop(pg);
 

@@ -286,6 +286,43 @@ async fn postgres_instances_starting_together_share_one_migration() {
     assert_eq!(applied.len(), applied.iter().collect::<BTreeSet<_>>().len());
 }
 
+/// A `DATABASE_URL` asking for TLS gets it on every connection of the store, and `sslmode=verify-full` refuses a
+/// server whose certificate does not chain to the given root (`cargo xtask test` sets `DATABASE_URL_TLS` to its
+/// throw-away cluster with a throw-away CA).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_over_tls_verifies_the_server() {
+    let Ok(url) = std::env::var("DATABASE_URL_TLS") else {
+        assert_ne!(
+            std::env::var("REALNAME_REQUIRE_POSTGRES").as_deref(),
+            Ok("1"),
+            "REALNAME_REQUIRE_POSTGRES=1 but DATABASE_URL_TLS is not set: run `cargo xtask test`"
+        );
+        eprintln!("note: DATABASE_URL_TLS not set, the TLS test did not run (`cargo xtask test` runs it)");
+        return;
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let schema = format!("t_tls_{}_{nanos}", std::process::id());
+    let store = PgStore::connect_in_schema(&url, &schema).await.unwrap();
+    // A step transaction and a session read, on the connections of their own, then the pool.
+    let mut tx = store.begin_write().await.unwrap();
+    tx.create_session_at_commit(&new_session("tls-1")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.session("tls-1").await.unwrap().is_some());
+    let encrypted: Vec<bool> = sqlx::query_scalar(
+        "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+         WHERE a.datname = current_database() AND a.backend_type = 'client backend' \
+         AND a.client_addr IS NOT NULL AND a.pid = pg_backend_pid()",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(encrypted, vec![true], "the pool's connection is encrypted");
+    // The step connections and readers share the pool's options; a second store checks the handshake itself.
+    let without_root = url.split("&sslrootcert=").next().unwrap_or_default().to_owned();
+    assert!(without_root.contains("sslmode=verify-full"), "{without_root}");
+    assert!(PgStore::connect(&without_root).await.is_err(), "a certificate from an unknown CA is refused");
+}
+
 /// `store::open` picks the backend from the URL and refuses an in-memory SQLite database.
 #[tokio::test]
 async fn open_picks_the_backend_from_the_url() {
