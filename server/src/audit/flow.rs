@@ -17,10 +17,10 @@ fn about(actor: &str, action: &str, s: &Session) -> Event {
     let mut e = Event::new(actor, action, subject(&s.id))
         .site(&s.site_id)
         .detail("status", s.status.as_str());
-    if s.status != SessionStatus::Created {
-        if let Some(m) = &s.method {
-            e = e.detail("method", m);
-        }
+    if s.status != SessionStatus::Created
+        && let Some(m) = &s.method
+    {
+        e = e.detail("method", m);
     }
     if let Some(k) = &s.document_kind {
         e = e.detail("document_kind", k);
