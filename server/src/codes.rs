@@ -91,9 +91,7 @@ impl SendLimits {
         ];
         Self(windows.into_iter().filter(|w| w.2 > 0).collect())
     }
-}
 
-impl SendLimits {
     /// The counters as `(key, window_ms, limit)`, for [`WriteTx::commit_within_limits`].
     pub fn counters(&self) -> Vec<(&str, i64, u64)> {
         self.0.iter().map(|(key, window, limit)| (key.as_str(), *window, *limit)).collect()

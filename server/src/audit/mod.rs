@@ -180,7 +180,7 @@ pub fn seal(head: Option<Head>, at: i64, event: Event) -> Entry {
 
 /// Lower-case hex of a hash.
 pub fn hex(bytes: &[u8; 32]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::config::hex_encode(bytes)
 }
 
 /// A hash from 64 hex digits.

@@ -46,7 +46,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 
 /// SHA-256 (hex) of a console session token: what the database keeps.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::config::hex_encode(&Sha256::digest(token.as_bytes()))
 }
 
 /// A hash of a fixed password, checked when the username is unknown so that both answers take as long.
