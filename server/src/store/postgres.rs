@@ -42,6 +42,9 @@ pub struct PgStore {
     readers: std::sync::Arc<StepConns>,
 }
 
+/// `application_name` of the store's connections unless `DATABASE_URL` gives one.
+pub const APPLICATION_NAME: &str = "realname-server";
+
 impl PgStore {
     /// Connects to `url` (`postgres://…`) and migrates the database.
     pub async fn connect(url: &str) -> StoreResult<Self> {
@@ -92,6 +95,11 @@ impl PgStore {
 
     /// Connects with explicit options and migrates.
     pub async fn connect_with(options: PgConnectOptions) -> StoreResult<Self> {
+        // Operators see which service holds a connection in `pg_stat_activity`; a URL's own name is kept.
+        let options = match options.get_application_name() {
+            Some(_) => options,
+            None => options.application_name(APPLICATION_NAME),
+        };
         let steps = StepConns::new(options.clone(), STEP_CONNS);
         let readers = StepConns::readers(options.clone(), READERS);
         let pool = PgPoolOptions::new()

@@ -284,6 +284,12 @@ async fn postgres_instances_starting_together_share_one_migration() {
             .unwrap();
     assert_eq!(applied.first(), Some(&1), "{applied:?}");
     assert_eq!(applied.len(), applied.iter().collect::<BTreeSet<_>>().len());
+    // Operators find the server's connections by name in pg_stat_activity.
+    let name: String = sqlx::query_scalar("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(name, realname_server::store::postgres::APPLICATION_NAME);
 }
 
 /// A `DATABASE_URL` asking for TLS gets it on every connection of the store, and `sslmode=verify-full` refuses a
@@ -302,7 +308,9 @@ async fn postgres_over_tls_verifies_the_server() {
     };
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let schema = format!("t_tls_{}_{nanos}", std::process::id());
-    let store = PgStore::connect_in_schema(&url, &schema).await.unwrap();
+    // A name of its own tells this store's connections from the other tests' on the same cluster.
+    let name = format!("realname-tls-{}-{nanos}", std::process::id());
+    let store = PgStore::connect_in_schema(&format!("{url}&application_name={name}"), &schema).await.unwrap();
     // A step transaction and a session read, on the connections of their own, then the pool.
     let mut tx = store.begin_write().await.unwrap();
     tx.create_session_at_commit(&new_session("tls-1")).await.unwrap();
@@ -310,13 +318,15 @@ async fn postgres_over_tls_verifies_the_server() {
     assert!(store.session("tls-1").await.unwrap().is_some());
     let encrypted: Vec<bool> = sqlx::query_scalar(
         "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
-         WHERE a.datname = current_database() AND a.backend_type = 'client backend' \
-         AND a.client_addr IS NOT NULL AND a.pid = pg_backend_pid()",
+         WHERE a.datname = current_database() AND a.application_name = $1",
     )
+    .bind(&name)
     .fetch_all(store.pool())
     .await
     .unwrap();
-    assert_eq!(encrypted, vec![true], "the pool's connection is encrypted");
+    // The pool's connection, a step connection (idle in its transaction) and a reader at least.
+    assert!(encrypted.len() >= 3, "the store's connections: {encrypted:?}");
+    assert!(encrypted.iter().all(|e| *e), "every connection of the store is encrypted: {encrypted:?}");
     // The step connections and readers share the pool's options; a second store checks the handshake itself.
     let without_root = url.split("&sslrootcert=").next().unwrap_or_default().to_owned();
     assert!(without_root.contains("sslmode=verify-full"), "{without_root}");
