@@ -118,8 +118,15 @@ async fn purge_loop(state: AppState, shutdown: impl std::future::Future<Output =
             session_retention_ms: state.cfg.session.retention_secs.saturating_mul(1000),
             delivery_retention_ms: 7 * 24 * 3_600_000,
         };
-        if let Err(e) = state.store.purge(&policy).await {
-            tracing::warn!(error = %e, "purge failed");
+        match state.store.purge(&policy).await {
+            // Expired sessions had their identity wiped, deleted ones lost everything: out of the files too.
+            Ok(r) if r.sessions_expired + r.sessions_deleted > 0 => {
+                if !matches!(state.store.flush_erased().await, Ok(true)) {
+                    tracing::warn!("purged data may stay in the SQLite WAL until the next flush");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purge failed"),
         }
         if let Err(e) = <crate::review::Reviews as axum::extract::FromRef<AppState>>::from_ref(&state).purge_images().await {
             tracing::warn!(error = %e, "image purge failed");

@@ -26,6 +26,9 @@ impl Reviews {
         let now = self.clock.now_ms();
         let cutoff = now - i64::from(self.config.image_retention_days) * 86_400_000;
         let purged = self.store.purge_case_images(cutoff, now).await?;
+        if !purged.is_empty() {
+            self.flush_erased().await;
+        }
         for c in &purged {
             self.audit(
                 Event::new("system", "retention.images_purged", format!("case:{}", c.id))
@@ -66,6 +69,18 @@ impl Reviews {
                 .detail("complaints", complaints.len().to_string()),
         )
         .await?;
+        self.flush_erased().await;
         Ok(Erasure { session_id: session.id, identity_wiped, case_id, complaints })
+    }
+
+    /// Flushes what was just erased out of the database files (see `Maintenance::flush_erased`). The erasure
+    /// itself is done and answered either way; a flush that could not finish is logged and the next one
+    /// (the purge runs every minute) covers it.
+    async fn flush_erased(&self) {
+        match self.store.flush_erased().await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("erased data may stay in the SQLite WAL until the next flush: readers kept it busy"),
+            Err(e) => tracing::warn!(error = %e, "flushing erased data out of the database files failed"),
+        }
     }
 }

@@ -158,6 +158,10 @@ macro_rules! impl_housekeeping {
                 Ok(done.rows_affected())
             }
 
+            async fn flush_erased(&self) -> StoreResult<bool> {
+                self.flush_files().await
+            }
+
             async fn ping(&self) -> StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())

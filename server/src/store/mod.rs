@@ -326,6 +326,12 @@ pub trait Maintenance: Send + Sync {
         before: UnixMillis,
         now: UnixMillis,
     ) -> StoreResult<u64>;
+    /// Makes personal data erased by earlier calls unrecoverable from the database's own files: SQLite copies
+    /// its write-ahead log into the database file (where `secure_delete` zeroed the freed cells) and truncates
+    /// the log, which otherwise keeps the erased pages' old content until it is overwritten; false when
+    /// concurrent readers kept it from finishing within a few seconds (the next erasure or purge tries again).
+    /// PostgreSQL removes dead row versions at its next vacuum and recycles WAL segments itself: nothing to do.
+    async fn flush_erased(&self) -> StoreResult<bool>;
     /// Checks the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
     /// The backend's name: "sqlite" or "postgres".

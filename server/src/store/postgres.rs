@@ -157,6 +157,12 @@ impl_store!(
 );
 
 impl PgStore {
+    /// See [`super::Maintenance::flush_erased`]: PostgreSQL's vacuum and WAL recycling do it.
+    #[expect(clippy::unused_async, reason = "the SQLite store's counterpart waits for its checkpoint")]
+    async fn flush_files(&self) -> StoreResult<bool> {
+        Ok(true)
+    }
+
     async fn read_session(&self, id: &str) -> StoreResult<Option<Session>> {
         let mut reader = self.readers.acquire().await?;
         let session = session_on(reader.conn()?, id).await?;

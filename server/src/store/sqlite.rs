@@ -89,6 +89,14 @@ impl SqliteStore {
         })
     }
 
+    /// See [`super::Maintenance::flush_erased`]: a TRUNCATE checkpoint, on a blocking thread.
+    async fn flush_files(&self) -> StoreResult<bool> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || super::sqlite_read::truncate_wal(&path))
+            .await
+            .map_err(|e| StoreError::Config(format!("the WAL truncation did not finish: {e}")))?
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

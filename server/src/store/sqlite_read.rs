@@ -77,6 +77,23 @@ impl Readers {
     }
 }
 
+/// Copies the whole WAL into the database file and truncates it to nothing (see
+/// [`super::Maintenance::flush_erased`]); false when readers or the checkpointer thread kept it busy for the
+/// ~5 s this tries. Writers wait while a TRUNCATE checkpoint runs: only for erasures, which are rare.
+pub(crate) fn truncate_wal(path: &Path) -> StoreResult<bool> {
+    let conn = open_plain(path)?;
+    conn.busy_timeout(Duration::from_millis(100))?;
+    for _ in 0..50 {
+        // (busy, frames in the log, frames checkpointed): a TRUNCATE that finished leaves an empty log.
+        let (busy, log): (i64, i64) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if busy == 0 && log == 0 {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(false)
+}
+
 /// Starts the thread that checkpoints the WAL every [`CHECKPOINT_PERIOD`] until `alive` is gone, so that no
 /// step's COMMIT copies pages and syncs the file on a runtime thread (the transaction connection does not
 /// checkpoint itself). A PASSIVE pass copies what it can beside the writers; the RESTART after it copies the

@@ -333,6 +333,24 @@ async fn postgres_over_tls_verifies_the_server() {
     assert!(PgStore::connect(&without_root).await.is_err(), "a certificate from an unknown CA is refused");
 }
 
+/// After an erasure the SQLite write-ahead log is copied into the database file and truncated, on a store busy
+/// with its own checkpointer thread; PostgreSQL has nothing to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flushing_erased_data_empties_the_sqlite_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.db");
+    let s = realname_server::store::open(&file.display().to_string()).await.unwrap();
+    s.create_session(&new_session("flush-1")).await.unwrap();
+    let wal = || std::fs::metadata(format!("{}-wal", file.display())).map_or(0, |m| m.len());
+    assert!(wal() > 0, "the session's insert went to the WAL");
+    assert!(s.erase_identity("flush-1", 2).await.is_ok());
+    assert!(s.flush_erased().await.unwrap());
+    assert_eq!(wal(), 0, "the WAL was truncated");
+    if let Some(pg) = Backend::postgres("flush").await {
+        assert!(pg.store.flush_erased().await.unwrap());
+    }
+}
+
 /// `store::open` picks the backend from the URL and refuses an in-memory SQLite database.
 #[tokio::test]
 async fn open_picks_the_backend_from_the_url() {
