@@ -79,11 +79,12 @@ impl Readers {
 
 /// Copies the whole WAL into the database file and truncates it to nothing (see
 /// [`super::Maintenance::flush_erased`]); false when readers or the checkpointer thread kept it busy for the
-/// ~5 s this tries. Writers wait while a TRUNCATE checkpoint runs: only for erasures, which are rare.
+/// ~3 s this tries. New writers wait while a TRUNCATE checkpoint is pending, so each try waits for readers as
+/// briefly as the checkpointer thread's RESTART does; it runs only after erasures and purges that removed something.
 pub(crate) fn truncate_wal(path: &Path) -> StoreResult<bool> {
     let conn = open_plain(path)?;
-    conn.busy_timeout(Duration::from_millis(100))?;
-    for _ in 0..50 {
+    conn.busy_timeout(Duration::from_millis(20))?;
+    for _ in 0..100 {
         // (busy, frames in the log, frames checkpointed): a TRUNCATE that finished leaves an empty log.
         let (busy, log): (i64, i64) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
         if busy == 0 && log == 0 {
