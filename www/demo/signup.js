@@ -88,6 +88,8 @@ function mount() {
         performance.mark('realname-ready');
       }
       if (type === 'ready') startOutbox();
+      // The code was just sent: show it now rather than at the next poll.
+      if (type === 'step' && e.detail?.step === 'code') refreshOutbox();
       logEvent(type, e.detail);
       if (type === 'complete') onComplete(e.detail);
     });
@@ -106,6 +108,11 @@ function startOutbox() {
 }
 
 async function pollOutbox() {
+  await refreshOutbox();
+  setTimeout(pollOutbox, 2000);
+}
+
+async function refreshOutbox() {
   try {
     const res = await fetch('/dev/outbox', { cache: 'no-store' });
     if (res.ok) {
@@ -125,7 +132,6 @@ async function pollOutbox() {
   } catch {
     // The outbox is a convenience; the widget works without it.
   }
-  setTimeout(pollOutbox, 2000);
 }
 
 $('locale').addEventListener('change', () => widget?.setAttribute('locale', $('locale').value));

@@ -263,6 +263,14 @@ impl Demo {
     pub fn outbox_code(&self, destination: &str) -> Result<String> {
         outbox_code(&self.server, destination, 0)
     }
+
+    /// The code of the message to `destination` as the demo page's outbox panel shows it, as a visitor reads it.
+    pub fn panel_code(&self, destination: &str) -> Result<String> {
+        wait_for(STEP_TIMEOUT, &format!("a code for {destination} in the page's outbox panel"), || {
+            let text = self.prop("#outbox-list", "textContent")?.as_str().unwrap_or_default().to_string();
+            Ok(text.contains(destination).then(|| smtp::find_code(&text, 6)).flatten())
+        })
+    }
 }
 
 /// Reads `GET /dev/outbox` and returns the code of the newest message to `destination`, waiting until there
