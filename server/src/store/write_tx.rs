@@ -254,8 +254,9 @@ impl PgStepTx {
     }
 
     /// Sends the deferred statements and commits, in one round trip.
-    pub(crate) async fn commit(self) -> StoreResult<()> {
-        if self.commit_after(String::new()).await? { Ok(()) } else { Err(StoreError::Conflict) }
+    pub(crate) async fn commit(mut self) -> StoreResult<()> {
+        let (conn, sql) = self.commit_sql(String::new())?;
+        conn.finish(&sql).await
     }
 
     /// Sends the deferred statements, counts `counters` (see [`send_limits_literal`]) and commits, in one round
@@ -272,13 +273,19 @@ impl PgStepTx {
 
     /// The counters go last: a shared counter's row is locked from its update to the `COMMIT` right after.
     async fn commit_after(mut self, last: String) -> StoreResult<bool> {
+        let (conn, sql) = self.commit_sql(last)?;
+        conn.finish_unless_refused(&sql).await
+    }
+
+    /// Takes the connection and the commit's simple query: the deferred statements, `last` (if any), `COMMIT`.
+    fn commit_sql(&mut self, last: String) -> StoreResult<(StepConn, String)> {
         let conn = self.conn.take().ok_or(StoreError::Database(sqlx::Error::PoolClosed))?;
         let mut parts = std::mem::take(&mut self.deferred);
         if !last.is_empty() {
             parts.push(last);
         }
         parts.push(COMMIT_AND_BEGIN.to_owned());
-        conn.finish_unless_refused(&parts.join("; ")).await
+        Ok((conn, parts.join("; ")))
     }
 }
 
