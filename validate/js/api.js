@@ -1,6 +1,7 @@
 // The JS validation API of realname over the `rn_*` exports of the realname-validate wasm module
 // (validate/src/lib.rs documents the memory protocol). `bind(exports)` must run once before any call; the
-// package entry (index.js) does it in `init()`, the browser tests bind it to their own module.
+// package entry (index.js) does it in `init()`, the Node entry (node.js) on first use through `setLoader`, the
+// browser tests bind it to their own module. A call before that throws an error saying what to do.
 //
 // Every call crosses into wasm once, with numbers: an 18-character input of isValidId/validateId as its 18
 // `charCodeAt` numbers (the usual case: no copy), anything else through a buffer in wasm memory (TextEncoder's
@@ -76,6 +77,31 @@ function names(table) {
   }
 }
 
+/** Loads the wasm synchronously on first use, where the platform can (Node reads the file); null: it cannot. */
+let loader = null;
+
+/** Sets the synchronous loader (a function returning the instance's exports) that a first call uses. */
+export function setLoader(load) {
+  loader = load;
+}
+
+const NOT_READY = "realname-widget/validate is not initialized: run `await init()` (the module's default export, " +
+  "which loads validate_wasm_bg.wasm next to the module) once before calling validateId, isValidId and the other " +
+  "functions, or `initSync({ module })` with the wasm's bytes or a compiled WebAssembly.Module. In Node no init " +
+  "is needed.";
+
+/** Binds the wasm before a first call: through the loader where there is one, else an error saying what to do.
+ *  Kept out of the functions so their fast path is one comparison. */
+function ready() {
+  if (loader === null) throw new Error(NOT_READY);
+  bind(loader());
+}
+
+/** Makes sure the API is bound (a no-op once it is); throws the "not initialized" error where it cannot be. */
+export function ensureReady() {
+  if (w === null) ready();
+}
+
 /** Binds the API to an instance's exports (`memory` and the `rn_*` functions). */
 export function bind(exports) {
   w = exports;
@@ -124,6 +150,7 @@ function ymdText(b) {
 
 /** `isValidId(input)`: the fast boolean check (non-strict, kind detected, today from the clock). */
 export function isValidId(input) {
+  if (w === null) ready();
   if (typeof input !== "string") return false;
   // Checked against the day of the last clock read: the clock is read again only when the answer could be
   // different on a later day (2: e.g. born after that day), as a number valid on an earlier day is valid today.
@@ -158,6 +185,7 @@ function optionText(options, key) {
 
 /** `validateId(input, { kind?, strict?, today? })`: the rich result as a plain, JSON-compatible object. */
 export function validateId(input, options) {
+  if (w === null) ready();
   let ymd, kind = -1, strict = 0;
   if (options === undefined || options === null) {
     ymd = taskToday();
@@ -223,6 +251,7 @@ function validDate(ymd) {
 }
 
 function field(name, input, call) {
+  if (w === null) ready();
   if (typeof input !== "string") throw new Error(`${name}: input must be a string`);
   const o = call(write(input)) >> 2;
   if (u8.length === 0) views();
@@ -252,6 +281,7 @@ export function validateName(input) {
 }
 
 function mask(name, which, input) {
+  if (w === null) ready();
   if (typeof input !== "string") throw new Error(`${name}: input must be a string`);
   const o = w.rn_mask(which, write(input)) >> 2;
   if (u8.length === 0) views();

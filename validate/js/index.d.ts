@@ -47,7 +47,8 @@ export function maskName(input: string): string;
 export function maskPhone(input: string): string;
 export function maskEmail(input: string): string;
 
-/** Loads the wasm (default: `validate_wasm_bg.wasm` next to this module); call once before the functions. */
+/** Loads the wasm (default: `validate_wasm_bg.wasm` next to this module); call once before the functions (a call
+ *  before it resolves throws an error saying so). In Node it is optional: the first call reads the file itself. */
 export default function init(
   module_or_path?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL,
 ): Promise<void>;

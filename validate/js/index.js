@@ -1,5 +1,7 @@
 // realname's JS validation API as its own small wasm module: `import init, { validateId, isValidId } from
-// "realname-widget/validate"; await init();`. Nothing here touches the DOM; it runs in browsers, workers and Node.
+// "realname-widget/validate"; await init();`. Nothing here touches the DOM; it runs in browsers, workers and Node
+// (where package.json's "node" condition picks node.js, which needs no init). Before `init()` resolves, a call
+// throws an error that says to run it.
 import initWasm, { initSync as initWasmSync } from "./validate_wasm.js";
 import { bind } from "./api.js";
 

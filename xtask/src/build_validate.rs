@@ -52,7 +52,7 @@ pub fn build(tools: &Tools, cargo_dir: &Path, out: &Path) -> Res {
             .arg("-o")
             .arg(&wasm),
     )?;
-    for f in ["index.js", "api.js", "index.d.ts"] {
+    for f in ["index.js", "node.js", "api.js", "index.d.ts"] {
         std::fs::copy(root.join("validate/js").join(f), out.join(f)).map_err(|e| format!("copy validate/js/{f}: {e}"))?;
     }
     Ok(())
