@@ -152,10 +152,30 @@ export default function init(
   module_or_path?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL,
 ): Promise<unknown>;
 
-/** The custom element. Attributes: server, publishable-key, session-id, client-secret, locale, theme (name or
- *  JSON), methods ("sms,email"), consent-version, controller, retention, privacy-policy-url, complaint-url,
- *  parent-origin, android-interface. Parts: container, title, heading, step, field, label, input, select,
- *  checkbox, error, warning, hint, button, button-primary, button-secondary, method, capture, link. */
+/** The attributes of `<realname-verify>` (strings, as in HTML); each has an `Options` twin, and attributes win
+ *  over `options`. Typed for frameworks' templates by `realname-widget/react` and `realname-widget/vue`. */
+export interface RealNameVerifyAttributes {
+  server?: string;
+  "publishable-key"?: string;
+  "session-id"?: string;
+  "client-secret"?: string;
+  locale?: Locale | (string & {});
+  /** A mode name or the tokens as JSON. */
+  theme?: ThemeMode | (string & {});
+  /** Comma-separated, e.g. `"sms,email"`. */
+  methods?: string;
+  "consent-version"?: string;
+  controller?: string;
+  retention?: string;
+  "privacy-policy-url"?: string;
+  "complaint-url"?: string;
+  "parent-origin"?: string;
+  "android-interface"?: string;
+}
+
+/** The custom element. Attributes: see `RealNameVerifyAttributes`. Parts: container, title, heading, step, field,
+ *  label, input, select, checkbox, error, warning, hint, button, button-primary, button-secondary, method, capture,
+ *  link. */
 export interface RealNameVerifyElement extends HTMLElement {
   options: Options;
   setLocale(locale: Locale | string): void;

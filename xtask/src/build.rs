@@ -48,9 +48,9 @@ pub fn build(tools: &Tools) -> Res {
             .arg(&wasm),
     )?;
     shorten_glue_names(&pkg)?;
-    // The npm face of the package: typed declarations for the whole JS API (over wasm-bindgen's `any`s) and
-    // package.json, so `www/pkg` can be published as is.
-    for f in ["realname.d.ts", "package.json"] {
+    // The npm face of the package: typed declarations for the whole JS API (over wasm-bindgen's `any`s), the
+    // element's typings for React and Vue templates, and package.json, so `www/pkg` can be published as is.
+    for f in ["realname.d.ts", "react.d.ts", "vue.d.ts", "package.json"] {
         std::fs::copy(root.join("www").join(f), pkg.join(f)).map_err(|e| format!("copy www/{f}: {e}"))?;
     }
     bundle_js(tools, &pkg)?;
