@@ -73,7 +73,11 @@ pub struct FileServer {
     pub base: String,
     /// Every request seen, in order.
     pub received: Arc<Mutex<Vec<Received>>>,
+    pages: Pages,
 }
+
+/// Path → (content type, body), shared with the serving threads.
+type Pages = Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>;
 
 impl FileServer {
     /// Starts serving `pages` (path → (content type, body)); `dir`, if given, serves files below it too.
@@ -81,8 +85,10 @@ impl FileServer {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let base = format!("http://{}", listener.local_addr()?);
         let received = Arc::new(Mutex::new(Vec::new()));
-        let (pages, rec) = (Arc::new(pages), received.clone());
+        let pages: Pages = Arc::new(Mutex::new(pages));
+        let (served, rec) = (pages.clone(), received.clone());
         std::thread::spawn(move || {
+            let pages = served;
             for stream in listener.incoming().flatten() {
                 let (pages, rec, dir) = (pages.clone(), rec.clone(), dir.clone());
                 std::thread::spawn(move || {
@@ -90,7 +96,14 @@ impl FileServer {
                 });
             }
         });
-        Ok(FileServer { base, received })
+        Ok(FileServer { base, received, pages })
+    }
+
+    /// Serves `body` at `path` from now on (e.g. a page that names a server started after this one).
+    pub fn put(&self, path: &str, content_type: &str, body: Vec<u8>) {
+        if let Ok(mut p) = self.pages.lock() {
+            p.insert(path.to_string(), (content_type.to_string(), body));
+        }
     }
 }
 
@@ -108,7 +121,7 @@ fn content_type(path: &str) -> &'static str {
 
 fn serve(
     stream: TcpStream,
-    pages: &HashMap<String, (String, Vec<u8>)>,
+    pages: &Mutex<HashMap<String, (String, Vec<u8>)>>,
     dir: Option<&std::path::Path>,
     rec: &Mutex<Vec<Received>>,
 ) -> Result<()> {
@@ -137,7 +150,8 @@ fn serve(
         v.push(Received { line: format!("{method} {path}"), body });
     }
     let found = if method == "GET" {
-        pages.get(&path).map(|(t, b)| (t.clone(), b.clone())).or_else(|| {
+        let page = pages.lock().ok().and_then(|p| p.get(&path).cloned());
+        page.or_else(|| {
             let d = dir?;
             if path.contains("..") {
                 return None;

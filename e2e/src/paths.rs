@@ -93,3 +93,22 @@ impl Drop for TempDir {
         }
     }
 }
+
+/// The consumer apps built from the packed package (`REALNAME_CONSUMER_APPS`, set by `cargo xtask test`, which
+/// builds them into `<target>/consumers/dist/`): `<dir>/<app>/index.html`.
+pub fn consumer_app(app: &str) -> Result<PathBuf> {
+    let dir = var_or("REALNAME_CONSUMER_APPS", target_dir().join("consumers/dist"));
+    existing(dir.join(app).join("index.html"), "consumer app", "run `cargo xtask test` (it packs www/pkg and builds the apps)")?;
+    Ok(dir.join(app))
+}
+
+/// The project's pinned npm tools (`tools/node_modules`, installed by `cargo xtask setup`).
+pub fn tools_node_modules() -> Result<PathBuf> {
+    existing(root().join("tools/node_modules"), "tools/node_modules", "run `cargo xtask setup` (npm ci in tools/)")
+}
+
+/// The Python with PyJWT and cryptography (`REALNAME_PYTHON`, set by `cargo xtask test`; default Debian's, where
+/// `cargo xtask setup` installs `python3-jwt`).
+pub fn python() -> Result<PathBuf> {
+    existing(var_or("REALNAME_PYTHON", "/usr/bin/python3".into()), "python3", "run `cargo xtask setup`")
+}

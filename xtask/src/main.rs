@@ -8,6 +8,7 @@ mod bench_server;
 mod bench_js;
 mod build;
 mod build_validate;
+mod consumers;
 mod pg;
 mod regions;
 mod setup;

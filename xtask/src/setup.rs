@@ -49,6 +49,8 @@ pub struct Tools {
     pub esbuild: PathBuf,
     /// chromedriver for WebDriver tests.
     pub chromedriver: PathBuf,
+    /// Debian's Python with PyJWT and cryptography (the docs' backend example runs in the tests).
+    pub python: PathBuf,
 }
 
 /// Finds or installs every tool.
@@ -60,8 +62,9 @@ pub fn run() -> Res<Tools> {
     let esbuild = sh::root().join("tools/node_modules/.bin/esbuild");
     let chromedriver = chromium()?;
     postgres_bin()?;
+    let python = python_jwt()?;
     eprintln!("setup: all tools present");
-    Ok(Tools { wasm, wasm_size, wasm_bindgen, test_runner, wasm_opt, esbuild, chromedriver })
+    Ok(Tools { wasm, wasm_size, wasm_bindgen, test_runner, wasm_opt, esbuild, chromedriver, python })
 }
 
 const DEBIAN_WASM_PKGS: [&str; 4] = ["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
@@ -202,7 +205,7 @@ fn wasm_opt() -> Res<PathBuf> {
         if sh::which("npm").is_none() {
             sh::apt_install(&["nodejs", "npm"])?;
         }
-        eprintln!("setup: installing the npm tools pinned in tools/package-lock.json (binaryen, esbuild, axe-core, …)");
+        eprintln!("setup: installing the npm tools pinned in tools/package-lock.json (binaryen, esbuild, Vite, …)");
         sh::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&tools))?;
     } else {
         eprintln!("setup: wasm-opt present");
@@ -231,6 +234,21 @@ fn chromium() -> Res<PathBuf> {
         eprintln!("setup: chromium and chromedriver present");
     }
     Ok(d)
+}
+
+/// Debian's `python3` with PyJWT and cryptography (`python3-jwt`, `python3-cryptography`), for the docs' Python
+/// backend example; Debian's, not whichever `python3` comes first on PATH, so the packages are the ones installed.
+fn python_jwt() -> Res<PathBuf> {
+    let python = PathBuf::from("/usr/bin/python3");
+    let ok = || sh::output(Command::new(&python).args(["-c", "import jwt, cryptography"])).is_some();
+    if !ok() {
+        sh::apt_install(&["python3", "python3-jwt", "python3-cryptography"])?;
+    }
+    if !ok() {
+        return Err("python3 cannot import jwt and cryptography after installing python3-jwt".into());
+    }
+    eprintln!("setup: Python with PyJWT present");
+    Ok(python)
 }
 
 /// The folder with PostgreSQL's server binaries (`initdb`, `pg_ctl`), installing Debian's `postgresql` if needed.

@@ -2,7 +2,7 @@
 
 use crate::pg::TempPostgres;
 use crate::sh::{self, Res};
-use crate::{build, setup};
+use crate::{build, consumers, setup};
 
 /// Runs native tests (with a real PostgreSQL), the wasm tests in headless Chromium, and the size budget.
 /// `cargo xtask test e2e [FILTER]` runs only the end-to-end part (widget build, server build, e2e tests).
@@ -10,7 +10,9 @@ pub fn run(args: &[String]) -> Res {
     let tools = setup::run()?;
     if args.first().map(String::as_str) == Some("e2e") {
         build::build(&tools)?;
+        let apps = consumers::run()?;
         let mut e2e = e2e_command(&tools, false)?;
+        e2e.env("REALNAME_CONSUMER_APPS", &apps);
         e2e.args(["test", "-p", "realname-e2e"]);
         if let Some(filter) = args.get(1) {
             e2e.args(["--", filter]);
@@ -38,8 +40,13 @@ pub fn run(args: &[String]) -> Res {
 
     build::build(&tools)?;
 
-    // End to end: the real server binary and the widget just built into www/pkg, in headless Chromium.
+    // The package as sites consume it: packed, installed into a Node project and into the Vite/webpack apps.
+    let apps = consumers::run()?;
+
+    // End to end: the real server binary and the widget just built into www/pkg, in headless Chromium (with the
+    // consumer apps just built).
     let mut e2e = e2e_command(&tools, false)?;
+    e2e.env("REALNAME_CONSUMER_APPS", &apps);
     e2e.args(["test", "-p", "realname-e2e"]);
     sh::run(&mut e2e)?;
 
@@ -69,6 +76,7 @@ pub fn e2e_command(tools: &setup::Tools, release: bool) -> sh::Res<std::process:
         .env("CHROMEDRIVER", &tools.chromedriver)
         .env("REALNAME_WWW", sh::root().join("www"))
         .env("REALNAME_AXE", sh::root().join("tools/node_modules/axe-core/axe.min.js"))
+        .env("REALNAME_PYTHON", &tools.python)
         .env("REALNAME_E2E_SHOTS", sh::target_dir().join("e2e-screenshots"));
     Ok(c)
 }

@@ -5,6 +5,7 @@
 mod codes;
 mod common;
 mod console;
+mod consumers;
 mod demo_pages;
 mod email;
 mod embed;
