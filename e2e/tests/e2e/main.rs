@@ -13,6 +13,7 @@ mod face;
 mod harness;
 mod identity;
 mod look;
+mod openapi;
 mod otp;
 mod sms;
 mod webview;

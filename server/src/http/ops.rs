@@ -3,8 +3,9 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use realname_core::protocol::ErrorCode;
-use utoipa::OpenApi;
+use realname_core::protocol::{ErrorCode, ErrorResponse};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -12,14 +13,39 @@ use crate::state::AppState;
 /// The operations routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/openapi.json", get(openapi))
 }
 
-async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+/// Answer of `/healthz`.
+#[derive(Serialize, ToSchema)]
+pub struct Live {
+    /// `ok`: the process runs.
+    status: &'static str,
+}
+
+/// Answer of `/readyz`.
+#[derive(Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready`: the database answers.
+    status: &'static str,
+    /// The storage backend, `sqlite` or `postgres`.
+    store: &'static str,
+}
+
+/// Liveness: the process runs.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Live)))]
+async fn healthz() -> Json<Live> {
+    Json(Live { status: "ok" })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, body = Ready), (status = 503, body = ErrorResponse)))]
+async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
     match state.store.ping().await {
-        Ok(()) => Ok(Json(serde_json::json!({ "status": "ready", "store": state.store.backend() }))),
+        Ok(()) => Ok(Json(Ready { status: "ready", store: state.store.backend() })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             Err(ErrorCode::Unavailable.into())
@@ -55,11 +81,26 @@ impl utoipa::Modify for Security {
         super::api::cancel,
         super::keys::hpke_keys,
         super::keys::jwks,
+        healthz,
+        readyz,
+        openapi,
     ),
+    // Not bodies of any path, but part of the contract (docs/protocol.md sections 3.2, 7 and 8): the sealed step
+    // payloads, the result token's claims and the webhook body.
+    components(schemas(
+        realname_core::protocol::IdentityPayload,
+        realname_core::protocol::CodePayload,
+        realname_core::protocol::DocumentsPayload,
+        realname_core::protocol::ResultClaims,
+        realname_core::protocol::WebhookEvent,
+    )),
     modifiers(&Security)
 )]
 pub struct ApiDoc;
 
+/// This document (OpenAPI 3.1).
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
