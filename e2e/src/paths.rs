@@ -98,7 +98,11 @@ impl Drop for TempDir {
 /// builds them into `<target>/consumers/dist/`): `<dir>/<app>/index.html`.
 pub fn consumer_app(app: &str) -> Result<PathBuf> {
     let dir = var_or("REALNAME_CONSUMER_APPS", target_dir().join("consumers/dist"));
-    existing(dir.join(app).join("index.html"), "consumer app", "run `cargo xtask test` (it packs www/pkg and builds the apps)")?;
+    existing(
+        dir.join(app).join("index.html"),
+        "consumer app",
+        "run `cargo xtask test` (it packs www/pkg and builds the apps)",
+    )?;
     Ok(dir.join(app))
 }
 

@@ -67,7 +67,10 @@ pub fn run() -> Res<PathBuf> {
     )?;
     // webpack bundles the script; the page is the site's own, deployed beside it.
     std::fs::copy(apps.join("webpack/index.html"), dist.join("webpack/index.html")).map_err(|e| e.to_string())?;
-    eprintln!("consumers: packed, Node scripts passed, apps type-checked and built in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "consumers: packed, Node scripts passed, apps type-checked and built in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(dist)
 }
 

@@ -104,17 +104,23 @@ fn backends(server: &DemoServer, token: &str) -> Result<()> {
     std::fs::write(dir.0.join("verify.mjs"), node)?;
     // `jose` from the project's pinned tools, as a site's own node_modules would hold it.
     std::os::unix::fs::symlink(paths::tools_node_modules()?, dir.0.join("node_modules"))?;
-    let python = fill(code_block(&docs, "python")?) + "\nimport json, sys\nprint(json.dumps(verify_result(sys.argv[1])))\n";
+    let python =
+        fill(code_block(&docs, "python")?) + "\nimport json, sys\nprint(json.dumps(verify_result(sys.argv[1])))\n";
     std::fs::write(dir.0.join("verify.py"), python)?;
     let mut sig: Vec<char> = token.chars().collect();
     let last = sig.len().saturating_sub(2);
     sig[last] = if sig[last] == 'A' { 'B' } else { 'A' };
     let tampered: String = sig.into_iter().collect();
-    for (lang, program, script) in [("node", std::path::PathBuf::from("node"), "verify.mjs"), ("python", paths::python()?, "verify.py")] {
-        let claims = run(&program, &dir.0, script, token)?.map_err(|e| err!("the {lang} example refused a real token: {e}"))?;
+    for (lang, program, script) in
+        [("node", std::path::PathBuf::from("node"), "verify.mjs"), ("python", paths::python()?, "verify.py")]
+    {
+        let claims =
+            run(&program, &dir.0, script, token)?.map_err(|e| err!("the {lang} example refused a real token: {e}"))?;
         let claims: Value = serde_json::from_str(claims.trim()).map_err(|e| err!("{lang} printed {claims:?}: {e}"))?;
         ensure!(
-            claims["status"] == "verified" && claims["aud"] == "demo" && claims["masked_number"] == "110105********002X",
+            claims["status"] == "verified"
+                && claims["aud"] == "demo"
+                && claims["masked_number"] == "110105********002X",
             "the {lang} example's claims: {claims}"
         );
         ensure!(run(&program, &dir.0, script, &tampered)?.is_err(), "the {lang} example accepted a tampered token");

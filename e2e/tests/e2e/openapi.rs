@@ -32,7 +32,11 @@ fn openapi_json_passes_an_openapi_3_1_validator() -> Result<()> {
     let cli = paths::tools_node_modules()?.join("@seriousme/openapi-schema-validator/bin/validate-api-cli.js");
     let out = Command::new("node").arg(&cli).arg(&file).output().map_err(|e| err!("cannot run node: {e}"))?;
     let report = String::from_utf8_lossy(&out.stdout);
-    ensure!(out.status.success(), "the OpenAPI 3.1 validator refused /v1/openapi.json:\n{report}{}", String::from_utf8_lossy(&out.stderr));
+    ensure!(
+        out.status.success(),
+        "the OpenAPI 3.1 validator refused /v1/openapi.json:\n{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: Value = serde_json::from_str(&report).map_err(|e| err!("validator output {report:?}: {e}"))?;
     ensure!(r["valid"] == true, "validator: {r}");
     // The validator must be able to fail: a document without `info` is refused.
@@ -56,7 +60,11 @@ fn openapi_json_and_protocol_md_name_the_same_endpoints_fields_and_error_codes()
         .into_iter()
         .flatten()
         .flat_map(|(path, ops)| {
-            ops.as_object().into_iter().flatten().filter(|(m, _)| HTTP_METHODS.contains(&m.as_str())).map(move |(m, _)| format!("{} {path}", m.to_uppercase()))
+            ops.as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(m, _)| HTTP_METHODS.contains(&m.as_str()))
+                .map(move |(m, _)| format!("{} {path}", m.to_uppercase()))
         })
         .collect();
     let in_md: BTreeSet<String> = documented.keys().cloned().collect();
@@ -79,7 +87,9 @@ fn openapi_json_and_protocol_md_name_the_same_endpoints_fields_and_error_codes()
         let mut md_fields = keys(body);
         // "Response: as 4.5", "Response `201 Created`: same as 4.2": that section's examples.
         if let Some(n) = response_as(body)
-            && let Some((_, other)) = documented.iter().find(|(e, _)| sections.iter().any(|s| s.title.starts_with(&format!("{n} ")) && s.title.contains(&format!("`{e}`"))))
+            && let Some((_, other)) = documented.iter().find(|(e, _)| {
+                sections.iter().any(|s| s.title.starts_with(&format!("{n} ")) && s.title.contains(&format!("`{e}`")))
+            })
         {
             md_fields.extend(keys(&other[other.find("Response").unwrap_or(0)..]));
         }
@@ -104,7 +114,10 @@ fn openapi_json_and_protocol_md_name_the_same_endpoints_fields_and_error_codes()
         .flatten()
         .filter_map(|c| c.as_str().map(str::to_string))
         .collect();
-    ensure!(!md_codes.is_empty() && !api_codes.is_empty(), "no error codes found: docs {md_codes:?}, OpenAPI {api_codes:?}");
+    ensure!(
+        !md_codes.is_empty() && !api_codes.is_empty(),
+        "no error codes found: docs {md_codes:?}, OpenAPI {api_codes:?}"
+    );
     for c in md_codes.difference(&api_codes) {
         problems.push(format!("error code `{c}` is in docs/protocol.md, not in /v1/openapi.json"));
     }
@@ -116,11 +129,14 @@ fn openapi_json_and_protocol_md_name_the_same_endpoints_fields_and_error_codes()
     collect_properties(&doc, &doc["components"]["schemas"]["ErrorResponse"], &mut api_error_fields, 0);
     api_error_fields.remove("error");
     if md_error_fields != api_error_fields {
-        problems.push(format!("error body fields: docs/protocol.md {md_error_fields:?}, /v1/openapi.json {api_error_fields:?}"));
+        problems.push(format!(
+            "error body fields: docs/protocol.md {md_error_fields:?}, /v1/openapi.json {api_error_fields:?}"
+        ));
     }
     // What travels outside the paths' bodies: the sealed step payloads (3.2), the result token's claims (7, its
     // table) and the webhook body (8, its top level), each against its component schema.
-    let section = |prefix: &str| sections.iter().find(|s| s.title.starts_with(prefix)).map(|s| s.body.as_str()).unwrap_or("");
+    let section =
+        |prefix: &str| sections.iter().find(|s| s.title.starts_with(prefix)).map(|s| s.body.as_str()).unwrap_or("");
     let component = |names: &[&str], deep: bool| {
         let mut out = BTreeSet::new();
         for n in names {
@@ -128,7 +144,9 @@ fn openapi_json_and_protocol_md_name_the_same_endpoints_fields_and_error_codes()
             if deep {
                 collect_properties(&doc, schema, &mut out, 0);
             } else {
-                out.extend(resolve(&doc, schema)["properties"].as_object().into_iter().flatten().map(|(k, _)| k.clone()));
+                out.extend(
+                    resolve(&doc, schema)["properties"].as_object().into_iter().flatten().map(|(k, _)| k.clone()),
+                );
             }
         }
         out
@@ -138,7 +156,11 @@ fn openapi_json_and_protocol_md_name_the_same_endpoints_fields_and_error_codes()
     md_payload.extend(table_spans(payloads, 0).into_iter().filter(|c| is_name(c)));
     let claims: BTreeSet<String> = table_spans(section("7. "), 0).into_iter().filter(|c| is_name(c)).collect();
     for (what, md, api) in [
-        ("sealed step payloads (3.2)", md_payload, component(&["IdentityPayload", "CodePayload", "DocumentsPayload"], true)),
+        (
+            "sealed step payloads (3.2)",
+            md_payload,
+            component(&["IdentityPayload", "CodePayload", "DocumentsPayload"], true),
+        ),
         ("result token claims (7)", claims, component(&["ResultClaims"], false)),
         ("webhook body (8)", keys(section("8. ")), component(&["WebhookEvent"], false)),
     ] {
@@ -244,7 +266,10 @@ fn keys(body: &str) -> BTreeSet<String> {
         let after = &rest[i + 1..];
         let Some(j) = after.find('"') else { break };
         let (word, tail) = (&after[..j], &after[j + 1..]);
-        if tail.trim_start().starts_with(':') && !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if tail.trim_start().starts_with(':')
+            && !word.is_empty()
+            && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             out.insert(word.to_string());
         }
         rest = tail;

@@ -12,10 +12,7 @@ use crate::state::AppState;
 
 /// The operations routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/v1/openapi.json", get(openapi))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/v1/openapi.json", get(openapi))
 }
 
 /// Answer of `/healthz`.
