@@ -12,9 +12,6 @@ use std::process::Command;
 
 use crate::sh::{self, Res};
 
-/// The apps in `tools/consumers/`, each built into `dist/<name>/`.
-pub const APPS: [&str; 3] = ["vite-react", "vite-vue", "webpack"];
-
 /// Packs and installs the package, runs the Node scripts, type-checks and builds the apps; returns the folder
 /// holding each app's build.
 pub fn run() -> Res<PathBuf> {
