@@ -88,7 +88,8 @@ fn pack(pkg: &Path, dest: &Path) -> Res<PathBuf> {
 /// the repository).
 fn npm_install(dir: &Path, tgz: &Path, no_save: bool) -> Res {
     let mut c = Command::new("npm");
-    c.args(["install", "--no-audit", "--no-fund", "--loglevel=error"]);
+    // --offline: a tarball without dependencies needs no registry, and the tests must not depend on one.
+    c.args(["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error"]);
     if no_save {
         c.args(["--no-save", "--no-package-lock"]);
     }

@@ -206,7 +206,8 @@ fn wasm_opt() -> Res<PathBuf> {
             sh::apt_install(&["nodejs", "npm"])?;
         }
         eprintln!("setup: installing the npm tools pinned in tools/package-lock.json (binaryen, esbuild, Vite, …)");
-        sh::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&tools))?;
+        // --prefer-offline: tarballs already in npm's cache are used without asking the registry again.
+        sh::run(Command::new("npm").args(["ci", "--prefer-offline", "--no-audit", "--no-fund"]).current_dir(&tools))?;
     } else {
         eprintln!("setup: wasm-opt present");
     }
