@@ -275,8 +275,12 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
     d.click("#complaint-erase-confirm")?;
     d.click("#complaint-erase-submit")?;
     wait_for(STEP_TIMEOUT, "the erasure", || Ok(text_of(&d, "status")?.contains("Erased").then_some(())))?;
-    let c = definitions(&d, "complaint-data")?;
-    ensure!(value_of(&c, "Message")?.contains("erased"), "the complaint text is still shown: {c:?}");
+    // The console says "Erased" before it reloads the complaint view: wait for the view, not the status line.
+    wait_for(STEP_TIMEOUT, "the complaint view without its text", || {
+        let c = definitions(&d, "complaint-data")?;
+        Ok(value_of(&c, "Message")?.contains("erased").then_some(()))
+    })
+    .map_err(|e| err!("the complaint text is still shown: {e}"))?;
     ensure!(d.js("return document.getElementById('complaint-erase').hidden;", vec![])? == json!(true), "erasure offered again");
     look(&d, "07", "erased")?;
     let result = get_bearer(&url, &secret)?;
