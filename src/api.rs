@@ -249,7 +249,7 @@ impl Api {
         match number(&v, "resend_available_at") {
             Some(at) => {
                 *self.destination.borrow_mut() = text(&v, "destination");
-                let resend_in = (at as i64 - crate::app::now_secs()).clamp(0, 600) as u32;
+                let resend_in = (at as i64 - crate::ctx::now_secs()).clamp(0, 600) as u32;
                 Event::CodeSent { tries_left: CODE_TRIES, resend_in }
             }
             None => Event::Fail { code: codes::NETWORK.into() },

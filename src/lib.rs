@@ -4,6 +4,7 @@
 //! - [`components`]: one component per step.
 //! - [`embed`]: `mount()`, the `Widget` handle and `<realname-verify>`.
 //! - [`api`]: the protocol client that seals personal data.
+//! - [`ctx`]: what every step reads (`Ctx`) and hands up (`Input`), so steps never import `app`.
 //! - [`i18n`], [`theme`], [`config`], [`events`], [`messages`]: strings, tokens, options, host events, messages.
 #![forbid(unsafe_code)]
 
@@ -11,6 +12,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod config;
+pub mod ctx;
 pub mod embed;
 pub mod events;
 pub mod i18n;

@@ -3,7 +3,7 @@
 
 use realname_core::validate::{DocumentKind, FieldCheck, IdCheck, Issue, IssueCode, NameCheck};
 
-use crate::app::Ctx;
+use crate::ctx::Ctx;
 use crate::i18n::{decimal, Key};
 
 /// When to show a finding: while typing only what is already certain; after leaving the field, everything.

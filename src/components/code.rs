@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use super::consent::target_value;
 use super::{button, event_button, heading, Look};
-use crate::app::Input;
+use crate::ctx::Input;
 use crate::events::object;
 use crate::i18n::{decimal, Key};
 
@@ -30,8 +30,8 @@ pub fn clean_code(raw: &str) -> String {
 /// Props of [`CodeStep`].
 #[derive(Properties, PartialEq)]
 pub struct CodeProps {
-    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: std::rc::Rc<crate::app::Ctx>,
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::ctx::Ctx`]).
+    pub ctx: std::rc::Rc<crate::ctx::Ctx>,
     /// Tries left.
     pub tries_left: u8,
     /// Seconds until resend.

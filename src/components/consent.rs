@@ -10,8 +10,8 @@ use crate::i18n::Key;
 /// Props of [`ConsentStep`].
 #[derive(Properties, PartialEq)]
 pub struct ConsentProps {
-    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: std::rc::Rc<crate::app::Ctx>,
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::ctx::Ctx`]).
+    pub ctx: std::rc::Rc<crate::ctx::Ctx>,
     /// Flow events: the consent (with the consent text's version) or cancel.
     pub on_event: Callback<Event>,
 }

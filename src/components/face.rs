@@ -10,7 +10,7 @@ use yew::prelude::*;
 use super::consent::target_checked;
 use super::{button, checkbox, event_button, heading, Look};
 use crate::api::FaceImages;
-use crate::app::{now_secs, Ctx, Input};
+use crate::ctx::{now_secs, Ctx, Input};
 use crate::i18n::Key;
 use realname_core::b64::{self, Form};
 use realname_core::flow::Event;
@@ -237,8 +237,8 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
 /// Props of [`FaceStep`].
 #[derive(Properties, PartialEq)]
 pub struct FaceProps {
-    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: std::rc::Rc<crate::app::Ctx>,
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::ctx::Ctx`]).
+    pub ctx: std::rc::Rc<crate::ctx::Ctx>,
     /// Called with both images once taken and confirmed.
     pub on_input: Callback<Input>,
     /// Flow events.

@@ -10,8 +10,8 @@ use crate::i18n::Key;
 /// Props of [`GuardianStep`].
 #[derive(Properties, PartialEq)]
 pub struct GuardianProps {
-    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: std::rc::Rc<crate::app::Ctx>,
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::ctx::Ctx`]).
+    pub ctx: std::rc::Rc<crate::ctx::Ctx>,
     /// Flow events.
     pub on_event: Callback<Event>,
 }

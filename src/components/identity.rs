@@ -8,7 +8,7 @@ use yew::prelude::*;
 use super::consent::target_value;
 use super::{button, event_button, heading, Look};
 use crate::api::IdentityInput;
-use crate::app::Input;
+use crate::ctx::Input;
 use crate::i18n::Key;
 use crate::messages::{contact_message, id_message, name_message, Moment};
 
@@ -31,8 +31,8 @@ pub fn today() -> Date {
 /// Props of [`IdentityStep`].
 #[derive(Properties, PartialEq)]
 pub struct IdentityProps {
-    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: std::rc::Rc<crate::app::Ctx>,
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::ctx::Ctx`]).
+    pub ctx: std::rc::Rc<crate::ctx::Ctx>,
     /// The chosen method (which contact field to ask for).
     pub method: Option<Method>,
     /// Called with the validated identity and whether the person is under 14.

@@ -9,8 +9,8 @@ use crate::i18n::Key;
 /// Props of [`MethodStep`].
 #[derive(Properties, PartialEq)]
 pub struct MethodProps {
-    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: std::rc::Rc<crate::app::Ctx>,
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::ctx::Ctx`]).
+    pub ctx: std::rc::Rc<crate::ctx::Ctx>,
     /// Enabled methods, in display order.
     pub methods: Vec<Method>,
     /// Flow events.

@@ -13,7 +13,7 @@ pub mod submitting;
 use realname_core::flow::Event;
 use yew::prelude::*;
 
-use crate::app::Ctx;
+use crate::ctx::Ctx;
 use crate::i18n::Key;
 
 /// A step's heading: focusable so focus can move to it when the step appears. A function, not a component:

@@ -9,8 +9,8 @@ use crate::i18n::Key;
 /// Props of [`ResultStep`].
 #[derive(Properties, PartialEq)]
 pub struct ResultProps {
-    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: std::rc::Rc<crate::app::Ctx>,
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::ctx::Ctx`]).
+    pub ctx: std::rc::Rc<crate::ctx::Ctx>,
     /// A final step.
     pub step: Step,
     /// Flow events (retry).
@@ -18,7 +18,7 @@ pub struct ResultProps {
 }
 
 /// The message for a stable error code a person can act on, else the generic one with the code.
-fn error_text(ctx: &crate::app::Ctx, code: &str) -> String {
+fn error_text(ctx: &crate::ctx::Ctx, code: &str) -> String {
     match code {
         "network" => ctx.t(Key::ErrorNetwork),
         _ => ctx.tf(Key::ErrorBody, &[("code", code)]),

@@ -7,8 +7,8 @@ use crate::i18n::Key;
 /// Props of [`SubmittingStep`].
 #[derive(Properties, PartialEq)]
 pub struct SubmittingProps {
-    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::app::Ctx`]).
-    pub ctx: std::rc::Rc<crate::app::Ctx>,
+    /// The widget-wide configuration, texts, event emitter and API client (see [`crate::ctx::Ctx`]).
+    pub ctx: std::rc::Rc<crate::ctx::Ctx>,
 }
 
 /// The waiting screen; the status is announced to screen readers.
