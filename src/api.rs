@@ -3,12 +3,12 @@
 //! `realname_core::json` (the same text as serde_json, without its code in the wasm); answers are read with the
 //! browser's `JSON`, field by field.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use realname_core::b64::{self, Form};
 use realname_core::envelope::{self, RecipientKey};
-use realname_core::flow::{Event, Method};
+use realname_core::flow::{CodeStatus, Event, Method, ServerStep};
 use realname_core::json::{self, ToJson};
 use realname_core::protocol::{self as p, CodePayload, Consent, DocumentsPayload, IdentityPayload};
 use realname_core::validate::DocumentKind;
@@ -146,6 +146,9 @@ pub struct Api {
     session: RefCell<Option<Session>>,
     used_site_session: RefCell<bool>,
     destination: RefCell<Option<String>>,
+    /// When a resend becomes possible, in this page's `Date.now()` milliseconds: the server's duration (`resend_in`)
+    /// added to the moment its answer arrived, so a wrong device clock does not matter.
+    resend_at: Cell<f64>,
 }
 
 impl std::fmt::Debug for Api {
@@ -162,6 +165,7 @@ impl Api {
             session: RefCell::new(None),
             used_site_session: RefCell::new(false),
             destination: RefCell::new(None),
+            resend_at: Cell::new(0.0),
         }
     }
 
@@ -245,27 +249,83 @@ impl Api {
         Ok(s)
     }
 
+    /// Starts the resend countdown from the server's `resend_in` seconds; returns them.
+    fn resend_from(&self, secs: Option<f64>) -> u32 {
+        let secs = secs.unwrap_or(0.0).clamp(0.0, 86_400.0);
+        self.resend_at.set(js_sys::Date::now() + secs * 1000.0);
+        secs as u32
+    }
+
+    /// Seconds still to wait before a resend, counted on this page since the server's answer.
+    fn resend_left(&self) -> u32 {
+        ((self.resend_at.get() - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u32
+    }
+
     fn code_sent(&self, v: JsValue) -> Event {
-        match number(&v, "resend_available_at") {
-            Some(at) => {
+        match number(&v, "resend_in") {
+            Some(secs) => {
                 *self.destination.borrow_mut() = text(&v, "destination");
-                let resend_in = (at as i64 - crate::ctx::now_secs()).clamp(0, 600) as u32;
-                Event::CodeSent { tries_left: CODE_TRIES, resend_in }
+                Event::CodeSent { tries_left: CODE_TRIES, resend_in: self.resend_from(Some(secs)) }
             }
             None => Event::Fail { code: codes::NETWORK.into() },
         }
     }
 
-    /// The methods the session offers (the site's enabled methods, or the site's choice for this session), in the
-    /// flow's terms; `None` when the server cannot be asked (the submission will report why).
-    pub async fn offered_methods(&self) -> Option<Vec<Method>> {
-        let s = self.session().await.ok()?;
-        if let Some(m) = s.methods {
-            return Some(m);
-        }
+    async fn client_view(&self) -> Result<(Session, JsValue), Failure> {
+        let s = self.session().await?;
         let path = format!("/v1/sessions/{}/client", s.id);
-        let v = self.fetch("GET", &path, None, Some(&s.secret)).await.ok()?;
-        methods_of(&v)
+        let v = self.fetch("GET", &path, None, Some(&s.secret)).await?;
+        Ok((s, v))
+    }
+
+    /// Opens the session when the widget mounts and returns the methods it offers (the site's enabled methods, or
+    /// the site's choice for this session) in the flow's terms, so a misconfigured page (origin, key, client
+    /// secret, site, methods) shows at once, before the person types anything. `Err` is the stable code.
+    pub async fn check(&self) -> Result<Vec<Method>, String> {
+        let s = self.session().await.map_err(|f| f.code)?;
+        if let Some(m) = s.methods {
+            return Ok(m);
+        }
+        let (_, v) = self.client_view().await.map_err(|f| f.code)?;
+        methods_of(&v).ok_or_else(|| codes::NETWORK.to_string())
+    }
+
+    /// Asks the server where the session is (protocol §4.4), for the flow to resume there after an error.
+    pub async fn sync(&self) -> Event {
+        let v = match self.client_view().await {
+            Ok((_, v)) => v,
+            Err(f) => return self.failure_event(f),
+        };
+        if let Some(d) = text(&v, "destination") {
+            *self.destination.borrow_mut() = Some(d);
+        }
+        let resend_in = self.resend_from(number(&v, "resend_in"));
+        let tries_left = number(&v, "attempts_left").map_or(CODE_TRIES, |n| n.clamp(0.0, 255.0) as u8);
+        let code = |status| ServerStep::Code { tries_left, resend_in, status };
+        let at = match text(&v, "status").as_deref() {
+            Some("created") => ServerStep::Created,
+            Some("submitted") => code(CodeStatus::Unsent),
+            Some("code_sent") if number(&v, "code_expires_in") == Some(0.0) => code(CodeStatus::Expired),
+            Some("code_sent") => code(CodeStatus::Active),
+            Some("pending_review") => ServerStep::InReview,
+            // Verified, rejected, failed, canceled or expired: this session is over.
+            _ => return Event::Fail { code: codes::SESSION_ENDED.into() },
+        };
+        Event::Synced { methods: methods_of(&v).unwrap_or_default(), at }
+    }
+
+    fn failure_event(&self, f: Failure) -> Event {
+        match f.code.as_str() {
+            // The resend countdown goes on through a wrong code.
+            "code_invalid" => Event::CodeRejected {
+                tries_left: f.attempts_left.unwrap_or(0).min(255) as u8,
+                resend_in: self.resend_left(),
+            },
+            "code_expired" => Event::CodeExpired,
+            "code_locked" => Event::CodeLocked,
+            "identity_limit" => Event::Failed { reason: f.code },
+            _ => Event::Fail { code: f.code },
+        }
     }
 
     /// Seals `payload` for `step` and posts it to the step's path (`/v1/sessions/{id}/identity`, `/code`,
@@ -284,7 +344,7 @@ impl Api {
         let payload = identity_payload(secrets, method).map(|p| json::to_string(&p)).map_err(Failure::new);
         match self.send_sealed(p::Step::Identity, payload).await {
             Ok(v) => self.code_sent(v),
-            Err(f) => failure_event(f),
+            Err(f) => self.failure_event(f),
         }
     }
 
@@ -301,7 +361,7 @@ impl Api {
                 (_, Some(token)) => Event::Verified { token },
                 _ => Event::Fail { code: codes::NETWORK.into() },
             },
-            Err(f) => failure_event(f),
+            Err(f) => self.failure_event(f),
         }
     }
 
@@ -314,7 +374,7 @@ impl Api {
         };
         match run.await {
             Ok(v) => self.code_sent(v),
-            Err(f) => failure_event(f),
+            Err(f) => self.failure_event(f),
         }
     }
 
@@ -332,7 +392,7 @@ impl Api {
                     },
                 }
             }
-            Err(f) => failure_event(f),
+            Err(f) => self.failure_event(f),
         }
     }
 
@@ -370,14 +430,4 @@ fn methods_of(v: &JsValue) -> Option<Vec<Method>> {
             .filter_map(|m| [Method::Sms, Method::Email, Method::Face].into_iter().find(|f| wire_method(*f).as_str() == m))
             .collect(),
     )
-}
-
-fn failure_event(f: Failure) -> Event {
-    match f.code.as_str() {
-        "code_invalid" => Event::CodeRejected { tries_left: f.attempts_left.unwrap_or(0).min(255) as u8 },
-        "code_expired" => Event::CodeExpired,
-        "code_locked" => Event::CodeLocked,
-        "identity_limit" => Event::Failed { reason: f.code },
-        _ => Event::Fail { code: f.code },
-    }
 }

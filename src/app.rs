@@ -96,7 +96,8 @@ fn announce(emitter: &Emitter, flow: &Flow) {
             object(&[
                 ("status", "pending_review".into()),
                 ("token", if token.is_empty() { JsValue::NULL } else { token.into() }),
-                ("reviewDue", due.into()),
+                // After a lost answer the widget learns only that a review is pending, not when it is due.
+                ("reviewDue", if due.is_empty() { JsValue::NULL } else { due.into() }),
                 ("method", method),
             ]),
         ),
@@ -128,23 +129,27 @@ pub fn App(props: &AppProps) -> Html {
     });
 
     {
-        // Once, after the first render: `ready`, then (without a `methods` option) the session decides the
-        // methods, so face shows only where the site enabled documents.
+        // Once, after the first render: `ready`, then the configuration is checked by opening the session: its
+        // methods narrow the offer (face shows only where the site enabled documents), and a misconfigured page
+        // (origin, key, client secret, site) becomes an error at once. A network failure says nothing yet: the flow
+        // asks the server again before it offers a method.
         let emitter = props.emitter.clone();
         let locale = props.locale;
-        let (api, given, dispatcher) = (props.api.clone(), props.config.methods_given, flow.dispatcher());
+        let (api, dispatcher) = (props.api.clone(), flow.dispatcher());
         use_effect_with((), move |_| {
             emitter.emit(
                 Kind::Ready,
                 object(&[("version", env!("CARGO_PKG_VERSION").into()), ("locale", locale.tag().into())]),
             );
-            if !given {
-                wasm_bindgen_futures::spawn_local(async move {
-                    if let Some(methods) = api.offered_methods().await {
-                        dispatcher.dispatch(Event::Offered(methods));
+            wasm_bindgen_futures::spawn_local(async move {
+                match api.check().await {
+                    Ok(methods) => dispatcher.dispatch(Event::Offered(methods)),
+                    Err(code) if flow::codes::is_configuration(&code) || flow::codes::ENDED.contains(&code.as_str()) => {
+                        dispatcher.dispatch(Event::Fail { code })
                     }
-                });
-            }
+                    Err(_) => {}
+                }
+            });
         });
     }
 
@@ -170,7 +175,11 @@ pub fn App(props: &AppProps) -> Html {
             if step.is_final() && !matches!(step, Step::Error { .. }) {
                 *secrets.borrow_mut() = Secrets::default();
             }
-            if matches!(step, Step::Failed { .. } | Step::Code { status: flow::CodeStatus::Locked, .. }) {
+            // A session that cannot go on is dropped: the next attempt opens a new one.
+            if matches!(
+                step,
+                Step::Failed { .. } | Step::Code { status: flow::CodeStatus::Locked, .. } | Step::Error { resume: None, .. }
+            ) {
                 api.forget_session();
             }
             if matches!(step, Step::Cancelled) {
@@ -242,7 +251,10 @@ pub fn App(props: &AppProps) -> Html {
                 destination={props.api.destination()} on_input={on_input.clone()} on_event={dispatch.clone()} />
         },
         Step::FaceCapture => html! { <FaceStep ctx={ctx.clone()} on_input={on_input} on_event={dispatch.clone()} /> },
-        Step::Submitting(_) => html! { <SubmittingStep ctx={ctx.clone()} /> },
+        Step::Submitting(what) => {
+            let text = if *what == Submission::Sync { Key::Connecting } else { Key::Submitting };
+            html! { <SubmittingStep ctx={ctx.clone()} text={text} /> }
+        }
         step => html! { <ResultStep ctx={ctx.clone()} step={step.clone()} on_event={dispatch.clone()} /> },
     };
     html! {
@@ -276,6 +288,7 @@ fn submit(what: Submission, method: Method, api: Rc<Api>, secrets: Rc<RefCell<Se
                 api.submit_code(&code).await
             }
             Submission::Resend => api.resend().await,
+            Submission::Sync => api.sync().await,
             Submission::Face => {
                 let s = secrets.borrow().clone();
                 api.submit_face(&s).await

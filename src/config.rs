@@ -36,10 +36,8 @@ pub struct Config {
     pub publishable_key: Option<String>,
     /// A session the site created server-side, and its client secret.
     pub session: Option<(String, String)>,
-    /// Methods offered, in display order.
+    /// Methods the site wants offered, in display order; the session's own list (checked at mount) narrows it.
     pub methods: Vec<Method>,
-    /// Whether the site listed `methods` itself; when it did not, the widget offers what the session offers.
-    pub methods_given: bool,
     /// Who processes the data (shown in the consent).
     pub controller: Option<String>,
     /// Retention period text (shown in the consent).
@@ -69,7 +67,6 @@ impl Default for Config {
             // Every method; without a `methods` option the session's own list (the site's enabled methods on the
             // server) narrows it, so face appears exactly where the site enabled documents.
             methods: Method::ALL.to_vec(),
-            methods_given: false,
             controller: None,
             retention: None,
             privacy_policy_url: None,
@@ -144,10 +141,8 @@ pub fn parse(options: &JsValue) -> Parsed {
     let methods = get(options, "methods");
     if let Some(list) = methods.dyn_ref::<js_sys::Array>() {
         c.methods = list.iter().filter_map(|m| m.as_string()).filter_map(|m| Method::parse(&m)).collect();
-        c.methods_given = true;
     } else if let Some(s) = methods.as_string() {
         c.methods = s.split([',', ' ']).filter_map(Method::parse).collect();
-        c.methods_given = true;
     }
     let consent = get(options, "consent");
     c.controller = string(&consent, "controller").or_else(|| string(options, "controller"));

@@ -172,32 +172,32 @@ strings! {
     ErrLength "error.length" [
         "应为 {expected} 位，现在是 {actual} 位",
         "應為 {expected} 位，現在是 {actual} 位",
-        "should be {expected} characters; it has {actual}",
+        "Should be {expected} characters; it has {actual}",
     ]
     ErrCharacters "error.characters" [
         "第 {position} 位“{found}”不对：这里只能是{allowed}",
         "第 {position} 位「{found}」不對：這裡只能是{allowed}",
-        "character {position} (\"{found}\") is wrong: only {allowed} can go there",
+        "Character {position} (\"{found}\") is wrong: only {allowed} can go there",
     ]
     ErrChecksum "error.checksum" [
         "第 18 位应为 {expected}，请核对号码是否抄错",
         "第 18 位應為 {expected}，請核對號碼是否抄錯",
-        "the 18th character should be {expected}; check the number for a typo",
+        "The 18th character should be {expected}; check the number for a typo",
     ]
     ErrBirthDate "error.birth_date" [
-        "出生日期 {date} 不存在，请核对第 7–14 位",
-        "出生日期 {date} 不存在，請核對第 7–14 位",
-        "birth date {date} does not exist; check characters 7–14",
+        "出生日期 {date} 不存在，请核对第 {digits} 位",
+        "出生日期 {date} 不存在，請核對第 {digits} 位",
+        "Birth date {date} does not exist; check characters {digits}",
     ]
     ErrBirthFuture "error.birth_future" [
-        "出生日期 {date} 晚于今天，请核对第 7–14 位",
-        "出生日期 {date} 晚於今天，請核對第 7–14 位",
-        "birth date {date} is in the future; check characters 7–14",
+        "出生日期 {date} 晚于今天，请核对第 {digits} 位",
+        "出生日期 {date} 晚於今天，請核對第 {digits} 位",
+        "Birth date {date} is in the future; check characters {digits}",
     ]
     ErrRegion "error.region" [
         "地区代码 {code} 不在我们的列表中——请核对前六位",
         "地區代碼 {code} 不在我們的列表中——請核對前六位",
-        "this region code ({code}) is not in our list — check the first six digits",
+        "This region code ({code}) is not in our list — check the first six digits",
     ]
     ErrProvince "error.province" [
         "前两位 {code} 不是有效的省级代码，请核对号码",
@@ -207,48 +207,50 @@ strings! {
     ErrKindMismatch "error.kind_mismatch" [
         "这个号码不是所选证件类型的号码，请检查证件类型",
         "這個號碼不是所選證件類型的號碼，請檢查證件類型",
-        "this number is not a number of the chosen document kind; check the document kind",
+        "This number is not a number of the chosen document kind; check the document kind",
     ]
-    ErrInvalidNumber "error.number" ["证件号码格式不对，请对照证件核对", "證件號碼格式不對，請對照證件核對", "this number does not look right; compare it with your document"]
+    ErrInvalidNumber "error.number" ["证件号码格式不对，请对照证件核对", "證件號碼格式不對，請對照證件核對", "This number does not look right; compare it with your document"]
     AllowedDigits "allowed.digits" ["数字", "數字", "digits"]
     AllowedDigitsX "allowed.digits_x" ["数字或 X", "數字或 X", "digits or X"]
     AllowedLettersDigits "allowed.letters_digits" ["字母或数字", "字母或數字", "letters or digits"]
+    AllowedCapitals "allowed.capitals" ["大写字母", "大寫字母", "capital letters"]
+    AllowedHm "allowed.h_or_m" ["H（香港）或 M（澳门）", "H（香港）或 M（澳門）", "H (Hong Kong) or M (Macao)"]
     ErrBirthEarly "error.birth_early" [
-        "出生日期 {date} 早于 1800-01-01，请核对第 7–14 位",
-        "出生日期 {date} 早於 1800-01-01，請核對第 7–14 位",
-        "birth date {date} is before 1800-01-01; check characters 7–14",
+        "出生日期 {date} 早于 1800-01-01，请核对第 {digits} 位",
+        "出生日期 {date} 早於 1800-01-01，請核對第 {digits} 位",
+        "Birth date {date} is before 1800-01-01; check characters {digits}",
     ]
     WarnNationality "warning.nationality" [
         "国籍代码 {code} 不在我们的列表中，请核对；如无误可继续",
         "國籍代碼 {code} 不在我們的列表中，請核對；如無誤可繼續",
-        "nationality code {code} is not in our list; check it, and go on if it is right",
+        "Nationality code {code} is not in our list; check it, and go on if it is right",
     ]
     WarnLegacy "warning.legacy" [
         "这是 15 位旧号码，将按 18 位 {upgraded} 提交",
         "這是 15 位舊號碼，將按 18 位 {upgraded} 提交",
-        "this is an old 15-digit number; it will be sent as {upgraded}",
+        "This is an old 15-digit number; it will be sent as the 18-character {upgraded}",
     ]
     WarnRegion "warning.region" [
         "地区代码 {code} 不在我们的列表中——请核对前六位；如无误可继续",
         "地區代碼 {code} 不在我們的列表中——請核對前六位；如無誤可繼續",
-        "this region code ({code}) is not in our list — check the first six digits, and go on if they are right",
+        "This region code ({code}) is not in our list — check the first six digits, and go on if they are right",
     ]
     ErrNameMixed "error.name_mixed" [
         "姓名不能混用汉字和拉丁字母，请按证件填写",
         "姓名不能混用漢字和拉丁字母，請按證件填寫",
-        "do not mix Chinese characters and Latin letters; write the name as on the document",
+        "Do not mix Chinese characters and Latin letters; write the name as on the document",
     ]
-    ErrNameLength "error.name_length" ["姓名长度不对，请按证件完整填写", "姓名長度不對，請按證件完整填寫", "the name is too short or too long; write it in full as on the document"]
+    ErrNameLength "error.name_length" ["姓名长度不对，请按证件完整填写", "姓名長度不對，請按證件完整填寫", "The name is too short or too long; write it in full as on the document"]
     ErrPhone "error.phone" [
         "请输入 11 位中国大陆手机号，以 1 开头",
         "請輸入 11 位中國大陸手機號碼，以 1 開頭",
-        "enter an 11-digit mainland China mobile number starting with 1",
+        "Enter an 11-digit mainland China mobile number starting with 1",
     ]
-    ErrEmail "error.email" ["邮箱地址不完整，例如 name@example.com", "電子郵件地址不完整，例如 name@example.com", "this email address is incomplete, e.g. name@example.com"]
+    ErrEmail "error.email" ["邮箱地址不完整，例如 name@example.com", "電子郵件地址不完整，例如 name@example.com", "This email address is incomplete, e.g. name@example.com"]
     ErrName "error.name" [
         "请按证件填写姓名，只能包含文字、空格、“·”和“-”",
         "請按證件填寫姓名，只能包含文字、空格、「·」和「-」",
-        "enter the name as on the document: letters, spaces, \"·\" and \"-\" only",
+        "Enter the name as on the document: letters, spaces, \"·\" and \"-\" only",
     ]
     CodeHeading "code.heading" ["输入验证码", "輸入驗證碼", "Enter the code"]
     CodeSentSms "code.sent_sms" ["验证码已通过短信发送至 {to}", "驗證碼已透過簡訊傳送至 {to}", "We texted a code to {to}"]
@@ -258,8 +260,10 @@ strings! {
     CodeResend "code.resend" ["重新发送验证码", "重新傳送驗證碼", "Send a new code"]
     CodeResendIn "code.resend_in" ["{seconds} 秒后可重新发送", "{seconds} 秒後可重新傳送", "You can ask for a new code in {seconds} s"]
     CodeTries "code.tries" ["还可尝试 {n} 次", "還可嘗試 {n} 次", "{n} tries left"]
+    CodeTriesOne "code.tries_one" ["还可尝试 1 次", "還可嘗試 1 次", "1 try left"]
     CodeWrong "code.wrong" ["验证码不正确，请重新输入", "驗證碼不正確，請重新輸入", "That code is not right; try again"]
     CodeExpired "code.expired" ["验证码已过期，请重新发送", "驗證碼已過期，請重新傳送", "The code has expired; ask for a new one"]
+    CodeUnsent "code.unsent" ["验证码还没有发出，请点击发送", "驗證碼還沒有發出，請點擊傳送", "No code has gone out yet; ask for one"]
     CodeLocked "code.locked" [
         "错误次数过多，本次验证已锁定。请重新开始。",
         "錯誤次數過多，本次驗證已鎖定。請重新開始。",
@@ -289,6 +293,7 @@ strings! {
     FaceTaken "face.taken" ["已拍摄", "已拍攝", "Taken"]
     FaceSubmit "face.submit" ["提交审核", "提交審核", "Submit for review"]
     Submitting "submitting" ["正在加密提交…", "正在加密提交…", "Encrypting and sending…"]
+    Connecting "connecting" ["正在连接…", "正在連線…", "Connecting…"]
     VerifiedHeading "result.verified" ["认证成功", "認證成功", "You are verified"]
     VerifiedBody "result.verified_body" ["你的身份已核验，可以继续了。", "你的身分已核驗，可以繼續了。", "Your identity is confirmed. You can continue."]
     ReviewHeading "result.review" ["已提交人工审核", "已提交人工審核", "Sent for review"]
@@ -312,7 +317,37 @@ strings! {
         "You withdrew your consent and the verification was cancelled.",
     ]
     ErrorHeading "error.heading" ["出了点问题", "出了點問題", "Something went wrong"]
-    ErrorBody "error.body" ["请稍后重试。错误代码：{code}", "請稍後重試。錯誤代碼：{code}", "Please try again. Error code: {code}"]
+    ErrorBody "error.body" [
+        "服务暂时出现问题，请稍后重试。",
+        "服務暫時出現問題，請稍後重試。",
+        "The service ran into a problem. Try again in a few minutes.",
+    ]
+    ErrorCode "error.code" ["错误代码：{code}", "錯誤代碼：{code}", "Error code: {code}"]
+    ErrorMisconfigured "error.misconfigured" [
+        "本页面的实名认证设置有误，暂时无法继续。请告知网站；你还没有提交任何信息。",
+        "本頁面的實名認證設定有誤，暫時無法繼續。請告知網站；你還沒有提交任何資料。",
+        "This page is not set up correctly for identity verification, so it cannot go on. Please tell the website; nothing you entered was sent.",
+    ]
+    ErrorEnded "error.ended" [
+        "本次认证已结束或已超时，请重新开始。",
+        "本次認證已結束或已逾時，請重新開始。",
+        "This verification has ended or timed out. Start again.",
+    ]
+    ErrorRateLimited "error.rate_limited" [
+        "验证码发送过于频繁，请稍后（最长 1 小时）再试。",
+        "驗證碼傳送過於頻繁，請稍後（最長 1 小時）再試。",
+        "Too many codes were sent. Wait a while (up to an hour) and try again.",
+    ]
+    ErrorDelivery "error.delivery" [
+        "验证码暂时发送失败，请稍后重试。",
+        "驗證碼暫時傳送失敗，請稍後重試。",
+        "We could not send the code just now. Try again in a moment.",
+    ]
+    ErrorRefused "error.refused" [
+        "服务器没有接受提交的内容。请重试；如仍不行，请刷新页面。",
+        "伺服器沒有接受提交的內容。請重試；如仍不行，請重新整理頁面。",
+        "The server did not accept what was sent. Try again; if that fails too, reload the page.",
+    ]
     ErrorNetwork "error.network" [
         "网络连接失败，请检查网络后重试。",
         "網路連線失敗，請檢查網路後重試。",

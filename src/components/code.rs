@@ -72,7 +72,8 @@ pub fn CodeStep(props: &CodeProps) -> Html {
     let code = use_state(String::new);
     let countdown = use_state(|| props.resend_in);
     let locked = props.status == CodeStatus::Locked;
-    let expired = props.status == CodeStatus::Expired;
+    // No code to enter: it expired, or none went out yet; resend is the way on.
+    let expired = matches!(props.status, CodeStatus::Expired | CodeStatus::Unsent);
     let can_enter = !locked && !expired && props.tries_left > 0;
 
     {
@@ -147,6 +148,11 @@ pub fn CodeStep(props: &CodeProps) -> Html {
         CodeStatus::Wrong => Some(ctx.t(Key::CodeWrong)),
         CodeStatus::Expired => Some(ctx.t(Key::CodeExpired)),
         CodeStatus::Locked => Some(ctx.t(Key::CodeLocked)),
+        CodeStatus::Unsent => Some(ctx.t(Key::CodeUnsent)),
+    };
+    let tries = match props.tries_left {
+        1 => ctx.t(Key::CodeTriesOne),
+        n => ctx.tf(Key::CodeTries, &[("n", &decimal(n.into()))]),
     };
     let resend = {
         let on_event = props.on_event.clone();
@@ -167,7 +173,7 @@ pub fn CodeStep(props: &CodeProps) -> Html {
                 <div id="rn-code-status" aria-live="polite" role="status">
                     // Wrong, expired and locked are all errors the person must act on: one error tone for all.
                     if let Some(s) = status { <p class="rn-error" part="error">{ s }</p> }
-                    if can_enter { <p class="rn-hint" part="hint">{ ctx.tf(Key::CodeTries, &[("n", &decimal(props.tries_left.into()))]) }</p> }
+                    if can_enter { <p class="rn-hint" part="hint">{ tries }</p> }
                 </div>
             </div>
             <div class="rn-actions">

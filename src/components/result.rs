@@ -1,6 +1,6 @@
 //! Results: verified; in review with the expected date; failed with retry and a complaint link; cancelled; error.
 
-use realname_core::flow::{Event, Step};
+use realname_core::flow::{codes, Event, Step};
 use yew::prelude::*;
 
 use super::{event_button, Look};
@@ -17,11 +17,18 @@ pub struct ResultProps {
     pub on_event: Callback<Event>,
 }
 
-/// The message for a stable error code a person can act on, else the generic one with the code.
-fn error_text(ctx: &crate::ctx::Ctx, code: &str) -> String {
+/// What a person can do about an error, in words (the stable code is shown beside it, as a detail).
+fn error_text(code: &str) -> Key {
     match code {
-        "network" => ctx.t(Key::ErrorNetwork),
-        _ => ctx.tf(Key::ErrorBody, &[("code", code)]),
+        "network" => Key::ErrorNetwork,
+        "rate_limited" => Key::ErrorRateLimited,
+        "delivery_failed" => Key::ErrorDelivery,
+        c if codes::is_configuration(c) => Key::ErrorMisconfigured,
+        c if codes::ENDED.contains(&c) => Key::ErrorEnded,
+        "internal" | "unavailable" | "not_found" | codes::ILLEGAL_TRANSITION => Key::ErrorBody,
+        // What the widget sent was refused (a validation the browser missed, an envelope, consent, a replay):
+        // trying again sends it afresh.
+        _ => Key::ErrorRefused,
     }
 }
 
@@ -56,17 +63,33 @@ pub fn ResultStep(props: &ResultProps) -> Html {
             ("bad", "✕", Key::FailedHeading, ctx.tf(Key::FailedBody, &[("reason", reason)]), html! { <>{ retry_button }{ for complaint }</> })
         }
         Step::Cancelled => ("", "", Key::CancelledHeading, ctx.t(Key::CancelledBody), event_button(ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry)),
-        Step::Error { code, .. } => ("bad", "!", Key::ErrorHeading, error_text(ctx, code), retry_button),
+        Step::Error { code, .. } => {
+            // A misconfigured page offers no retry (nothing the person does helps); a session that is over starts again.
+            let actions = if codes::is_configuration(code) {
+                html! {}
+            } else if codes::ENDED.contains(&code.as_str()) {
+                event_button(ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry)
+            } else {
+                retry_button
+            };
+            let detail = html! { <p class="rn-hint" part="hint">{ ctx.tf(Key::ErrorCode, &[("code", code)]) }</p> };
+            return notice(ctx, &props.step, "bad", "!", Key::ErrorHeading, ctx.t(error_text(code)), html! { <>{ detail }<div class="rn-actions">{ actions }</div></> });
+        }
         // Not a final step: nothing to show (App never renders this component for them).
         _ => ("", "", Key::ErrorHeading, String::new(), html! {}),
     };
+    notice(ctx, &props.step, tone, icon, heading, body, html! { <div class="rn-actions">{ actions }</div> })
+}
+
+/// A result's notice: icon, heading, the message (announced) and what follows it.
+fn notice(ctx: &crate::ctx::Ctx, step: &Step, tone: &'static str, icon: &'static str, heading: Key, body: String, after: Html) -> Html {
     html! {
         // The tone is a data attribute, not a computed `class` (which would pull in Yew's `Classes`, an IndexSet).
-        <div part={String::from("step step-") + props.step.name()} class="rn-notice" data-tone={tone}>
+        <div part={String::from("step step-") + step.name()} class="rn-notice" data-tone={tone}>
             <p class="rn-result-icon" aria-hidden="true">{ icon }</p>
             <h2 tabindex="-1" part="heading">{ ctx.t(heading) }</h2>
             <p role="status">{ body }</p>
-            <div class="rn-actions">{ actions }</div>
+            { after }
         </div>
     }
 }

@@ -96,10 +96,21 @@ async fn a_failed_verification_offers_retry_and_a_complaint() {
     assert_eq!(m.must("#rn-number").dyn_into::<HtmlInputElement>().unwrap().value(), "");
 }
 
+fn set(name: &str, value: JsValue) {
+    let w: JsValue = web_sys::window().unwrap().into();
+    Reflect::set(&w, &name.into(), &value).unwrap();
+}
+
+fn error_codes(m: &Mounted) -> Vec<String> {
+    m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "code").as_string().unwrap()).collect()
+}
+
 #[wasm_bindgen_test]
 async fn a_network_failure_is_an_error_with_a_retry_that_resumes() {
-    let m = mounted(&[("methods", methods(&["sms"])), ("server", "http://127.0.0.1:9".into())]).await;
-    Function::new_no_args("window.fetch = () => Promise.reject(new TypeError('offline'));").call0(&JsValue::NULL).unwrap();
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    set("__rnOffline", true.into());
     m.agree().await;
     m.expect_step("identity").await;
     m.type_into("#rn-name", "张三").await;
@@ -108,12 +119,106 @@ async fn a_network_failure_is_an_error_with_a_retry_that_resumes() {
     m.click("Next").await;
     m.expect_step("error").await;
     assert!(m.text("[role=status]").contains("could not reach the server"));
-    let codes: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "code").as_string().unwrap()).collect();
-    assert_eq!(codes, ["network"]);
+    assert_eq!(error_codes(&m), ["network"]);
+    // Still offline: Try again asks the server where the session is, fails again, and offers Try again again.
+    m.click("Try again").await;
+    until("the second error", || error_codes(&m).len() == 2).await;
+    m.expect_step("error").await;
+    // Back online, the server has nothing yet (`created`): the form comes back.
+    set("__rnOffline", false.into());
     m.click("Try again").await;
     m.expect_step("identity").await;
     // The retry keeps what was typed (in memory only): nothing to retype after a dropped connection.
     assert_eq!(m.must("#rn-name").dyn_into::<HtmlInputElement>().unwrap().value(), "张三");
     assert_eq!(m.must("#rn-number").dyn_into::<HtmlInputElement>().unwrap().value(), "11010519491231002X");
     assert!(!m.disabled("Next"));
+}
+
+/// Types a valid identity and submits it.
+async fn submit_identity(m: &Mounted) {
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.type_into("#rn-phone", "13800138000").await;
+    m.click("Next").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_lost_answer_at_the_code_step_resumes_at_the_step_the_server_is_at() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    stub_replies(None, &[r#""offline""#]);
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    at_code(&m).await;
+    m.type_into("#rn-code", "111111").await;
+    m.expect_step("error").await;
+    // The server counted the try and has the code pending: Try again returns to the code step (not to the identity
+    // form, whose submit the server would refuse with wrong_step), with its tries and countdown.
+    set("__rnClient", JSON::parse(r#"{"status": "code_sent", "destination": "138****8000", "resend_in": 42, "code_expires_in": 200, "attempts_left": 4}"#).unwrap());
+    m.click("Try again").await;
+    m.expect_step("code").await;
+    until("the tries", || m.text("#rn-code-status").contains("4 tries left")).await;
+    assert!(m.disabled("You can ask for a new code in 4"), "{}", m.text("form"));
+    assert!(m.text("form").contains("138****8000"));
+    assert!(!m.must("#rn-code").has_attribute("disabled"));
+    // The identity form is never offered to a server that would refuse it: a step it refuses (wrong_step) is
+    // followed by asking where the session is, without an error screen.
+    let errors = error_codes(&m).len();
+    set("__rnIdentityReply", JSON::parse(r#"[409, {"error": {"code": "wrong_step", "message": ""}}]"#).unwrap());
+    m.click("Back").await;
+    m.expect_step("identity").await;
+    m.click("Next").await;
+    m.expect_step("code").await;
+    assert_eq!(error_codes(&m).len(), errors, "no error for a step the server is past");
+    set("__rnClient", JsValue::NULL);
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_code_keeps_the_resend_countdown_from_the_servers_duration() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    stub_replies(None, &[
+        r#"[400, {"error": {"code": "code_invalid", "message": "", "attempts_left": 1}}]"#,
+        r#"[410, {"error": {"code": "code_expired", "message": ""}}]"#,
+    ]);
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    at_code(&m).await;
+    // The stub's instants are a day off the browser's clock; its durations say 60 s.
+    assert!(m.disabled("You can ask for a new code in 60 s") || m.disabled("You can ask for a new code in 59 s"), "{}", m.text("form"));
+    m.type_into("#rn-code", "111111").await;
+    until("wrong code", || m.text("#rn-code-status").contains("That code is not right")).await;
+    assert!(m.text("#rn-code-status").contains("1 try left"), "{}", m.text("#rn-code-status"));
+    assert!(m.disabled("You can ask for a new code in"), "the countdown goes on: {}", m.text("form"));
+    // A resend the server still refuses as too early: the code step comes back with the server's countdown.
+    set("__rnResendReplies", JSON::parse(r#"[[429, {"error": {"code": "resend_cooldown", "message": "", "retry_after": 30}}]]"#).unwrap());
+    set("__rnClient", JSON::parse(r#"{"status": "code_sent", "resend_in": 30, "code_expires_in": 0, "attempts_left": 1}"#).unwrap());
+    m.type_into("#rn-code", "222222").await;
+    until("expired", || m.text("#rn-code-status").contains("The code has expired")).await;
+    m.click("Send a new code").await;
+    let counting = |s: &str| ["in 30 s", "in 29 s", "in 28 s"].iter().any(|t| s.contains(t));
+    until("the server's countdown", || m.step() == "code" && counting(&m.text("form"))).await;
+    assert!(m.disabled("You can ask for a new code in"));
+    assert!(error_codes(&m).is_empty(), "a refused resend is the countdown, not an error: {:?}", error_codes(&m));
+    set("__rnClient", JsValue::NULL);
+}
+
+#[wasm_bindgen_test]
+async fn refusals_are_told_in_words_with_the_code_as_detail() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    stub_replies(Some(r#"[429, {"error": {"code": "rate_limited", "message": "", "retry_after": 600}}]"#), &[]);
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    m.agree().await;
+    submit_identity(&m).await;
+    m.expect_step("error").await;
+    assert!(m.text("[role=status]").contains("Too many codes were sent"), "{}", m.text("[role=status]"));
+    assert!(m.text(".rn-notice .rn-hint").contains("Error code: rate_limited"));
+    assert!(!m.text("[role=status]").contains("rate_limited"), "the raw code is a detail, not the message");
+    // An expired session starts again rather than resuming one the server refuses.
+    set("__rnClient", JSON::parse(r#"{"status": "expired"}"#).unwrap());
+    m.click("Try again").await;
+    until("the ended session", || error_codes(&m).contains(&"session_ended".to_string())).await;
+    assert!(m.text("[role=status]").contains("This verification has ended"), "{}", m.text("[role=status]"));
+    set("__rnClient", JsValue::NULL);
+    m.click("Start again").await;
+    m.expect_step("consent").await;
 }

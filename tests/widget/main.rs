@@ -123,7 +123,7 @@ impl Mounted {
         self.must("#rn-consent").click();
         until("the agree button to enable", || !self.disabled("Agree and continue")).await;
         self.click("Agree and continue").await;
-        until("the step after consent", || self.step() != "consent").await;
+        until("the step after consent", || !["consent", "submitting"].contains(&self.step().as_str())).await;
     }
     async fn expect_step(&self, step: &str) {
         until(&format!("step {step} (at {})", self.step()), || self.step() == step).await;
@@ -143,8 +143,19 @@ impl Drop for Mounted {
     }
 }
 
-/// Mounts the widget with `options` (English unless given), recording DOM events and callbacks.
+/// Whether the stub server answers `fetch` (a test may have replaced it).
+fn stubbed() -> bool {
+    let w: JsValue = web_sys::window().unwrap().into();
+    let stub = get(&w, "__rnStub");
+    !stub.is_undefined() && Object::is(&stub, &get(&w, "fetch"))
+}
+
+/// Mounts the widget with `options` (English unless given), recording DOM events and callbacks. The widget opens
+/// its session at mount: the stub server answers unless the test installed its own.
 async fn mounted(options: &[(&str, JsValue)]) -> Mounted {
+    if !stubbed() {
+        stub_server(&KeyPair::from_seed("k1", &SEED));
+    }
     let el = doc().create_element("div").unwrap();
     doc().body().unwrap().append_child(&el).unwrap();
     let events = Rc::new(RefCell::new(Vec::new()));
@@ -170,7 +181,16 @@ async fn mounted(options: &[(&str, JsValue)]) -> Mounted {
     }
     let widget = mount(&el, o).unwrap();
     tick().await;
-    Mounted { el, widget, events, callbacks, _keep: keep }
+    let m = Mounted { el, widget, events, callbacks, _keep: keep };
+    // The configuration check at mount (session, keys) has answered, unless the test took the stub away.
+    if stubbed() {
+        let w: JsValue = web_sys::window().unwrap().into();
+        let offline = get(&w, "__rnOffline").as_bool() == Some(true);
+        let asked = |path: &str| requests().iter().any(|r| r.0 == path);
+        until("the session check", || m.step() == "error" || asked("/v1/keys") || (offline && asked("/v1/widget/sessions"))).await;
+        tick().await;
+    }
+    m
 }
 
 fn methods(list: &[&str]) -> JsValue {
@@ -192,17 +212,30 @@ fn stub_server(kp: &KeyPair) {
         window.__rnRequests = [];
         window.__rnIdentityReply = null;
         window.__rnCodeReplies = [];
-        window.fetch = async (req) => {
+        window.__rnResendReplies = [];
+        window.__rnSessionReply = null;
+        window.__rnClient = null;
+        window.__rnOffline = false;
+        delete window.__rnMethods;
+        window.fetch = window.__rnStub = async (req) => {
           const url = new URL(req.url);
           const body = req.method === 'POST' ? await req.text() : null;
           window.__rnRequests.push({ path: url.pathname, body, auth: req.headers.get('authorization') });
           const json = (status, o) => new Response(JSON.stringify(o), { status, headers: { 'content-type': 'application/json' } });
+          // A reply of 'offline' (or window.__rnOffline) fails like a dropped connection.
+          const reply = (r) => { if (r === 'offline') throw new TypeError('offline'); return json(...r); };
+          if (window.__rnOffline) throw new TypeError('offline');
           const p = url.pathname;
+          const methods = window.__rnMethods || ['sms', 'email', 'documents'];
           if (p === '/v1/keys') return json(200, { protocol: 1, keys: [window.__rnKey] });
-          if (p === '/v1/widget/sessions') return json(201, { session_id: 'ses_test', client_secret: 'cs_test', expires_at: 0, methods: window.__rnMethods || ['sms', 'email'], protocol: 1 });
-          if (p.endsWith('/identity') && window.__rnIdentityReply) return json(...window.__rnIdentityReply);
-          if (p.endsWith('/identity') || p.endsWith('/resend')) return json(200, { status: 'code_sent', method: 'sms', destination: '138****8000', code_expires_at: 0, resend_available_at: Math.floor(Date.now() / 1000) + 60 });
-          if (p.endsWith('/code') && window.__rnCodeReplies && window.__rnCodeReplies.length) return json(...window.__rnCodeReplies.shift());
+          if (p === '/v1/widget/sessions' && window.__rnSessionReply) return reply(window.__rnSessionReply);
+          if (p === '/v1/widget/sessions') return json(201, { session_id: 'ses_test', client_secret: 'cs_test', expires_at: 0, methods, protocol: 1 });
+          if (p.endsWith('/client')) return json(200, Object.assign({ session_id: 'ses_test', status: 'created', methods, expires_at: 0 }, window.__rnClient || {}));
+          if (p.endsWith('/identity') && window.__rnIdentityReply) return reply(window.__rnIdentityReply);
+          if (p.endsWith('/resend') && window.__rnResendReplies.length) return reply(window.__rnResendReplies.shift());
+          // The instants are those of a server whose clock is a day behind the browser's: only the durations count.
+          if (p.endsWith('/identity') || p.endsWith('/resend')) return json(200, { status: 'code_sent', method: 'sms', destination: '138****8000', code_expires_at: Math.floor(Date.now() / 1000) - 86100, resend_available_at: Math.floor(Date.now() / 1000) - 86340, code_expires_in: 300, resend_in: 60 });
+          if (p.endsWith('/code') && window.__rnCodeReplies && window.__rnCodeReplies.length) return reply(window.__rnCodeReplies.shift());
           if (p.endsWith('/code')) {
             const n = window.__rnRequests.filter((r) => r.path.endsWith('/code')).length;
             if (n === 1) return json(400, { error: { code: 'code_invalid', message: 'wrong', attempts_left: 4 } });
@@ -328,25 +361,25 @@ async fn validation_messages_for_the_tricky_numbers() {
     let m = at_identity(&["sms"]).await;
     // Wrong check character: the validator knows the right one.
     m.type_into("#rn-number", "110105194912310021").await;
-    assert!(m.text("#rn-number-error").contains("the 18th character should be X"), "{}", m.text("#rn-number-error"));
+    assert!(m.text("#rn-number-error").contains("The 18th character should be X"), "{}", m.text("#rn-number-error"));
     assert_eq!(m.must("#rn-number").get_attribute("aria-invalid").as_deref(), Some("true"));
     assert_eq!(m.must("#rn-number").get_attribute("aria-describedby").as_deref(), Some("rn-number-error"));
     // A birth date that does not exist, with an otherwise correct number.
     m.type_into("#rn-number", &resident_id("11010519000229001")).await;
-    assert!(m.text("#rn-number-error").contains("birth date 1900-02-29 does not exist"), "{}", m.text("#rn-number-error"));
+    assert!(m.text("#rn-number-error").contains("Birth date 1900-02-29 does not exist"), "{}", m.text("#rn-number-error"));
     // An unknown county code in a real province: a warning the person can act on, not a block.
     let unknown = (110100..=119999).find(|c| region_status(*c) == RegionStatus::Unknown).unwrap();
     m.type_into("#rn-number", &resident_id(&format!("{unknown}19900101001"))).await;
     let msg = m.text("#rn-number-error");
-    assert!(msg.contains(&format!("this region code ({unknown}) is not in our list — check the first six digits")), "{msg}");
+    assert!(msg.contains(&format!("This region code ({unknown}) is not in our list — check the first six digits")), "{msg}");
     // Too short is not an error while typing, but is once the field is left.
     m.type_into("#rn-number", "1101051949").await;
     assert_eq!(m.text("#rn-number-error"), "");
     m.leave("#rn-number").await;
-    assert!(m.text("#rn-number-error").contains("should be 18 characters; it has 10"), "{}", m.text("#rn-number-error"));
+    assert!(m.text("#rn-number-error").contains("Should be 18 characters; it has 10"), "{}", m.text("#rn-number-error"));
     // A letter in the middle.
     m.type_into("#rn-number", "11010519491231A02X").await;
-    assert!(m.text("#rn-number-error").contains("character 15 (\"A\") is wrong: only digits can go there"), "{}", m.text("#rn-number-error"));
+    assert!(m.text("#rn-number-error").contains("Character 15 (\"A\") is wrong: only digits can go there"), "{}", m.text("#rn-number-error"));
     // Phone.
     m.type_into("#rn-phone", "23800138000").await;
     m.leave("#rn-phone").await;
@@ -493,5 +526,7 @@ async fn sealed_payloads_open_to_exactly_what_was_typed_and_the_flow_completes()
 }
 
 mod code;
+mod config;
 mod face;
 mod look;
+mod messages;

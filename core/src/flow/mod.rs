@@ -15,6 +15,32 @@ pub mod codes {
     pub const FACE_ONLY: &str = "face_only_method";
     /// A method was chosen that the site did not enable.
     pub const METHOD_NOT_ENABLED: &str = "method_not_enabled";
+    /// The server refused a step because the session is elsewhere: the flow asks where instead of showing it.
+    pub const WRONG_STEP: &str = "wrong_step";
+    /// A new code was asked for before the server allowed it.
+    pub const RESEND_COOLDOWN: &str = "resend_cooldown";
+
+    /// Codes that mean the page is set up wrongly (origin not allowed, wrong publishable key or client secret, site
+    /// disabled, methods the site did not enable, no credentials, an unusable method set): no retry can help, so
+    /// the error offers none and the site must fix its configuration.
+    pub const CONFIGURATION: &[&str] = &[
+        "forbidden_origin",
+        "unauthorized",
+        "site_disabled",
+        METHOD_NOT_ENABLED,
+        "not_configured",
+        NO_METHOD,
+        FACE_ONLY,
+    ];
+
+    /// Whether `code` is one of [`CONFIGURATION`].
+    pub fn is_configuration(code: &str) -> bool {
+        CONFIGURATION.contains(&code)
+    }
+
+    /// Codes that mean the session is over (finished, expired, or a site's session already used): Retry starts
+    /// again from the beginning, with a new session.
+    pub const ENDED: &[&str] = &["session_ended", "session_expired", "client_secret_expired", "client_secret_used"];
 }
 
 /// A way to prove the person controls the identity.
@@ -58,6 +84,26 @@ pub enum Submission {
     Resend,
     /// The sealed identity with the face and document images.
     Face,
+    /// Asking the server where the session is (after an error, or before offering methods it has not confirmed).
+    Sync,
+}
+
+/// Where the server says the session is (`GET /v1/sessions/{id}/client`): where the flow resumes after [`Event::Synced`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerStep {
+    /// Nothing accepted yet (`created`): the identity (or the photos) can be sent.
+    Created,
+    /// A code step (`code_sent`, or `submitted` when no code went out yet).
+    Code {
+        /// Tries left for the current code.
+        tries_left: u8,
+        /// Seconds until a new code may be requested.
+        resend_in: u32,
+        /// Whether the code can be entered (`Unsent` for `submitted`, `Expired` past the code's lifetime).
+        status: CodeStatus,
+    },
+    /// Waiting for a reviewer (`pending_review`).
+    InReview,
 }
 
 /// Whether the current one-time code can still be entered.
@@ -71,6 +117,8 @@ pub enum CodeStatus {
     Expired,
     /// Too many wrong tries: this session is locked.
     Locked,
+    /// The identity was accepted but no code went out (a sending limit or the provider): ask for one.
+    Unsent,
 }
 
 /// One step of the flow; each has one screen in the widget.
@@ -185,6 +233,8 @@ pub enum Event {
     CodeRejected {
         /// Tries left.
         tries_left: u8,
+        /// Seconds still to wait before a new code may be requested (the countdown goes on through wrong codes).
+        resend_in: u32,
     },
     /// The server said the code expired.
     CodeExpired,
@@ -217,6 +267,13 @@ pub enum Event {
     /// The server said which methods the session offers (the site's enabled set); the flow keeps only those.
     /// Legal in every step: it may arrive while the person is already on their way.
     Offered(Vec<Method>),
+    /// The server said where the session is ([`Submission::Sync`]): its methods and its step.
+    Synced {
+        /// The methods the session offers.
+        methods: Vec<Method>,
+        /// The session's step on the server.
+        at: ServerStep,
+    },
     /// Go back one step.
     Back,
     /// Try again from a final or locked step.
@@ -238,6 +295,9 @@ pub struct Flow {
     pub consent_version: Option<String>,
     /// Whether a guardian consented (needed when the person is under 14).
     pub guardian_consent: bool,
+    /// Whether the server confirmed `methods` ([`Event::Offered`] or [`Event::Synced`]): until it did, the flow
+    /// asks it ([`Submission::Sync`]) instead of offering a method.
+    pub confirmed: bool,
 }
 
 impl Flow {
@@ -251,7 +311,7 @@ impl Flow {
             [Method::Face] => error(codes::FACE_ONLY, None),
             _ => Step::Consent,
         };
-        Flow { step, methods, method: None, consent_version: None, guardian_consent: false }
+        Flow { step, methods, method: None, consent_version: None, guardian_consent: false, confirmed: false }
     }
 
     /// The single method when only one is enabled, which skips the choice.
@@ -270,11 +330,51 @@ impl Flow {
         Flow { step, ..self.clone() }
     }
 
-    /// Where the flow goes after consent, or after Retry: the choice, or identity when there is no choice.
+    /// Where the flow goes after consent, or after Retry: the choice, or identity when there is no choice; first
+    /// the server's confirmation of the methods when it has not come yet.
     fn start(&self) -> Flow {
+        if !self.confirmed {
+            return self.with(Step::Submitting(Submission::Sync));
+        }
         match self.only_method() {
             Some(m) => Flow { step: Step::Identity, method: Some(m), ..self.clone() },
             None => self.with(Step::ChooseMethod),
+        }
+    }
+
+    /// The methods the server offers applied: narrowed (never widened) and confirmed; an error when nothing usable
+    /// is left, or when the chosen method is gone.
+    fn offered(&self, offered: &[Method]) -> Flow {
+        let narrowed: Vec<Method> = self.methods.iter().copied().filter(|m| offered.contains(m)).collect();
+        if narrowed == self.methods {
+            return Flow { confirmed: true, ..self.clone() };
+        }
+        let fresh = Flow::new(&narrowed);
+        match (&fresh.step, self.method) {
+            // Nothing usable is left (or face alone): the error replaces wherever the person was.
+            (Step::Error { .. }, _) => Flow { consent_version: self.consent_version.clone(), ..fresh },
+            (_, Some(m)) if !narrowed.contains(&m) => {
+                Flow { method: None, confirmed: true, ..self.with(error(codes::METHOD_NOT_ENABLED, None)) }.narrowed(narrowed)
+            }
+            _ => Flow { methods: narrowed, confirmed: true, ..self.clone() },
+        }
+    }
+
+    /// Where the server's step puts the flow: the form for a session that accepted nothing yet (the camera when
+    /// the photos failed to arrive), the code step, the review notice.
+    fn resume(&self, at: ServerStep) -> Flow {
+        match at {
+            ServerStep::Created => match self.method {
+                Some(Method::Face) => self.with(Step::FaceCapture),
+                Some(_) => self.with(Step::Identity),
+                None if self.consent_version.is_some() => self.start(),
+                None => self.with(Step::Consent),
+            },
+            ServerStep::Code { tries_left, resend_in, status } => {
+                let status = if tries_left == 0 { CodeStatus::Locked } else { status };
+                self.with(code_step(tries_left, resend_in, status))
+            }
+            ServerStep::InReview => self.with(Step::InReview { due: String::new(), token: String::new() }),
         }
     }
 
@@ -303,30 +403,25 @@ pub fn transition(state: &Flow, event: Event) -> Flow {
     match (&state.step, event) {
         // Cancelling is possible wherever the flow has not ended; a failure from outside can happen anywhere.
         (s, E::Cancel) if !s.is_final() => Flow { consent_version: None, guardian_consent: false, ..state.with(S::Cancelled) },
-        (S::Error { .. }, E::Fail { code }) => state.with(error(&code, None)),
-        (S::Submitting(what), E::Fail { code }) => {
-            // A lost code exchange resumes at the form, which asks for a fresh code.
-            let resume = match what {
-                Submission::Face => S::FaceCapture,
-                Submission::Identity | Submission::Code | Submission::Resend => S::Identity,
-            };
-            state.with(error(&code, Some(resume)))
+        // A misconfigured page (nothing to retry) or a session that is over (Retry starts again), wherever it shows.
+        (_, E::Fail { code }) if codes::is_configuration(&code) || codes::ENDED.contains(&code.as_str()) => {
+            state.with(error(&code, None))
         }
+        (S::Error { .. }, E::Fail { code }) => state.with(error(&code, None)),
+        // The session is elsewhere on the server: ask where, without an error screen in between.
+        // (A resend refused as too early is the same: the code step's countdown then says how long to wait.)
+        (S::Submitting(_), E::Fail { code }) if code == codes::WRONG_STEP || code == codes::RESEND_COOLDOWN => {
+            state.with(S::Submitting(Submission::Sync))
+        }
+        // After a failed request the server may or may not have acted on it: Retry asks it where the session is,
+        // never guessing a step it would refuse.
+        (S::Submitting(_), E::Fail { code }) => state.with(error(&code, Some(S::Submitting(Submission::Sync)))),
         (s, E::Fail { code }) => state.with(error(&code, Some(s.clone()))),
-        (s, E::Offered(offered)) => {
-            let narrowed: Vec<Method> = state.methods.iter().copied().filter(|m| offered.contains(m)).collect();
-            if s.is_final() || narrowed == state.methods {
-                return state.clone();
-            }
-            let fresh = Flow::new(&narrowed);
-            match (&fresh.step, state.method) {
-                // Nothing usable is left (or face alone): the error replaces wherever the person was.
-                (Step::Error { .. }, _) => Flow { consent_version: state.consent_version.clone(), ..fresh },
-                (_, Some(m)) if !narrowed.contains(&m) => {
-                    Flow { method: None, ..state.with(error(codes::METHOD_NOT_ENABLED, None)) }.narrowed(narrowed)
-                }
-                _ => Flow { methods: narrowed, ..state.clone() },
-            }
+        (s, E::Offered(_)) if s.is_final() => state.clone(),
+        (_, E::Offered(offered)) => state.offered(&offered),
+        (S::Submitting(Submission::Sync), E::Synced { methods, at }) => {
+            let f = state.offered(&methods);
+            if f.step != state.step { f } else { f.resume(at) }
         }
 
         (S::Consent, E::ConsentGiven { version }) if !version.trim().is_empty() => {
@@ -361,17 +456,18 @@ pub fn transition(state: &Flow, event: Event) -> Flow {
         (S::Submitting(Submission::Identity | Submission::Resend), E::CodeSent { tries_left, resend_in }) => {
             state.with(code_step(tries_left, resend_in, CodeStatus::Active))
         }
-        (S::Submitting(Submission::Code), E::CodeRejected { tries_left }) => {
+        (S::Submitting(Submission::Code), E::CodeRejected { tries_left, resend_in }) => {
             let status = if tries_left == 0 { CodeStatus::Locked } else { CodeStatus::Wrong };
-            state.with(code_step(tries_left, 0, status))
+            state.with(code_step(tries_left, if tries_left == 0 { 0 } else { resend_in }, status))
         }
         (S::Submitting(Submission::Code), E::CodeExpired) => state.with(code_step(0, 0, CodeStatus::Expired)),
         (S::Submitting(Submission::Code | Submission::Resend), E::CodeLocked) => {
             state.with(code_step(0, 0, CodeStatus::Locked))
         }
-        (S::Submitting(_), E::Verified { token }) => state.with(S::Verified { token }),
-        (S::Submitting(_), E::InReview { due, token }) => state.with(S::InReview { due, token }),
-        (S::Submitting(_), E::Failed { reason }) => state.with(S::Failed { reason }),
+        // Results answer a submission; asking where the session is (`Sync`) answers `Synced` only.
+        (S::Submitting(w), E::Verified { token }) if *w != Submission::Sync => state.with(S::Verified { token }),
+        (S::Submitting(w), E::InReview { due, token }) if *w != Submission::Sync => state.with(S::InReview { due, token }),
+        (S::Submitting(w), E::Failed { reason }) if *w != Submission::Sync => state.with(S::Failed { reason }),
 
         (S::Code { status: CodeStatus::Active | CodeStatus::Wrong, tries_left, .. }, E::CodeEntered)
             if *tries_left > 0 =>

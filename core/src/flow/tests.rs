@@ -2,8 +2,9 @@
 
 use super::*;
 
+/// A flow whose methods the server confirmed.
 fn flow(methods: &[Method], step: Step) -> Flow {
-    Flow { step, ..Flow::new(methods) }
+    Flow { step, confirmed: true, ..Flow::new(methods) }
 }
 
 const ALL: &[Method] = &[Method::Sms, Method::Email, Method::Face];
@@ -23,11 +24,13 @@ fn steps() -> Vec<Step> {
         code(3, CodeStatus::Wrong),
         code(0, CodeStatus::Expired),
         code(0, CodeStatus::Locked),
+        code(5, CodeStatus::Unsent),
         Step::FaceCapture,
         Step::Submitting(Submission::Identity),
         Step::Submitting(Submission::Code),
         Step::Submitting(Submission::Resend),
         Step::Submitting(Submission::Face),
+        Step::Submitting(Submission::Sync),
         Step::Verified { token: "t".into() },
         Step::InReview { due: "2026-12-04".into(), token: "t".into() },
         Step::Failed { reason: "mismatch".into() },
@@ -46,7 +49,7 @@ fn events() -> Vec<Event> {
         Event::CodeSent { tries_left: 5, resend_in: 60 },
         Event::CodeEntered,
         Event::ResendRequested,
-        Event::CodeRejected { tries_left: 2 },
+        Event::CodeRejected { tries_left: 2, resend_in: 30 },
         Event::CodeExpired,
         Event::CodeLocked,
         Event::FaceCaptured,
@@ -55,6 +58,7 @@ fn events() -> Vec<Event> {
         Event::Failed { reason: "mismatch".into() },
         Event::Fail { code: "network".into() },
         Event::Offered(vec![Method::Sms, Method::Email]),
+        Event::Synced { methods: vec![Method::Sms], at: ServerStep::Created },
         Event::Back,
         Event::Retry,
         Event::Cancel,
@@ -79,6 +83,7 @@ fn event_name(e: &Event) -> &'static str {
         Event::Failed { .. } => "Failed",
         Event::Fail { .. } => "Fail",
         Event::Offered(_) => "Offered",
+        Event::Synced { .. } => "Synced",
         Event::Back => "Back",
         Event::Retry => "Retry",
         Event::Cancel => "Cancel",
@@ -99,7 +104,7 @@ fn legal(step: &Step, event: &str) -> bool {
         Step::Identity => matches!(event, "IdentitySubmitted" | "Back"),
         Step::FaceCapture => matches!(event, "FaceCaptured" | "Back"),
         Step::Code { status: Active | Wrong, .. } => matches!(event, "CodeEntered" | "ResendRequested" | "Back"),
-        Step::Code { status: Expired, .. } => matches!(event, "ResendRequested" | "Back"),
+        Step::Code { status: Expired | Unsent, .. } => matches!(event, "ResendRequested" | "Back"),
         Step::Code { status: Locked, .. } => matches!(event, "Retry" | "Back"),
         Step::Submitting(Submission::Identity) => {
             matches!(event, "CodeSent" | "Verified" | "InReview" | "Failed")
@@ -112,6 +117,7 @@ fn legal(step: &Step, event: &str) -> bool {
             "CodeRejected" | "CodeExpired" | "CodeLocked" | "Verified" | "InReview" | "Failed"
         ),
         Step::Submitting(Submission::Face) => matches!(event, "Verified" | "InReview" | "Failed"),
+        Step::Submitting(Submission::Sync) => event == "Synced",
         Step::Failed { .. } | Step::Cancelled | Step::Error { .. } => event == "Retry",
         Step::Verified { .. } | Step::InReview { .. } => false,
     }
@@ -185,7 +191,7 @@ fn flow_new_rejects_unusable_method_sets() {
 
 #[test]
 fn flow_consent_goes_to_choice_and_records_the_version() {
-    let f = transition(&Flow::new(ALL), Event::ConsentGiven { version: "v3".into() });
+    let f = transition(&flow(ALL, Step::Consent), Event::ConsentGiven { version: "v3".into() });
     assert_eq!(f.step, Step::ChooseMethod);
     assert_eq!(f.consent_version.as_deref(), Some("v3"));
 }
@@ -199,7 +205,7 @@ fn flow_consent_with_a_blank_version_is_illegal() {
 
 #[test]
 fn flow_single_method_skips_the_choice_and_back_returns_to_consent() {
-    let f = transition(&Flow::new(&[Method::Email]), Event::ConsentGiven { version: "v".into() });
+    let f = transition(&flow(&[Method::Email], Step::Consent), Event::ConsentGiven { version: "v".into() });
     assert_eq!(f.step, Step::Identity);
     assert_eq!(f.method, Some(Method::Email));
     assert_eq!(transition(&f, Event::Back).step, Step::Consent);
@@ -261,8 +267,9 @@ fn flow_code_sent_and_resend() {
 #[test]
 fn flow_code_wrong_expired_locked() {
     let s = flow(ALL, Step::Submitting(Submission::Code));
-    assert_eq!(transition(&s, Event::CodeRejected { tries_left: 2 }).step, Step::Code { tries_left: 2, resend_in: 0, status: CodeStatus::Wrong });
-    assert_eq!(transition(&s, Event::CodeRejected { tries_left: 0 }).step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Locked });
+    // A wrong code keeps the resend countdown where it was (the widget counts it down from the server's duration).
+    assert_eq!(transition(&s, Event::CodeRejected { tries_left: 2, resend_in: 41 }).step, Step::Code { tries_left: 2, resend_in: 41, status: CodeStatus::Wrong });
+    assert_eq!(transition(&s, Event::CodeRejected { tries_left: 0, resend_in: 41 }).step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Locked });
     let expired = transition(&s, Event::CodeExpired);
     assert_eq!(expired.step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Expired });
     assert_eq!(transition(&expired, Event::ResendRequested).step, Step::Submitting(Submission::Resend));
@@ -300,18 +307,39 @@ fn flow_face_capture_submits() {
 }
 
 #[test]
-fn flow_failures_resume_at_the_step_that_sent() {
-    let cases = [
-        (Submission::Identity, Step::Identity),
-        (Submission::Face, Step::FaceCapture),
-        (Submission::Code, Step::Identity),
-        (Submission::Resend, Step::Identity),
-    ];
-    for (what, resume) in cases {
+fn flow_failed_requests_resume_where_the_server_says() {
+    // After a failed request the server may or may not have acted on it: Retry asks it (never a step it refuses).
+    let sync = Step::Submitting(Submission::Sync);
+    for what in [Submission::Identity, Submission::Face, Submission::Code, Submission::Resend, Submission::Sync] {
         let e = transition(&flow(ALL, Step::Submitting(what)), Event::Fail { code: "network".into() });
-        assert_eq!(e.step, Step::Error { code: "network".into(), resume: Some(Box::new(resume.clone())) });
-        assert_eq!(transition(&e, Event::Retry).step, resume);
+        assert_eq!(e.step, Step::Error { code: "network".into(), resume: Some(Box::new(sync.clone())) });
+        assert_eq!(transition(&e, Event::Retry).step, sync);
+        // A refusal that only says the session is elsewhere goes straight to asking, without an error screen.
+        for code in [codes::WRONG_STEP, codes::RESEND_COOLDOWN] {
+            assert_eq!(transition(&flow(ALL, Step::Submitting(what)), Event::Fail { code: code.into() }).step, sync);
+        }
     }
+    let at = |method: Option<Method>, server: ServerStep| {
+        let f = Flow { method, consent_version: Some("v".into()), ..flow(ALL, sync.clone()) };
+        transition(&f, Event::Synced { methods: ALL.to_vec(), at: server }).step
+    };
+    // The network blip at the code step: the server has the code pending, so the code step comes back (not the
+    // identity form, whose submit the server would refuse with wrong_step), with its tries and countdown.
+    let pending = ServerStep::Code { tries_left: 3, resend_in: 17, status: CodeStatus::Active };
+    assert_eq!(at(Some(Method::Sms), pending), Step::Code { tries_left: 3, resend_in: 17, status: CodeStatus::Active });
+    let unsent = ServerStep::Code { tries_left: 5, resend_in: 0, status: CodeStatus::Unsent };
+    assert_eq!(at(Some(Method::Sms), unsent), Step::Code { tries_left: 5, resend_in: 0, status: CodeStatus::Unsent });
+    let none_left = ServerStep::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Active };
+    assert_eq!(at(Some(Method::Sms), none_left).name(), "code");
+    assert_eq!(at(Some(Method::Sms), ServerStep::Created), Step::Identity);
+    assert_eq!(at(Some(Method::Face), ServerStep::Created), Step::FaceCapture, "the photos are sent again");
+    assert_eq!(at(None, ServerStep::Created), Step::ChooseMethod);
+    assert_eq!(at(Some(Method::Face), ServerStep::InReview).name(), "in_review");
+    // The server's methods narrow the flow's on the way.
+    let f = Flow { method: Some(Method::Sms), ..flow(ALL, sync.clone()) };
+    let f = transition(&f, Event::Synced { methods: vec![Method::Sms, Method::Email], at: ServerStep::Created });
+    assert_eq!((f.step, f.methods, f.confirmed), (Step::Identity, vec![Method::Sms, Method::Email], true));
+    // A failure outside a request resumes where it happened.
     let e = transition(&flow(ALL, Step::Consent), Event::Fail { code: "camera".into() });
     assert_eq!(transition(&e, Event::Retry).step, Step::Consent);
     // A failure while showing an error replaces it and restarts on Retry.
@@ -341,6 +369,36 @@ fn flow_cancel_from_every_live_step_and_never_from_a_final_one() {
         } else {
             assert_eq!(after.step, Step::Cancelled, "{step:?}");
         }
+    }
+}
+
+#[test]
+fn flow_methods_are_offered_only_once_the_server_confirmed_them() {
+    // Consent before the server answered: the flow asks it instead of offering the configured methods.
+    let f = transition(&Flow::new(ALL), Event::ConsentGiven { version: "v".into() });
+    assert_eq!(f.step, Step::Submitting(Submission::Sync));
+    let f = transition(&f, Event::Synced { methods: vec![Method::Sms, Method::Email], at: ServerStep::Created });
+    assert_eq!((f.step.clone(), f.methods.clone()), (Step::ChooseMethod, vec![Method::Sms, Method::Email]));
+    // Confirmed at mount (Offered, even with nothing to narrow): consent goes straight to the choice.
+    let f = transition(&Flow::new(ALL), Event::Offered(ALL.to_vec()));
+    assert!(f.confirmed);
+    assert_eq!(transition(&f, Event::ConsentGiven { version: "v".into() }).step, Step::ChooseMethod);
+}
+
+#[test]
+fn flow_a_misconfigured_page_is_an_error_without_retry_wherever_it_shows() {
+    for code in codes::CONFIGURATION {
+        for step in [Step::Consent, Step::Identity, Step::Submitting(Submission::Sync), Step::Submitting(Submission::Identity)] {
+            let f = transition(&flow(ALL, step), Event::Fail { code: (*code).into() });
+            assert_eq!(f.step, Step::Error { code: (*code).into(), resume: None });
+        }
+    }
+    assert!(!codes::is_configuration("network") && codes::is_configuration("forbidden_origin"));
+    // A session that is over: Retry starts again (a new session) instead of resuming one the server refuses.
+    for code in codes::ENDED {
+        let f = transition(&flow(ALL, Step::Submitting(Submission::Sync)), Event::Fail { code: (*code).into() });
+        assert_eq!(f.step, Step::Error { code: (*code).into(), resume: None });
+        assert_eq!(transition(&f, Event::Retry).step, Step::Consent);
     }
 }
 

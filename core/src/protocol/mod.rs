@@ -348,6 +348,16 @@ pub struct ClientSessionView {
     /// When a resend becomes possible, Unix seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resend_available_at: Option<i64>,
+    /// Seconds from this answer until a resend becomes possible (0 when it is now): a client counts down from
+    /// this, not from `resend_available_at` against its own clock, which may be wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resend_in: Option<i64>,
+    /// Seconds from this answer until the current code expires (0 once it has), while one is pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_expires_in: Option<i64>,
+    /// Wrong tries the current code still allows, while one is pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
 }
 
 /// Response of the identity step and of resend: a code is on its way.
@@ -364,6 +374,10 @@ pub struct CodeSentResponse {
     pub code_expires_at: i64,
     /// When a resend becomes possible, Unix seconds.
     pub resend_available_at: i64,
+    /// Seconds from this answer until the code expires (the client's countdown; its clock may be wrong).
+    pub code_expires_in: i64,
+    /// Seconds from this answer until a resend becomes possible.
+    pub resend_in: i64,
 }
 
 /// Response of the code step once the code matched.

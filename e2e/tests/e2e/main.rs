@@ -15,5 +15,6 @@ mod identity;
 mod look;
 mod openapi;
 mod otp;
+mod recovery;
 mod sms;
 mod webview;

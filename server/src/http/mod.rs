@@ -75,7 +75,10 @@ async fn hygiene(req: Request, next: Next) -> Response {
     }
     let h = resp.headers_mut();
     let static_page = !api_path && !is_json;
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Static files say how they may be cached (the widget's hashed files for a year); everything else is no-store.
+    if !(static_page && h.contains_key(header::CACHE_CONTROL)) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -108,13 +111,17 @@ async fn cors(axum::extract::State(state): axum::extract::State<AppState>, req: 
     let path = req.uri().path().to_owned();
     let public = matches!(path.as_str(), "/v1/keys" | "/v1/jwks.json" | "/v1/openapi.json" | "/healthz" | "/readyz");
     let allowed = origin.as_deref().is_some_and(|o| state.sites.any_allows_origin(o));
+    // A page at an origin no site allows still learns why it is refused: its preflight passes, the request itself
+    // is refused by the endpoint (403 forbidden_origin) and that refusal is readable. The widget can then report a
+    // misconfigured page instead of a network error; nothing but the refusal is ever readable from such an origin.
+    let refusable = origin.is_some() && path.starts_with("/v1/");
     if req.method() == Method::OPTIONS {
-        let mut resp = if allowed || (public && origin.is_some()) {
+        let mut resp = if allowed || refusable {
             StatusCode::NO_CONTENT.into_response()
         } else {
             ApiError::new(ErrorCode::ForbiddenOrigin).into_response()
         };
-        if allowed || public {
+        if allowed || public || refusable {
             let h = resp.headers_mut();
             set_cors(h, origin.as_deref(), public && !allowed);
             h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
@@ -124,7 +131,8 @@ async fn cors(axum::extract::State(state): axum::extract::State<AppState>, req: 
         return resp;
     }
     let mut resp = next.run(req).await;
-    if allowed || public {
+    let refused = refusable && resp.status() == StatusCode::FORBIDDEN;
+    if allowed || public || refused {
         set_cors(resp.headers_mut(), origin.as_deref(), public && !allowed);
     }
     resp
@@ -188,11 +196,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
 /// The `Origin` header, if any.
 pub struct Origin(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for Origin {
+impl FromRequestParts<AppState> for Origin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Ok(Origin(parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned)))
+    /// A browser sends no `Origin` on a same-origin GET (`GET /v1/sessions/{id}/client` from a page the server
+    /// itself serves): marked `Sec-Fetch-Site: same-origin` and addressed to the host of `public_url`, such a
+    /// request comes from the server's own origin.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = |name| parts.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        if let Some(origin) = header(header::ORIGIN) {
+            return Ok(Origin(Some(origin.to_owned())));
+        }
+        let own = state.cfg.server.public_url.trim_end_matches('/');
+        let own_host = own.split_once("://").map(|(_, rest)| rest.split('/').next().unwrap_or_default());
+        let same_origin = header(header::HeaderName::from_static("sec-fetch-site")) == Some("same-origin");
+        if same_origin && own_host.is_some() && header(header::HOST) == own_host {
+            let scheme = own.split_once("://").map(|(s, _)| s).unwrap_or("https");
+            return Ok(Origin(own_host.map(|h| format!("{scheme}://{h}"))));
+        }
+        Ok(Origin(None))
     }
 }
 

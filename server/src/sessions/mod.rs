@@ -201,10 +201,22 @@ pub async fn client_view(state: &AppState, ctx: &ClientCtx<'_>) -> ApiResult<Cli
         expires_at: secs(s.client_secret_expires_at),
         destination: None,
         resend_available_at: None,
+        resend_in: None,
+        code_expires_in: None,
+        attempts_left: None,
     };
     if let Some(code) = state.store.latest_code(&s.id).await? {
-        view.resend_available_at = Some(secs(code.sent_at + state.cfg.codes.resend_cooldown_secs * 1000));
+        let ready = code.sent_at + state.cfg.codes.resend_cooldown_secs * 1000;
+        view.resend_available_at = Some(secs(ready));
+        // Durations as well as instants: the widget counts down without trusting the browser's clock.
+        let now = state.clock.now_ms();
+        let left = |at: i64| ((at - now).max(0) + 999) / 1000;
+        view.resend_in = Some(left(ready));
         view.destination = destination(state, s).map(|(_, _, masked)| masked);
+        if code.state == store::CodeState::Active {
+            view.code_expires_in = Some(left(code.expires_at));
+            view.attempts_left = Some(state.cfg.codes.max_attempts.saturating_sub(code.attempts));
+        }
     }
     Ok(view)
 }

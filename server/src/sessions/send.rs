@@ -127,6 +127,8 @@ async fn issue_code(
         destination: to_masked.to_owned(),
         code_expires_at: secs(now + ttl_ms),
         resend_available_at: secs(now + state.cfg.codes.resend_cooldown_secs * 1000),
+        code_expires_in: ttl_ms / 1000,
+        resend_in: state.cfg.codes.resend_cooldown_secs,
     };
     Ok(Some(Ok(Issued { msg, resp })))
 }

@@ -14,6 +14,7 @@ on_both_backends!(
     sms_flow_verifies_and_site_reads_masked_result,
     client_secret_expired_and_used,
     wrong_origin_is_refused,
+    a_same_origin_get_counts_as_the_servers_own_origin,
     missing_consent_is_refused,
     invalid_id_from_a_client_that_skipped_validation_is_refused,
     replayed_envelope_is_refused,
@@ -96,18 +97,49 @@ async fn wrong_origin_is_refused(b: Backend) {
         }
         let r = h.call("POST", &format!("/v1/sessions/{}/identity", s.session_id), &headers, Some(&body)).await;
         assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden_origin"), "{origin:?}");
-        assert!(r.headers.get("access-control-allow-origin").is_none());
+        // The refusal is readable by the page that was refused (so a misconfigured page can say why), never with
+        // a wildcard; without an Origin there is nothing to allow.
+        let acao = r.headers.get("access-control-allow-origin").map(|v| v.to_str().unwrap_or_default().to_string());
+        assert_eq!(acao.as_deref(), origin, "{origin:?}");
     }
-    // The preflight answers allowed origins only, never with a wildcard.
+    // The preflight answers allowed origins, never with a wildcard; another origin's preflight passes too, so
+    // that its request meets the readable refusal above instead of failing like a network error.
     let pre = h.call("OPTIONS", &format!("/v1/sessions/{}/identity", s.session_id), &[("origin", ORIGIN)], None).await;
     assert_eq!(pre.status, StatusCode::NO_CONTENT);
     assert_eq!(pre.headers["access-control-allow-origin"], ORIGIN);
     let pre = h.call("OPTIONS", "/v1/widget/sessions", &[("origin", "https://evil.example")], None).await;
-    assert_eq!(pre.status, StatusCode::FORBIDDEN);
-    assert!(pre.headers.get("access-control-allow-origin").is_none());
+    assert_eq!(pre.status, StatusCode::NO_CONTENT);
+    assert_eq!(pre.headers["access-control-allow-origin"], "https://evil.example");
+    let r = h
+        .call("POST", "/v1/widget/sessions", &[("origin", "https://evil.example"), ("content-type", "application/json")], Some(r#"{"publishable_key":"pk_test_shop"}"#))
+        .await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden_origin"), "{}", r.json);
+    assert_eq!(r.headers["access-control-allow-origin"], "https://evil.example");
+    // Anything that is not a refusal stays unreadable from such an origin.
+    let r = h.call("GET", "/v1/sessions/ses_x/client", &[("origin", "https://evil.example")], None).await;
+    if r.status != StatusCode::FORBIDDEN {
+        assert!(r.headers.get("access-control-allow-origin").is_none(), "{}", r.status);
+    }
     // Nothing happened: the session still waits for its identity.
     let site = h.site_view(&s.session_id).await;
     assert_eq!(site.json["status"], "created");
+}
+
+/// A page the server serves itself reads its session with a same-origin GET, which browsers send without `Origin`.
+async fn a_same_origin_get_counts_as_the_servers_own_origin(b: Backend) {
+    let h = Harness::with(b, |cfg| cfg.sites[0].origins.push("https://verify.example".into())).await;
+    let s = h.create_session().await;
+    let auth = format!("Bearer {}", s.client_secret);
+    let path = format!("/v1/sessions/{}/client", s.session_id);
+    let same = [("authorization", auth.as_str()), ("sec-fetch-site", "same-origin"), ("host", "verify.example")];
+    let r = h.call("GET", &path, &same, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["status"], "created");
+    // Only a same-origin request addressed to the server's own host, and only where the site allows that origin.
+    let other_host = [("authorization", auth.as_str()), ("sec-fetch-site", "same-origin"), ("host", "evil.example")];
+    assert_eq!(h.call("GET", &path, &other_host, None).await.code(), "forbidden_origin");
+    let cross = [("authorization", auth.as_str()), ("sec-fetch-site", "cross-site"), ("host", "verify.example")];
+    assert_eq!(h.call("GET", &path, &cross, None).await.code(), "forbidden_origin");
 }
 
 async fn missing_consent_is_refused(b: Backend) {

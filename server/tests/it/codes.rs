@@ -17,6 +17,7 @@ on_both_backends!(
     limit_per_destination_per_day,
     limit_per_client_ip_per_hour,
     limit_per_session,
+    the_client_view_gives_the_code_step_in_durations,
 );
 
 fn phone(n: u32) -> String {
@@ -167,4 +168,34 @@ async fn limit_per_session(b: Backend) {
     let r = h.widget_post(&s, "resend", None, "198.51.100.7").await;
     assert_eq!(r.code(), "rate_limited", "the 6th code of one session");
     assert_eq!(h.outbox.messages().len(), 5);
+}
+
+/// Where a widget resumes after an error (protocol 4.4): the code step with its tries and countdowns, as durations
+/// from the answer, so a browser whose clock is wrong still counts down right.
+async fn the_client_view_gives_the_code_step_in_durations(b: Backend) {
+    let h = Harness::new(b).await;
+    let s = h.create_session().await;
+    let view = || async {
+        let auth = format!("Bearer {}", s.client_secret);
+        h.call("GET", &format!("/v1/sessions/{}/client", s.session_id), &[("authorization", &auth), ("origin", ORIGIN)], None)
+            .await
+            .json
+    };
+    let before = view().await;
+    assert_eq!(before["status"], "created");
+    for field in ["resend_in", "code_expires_in", "attempts_left"] {
+        assert!(before.get(field).is_none(), "{field} before any code: {before}");
+    }
+    let r = h.submit_identity(&s, &identity_sms(PHONE, h.clock.now_secs())).await;
+    assert_eq!((r.json["resend_in"].as_i64(), r.json["code_expires_in"].as_i64()), (Some(60), Some(300)), "{}", r.json);
+    h.clock.advance_secs(21);
+    let right = h.last_code();
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+    assert_eq!(h.submit_code(&s, wrong).await.code(), "code_invalid");
+    let v = view().await;
+    assert_eq!(v["status"], "code_sent");
+    assert_eq!((v["resend_in"].as_i64(), v["code_expires_in"].as_i64(), v["attempts_left"].as_i64()), (Some(39), Some(279), Some(4)), "{v}");
+    h.clock.advance_secs(300);
+    let v = view().await;
+    assert_eq!((v["resend_in"].as_i64(), v["code_expires_in"].as_i64()), (Some(0), Some(0)), "{v}");
 }
