@@ -28,16 +28,43 @@ fn is_gb11643(kind: DocumentKind) -> bool {
     )
 }
 
-fn birth_digits(normalized: &str) -> String {
-    let d: Vec<char> = normalized.chars().skip(6).take(8).collect();
-    let mut out = String::new();
-    for (i, c) in d.iter().enumerate() {
-        if d.len() == 8 && (i == 4 || i == 6) {
+/// The birth date as the number writes it (`YYYY-MM-DD`) and where it is: characters 7–14 of an 18-character
+/// number, 7–12 of an old 15-digit one (`YYMMDD`, all from the 1900s), 6–11 of an old foreigner's card (`YYMMDD`
+/// after three letters, century unknown, shown as written).
+fn birth_digits(normalized: &str, kind: DocumentKind) -> (String, &'static str) {
+    let chars: Vec<char> = normalized.chars().collect();
+    let (from, prefix, digits) = match chars.len() {
+        15 if kind == DocumentKind::ForeignPermanentResidentId => (5, "", "6–11"),
+        15 => (6, "19", "7–12"),
+        _ => (6, "", "7–14"),
+    };
+    let year = if chars.len() == 15 { 2 } else { 4 };
+    let mut out = String::from(prefix);
+    for (i, c) in chars.iter().skip(from).take(year + 4).enumerate() {
+        if i == year || i == year + 2 {
             out.push('-');
         }
         out.push(*c);
     }
-    out
+    (out, digits)
+}
+
+/// What may stand at `pos` of a number of `kind` (for "character N is wrong: only … can go there").
+fn allowed_at(kind: DocumentKind, chars: &[char], pos: usize) -> Key {
+    let len = chars.len();
+    match kind {
+        // The old foreigner's card: three capital letters (nationality), then digits.
+        DocumentKind::ForeignPermanentResidentId if len == 15 && pos < 3 => Key::AllowedCapitals,
+        // Only the last character of an 18-character GB 11643 number may be X.
+        k if is_gb11643(k) && pos == 17 => Key::AllowedDigitsX,
+        k if is_gb11643(k) => Key::AllowedDigits,
+        DocumentKind::HkMoTravelPermit if pos == 0 => Key::AllowedHm,
+        DocumentKind::HkMoTravelPermit | DocumentKind::TwTravelPermit => Key::AllowedDigits,
+        // E-series passports may have a letter second; every other character after the first is a digit.
+        DocumentKind::ChinesePassport if pos == 1 && chars.first() == Some(&'E') => Key::AllowedLettersDigits,
+        DocumentKind::ChinesePassport => Key::AllowedDigits,
+        _ => Key::AllowedLettersDigits,
+    }
 }
 
 /// The message for the first error of an ID check worth showing now, and the warnings. Each message is one
@@ -57,13 +84,9 @@ pub fn id_message(ctx: &Ctx, check: &IdCheck, moment: Moment) -> (Option<String>
             IssueCode::Empty => Key::ErrRequired,
             IssueCode::InvalidCharacter => {
                 let pos = i.position.unwrap_or(0);
-                let found: String = n.chars().nth(pos).map(String::from).unwrap_or_default();
-                // Only the last character of an 18-character GB 11643 number may be X.
-                let allowed = match (gb, pos) {
-                    (false, _) => Key::AllowedLettersDigits,
-                    (true, 17) => Key::AllowedDigitsX,
-                    (true, _) => Key::AllowedDigits,
-                };
+                let chars: Vec<char> = n.chars().collect();
+                let found: String = chars.get(pos).map(|c| String::from(*c)).unwrap_or_default();
+                let allowed = allowed_at(check.kind, &chars, pos);
                 a = [("position", decimal(pos as u32 + 1)), ("found", found), ("allowed", ctx.t(allowed))];
                 Key::ErrCharacters
             }
@@ -82,7 +105,9 @@ pub fn id_message(ctx: &Ctx, check: &IdCheck, moment: Moment) -> (Option<String>
                 Key::ErrRegion
             }
             IssueCode::InvalidDate | IssueCode::BirthDateInFuture | IssueCode::BirthDateTooEarly => {
-                a[0] = ("date", birth_digits(n));
+                let (date, digits) = birth_digits(n, check.kind);
+                a[0] = ("date", date);
+                a[1] = ("digits", digits.into());
                 match i.code {
                     IssueCode::InvalidDate => Key::ErrBirthDate,
                     IssueCode::BirthDateInFuture => Key::ErrBirthFuture,
@@ -106,7 +131,8 @@ pub fn id_message(ctx: &Ctx, check: &IdCheck, moment: Moment) -> (Option<String>
                 IssueCode::UnknownNationality => {
                     (Key::WarnNationality, "code", check.nationality.clone().unwrap_or_default())
                 }
-                IssueCode::LegacyFormat => (Key::WarnLegacy, "upgraded", check.upgraded.clone().unwrap_or_default()),
+                // Only once the 18-character form is known (a 15-digit number with an error has none yet).
+                IssueCode::LegacyFormat => (Key::WarnLegacy, "upgraded", check.upgraded.clone()?),
                 _ => return None,
             };
             Some(ctx.tf(key, &[(name, &value)]))

@@ -55,7 +55,8 @@ pub fn validate_phone(input: &str) -> FieldCheck {
     FieldCheck::new(n, errors)
 }
 
-/// Validates an email address: one `@`, a dot-atom local part (ASCII, ≤ 64), and a domain of at least two labels
+/// Validates an email address: one `@`, a dot-atom local part (≤ 64 bytes; letters of any script too, as RFC 6531
+/// internationalised addresses such as `张三@例子.中国` allow), and a domain of at least two labels
 /// (letters of any script for IDN, digits, inner hyphens; ≤ 63 each), top-level not numeric; ≤ 254 in all.
 /// Normalization trims, maps full-width forms and the ideographic full stop, and lower-cases the domain.
 pub fn validate_email(input: &str) -> FieldCheck {
@@ -83,7 +84,7 @@ pub fn validate_email(input: &str) -> FieldCheck {
     } else {
         let mut prev = '.';
         for (i, c) in local.chars().enumerate() {
-            let ok = c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(c);
+            let ok = c.is_alphanumeric() || LOCAL_SPECIALS.contains(c);
             if !ok || (c == '.' && prev == '.') || (c == '.' && i + 1 == local_len) {
                 errors.push(Issue::at(IssueCode::InvalidLocalPart, i));
                 break;
@@ -143,7 +144,7 @@ mod tests {
 
     #[test]
     fn emails() {
-        for ok in ["a@example.com", "first.last+tag@Example.COM", "user@例子.中国", "x@xn--fiqs8s.cn", "a@b-c.io"] {
+        for ok in ["a@example.com", "first.last+tag@Example.COM", "user@例子.中国", "x@xn--fiqs8s.cn", "a@b-c.io", "张三@例子.中国", "用户@example.com"] {
             assert!(validate_email(ok).valid, "{ok}: {:?}", validate_email(ok));
         }
         assert_eq!(validate_email("Ann@Example.COM").normalized, "Ann@example.com");
@@ -152,7 +153,8 @@ mod tests {
         assert_eq!(code("annexample.com"), Some(IssueCode::MissingAt));
         assert_eq!(code("a@b@example.com"), Some(IssueCode::MissingAt));
         assert_eq!(code("@example.com"), Some(IssueCode::InvalidLocalPart));
-        assert_eq!(code("用户@example.com"), Some(IssueCode::InvalidLocalPart));
+        assert_eq!(code("用户 名@example.com"), Some(IssueCode::InvalidLocalPart));
+        assert_eq!(code(&format!("{}@example.com", "张".repeat(22))), Some(IssueCode::InvalidLocalPart), "over 64 bytes");
         assert_eq!(code("a..b@example.com"), Some(IssueCode::InvalidLocalPart));
         assert_eq!(code("a@localhost"), Some(IssueCode::InvalidDomain));
         assert_eq!(code("a@-x.com"), Some(IssueCode::InvalidDomain));
