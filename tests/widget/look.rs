@@ -43,14 +43,15 @@ async fn theme_options_set_the_css_variables() {
     assert_eq!(style.get_property_value("--rn-color-primary").unwrap(), "#ff0000");
     assert_eq!(style.get_property_value("--rn-radius").unwrap(), "4px");
     assert_eq!(style.get_property_value("--rn-font-size").unwrap(), "18px");
-    // The variables reach the rendered elements.
+    // The variables reach the rendered elements (in dark mode, the primary's dark variant: see below).
     let button = m.button("Agree and continue");
-    let computed = web_sys::window().unwrap().get_computed_style(&button).unwrap().unwrap();
-    assert_eq!(computed.get_property_value("background-color").unwrap(), "rgb(255, 0, 0)");
+    assert_eq!(computed(&m.q("section").unwrap(), "border-top-left-radius"), "4px");
+    assert_eq!(computed(&m.q("section").unwrap(), "font-size"), "18px");
     m.widget.set_theme(obj(&[("mode", "light".into()), ("colorPrimary", "#0000ff".into()), ("colorPrimry", "#000".into())]));
     tick().await;
     assert_eq!(host.get_attribute("data-rn-theme").as_deref(), Some("light"));
     assert_eq!(style.get_property_value("--rn-color-primary").unwrap(), "#0000ff");
+    assert_eq!(computed(&button, "background-color"), "rgb(0, 0, 255)");
     let bad: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "option").as_string().unwrap()).collect();
     assert_eq!(bad, ["theme.colorPrimry"], "a typo in a token name is reported");
     m.widget.set_theme("auto".into());
@@ -133,10 +134,15 @@ async fn custom_element_renders_in_an_open_shadow_root_with_parts() {
     // idempotent, as a page loading the module twice would need).
     realname_widget::start();
     realname_widget::start();
+    if !stubbed() {
+        stub_server(&KeyPair::from_seed("k1", &SEED));
+    }
     let el = doc().create_element("realname-verify").unwrap();
     el.set_attribute("locale", "en").unwrap();
     el.set_attribute("theme", "dark").unwrap();
     el.set_attribute("methods", "sms,email").unwrap();
+    el.set_attribute("server", "https://verify.test").unwrap();
+    el.set_attribute("publishable-key", "pk_test").unwrap();
     let log = Rc::new(RefCell::new(Vec::<String>::new()));
     let l = log.clone();
     let c = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| l.borrow_mut().push(get(&get(&e, "detail"), "step").as_string().unwrap_or_default()));
@@ -164,4 +170,77 @@ async fn custom_element_renders_in_an_open_shadow_root_with_parts() {
     el.remove();
     tick().await;
     assert!(root.query_selector("h2").unwrap().is_none(), "removing the element destroys the widget");
+}
+
+/// The computed value of `property` on `el`.
+fn computed(el: &Element, property: &str) -> String {
+    web_sys::window().unwrap().get_computed_style(el).unwrap().unwrap().get_property_value(property).unwrap()
+}
+
+/// `rgb(r, g, b)` as bytes.
+fn rgb(css: &str) -> [u8; 3] {
+    let inner = css.trim_start_matches("rgb(").trim_end_matches(')');
+    let v: Vec<u8> = inner.split(',').map(|p| p.trim().parse().unwrap()).collect();
+    [v[0], v[1], v[2]]
+}
+
+/// WCAG 2.1 contrast ratio, computed here independently of the widget's own.
+fn ratio(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let l = |c: [u8; 3]| {
+        let f = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.03928 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2])
+    };
+    let (x, y) = (l(a), l(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+#[wasm_bindgen_test]
+async fn a_sites_primary_colour_gets_a_dark_variant_that_passes_aa() {
+    // The docs' own example; #b4282d on the dark surface is 2.78:1.
+    let mut m = mounted(&[("theme", obj(&[("mode", "dark".into()), ("colorPrimary", "#b4282d".into())]))]).await;
+    let section = m.q("section").unwrap();
+    let surface = rgb(&computed(&section, "background-color"));
+    let link = m.button("Cancel");
+    let primary = rgb(&computed(&link, "color"));
+    assert_ne!(primary, [0xb4, 0x28, 0x2d], "the light colour unchanged in dark mode");
+    assert!(ratio(primary, surface) >= 4.5, "{primary:?} on {surface:?}: {}", ratio(primary, surface));
+    assert!(primary[0] > primary[1] && primary[0] > primary[2], "still the site's red: {primary:?}");
+    let agree = m.button("Agree and continue");
+    let (bg, fg) = (rgb(&computed(&agree, "background-color")), rgb(&computed(&agree, "color")));
+    assert!(ratio(bg, fg) >= 4.5, "button text {fg:?} on {bg:?}");
+    // In light mode the site's colour itself; a dark colour of its own wins over the derived one.
+    m.widget.set_theme("light".into());
+    tick().await;
+    assert_eq!(computed(&link, "color"), "rgb(180, 40, 45)");
+    m.widget.set_theme(obj(&[("mode", "dark".into()), ("colorPrimaryDark", "#ffb4b4".into())]));
+    tick().await;
+    assert_eq!(computed(&link, "color"), "rgb(255, 180, 180)");
+}
+
+#[wasm_bindgen_test]
+async fn set_theme_can_remove_a_token() {
+    let mut m = mounted(&[("theme", obj(&[("colorPrimary", "#b4282d".into()), ("radius", JsValue::from_f64(2.0))]))]).await;
+    let button = m.button("Agree and continue");
+    assert_eq!(computed(&button, "background-color"), "rgb(180, 40, 45)");
+    m.widget.set_theme(obj(&[("colorPrimary", JsValue::NULL), ("radius", "".into())]));
+    tick().await;
+    assert_eq!(computed(&button, "background-color"), "rgb(29, 78, 216)", "back to the default");
+    let host: HtmlElement = m.el.first_element_child().unwrap().dyn_into().unwrap();
+    assert_eq!(host.style().get_property_value("--rn-radius").unwrap(), "");
+    assert!(m.events.borrow().iter().all(|(n, _)| n != "error"), "null and \"\" are not errors");
+}
+
+#[wasm_bindgen_test]
+async fn css_custom_properties_on_the_mount_element_apply() {
+    let m = mounted(&[]).await;
+    let el: HtmlElement = m.el.clone().dyn_into().unwrap();
+    el.style().set_property("--rn-color-primary", "#b4282d").unwrap();
+    el.style().set_property("--rn-radius", "3px").unwrap();
+    tick().await;
+    let button = m.button("Agree and continue");
+    assert_eq!(computed(&button, "background-color"), "rgb(180, 40, 45)");
+    assert_eq!(computed(&m.q("section").unwrap(), "border-top-left-radius"), "3px");
 }

@@ -65,3 +65,33 @@ fn a_theme_object_changes_the_computed_colours_and_dark_mode_applies() -> Result
     realname_e2e::shots::save(&d.browser, &d.test, "03-themed", "light")?;
     Ok(())
 }
+
+#[test]
+fn the_docs_brand_colour_passes_axe_in_dark_mode_through_its_derived_variant() -> Result<()> {
+    // docs/theming.md's example: `auto` with a brand red chosen for white pages (2.78:1 on the dark surface).
+    let d = Demo::signup("theme-brand-dark", &Profile::desktop(), &Options::default())?;
+    d.browser.prefers_color_scheme("dark")?;
+    d.js(
+        "document.querySelector('realname-verify').setTheme({ mode: 'auto', colorPrimary: '#b4282d' }); return 0;",
+        vec![],
+    )?;
+    let colours = wait_for(STEP_TIMEOUT, "the dark theme with the brand colour", || {
+        let v = d.js(
+            "const s = deepQuery('section.rn'); const b = deepQuery('section.rn [part~=button-secondary]');
+             return { scheme: getComputedStyle(s).colorScheme, link: getComputedStyle(b).color };",
+            vec![],
+        )?;
+        Ok((v["scheme"] == "dark").then_some(v))
+    })?;
+    ensure!(colours["link"] != "rgb(180, 40, 45)", "the light brand colour is used on the dark surface: {colours}");
+    realname_e2e::axe::assert_clean(&d.browser, "brand colour (dark, auto)")?;
+    d.js("document.querySelector('realname-verify').scrollIntoView({ block: 'start' }); return 0;", vec![])?;
+    realname_e2e::shots::save(&d.browser, &d.test, "01-brand-dark", "dark")?;
+    d.browser.prefers_color_scheme("light")?;
+    let light = wait_for(STEP_TIMEOUT, "the light theme", || {
+        let v = d.js("const b = deepQuery('section.rn [part~=button-secondary]'); return getComputedStyle(b).color;", vec![])?;
+        Ok((v == "rgb(180, 40, 45)").then_some(v))
+    })?;
+    ensure!(light == "rgb(180, 40, 45)", "light mode shows the brand colour itself: {light}");
+    Ok(())
+}
