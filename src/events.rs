@@ -62,8 +62,12 @@ impl Emitter {
     pub fn emit(&self, kind: Kind, detail: JsValue) {
         let init = CustomEventInit::new();
         init.set_detail(&detail);
-        // Not bubbling: an `error` event must not reach window-level error handlers of the page.
-        init.set_bubbles(false);
+        // Events bubble and cross shadow roots (composed), as custom elements' events do, so a page can listen
+        // on any ancestor, except `error`: bubbling to `window` it would reach the page's global error handlers
+        // (`window.onerror`, error trackers) as if the page itself had failed. It is dispatched on the element only.
+        let shared = kind != Kind::Error;
+        init.set_bubbles(shared);
+        init.set_composed(shared);
         if let Ok(ev) = CustomEvent::new_with_event_init_dict(kind.name(), &init) {
             let _ = self.target.dispatch_event(&ev);
         }

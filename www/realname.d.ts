@@ -15,28 +15,43 @@ export type Method = "sms" | "email" | "face";
 /** Colour mode. `auto` follows `prefers-color-scheme`. */
 export type ThemeMode = "light" | "dark" | "auto";
 
-/** Design tokens; each maps to a CSS custom property on the widget host (see docs/theming.md). Numbers are px. */
+/** A token's value: a CSS value (numbers are px), or `null` / `""` to remove a token set before. */
+export type TokenValue = string | null;
+
+/** Design tokens; each maps to a CSS custom property on the widget host (see docs/theming.md). Colours have a
+ *  `…Dark` twin for dark mode; without `colorPrimaryDark`, a hex `colorPrimary` gets a derived dark variant. */
 export interface ThemeTokens {
   mode?: ThemeMode;
-  colorPrimary?: string;
-  colorOnPrimary?: string;
-  colorSurface?: string;
-  colorSurfaceAlt?: string;
-  colorText?: string;
-  colorMuted?: string;
-  colorBorder?: string;
-  colorError?: string;
-  colorSuccess?: string;
-  colorWarning?: string;
-  radius?: string | number;
-  fontFamily?: string;
-  fontSize?: string | number;
-  spacing?: string | number;
-  focusRing?: string;
-  controlHeight?: string | number;
-  maxWidth?: string | number;
+  colorPrimary?: TokenValue;
+  colorOnPrimary?: TokenValue;
+  colorSurface?: TokenValue;
+  colorSurfaceAlt?: TokenValue;
+  colorText?: TokenValue;
+  colorMuted?: TokenValue;
+  colorBorder?: TokenValue;
+  colorError?: TokenValue;
+  colorSuccess?: TokenValue;
+  colorWarning?: TokenValue;
+  colorPrimaryDark?: TokenValue;
+  colorOnPrimaryDark?: TokenValue;
+  colorSurfaceDark?: TokenValue;
+  colorSurfaceAltDark?: TokenValue;
+  colorTextDark?: TokenValue;
+  colorMutedDark?: TokenValue;
+  colorBorderDark?: TokenValue;
+  colorErrorDark?: TokenValue;
+  colorSuccessDark?: TokenValue;
+  colorWarningDark?: TokenValue;
+  radius?: TokenValue | number;
+  fontFamily?: TokenValue;
+  fontSize?: TokenValue | number;
+  spacing?: TokenValue | number;
+  focusRing?: TokenValue;
+  focusRingDark?: TokenValue;
+  controlHeight?: TokenValue | number;
+  maxWidth?: TokenValue | number;
   /** The CSS custom properties themselves are accepted too, e.g. `"--rn-color-primary": "#c00"`. */
-  [cssVariable: `--rn-${string}`]: string | number | undefined;
+  [cssVariable: `--rn-${string}`]: string | number | null | undefined;
 }
 
 /** A theme: a mode name, or tokens. */
@@ -73,17 +88,35 @@ export interface CompleteDetail {
   status: "verified" | "pending_review" | "failed";
   token: string | null;
   method: Method | null;
-  /** `pending_review`: the date a reviewer will have decided by (5 working days), `YYYY-MM-DD`. */
-  reviewDue?: string;
+  /** `pending_review`: the instant a reviewer will have decided by (5 working days; 24:00 Beijing time of the last
+   *  working day), RFC 3339 in UTC, e.g. `"2026-10-09T16:00:00Z"`; `null` when the widget learned only that a
+   *  review is pending (its answer was lost and it asked the server where the session is). */
+  reviewDue?: string | null;
   /** `failed`: the stable reason code. */
   reason?: string;
 }
 /** `cancel`: the person cancelled (consent withdrawn). */
 export interface CancelDetail {}
-/** `error`: a stable code (`network`, `face_only_method`, server codes such as `rate_limited`, `invalid_option`…). */
-export interface ErrorDetail { code: string; option?: string }
+/** Codes that mean the page is misconfigured: the widget shows a short notice and offers nothing else. */
+export type ConfigurationErrorCode =
+  | "forbidden_origin" | "unauthorized" | "site_disabled" | "method_not_enabled" | "not_configured"
+  | "no_method_enabled" | "face_only_method";
 
-/** Events, as DOM CustomEvents on the host element and as callbacks. */
+/** Every stable code an `error` event carries (docs/embedding.md says what a site should do about each). */
+export type ErrorCode =
+  | ConfigurationErrorCode
+  | "invalid_option" | "network" | "session_ended" | "session_expired" | "client_secret_expired"
+  | "client_secret_used" | "rate_limited" | "delivery_failed" | "validation_failed" | "consent_required"
+  | "payload_invalid" | "envelope_malformed" | "envelope_invalid" | "unknown_kid" | "envelope_replayed"
+  | "seal_failed" | "bad_request" | "internal" | "unavailable" | "illegal_transition";
+
+/** `error`: a stable code; `option` names the option of an `invalid_option`. Codes may be added: treat an unknown
+ *  one like `internal`. */
+export interface ErrorDetail { code: ErrorCode | (string & {}); option?: string }
+
+/** Events, as DOM CustomEvents and as callbacks. `ready`, `step`, `complete` and `cancel` bubble and are composed
+ *  (a listener on any ancestor hears them); `error` is dispatched on the element only, so that it never reaches
+ *  the page's global error handlers (docs/embedding.md). */
 export interface RealNameEventMap {
   ready: CustomEvent<ReadyDetail>;
   step: CustomEvent<StepDetail>;
@@ -151,6 +184,10 @@ export type { Issue, IdCheck, FieldCheck, NameCheck, DocumentKind, ValidateIdOpt
 export default function init(
   module_or_path?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL,
 ): Promise<unknown>;
+
+/** Instantiates the widget synchronously from the wasm's bytes or a compiled module (where a page already has
+ *  them, e.g. a webview that bundles the file) and defines `<realname-verify>`; `init()` does the same by fetching. */
+export function initSync(module: { module: BufferSource | WebAssembly.Module } | BufferSource | WebAssembly.Module): unknown;
 
 /** The attributes of `<realname-verify>` (strings, as in HTML); each has an `Options` twin, and attributes win
  *  over `options`. Typed for frameworks' templates by `realname-widget/react` and `realname-widget/vue`. */

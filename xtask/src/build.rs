@@ -49,7 +49,14 @@ pub fn build(tools: &Tools) -> Res {
     )?;
     shorten_glue_names(&pkg)?;
     // The npm face of the package: typed declarations for the whole JS API (over wasm-bindgen's `any`s), the
-    // element's typings for React and Vue templates, and package.json, so `www/pkg` can be published as is.
+    // element's typings for React and Vue templates, and package.json, so `www/pkg` can be published as is. Every
+    // function the module exports must be typed there.
+    let generated = std::fs::read_to_string(pkg.join("realname.d.ts")).map_err(|e| format!("realname.d.ts: {e}"))?;
+    let ours = std::fs::read_to_string(root.join("www/realname.d.ts")).map_err(|e| format!("www/realname.d.ts: {e}"))?;
+    let untyped = untyped_exports(&generated, &ours);
+    if !untyped.is_empty() {
+        return Err(format!("www/realname.d.ts does not declare the module's exports {untyped:?}"));
+    }
     for f in ["realname.d.ts", "react.d.ts", "vue.d.ts", "package.json"] {
         std::fs::copy(root.join("www").join(f), pkg.join(f)).map_err(|e| format!("copy www/{f}: {e}"))?;
     }
@@ -182,4 +189,40 @@ pub fn demo(args: &[String]) -> Res {
     let mut c = sh::cargo();
     c.args(["run", "--release", "-p", "realname-server", "--", "demo", "--www"]).arg(www).args(args);
     sh::run(&mut c)
+}
+
+/// The functions `generated` (wasm-bindgen's `.d.ts`) exports that `ours` does not declare.
+fn untyped_exports(generated: &str, ours: &str) -> Vec<String> {
+    let exported = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.trim_start().strip_prefix("export "))
+            .filter_map(|l| match l.strip_prefix("default function") {
+                // The default export's own name does not matter.
+                Some(_) => Some("default".to_string()),
+                None => l.strip_prefix("function ")?.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().map(str::to_string),
+            })
+            .collect()
+    };
+    let declared = exported(ours);
+    exported(generated).into_iter().filter(|f| !declared.contains(f)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::untyped_exports;
+
+    #[test]
+    fn every_export_of_the_module_must_be_typed() {
+        let generated = "export function mount(element: Element, options: any): Widget;\n\
+                         export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;\n\
+                         export default function __wbg_init (module_or_path?: any): Promise<InitOutput>;\n";
+        let without = "export function mount(element: Element, options?: Options): Widget;\n\
+                       export default function init(module_or_path?: unknown): Promise<unknown>;\n";
+        assert_eq!(untyped_exports(generated, without), ["initSync"]);
+        assert_eq!(untyped_exports(generated, "export function initSync(m: BufferSource): unknown;\n"), ["mount", "default"]);
+        let with = format!("{without}export function initSync(module: BufferSource): unknown;\n");
+        assert!(untyped_exports(generated, &with).is_empty());
+        let www = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../www/realname.d.ts")).unwrap_or_default();
+        assert!(untyped_exports("export function initSync(m: any): any;\nexport function mount(): void;\n", &www).is_empty());
+    }
 }
