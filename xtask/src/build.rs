@@ -67,6 +67,7 @@ pub fn build(tools: &Tools) -> Res {
     let report = size_report(&files)?;
     eprint!("{report}");
     std::fs::write(sh::target_dir().join("size-report.txt"), &report).map_err(|e| e.to_string())?;
+    hashed_copies(&pkg)?;
     crate::build_validate::run(tools)?;
     Ok(())
 }
@@ -179,6 +180,44 @@ pub fn size_report(files: &[PathBuf]) -> Res<String> {
         ));
     }
     Ok(s)
+}
+
+/// A content hash for file names (FNV-1a, 64 bits, hex): a new build with other bytes gets another name. Not a
+/// security measure, only cache busting.
+fn content_hash(data: &[u8]) -> String {
+    let h = data.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{h:016x}")
+}
+
+/// Writes `realname.<hash>.js` (loading `realname_bg.<hash>.wasm`) and `realname_bg.<hash>.wasm` beside the stable
+/// names, with their `.br`/`.gz` siblings, and `manifest.json` mapping each stable name to its hashed one: hosts
+/// serve the hashed names with long-lived immutable caching (docs/embedding.md, "Hosting the files yourself").
+fn hashed_copies(pkg: &Path) -> Res {
+    // Hashed copies of earlier builds would pile up.
+    for e in std::fs::read_dir(pkg).map_err(|e| e.to_string())?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let hashed = |stem: &str| {
+            name.strip_prefix(stem).and_then(|r| r.split('.').next()).is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        };
+        if hashed("realname.") || hashed("realname_bg.") {
+            std::fs::remove_file(e.path()).map_err(|err| format!("{name}: {err}"))?;
+        }
+    }
+    let wasm = std::fs::read(pkg.join("realname_bg.wasm")).map_err(|e| format!("realname_bg.wasm: {e}"))?;
+    let wasm_name = format!("realname_bg.{}.wasm", content_hash(&wasm));
+    let js = std::fs::read_to_string(pkg.join("realname.js")).map_err(|e| format!("realname.js: {e}"))?;
+    if js.matches("realname_bg.wasm").count() != 1 {
+        return Err("realname.js should name realname_bg.wasm exactly once (the URL it loads the wasm from)".into());
+    }
+    let js = js.replace("realname_bg.wasm", &wasm_name);
+    let js_name = format!("realname.{}.js", content_hash(js.as_bytes()));
+    for (name, data) in [(&wasm_name, &wasm[..]), (&js_name, js.as_bytes())] {
+        let path = pkg.join(name);
+        std::fs::write(&path, data).map_err(|e| format!("{name}: {e}"))?;
+        precompress(&path, data)?;
+    }
+    let manifest = serde_json::json!({ "realname.js": js_name, "realname_bg.wasm": wasm_name });
+    std::fs::write(pkg.join("manifest.json"), format!("{manifest:#}\n")).map_err(|e| format!("manifest.json: {e}"))
 }
 
 /// `cargo xtask demo`: setup, build, then the server in demo mode serving `www/`.

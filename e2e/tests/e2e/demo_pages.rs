@@ -44,6 +44,22 @@ fn signup_page_loads_the_shipped_widget_package_under_its_csp_and_is_accessible_
         vec![],
     )?;
     ensure!(v["version"] == json!(env!("CARGO_PKG_VERSION")), "widget package did not load under the CSP: {v}");
+    // The page loads the widget under content-hashed names, cached for a year as immutable; the page itself is
+    // revalidated (docs/embedding.md, "Hosting the files yourself").
+    let cache = b.execute_async(
+        "const done = arguments[0];
+         const js = document.querySelector('link[rel=modulepreload]').href;
+         const wasm = document.querySelector('link[rel=preload][as=fetch]').href;
+         const cc = (u) => fetch(u).then(r => r.headers.get('cache-control'));
+         Promise.all([cc(js), cc(wasm), cc(location.href)]).then(([j, w, p]) => done({ js, wasm, j, w, p }));",
+        vec![],
+    )?;
+    let hashed = |k: &str, re: &str| cache[k].as_str().is_some_and(|u| u.rsplit('/').next().is_some_and(|f| f.starts_with(re) && f.split('.').nth(1).is_some_and(|h| h.len() == 16)));
+    ensure!(hashed("js", "realname.") && hashed("wasm", "realname_bg."), "the page names the stable files: {cache}");
+    for k in ["j", "w"] {
+        ensure!(cache[k] == "public, max-age=31536000, immutable", "hashed file not immutable: {cache}");
+    }
+    ensure!(cache["p"] == "no-cache", "the page itself: {cache}");
     // The shipped validation module (www/pkg/validate/, the package's `./validate` export) answers as its own
     // browser tests expect.
     let checks = b.execute_async(

@@ -64,7 +64,10 @@ async fn verify_token(State(state): State<AppState>, ApiJson(req): ApiJson<Token
 }
 
 /// Serves files under `root` (GET only, no directory listing, no path escapes; `/` → `index.html`), choosing a
-/// precompressed `.br` or `.gz` sibling (written by `cargo xtask build`) when the browser accepts it.
+/// precompressed `.br` or `.gz` sibling (written by `cargo xtask build`) when the browser accepts it. The widget's
+/// content-hashed files (`pkg/manifest.json`) are cached for a year as immutable; everything else is revalidated
+/// (`no-cache`), and the pages and scripts outside `pkg/` get the hashed names filled in where they name the
+/// widget's stable ones, as a site hosting the files itself would (docs/embedding.md).
 pub fn static_files(root: PathBuf) -> axum::routing::MethodRouter<()> {
     get(move |req: Request| {
         let root = root.clone();
@@ -96,8 +99,23 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
+/// Long-lived caching for files whose name changes with their content.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// The widget's stable names and their content-hashed ones (`pkg/manifest.json`, written by `cargo xtask build`);
+/// empty without a build.
+async fn hashed_names(root: &Path) -> Vec<(String, String)> {
+    let Ok(text) = tokio::fs::read_to_string(root.join("pkg/manifest.json")).await else { return Vec::new() };
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&text) else { return Vec::new() };
+    map.into_iter().filter_map(|(stable, hashed)| Some((stable, hashed.as_str()?.to_owned()))).collect()
+}
+
 async fn serve_file(root: &Path, uri_path: &str, encodings: &[&str]) -> Response {
+    let names = hashed_names(root).await;
     let rel = uri_path.trim_start_matches('/');
+    let immutable = rel.strip_prefix("pkg/").is_some_and(|f| names.iter().any(|(_, hashed)| hashed == f));
+    let cache = if immutable { IMMUTABLE } else { "no-cache" };
+    let in_pkg = rel.starts_with("pkg/");
     let rel = if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.to_owned() };
     let rel = PathBuf::from(rel);
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
@@ -113,14 +131,26 @@ async fn serve_file(root: &Path, uri_path: &str, encodings: &[&str]) -> Response
         packed.push(ext);
         if let Ok(bytes) = tokio::fs::read(&packed).await {
             let coding = if *ext == "gz" { "gzip" } else { "br" };
-            let headers = [(header::CONTENT_TYPE, content_type(&path)), (header::CONTENT_ENCODING, coding), (header::VARY, "accept-encoding")];
+            let headers = [
+                (header::CONTENT_TYPE, content_type(&path)),
+                (header::CONTENT_ENCODING, coding),
+                (header::VARY, "accept-encoding"),
+                (header::CACHE_CONTROL, cache),
+            ];
             return (headers, bytes).into_response();
         }
     }
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => ([(header::CONTENT_TYPE, content_type(&path)), (header::VARY, "accept-encoding")], bytes).into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    let Ok(mut bytes) = tokio::fs::read(&path).await else { return StatusCode::NOT_FOUND.into_response() };
+    let text = matches!(path.extension().and_then(|e| e.to_str()), Some("html" | "js"));
+    if text && !in_pkg && !names.is_empty() {
+        let mut page = String::from_utf8_lossy(&bytes).into_owned();
+        for (stable, hashed) in &names {
+            page = page.replace(&format!("pkg/{stable}"), &format!("pkg/{hashed}"));
+        }
+        bytes = page.into_bytes();
     }
+    ([(header::CONTENT_TYPE, content_type(&path)), (header::VARY, "accept-encoding"), (header::CACHE_CONTROL, cache)], bytes)
+        .into_response()
 }
 
 #[cfg(test)]
@@ -137,6 +167,41 @@ mod tests {
         let _ = std::fs::write(dir.join("a.wasm.br"), b"brotli");
         let _ = std::fs::write(dir.join("b.js"), b"only plain");
         dir
+    }
+
+    async fn get_page(root: &Path, path: &str) -> (String, String) {
+        let app = Router::new().fallback_service(static_files(root.to_path_buf()));
+        let Ok(req) = Request::builder().uri(path).header(header::ACCEPT_ENCODING, "br").body(Body::empty()) else {
+            return (String::new(), String::new());
+        };
+        let Ok(res) = app.oneshot(req).await;
+        let cache = res.headers().get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.map(|b| b.to_vec()).unwrap_or_default();
+        (cache, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_widget_is_served_under_content_hashed_names_cached_for_a_year() {
+        let root = std::env::temp_dir().join(format!("realname-hashed-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(root.join("pkg"));
+        let manifest = r#"{"realname.js": "realname.0123456789abcdef.js", "realname_bg.wasm": "realname_bg.fedcba9876543210.wasm"}"#;
+        let _ = std::fs::write(root.join("pkg/manifest.json"), manifest);
+        let _ = std::fs::write(root.join("pkg/realname.0123456789abcdef.js"), b"new URL('realname_bg.fedcba9876543210.wasm')");
+        let _ = std::fs::write(root.join("pkg/realname_bg.fedcba9876543210.wasm.br"), b"brotli");
+        let _ = std::fs::write(root.join("pkg/realname.js"), b"new URL('realname_bg.wasm')");
+        let page = r#"<link rel="preload" href="pkg/realname_bg.wasm"><link rel="modulepreload" href="pkg/realname.js">"#;
+        let _ = std::fs::write(root.join("index.html"), page);
+        let _ = std::fs::write(root.join("app.js"), b"import init from '../pkg/realname.js';");
+        // The page and its scripts name the hashed files and are revalidated on every visit.
+        let (cache, body) = get_page(&root, "/index.html").await;
+        assert_eq!(cache, "no-cache");
+        assert!(body.contains(r#"href="pkg/realname_bg.fedcba9876543210.wasm""#) && body.contains("pkg/realname.0123456789abcdef.js"), "{body}");
+        assert_eq!(get_page(&root, "/app.js").await.1, "import init from '../pkg/realname.0123456789abcdef.js';");
+        // The hashed files (precompressed or not) are immutable; the stable names are not, and are served as built.
+        assert_eq!(get_page(&root, "/pkg/realname.0123456789abcdef.js").await.0, IMMUTABLE);
+        assert_eq!(get_page(&root, "/pkg/realname_bg.fedcba9876543210.wasm").await, (IMMUTABLE.to_string(), "brotli".to_string()));
+        assert_eq!(get_page(&root, "/pkg/realname.js").await, ("no-cache".to_string(), "new URL('realname_bg.wasm')".to_string()));
+        let _ = std::fs::remove_dir_all(root);
     }
 
     async fn get_with(root: &Path, path: &str, accept: &str) -> (Option<String>, Vec<u8>) {
