@@ -93,6 +93,50 @@ fn vite_react_app_verifies_and_the_docs_backends_accept_its_token() -> Result<()
     backends(&d.server, &token)
 }
 
+/// The Vite dev server (what a developer runs first: dependencies pre-bundled into `node_modules/.vite`, where the
+/// package's `new URL("…wasm", import.meta.url)` must still find the wasm) serves the React app from
+/// `tools/consumers/vite-react`, with the packed package `cargo xtask test` installed there; the widget reaches its
+/// first step as in the build.
+#[test]
+fn vite_dev_server_runs_the_react_app_with_the_widget() -> Result<()> {
+    let app = paths::root().join("tools/consumers/vite-react");
+    let installed = paths::root().join("tools/consumers/node_modules/realname-widget/package.json");
+    ensure!(installed.exists(), "the packed package is not installed in tools/consumers: run `cargo xtask test`");
+    let port = realname_e2e::free_port()?;
+    let origin = format!("http://127.0.0.1:{port}");
+    let server = DemoServer::start(&Options { origins: vec![origin.clone()], ..Options::with_config("") })?;
+    let log = paths::temp_dir("vite-dev")?;
+    let out = std::fs::File::create(log.0.join("vite.log"))?;
+    let child = Command::new(paths::tools_node_modules()?.join(".bin/vite"))
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--strictPort", "--clearScreen", "false"])
+        .current_dir(&app)
+        .env("REALNAME_SERVER", &server.base)
+        .stdin(std::process::Stdio::piped())
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .spawn()
+        .map_err(|e| err!("cannot start the Vite dev server: {e}"))?;
+    let _vite = Killed(child);
+    let index = format!("{origin}/index.html");
+    wait_for(STEP_TIMEOUT, "the Vite dev server", || Ok(realname_e2e::http::get(&index).ok().filter(|r| r.status == 200)))
+        .map_err(|e| err!("{e}\n{}", std::fs::read_to_string(log.0.join("vite.log")).unwrap_or_default()))?;
+    let browser = Browser::start(&Profile::desktop())?;
+    let q = server.base.replace(':', "%3A").replace('/', "%2F");
+    browser.goto(&format!("{index}?server={q}"))?;
+    let d = Demo::with("consumer-vite-dev", server, browser);
+    first_step(&d, "vite dev")
+}
+
+/// A child process killed (and reaped) when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The docs' Node and Python examples, as written, verify the token (claims as the protocol gives them) and
 /// refuse it once one character of its signature is changed.
 fn backends(server: &DemoServer, token: &str) -> Result<()> {
