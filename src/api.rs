@@ -99,10 +99,9 @@ pub fn identity_payload(s: &Secrets, method: Method) -> Result<IdentityPayload, 
             accepted_at: s.consent_at.unwrap_or_default(),
         }),
         // The guardian agreed to the same consent text (the guardian step shows it again for the child).
-        guardian_consent: s.guardian_at.map(|at| Consent {
-            version: s.consent_version.clone().unwrap_or_default(),
-            accepted_at: at,
-        }),
+        guardian_consent: s
+            .guardian_at
+            .map(|at| Consent { version: s.consent_version.clone().unwrap_or_default(), accepted_at: at }),
     })
 }
 
@@ -180,7 +179,13 @@ impl Api {
         self.destination.borrow_mut().take();
     }
 
-    async fn fetch(&self, method: &str, path: &str, body: Option<String>, auth: Option<&str>) -> Result<JsValue, Failure> {
+    async fn fetch(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        auth: Option<&str>,
+    ) -> Result<JsValue, Failure> {
         let init = web_sys::RequestInit::new();
         init.set_method(method);
         init.set_mode(web_sys::RequestMode::Cors);
@@ -242,7 +247,8 @@ impl Api {
         let v = self.fetch("GET", "/v1/keys", None, None).await?;
         // Newest key first (protocol §4.1).
         let first = js_sys::Reflect::get(&field(&v, "keys"), &JsValue::from_f64(0.0)).unwrap_or(JsValue::UNDEFINED);
-        let (kid, public) = text(&first, "kid").zip(text(&first, "public_key")).ok_or_else(|| Failure::new(codes::NETWORK))?;
+        let (kid, public) =
+            text(&first, "kid").zip(text(&first, "public_key")).ok_or_else(|| Failure::new(codes::NETWORK))?;
         let key = RecipientKey::from_base64(&kid, &public).map_err(|_| Failure::new(codes::SEAL))?;
         let s = Session { id, secret, key, methods };
         *self.session.borrow_mut() = Some(s.clone());
@@ -334,7 +340,8 @@ impl Api {
     async fn send_sealed(&self, step: p::Step, payload: Result<String, Failure>) -> Result<JsValue, Failure> {
         let payload = payload?;
         let s = self.session().await?;
-        let envelope = envelope::seal(&s.key, &s.id, step, payload.as_bytes()).map_err(|_| Failure::new(codes::SEAL))?;
+        let envelope =
+            envelope::seal(&s.key, &s.id, step, payload.as_bytes()).map_err(|_| Failure::new(codes::SEAL))?;
         let path = format!("/v1/sessions/{}/{}", s.id, step.as_str());
         self.post(&path, &p::SealedRequest { envelope }, Some(&s.secret)).await
     }
@@ -410,7 +417,11 @@ impl Api {
 /// A property of a JSON object (undefined when missing). Responses are read field by field instead of through
 /// serde: the widget's size budget has no room for a deserializer per response type.
 fn field(v: &JsValue, key: &str) -> JsValue {
-    if v.is_object() { js_sys::Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED) } else { JsValue::UNDEFINED }
+    if v.is_object() {
+        js_sys::Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
 }
 
 fn text(v: &JsValue, key: &str) -> Option<String> {
@@ -427,7 +438,9 @@ fn methods_of(v: &JsValue) -> Option<Vec<Method>> {
     Some(
         list.iter()
             .filter_map(|m| m.as_string())
-            .filter_map(|m| [Method::Sms, Method::Email, Method::Face].into_iter().find(|f| wire_method(*f).as_str() == m))
+            .filter_map(|m| {
+                [Method::Sms, Method::Email, Method::Face].into_iter().find(|f| wire_method(*f).as_str() == m)
+            })
             .collect(),
     )
 }

@@ -14,8 +14,8 @@ use crate::components::{
     method::MethodStep, result::ResultStep, submitting::SubmittingStep,
 };
 use crate::config::Config;
-use crate::ctx::{now_secs, Ctx, Input};
-use crate::events::{object, Emitter, Kind};
+use crate::ctx::{Ctx, Input, now_secs};
+use crate::events::{Emitter, Kind, object};
 use crate::i18n::{Key, Locale, Texts};
 
 /// The flow inside Yew's reducer, with the states it went through since the last effect ran: Yew may render twice
@@ -103,7 +103,12 @@ fn announce(emitter: &Emitter, flow: &Flow) {
         ),
         Step::Failed { reason } => emitter.emit(
             Kind::Complete,
-            object(&[("status", "failed".into()), ("token", JsValue::NULL), ("reason", reason.into()), ("method", method)]),
+            object(&[
+                ("status", "failed".into()),
+                ("token", JsValue::NULL),
+                ("reason", reason.into()),
+                ("method", method),
+            ]),
         ),
         Step::Cancelled => emitter.emit(Kind::Cancel, object(&[])),
         Step::Error { code, .. } => emitter.emit(Kind::Error, object(&[("code", code.into())])),
@@ -144,7 +149,9 @@ pub fn App(props: &AppProps) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match api.check().await {
                     Ok(methods) => dispatcher.dispatch(Event::Offered(methods)),
-                    Err(code) if flow::codes::is_configuration(&code) || flow::codes::ENDED.contains(&code.as_str()) => {
+                    Err(code)
+                        if flow::codes::is_configuration(&code) || flow::codes::ENDED.contains(&code.as_str()) =>
+                    {
                         dispatcher.dispatch(Event::Fail { code })
                     }
                     Err(_) => {}
@@ -178,7 +185,9 @@ pub fn App(props: &AppProps) -> Html {
             // A session that cannot go on is dropped: the next attempt opens a new one.
             if matches!(
                 step,
-                Step::Failed { .. } | Step::Code { status: flow::CodeStatus::Locked, .. } | Step::Error { resume: None, .. }
+                Step::Failed { .. }
+                    | Step::Code { status: flow::CodeStatus::Locked, .. }
+                    | Step::Error { resume: None, .. }
             ) {
                 api.forget_session();
             }
@@ -241,7 +250,9 @@ pub fn App(props: &AppProps) -> Html {
     let body = match &f.step {
         Step::Consent => html! { <ConsentStep ctx={ctx.clone()} on_event={dispatch.clone()} /> },
         Step::GuardianConsent => html! { <GuardianStep ctx={ctx.clone()} on_event={dispatch.clone()} /> },
-        Step::ChooseMethod => html! { <MethodStep ctx={ctx.clone()} methods={f.methods.clone()} on_event={dispatch.clone()} /> },
+        Step::ChooseMethod => {
+            html! { <MethodStep ctx={ctx.clone()} methods={f.methods.clone()} on_event={dispatch.clone()} /> }
+        }
         Step::Identity => html! {
             <IdentityStep ctx={ctx.clone()} method={f.method} on_input={on_input.clone()} on_event={dispatch.clone()}
                 initial={secrets.borrow().identity.clone()} />
@@ -276,7 +287,13 @@ fn focus_heading(root: &NodeRef) {
 }
 
 /// Runs the request for `what` and feeds the answer back into the flow.
-fn submit(what: Submission, method: Method, api: Rc<Api>, secrets: Rc<RefCell<Secrets>>, dispatcher: UseReducerDispatcher<FlowState>) {
+fn submit(
+    what: Submission,
+    method: Method,
+    api: Rc<Api>,
+    secrets: Rc<RefCell<Secrets>>,
+    dispatcher: UseReducerDispatcher<FlowState>,
+) {
     wasm_bindgen_futures::spawn_local(async move {
         let event = match what {
             Submission::Identity => {

@@ -166,18 +166,21 @@ pub fn parse(options: &JsValue) -> Parsed {
     let mut overrides = Overrides::default();
     let strings = get(options, "strings");
     if strings.is_object() {
-        for key in js_sys::Object::keys(strings.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()) {
+        for key in js_sys::Object::keys(strings.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string())
+        {
             let v = get(&strings, &key);
             if let Some(text) = v.as_string() {
                 if !overrides.insert(None, &key, text) {
                     warnings.push(format!("strings.{key}"));
                 }
             } else if let Some(locale) = Locale::parse(&key).filter(|_| v.is_object()) {
-                for k in js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()) {
+                for k in js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string())
+                {
                     if let Some(text) = get(&v, &k).as_string()
-                        && !overrides.insert(Some(locale), &k, text) {
-                            warnings.push(format!("strings.{key}.{k}"));
-                        }
+                        && !overrides.insert(Some(locale), &k, text)
+                    {
+                        warnings.push(format!("strings.{key}.{k}"));
+                    }
                 }
             }
         }

@@ -4,17 +4,17 @@
 
 use std::rc::Rc;
 
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use web_sys::{Element, EventTarget, HtmlElement, ShadowRoot};
 use yew::AppHandle;
 
 use crate::api::Api;
 use crate::app::{App, AppProps};
 use crate::config::{self, Config};
-use crate::events::{object, Emitter, Kind};
+use crate::events::{Emitter, Kind, object};
 use crate::i18n::Locale;
-use crate::theme::{Theme, CSS};
+use crate::theme::{CSS, Theme};
 
 #[wasm_bindgen(module = "/src/element.js")]
 extern "C" {
@@ -54,10 +54,10 @@ impl Widget {
                     app.update(self.props.clone());
                 }
             }
-            None => self.props.emitter.emit(
-                Kind::Error,
-                object(&[("code", "invalid_option".into()), ("option", "locale".into())]),
-            ),
+            None => self
+                .props
+                .emitter
+                .emit(Kind::Error, object(&[("code", "invalid_option".into()), ("option", "locale".into())])),
         }
     }
 
@@ -94,7 +94,12 @@ fn add_style(shadow: &ShadowRoot) -> Result<(), JsValue> {
 }
 
 /// Mounts into `shadow`, styling `style_host` and dispatching events on `target`.
-fn mount_into(style_host: HtmlElement, shadow: ShadowRoot, target: EventTarget, options: &JsValue) -> Result<Widget, JsValue> {
+fn mount_into(
+    style_host: HtmlElement,
+    shadow: ShadowRoot,
+    target: EventTarget,
+    options: &JsValue,
+) -> Result<Widget, JsValue> {
     let parsed = config::parse(options);
     let config: Rc<Config> = Rc::new(parsed.config);
     let emitter = Emitter::new(target, config.clone());

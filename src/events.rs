@@ -2,7 +2,7 @@
 //! (React Native, WKWebView, an Android JS interface, `window.parent`) when present. No event carries personal
 //! data: only step names, result tokens (signed, masked) and stable codes.
 
-use js_sys::{Function, Object, Reflect, JSON};
+use js_sys::{Function, JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CustomEvent, CustomEventInit, EventTarget};
 
@@ -88,11 +88,8 @@ impl Emitter {
     fn bridges(&self, kind: Kind, detail: &JsValue) {
         let Some(window) = web_sys::window() else { return };
         let w: &JsValue = window.as_ref();
-        let message = object(&[
-            ("source", "realname".into()),
-            ("type", kind.name().into()),
-            ("detail", detail.clone()),
-        ]);
+        let message =
+            object(&[("source", "realname".into()), ("type", kind.name().into()), ("detail", detail.clone())]);
         let json = JSON::stringify(&message).ok().map(JsValue::from);
         let path = |obj: &JsValue, keys: &[&str]| -> Option<JsValue> {
             let mut v = obj.clone();
@@ -121,8 +118,9 @@ impl Emitter {
         // An iframe host hears only when the site named its origin: never `*`, which would leak tokens.
         if let Some(origin) = self.config.parent_origin.as_deref().filter(|o| *o != "*")
             && let Ok(Some(parent)) = window.parent()
-                && !Object::is(parent.as_ref(), w) {
-                    let _ = parent.post_message(&message, origin);
-                }
+            && !Object::is(parent.as_ref(), w)
+        {
+            let _ = parent.post_message(&message, origin);
+        }
     }
 }

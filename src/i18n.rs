@@ -27,7 +27,8 @@ impl Locale {
         let t = tag.trim().to_ascii_lowercase().replace('_', "-");
         if t == "en" || t.starts_with("en-") {
             Some(Locale::En)
-        } else if t.starts_with("zh-tw") || t.starts_with("zh-hk") || t.starts_with("zh-mo") || t.starts_with("zh-hant") {
+        } else if t.starts_with("zh-tw") || t.starts_with("zh-hk") || t.starts_with("zh-mo") || t.starts_with("zh-hant")
+        {
             Some(Locale::ZhTw)
         } else if t == "zh" || t.starts_with("zh-") {
             Some(Locale::ZhCn)

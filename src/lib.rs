@@ -21,7 +21,7 @@ pub mod theme;
 
 use wasm_bindgen::prelude::*;
 
-pub use embed::{mount, Widget};
+pub use embed::{Widget, mount};
 
 /// Returns the widget's version, so a host page can tell which build it loaded.
 #[wasm_bindgen]

@@ -4,7 +4,7 @@
 use realname_core::validate::{DocumentKind, FieldCheck, IdCheck, Issue, IssueCode, NameCheck};
 
 use crate::ctx::Ctx;
-use crate::i18n::{decimal, Key};
+use crate::i18n::{Key, decimal};
 
 /// When to show a finding: while typing only what is already certain; after leaving the field, everything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use realname_core::validate::{check_char, is_valid_id, summarize_id, validate_id, Date, Options};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use realname_core::validate::{Date, Options, check_char, is_valid_id, summarize_id, validate_id};
 
 const TODAY: Date = match Date::new(2024, 6, 1) {
     Some(d) => d,
@@ -42,15 +42,15 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("resident_id");
     g.throughput(Throughput::Elements(ids.len() as u64));
-    g.bench_function("is_valid_id", |b| {
-        b.iter(|| ids.iter().filter(|s| is_valid_id(black_box(s), TODAY)).count())
-    });
+    g.bench_function("is_valid_id", |b| b.iter(|| ids.iter().filter(|s| is_valid_id(black_box(s), TODAY)).count()));
     g.bench_function("validate_id", |b| {
         b.iter(|| ids.iter().filter(|s| validate_id(black_box(s), &opts).valid).count())
     });
     // The allocation-free rich check the JS API's wasm module uses for plain 18-character numbers.
     g.bench_function("summarize_id", |b| {
-        b.iter(|| ids.iter().filter(|s| summarize_id(black_box(s).as_bytes(), &opts).is_some_and(|r| r.valid())).count())
+        b.iter(|| {
+            ids.iter().filter(|s| summarize_id(black_box(s).as_bytes(), &opts).is_some_and(|r| r.valid())).count()
+        })
     });
     g.finish();
 }

@@ -7,12 +7,12 @@
 //!
 //! The widget (feature `client`) seals; the server (feature `server`) generates keys and opens.
 
+#[cfg(feature = "server")]
+use hpke::Kem as _;
 use hpke::aead::ChaCha20Poly1305;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, Serializable};
-#[cfg(feature = "server")]
-use hpke::Kem as _;
 
 use crate::b64::{self, Form};
 use crate::protocol::{Envelope, PROTOCOL_LABEL, Step};
@@ -209,7 +209,11 @@ mod tests {
     const SESSION: &str = "ses_test";
 
     fn sealed(key: &KeyPair, step: Step, msg: &[u8]) -> Envelope {
-        seal(&key.public(), SESSION, step, msg).unwrap_or_else(|_| Envelope { kid: String::new(), enc: String::new(), ct: String::new() })
+        seal(&key.public(), SESSION, step, msg).unwrap_or_else(|_| Envelope {
+            kid: String::new(),
+            enc: String::new(),
+            ct: String::new(),
+        })
     }
 
     #[test]

@@ -7,11 +7,11 @@
 //! - [`b64`]: the two base64 forms on the wire and in `data:` URLs.
 #![forbid(unsafe_code)]
 
-pub mod validate;
-pub mod flow;
-pub mod protocol;
-#[cfg(feature = "client")]
-pub mod json;
 pub mod b64;
 #[cfg(any(feature = "client", feature = "server"))]
 pub mod envelope;
+pub mod flow;
+#[cfg(feature = "client")]
+pub mod json;
+pub mod protocol;
+pub mod validate;

@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use realname_core::validate::{
-    Date, DocumentKind, Options, RegionStatus, Sex, Verdict, check_char, days_in_month, id_verdict, id_verdict_units, is_valid_id,
-    region_status, summarize_id, upgrade_15, validate_id,
+    Date, DocumentKind, Options, RegionStatus, Sex, Verdict, check_char, days_in_month, id_verdict, id_verdict_units,
+    is_valid_id, region_status, summarize_id, upgrade_15, validate_id,
 };
 
 fn today() -> Date {

@@ -155,8 +155,11 @@ impl Browser {
 
     /// Emulates `prefers-color-scheme` (`"light"` or `"dark"`) for the current page.
     pub fn prefers_color_scheme(&self, scheme: &str) -> Result<()> {
-        self.cdp("Emulation.setEmulatedMedia", json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }))
-            .map(|_| ())
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )
+        .map(|_| ())
     }
 
     /// JavaScript errors and warnings the page logged since the last call (SEVERE entries only).

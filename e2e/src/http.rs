@@ -14,11 +14,7 @@ use crate::{Result, err};
 
 /// An agent that reports 4xx/5xx as responses (not errors) and never hangs forever.
 pub fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .build()
-        .into()
+    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(timeout)).build().into()
 }
 
 /// A response: status and body text.

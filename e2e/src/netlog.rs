@@ -75,7 +75,15 @@ pub fn encodings(value: &str) -> Vec<String> {
         let esc = |upper: bool| {
             value
                 .encode_utf16()
-                .map(|u| if u < 0x80 { char::from(u as u8).to_string() } else if upper { format!("\\u{u:04X}") } else { format!("\\u{u:04x}") })
+                .map(|u| {
+                    if u < 0x80 {
+                        char::from(u as u8).to_string()
+                    } else if upper {
+                        format!("\\u{u:04X}")
+                    } else {
+                        format!("\\u{u:04x}")
+                    }
+                })
                 .collect::<String>()
         };
         v.push(esc(false));
@@ -85,7 +93,11 @@ pub fn encodings(value: &str) -> Vec<String> {
         .bytes()
         .map(|b| {
             // encodeURIComponent's unreserved set.
-            if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) { char::from(b).to_string() } else { format!("%{b:02X}") }
+            if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
         })
         .collect();
     if pct != value {
@@ -101,7 +113,8 @@ pub fn leaks(requests: &[Request], secrets: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
     for r in requests {
         for s in secrets.iter().filter(|s| !s.is_empty()) {
-            let hit = encodings(s).into_iter().find(|e| r.url.contains(e) || r.headers.contains(e) || r.body.contains(e));
+            let hit =
+                encodings(s).into_iter().find(|e| r.url.contains(e) || r.headers.contains(e) || r.body.contains(e));
             if let Some(e) = hit {
                 found.push(format!("{} {} carries {s:?} (as {e:?})", r.method, r.url));
             }

@@ -22,8 +22,10 @@ fn existing(p: PathBuf, what: &str, hint: &str) -> Result<PathBuf> {
 /// The `realname-server` binary (`REALNAME_SERVER_BIN`, set by `cargo xtask test` after building it).
 pub fn server_bin() -> Result<PathBuf> {
     let p = std::env::var_os("REALNAME_SERVER_BIN").map(PathBuf::from).ok_or_else(|| {
-        err!("REALNAME_SERVER_BIN is not set: run the end-to-end tests with `cargo xtask test` (or build \
-              `realname-server` and point REALNAME_SERVER_BIN at it)")
+        err!(
+            "REALNAME_SERVER_BIN is not set: run the end-to-end tests with `cargo xtask test` (or build \
+              `realname-server` and point REALNAME_SERVER_BIN at it)"
+        )
     })?;
     existing(p, "realname-server binary", "build it with `cargo build -p realname-server`")
 }

@@ -32,7 +32,14 @@ impl Options {
 
 /// The demo site as `realname-server demo` sets it up (publishable key `pk_demo`, this origin), for
 /// `serve --config`. Nobody holds the secret key whose hash is given: the tests use the publishable key.
-fn demo_toml(addr: &str, www: &std::path::Path, data: &std::path::Path, extra: &str, methods: &str, origins: &[String]) -> String {
+fn demo_toml(
+    addr: &str,
+    www: &std::path::Path,
+    data: &std::path::Path,
+    extra: &str,
+    methods: &str,
+    origins: &[String],
+) -> String {
     let q = |p: &std::path::Path| format!("{:?}", p.display().to_string());
     let more: String = origins.iter().map(|o| format!(", {o:?}")).collect();
     format!(
@@ -84,10 +91,7 @@ impl DemoServer {
                 cmd.arg("serve").arg("--config").arg(&file);
             }
         }
-        cmd.current_dir(&dir.0)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out);
+        cmd.current_dir(&dir.0).stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
         for (k, v) in &opts.env {
             cmd.env(k, v);
         }
@@ -103,7 +107,10 @@ impl DemoServer {
                 return Ok(s);
             }
             if started.elapsed() > Duration::from_secs(30) {
-                return Err(err!("the demo server's /readyz did not answer 200 within 30 s\nserver log:\n{}", s.log_text()));
+                return Err(err!(
+                    "the demo server's /readyz did not answer 200 within 30 s\nserver log:\n{}",
+                    s.log_text()
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -213,7 +213,8 @@ mod tests {
 
     #[test]
     fn finds_the_code_in_a_base64_and_a_quoted_printable_part() {
-        let body = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "您的验证码是 482913，5 分钟内有效。");
+        let body =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "您的验证码是 482913，5 分钟内有效。");
         let data = format!(
             "Subject: =?utf-8?b?6aqM6K+B56CB?=\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n--b1\r\n\
              Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}\r\n--b1\r\n\
@@ -236,13 +237,21 @@ mod tests {
         let mut replies = Vec::new();
         let mut line = String::new();
         r.read_line(&mut line)?;
-        for cmd in ["EHLO t\r\n", "MAIL FROM:<noreply@x.test>\r\n", "RCPT TO:<Li@Example.test>\r\n", "DATA\r\n",
-                    "Subject: code\r\n\r\n..dot-stuffed 123456\r\n.\r\n", "QUIT\r\n"] {
+        for cmd in [
+            "EHLO t\r\n",
+            "MAIL FROM:<noreply@x.test>\r\n",
+            "RCPT TO:<Li@Example.test>\r\n",
+            "DATA\r\n",
+            "Subject: code\r\n\r\n..dot-stuffed 123456\r\n.\r\n",
+            "QUIT\r\n",
+        ] {
             c.write_all(cmd.as_bytes())?;
             loop {
                 line.clear();
                 r.read_line(&mut line)?;
-                if line.as_bytes().get(3) != Some(&b'-') { break; }
+                if line.as_bytes().get(3) != Some(&b'-') {
+                    break;
+                }
             }
             replies.push(line.get(..3).unwrap_or_default().to_string());
         }

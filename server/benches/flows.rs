@@ -64,7 +64,8 @@ fn cpu_secs() -> f64 {
 /// machine whose speed moves, as long as nothing else runs.
 fn machine_busy_secs() -> f64 {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let ticks: Vec<f64> = stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|t| t.parse().ok()).collect();
+    let ticks: Vec<f64> =
+        stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|t| t.parse().ok()).collect();
     // user nice system idle iowait irq softirq steal …: idle and iowait are not busy.
     let idle = ticks.get(3).unwrap_or(&0.0) + ticks.get(4).unwrap_or(&0.0);
     (ticks.iter().take(8).sum::<f64>() - idle) / 100.0
@@ -91,7 +92,8 @@ async fn call(app: &axum::Router, method: &str, path: &str, auth: &str, from: &s
 
 async fn one_flow(app: &axum::Router, outbox: &Outbox, key: &RecipientKey, n: u64, from: &str) {
     let s: CreateSessionResponse =
-        serde_json::from_value(call(app, "POST", "/v1/sessions", &format!("Bearer {SK}"), from, "{}".into()).await).unwrap();
+        serde_json::from_value(call(app, "POST", "/v1/sessions", &format!("Bearer {SK}"), from, "{}".into()).await)
+            .unwrap();
     let auth = format!("Bearer {}", s.client_secret);
     let phone = format!("139{:08}", n % 100_000_000);
     let identity = IdentityPayload {
@@ -136,7 +138,8 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let pg = std::env::var("DATABASE_URL").ok();
     let mut cfg = Config::default();
-    cfg.database.url = Secret::new(pg.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display())));
+    cfg.database.url =
+        Secret::new(pg.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display())));
     cfg.keys.dir = dir.path().join("keys");
     cfg.limits.per_destination_minute = 1_000_000;
     cfg.limits.per_destination_hour = 1_000_000;

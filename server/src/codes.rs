@@ -100,7 +100,11 @@ impl SendLimits {
 
 /// The per-session limit on sends, in the transaction that will store the code: `Ok(Some(refusal))` when the
 /// session sent its maximum already.
-pub async fn check_session_limit(state: &AppState, tx: &mut dyn WriteTx, session_id: &str) -> ApiResult<Option<ApiError>> {
+pub async fn check_session_limit(
+    state: &AppState,
+    tx: &mut dyn WriteTx,
+    session_id: &str,
+) -> ApiResult<Option<ApiError>> {
     let l = &state.cfg.limits;
     if l.per_session > 0 && tx.codes_sent(session_id).await? >= l.per_session {
         state.metrics.rate_limited("code-session");

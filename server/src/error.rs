@@ -30,7 +30,14 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// An error with the default message of its code.
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, message: default_message(code).to_owned(), field: None, reason: None, attempts_left: None, retry_after: None }
+        Self {
+            code,
+            message: default_message(code).to_owned(),
+            field: None,
+            reason: None,
+            attempts_left: None,
+            retry_after: None,
+        }
     }
 
     /// Replaces the message.
@@ -72,7 +79,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::new(ErrorCode::NotFound),
-            StoreError::Conflict => Self::new(ErrorCode::WrongStep).with_message("The session changed meanwhile; reload it."),
+            StoreError::Conflict => {
+                Self::new(ErrorCode::WrongStep).with_message("The session changed meanwhile; reload it.")
+            }
             StoreError::Replayed => Self::new(ErrorCode::EnvelopeReplayed),
             StoreError::Database(ref inner) => {
                 tracing::error!(error = %inner, "database unavailable");
@@ -139,9 +148,10 @@ impl IntoResponse for ApiError {
         };
         let mut resp = (status, axum::Json(body)).into_response();
         if let Some(secs) = retry_after
-            && let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         resp
     }
 }

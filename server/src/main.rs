@@ -83,7 +83,10 @@ fn run(args: &[String]) -> Result<(), StartError> {
             let (cfg, secret) = serve::demo_config(&addr, &data, flag(&f, "--www").map(PathBuf::from), &OsRandom);
             serve::init_logging(&cfg);
             let clock = clock_for(&cfg);
-            println!("realname demo on http://{addr}/  (SQLite in {}, codes at http://{addr}/dev/outbox)", data.display());
+            println!(
+                "realname demo on http://{addr}/  (SQLite in {}, codes at http://{addr}/dev/outbox)",
+                data.display()
+            );
             println!("demo site: publishable key {}, secret API key {secret}", serve::DEMO_PUBLISHABLE_KEY);
             runtime()?.block_on(async {
                 let state = serve::build_state(cfg, clock, Arc::new(OsRandom)).await?;
@@ -107,7 +110,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("validate-id") {
         let rest = args.get(1..).unwrap_or_default();
-        return match realname_server::cli::validate_id::run(rest, &mut std::io::stdin().lock(), &mut std::io::stdout().lock()) {
+        return match realname_server::cli::validate_id::run(
+            rest,
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+        ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("realname-server validate-id: {e}");

@@ -85,26 +85,47 @@ impl Metrics {
     pub fn render(&self, g: &Gauges) -> String {
         let m = self.inner();
         let mut out = String::with_capacity(4096);
-        let _ = writeln!(out, "# HELP realname_sessions_finished_total Sessions that reached a final status, by method and outcome.");
+        let _ = writeln!(
+            out,
+            "# HELP realname_sessions_finished_total Sessions that reached a final status, by method and outcome."
+        );
         let _ = writeln!(out, "# TYPE realname_sessions_finished_total counter");
         for ((method, outcome), n) in &m.sessions {
-            let _ = writeln!(out, "realname_sessions_finished_total{{method=\"{}\",outcome=\"{}\"}} {n}", label(method), label(outcome));
+            let _ = writeln!(
+                out,
+                "realname_sessions_finished_total{{method=\"{}\",outcome=\"{}\"}} {n}",
+                label(method),
+                label(outcome)
+            );
         }
         let passed: u64 = m.sessions.iter().filter(|((_, o), _)| o == "verified").map(|(_, n)| n).sum();
-        let decided: u64 =
-            m.sessions.iter().filter(|((_, o), _)| matches!(o.as_str(), "verified" | "failed" | "rejected")).map(|(_, n)| n).sum();
-        let _ = writeln!(out, "# HELP realname_pass_rate Verified sessions over verified + failed + rejected since start (NaN before any).");
+        let decided: u64 = m
+            .sessions
+            .iter()
+            .filter(|((_, o), _)| matches!(o.as_str(), "verified" | "failed" | "rejected"))
+            .map(|(_, n)| n)
+            .sum();
+        let _ = writeln!(
+            out,
+            "# HELP realname_pass_rate Verified sessions over verified + failed + rejected since start (NaN before any)."
+        );
         let _ = writeln!(out, "# TYPE realname_pass_rate gauge");
         let rate = if decided == 0 { f64::NAN } else { passed as f64 / decided as f64 };
         let _ = writeln!(out, "realname_pass_rate {rate}");
-        let _ = writeln!(out, "# HELP realname_session_duration_seconds Time from session creation to its final status.");
+        let _ =
+            writeln!(out, "# HELP realname_session_duration_seconds Time from session creation to its final status.");
         let _ = writeln!(out, "# TYPE realname_session_duration_seconds histogram");
         for (method, h) in &m.durations {
             let method = label(method);
             for (le, n) in DURATION_BUCKETS.iter().zip(&h.buckets) {
-                let _ = writeln!(out, "realname_session_duration_seconds_bucket{{method=\"{method}\",le=\"{le}\"}} {n}");
+                let _ =
+                    writeln!(out, "realname_session_duration_seconds_bucket{{method=\"{method}\",le=\"{le}\"}} {n}");
             }
-            let _ = writeln!(out, "realname_session_duration_seconds_bucket{{method=\"{method}\",le=\"+Inf\"}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "realname_session_duration_seconds_bucket{{method=\"{method}\",le=\"+Inf\"}} {}",
+                h.count
+            );
             let _ = writeln!(out, "realname_session_duration_seconds_sum{{method=\"{method}\"}} {}", h.sum);
             let _ = writeln!(out, "realname_session_duration_seconds_count{{method=\"{method}\"}} {}", h.count);
         }
@@ -123,7 +144,11 @@ impl Metrics {
             ("realname_review_overdue", "Pending cases past their due time (5 working days).", g.review_overdue as f64),
             ("realname_complaints_open", "Complaints not closed.", g.complaints_open as f64),
             ("realname_complaints_overdue", "Unanswered complaints past their due time.", g.complaints_overdue as f64),
-            ("realname_review_sla_compliance_ratio", "Reviews decided in the last 30 days by their due time.", g.review_sla),
+            (
+                "realname_review_sla_compliance_ratio",
+                "Reviews decided in the last 30 days by their due time.",
+                g.review_sla,
+            ),
             (
                 "realname_complaint_sla_compliance_ratio",
                 "Complaints answered in the last 30 days by their due time.",

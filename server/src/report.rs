@@ -26,8 +26,12 @@ pub fn month_range(month: &str) -> Result<(Date, i64, i64), ReportError> {
     if month.len() != 7 {
         return Err(bad());
     }
-    let next = if first.month() == 12 { Date::new(first.year() + 1, 1, 1) } else { Date::new(first.year(), first.month() + 1, 1) }
-        .ok_or_else(bad)?;
+    let next = if first.month() == 12 {
+        Date::new(first.year() + 1, 1, 1)
+    } else {
+        Date::new(first.year(), first.month() + 1, 1)
+    }
+    .ok_or_else(bad)?;
     Ok((first, first.beijing_midnight_unix() * 1000, next.beijing_midnight_unix() * 1000))
 }
 
@@ -48,16 +52,26 @@ pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i6
     let (first, from, to) = month_range(month)?;
     let mut out = String::new();
     let _ = writeln!(out, "# realname supervision report {:04}-{:02}\n", first.year(), first.month());
-    let _ = writeln!(out, "Period: {first} to the end of the month, Beijing time. Working days per the calendar ({}).\n",
-        calendar.official_years().iter().map(i32::to_string).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(
+        out,
+        "Period: {first} to the end of the month, Beijing time. Working days per the calendar ({}).\n",
+        calendar.official_years().iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+    );
 
     // Verifications.
     let counts = store.session_counts(from, to).await?;
     let mut by_method: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for (method, status, n) in &counts {
-        *by_method.entry(method.clone().unwrap_or_else(|| "none".into())).or_default().entry(status.clone()).or_default() += n;
+        *by_method
+            .entry(method.clone().unwrap_or_else(|| "none".into()))
+            .or_default()
+            .entry(status.clone())
+            .or_default() += n;
     }
-    let _ = writeln!(out, "## Verifications\n\n| method | sessions | verified | failed | rejected | other | pass rate |\n|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "## Verifications\n\n| method | sessions | verified | failed | rejected | other | pass rate |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
     let (mut all, mut all_ok, mut all_decided) = (0u64, 0u64, 0u64);
     for (method, st) in &by_method {
         let total: u64 = st.values().sum();
@@ -67,7 +81,12 @@ pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i6
         all += total;
         all_ok += ok;
         all_decided += decided;
-        let _ = writeln!(out, "| {method} | {total} | {ok} | {failed} | {rejected} | {} | {} |", total - decided, pct(ok as usize, decided as usize));
+        let _ = writeln!(
+            out,
+            "| {method} | {total} | {ok} | {failed} | {rejected} | {} | {} |",
+            total - decided,
+            pct(ok as usize, decided as usize)
+        );
     }
     let _ = writeln!(out, "| **all** | {all} | {all_ok} | | | | {} |\n", pct(all_ok as usize, all_decided as usize));
 
@@ -78,8 +97,10 @@ pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i6
     let on_time = decided.iter().filter(|c| !c.overdue(now)).count();
     let pending = cases.iter().filter(|c| c.status.as_str() == "pending").count();
     let overdue_pending = cases.iter().filter(|c| c.status.as_str() == "pending" && c.overdue(now)).count();
-    let days: Vec<u32> =
-        decided.iter().filter_map(|c| c.decided_at.map(|d| calendar.working_days_between(c.submitted_at / 1000, d / 1000))).collect();
+    let days: Vec<u32> = decided
+        .iter()
+        .filter_map(|c| c.decided_at.map(|d| calendar.working_days_between(c.submitted_at / 1000, d / 1000)))
+        .collect();
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     for c in &cases {
         for r in &c.reasons {
@@ -88,8 +109,19 @@ pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i6
     }
     let _ = writeln!(out, "## Reviews (due in 5 working days)\n");
     let _ = writeln!(out, "- submitted: {}", cases.len());
-    let _ = writeln!(out, "- decided: {} (approved {approved}, rejected {}), approval rate {}", decided.len(), decided.len() - approved, pct(approved, decided.len()));
-    let _ = writeln!(out, "- decided within the due date: {on_time} of {} — SLA compliance {}", decided.len(), pct(on_time, decided.len()));
+    let _ = writeln!(
+        out,
+        "- decided: {} (approved {approved}, rejected {}), approval rate {}",
+        decided.len(),
+        decided.len() - approved,
+        pct(approved, decided.len())
+    );
+    let _ = writeln!(
+        out,
+        "- decided within the due date: {on_time} of {} — SLA compliance {}",
+        decided.len(),
+        pct(on_time, decided.len())
+    );
     let _ = writeln!(out, "- median working days to a decision: {}", median(days));
     let _ = writeln!(out, "- still pending: {pending}, of which overdue: {overdue_pending}");
     let reasons: Vec<String> = reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -100,9 +132,12 @@ pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i6
     let answered: Vec<_> = complaints.iter().filter(|c| c.answered_at.is_some()).collect();
     let answered_on_time = answered.iter().filter(|c| !c.overdue(now)).count();
     let closed: Vec<_> = complaints.iter().filter(|c| c.closed_at.is_some()).collect();
-    let open_overdue = complaints.iter().filter(|c| c.closed_at.is_none() && c.answered_at.is_none() && c.overdue(now)).count();
-    let close_days: Vec<u32> =
-        closed.iter().filter_map(|c| c.closed_at.map(|d| calendar.working_days_between(c.filed_at / 1000, d / 1000))).collect();
+    let open_overdue =
+        complaints.iter().filter(|c| c.closed_at.is_none() && c.answered_at.is_none() && c.overdue(now)).count();
+    let close_days: Vec<u32> = closed
+        .iter()
+        .filter_map(|c| c.closed_at.map(|d| calendar.working_days_between(c.filed_at / 1000, d / 1000)))
+        .collect();
     let mut cats: BTreeMap<&str, usize> = BTreeMap::new();
     for c in &complaints {
         *cats.entry(c.category.as_str()).or_default() += 1;
@@ -111,7 +146,12 @@ pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i6
     let _ = writeln!(out, "- filed: {}", complaints.len());
     let cats: Vec<String> = cats.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(out, "- by category: {}", if cats.is_empty() { "—".into() } else { cats.join(", ") });
-    let _ = writeln!(out, "- answered: {} — within the due date: {answered_on_time} ({})", answered.len(), pct(answered_on_time, answered.len()));
+    let _ = writeln!(
+        out,
+        "- answered: {} — within the due date: {answered_on_time} ({})",
+        answered.len(),
+        pct(answered_on_time, answered.len())
+    );
     let _ = writeln!(out, "- closed: {}, median working days to close: {}", closed.len(), median(close_days));
     let _ = writeln!(out, "- unanswered and overdue: {open_overdue}\n");
 
@@ -120,7 +160,11 @@ pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i6
     match crate::audit::cli::verify(store).await {
         Ok(n) => {
             let head = store.audit_head().await.ok().flatten();
-            let _ = writeln!(out, "- chain intact: {n} entries{}", head.map(|h| format!(", head entry {} hash {}", h.seq, crate::audit::hex(&h.hash))).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "- chain intact: {n} entries{}",
+                head.map(|h| format!(", head entry {} hash {}", h.seq, crate::audit::hex(&h.hash))).unwrap_or_default()
+            );
         }
         Err(e) => {
             let _ = writeln!(out, "- **chain NOT intact**: {e}");

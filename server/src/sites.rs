@@ -68,7 +68,9 @@ impl Sites {
 
     /// The site with this publishable key.
     pub fn by_publishable_key(&self, key: &str) -> Option<&Site> {
-        self.sites.iter().find(|s| s.cfg.publishable_key.as_deref().is_some_and(|k| bool::from(k.as_bytes().ct_eq(key.as_bytes()))))
+        self.sites
+            .iter()
+            .find(|s| s.cfg.publishable_key.as_deref().is_some_and(|k| bool::from(k.as_bytes().ct_eq(key.as_bytes()))))
     }
 
     /// The site with this id.

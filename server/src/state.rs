@@ -63,7 +63,19 @@ impl AppState {
         let http = HttpClient::new(std::time::Duration::from_secs(cfg.webhooks.timeout_secs));
         let calendar = Arc::new(crate::review::load_calendar(&cfg.review));
         let metrics = Arc::new(crate::metrics::Metrics::default());
-        Self(Arc::new(Inner { cfg, store, vault, keys: RwLock::new(keys), clock, rng, delivery, sites, http, calendar, metrics }))
+        Self(Arc::new(Inner {
+            cfg,
+            store,
+            vault,
+            keys: RwLock::new(keys),
+            clock,
+            rng,
+            delivery,
+            sites,
+            http,
+            calendar,
+            metrics,
+        }))
     }
 
     /// Read access to the key ring (a poisoned lock still holds valid keys).

@@ -66,14 +66,10 @@ impl SecretKey {
 
     /// A key from its base64url text.
     pub fn from_base64(text: &str) -> Result<Self, VaultError> {
-        let bytes = Zeroizing::new(
-            B64.decode(text.trim())
-                .map_err(|_| VaultError::Malformed("key is not base64url".into()))?,
-        );
-        let arr: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| VaultError::Malformed("key is not 32 bytes".into()))?;
+        let bytes =
+            Zeroizing::new(B64.decode(text.trim()).map_err(|_| VaultError::Malformed("key is not base64url".into()))?);
+        let arr: [u8; 32] =
+            bytes.as_slice().try_into().map_err(|_| VaultError::Malformed("key is not 32 bytes".into()))?;
         Ok(Self(Zeroizing::new(arr)))
     }
 
@@ -102,11 +98,7 @@ pub struct Field<'a> {
 impl<'a> Field<'a> {
     /// A field of the `sessions` table.
     pub fn session(column: &'a str, session_id: &'a str) -> Self {
-        Self {
-            table: "sessions",
-            column,
-            row: session_id,
-        }
+        Self { table: "sessions", column, row: session_id }
     }
 }
 
@@ -167,21 +159,14 @@ pub struct Vault {
 
 impl fmt::Debug for Vault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Vault(key ids {:?}, <redacted>)",
-            self.keys.keys().collect::<Vec<_>>()
-        )
+        write!(f, "Vault(key ids {:?}, <redacted>)", self.keys.keys().collect::<Vec<_>>())
     }
 }
 
 impl Vault {
     /// A vault with one fresh AEAD key (id 1) and a fresh index key.
     pub fn generate() -> Result<Self, VaultError> {
-        Ok(Self {
-            keys: BTreeMap::from([(1, SecretKey::generate()?)]),
-            index: SecretKey::generate()?,
-        })
+        Ok(Self { keys: BTreeMap::from([(1, SecretKey::generate()?)]), index: SecretKey::generate()? })
     }
 
     /// Parses the key text: `index <b64>` once and `key <id> <b64>` per AEAD key; `#` starts a comment;
@@ -189,26 +174,20 @@ impl Vault {
     pub fn parse(text: &str) -> Result<Self, VaultError> {
         let mut keys = BTreeMap::new();
         let mut index = None;
-        let lines = text
-            .lines()
-            .flat_map(|l| l.split('#').next().unwrap_or("").split(';'));
+        let lines = text.lines().flat_map(|l| l.split('#').next().unwrap_or("").split(';'));
         for line in lines {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 [] => {}
                 ["index", k] if index.is_none() => index = Some(SecretKey::from_base64(k)?),
                 ["key", id, k] => {
-                    let id: u32 = id
-                        .parse()
-                        .map_err(|_| VaultError::Malformed("key id is not a number".into()))?;
+                    let id: u32 = id.parse().map_err(|_| VaultError::Malformed("key id is not a number".into()))?;
                     if keys.insert(id, SecretKey::from_base64(k)?).is_some() {
                         return Err(VaultError::Malformed(format!("key id {id} appears twice")));
                     }
                 }
                 _ => {
-                    return Err(VaultError::Malformed(
-                        "expected `index <key>` once and `key <id> <key>` lines".into(),
-                    ));
+                    return Err(VaultError::Malformed("expected `index <key>` once and `key <id> <key>` lines".into()));
                 }
             }
         }
@@ -221,9 +200,7 @@ impl Vault {
 
     /// The key text (secret: write it only to a 0600 file).
     pub fn to_text(&self) -> Zeroizing<String> {
-        let mut s = String::from(
-            "# realname vault keys: keep secret, back up, never store in the database.\n",
-        );
+        let mut s = String::from("# realname vault keys: keep secret, back up, never store in the database.\n");
         s.push_str("# The highest key id seals new data. Keep old keys while data sealed with them remains.\n");
         s.push_str(&format!("index {}\n", self.index.to_base64().as_str()));
         for (id, k) in &self.keys {
@@ -248,22 +225,13 @@ impl Vault {
 
     /// Loads the key file at `path`, refusing it if group or others have any access.
     pub fn load(path: &Path) -> Result<Self, VaultError> {
-        let err = |reason: String| VaultError::KeyFile {
-            path: path.display().to_string(),
-            reason,
-        };
+        let err = |reason: String| VaultError::KeyFile { path: path.display().to_string(), reason };
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)
-                .map_err(|e| err(e.to_string()))?
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(path).map_err(|e| err(e.to_string()))?.permissions().mode();
             if mode & 0o077 != 0 {
-                return Err(err(format!(
-                    "mode {:o} lets others read it; run chmod 600",
-                    mode & 0o777
-                )));
+                return Err(err(format!("mode {:o} lets others read it; run chmod 600", mode & 0o777)));
             }
         }
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?);
@@ -272,10 +240,7 @@ impl Vault {
 
     /// Writes the keys to a new file (mode 0600, never overwriting), creating its directory.
     pub fn write_new(&self, path: &Path) -> Result<(), VaultError> {
-        let err = |reason: String| VaultError::KeyFile {
-            path: path.display().to_string(),
-            reason,
-        };
+        let err = |reason: String| VaultError::KeyFile { path: path.display().to_string(), reason };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             let mut builder = std::fs::DirBuilder::new();
             builder.recursive(true);
@@ -294,17 +259,13 @@ impl Vault {
             opts.mode(0o600);
         }
         let mut file = opts.open(path).map_err(|e| err(e.to_string()))?;
-        file.write_all(self.to_text().as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| err(e.to_string()))
+        file.write_all(self.to_text().as_bytes()).and_then(|()| file.sync_all()).map_err(|e| err(e.to_string()))
     }
 
     /// Adds a fresh AEAD key that seals from now on and returns its id (old keys keep opening).
     pub fn rotate(&mut self) -> Result<u32, VaultError> {
-        let id = self
-            .current_key_id()
-            .checked_add(1)
-            .ok_or_else(|| VaultError::Malformed("key ids exhausted".into()))?;
+        let id =
+            self.current_key_id().checked_add(1).ok_or_else(|| VaultError::Malformed("key ids exhausted".into()))?;
         self.keys.insert(id, SecretKey::generate()?);
         Ok(id)
     }
@@ -316,10 +277,8 @@ impl Vault {
         let tmp = path.with_extension("rotating");
         let _ = std::fs::remove_file(&tmp);
         vault.write_new(&tmp)?;
-        std::fs::rename(&tmp, path).map_err(|e| VaultError::KeyFile {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        std::fs::rename(&tmp, path)
+            .map_err(|e| VaultError::KeyFile { path: path.display().to_string(), reason: e.to_string() })?;
         Ok(id)
     }
 
@@ -339,16 +298,9 @@ impl Vault {
         out.extend_from_slice(&kid.to_be_bytes());
         out.extend_from_slice(&nonce);
         let aad = associated_data(field, &out);
-        let cipher =
-            XChaCha20Poly1305::new_from_slice(key.0.as_ref()).map_err(|_| VaultError::Open)?;
+        let cipher = XChaCha20Poly1305::new_from_slice(key.0.as_ref()).map_err(|_| VaultError::Open)?;
         let ct = cipher
-            .encrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: &aad,
-                },
-            )
+            .encrypt(&XNonce::from(nonce), Payload { msg: plaintext.as_bytes(), aad: &aad })
             .map_err(|_| VaultError::Open)?;
         out.extend_from_slice(&ct);
         Ok(Sealed(out))
@@ -364,57 +316,27 @@ impl Vault {
         let key = self.keys.get(&kid).ok_or(VaultError::UnknownKey(kid))?;
         let nonce = XNonce::try_from(&bytes[5..HEADER_LEN]).map_err(|_| VaultError::Open)?;
         let aad = associated_data(field, &bytes[..HEADER_LEN]);
-        let cipher =
-            XChaCha20Poly1305::new_from_slice(key.0.as_ref()).map_err(|_| VaultError::Open)?;
+        let cipher = XChaCha20Poly1305::new_from_slice(key.0.as_ref()).map_err(|_| VaultError::Open)?;
         let plain = Zeroizing::new(
-            cipher
-                .decrypt(
-                    &nonce,
-                    Payload {
-                        msg: &bytes[HEADER_LEN..],
-                        aad: &aad,
-                    },
-                )
-                .map_err(|_| VaultError::Open)?,
+            cipher.decrypt(&nonce, Payload { msg: &bytes[HEADER_LEN..], aad: &aad }).map_err(|_| VaultError::Open)?,
         );
-        Ok(Zeroizing::new(
-            String::from_utf8(plain.to_vec()).map_err(|_| VaultError::Open)?,
-        ))
+        Ok(Zeroizing::new(String::from_utf8(plain.to_vec()).map_err(|_| VaultError::Open)?))
     }
 
     /// Seals a session's identity fields, each bound to its column of `sessions` and the session id.
-    pub fn seal_identity(
-        &self,
-        session_id: &str,
-        id: &PlainIdentity,
-    ) -> Result<SealedIdentity, VaultError> {
+    pub fn seal_identity(&self, session_id: &str, id: &PlainIdentity) -> Result<SealedIdentity, VaultError> {
         let seal = |column, value: &str| self.seal(Field::session(column, session_id), value);
         Ok(SealedIdentity {
             name: seal("name_ct", &id.name)?,
             id_number: seal("id_number_ct", &id.id_number)?,
-            phone: id
-                .phone
-                .as_deref()
-                .map(|p| seal("phone_ct", p))
-                .transpose()?,
-            email: id
-                .email
-                .as_deref()
-                .map(|e| seal("email_ct", e))
-                .transpose()?,
+            phone: id.phone.as_deref().map(|p| seal("phone_ct", p)).transpose()?,
+            email: id.email.as_deref().map(|e| seal("email_ct", e)).transpose()?,
         })
     }
 
     /// Opens a session's identity fields.
-    pub fn open_identity(
-        &self,
-        session_id: &str,
-        s: &SealedIdentity,
-    ) -> Result<PlainIdentity, VaultError> {
-        let open = |column, value: &Sealed| {
-            self.open(Field::session(column, session_id), value)
-                .map(|p| p.to_string())
-        };
+    pub fn open_identity(&self, session_id: &str, s: &SealedIdentity) -> Result<PlainIdentity, VaultError> {
+        let open = |column, value: &Sealed| self.open(Field::session(column, session_id), value).map(|p| p.to_string());
         Ok(PlainIdentity {
             name: open("name_ct", &s.name)?,
             id_number: open("id_number_ct", &s.id_number)?,
@@ -426,11 +348,8 @@ impl Vault {
     /// The blind index of an ID number: HMAC-SHA256 of its normalized form (no spaces or dashes, upper
     /// case), so `110105 1990…x` and `110105…X` give the same index.
     pub fn blind_id_number(&self, id_number: &str) -> Vec<u8> {
-        let normalized: String = id_number
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .flat_map(char::to_uppercase)
-            .collect();
+        let normalized: String =
+            id_number.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_uppercase).collect();
         self.blind("id_number", &normalized)
     }
 

@@ -18,12 +18,8 @@ fn delivery(state: &AppState, session: &Session, site: &Site, kind: EventType) -
     let mut data = session_result(state, session, site)?;
     data.result_token = None;
     let now = state.clock.now_ms();
-    let event = WebhookEvent {
-        id: format!("evt_{}", state.rng.token(16)),
-        kind,
-        created_at: now.div_euclid(1000),
-        data,
-    };
+    let event =
+        WebhookEvent { id: format!("evt_{}", state.rng.token(16)), kind, created_at: now.div_euclid(1000), data };
     let body = serde_json::to_string(&event).map_err(|e| crate::error::ApiError::internal(&e))?;
     Ok(Some(NewDelivery {
         site_id: site.cfg.id.clone(),

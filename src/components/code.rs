@@ -7,10 +7,10 @@ use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
 use super::consent::target_value;
-use super::{button, event_button, heading, Look};
+use super::{Look, button, event_button, heading};
 use crate::ctx::Input;
 use crate::events::object;
-use crate::i18n::{decimal, Key};
+use crate::i18n::{Key, decimal};
 
 /// Digits in a code.
 pub const CODE_LEN: usize = 6;
@@ -124,9 +124,10 @@ pub fn CodeStep(props: &CodeProps) -> Html {
                 on_input.emit(Input::Code(v.clone()));
             }
             if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>()
-                && input.value() != v {
-                    input.set_value(&v);
-                }
+                && input.value() != v
+            {
+                input.set_value(&v);
+            }
             code.set(v);
         })
     };
@@ -158,8 +159,11 @@ pub fn CodeStep(props: &CodeProps) -> Html {
         let on_event = props.on_event.clone();
         Callback::from(move |_: MouseEvent| on_event.emit(Event::ResendRequested))
     };
-    let resend_text =
-        if *countdown > 0 { ctx.tf(Key::CodeResendIn, &[("seconds", &decimal(*countdown))]) } else { ctx.t(Key::CodeResend) };
+    let resend_text = if *countdown > 0 {
+        ctx.tf(Key::CodeResendIn, &[("seconds", &decimal(*countdown))])
+    } else {
+        ctx.t(Key::CodeResend)
+    };
     html! {
         <form part="step step-code" novalidate=true onsubmit={onsubmit}>
             { heading(ctx, Key::CodeHeading) }

@@ -4,7 +4,7 @@
 use realname_core::flow::Event;
 use yew::prelude::*;
 
-use super::{button, checkbox, event_button, heading, Look};
+use super::{Look, button, checkbox, event_button, heading};
 use crate::i18n::Key;
 
 /// Props of [`ConsentStep`].

@@ -8,9 +8,9 @@ use web_sys::{HtmlCanvasElement, HtmlVideoElement, MediaStream};
 use yew::prelude::*;
 
 use super::consent::target_checked;
-use super::{button, checkbox, event_button, heading, Look};
+use super::{Look, button, checkbox, event_button, heading};
 use crate::api::FaceImages;
-use crate::ctx::{now_secs, Ctx, Input};
+use crate::ctx::{Ctx, Input, now_secs};
 use crate::i18n::Key;
 use realname_core::b64::{self, Form};
 use realname_core::flow::Event;
@@ -24,7 +24,11 @@ pub const MAX_BYTES: usize = 24_000;
 /// [`MAX_BYTES`] where possible. The result is the canvas's `data:image/jpeg;base64,…` URL: the step shows it
 /// as the preview as it is and keeps it as its state (a `String`, like the other steps' state, so Yew's state
 /// hook is not compiled for one more type); [`jpeg_bytes`] decodes it once, when the photos are submitted.
-pub fn encode_jpeg(draw: &dyn Fn(&web_sys::CanvasRenderingContext2d, f64, f64) -> Result<(), JsValue>, w: u32, h: u32) -> Option<String> {
+pub fn encode_jpeg(
+    draw: &dyn Fn(&web_sys::CanvasRenderingContext2d, f64, f64) -> Result<(), JsValue>,
+    w: u32,
+    h: u32,
+) -> Option<String> {
     let (w, h) = (w.max(1), h.max(1));
     let scale = (MAX_SIDE as f64 / w.max(h) as f64).min(1.0);
     let (tw, th) = ((w as f64 * scale).round().max(1.0), (h as f64 * scale).round().max(1.0));
@@ -79,7 +83,8 @@ async fn file_to_jpeg(file: web_sys::File) -> Option<String> {
     let bitmap: web_sys::ImageBitmap =
         JsFuture::from(window.create_image_bitmap_with_blob(&file).ok()?).await.ok()?.dyn_into().ok()?;
     let (w, h) = (bitmap.width(), bitmap.height());
-    let out = encode_jpeg(&|ctx, tw, th| ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, tw, th), w, h);
+    let out =
+        encode_jpeg(&|ctx, tw, th| ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, tw, th), w, h);
     bitmap.close();
     out
 }
@@ -261,7 +266,8 @@ pub fn FaceStep(props: &FaceProps) -> Html {
     };
     let ready = consent.is_some() && !selfie.is_empty() && !document.is_empty();
     let submit = {
-        let (cb, consent, selfie, document) = (props.on_input.clone(), *consent, (*selfie).clone(), (*document).clone());
+        let (cb, consent, selfie, document) =
+            (props.on_input.clone(), *consent, (*selfie).clone(), (*document).clone());
         Callback::from(move |_: MouseEvent| {
             if let (Some(at), Some(s), Some(d)) = (consent, jpeg_bytes(&selfie), jpeg_bytes(&document)) {
                 cb.emit(Input::Face(FaceImages { selfie: s, document: d, consent_at: at }));

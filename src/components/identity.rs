@@ -6,11 +6,11 @@ use realname_core::validate::{self, Date, DocumentKind, Options};
 use yew::prelude::*;
 
 use super::consent::target_value;
-use super::{button, event_button, heading, Look};
+use super::{Look, button, event_button, heading};
 use crate::api::IdentityInput;
 use crate::ctx::Input;
 use crate::i18n::Key;
-use crate::messages::{contact_message, id_message, name_message, Moment};
+use crate::messages::{Moment, contact_message, id_message, name_message};
 
 /// The kinds a person can pick, in form order; passports are one choice (Chinese or foreign is detected).
 pub const KINDS: [(DocumentKind, Key); 6] = [
@@ -114,14 +114,17 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
     let kind = KINDS.get(*kind_index as usize).map_or(DocumentKind::ResidentId, |(k, _)| *k);
     let name = use_state(|| init.as_ref().map(|i| i.name.clone()).unwrap_or_default());
     let number = use_state(|| init.as_ref().map(|i| i.number.clone()).unwrap_or_default());
-    let contact = use_state(|| init.as_ref().and_then(|i| i.phone.clone().or_else(|| i.email.clone())).unwrap_or_default());
+    let contact =
+        use_state(|| init.as_ref().and_then(|i| i.phone.clone().or_else(|| i.email.clone())).unwrap_or_default());
     let left = use_state(|| if init.is_some() { ALL_FIELDS } else { 0 });
     let method = props.method.unwrap_or(Method::Sms);
     let moment = |f: Field| if *left & f as u32 != 0 { Moment::Left } else { Moment::Typing };
 
     // Passports: a Chinese passport number has its own rules; any other is checked as a foreign passport.
     let check_kind = match kind {
-        DocumentKind::Passport if validate::is_chinese_passport(&validate::normalize_id(&number)) => DocumentKind::ChinesePassport,
+        DocumentKind::Passport if validate::is_chinese_passport(&validate::normalize_id(&number)) => {
+            DocumentKind::ChinesePassport
+        }
         k => k,
     };
     let id = validate::validate_id(&number, &Options::new(today()).kind(check_kind));
@@ -135,7 +138,8 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
 
     let (id_error, id_warnings) = id_message(ctx, &id, moment(Field::Number));
     let name_error = name_message(ctx, &name_check, moment(Field::Name));
-    let contact_error = contact_check.as_ref().and_then(|c| contact_message(ctx, c, moment(Field::Contact), method == Method::Sms));
+    let contact_error =
+        contact_check.as_ref().and_then(|c| contact_message(ctx, c, moment(Field::Contact), method == Method::Sms));
 
     let input = |state: UseStateHandle<String>| Callback::from(move |e: InputEvent| state.set(target_value(&e.into())));
     let blur = |f: Field| {
@@ -162,8 +166,10 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
             kind: id.kind,
             name: name_check.normalized.clone(),
             number: id.upgraded.clone().unwrap_or_else(|| id.normalized.clone()),
-            phone: (method == Method::Sms).then(|| contact_check.as_ref().map(|c| c.normalized.clone()).unwrap_or_default()),
-            email: (method == Method::Email).then(|| contact_check.as_ref().map(|c| c.normalized.clone()).unwrap_or_default()),
+            phone: (method == Method::Sms)
+                .then(|| contact_check.as_ref().map(|c| c.normalized.clone()).unwrap_or_default()),
+            email: (method == Method::Email)
+                .then(|| contact_check.as_ref().map(|c| c.normalized.clone()).unwrap_or_default()),
         };
         let under_14 = id.under_14 == Some(true);
         Callback::from(move |e: SubmitEvent| {
@@ -177,14 +183,30 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
     };
     let contact_field = match method {
         Method::Sms => text_field(Field_ {
-            id: "rn-phone", label: ctx.t(Key::IdentityPhone), value: (*contact).clone(), hint: None, error: contact_error,
-            warnings: Vec::new(), kind: "tel", inputmode: Some("tel"), autocomplete: "tel-national",
-            oninput: input(contact.clone()), onblur: blur(Field::Contact),
+            id: "rn-phone",
+            label: ctx.t(Key::IdentityPhone),
+            value: (*contact).clone(),
+            hint: None,
+            error: contact_error,
+            warnings: Vec::new(),
+            kind: "tel",
+            inputmode: Some("tel"),
+            autocomplete: "tel-national",
+            oninput: input(contact.clone()),
+            onblur: blur(Field::Contact),
         }),
         Method::Email => text_field(Field_ {
-            id: "rn-email", label: ctx.t(Key::IdentityEmail), value: (*contact).clone(), hint: None, error: contact_error,
-            warnings: Vec::new(), kind: "email", inputmode: Some("email"), autocomplete: "email",
-            oninput: input(contact.clone()), onblur: blur(Field::Contact),
+            id: "rn-email",
+            label: ctx.t(Key::IdentityEmail),
+            value: (*contact).clone(),
+            hint: None,
+            error: contact_error,
+            warnings: Vec::new(),
+            kind: "email",
+            inputmode: Some("email"),
+            autocomplete: "email",
+            oninput: input(contact.clone()),
+            onblur: blur(Field::Contact),
         }),
         Method::Face => html! {},
     };

@@ -3,7 +3,7 @@
 use realname_core::flow::{Event, Method};
 use yew::prelude::*;
 
-use super::{event_button, heading, Look};
+use super::{Look, event_button, heading};
 use crate::i18n::Key;
 
 /// Props of [`MethodStep`].

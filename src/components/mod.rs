@@ -33,7 +33,13 @@ pub enum Look {
 
 /// A button of any step (`kind` is `button` or `submit`). The steps build every button here rather than in their
 /// own `html!`: each `html!` element is inlined construction code, so one shared builder keeps the wasm small.
-pub fn button(look: Look, kind: &'static str, text: String, disabled: bool, onclick: Option<Callback<MouseEvent>>) -> Html {
+pub fn button(
+    look: Look,
+    kind: &'static str,
+    text: String,
+    disabled: bool,
+    onclick: Option<Callback<MouseEvent>>,
+) -> Html {
     match look {
         Look::Primary => html! {
             <button type={kind} part="button button-primary" disabled={disabled} onclick={onclick}>{ text }</button>
@@ -52,7 +58,13 @@ pub fn event_button(ctx: &Ctx, look: Look, text: Key, on_event: &Callback<Event>
 }
 
 /// A consent checkbox with its label text, optionally described by the text it agrees to.
-pub fn checkbox(id: &'static str, checked: bool, described_by: Option<&'static str>, text: String, onchange: Callback<web_sys::Event>) -> Html {
+pub fn checkbox(
+    id: &'static str,
+    checked: bool,
+    described_by: Option<&'static str>,
+    text: String,
+    onchange: Callback<web_sys::Event>,
+) -> Html {
     html! {
         <label class="rn-check" part="checkbox">
             <input type="checkbox" id={id} checked={checked} onchange={onchange} aria-describedby={described_by} />

@@ -1,9 +1,9 @@
 //! Results: verified; in review with the expected date; failed with retry and a complaint link; cancelled; error.
 
-use realname_core::flow::{codes, Event, Step};
+use realname_core::flow::{Event, Step, codes};
 use yew::prelude::*;
 
-use super::{event_button, Look};
+use super::{Look, event_button};
 use crate::i18n::Key;
 
 /// Props of [`ResultStep`].
@@ -60,9 +60,21 @@ pub fn ResultStep(props: &ResultProps) -> Html {
                     { ctx.t(Key::Complaint) }
                 </a>
             });
-            ("bad", "✕", Key::FailedHeading, ctx.tf(Key::FailedBody, &[("reason", reason)]), html! { <>{ retry_button }{ for complaint }</> })
+            (
+                "bad",
+                "✕",
+                Key::FailedHeading,
+                ctx.tf(Key::FailedBody, &[("reason", reason)]),
+                html! { <>{ retry_button }{ for complaint }</> },
+            )
         }
-        Step::Cancelled => ("", "", Key::CancelledHeading, ctx.t(Key::CancelledBody), event_button(ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry)),
+        Step::Cancelled => (
+            "",
+            "",
+            Key::CancelledHeading,
+            ctx.t(Key::CancelledBody),
+            event_button(ctx, Look::Primary, Key::Restart, &props.on_event, Event::Retry),
+        ),
         Step::Error { code, .. } => {
             // A misconfigured page offers no retry (nothing the person does helps); a session that is over starts again.
             let actions = if codes::is_configuration(code) {
@@ -73,7 +85,15 @@ pub fn ResultStep(props: &ResultProps) -> Html {
                 retry_button
             };
             let detail = html! { <p class="rn-hint" part="hint">{ ctx.tf(Key::ErrorCode, &[("code", code)]) }</p> };
-            return notice(ctx, &props.step, "bad", "!", Key::ErrorHeading, ctx.t(error_text(code)), html! { <>{ detail }<div class="rn-actions">{ actions }</div></> });
+            return notice(
+                ctx,
+                &props.step,
+                "bad",
+                "!",
+                Key::ErrorHeading,
+                ctx.t(error_text(code)),
+                html! { <>{ detail }<div class="rn-actions">{ actions }</div></> },
+            );
         }
         // Not a final step: nothing to show (App never renders this component for them).
         _ => ("", "", Key::ErrorHeading, String::new(), html! {}),
@@ -82,7 +102,15 @@ pub fn ResultStep(props: &ResultProps) -> Html {
 }
 
 /// A result's notice: icon, heading, the message (announced) and what follows it.
-fn notice(ctx: &crate::ctx::Ctx, step: &Step, tone: &'static str, icon: &'static str, heading: Key, body: String, after: Html) -> Html {
+fn notice(
+    ctx: &crate::ctx::Ctx,
+    step: &Step,
+    tone: &'static str,
+    icon: &'static str,
+    heading: Key,
+    body: String,
+    after: Html,
+) -> Html {
     html! {
         // The tone is a data attribute, not a computed `class` (which would pull in Yew's `Classes`, an IndexSet).
         <div part={String::from("step step-") + step.name()} class="rn-notice" data-tone={tone}>

@@ -30,23 +30,38 @@ async fn at_code(m: &Mounted) {
 async fn expired_and_locked_codes_say_what_to_do() {
     let kp = KeyPair::from_seed("k1", &SEED);
     stub_server(&kp);
-    stub_replies(None, &[
-        r#"[410, {"error": {"code": "code_expired", "message": ""}}]"#,
-        r#"[423, {"error": {"code": "code_locked", "message": ""}}]"#,
-    ]);
+    stub_replies(
+        None,
+        &[
+            r#"[410, {"error": {"code": "code_expired", "message": ""}}]"#,
+            r#"[423, {"error": {"code": "code_locked", "message": ""}}]"#,
+        ],
+    );
     let m = mounted(&[("methods", methods(&["sms"]))]).await;
     at_code(&m).await;
-    let (enabled_bg, enabled_border) = (css(&m.must("#rn-code"), "background-color"), css(&m.must("#rn-code"), "border-style"));
+    let (enabled_bg, enabled_border) =
+        (css(&m.must("#rn-code"), "background-color"), css(&m.must("#rn-code"), "border-style"));
     let hint_color = css(&m.must("#rn-code-status .rn-hint"), "color");
     m.type_into("#rn-code", "111111").await;
     until("expired", || m.text("#rn-code-status").contains("The code has expired; ask for a new one")).await;
     assert!(m.must("#rn-code").has_attribute("disabled"), "an expired code cannot be typed");
     // A disabled field must not look like one waiting for input.
-    assert_ne!(css(&m.must("#rn-code"), "background-color"), enabled_bg, "the disabled field has the enabled field's background");
-    assert_ne!(css(&m.must("#rn-code"), "border-style"), enabled_border, "the disabled field has the enabled field's border");
+    assert_ne!(
+        css(&m.must("#rn-code"), "background-color"),
+        enabled_bg,
+        "the disabled field has the enabled field's background"
+    );
+    assert_ne!(
+        css(&m.must("#rn-code"), "border-style"),
+        enabled_border,
+        "the disabled field has the enabled field's border"
+    );
     // Expired is an error like locked, in the live region that announces it.
     let status = m.must("#rn-code-status");
-    assert_eq!((status.get_attribute("role").as_deref(), status.get_attribute("aria-live").as_deref()), (Some("status"), Some("polite")));
+    assert_eq!(
+        (status.get_attribute("role").as_deref(), status.get_attribute("aria-live").as_deref()),
+        (Some("status"), Some("polite"))
+    );
     let expired = m.must("#rn-code-status .rn-error");
     assert!(expired.text_content().unwrap().contains("The code has expired"));
     let error_color = css(&expired, "color");
@@ -85,7 +100,8 @@ async fn a_failed_verification_offers_retry_and_a_complaint() {
     m.expect_step("failed").await;
     assert_eq!(m.heading(), "We could not verify you");
     assert_eq!(m.must("a[href='https://shop.test/complaints']").text_content().unwrap(), "File a complaint");
-    let complete: Vec<JsValue> = m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
+    let complete: Vec<JsValue> =
+        m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
     assert_eq!(get(&complete[0], "status").as_string().as_deref(), Some("failed"));
     assert_eq!(get(&complete[0], "reason").as_string().as_deref(), Some("identity_limit"));
     assert!(get(&complete[0], "token").is_null());
@@ -176,21 +192,34 @@ async fn a_lost_answer_at_the_code_step_resumes_at_the_step_the_server_is_at() {
 async fn a_wrong_code_keeps_the_resend_countdown_from_the_servers_duration() {
     let kp = KeyPair::from_seed("k1", &SEED);
     stub_server(&kp);
-    stub_replies(None, &[
-        r#"[400, {"error": {"code": "code_invalid", "message": "", "attempts_left": 1}}]"#,
-        r#"[410, {"error": {"code": "code_expired", "message": ""}}]"#,
-    ]);
+    stub_replies(
+        None,
+        &[
+            r#"[400, {"error": {"code": "code_invalid", "message": "", "attempts_left": 1}}]"#,
+            r#"[410, {"error": {"code": "code_expired", "message": ""}}]"#,
+        ],
+    );
     let m = mounted(&[("methods", methods(&["sms"]))]).await;
     at_code(&m).await;
     // The stub's instants are a day off the browser's clock; its durations say 60 s.
-    assert!(m.disabled("You can ask for a new code in 60 s") || m.disabled("You can ask for a new code in 59 s"), "{}", m.text("form"));
+    assert!(
+        m.disabled("You can ask for a new code in 60 s") || m.disabled("You can ask for a new code in 59 s"),
+        "{}",
+        m.text("form")
+    );
     m.type_into("#rn-code", "111111").await;
     until("wrong code", || m.text("#rn-code-status").contains("That code is not right")).await;
     assert!(m.text("#rn-code-status").contains("1 try left"), "{}", m.text("#rn-code-status"));
     assert!(m.disabled("You can ask for a new code in"), "the countdown goes on: {}", m.text("form"));
     // A resend the server still refuses as too early: the code step comes back with the server's countdown.
-    set("__rnResendReplies", JSON::parse(r#"[[429, {"error": {"code": "resend_cooldown", "message": "", "retry_after": 30}}]]"#).unwrap());
-    set("__rnClient", JSON::parse(r#"{"status": "code_sent", "resend_in": 30, "code_expires_in": 0, "attempts_left": 1}"#).unwrap());
+    set(
+        "__rnResendReplies",
+        JSON::parse(r#"[[429, {"error": {"code": "resend_cooldown", "message": "", "retry_after": 30}}]]"#).unwrap(),
+    );
+    set(
+        "__rnClient",
+        JSON::parse(r#"{"status": "code_sent", "resend_in": 30, "code_expires_in": 0, "attempts_left": 1}"#).unwrap(),
+    );
     m.type_into("#rn-code", "222222").await;
     until("expired", || m.text("#rn-code-status").contains("The code has expired")).await;
     m.click("Send a new code").await;

@@ -43,7 +43,12 @@ async fn a_site_session_with_a_wrong_client_secret_is_misconfigured_at_mount() {
     )
     .call0(&JsValue::NULL)
     .unwrap();
-    let m = mounted(&[("publishableKey", JsValue::UNDEFINED), ("sessionId", "ses_site".into()), ("clientSecret", "cs_wrong".into())]).await;
+    let m = mounted(&[
+        ("publishableKey", JsValue::UNDEFINED),
+        ("sessionId", "ses_site".into()),
+        ("clientSecret", "cs_wrong".into()),
+    ])
+    .await;
     m.expect_step("error").await;
     assert_eq!(error_codes(&m), ["unauthorized"]);
     stub_server(&kp);
@@ -71,10 +76,13 @@ async fn no_method_is_offered_before_the_server_confirmed_it() {
     m.expect_step("method").await;
     let offered: Vec<String> = {
         let l = m.root().query_selector_all("[data-method]").unwrap();
-        (0..l.length()).map(|i| l.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("data-method").unwrap()).collect()
+        (0..l.length())
+            .map(|i| l.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("data-method").unwrap())
+            .collect()
     };
     assert_eq!(offered, ["sms", "email"]);
-    Reflect::delete_property(web_sys::window().unwrap().unchecked_ref::<js_sys::Object>(), &"__rnMethods".into()).unwrap();
+    Reflect::delete_property(web_sys::window().unwrap().unchecked_ref::<js_sys::Object>(), &"__rnMethods".into())
+        .unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -105,7 +105,10 @@ async fn a_camera_that_opens_after_a_photo_was_uploaded_is_stopped() {
     until("the selfie preview", || m.q("fieldset:nth-of-type(1) .rn-capture img").is_some()).await;
     Function::new_no_args("window.__rnGrant();").call0(&JsValue::NULL).unwrap();
     let track_state = || {
-        Function::new_no_args("return window.__rnStream.getVideoTracks()[0].readyState;").call0(&JsValue::NULL).unwrap().as_string()
+        Function::new_no_args("return window.__rnStream.getVideoTracks()[0].readyState;")
+            .call0(&JsValue::NULL)
+            .unwrap()
+            .as_string()
     };
     until("the late camera to be stopped", || track_state().as_deref() == Some("ended")).await;
     assert!(m.q("fieldset:nth-of-type(1) .rn-capture img").is_some(), "the uploaded photo stays");
@@ -121,7 +124,10 @@ async fn face_photos_are_downscaled_jpegs_sealed_with_the_identity_and_the_resul
     let m = at_face_step_with_consent().await;
     for facing in ["user", "environment"] {
         upload_photo(&m, facing).await;
-        until("preview", || m.root().query_selector_all(".rn-capture img").unwrap().length() >= if facing == "user" { 1 } else { 2 }).await;
+        until("preview", || {
+            m.root().query_selector_all(".rn-capture img").unwrap().length() >= if facing == "user" { 1 } else { 2 }
+        })
+        .await;
     }
     assert!(!m.disabled("Submit for review"));
     m.click("Submit for review").await;
@@ -129,7 +135,8 @@ async fn face_photos_are_downscaled_jpegs_sealed_with_the_identity_and_the_resul
     assert_eq!(m.heading(), "Sent for review");
     // The server's due instant is 24:00 Beijing time of the last working day: the person sees that day.
     assert!(m.text("[role=status]").contains("by 2026-12-07 (within 5 working days)"), "{}", m.text("[role=status]"));
-    let complete: Vec<JsValue> = m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
+    let complete: Vec<JsValue> =
+        m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
     assert_eq!(get(&complete[0], "status").as_string().as_deref(), Some("pending_review"));
     assert_eq!(get(&complete[0], "reviewDue").as_string().as_deref(), Some("2026-12-07T16:00:00Z"));
 

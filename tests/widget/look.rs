@@ -35,7 +35,12 @@ async fn strings_can_be_overridden_per_locale_or_for_all() {
 
 #[wasm_bindgen_test]
 async fn theme_options_set_the_css_variables() {
-    let theme = obj(&[("mode", "dark".into()), ("colorPrimary", "#ff0000".into()), ("radius", JsValue::from_f64(4.0)), ("--rn-font-size", "18px".into())]);
+    let theme = obj(&[
+        ("mode", "dark".into()),
+        ("colorPrimary", "#ff0000".into()),
+        ("radius", JsValue::from_f64(4.0)),
+        ("--rn-font-size", "18px".into()),
+    ]);
     let mut m = mounted(&[("theme", theme)]).await;
     let host: HtmlElement = m.el.first_element_child().unwrap().dyn_into().unwrap();
     assert_eq!(host.get_attribute("data-rn-theme").as_deref(), Some("dark"));
@@ -47,12 +52,22 @@ async fn theme_options_set_the_css_variables() {
     let button = m.button("Agree and continue");
     assert_eq!(computed(&m.q("section").unwrap(), "border-top-left-radius"), "4px");
     assert_eq!(computed(&m.q("section").unwrap(), "font-size"), "18px");
-    m.widget.set_theme(obj(&[("mode", "light".into()), ("colorPrimary", "#0000ff".into()), ("colorPrimry", "#000".into())]));
+    m.widget.set_theme(obj(&[
+        ("mode", "light".into()),
+        ("colorPrimary", "#0000ff".into()),
+        ("colorPrimry", "#000".into()),
+    ]));
     tick().await;
     assert_eq!(host.get_attribute("data-rn-theme").as_deref(), Some("light"));
     assert_eq!(style.get_property_value("--rn-color-primary").unwrap(), "#0000ff");
     assert_eq!(computed(&button, "background-color"), "rgb(0, 0, 255)");
-    let bad: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "option").as_string().unwrap()).collect();
+    let bad: Vec<String> = m
+        .events
+        .borrow()
+        .iter()
+        .filter(|(n, _)| n == "error")
+        .map(|(_, d)| get(d, "option").as_string().unwrap())
+        .collect();
     assert_eq!(bad, ["theme.colorPrimry"], "a typo in a token name is reported");
     m.widget.set_theme("auto".into());
     assert_eq!(host.get_attribute("data-rn-theme").as_deref(), Some("auto"));
@@ -93,8 +108,13 @@ async fn events_ready_step_cancel_and_bridges() {
             assert!(seen.contains(&format!("{kind}:{t}")), "{kind}:{t} not in {seen:?}");
         }
     }
-    assert_eq!(get(&bridge.get(0).dyn_into::<Array>().unwrap().get(1), "source").as_string().as_deref(), Some("realname"));
-    Function::new_no_args("delete window.ReactNativeWebView; delete window.webkit; delete window.RealNameAndroid;").call0(&JsValue::NULL).unwrap();
+    assert_eq!(
+        get(&bridge.get(0).dyn_into::<Array>().unwrap().get(1), "source").as_string().as_deref(),
+        Some("realname")
+    );
+    Function::new_no_args("delete window.ReactNativeWebView; delete window.webkit; delete window.RealNameAndroid;")
+        .call0(&JsValue::NULL)
+        .unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -145,7 +165,9 @@ async fn custom_element_renders_in_an_open_shadow_root_with_parts() {
     el.set_attribute("publishable-key", "pk_test").unwrap();
     let log = Rc::new(RefCell::new(Vec::<String>::new()));
     let l = log.clone();
-    let c = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| l.borrow_mut().push(get(&get(&e, "detail"), "step").as_string().unwrap_or_default()));
+    let c = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        l.borrow_mut().push(get(&get(&e, "detail"), "step").as_string().unwrap_or_default())
+    });
     el.add_event_listener_with_callback("step", c.as_ref().unchecked_ref()).unwrap();
     doc().body().unwrap().append_child(&el).unwrap();
     tick().await;
@@ -165,7 +187,10 @@ async fn custom_element_renders_in_an_open_shadow_root_with_parts() {
     style.set_text_content(Some("h2 { display: none !important }"));
     doc().head().unwrap().append_child(&style).unwrap();
     let h2: HtmlElement = root.query_selector("h2").unwrap().unwrap().dyn_into().unwrap();
-    assert_ne!(web_sys::window().unwrap().get_computed_style(&h2).unwrap().unwrap().get_property_value("display").unwrap(), "none");
+    assert_ne!(
+        web_sys::window().unwrap().get_computed_style(&h2).unwrap().unwrap().get_property_value("display").unwrap(),
+        "none"
+    );
     style.remove();
     el.remove();
     tick().await;
@@ -222,7 +247,8 @@ async fn a_sites_primary_colour_gets_a_dark_variant_that_passes_aa() {
 
 #[wasm_bindgen_test]
 async fn set_theme_can_remove_a_token() {
-    let mut m = mounted(&[("theme", obj(&[("colorPrimary", "#b4282d".into()), ("radius", JsValue::from_f64(2.0))]))]).await;
+    let mut m =
+        mounted(&[("theme", obj(&[("colorPrimary", "#b4282d".into()), ("radius", JsValue::from_f64(2.0))]))]).await;
     let button = m.button("Agree and continue");
     assert_eq!(computed(&button, "background-color"), "rgb(180, 40, 45)");
     m.widget.set_theme(obj(&[("colorPrimary", JsValue::NULL), ("radius", "".into())]));

@@ -8,13 +8,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Reflect, JSON};
+use js_sys::{Array, Function, JSON, Object, Reflect};
 use realname_core::envelope::KeyPair;
 use realname_core::protocol::{self as p, SealedRequest};
-use realname_core::validate::{check_char, region_status, RegionStatus};
-use realname_widget::{mount, Widget};
-use wasm_bindgen::prelude::*;
+use realname_core::validate::{RegionStatus, check_char, region_status};
+use realname_widget::{Widget, mount};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement, ShadowRoot};
 
@@ -132,7 +132,12 @@ impl Mounted {
         self.events.borrow().iter().map(|(n, _)| n.clone()).collect()
     }
     fn steps(&self) -> Vec<String> {
-        self.events.borrow().iter().filter(|(n, _)| n == "step").map(|(_, d)| get(d, "step").as_string().unwrap()).collect()
+        self.events
+            .borrow()
+            .iter()
+            .filter(|(n, _)| n == "step")
+            .map(|(_, d)| get(d, "step").as_string().unwrap())
+            .collect()
     }
 }
 
@@ -169,11 +174,18 @@ async fn mounted(options: &[(&str, JsValue)]) -> Mounted {
         el.add_event_listener_with_callback(name, c.as_ref().unchecked_ref()).unwrap();
         keep.push(c);
     }
-    let o = obj(&[("locale", "en".into()), ("server", "https://verify.test".into()), ("publishableKey", "pk_test".into())]);
+    let o =
+        obj(&[("locale", "en".into()), ("server", "https://verify.test".into()), ("publishableKey", "pk_test".into())]);
     for (k, v) in options {
         Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
     }
-    for (cb, name) in [("onReady", "ready"), ("onStep", "step"), ("onComplete", "complete"), ("onCancel", "cancel"), ("onError", "error")] {
+    for (cb, name) in [
+        ("onReady", "ready"),
+        ("onStep", "step"),
+        ("onComplete", "complete"),
+        ("onCancel", "cancel"),
+        ("onError", "error"),
+    ] {
         let log = callbacks.clone();
         let c = Closure::<dyn FnMut(JsValue)>::new(move |d: JsValue| log.borrow_mut().push((name.to_string(), d)));
         Reflect::set(&o, &cb.into(), c.as_ref()).unwrap();
@@ -187,7 +199,10 @@ async fn mounted(options: &[(&str, JsValue)]) -> Mounted {
         let w: JsValue = web_sys::window().unwrap().into();
         let offline = get(&w, "__rnOffline").as_bool() == Some(true);
         let asked = |path: &str| requests().iter().any(|r| r.0 == path);
-        until("the session check", || m.step() == "error" || asked("/v1/keys") || (offline && asked("/v1/widget/sessions"))).await;
+        until("the session check", || {
+            m.step() == "error" || asked("/v1/keys") || (offline && asked("/v1/widget/sessions"))
+        })
+        .await;
         tick().await;
     }
     m
@@ -205,7 +220,8 @@ fn resident_id(first17: &str) -> String {
 /// Installs a `fetch` that answers like the server (protocol v1) and records every request.
 fn stub_server(kp: &KeyPair) {
     let w: JsValue = web_sys::window().unwrap().into();
-    let key = obj(&[("kid", kp.kid.clone().into()), ("suite", "x".into()), ("public_key", kp.public().to_base64().into())]);
+    let key =
+        obj(&[("kid", kp.kid.clone().into()), ("suite", "x".into()), ("public_key", kp.public().to_base64().into())]);
     Reflect::set(&w, &"__rnKey".into(), &key).unwrap();
     let f = Function::new_no_args(
         r#"
@@ -253,14 +269,21 @@ fn stub_server(kp: &KeyPair) {
 fn requests() -> Vec<(String, Option<String>, Option<String>)> {
     let w: JsValue = web_sys::window().unwrap().into();
     let list: Array = get(&w, "__rnRequests").dyn_into().unwrap();
-    list.iter().map(|r| (get(&r, "path").as_string().unwrap(), get(&r, "body").as_string(), get(&r, "auth").as_string())).collect()
+    list.iter()
+        .map(|r| (get(&r, "path").as_string().unwrap(), get(&r, "body").as_string(), get(&r, "auth").as_string()))
+        .collect()
 }
 
 #[wasm_bindgen_test]
 async fn consent_is_unchecked_and_tells_who_why_what_how_long_how_to_withdraw() {
-    let m = mounted(&[
-        ("consent", obj(&[("controller", "Lantern Books".into()), ("privacyPolicyUrl", "https://shop.test/privacy".into()), ("version", "2026-11-shop".into())])),
-    ])
+    let m = mounted(&[(
+        "consent",
+        obj(&[
+            ("controller", "Lantern Books".into()),
+            ("privacyPolicyUrl", "https://shop.test/privacy".into()),
+            ("version", "2026-11-shop".into()),
+        ]),
+    )])
     .await;
     assert_eq!(m.heading(), "How we use your personal information");
     let text = m.text("ul");
@@ -291,7 +314,9 @@ async fn method_choice_offers_only_enabled_methods_and_focus_moves_to_the_headin
     assert_eq!(m.heading(), "Choose how to verify");
     let offered: Vec<String> = {
         let l = m.root().query_selector_all("[data-method]").unwrap();
-        (0..l.length()).map(|i| l.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("data-method").unwrap()).collect()
+        (0..l.length())
+            .map(|i| l.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("data-method").unwrap())
+            .collect()
     };
     assert_eq!(offered, ["email", "face"]);
     let focused = m.root().active_element().map(|e| e.tag_name());
@@ -306,14 +331,22 @@ async fn method_choice_offers_only_enabled_methods_and_focus_moves_to_the_headin
 async fn face_alone_is_refused_with_an_error_event() {
     let m = mounted(&[("methods", methods(&["face"]))]).await;
     m.expect_step("error").await;
-    let errors: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "code").as_string().unwrap()).collect();
+    let errors: Vec<String> = m
+        .events
+        .borrow()
+        .iter()
+        .filter(|(n, _)| n == "error")
+        .map(|(_, d)| get(d, "code").as_string().unwrap())
+        .collect();
     assert_eq!(errors, ["face_only_method"]);
 }
 
 /// The `data-method`s on the method step.
 fn offered(m: &Mounted) -> Vec<String> {
     let l = m.root().query_selector_all("[data-method]").unwrap();
-    (0..l.length()).map(|i| l.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("data-method").unwrap()).collect()
+    (0..l.length())
+        .map(|i| l.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("data-method").unwrap())
+        .collect()
 }
 
 #[wasm_bindgen_test]
@@ -344,7 +377,13 @@ async fn without_a_methods_option_the_session_decides_and_face_appears_where_the
     set(&["documents"]);
     let m = mounted(&[]).await;
     m.expect_step("error").await;
-    let errors: Vec<String> = m.events.borrow().iter().filter(|(n, _)| n == "error").map(|(_, d)| get(d, "code").as_string().unwrap()).collect();
+    let errors: Vec<String> = m
+        .events
+        .borrow()
+        .iter()
+        .filter(|(n, _)| n == "error")
+        .map(|(_, d)| get(d, "code").as_string().unwrap())
+        .collect();
     assert_eq!(errors, ["face_only_method"]);
     Reflect::delete_property(w.unchecked_ref::<js_sys::Object>(), &"__rnMethods".into()).unwrap();
 }
@@ -366,20 +405,35 @@ async fn validation_messages_for_the_tricky_numbers() {
     assert_eq!(m.must("#rn-number").get_attribute("aria-describedby").as_deref(), Some("rn-number-error"));
     // A birth date that does not exist, with an otherwise correct number.
     m.type_into("#rn-number", &resident_id("11010519000229001")).await;
-    assert!(m.text("#rn-number-error").contains("Birth date 1900-02-29 does not exist"), "{}", m.text("#rn-number-error"));
+    assert!(
+        m.text("#rn-number-error").contains("Birth date 1900-02-29 does not exist"),
+        "{}",
+        m.text("#rn-number-error")
+    );
     // An unknown county code in a real province: a warning the person can act on, not a block.
     let unknown = (110100..=119999).find(|c| region_status(*c) == RegionStatus::Unknown).unwrap();
     m.type_into("#rn-number", &resident_id(&format!("{unknown}19900101001"))).await;
     let msg = m.text("#rn-number-error");
-    assert!(msg.contains(&format!("This region code ({unknown}) is not in our list — check the first six digits")), "{msg}");
+    assert!(
+        msg.contains(&format!("This region code ({unknown}) is not in our list — check the first six digits")),
+        "{msg}"
+    );
     // Too short is not an error while typing, but is once the field is left.
     m.type_into("#rn-number", "1101051949").await;
     assert_eq!(m.text("#rn-number-error"), "");
     m.leave("#rn-number").await;
-    assert!(m.text("#rn-number-error").contains("Should be 18 characters; it has 10"), "{}", m.text("#rn-number-error"));
+    assert!(
+        m.text("#rn-number-error").contains("Should be 18 characters; it has 10"),
+        "{}",
+        m.text("#rn-number-error")
+    );
     // A letter in the middle.
     m.type_into("#rn-number", "11010519491231A02X").await;
-    assert!(m.text("#rn-number-error").contains("Character 15 (\"A\") is wrong: only digits can go there"), "{}", m.text("#rn-number-error"));
+    assert!(
+        m.text("#rn-number-error").contains("Character 15 (\"A\") is wrong: only digits can go there"),
+        "{}",
+        m.text("#rn-number-error")
+    );
     // Phone.
     m.type_into("#rn-phone", "23800138000").await;
     m.leave("#rn-phone").await;
@@ -408,8 +462,20 @@ async fn submit_stays_disabled_until_everything_is_valid() {
 async fn document_kinds_are_all_offered() {
     let m = at_identity(&["sms"]).await;
     let options = m.root().query_selector_all("#rn-kind option").unwrap();
-    let values: Vec<String> = (0..options.length()).map(|i| options.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("value").unwrap()).collect();
-    assert_eq!(values, ["resident_id", "hk_mo_tw_residence_permit", "foreign_permanent_resident_id", "passport", "hk_mo_travel_permit", "tw_travel_permit"]);
+    let values: Vec<String> = (0..options.length())
+        .map(|i| options.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("value").unwrap())
+        .collect();
+    assert_eq!(
+        values,
+        [
+            "resident_id",
+            "hk_mo_tw_residence_permit",
+            "foreign_permanent_resident_id",
+            "passport",
+            "hk_mo_travel_permit",
+            "tw_travel_permit"
+        ]
+    );
 }
 
 #[wasm_bindgen_test]
@@ -424,10 +490,8 @@ async fn a_child_under_14_needs_a_guardian_before_anything_is_sent() {
     m.expect_step("guardian_consent").await;
     // Opening a session and fetching the server's keys carry nothing personal (and a widget of an earlier test,
     // mounted without `methods`, may still be opening its session): only those may have gone out.
-    let sent: Vec<_> = requests()
-        .into_iter()
-        .filter(|(path, _, _)| path != "/v1/keys" && path != "/v1/widget/sessions")
-        .collect();
+    let sent: Vec<_> =
+        requests().into_iter().filter(|(path, _, _)| path != "/v1/keys" && path != "/v1/widget/sessions").collect();
     assert!(sent.is_empty(), "nothing of the identity leaves the page before the guardian agrees: {sent:?}");
     assert!(m.disabled("Guardian agrees"));
     m.must("#rn-guardian").click();
@@ -437,13 +501,17 @@ async fn a_child_under_14_needs_a_guardian_before_anything_is_sent() {
     // The guardian's consent travels sealed with the identity (protocol `guardian_consent`).
     let reqs = requests();
     let sealed: SealedRequest = serde_json::from_str(reqs.last().unwrap().1.as_deref().unwrap()).unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&kp.open(&sealed.envelope, "ses_test", p::Step::Identity).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&kp.open(&sealed.envelope, "ses_test", p::Step::Identity).unwrap()).unwrap();
     let now = (js_sys::Date::now() / 1000.0) as i64;
     assert!((v["guardian_consent"]["accepted_at"].as_i64().unwrap() - now).abs() < 60, "{v}");
     assert_eq!(v["guardian_consent"]["version"], v["consent"]["version"]);
     // A child's verification waits for a reviewer after the code: the widget shows when it is due.
     let w: JsValue = web_sys::window().unwrap().into();
-    let reply = Array::of2(&200.into(), &js_sys::JSON::parse(r#"{"status":"pending_review","review_due":"2026-10-12T16:00:00Z"}"#).unwrap());
+    let reply = Array::of2(
+        &200.into(),
+        &js_sys::JSON::parse(r#"{"status":"pending_review","review_due":"2026-10-12T16:00:00Z"}"#).unwrap(),
+    );
     Reflect::set(&w, &"__rnCodeReplies".into(), &Array::of1(&reply)).unwrap();
     m.type_into("#rn-code", "123456").await;
     m.expect_step("in_review").await;
@@ -454,7 +522,8 @@ async fn a_child_under_14_needs_a_guardian_before_anything_is_sent() {
 async fn sealed_payloads_open_to_exactly_what_was_typed_and_the_flow_completes() {
     let kp = KeyPair::from_seed("k1", &SEED);
     stub_server(&kp);
-    let m = mounted(&[("methods", methods(&["sms", "email"])), ("consent", obj(&[("version", "shop-v7".into())]))]).await;
+    let m =
+        mounted(&[("methods", methods(&["sms", "email"])), ("consent", obj(&[("version", "shop-v7".into())]))]).await;
     m.agree().await;
     m.must("[data-method=sms]").click();
     tick().await;
@@ -505,11 +574,15 @@ async fn sealed_payloads_open_to_exactly_what_was_typed_and_the_flow_completes()
     m.type_into("#rn-code", "654321").await;
     until("verified", || m.step() == "verified").await;
     assert_eq!(m.heading(), "You are verified");
-    let complete: Vec<JsValue> = m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
+    let complete: Vec<JsValue> =
+        m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
     assert_eq!(complete.len(), 1);
     assert_eq!(get(&complete[0], "status").as_string().as_deref(), Some("verified"));
     assert_eq!(get(&complete[0], "token").as_string().as_deref(), Some("tok.en.sig"));
-    assert_eq!(m.steps(), ["consent", "method", "identity", "submitting", "code", "submitting", "code", "submitting", "verified"]);
+    assert_eq!(
+        m.steps(),
+        ["consent", "method", "identity", "submitting", "code", "submitting", "code", "submitting", "verified"]
+    );
     // Callbacks got the same as the DOM events.
     assert_eq!(m.callbacks.borrow().len(), m.events.borrow().len());
     // No event detail carries personal data.

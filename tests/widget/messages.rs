@@ -27,9 +27,16 @@ async fn old_15_digit_numbers_are_explained_with_their_own_date_and_new_form() {
     // A good old number: the warning names the 18-character form it will be sent as.
     m.type_into("#rn-number", "110105491231002").await;
     let msg = number_message(&m);
-    assert!(msg.contains("This is an old 15-digit number; it will be sent as the 18-character 11010519491231002X"), "{msg}");
+    assert!(
+        msg.contains("This is an old 15-digit number; it will be sent as the 18-character 11010519491231002X"),
+        "{msg}"
+    );
     m.type_into("#rn-number", &resident_id("11010519000229001")).await;
-    assert!(number_message(&m).contains("Birth date 1900-02-29 does not exist; check characters 7–14"), "{}", number_message(&m));
+    assert!(
+        number_message(&m).contains("Birth date 1900-02-29 does not exist; check characters 7–14"),
+        "{}",
+        number_message(&m)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -40,7 +47,11 @@ async fn a_travel_permit_with_a_wrong_first_letter_says_which_letters_go_there()
     let msg = number_message(&m);
     assert!(msg.contains("Character 1 (\"X\") is wrong: only H (Hong Kong) or M (Macao) can go there"), "{msg}");
     m.type_into("#rn-number", "H1234567A").await;
-    assert!(number_message(&m).contains("Character 9 (\"A\") is wrong: only digits can go there"), "{}", number_message(&m));
+    assert!(
+        number_message(&m).contains("Character 9 (\"A\") is wrong: only digits can go there"),
+        "{}",
+        number_message(&m)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -70,10 +81,22 @@ fn english_messages_start_with_a_capital_letter() {
 async fn traditional_chinese_gets_traditional_chinese_fonts() {
     let m = mounted(&[("locale", "zh-TW".into())]).await;
     let section = m.q("section").unwrap();
-    let font = web_sys::window().unwrap().get_computed_style(&section).unwrap().unwrap().get_property_value("font-family").unwrap();
+    let font = web_sys::window()
+        .unwrap()
+        .get_computed_style(&section)
+        .unwrap()
+        .unwrap()
+        .get_property_value("font-family")
+        .unwrap();
     assert!(font.contains("PingFang TC") && font.contains("Microsoft JhengHei"), "{font}");
     assert!(!font.contains("PingFang SC"), "{font}");
     let m = mounted(&[("locale", "zh-CN".into())]).await;
-    let font = web_sys::window().unwrap().get_computed_style(&m.q("section").unwrap()).unwrap().unwrap().get_property_value("font-family").unwrap();
+    let font = web_sys::window()
+        .unwrap()
+        .get_computed_style(&m.q("section").unwrap())
+        .unwrap()
+        .unwrap()
+        .get_property_value("font-family")
+        .unwrap();
     assert!(font.contains("PingFang SC"), "{font}");
 }

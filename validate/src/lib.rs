@@ -86,11 +86,7 @@ fn opt_text(io_text: &mut Vec<u8>, s: Option<&str>) -> [i32; 2] {
 /// Appends each issue as `(code index, position or -1, expected code point or -1)`.
 fn issues(out: &mut Vec<i32>, list: &[Issue]) {
     for i in list {
-        out.extend([
-            i.code.index() as i32,
-            i.position.map_or(-1, |p| p as i32),
-            i.expected.map_or(-1, |c| c as i32),
-        ]);
+        out.extend([i.code.index() as i32, i.position.map_or(-1, |p| p as i32), i.expected.map_or(-1, |c| c as i32)]);
     }
 }
 
@@ -128,8 +124,25 @@ pub fn rn_is_valid(len: u32, today: u32) -> u32 {
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn rn_is_valid_18(
-    c0: u32, c1: u32, c2: u32, c3: u32, c4: u32, c5: u32, c6: u32, c7: u32, c8: u32, c9: u32, c10: u32, c11: u32,
-    c12: u32, c13: u32, c14: u32, c15: u32, c16: u32, c17: u32, today: u32,
+    c0: u32,
+    c1: u32,
+    c2: u32,
+    c3: u32,
+    c4: u32,
+    c5: u32,
+    c6: u32,
+    c7: u32,
+    c8: u32,
+    c9: u32,
+    c10: u32,
+    c11: u32,
+    c12: u32,
+    c13: u32,
+    c14: u32,
+    c15: u32,
+    c16: u32,
+    c17: u32,
+    today: u32,
 ) -> u32 {
     let units = [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17];
     let Some(today) = day(today) else { return 2 };
@@ -211,8 +224,27 @@ pub fn rn_validate_id(len: u32, today: u32, kind: i32, strict: u32) -> i32 {
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn rn_validate_id_18(
-    c0: u32, c1: u32, c2: u32, c3: u32, c4: u32, c5: u32, c6: u32, c7: u32, c8: u32, c9: u32, c10: u32, c11: u32,
-    c12: u32, c13: u32, c14: u32, c15: u32, c16: u32, c17: u32, today: u32, kind: i32, strict: u32,
+    c0: u32,
+    c1: u32,
+    c2: u32,
+    c3: u32,
+    c4: u32,
+    c5: u32,
+    c6: u32,
+    c7: u32,
+    c8: u32,
+    c9: u32,
+    c10: u32,
+    c11: u32,
+    c12: u32,
+    c13: u32,
+    c14: u32,
+    c15: u32,
+    c16: u32,
+    c17: u32,
+    today: u32,
+    kind: i32,
+    strict: u32,
 ) -> i32 {
     let Some(opts) = id_options(today, kind, strict) else { return 0 };
     let units = [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17];

@@ -49,8 +49,16 @@ pub fn run(args: &[String]) -> Res {
     let row = |v: &serde_json::Value, backend: &str, target: &str| {
         format!(
             "| {backend} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            v["clients"], v["flows"], v["flows_per_sec"], v["p50_ms"], v["p99_ms"], v["peak_rss_mb"],
-            v["cores_busy"], v["flows_per_cpu_sec"], v["machine_cpu_ms_per_flow"], target
+            v["clients"],
+            v["flows"],
+            v["flows_per_sec"],
+            v["p50_ms"],
+            v["p99_ms"],
+            v["peak_rss_mb"],
+            v["cores_busy"],
+            v["flows_per_cpu_sec"],
+            v["machine_cpu_ms_per_flow"],
+            target
         )
         .replace('"', "")
     };
@@ -83,7 +91,9 @@ pub fn run(args: &[String]) -> Res {
     let path = sh::root().join("docs/performance.md");
     let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Performance\n\n".into());
     let new = match (old.find(START), old.find(END)) {
-        (Some(a), Some(b)) if a < b => format!("{}{section}{}", &old[..a], old[b + END.len()..].trim_start_matches('\n')),
+        (Some(a), Some(b)) if a < b => {
+            format!("{}{section}{}", &old[..a], old[b + END.len()..].trim_start_matches('\n'))
+        }
         _ => format!("{}\n\n{section}", old.trim_end()),
     };
     std::fs::write(&path, new).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -52,7 +52,8 @@ pub fn build(tools: &Tools) -> Res {
     // element's typings for React and Vue templates, and package.json, so `www/pkg` can be published as is. Every
     // function the module exports must be typed there.
     let generated = std::fs::read_to_string(pkg.join("realname.d.ts")).map_err(|e| format!("realname.d.ts: {e}"))?;
-    let ours = std::fs::read_to_string(root.join("www/realname.d.ts")).map_err(|e| format!("www/realname.d.ts: {e}"))?;
+    let ours =
+        std::fs::read_to_string(root.join("www/realname.d.ts")).map_err(|e| format!("www/realname.d.ts: {e}"))?;
     let untyped = untyped_exports(&generated, &ours);
     if !untyped.is_empty() {
         return Err(format!("www/realname.d.ts does not declare the module's exports {untyped:?}"));
@@ -197,7 +198,9 @@ fn hashed_copies(pkg: &Path) -> Res {
     for e in std::fs::read_dir(pkg).map_err(|e| e.to_string())?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let hashed = |stem: &str| {
-            name.strip_prefix(stem).and_then(|r| r.split('.').next()).is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            name.strip_prefix(stem)
+                .and_then(|r| r.split('.').next())
+                .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
         };
         if hashed("realname.") || hashed("realname_bg.") {
             std::fs::remove_file(e.path()).map_err(|err| format!("{name}: {err}"))?;
@@ -238,7 +241,11 @@ fn untyped_exports(generated: &str, ours: &str) -> Vec<String> {
             .filter_map(|l| match l.strip_prefix("default function") {
                 // The default export's own name does not matter.
                 Some(_) => Some("default".to_string()),
-                None => l.strip_prefix("function ")?.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().map(str::to_string),
+                None => l
+                    .strip_prefix("function ")?
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    .map(str::to_string),
             })
             .collect()
     };
@@ -258,10 +265,17 @@ mod tests {
         let without = "export function mount(element: Element, options?: Options): Widget;\n\
                        export default function init(module_or_path?: unknown): Promise<unknown>;\n";
         assert_eq!(untyped_exports(generated, without), ["initSync"]);
-        assert_eq!(untyped_exports(generated, "export function initSync(m: BufferSource): unknown;\n"), ["mount", "default"]);
+        assert_eq!(
+            untyped_exports(generated, "export function initSync(m: BufferSource): unknown;\n"),
+            ["mount", "default"]
+        );
         let with = format!("{without}export function initSync(module: BufferSource): unknown;\n");
         assert!(untyped_exports(generated, &with).is_empty());
-        let www = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../www/realname.d.ts")).unwrap_or_default();
-        assert!(untyped_exports("export function initSync(m: any): any;\nexport function mount(): void;\n", &www).is_empty());
+        let www =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../www/realname.d.ts")).unwrap_or_default();
+        assert!(
+            untyped_exports("export function initSync(m: any): any;\nexport function mount(): void;\n", &www)
+                .is_empty()
+        );
     }
 }

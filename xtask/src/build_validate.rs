@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::setup::{Tools, WasmToolchain};
 use crate::build::WASM_FEATURES;
+use crate::setup::{Tools, WasmToolchain};
 use crate::sh::{self, Res};
 
 /// The files a page loads, in load order: the entry, the API, wasm-bindgen's loader, the wasm.
@@ -53,7 +53,8 @@ pub fn build(tools: &Tools, cargo_dir: &Path, out: &Path) -> Res {
             .arg(&wasm),
     )?;
     for f in ["index.js", "node.js", "api.js", "index.d.ts"] {
-        std::fs::copy(root.join("validate/js").join(f), out.join(f)).map_err(|e| format!("copy validate/js/{f}: {e}"))?;
+        std::fs::copy(root.join("validate/js").join(f), out.join(f))
+            .map_err(|e| format!("copy validate/js/{f}: {e}"))?;
     }
     Ok(())
 }

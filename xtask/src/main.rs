@@ -4,8 +4,8 @@
 //! Debian/Ubuntu machine with rustup needs nothing else.
 
 mod bench_e2e;
-mod bench_server;
 mod bench_js;
+mod bench_server;
 mod build;
 mod build_validate;
 mod consumers;

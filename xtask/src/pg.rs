@@ -38,12 +38,48 @@ fn make_certificates(dir: &Path) -> Res {
         c.current_dir(dir).args(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
         sh::run(&mut c)
     };
-    openssl(&[&["req", "-x509", "-new"][..], &ec, &["-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-        "-subj", "/CN=realname throw-away test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign"]].concat())?;
-    openssl(&[&["req", "-new"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]].concat())?;
-    openssl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.crt", "-days", "2", "-extfile", "server.ext"])?;
+    openssl(
+        &[
+            &["req", "-x509", "-new"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=realname throw-away test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign",
+            ],
+        ]
+        .concat(),
+    )?;
+    openssl(
+        &[&["req", "-new"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]]
+            .concat(),
+    )?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ])?;
     // PostgreSQL refuses a key that others may read.
     std::fs::set_permissions(dir.join("server.key"), std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .map_err(|e| format!("cannot restrict server.key: {e}"))

@@ -330,4 +330,3 @@ mod tests {
         assert!(src.contains("0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3,"), "{src}"); // PREFECTURE_START
     }
 }
-

@@ -140,7 +140,8 @@ fn wasm_toolchain() -> Res<WasmToolchain> {
         }
         if forced == "rustup" || (sh::which("rustup").is_some() && !debian_wasm_present()) {
             eprintln!("setup: trying `rustup target add wasm32-unknown-unknown`");
-            let added = sh::run(Command::new("timeout").args(["180", "rustup", "target", "add", "wasm32-unknown-unknown"]));
+            let added =
+                sh::run(Command::new("timeout").args(["180", "rustup", "target", "add", "wasm32-unknown-unknown"]));
             if added.is_ok() && rustup_has_wasm() {
                 return Ok(rustup_toolchain());
             }
@@ -216,7 +217,8 @@ fn wasm_opt() -> Res<PathBuf> {
 
 /// Whether every devDependency of tools/package.json is installed at its pinned version.
 fn npm_tools_match(tools: &std::path::Path) -> bool {
-    let read = |p: PathBuf| -> Option<serde_json::Value> { serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok() };
+    let read =
+        |p: PathBuf| -> Option<serde_json::Value> { serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok() };
     let Some(pkg) = read(tools.join("package.json")) else { return false };
     let Some(deps) = pkg["devDependencies"].as_object() else { return true };
     deps.iter().all(|(name, want)| {

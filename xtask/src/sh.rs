@@ -37,11 +37,7 @@ pub fn target_dir() -> PathBuf {
 pub fn run(cmd: &mut Command) -> Res {
     eprintln!("+ {}", describe(cmd));
     let status = cmd.status().map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{}` failed with {status}", describe(cmd)))
-    }
+    if status.success() { Ok(()) } else { Err(format!("`{}` failed with {status}", describe(cmd))) }
 }
 
 /// Runs a command quietly and returns its trimmed stdout, or None when it cannot run or fails.

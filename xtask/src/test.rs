@@ -70,7 +70,8 @@ pub fn e2e_command(tools: &setup::Tools, release: bool) -> sh::Res<std::process:
     let checkout = sh::root().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let bin = sh::target_dir().join("e2e-bin").join(format!("realname-server-{checkout}"));
     std::fs::create_dir_all(bin.parent().unwrap_or(&bin)).map_err(|e| e.to_string())?;
-    std::fs::copy(&built, &bin).map_err(|e| format!("copy {} after `cargo build -p realname-server`: {e}", built.display()))?;
+    std::fs::copy(&built, &bin)
+        .map_err(|e| format!("copy {} after `cargo build -p realname-server`: {e}", built.display()))?;
     let mut c = sh::cargo();
     c.env("REALNAME_SERVER_BIN", &bin)
         .env("CHROMEDRIVER", &tools.chromedriver)

@@ -354,7 +354,8 @@ impl Flow {
             // Nothing usable is left (or face alone): the error replaces wherever the person was.
             (Step::Error { .. }, _) => Flow { consent_version: self.consent_version.clone(), ..fresh },
             (_, Some(m)) if !narrowed.contains(&m) => {
-                Flow { method: None, confirmed: true, ..self.with(error(codes::METHOD_NOT_ENABLED, None)) }.narrowed(narrowed)
+                Flow { method: None, confirmed: true, ..self.with(error(codes::METHOD_NOT_ENABLED, None)) }
+                    .narrowed(narrowed)
             }
             _ => Flow { methods: narrowed, confirmed: true, ..self.clone() },
         }
@@ -402,7 +403,9 @@ pub fn transition(state: &Flow, event: Event) -> Flow {
     let illegal = || state.with(error(codes::ILLEGAL_TRANSITION, Some(state.step.clone())));
     match (&state.step, event) {
         // Cancelling is possible wherever the flow has not ended; a failure from outside can happen anywhere.
-        (s, E::Cancel) if !s.is_final() => Flow { consent_version: None, guardian_consent: false, ..state.with(S::Cancelled) },
+        (s, E::Cancel) if !s.is_final() => {
+            Flow { consent_version: None, guardian_consent: false, ..state.with(S::Cancelled) }
+        }
         // A misconfigured page (nothing to retry) or a session that is over (Retry starts again), wherever it shows.
         (_, E::Fail { code }) if codes::is_configuration(&code) || codes::ENDED.contains(&code.as_str()) => {
             state.with(error(&code, None))
@@ -466,7 +469,9 @@ pub fn transition(state: &Flow, event: Event) -> Flow {
         }
         // Results answer a submission; asking where the session is (`Sync`) answers `Synced` only.
         (S::Submitting(w), E::Verified { token }) if *w != Submission::Sync => state.with(S::Verified { token }),
-        (S::Submitting(w), E::InReview { due, token }) if *w != Submission::Sync => state.with(S::InReview { due, token }),
+        (S::Submitting(w), E::InReview { due, token }) if *w != Submission::Sync => {
+            state.with(S::InReview { due, token })
+        }
         (S::Submitting(w), E::Failed { reason }) if *w != Submission::Sync => state.with(S::Failed { reason }),
 
         (S::Code { status: CodeStatus::Active | CodeStatus::Wrong, tries_left, .. }, E::CodeEntered)

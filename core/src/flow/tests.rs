@@ -112,10 +112,9 @@ fn legal(step: &Step, event: &str) -> bool {
         Step::Submitting(Submission::Resend) => {
             matches!(event, "CodeSent" | "CodeLocked" | "Verified" | "InReview" | "Failed")
         }
-        Step::Submitting(Submission::Code) => matches!(
-            event,
-            "CodeRejected" | "CodeExpired" | "CodeLocked" | "Verified" | "InReview" | "Failed"
-        ),
+        Step::Submitting(Submission::Code) => {
+            matches!(event, "CodeRejected" | "CodeExpired" | "CodeLocked" | "Verified" | "InReview" | "Failed")
+        }
         Step::Submitting(Submission::Face) => matches!(event, "Verified" | "InReview" | "Failed"),
         Step::Submitting(Submission::Sync) => event == "Synced",
         Step::Failed { .. } | Step::Cancelled | Step::Error { .. } => event == "Retry",
@@ -217,7 +216,10 @@ fn flow_choose_method_only_among_enabled() {
     let ok = transition(&f, Event::MethodChosen(Method::Face));
     assert_eq!((ok.step, ok.method), (Step::Identity, Some(Method::Face)));
     let bad = transition(&f, Event::MethodChosen(Method::Email));
-    assert_eq!(bad.step, Step::Error { code: codes::METHOD_NOT_ENABLED.into(), resume: Some(Box::new(Step::ChooseMethod)) });
+    assert_eq!(
+        bad.step,
+        Step::Error { code: codes::METHOD_NOT_ENABLED.into(), resume: Some(Box::new(Step::ChooseMethod)) }
+    );
     assert_eq!(bad.method, None);
     assert_eq!(transition(&bad, Event::Retry).step, Step::ChooseMethod);
     assert_eq!(transition(&f, Event::Back).step, Step::Consent);
@@ -226,7 +228,10 @@ fn flow_choose_method_only_among_enabled() {
 #[test]
 fn flow_identity_sends_for_codes_and_goes_to_camera_for_face() {
     let sms = Flow { method: Some(Method::Sms), ..flow(ALL, Step::Identity) };
-    assert_eq!(transition(&sms, Event::IdentitySubmitted { under_14: false }).step, Step::Submitting(Submission::Identity));
+    assert_eq!(
+        transition(&sms, Event::IdentitySubmitted { under_14: false }).step,
+        Step::Submitting(Submission::Identity)
+    );
     let face = Flow { method: Some(Method::Face), ..flow(ALL, Step::Identity) };
     assert_eq!(transition(&face, Event::IdentitySubmitted { under_14: false }).step, Step::FaceCapture);
     assert_eq!(transition(&sms, Event::Back).step, Step::ChooseMethod);
@@ -257,7 +262,10 @@ fn flow_code_sent_and_resend() {
     let r = transition(&c, Event::ResendRequested);
     assert_eq!(r.step, Step::Submitting(Submission::Resend));
     assert_eq!(transition(&r, Event::CodeSent { tries_left: 4, resend_in: 90 }).step, code4(90));
-    assert_eq!(transition(&r, Event::CodeLocked).step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Locked });
+    assert_eq!(
+        transition(&r, Event::CodeLocked).step,
+        Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Locked }
+    );
     assert_eq!(transition(&c, Event::Back).step, Step::Identity);
     fn code4(r: u32) -> Step {
         Step::Code { tries_left: 4, resend_in: r, status: CodeStatus::Active }
@@ -268,8 +276,14 @@ fn flow_code_sent_and_resend() {
 fn flow_code_wrong_expired_locked() {
     let s = flow(ALL, Step::Submitting(Submission::Code));
     // A wrong code keeps the resend countdown where it was (the widget counts it down from the server's duration).
-    assert_eq!(transition(&s, Event::CodeRejected { tries_left: 2, resend_in: 41 }).step, Step::Code { tries_left: 2, resend_in: 41, status: CodeStatus::Wrong });
-    assert_eq!(transition(&s, Event::CodeRejected { tries_left: 0, resend_in: 41 }).step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Locked });
+    assert_eq!(
+        transition(&s, Event::CodeRejected { tries_left: 2, resend_in: 41 }).step,
+        Step::Code { tries_left: 2, resend_in: 41, status: CodeStatus::Wrong }
+    );
+    assert_eq!(
+        transition(&s, Event::CodeRejected { tries_left: 0, resend_in: 41 }).step,
+        Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Locked }
+    );
     let expired = transition(&s, Event::CodeExpired);
     assert_eq!(expired.step, Step::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Expired });
     assert_eq!(transition(&expired, Event::ResendRequested).step, Step::Submitting(Submission::Resend));
@@ -283,7 +297,9 @@ fn flow_code_wrong_expired_locked() {
 #[test]
 fn flow_code_with_no_tries_left_cannot_be_entered() {
     let f = flow(ALL, code(0, CodeStatus::Wrong));
-    assert!(matches!(transition(&f, Event::CodeEntered).step, Step::Error { ref code, .. } if code == codes::ILLEGAL_TRANSITION));
+    assert!(
+        matches!(transition(&f, Event::CodeEntered).step, Step::Error { ref code, .. } if code == codes::ILLEGAL_TRANSITION)
+    );
 }
 
 #[test]
@@ -350,7 +366,11 @@ fn flow_failed_requests_resume_where_the_server_says() {
 
 #[test]
 fn flow_retry_after_failure_and_cancel() {
-    let f = Flow { method: Some(Method::Sms), consent_version: Some("v".into()), ..flow(ALL, Step::Failed { reason: "r".into() }) };
+    let f = Flow {
+        method: Some(Method::Sms),
+        consent_version: Some("v".into()),
+        ..flow(ALL, Step::Failed { reason: "r".into() })
+    };
     let r = transition(&f, Event::Retry);
     assert_eq!((r.step, r.method), (Step::Identity, Some(Method::Sms)));
     let c = transition(&f.with(Step::Code { tries_left: 1, resend_in: 0, status: CodeStatus::Active }), Event::Cancel);
@@ -388,7 +408,9 @@ fn flow_methods_are_offered_only_once_the_server_confirmed_them() {
 #[test]
 fn flow_a_misconfigured_page_is_an_error_without_retry_wherever_it_shows() {
     for code in codes::CONFIGURATION {
-        for step in [Step::Consent, Step::Identity, Step::Submitting(Submission::Sync), Step::Submitting(Submission::Identity)] {
+        for step in
+            [Step::Consent, Step::Identity, Step::Submitting(Submission::Sync), Step::Submitting(Submission::Identity)]
+        {
             let f = transition(&flow(ALL, step), Event::Fail { code: (*code).into() });
             assert_eq!(f.step, Step::Error { code: (*code).into(), resume: None });
         }
@@ -413,7 +435,20 @@ fn flow_error_retry_without_resume_starts_over() {
 #[test]
 fn flow_names_are_stable() {
     let names: Vec<_> = steps().iter().map(Step::name).collect();
-    for n in ["consent", "guardian_consent", "method", "identity", "code", "face", "submitting", "verified", "in_review", "failed", "cancelled", "error"] {
+    for n in [
+        "consent",
+        "guardian_consent",
+        "method",
+        "identity",
+        "code",
+        "face",
+        "submitting",
+        "verified",
+        "in_review",
+        "failed",
+        "cancelled",
+        "error",
+    ] {
         assert!(names.contains(&n), "{n}");
     }
     for m in Method::ALL {

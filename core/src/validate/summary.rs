@@ -3,11 +3,11 @@
 //! code (one implementation), and [`summarize_id`] lets a caller that cannot afford allocations (the JS API's
 //! wasm module) skip the `String`s when the input needs no normalization.
 
+use super::Options;
 use super::date::Date;
 use super::gb11643::{EARLIEST_BIRTH, check_char};
 use super::region::{is_province, region_status};
 use super::result::{DocumentKind, IdCheck, Issue, IssueCode, Region, RegionStatus, Sex};
-use super::Options;
 
 /// What [`validate_id`](super::validate_id) reports for an 18-character resident ID or residence permit, without
 /// the strings: `normalized` is the 18 ASCII characters, the region code a number.

@@ -82,7 +82,9 @@ fn negotiation(server: &DemoServer) -> Result<std::collections::BTreeMap<String,
     for entry in b.log("performance")? {
         let Some(Ok(msg)) = entry["message"].as_str().map(serde_json::from_str::<Value>) else { continue };
         let (m, p) = (&msg["message"]["method"], &msg["message"]["params"]);
-        let path = |u: &Value| u.as_str().and_then(|u| u.split_once("//")).and_then(|(_, r)| r.find('/').map(|i| r[i..].to_string()));
+        let path = |u: &Value| {
+            u.as_str().and_then(|u| u.split_once("//")).and_then(|(_, r)| r.find('/').map(|i| r[i..].to_string()))
+        };
         if *m == "Network.requestWillBeSentExtraInfo" {
             asked.insert(p["requestId"].to_string(), header(&p["headers"], "accept-encoding"));
         } else if *m == "Network.responseReceived"
@@ -139,10 +141,7 @@ fn run() -> Result<String> {
         let (mut sorted, n) = (ready.clone(), ready.len());
         let med = median(&mut sorted);
         let (min, max) = (sorted[0], sorted[n - 1]);
-        out.push_str(&format!(
-            "| {label} | {n} | {med:.1} | {min:.1} | {max:.1} | {:.1} |\n",
-            median(&mut dcl)
-        ));
+        out.push_str(&format!("| {label} | {n} | {med:.1} | {min:.1} | {max:.1} | {:.1} |\n", median(&mut dcl)));
     }
     drop(b);
     // A true first visit: a fresh profile each time (fewer of them: each starts Chromium).

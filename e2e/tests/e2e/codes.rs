@@ -45,7 +45,9 @@ fn five_wrong_codes_lock_and_then_the_right_code_fails() -> Result<()> {
     let input_open = d.prop("#rn-code", "disabled")? == json!(false) && d.prop("#rn-code", "readOnly")? == json!(false);
     if input_open {
         d.fill("#rn-code", &code)?;
-        if let Ok(submit) = d.browser.wait_element(&format!("{PRIMARY}[type=submit]:not([disabled])"), Duration::from_millis(500)) {
+        if let Ok(submit) =
+            d.browser.wait_element(&format!("{PRIMARY}[type=submit]:not([disabled])"), Duration::from_millis(500))
+        {
             d.browser.click(&submit)?;
         }
         std::thread::sleep(Duration::from_secs(1));
@@ -84,7 +86,9 @@ fn resend_shows_a_countdown_then_sends_a_new_code_that_replaces_the_old_one() ->
     // The old code no longer works (unless the generator repeated it, one chance in a million).
     if second != first {
         d.fill("#rn-code", &first)?;
-        wait_for(STEP_TIMEOUT, "the old code to be refused", || Ok(code_status(&d)?.contains("验证码不正确").then_some(())))?;
+        wait_for(STEP_TIMEOUT, "the old code to be refused", || {
+            Ok(code_status(&d)?.contains("验证码不正确").then_some(()))
+        })?;
     }
     d.fill("#rn-code", &second)?;
     d.wait_step("verified")
@@ -103,11 +107,16 @@ fn an_expired_code_is_refused_with_a_clear_message() -> Result<()> {
     ensure!(d.step()?.as_deref() != Some("verified"), "an expired code verified");
     // Resend is the way on, as the primary action: a new code arrives and verifies.
     let primary = d.prop(PRIMARY, "textContent")?;
-    ensure!(primary.as_str().is_some_and(|t| t.contains("重新发送验证码")), "the primary action after expiry is {primary}");
+    ensure!(
+        primary.as_str().is_some_and(|t| t.contains("重新发送验证码")),
+        "the primary action after expiry is {primary}"
+    );
     d.click(PRIMARY)?;
     let fresh = outbox_code(&d.server, PHONE_MASKED, 1)?;
     d.wait_step("code")?;
-    wait_for(STEP_TIMEOUT, "the code field to open again", || Ok((d.prop("#rn-code", "disabled")? == json!(false)).then_some(())))?;
+    wait_for(STEP_TIMEOUT, "the code field to open again", || {
+        Ok((d.prop("#rn-code", "disabled")? == json!(false)).then_some(()))
+    })?;
     d.fill("#rn-code", &fresh)?;
     d.wait_step("verified")
 }

@@ -67,7 +67,8 @@ impl Demo {
     /// Waits until the camera slot `slot`'s video shows frames (Chromium's fake camera streams into it).
     pub fn wait_camera_preview(&self, slot: &str) -> Result<()> {
         wait_for(STEP_TIMEOUT, "the camera preview", || {
-            let v = self.js("const v = deepQuery(arguments[0] + ' video'); return v ? v.videoWidth : 0;", vec![json!(slot)])?;
+            let v = self
+                .js("const v = deepQuery(arguments[0] + ' video'); return v ? v.videoWidth : 0;", vec![json!(slot)])?;
             Ok((v.as_u64().unwrap_or(0) > 0).then_some(()))
         })
     }
@@ -116,7 +117,10 @@ impl Demo {
 
     /// A property of the first match (`disabled`, `value`, `textContent`, …).
     pub fn prop(&self, selector: &str, prop: &str) -> Result<Value> {
-        self.js("const e = deepQuery(arguments[0]); return e ? e[arguments[1]] : null;", vec![json!(selector), json!(prop)])
+        self.js(
+            "const e = deepQuery(arguments[0]); return e ? e[arguments[1]] : null;",
+            vec![json!(selector), json!(prop)],
+        )
     }
 
     /// Clicks (a real click) the first enabled button or label in the widget whose text contains `text`,
@@ -170,7 +174,8 @@ impl Demo {
         for theme in ["light", "dark"] {
             self.choose("#theme", theme)?;
             wait_for(Duration::from_secs(5), "the theme to apply", || {
-                let v = self.js("const s = deepQuery('section.rn'); return s && getComputedStyle(s).colorScheme;", vec![])?;
+                let v =
+                    self.js("const s = deepQuery('section.rn'); return s && getComputedStyle(s).colorScheme;", vec![])?;
                 Ok(v.as_str().is_some_and(|c| c.contains(theme)).then_some(()))
             })?;
             axe::assert_clean(&self.browser, &format!("{step} ({theme})"))?;
@@ -254,7 +259,9 @@ impl Demo {
         )?;
         Ok(v.as_array()
             .map(|a| {
-                a.iter().map(|p| (p[0].as_str().unwrap_or("").to_string(), p[1].as_str().unwrap_or("").to_string())).collect()
+                a.iter()
+                    .map(|p| (p[0].as_str().unwrap_or("").to_string(), p[1].as_str().unwrap_or("").to_string()))
+                    .collect()
             })
             .unwrap_or_default())
     }

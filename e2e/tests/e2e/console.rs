@@ -41,7 +41,8 @@ fn operator(server: &DemoServer, args: &[&str]) -> Result<String> {
 
 /// `GET url` with `Authorization: Bearer <bearer>`, as the site's backend or the person calls it.
 fn get_bearer(url: &str, bearer: &str) -> Result<Value> {
-    let mut r = http::agent(Duration::from_secs(30)).get(url).header("authorization", &format!("Bearer {bearer}")).call()?;
+    let mut r =
+        http::agent(Duration::from_secs(30)).get(url).header("authorization", &format!("Bearer {bearer}")).call()?;
     let status = r.status().as_u16();
     let body = r.body_mut().read_to_string()?;
     ensure!(status == 200, "GET {url} answered {status}: {body}");
@@ -91,7 +92,11 @@ fn definitions(d: &Demo, id: &str) -> Result<Vec<(String, String)>> {
         vec![json!(id)],
     )?;
     Ok(v.as_array()
-        .map(|a| a.iter().map(|p| (p[0].as_str().unwrap_or("").to_string(), p[1].as_str().unwrap_or("").to_string())).collect())
+        .map(|a| {
+            a.iter()
+                .map(|p| (p[0].as_str().unwrap_or("").to_string(), p[1].as_str().unwrap_or("").to_string()))
+                .collect()
+        })
         .unwrap_or_default())
 }
 
@@ -145,14 +150,19 @@ fn console_shows_a_childs_guardian_consent_and_a_rejection_reaches_the_site() ->
         "the case view does not show the guardian's consent: {guardian:?}"
     );
     ensure!(d.browser.query("#case-images img")?.is_none(), "an SMS case has no photos to show");
-    ensure!(d.js("return document.getElementById('case-erase').hidden;", vec![])? == json!(true), "a reviewer is offered erasure");
+    ensure!(
+        d.js("return document.getElementById('case-erase').hidden;", vec![])? == json!(true),
+        "a reviewer is offered erasure"
+    );
     look(&d, "01", "child-case")?;
 
     let session = value_of(&data, "Session")?;
     d.click("#decision-reject")?;
     d.js("const s = document.getElementById('reason-code'); s.value = 'minor_not_permitted'; return 0;", vec![])?;
     d.click("#decision-submit")?;
-    wait_for(STEP_TIMEOUT, "the decision to be recorded", || Ok(text_of(&d, "status")?.contains("Decision recorded").then_some(())))?;
+    wait_for(STEP_TIMEOUT, "the decision to be recorded", || {
+        Ok(text_of(&d, "status")?.contains("Decision recorded").then_some(()))
+    })?;
     let result = get_bearer(&d.server.url(&format!("/v1/sessions/{session}")), &secret)?;
     ensure!(result["status"] == "rejected", "the site's status API does not show the rejection: {result}");
     Ok(())
@@ -160,7 +170,12 @@ fn console_shows_a_childs_guardian_consent_and_a_rejection_reaches_the_site() ->
 
 #[test]
 fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
-    let d = Demo::open("console", &Profile::desktop().with_camera(true), &Options::default(), "/index.html?methods=sms,email,face")?;
+    let d = Demo::open(
+        "console",
+        &Profile::desktop().with_camera(true),
+        &Options::default(),
+        "/index.html?methods=sms,email,face",
+    )?;
     d.wait_step("consent")?;
     let secret = demo_secret(&d.server)?;
     let created = operator(&d.server, &["reviewer", "add", "--username", USER, "--role", "admin"])?;
@@ -175,7 +190,10 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
     d.fill("#password", "not the password")?;
     d.click("#login-submit")?;
     wait_for(STEP_TIMEOUT, "the login error", || Ok(Some(text_of(&d, "login-error")?).filter(|t| !t.is_empty())))?;
-    ensure!(d.js("return document.getElementById('app-view').hidden;", vec![])? == json!(true), "a wrong password opened the console");
+    ensure!(
+        d.js("return document.getElementById('app-view').hidden;", vec![])? == json!(true),
+        "a wrong password opened the console"
+    );
     d.fill("#password", PASSWORD)?;
     d.click("#login-submit")?;
     let who = wait_shown(&d, "who")?;
@@ -201,22 +219,34 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
         vec![],
     )?;
     let photos = photos.as_array().cloned().unwrap_or_default();
-    ensure!(photos.len() == 2 && photos.iter().all(|p| p[1].as_u64().unwrap_or(0) > 0), "the photos do not show: {photos:?}");
+    ensure!(
+        photos.len() == 2 && photos.iter().all(|p| p[1].as_u64().unwrap_or(0) > 0),
+        "the photos do not show: {photos:?}"
+    );
     look(&d, "03", "case")?;
 
     // The view is in the audit log: who, which case, which fields — and no personal data.
     let audit = operator(&d.server, &["audit", "export", "--from", "2000-01-01", "--to", "2099-12-31"])?;
     let viewed: Vec<&str> = audit.lines().filter(|l| l.contains("review.case.viewed")).collect();
     ensure!(viewed.len() == 1, "expected one review.case.viewed entry, the export has:\n{audit}");
-    ensure!(viewed[0].contains("reviewer:") && viewed[0].contains(&session), "the view entry names no reviewer or session: {}", viewed[0]);
-    ensure!(viewed[0].contains("id_number") && viewed[0].contains("face"), "the view entry lists no fields: {}", viewed[0]);
+    ensure!(
+        viewed[0].contains("reviewer:") && viewed[0].contains(&session),
+        "the view entry names no reviewer or session: {}",
+        viewed[0]
+    );
+    ensure!(
+        viewed[0].contains("id_number") && viewed[0].contains("face"),
+        "the view entry lists no fields: {}",
+        viewed[0]
+    );
     ensure!(!audit.contains(NAME) && !audit.contains(ID_ADULT), "personal data in the audit log:\n{audit}");
 
     // Before the decision the site sees `pending_review`; approving with a reason code makes it `verified`.
     let url = d.server.url(&format!("/v1/sessions/{session}"));
     ensure!(get_bearer(&url, &secret)?["status"] == "pending_review", "not pending before the decision");
     d.click("#decision-approve")?;
-    let reasons = d.js("return Array.from(document.querySelectorAll('#reason-code option')).map(o => o.value);", vec![])?;
+    let reasons =
+        d.js("return Array.from(document.querySelectorAll('#reason-code option')).map(o => o.value);", vec![])?;
     ensure!(reasons.to_string().contains("documents_match"), "no approval reason codes: {reasons}");
     d.js("const s = document.getElementById('reason-code'); s.value = 'documents_match'; s.dispatchEvent(new Event('change')); return 0;", vec![])?;
     d.click("#decision-submit")?;
@@ -241,7 +271,8 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
     )?;
     ensure!(filed.status == 201, "filing the complaint answered {}: {}", filed.status, filed.body);
     let filed = filed.json()?;
-    let (ticket, ticket_secret) = (filed["ticket"].as_str().unwrap_or_default(), filed["secret"].as_str().unwrap_or_default());
+    let (ticket, ticket_secret) =
+        (filed["ticket"].as_str().unwrap_or_default(), filed["secret"].as_str().unwrap_or_default());
     ensure!(!ticket.is_empty() && !ticket_secret.is_empty(), "no ticket or secret: {filed}");
     let status_url = d.server.url(&format!("/v1/complaints/{ticket}"));
     ensure!(get_bearer(&status_url, ticket_secret)?["status"] == "open", "a new complaint is not open");
@@ -262,14 +293,20 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
     d.fill("#answer-text", answer)?;
     d.click("#answer-submit")?;
     wait_for(STEP_TIMEOUT, "the answer in the complaint view", || {
-        Ok(definitions(&d, "complaint-data").ok().filter(|c| value_of(c, "Answer").is_ok_and(|a| a == answer)).map(|_| ()))
+        Ok(definitions(&d, "complaint-data")
+            .ok()
+            .filter(|c| value_of(c, "Answer").is_ok_and(|a| a == answer))
+            .map(|_| ()))
     })?;
     look(&d, "06", "answered")?;
     let seen = get_bearer(&status_url, ticket_secret)?;
     ensure!(seen["status"] == "answered" && seen["answer"] == answer, "the person does not see the answer: {seen}");
 
     // The person asks for deletion (PIPL art. 47): an admin erases from the complaint, after confirming.
-    ensure!(d.js("return document.getElementById('complaint-erase').hidden;", vec![])? == json!(false), "no erase form for an admin");
+    ensure!(
+        d.js("return document.getElementById('complaint-erase').hidden;", vec![])? == json!(false),
+        "no erase form for an admin"
+    );
     d.click("#complaint-erase-submit")?;
     ensure!(!text_of(&d, "status")?.contains("Erased"), "erased without the confirmation");
     d.click("#complaint-erase-confirm")?;
@@ -281,10 +318,16 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
         Ok(value_of(&c, "Message")?.contains("erased").then_some(()))
     })
     .map_err(|e| err!("the complaint text is still shown: {e}"))?;
-    ensure!(d.js("return document.getElementById('complaint-erase').hidden;", vec![])? == json!(true), "erasure offered again");
+    ensure!(
+        d.js("return document.getElementById('complaint-erase').hidden;", vec![])? == json!(true),
+        "erasure offered again"
+    );
     look(&d, "07", "erased")?;
     let result = get_bearer(&url, &secret)?;
-    ensure!(result.get("masked_name").is_none() && result.get("masked_number").is_none(), "identity data left after erasure: {result}");
+    ensure!(
+        result.get("masked_name").is_none() && result.get("masked_number").is_none(),
+        "identity data left after erasure: {result}"
+    );
     let audit = operator(&d.server, &["audit", "export", "--from", "2000-01-01", "--to", "2099-12-31"])?;
     ensure!(
         audit.lines().any(|l| l.contains("erasure.completed") && l.contains("reviewer:") && l.contains(&session)),
@@ -296,17 +339,28 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
     ensure!(!text_of(&d, "complaints")?.contains(ticket), "a closed complaint is still listed as open");
     look(&d, "08", "closed")?;
     let seen = get_bearer(&status_url, ticket_secret)?;
-    ensure!(seen["status"] == "closed" && seen["closed_at"].is_i64(), "the person does not see the complaint closed: {seen}");
+    ensure!(
+        seen["status"] == "closed" && seen["closed_at"].is_i64(),
+        "the person does not see the complaint closed: {seen}"
+    );
     // The secret is the only way in: a wrong one learns nothing.
-    let mut wrong = http::agent(Duration::from_secs(30)).get(&status_url).header("authorization", "Bearer wrong-secret").call()?;
-    ensure!(wrong.status().as_u16() >= 400, "a wrong secret read the complaint: {}", wrong.body_mut().read_to_string()?);
+    let mut wrong =
+        http::agent(Duration::from_secs(30)).get(&status_url).header("authorization", "Bearer wrong-secret").call()?;
+    ensure!(
+        wrong.status().as_u16() >= 400,
+        "a wrong secret read the complaint: {}",
+        wrong.body_mut().read_to_string()?
+    );
 
     // Logging out ends the console session: the old token no longer works.
     let token = d.js("return sessionStorage.getItem('realname.console.token');", vec![])?;
     let token = token.as_str().ok_or_else(|| err!("no console token in sessionStorage"))?.to_string();
     d.click("#logout")?;
     wait_shown(&d, "login-view")?;
-    let mut me = http::agent(Duration::from_secs(30)).get(&d.server.url("/console/api/me")).header("authorization", &format!("Bearer {token}")).call()?;
+    let mut me = http::agent(Duration::from_secs(30))
+        .get(&d.server.url("/console/api/me"))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()?;
     ensure!(me.status().as_u16() == 401, "the token still works after logout: {}", me.body_mut().read_to_string()?);
     let errors = d.browser.console_errors()?;
     // The refused login and the logout's 401s are logged as failed loads; anything else is a script error.

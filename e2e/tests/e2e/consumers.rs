@@ -118,8 +118,10 @@ fn vite_dev_server_runs_the_react_app_with_the_widget() -> Result<()> {
         .map_err(|e| err!("cannot start the Vite dev server: {e}"))?;
     let _vite = Killed(child);
     let index = format!("{origin}/index.html");
-    wait_for(STEP_TIMEOUT, "the Vite dev server", || Ok(realname_e2e::http::get(&index).ok().filter(|r| r.status == 200)))
-        .map_err(|e| err!("{e}\n{}", std::fs::read_to_string(log.0.join("vite.log")).unwrap_or_default()))?;
+    wait_for(STEP_TIMEOUT, "the Vite dev server", || {
+        Ok(realname_e2e::http::get(&index).ok().filter(|r| r.status == 200))
+    })
+    .map_err(|e| err!("{e}\n{}", std::fs::read_to_string(log.0.join("vite.log")).unwrap_or_default()))?;
     let browser = Browser::start(&Profile::desktop())?;
     let q = server.base.replace(':', "%3A").replace('/', "%2F");
     browser.goto(&format!("{index}?server={q}"))?;

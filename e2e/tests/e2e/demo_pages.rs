@@ -26,7 +26,12 @@ fn demo_server_serves_the_pages_the_outbox_and_a_backend_that_refuses_forged_tok
         // A token signed by someone else (here: nobody) must not pass the site's backend check.
         let forged = "eyJhbGciOiJFZERTQSIsImtpZCI6InJ0LTEifQ.eyJzdGF0dXMiOiJ2ZXJpZmllZCJ9.AAAA";
         let r = http::post_json(&srv.url("/demo/verify-token"), &json!({ "token": forged }), &[])?;
-        ensure!(r.status == 400 && r.json()?["error"]["code"] == "bad_request", "forged token: {} {}", r.status, r.body);
+        ensure!(
+            r.status == 400 && r.json()?["error"]["code"] == "bad_request",
+            "forged token: {} {}",
+            r.status,
+            r.body
+        );
     }
     Ok(())
 }
@@ -54,7 +59,13 @@ fn signup_page_loads_the_shipped_widget_package_under_its_csp_and_is_accessible_
          Promise.all([cc(js), cc(wasm), cc(location.href)]).then(([j, w, p]) => done({ js, wasm, j, w, p }));",
         vec![],
     )?;
-    let hashed = |k: &str, re: &str| cache[k].as_str().is_some_and(|u| u.rsplit('/').next().is_some_and(|f| f.starts_with(re) && f.split('.').nth(1).is_some_and(|h| h.len() == 16)));
+    let hashed = |k: &str, re: &str| {
+        cache[k].as_str().is_some_and(|u| {
+            u.rsplit('/')
+                .next()
+                .is_some_and(|f| f.starts_with(re) && f.split('.').nth(1).is_some_and(|h| h.len() == 16))
+        })
+    };
     ensure!(hashed("js", "realname.") && hashed("wasm", "realname_bg."), "the page names the stable files: {cache}");
     for k in ["j", "w"] {
         ensure!(cache[k] == "public, max-age=31536000, immutable", "hashed file not immutable: {cache}");
@@ -72,7 +83,10 @@ fn signup_page_loads_the_shipped_widget_package_under_its_csp_and_is_accessible_
            .catch(e => done({ error: String(e) }));",
         vec![],
     )?;
-    ensure!(checks["ok"]["valid"] == true && checks["ok"]["normalized"] == "11010519491231002X", "validateId: {checks}");
+    ensure!(
+        checks["ok"]["valid"] == true && checks["ok"]["normalized"] == "11010519491231002X",
+        "validateId: {checks}"
+    );
     let bad = &checks["bad"]["errors"][0];
     ensure!(
         checks["bad"]["valid"] == false && bad["code"] == "invalid_check_char" && bad["expected"] == "X",
@@ -139,12 +153,21 @@ fn demo_pages_preload_every_widget_file_once_and_poll_the_outbox_only_after_read
     for page in ["/index.html", "/webview.html"] {
         b.goto(&srv.url(page))?;
         wait_for(Duration::from_secs(20), &format!("the widget on {page}"), || {
-            let v = b.execute(&format!("{} return !!deepQuery('section.rn[data-step=consent]');", realname_e2e::webdriver::DEEP_QUERY), vec![])?;
+            let v = b.execute(
+                &format!(
+                    "{} return !!deepQuery('section.rn[data-step=consent]');",
+                    realname_e2e::webdriver::DEEP_QUERY
+                ),
+                vec![],
+            )?;
             Ok((v == json!(true)).then_some(()))
         })?;
         let v = b.execute(HINTS, vec![])?;
         let hints = v["hints"].as_array().cloned().unwrap_or_default();
-        ensure!(hints.len() >= 3, "{page}: expected preload hints for the widget's files (wasm, the bundled realname.js, the page script), found {v}");
+        ensure!(
+            hints.len() >= 3,
+            "{page}: expected preload hints for the widget's files (wasm, the bundled realname.js, the page script), found {v}"
+        );
         // A hint that points at nothing (e.g. wasm-bindgen's snippet folder was renamed) or is not used (a
         // credentials-mode mismatch makes the browser fetch the wasm twice) costs time instead of saving it.
         for h in &hints {
@@ -159,7 +182,11 @@ fn demo_pages_preload_every_widget_file_once_and_poll_the_outbox_only_after_read
         let hinted: Vec<&str> = hints.iter().filter_map(|h| h["href"].as_str()).collect();
         for f in v["pkg"].as_array().cloned().unwrap_or_default() {
             let f = f.as_str().unwrap_or_default();
-            ensure!(hinted.contains(&f), "{page} loads {f} without a preload hint: add one to www/{}", page.trim_start_matches('/'));
+            ensure!(
+                hinted.contains(&f),
+                "{page} loads {f} without a preload hint: add one to www/{}",
+                page.trim_start_matches('/')
+            );
         }
     }
     // The sign-up page's outbox list must not compete with the widget's first step.

@@ -135,12 +135,21 @@ fn drive(d: &Demo, host_origin: &str, frame_base: &str) -> Result<()> {
         .filter(|m| m["data"]["type"] == "step")
         .filter_map(|m| m["data"]["detail"]["step"].as_str())
         .collect();
-    ensure!(steps.starts_with(&["consent", "method", "identity"]) && steps.contains(&"verified"), "steps heard: {steps:?}");
+    ensure!(
+        steps.starts_with(&["consent", "method", "identity"]) && steps.contains(&"verified"),
+        "steps heard: {steps:?}"
+    );
     // The token the host received is the one a site's backend accepts.
     let complete = from_right.iter().find(|m| m["data"]["type"] == "complete").ok_or_else(|| err!("no complete"))?;
-    let token = complete["data"]["detail"]["token"].as_str().ok_or_else(|| err!("complete without a token: {complete}"))?;
+    let token =
+        complete["data"]["detail"]["token"].as_str().ok_or_else(|| err!("complete without a token: {complete}"))?;
     let r = http::post_json(&d.server.url("/demo/verify-token"), &json!({ "token": token }), &[])?;
-    ensure!(r.status == 200 && r.json()?["valid"] == true, "the token the host received does not verify: {} {}", r.status, r.body);
+    ensure!(
+        r.status == 200 && r.json()?["valid"] == true,
+        "the token the host received does not verify: {} {}",
+        r.status,
+        r.body
+    );
     // Nothing from the frames whose parent origin is wrong or `*`, though they dispatched events of their own.
     for id in ["wrong", "star"] {
         into_frame(d, id)?;

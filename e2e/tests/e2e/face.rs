@@ -79,7 +79,9 @@ fn face_method_falls_back_to_upload_when_the_camera_is_denied() -> Result<()> {
     std::fs::write(&photo, d.browser.screenshot()?)?;
     for (slot, facing) in [(SELFIE, "user"), (DOCUMENT, "environment")] {
         d.click_text(slot, "打开摄像头")?;
-        wait_for(STEP_TIMEOUT, "the no-camera message", || Ok(d.widget_text()?.contains("无法使用摄像头").then_some(())))?;
+        wait_for(STEP_TIMEOUT, "the no-camera message", || {
+            Ok(d.widget_text()?.contains("无法使用摄像头").then_some(()))
+        })?;
         d.check_step("face-denied", false)?;
         let input = d.el(&format!("input#rn-file-{facing}"))?;
         d.browser.send_keys(&input, &photo.display().to_string())?;

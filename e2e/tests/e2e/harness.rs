@@ -57,7 +57,12 @@ fn network_log_catches_plaintext_personal_data_in_request_bodies() -> Result<()>
     let go = b.wait_element("#go", Duration::from_secs(5))?;
     b.click(&go)?;
     realname_e2e::wait_for(Duration::from_secs(5), "both requests", || {
-        Ok(srv.received.lock().ok().filter(|r| r.iter().filter(|x| x.line.starts_with("POST")).count() == 2).map(|_| ()))
+        Ok(srv
+            .received
+            .lock()
+            .ok()
+            .filter(|r| r.iter().filter(|x| x.line.starts_with("POST")).count() == 2)
+            .map(|_| ()))
     })?;
     let reqs = netlog::requests(&b)?;
     let posts: Vec<_> = reqs.iter().filter(|r| r.method == "POST").collect();
@@ -67,13 +72,23 @@ fn network_log_catches_plaintext_personal_data_in_request_bodies() -> Result<()>
     ensure!(leaks.len() == 2, "the leak check missed plaintext: {leaks:?}");
     ensure!(leaks.iter().all(|l| l.contains("/submit")), "the leak check blamed the wrong request: {leaks:?}");
     let escaped = netlog::Request { body: r#"{"name":"\u5F20\u4E09"}"#.into(), ..posts[0].clone() };
-    ensure!(netlog::leaks(std::slice::from_ref(&escaped), &["张三"]).len() == 1, "the leak check missed a \\u-escaped name");
+    ensure!(
+        netlog::leaks(std::slice::from_ref(&escaped), &["张三"]).len() == 1,
+        "the leak check missed a \\u-escaped name"
+    );
     // The envelope check: only {"envelope": {kid, enc, ct}} passes on the sealed-step endpoints.
-    let at = |body: &str| netlog::Request { url: "http://x/v1/sessions/ses_1/identity".into(), body: body.into(), ..escaped.clone() };
+    let at = |body: &str| netlog::Request {
+        url: "http://x/v1/sessions/ses_1/identity".into(),
+        body: body.into(),
+        ..escaped.clone()
+    };
     let sealed = at(r#"{"envelope":{"kid":"k1","enc":"AAAA","ct":"BBBB"}}"#);
     let plain = at(r#"{"envelope":{"kid":"k1","enc":"AAAA","ct":"BBBB"},"name":"x"}"#);
     ensure!(netlog::unsealed_steps(&[sealed]).is_empty(), "a sealed envelope was flagged");
-    ensure!(netlog::unsealed_steps(&[plain, at(r#"{"name":"x"}"#)]).len() == 2, "plain bodies passed the envelope check");
+    ensure!(
+        netlog::unsealed_steps(&[plain, at(r#"{"name":"x"}"#)]).len() == 2,
+        "plain bodies passed the envelope check"
+    );
     Ok(())
 }
 

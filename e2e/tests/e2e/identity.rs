@@ -62,7 +62,11 @@ fn invalid_id_numbers_are_stopped_in_the_browser_with_the_right_message() -> Res
     }
     // The same form with a valid number can be submitted: the button is not simply always disabled.
     d.fill("#rn-number", ID_ADULT)?;
-    wait_for(STEP_TIMEOUT, "submit to be enabled", || Ok((d.prop(PRIMARY, "disabled")? == json!(false)).then_some(())))?;
+    wait_for(
+        STEP_TIMEOUT,
+        "submit to be enabled",
+        || Ok((d.prop(PRIMARY, "disabled")? == json!(false)).then_some(())),
+    )?;
     ensure!(d.step()?.as_deref() == Some("identity"), "the flow left the identity step");
     Ok(())
 }

@@ -11,9 +11,11 @@ use crate::common::{Demo, STEP_TIMEOUT};
 fn locale_switch_changes_the_widget_language() -> Result<()> {
     let d = Demo::signup("locale", &Profile::desktop(), &Options::default())?;
     // (locale, a phrase of the consent step, the widget's lang attribute)
-    for (locale, phrase, lang) in
-        [("zh-TW", "個人資料處理告知與同意", "zh-TW"), ("en", "Agree and continue", "en"), ("zh-CN", "个人信息处理告知与同意", "zh-CN")]
-    {
+    for (locale, phrase, lang) in [
+        ("zh-TW", "個人資料處理告知與同意", "zh-TW"),
+        ("en", "Agree and continue", "en"),
+        ("zh-CN", "个人信息处理告知与同意", "zh-CN"),
+    ] {
         d.choose("#locale", locale)?;
         let shown = wait_for(STEP_TIMEOUT, &format!("the widget in {locale}"), || {
             let v = d.js("const s = deepQuery('section.rn'); return s && [s.lang, s.innerText];", vec![])?;
@@ -89,7 +91,10 @@ fn the_docs_brand_colour_passes_axe_in_dark_mode_through_its_derived_variant() -
     realname_e2e::shots::save(&d.browser, &d.test, "01-brand-dark", "dark")?;
     d.browser.prefers_color_scheme("light")?;
     let light = wait_for(STEP_TIMEOUT, "the light theme", || {
-        let v = d.js("const b = deepQuery('section.rn [part~=button-secondary]'); return getComputedStyle(b).color;", vec![])?;
+        let v = d.js(
+            "const b = deepQuery('section.rn [part~=button-secondary]'); return getComputedStyle(b).color;",
+            vec![],
+        )?;
         Ok((v == "rgb(180, 40, 45)").then_some(v))
     })?;
     ensure!(light == "rgb(180, 40, 45)", "light mode shows the brand colour itself: {light}");

@@ -48,10 +48,16 @@ fn a_lost_answer_at_the_code_step_resumes_at_the_code_step() -> Result<()> {
     // Back at the code step the server is at (not the identity form, whose submit it would refuse with
     // wrong_step), with the try it counted.
     d.wait_step("code")?;
-    wait_for(STEP_TIMEOUT, "the tries the server counted", || Ok(code_status(&d)?.contains("还可尝试 4 次").then_some(())))?;
+    wait_for(STEP_TIMEOUT, "the tries the server counted", || {
+        Ok(code_status(&d)?.contains("还可尝试 4 次").then_some(()))
+    })?;
     d.fill("#rn-code", &code)?;
     d.wait_step("verified")?;
-    ensure!(!error_codes(&d)?.iter().any(|e| e.contains("wrong_step")), "wrong_step reached the page: {:?}", d.events()?);
+    ensure!(
+        !error_codes(&d)?.iter().any(|e| e.contains("wrong_step")),
+        "wrong_step reached the page: {:?}",
+        d.events()?
+    );
     Ok(())
 }
 

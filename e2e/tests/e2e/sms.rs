@@ -47,7 +47,10 @@ fn sms_method_to_the_end_with_screenshots_axe_and_no_plaintext_on_the_wire() -> 
         name != NAME && name.contains('*') && name.chars().count() == NAME.chars().count(),
         "masked name shown: {name:?}"
     );
-    ensure!(number.len() == ID_ADULT.len() && number.ends_with("002X") && number.contains('*'), "masked number: {number:?}");
+    ensure!(
+        number.len() == ID_ADULT.len() && number.ends_with("002X") && number.contains('*'),
+        "masked number: {number:?}"
+    );
     d.check_step("host-result", false)?;
 
     // Nothing personal left the page in plaintext; the widget did talk to the server (so the check saw bodies).

@@ -61,11 +61,8 @@ pub async fn verify(store: &dyn AuditStore) -> Result<u64, AuditCliError> {
 }
 
 /// Verifies an exported CSV segment on its own (file order; the first entry is taken as the start).
-pub fn verify_file(
-    input: &mut dyn std::io::BufRead,
-) -> Result<(u64, Option<Entry>), AuditCliError> {
-    let entries = csv::read_all(input)
-        .map_err(|e| AuditCliError::Usage(format!("not an audit export: {e}")))?;
+pub fn verify_file(input: &mut dyn std::io::BufRead) -> Result<(u64, Option<Entry>), AuditCliError> {
+    let entries = csv::read_all(input).map_err(|e| AuditCliError::Usage(format!("not an audit export: {e}")))?;
     let Some(first) = entries.first() else {
         return Ok((0, None));
     };
@@ -78,12 +75,7 @@ pub fn verify_file(
 }
 
 /// Chains the pending events, then writes the entries with `from <= at < to` (Unix ms) as CSV; returns how many.
-pub async fn export(
-    store: &dyn AuditStore,
-    from: i64,
-    to: i64,
-    out: &mut dyn Write,
-) -> Result<u64, AuditCliError> {
+pub async fn export(store: &dyn AuditStore, from: i64, to: i64, out: &mut dyn Write) -> Result<u64, AuditCliError> {
     super::chain::chain_all(store).await?;
     writeln!(out, "{}", csv::HEADER)?;
     let (mut after, mut n) = (0, 0);
@@ -113,18 +105,14 @@ fn flag<'a>(args: &'a [String], name: &str) -> Result<Option<&'a str>, AuditCliE
 
 fn date(args: &[String], name: &str) -> Result<Date, AuditCliError> {
     let v = flag(args, name)?.ok_or_else(|| AuditCliError::Usage(format!("{name} is required")))?;
-    v.parse()
-        .map_err(|e: crate::calendar::date::BadDate| AuditCliError::Usage(e.to_string()))
+    v.parse().map_err(|e: crate::calendar::date::BadDate| AuditCliError::Usage(e.to_string()))
 }
 
 fn check_flags(args: &[String], allowed: &[&str]) -> Result<(), AuditCliError> {
     let mut i = 0;
     while i < args.len() {
         if !allowed.contains(&args[i].as_str()) {
-            return Err(AuditCliError::Usage(format!(
-                "unknown argument {:?}",
-                args[i]
-            )));
+            return Err(AuditCliError::Usage(format!("unknown argument {:?}", args[i])));
         }
         i += 2;
     }
@@ -132,18 +120,13 @@ fn check_flags(args: &[String], allowed: &[&str]) -> Result<(), AuditCliError> {
 }
 
 /// Runs `audit …` (`args` after the word `audit`); messages go to `out`.
-pub async fn run(
-    args: &[String],
-    store: &dyn AuditStore,
-    out: &mut dyn Write,
-) -> Result<(), AuditCliError> {
+pub async fn run(args: &[String], store: &dyn AuditStore, out: &mut dyn Write) -> Result<(), AuditCliError> {
     match args.first().map(String::as_str) {
         Some("verify") => {
             let rest = &args[1..];
             check_flags(rest, &["--file"])?;
             if let Some(path) = flag(rest, "--file")? {
-                let f = std::fs::File::open(path)
-                    .map_err(|e| AuditCliError::Io(format!("{path}: {e}")))?;
+                let f = std::fs::File::open(path).map_err(|e| AuditCliError::Io(format!("{path}: {e}")))?;
                 let (n, first) = verify_file(&mut std::io::BufReader::new(f))?;
                 match first {
                     Some(f) => writeln!(
@@ -158,12 +141,7 @@ pub async fn run(
             }
             let n = verify(store).await?;
             match store.audit_head().await? {
-                Some(h) => writeln!(
-                    out,
-                    "audit log intact: {n} entries, head entry {} hash {}",
-                    h.seq,
-                    hex(&h.hash)
-                )?,
+                Some(h) => writeln!(out, "audit log intact: {n} entries, head entry {} hash {}", h.seq, hex(&h.hash))?,
                 None => writeln!(out, "audit log intact: empty")?,
             }
             Ok(())
@@ -175,14 +153,10 @@ pub async fn run(
             if to < from {
                 return Err(AuditCliError::Usage("--to is before --from".into()));
             }
-            let (from_ms, to_ms) = (
-                from.beijing_midnight_unix() * 1000,
-                to.succ().beijing_midnight_unix() * 1000,
-            );
+            let (from_ms, to_ms) = (from.beijing_midnight_unix() * 1000, to.succ().beijing_midnight_unix() * 1000);
             match flag(rest, "--out")? {
                 Some(path) => {
-                    let f = std::fs::File::create(path)
-                        .map_err(|e| AuditCliError::Io(format!("{path}: {e}")))?;
+                    let f = std::fs::File::create(path).map_err(|e| AuditCliError::Io(format!("{path}: {e}")))?;
                     let n = export(store, from_ms, to_ms, &mut std::io::BufWriter::new(f)).await?;
                     writeln!(out, "exported {n} entries to {path}")?;
                 }

@@ -34,13 +34,7 @@ pub fn utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let date = Date::from_days_since_epoch(secs.div_euclid(86_400));
     let tod = secs.rem_euclid(86_400);
-    format!(
-        "{date}T{:02}:{:02}:{:02}.{:03}Z",
-        tod / 3600,
-        tod / 60 % 60,
-        tod % 60,
-        ms.rem_euclid(1000)
-    )
+    format!("{date}T{:02}:{:02}:{:02}.{:03}Z", tod / 3600, tod / 60 % 60, tod % 60, ms.rem_euclid(1000))
 }
 
 /// One CSV line (without the line break) for an entry.
@@ -69,10 +63,7 @@ pub fn line(e: &Entry) -> String {
 }
 
 /// Writes the header and the entries.
-pub fn write_all<'a>(
-    out: &mut dyn Write,
-    entries: impl IntoIterator<Item = &'a Entry>,
-) -> std::io::Result<()> {
+pub fn write_all<'a>(out: &mut dyn Write, entries: impl IntoIterator<Item = &'a Entry>) -> std::io::Result<()> {
     writeln!(out, "{HEADER}")?;
     for e in entries {
         writeln!(out, "{}", line(e))?;
@@ -112,10 +103,7 @@ pub fn read_all(input: &mut dyn BufRead) -> Result<Vec<Entry>, BadLine> {
     let mut record = String::new();
     let mut start = 0;
     for (i, l) in input.lines().enumerate() {
-        let l = l.map_err(|e| BadLine {
-            line: i + 1,
-            why: e.to_string(),
-        })?;
+        let l = l.map_err(|e| BadLine { line: i + 1, why: e.to_string() })?;
         if record.is_empty() {
             start = i + 1;
         } else {
@@ -126,20 +114,14 @@ pub fn read_all(input: &mut dyn BufRead) -> Result<Vec<Entry>, BadLine> {
         let rec = std::mem::take(&mut record);
         if start == 1 {
             if rec != HEADER {
-                return Err(BadLine {
-                    line: 1,
-                    why: format!("header must be {HEADER}"),
-                });
+                return Err(BadLine { line: 1, why: format!("header must be {HEADER}") });
             }
             continue;
         }
         out.push(parse(&cols).map_err(|why| BadLine { line: start, why })?);
     }
     if !record.is_empty() {
-        return Err(BadLine {
-            line: start,
-            why: "unterminated quoted field".into(),
-        });
+        return Err(BadLine { line: start, why: "unterminated quoted field".into() });
     }
     Ok(out)
 }
@@ -150,8 +132,8 @@ fn parse(c: &[String]) -> Result<Entry, String> {
     }
     let num = |s: &str, what: &str| s.parse::<i64>().map_err(|_| format!("bad {what}: {s:?}"));
     let h = |s: &str, what: &str| unhex(s).ok_or_else(|| format!("bad {what}"));
-    let detail: BTreeMap<String, String> = serde_json::from_str(&c[7])
-        .map_err(|_| "detail is not a JSON object of strings".to_owned())?;
+    let detail: BTreeMap<String, String> =
+        serde_json::from_str(&c[7]).map_err(|_| "detail is not a JSON object of strings".to_owned())?;
     Ok(Entry {
         seq: num(&c[0], "seq")?,
         at: num(&c[1], "at_ms")?,
@@ -174,16 +156,9 @@ mod tests {
 
     #[test]
     fn export_reads_back_exactly() {
-        let a = seal(
-            None,
-            1_767_196_800_123,
-            Event::new("system", "x.y", "case:1").detail("reason", "a,\"b\"\nc"),
-        );
+        let a = seal(None, 1_767_196_800_123, Event::new("system", "x.y", "case:1").detail("reason", "a,\"b\"\nc"));
         let b = seal(
-            Some(Head {
-                seq: 1,
-                hash: a.hash,
-            }),
+            Some(Head { seq: 1, hash: a.hash }),
             1_767_196_801_000,
             Event::new("site:demo", "z", "s").site("demo"),
         );

@@ -14,9 +14,7 @@ fn subject(id: &str) -> String {
 
 /// An event about `session`, acting `actor`, with its new status (and method and document kind once chosen).
 fn about(actor: &str, action: &str, s: &Session) -> Event {
-    let mut e = Event::new(actor, action, subject(&s.id))
-        .site(&s.site_id)
-        .detail("status", s.status.as_str());
+    let mut e = Event::new(actor, action, subject(&s.id)).site(&s.site_id).detail("status", s.status.as_str());
     if s.status != SessionStatus::Created
         && let Some(m) = &s.method
     {
@@ -86,8 +84,5 @@ pub fn pending_review(s: &Session, reasons: &str) -> Event {
 /// `session.expired`: the session timed out unfinished; `by` is `request` (noticed by a request) or `ttl` (the
 /// purge sweep).
 pub fn expired(id: &str, site: &str, by: &str) -> Event {
-    Event::new("system", "session.expired", subject(id))
-        .site(site)
-        .detail("status", "expired")
-        .detail("by", by)
+    Event::new("system", "session.expired", subject(id)).site(site).detail("status", "expired").detail("by", by)
 }

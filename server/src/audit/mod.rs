@@ -75,11 +75,7 @@ pub struct Event {
 
 impl Event {
     /// An event with no site and no detail.
-    pub fn new(
-        actor: impl Into<String>,
-        action: impl Into<String>,
-        subject: impl Into<String>,
-    ) -> Self {
+    pub fn new(actor: impl Into<String>, action: impl Into<String>, subject: impl Into<String>) -> Self {
         Self {
             actor: actor.into(),
             action: action.into(),
@@ -169,13 +165,7 @@ pub fn seal(head: Option<Head>, at: i64, event: Event) -> Entry {
         None => (1, GENESIS),
     };
     let hash = hash(seq, at, &event, &prev_hash);
-    Entry {
-        seq,
-        at,
-        event,
-        prev_hash,
-        hash,
-    }
+    Entry { seq, at, event, prev_hash, hash }
 }
 
 /// Lower-case hex of a hash.
@@ -233,11 +223,9 @@ pub struct Break {
 impl fmt::Display for Break {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.problem {
-            Problem::Altered => write!(
-                f,
-                "entry {} (position {}) was altered: its hash does not match",
-                self.seq, self.position
-            ),
+            Problem::Altered => {
+                write!(f, "entry {} (position {}) was altered: its hash does not match", self.seq, self.position)
+            }
             Problem::Missing { expected } => write!(
                 f,
                 "entry {} (position {}): entries from {} on are missing before it",
@@ -275,51 +263,31 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier for a whole log, from entry 1.
     pub fn new() -> Self {
-        Self {
-            expected_seq: 1,
-            prev_hash: GENESIS,
-            position: 0,
-        }
+        Self { expected_seq: 1, prev_hash: GENESIS, position: 0 }
     }
 
     /// A verifier for a segment that starts after `head` (e.g. an export from a date).
     pub fn after(head: Head) -> Self {
-        Self {
-            expected_seq: head.seq + 1,
-            prev_hash: head.hash,
-            position: 0,
-        }
+        Self { expected_seq: head.seq + 1, prev_hash: head.hash, position: 0 }
     }
 
     /// A verifier for a segment whose first entry is trusted as its own start (an export of unknown context).
     pub fn segment(first: &Entry) -> Self {
-        Self {
-            expected_seq: first.seq,
-            prev_hash: first.prev_hash,
-            position: 0,
-        }
+        Self { expected_seq: first.seq, prev_hash: first.prev_hash, position: 0 }
     }
 
     /// Checks the next entry.
     pub fn push(&mut self, e: &Entry) -> Result<(), Break> {
         self.position += 1;
-        let bad = |problem| Break {
-            seq: e.seq,
-            position: self.position,
-            problem,
-        };
+        let bad = |problem| Break { seq: e.seq, position: self.position, problem };
         if hash(e.seq, e.at, &e.event, &e.prev_hash) != e.hash {
             return Err(bad(Problem::Altered));
         }
         if e.seq > self.expected_seq {
-            return Err(bad(Problem::Missing {
-                expected: self.expected_seq,
-            }));
+            return Err(bad(Problem::Missing { expected: self.expected_seq }));
         }
         if e.seq < self.expected_seq {
-            return Err(bad(Problem::OutOfOrder {
-                expected: self.expected_seq,
-            }));
+            return Err(bad(Problem::OutOfOrder { expected: self.expected_seq }));
         }
         if e.prev_hash != self.prev_hash {
             return Err(bad(Problem::BrokenLink));
@@ -342,11 +310,7 @@ impl Verifier {
             }
             if h.seq < last || h.hash != self.prev_hash {
                 // The head row itself was changed; report the entry it should describe.
-                return Err(Break {
-                    seq: last,
-                    position: self.position,
-                    problem: Problem::BrokenLink,
-                });
+                return Err(Break { seq: last, position: self.position, problem: Problem::BrokenLink });
             }
         }
         Ok(self.position)
@@ -366,12 +330,8 @@ mod tests {
     fn log(n: usize) -> Vec<Entry> {
         let mut out: Vec<Entry> = Vec::new();
         for i in 0..n {
-            let head = out.last().map(|e| Head {
-                seq: e.seq,
-                hash: e.hash,
-            });
-            let ev =
-                Event::new("system", "test.event", format!("case:{i}")).detail("n", i.to_string());
+            let head = out.last().map(|e| Head { seq: e.seq, hash: e.hash });
+            let ev = Event::new("system", "test.event", format!("case:{i}")).detail("n", i.to_string());
             out.push(seal(head, 1_000 + i as i64, ev));
         }
         out
@@ -388,10 +348,7 @@ mod tests {
     #[test]
     fn intact_log_verifies() {
         let l = log(5);
-        let head = Head {
-            seq: 5,
-            hash: l[4].hash,
-        };
+        let head = Head { seq: 5, hash: l[4].hash };
         assert_eq!(check(&l, Some(head)), Ok(5));
         assert_eq!(check(&[], None), Ok(0));
     }
@@ -402,14 +359,9 @@ mod tests {
         let b = Event::new("a", "bc", "x");
         assert_ne!(canonical(1, 0, &a, &GENESIS), canonical(1, 0, &b, &GENESIS));
         let c = Event::new("a", "b", "x").site("");
-        assert_ne!(
-            canonical(1, 0, &Event::new("a", "b", "x"), &GENESIS),
-            canonical(1, 0, &c, &GENESIS)
-        );
+        assert_ne!(canonical(1, 0, &Event::new("a", "b", "x"), &GENESIS), canonical(1, 0, &c, &GENESIS));
         // Pinned vector: changing the canonical form breaks every stored log, so it must be deliberate.
-        let e = Event::new("reviewer:1", "review.case.viewed", "case:7")
-            .site("demo")
-            .detail("fields", "name,number");
+        let e = Event::new("reviewer:1", "review.case.viewed", "case:7").site("demo").detail("fields", "name,number");
         assert_eq!(hex(&hash(1, 1_767_196_800_000, &e, &GENESIS)), PINNED);
     }
 
@@ -419,10 +371,7 @@ mod tests {
     #[test]
     fn detects_edit_delete_reorder_truncate() {
         let l = log(6);
-        let head = Some(Head {
-            seq: 6,
-            hash: l[5].hash,
-        });
+        let head = Some(Head { seq: 6, hash: l[5].hash });
 
         let mut edited = l.clone();
         edited[2].event.subject = "case:99".into();
@@ -437,10 +386,7 @@ mod tests {
         let mut reordered = l.clone();
         reordered.swap(1, 2);
         let b = check(&reordered, head).unwrap_err();
-        assert_eq!(
-            (b.seq, b.position, b.problem),
-            (3, 2, Problem::Missing { expected: 2 })
-        );
+        assert_eq!((b.seq, b.position, b.problem), (3, 2, Problem::Missing { expected: 2 }));
 
         // Renumbered and re-hashed after a deletion: the link to the predecessor gives it away.
         let mut forged = l.clone();
@@ -454,10 +400,7 @@ mod tests {
 
         let truncated = &l[..4];
         let b = check(truncated, head).unwrap_err();
-        assert_eq!(
-            (b.seq, b.problem.clone()),
-            (4, Problem::Truncated { head_seq: 6 })
-        );
+        assert_eq!((b.seq, b.problem.clone()), (4, Problem::Truncated { head_seq: 6 }));
         assert!(b.to_string().contains("entries 5..=6 are missing"));
     }
 

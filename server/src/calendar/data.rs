@@ -62,15 +62,10 @@ pub struct YearFile {
 
 /// Parses and checks one year's file; `origin` names it in errors.
 pub fn parse_year(origin: &str, text: &str) -> Result<YearFile, CalendarError> {
-    let bad = |why: String| CalendarError::Invalid {
-        file: origin.to_owned(),
-        why,
-    };
+    let bad = |why: String| CalendarError::Invalid { file: origin.to_owned(), why };
     let raw: RawYear = toml::from_str(text).map_err(|e| bad(e.message().to_owned()))?;
     let date = |s: &str| -> Result<Date, CalendarError> {
-        let d: Date = s
-            .parse()
-            .map_err(|e: super::date::BadDate| bad(e.to_string()))?;
+        let d: Date = s.parse().map_err(|e: super::date::BadDate| bad(e.to_string()))?;
         if d.year() != raw.year {
             return Err(bad(format!("{d} is not in {}", raw.year)));
         }
@@ -104,9 +99,7 @@ pub fn parse_year(origin: &str, text: &str) -> Result<YearFile, CalendarError> {
         let d = date(&w.date)?;
         // 调休 only ever turns a weekend day into a working day; anything else is a typo.
         if !d.weekday().is_weekend() {
-            return Err(bad(format!(
-                "adjusted working day {d} is not a Saturday or Sunday"
-            )));
+            return Err(bad(format!("adjusted working day {d} is not a Saturday or Sunday")));
         }
         if holidays.contains_key(&d) {
             return Err(bad(format!("{d} is both a holiday and a working day")));
@@ -115,13 +108,7 @@ pub fn parse_year(origin: &str, text: &str) -> Result<YearFile, CalendarError> {
             return Err(bad(format!("{d} is listed twice as a working day")));
         }
     }
-    Ok(YearFile {
-        year: raw.year,
-        status: raw.status,
-        source: raw.source,
-        holidays,
-        workdays,
-    })
+    Ok(YearFile { year: raw.year, status: raw.status, source: raw.source, holidays, workdays })
 }
 
 #[cfg(test)]
@@ -135,23 +122,14 @@ mod tests {
     #[test]
     fn refuses_inconsistent_files() {
         let head = "year = 2026\nstatus = \"official\"\nsource = \"x\"\n";
+        assert!(err(&format!("{head}[[workday]]\ndate = \"2026-01-05\"\nfor = \"x\"\n")).contains("not a Saturday"));
         assert!(
-            err(&format!(
-                "{head}[[workday]]\ndate = \"2026-01-05\"\nfor = \"x\"\n"
-            ))
-            .contains("not a Saturday")
+            err(&format!("{head}[[holiday]]\nname = \"a\"\nfrom = \"2025-12-31\"\nto = \"2026-01-01\"\n"))
+                .contains("not in 2026")
         );
         assert!(
-            err(&format!(
-                "{head}[[holiday]]\nname = \"a\"\nfrom = \"2025-12-31\"\nto = \"2026-01-01\"\n"
-            ))
-            .contains("not in 2026")
-        );
-        assert!(
-            err(&format!(
-                "{head}[[holiday]]\nname = \"a\"\nfrom = \"2026-01-03\"\nto = \"2026-01-01\"\n"
-            ))
-            .contains("ends before")
+            err(&format!("{head}[[holiday]]\nname = \"a\"\nfrom = \"2026-01-03\"\nto = \"2026-01-01\"\n"))
+                .contains("ends before")
         );
         assert!(err(&format!(
             "{head}[[holiday]]\nname = \"a\"\nfrom = \"2026-01-03\"\nto = \"2026-01-04\"\n[[workday]]\ndate = \"2026-01-04\"\nfor = \"a\"\n"

@@ -182,27 +182,13 @@ mod tests {
                 assert_eq!(Date::from_days_since_epoch(n).days_since_epoch(), n);
             }
         }
-        assert_eq!(
-            "2024-02-29".parse::<Date>().unwrap().succ().to_string(),
-            "2024-03-01"
-        );
-        assert_eq!(
-            "2026-12-31".parse::<Date>().unwrap().succ().to_string(),
-            "2027-01-01"
-        );
+        assert_eq!("2024-02-29".parse::<Date>().unwrap().succ().to_string(), "2024-03-01");
+        assert_eq!("2026-12-31".parse::<Date>().unwrap().succ().to_string(), "2027-01-01");
     }
 
     #[test]
     fn rejects_non_dates() {
-        for s in [
-            "2026-02-29",
-            "2026-13-01",
-            "2026-1-01",
-            "20260101",
-            "2026-00-10",
-            "+026-01-01",
-            "",
-        ] {
+        for s in ["2026-02-29", "2026-13-01", "2026-1-01", "20260101", "2026-00-10", "+026-01-01", ""] {
             assert!(s.parse::<Date>().is_err(), "{s}");
         }
     }
@@ -214,9 +200,6 @@ mod tests {
         let midnight = d.beijing_midnight_unix();
         assert_eq!(midnight, 1_767_196_800);
         assert_eq!(Date::beijing_from_unix(midnight), d);
-        assert_eq!(
-            Date::beijing_from_unix(midnight - 1).to_string(),
-            "2025-12-31"
-        );
+        assert_eq!(Date::beijing_from_unix(midnight - 1).to_string(), "2025-12-31");
     }
 }

@@ -103,10 +103,7 @@ impl Calendar {
     pub fn load(dir: Option<&Path>) -> Result<Self, CalendarError> {
         let mut cal = Self::builtin()?;
         let Some(dir) = dir else { return Ok(cal) };
-        let io = |e: std::io::Error| CalendarError::Io {
-            dir: dir.display().to_string(),
-            why: e.to_string(),
-        };
+        let io = |e: std::io::Error| CalendarError::Io { dir: dir.display().to_string(), why: e.to_string() };
         let mut paths: Vec<_> = std::fs::read_dir(dir)
             .map_err(io)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -132,18 +129,12 @@ impl Calendar {
 
     /// Whether the official dates of `year` are known.
     pub fn covers(&self, year: i32) -> bool {
-        self.years
-            .get(&year)
-            .is_some_and(|y| y.status == Status::Official)
+        self.years.get(&year).is_some_and(|y| y.status == Status::Official)
     }
 
     /// The years with official data, ascending.
     pub fn official_years(&self) -> Vec<i32> {
-        self.years
-            .values()
-            .filter(|y| y.status == Status::Official)
-            .map(|y| y.year)
-            .collect()
+        self.years.values().filter(|y| y.status == Status::Official).map(|y| y.year).collect()
     }
 
     /// Where the dates of `year` come from, if the year has a file.
@@ -161,11 +152,7 @@ impl Calendar {
                 return DayKind::AdjustedWorkday(name.clone());
             }
         }
-        if date.weekday().is_weekend() {
-            DayKind::Weekend
-        } else {
-            DayKind::Workday
-        }
+        if date.weekday().is_weekend() { DayKind::Weekend } else { DayKind::Workday }
     }
 
     /// Whether `date` is a working day.
@@ -192,11 +179,7 @@ impl Calendar {
     /// The deadline of a period of `n` working days starting at the instant `from` (Unix seconds).
     pub fn due(&self, from: i64, n: u32) -> Due {
         let (date, provisional) = self.add_working_days(Date::beijing_from_unix(from), n);
-        Due {
-            date,
-            at: date.succ().beijing_midnight_unix(),
-            provisional,
-        }
+        Due { date, at: date.succ().beijing_midnight_unix(), provisional }
     }
 
     /// Working days strictly after the Beijing date of `from` up to and including that of `to` (0 if `to` is not

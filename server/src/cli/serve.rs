@@ -92,7 +92,8 @@ async fn shutdown_signal() {
 /// Runs the server until SIGINT/SIGTERM: HTTP, the webhook worker and the purge job.
 pub async fn serve(state: AppState) -> Result<(), StartError> {
     let addr = state.cfg.server.addr.clone();
-    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| StartError::Io(format!("bind {addr}: {e}")))?;
+    let listener =
+        tokio::net::TcpListener::bind(&addr).await.map_err(|e| StartError::Io(format!("bind {addr}: {e}")))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
@@ -128,7 +129,9 @@ async fn purge_loop(state: AppState, shutdown: impl std::future::Future<Output =
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purge failed"),
         }
-        if let Err(e) = <crate::review::Reviews as axum::extract::FromRef<AppState>>::from_ref(&state).purge_images().await {
+        if let Err(e) =
+            <crate::review::Reviews as axum::extract::FromRef<AppState>>::from_ref(&state).purge_images().await
+        {
             tracing::warn!(error = %e, "image purge failed");
         }
         tokio::select! {
@@ -154,7 +157,8 @@ pub fn demo_config(addr: &str, data: &Path, www: Option<PathBuf>, rng: &dyn Rand
     cfg.keys.dir = data.join("keys");
     let port = addr.rsplit(':').next().unwrap_or("8080");
     let secret = format!("sk_demo_{}", rng.token(24));
-    let mut origins = vec![format!("http://{addr}"), format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}")];
+    let mut origins =
+        vec![format!("http://{addr}"), format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}")];
     origins.dedup();
     cfg.sites.push(SiteConfig {
         id: "demo".into(),
@@ -192,7 +196,8 @@ pub fn init(dir: &Path, out: &mut dyn std::io::Write) -> Result<(), StartError> 
     KeyRing::load_or_create(&keys_dir, &rng, SystemClock.now_ms())?;
     Vault::load_or_create(&keys_dir.join(VAULT_FILE))?;
     writeln!(out, "wrote {} and keys in {}", toml_path.display(), keys_dir.display()).map_err(io)?;
-    writeln!(out, "secret API key of site \"example\" (shown once; only its hash is in the config):\n  {secret}").map_err(io)?;
+    writeln!(out, "secret API key of site \"example\" (shown once; only its hash is in the config):\n  {secret}")
+        .map_err(io)?;
     Ok(())
 }
 

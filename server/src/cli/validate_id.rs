@@ -5,11 +5,12 @@
 
 use std::io::{BufRead, Write};
 
-use realname_core::validate::{validate_id, Date, DocumentKind, IdCheck, Options};
+use realname_core::validate::{Date, DocumentKind, IdCheck, Options, validate_id};
 use serde::Serialize;
 
 /// The command's usage text.
-pub const USAGE: &str = "usage: realname-server validate-id [--strict] [--kind KIND] [--today YYYY-MM-DD] [--stdin] [ID ...]
+pub const USAGE: &str =
+    "usage: realname-server validate-id [--strict] [--kind KIND] [--today YYYY-MM-DD] [--stdin] [ID ...]
 
 Validates identity numbers and prints one JSON object per input on its own line:
   {\"input\", \"valid\", \"kind\", \"normalized\", \"errors\", \"warnings\", \"birth_date\", \"sex\", \"age\",
@@ -200,7 +201,10 @@ mod tests {
     #[test]
     fn strict_turns_unknown_regions_into_errors() {
         let lax = lines(&["110199198001010016"], "");
-        assert_eq!((lax[0]["valid"].clone(), lax[0]["warnings"][0]["code"].clone()), (true.into(), "unknown_region".into()));
+        assert_eq!(
+            (lax[0]["valid"].clone(), lax[0]["warnings"][0]["code"].clone()),
+            (true.into(), "unknown_region".into())
+        );
         let strict = lines(&["--strict", "110199198001010016"], "");
         assert_eq!(strict[0]["valid"], false);
         assert_eq!(strict[0]["errors"][0]["code"], "unknown_region");

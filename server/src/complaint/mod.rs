@@ -188,7 +188,9 @@ impl Reviews {
         let c = self.store.complaint(ticket).await?.ok_or(ReviewError::NotFound)?;
         let given = auth::token_hash(secret);
         // Comparing hashes: equal-length, and an attacker learns nothing about the secret from their prefix.
-        if given.len() != c.secret_hash.len() || given.bytes().zip(c.secret_hash.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) != 0 {
+        if given.len() != c.secret_hash.len()
+            || given.bytes().zip(c.secret_hash.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) != 0
+        {
             return Err(ReviewError::NotFound);
         }
         let answer = self.open_text(&c, "answer", c.answer.as_ref())?;
@@ -203,7 +205,12 @@ impl Reviews {
         })
     }
 
-    fn open_text(&self, c: &Complaint, column: &str, sealed: Option<&crate::vault::Sealed>) -> Result<Option<String>, ReviewError> {
+    fn open_text(
+        &self,
+        c: &Complaint,
+        column: &str,
+        sealed: Option<&crate::vault::Sealed>,
+    ) -> Result<Option<String>, ReviewError> {
         sealed
             .map(|s| {
                 let field = Field { table: "complaints", column, row: &c.ticket };
@@ -250,7 +257,12 @@ impl Reviews {
     }
 
     /// Answers (or re-answers) a complaint that is not closed.
-    pub async fn answer_complaint(&self, r: &Reviewer, ticket: &str, answer: &str) -> Result<ComplaintSummary, ReviewError> {
+    pub async fn answer_complaint(
+        &self,
+        r: &Reviewer,
+        ticket: &str,
+        answer: &str,
+    ) -> Result<ComplaintSummary, ReviewError> {
         let c = self.visible_complaint(r, ticket).await?;
         let answer = check_text(answer)?;
         let field = Field { table: "complaints", column: "answer", row: &c.ticket };
@@ -260,7 +272,8 @@ impl Reviews {
             return Err(ReviewError::AlreadyDecided);
         }
         self.audit(
-            Event::new(format!("reviewer:{}", r.id), "complaint.answered", format!("complaint:{ticket}")).site(&c.site_id),
+            Event::new(format!("reviewer:{}", r.id), "complaint.answered", format!("complaint:{ticket}"))
+                .site(&c.site_id),
         )
         .await?;
         let c = self.store.complaint(ticket).await?.ok_or(ReviewError::NotFound)?;
@@ -275,7 +288,8 @@ impl Reviews {
             return Err(ReviewError::AlreadyDecided);
         }
         self.audit(
-            Event::new(format!("reviewer:{}", r.id), "complaint.closed", format!("complaint:{ticket}")).site(&c.site_id),
+            Event::new(format!("reviewer:{}", r.id), "complaint.closed", format!("complaint:{ticket}"))
+                .site(&c.site_id),
         )
         .await?;
         let c = self.store.complaint(ticket).await?.ok_or(ReviewError::NotFound)?;

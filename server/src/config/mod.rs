@@ -324,8 +324,15 @@ impl Config {
                 return bad(format!("site {}: secret_key_sha256 must be 64 hex characters", site.id));
             }
             for o in &site.origins {
-                if o == "*" || o == "null" || !(o.starts_with("https://") || o.starts_with("http://")) || o.ends_with('/') {
-                    return bad(format!("site {}: origin {o:?} must be scheme://host[:port] (no wildcard, no null)", site.id));
+                if o == "*"
+                    || o == "null"
+                    || !(o.starts_with("https://") || o.starts_with("http://"))
+                    || o.ends_with('/')
+                {
+                    return bad(format!(
+                        "site {}: origin {o:?} must be scheme://host[:port] (no wildcard, no null)",
+                        site.id
+                    ));
                 }
             }
             if site.webhook_url.is_some() && site.webhook_secret.is_empty() {

@@ -17,8 +17,11 @@ use crate::config::AliyunConfig;
 
 /// Computes the RPC `Signature` for `params` (without `Signature`) and method `GET`.
 pub fn signature(params: &BTreeMap<String, String>, access_key_secret: &str) -> String {
-    let canonical =
-        params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect::<Vec<_>>().join("&");
+    let canonical = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
     let string_to_sign = format!("GET&{}&{}", percent_encode("/"), percent_encode(&canonical));
     let mut mac = match Hmac::<sha1::Sha1>::new_from_slice(format!("{access_key_secret}&").as_bytes()) {
         Ok(m) => m,
@@ -38,9 +41,20 @@ pub struct Aliyun {
 
 impl Aliyun {
     /// Checks the configuration is complete.
-    pub fn new(cfg: AliyunConfig, http: HttpClient, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> Result<Self, DeliveryError> {
-        if cfg.access_key_id.is_empty() || cfg.access_key_secret.is_empty() || cfg.sign_name.is_empty() || cfg.template_code.is_empty() {
-            return Err(DeliveryError::NotConfigured("sms.aliyun (access_key_id, access_key_secret, sign_name, template_code)"));
+    pub fn new(
+        cfg: AliyunConfig,
+        http: HttpClient,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Random>,
+    ) -> Result<Self, DeliveryError> {
+        if cfg.access_key_id.is_empty()
+            || cfg.access_key_secret.is_empty()
+            || cfg.sign_name.is_empty()
+            || cfg.template_code.is_empty()
+        {
+            return Err(DeliveryError::NotConfigured(
+                "sms.aliyun (access_key_id, access_key_secret, sign_name, template_code)",
+            ));
         }
         Ok(Self { cfg, http, clock, rng })
     }
@@ -65,7 +79,8 @@ impl Aliyun {
         put("Timestamp", utc_datetime(self.clock.now_secs()).0);
         put("Version", "2017-05-25".into());
         let sig = signature(&p, self.cfg.access_key_secret.expose());
-        let query = p.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect::<Vec<_>>().join("&");
+        let query =
+            p.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect::<Vec<_>>().join("&");
         format!("{}?Signature={}&{query}", self.cfg.endpoint, percent_encode(&sig))
     }
 }

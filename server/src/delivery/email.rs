@@ -24,7 +24,8 @@ impl Smtp {
             "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host),
             "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&cfg.host)
                 .map_err(|e| DeliveryError::Transport(e.to_string()))?,
-            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&cfg.host).map_err(|e| DeliveryError::Transport(e.to_string()))?,
+            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&cfg.host)
+                .map_err(|e| DeliveryError::Transport(e.to_string()))?,
             _ => return Err(DeliveryError::NotConfigured("email.tls (none, starttls, tls)")),
         };
         builder = builder.port(cfg.port).timeout(Some(std::time::Duration::from_secs(10)));
@@ -48,7 +49,10 @@ impl Sender for Smtp {
             .map_err(|e| DeliveryError::Refused(e.to_string()))?;
         // The server's reply text may quote the recipient: keep only the status code.
         self.transport.send(email).await.map(|_| ()).map_err(|e| {
-            DeliveryError::Transport(format!("smtp {}", e.status().map_or_else(|| "connection failed".to_owned(), |c| c.to_string())))
+            DeliveryError::Transport(format!(
+                "smtp {}",
+                e.status().map_or_else(|| "connection failed".to_owned(), |c| c.to_string())
+            ))
         })
     }
 

@@ -35,7 +35,12 @@ impl HttpClient {
     }
 
     /// Sends a request (`GET` when `body` is `None`, else `POST`) with headers.
-    pub async fn send(&self, url: &str, headers: Vec<(String, String)>, body: Option<Vec<u8>>) -> Result<Reply, String> {
+    pub async fn send(
+        &self,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Option<Vec<u8>>,
+    ) -> Result<Reply, String> {
         let agent = self.agent.clone();
         let url = url.to_owned();
         tokio::task::spawn_blocking(move || {

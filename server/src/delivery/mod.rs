@@ -55,7 +55,10 @@ impl std::fmt::Debug for CodeMessage {
 impl CodeMessage {
     /// The human text of the message (SMS body / email body).
     pub fn text(&self) -> String {
-        format!("您的验证码是 {}，{} 分钟内有效。请勿告诉他人。Your verification code is {}.", self.code, self.ttl_minutes, self.code)
+        format!(
+            "您的验证码是 {}，{} 分钟内有效。请勿告诉他人。Your verification code is {}.",
+            self.code, self.ttl_minutes, self.code
+        )
     }
 }
 

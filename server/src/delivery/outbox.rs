@@ -61,7 +61,13 @@ impl Sender for Outbox {
             Channel::Sms => "sms",
             Channel::Email => "email",
         };
-        g.1.push_back(OutboxMessage { id, channel, to: msg.to_masked.clone(), text: msg.text(), code: msg.code.clone() });
+        g.1.push_back(OutboxMessage {
+            id,
+            channel,
+            to: msg.to_masked.clone(),
+            text: msg.text(),
+            code: msg.code.clone(),
+        });
         while g.1.len() > self.cap {
             g.1.pop_front();
         }

@@ -55,7 +55,8 @@ pub fn authorization(req: &Tc3Request<'_>, secret_id: &str, secret_key: &str) ->
     let k_service = hmac256(&k_date, req.service);
     let k_signing = hmac256(&k_service, "tc3_request");
     let sig = hex_encode(&hmac256(&k_signing, &string_to_sign));
-    let auth = format!("TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders=content-type;host, Signature={sig}");
+    let auth =
+        format!("TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders=content-type;host, Signature={sig}");
     (sig, auth)
 }
 
@@ -69,7 +70,11 @@ pub struct Tencent {
 impl Tencent {
     /// Checks the configuration is complete.
     pub fn new(cfg: TencentConfig, http: HttpClient, clock: Arc<dyn Clock>) -> Result<Self, DeliveryError> {
-        if cfg.secret_id.is_empty() || cfg.secret_key.is_empty() || cfg.sdk_app_id.is_empty() || cfg.template_id.is_empty() {
+        if cfg.secret_id.is_empty()
+            || cfg.secret_key.is_empty()
+            || cfg.sdk_app_id.is_empty()
+            || cfg.template_id.is_empty()
+        {
             return Err(DeliveryError::NotConfigured("sms.tencent (secret_id, secret_key, sdk_app_id, template_id)"));
         }
         Ok(Self { cfg, http, clock })
@@ -106,8 +111,11 @@ impl Sender for Tencent {
             ("X-TC-Timestamp".to_owned(), ts.to_string()),
             ("X-TC-Region".to_owned(), self.cfg.region.clone()),
         ];
-        let reply =
-            self.http.send(&self.cfg.endpoint, headers, Some(payload.into_bytes())).await.map_err(DeliveryError::Transport)?;
+        let reply = self
+            .http
+            .send(&self.cfg.endpoint, headers, Some(payload.into_bytes()))
+            .await
+            .map_err(DeliveryError::Transport)?;
         let v: serde_json::Value = serde_json::from_str(&reply.body).unwrap_or_default();
         let resp = &v["Response"];
         if let Some(code) = resp["Error"]["Code"].as_str() {
@@ -144,7 +152,8 @@ mod tests {
             timestamp: 1_551_113_065,
             payload,
         };
-        let (sig, auth) = authorization(&req, "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE");
+        let (sig, auth) =
+            authorization(&req, "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE");
         assert_eq!(sig, "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168");
         assert!(auth.starts_with("TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, Signature=72e4"));
     }

@@ -42,7 +42,8 @@ impl Sender for WebhookSms {
             ("Content-Type".to_owned(), "application/json".to_owned()),
             (crate::signature::HEADER.to_owned(), sig),
         ];
-        let reply = self.http.send(&self.cfg.url, headers, Some(body.into_bytes())).await.map_err(DeliveryError::Transport)?;
+        let reply =
+            self.http.send(&self.cfg.url, headers, Some(body.into_bytes())).await.map_err(DeliveryError::Transport)?;
         if (200..300).contains(&reply.status) {
             Ok(())
         } else {

@@ -27,7 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/sessions/{id}/code", post(submit_code))
         .route("/v1/sessions/{id}/resend", post(resend))
         // Two photos travel base64url inside the sealed JSON: this route alone accepts up to 12 MiB.
-        .route("/v1/sessions/{id}/documents", post(submit_documents).layer(axum::extract::DefaultBodyLimit::max(12 << 20)))
+        .route(
+            "/v1/sessions/{id}/documents",
+            post(submit_documents).layer(axum::extract::DefaultBodyLimit::max(12 << 20)),
+        )
         .route("/v1/sessions/{id}/cancel", post(cancel))
 }
 
@@ -78,7 +81,11 @@ pub async fn create_widget_session(
 #[utoipa::path(get, tag = "sessions", path = "/v1/sessions/{id}", params(("id" = String, Path, description = "session id")),
     responses((status = 200, body = SessionResult), (status = "4XX", body = ErrorResponse)),
     security(("secret_key" = [])))]
-pub async fn get_session(State(state): State<AppState>, bearer: Bearer, SessionId(id): SessionId) -> ApiResult<Json<SessionResult>> {
+pub async fn get_session(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    SessionId(id): SessionId,
+) -> ApiResult<Json<SessionResult>> {
     let site = site_by_secret(&state, &bearer)?;
     let session = state.store.session(&id).await?.filter(|s| s.site_id == site.cfg.id).ok_or(ErrorCode::NotFound)?;
     Ok(Json(sessions::session_result(&state, &session, site)?))
@@ -174,7 +181,8 @@ pub async fn cancel(
 ) -> ApiResult<Json<StatusResponse>> {
     let status = if bearer.0.as_deref().is_some_and(|k| k.starts_with("sk_")) {
         let site = site_by_secret(&state, &bearer)?;
-        let session = state.store.session(&id).await?.filter(|s| s.site_id == site.cfg.id).ok_or(ErrorCode::NotFound)?;
+        let session =
+            state.store.session(&id).await?.filter(|s| s.site_id == site.cfg.id).ok_or(ErrorCode::NotFound)?;
         sessions::cancel(&state, session, site, true).await?
     } else {
         let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), true).await?;

@@ -23,7 +23,11 @@ struct FileBody {
     message: String,
 }
 
-async fn file(State(rv): State<Reviews>, headers: HeaderMap, body: axum::body::Bytes) -> ConsoleResult<(StatusCode, Json<Value>)> {
+async fn file(
+    State(rv): State<Reviews>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ConsoleResult<(StatusCode, Json<Value>)> {
     let b: FileBody = json_body(&headers, &body)?;
     if b.session_id.is_empty() || b.session_id.len() > 128 {
         return Err(ReviewError::NotFound.into());
@@ -35,7 +39,11 @@ async fn file(State(rv): State<Reviews>, headers: HeaderMap, body: axum::body::B
         .await
         .map_err(ReviewError::from)?;
     if hits > PER_SESSION_PER_DAY {
-        return Err(ConsoleError(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many complaints for this verification today".into()));
+        return Err(ConsoleError(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many complaints for this verification today".into(),
+        ));
     }
     let filed = rv.file_complaint(&session.site_id, Some(&session.id), &b.category, &b.message).await?;
     Ok((StatusCode::CREATED, Json(json!(filed))))

@@ -32,9 +32,14 @@ struct ClockRequest {
 }
 
 /// Moves demo mode's clock forward, so a code or session can expire without anyone waiting for it.
-async fn advance_clock(State(state): State<AppState>, ApiJson(req): ApiJson<ClockRequest>) -> ApiResult<Json<serde_json::Value>> {
+async fn advance_clock(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ClockRequest>,
+) -> ApiResult<Json<serde_json::Value>> {
     if !(0..=MAX_ADVANCE_SECS).contains(&req.advance_secs) {
-        return Err(ApiError::new(ErrorCode::BadRequest).with_message(format!("advance_secs must be 0..={MAX_ADVANCE_SECS}.")));
+        return Err(
+            ApiError::new(ErrorCode::BadRequest).with_message(format!("advance_secs must be 0..={MAX_ADVANCE_SECS}."))
+        );
     }
     if !state.clock.advance_dev_ms(req.advance_secs * 1000) {
         return Err(ApiError::new(ErrorCode::NotFound));
@@ -54,7 +59,10 @@ struct TokenRequest {
 
 /// What a site's backend does with a result token: verify it against the JWKS (as fetched from
 /// `/v1/jwks.json`) and return the claims.
-async fn verify_token(State(state): State<AppState>, ApiJson(req): ApiJson<TokenRequest>) -> ApiResult<Json<serde_json::Value>> {
+async fn verify_token(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> ApiResult<Json<serde_json::Value>> {
     let jwks = super::keys::current_jwks(&state);
     let audience = state.sites.by_publishable_key("pk_demo").map(|s| s.cfg.id.clone());
     match crate::tokens::verify(&jwks, &req.token, state.clock.now_secs(), audience.as_deref()) {
@@ -73,7 +81,8 @@ pub fn static_files(root: PathBuf) -> axum::routing::MethodRouter<()> {
         let root = root.clone();
         async move {
             let accept = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-            let accepts = |coding: &str| accept.split(',').any(|c| c.split(';').next().is_some_and(|n| n.trim() == coding));
+            let accepts =
+                |coding: &str| accept.split(',').any(|c| c.split(';').next().is_some_and(|n| n.trim() == coding));
             let encodings: Vec<&'static str> = [("br", "br"), ("gzip", "gz")]
                 .into_iter()
                 .filter(|(coding, _)| accepts(coding))
@@ -149,7 +158,14 @@ async fn serve_file(root: &Path, uri_path: &str, encodings: &[&str]) -> Response
         }
         bytes = page.into_bytes();
     }
-    ([(header::CONTENT_TYPE, content_type(&path)), (header::VARY, "accept-encoding"), (header::CACHE_CONTROL, cache)], bytes)
+    (
+        [
+            (header::CONTENT_TYPE, content_type(&path)),
+            (header::VARY, "accept-encoding"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
         .into_response()
 }
 
@@ -175,7 +191,8 @@ mod tests {
             return (String::new(), String::new());
         };
         let Ok(res) = app.oneshot(req).await;
-        let cache = res.headers().get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let cache =
+            res.headers().get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.map(|b| b.to_vec()).unwrap_or_default();
         (cache, String::from_utf8_lossy(&body).into_owned())
     }
@@ -186,21 +203,35 @@ mod tests {
         let _ = std::fs::create_dir_all(root.join("pkg"));
         let manifest = r#"{"realname.js": "realname.0123456789abcdef.js", "realname_bg.wasm": "realname_bg.fedcba9876543210.wasm"}"#;
         let _ = std::fs::write(root.join("pkg/manifest.json"), manifest);
-        let _ = std::fs::write(root.join("pkg/realname.0123456789abcdef.js"), b"new URL('realname_bg.fedcba9876543210.wasm')");
+        let _ = std::fs::write(
+            root.join("pkg/realname.0123456789abcdef.js"),
+            b"new URL('realname_bg.fedcba9876543210.wasm')",
+        );
         let _ = std::fs::write(root.join("pkg/realname_bg.fedcba9876543210.wasm.br"), b"brotli");
         let _ = std::fs::write(root.join("pkg/realname.js"), b"new URL('realname_bg.wasm')");
-        let page = r#"<link rel="preload" href="pkg/realname_bg.wasm"><link rel="modulepreload" href="pkg/realname.js">"#;
+        let page =
+            r#"<link rel="preload" href="pkg/realname_bg.wasm"><link rel="modulepreload" href="pkg/realname.js">"#;
         let _ = std::fs::write(root.join("index.html"), page);
         let _ = std::fs::write(root.join("app.js"), b"import init from '../pkg/realname.js';");
         // The page and its scripts name the hashed files and are revalidated on every visit.
         let (cache, body) = get_page(&root, "/index.html").await;
         assert_eq!(cache, "no-cache");
-        assert!(body.contains(r#"href="pkg/realname_bg.fedcba9876543210.wasm""#) && body.contains("pkg/realname.0123456789abcdef.js"), "{body}");
+        assert!(
+            body.contains(r#"href="pkg/realname_bg.fedcba9876543210.wasm""#)
+                && body.contains("pkg/realname.0123456789abcdef.js"),
+            "{body}"
+        );
         assert_eq!(get_page(&root, "/app.js").await.1, "import init from '../pkg/realname.0123456789abcdef.js';");
         // The hashed files (precompressed or not) are immutable; the stable names are not, and are served as built.
         assert_eq!(get_page(&root, "/pkg/realname.0123456789abcdef.js").await.0, IMMUTABLE);
-        assert_eq!(get_page(&root, "/pkg/realname_bg.fedcba9876543210.wasm").await, (IMMUTABLE.to_string(), "brotli".to_string()));
-        assert_eq!(get_page(&root, "/pkg/realname.js").await, ("no-cache".to_string(), "new URL('realname_bg.wasm')".to_string()));
+        assert_eq!(
+            get_page(&root, "/pkg/realname_bg.fedcba9876543210.wasm").await,
+            (IMMUTABLE.to_string(), "brotli".to_string())
+        );
+        assert_eq!(
+            get_page(&root, "/pkg/realname.js").await,
+            ("no-cache".to_string(), "new URL('realname_bg.wasm')".to_string())
+        );
         let _ = std::fs::remove_dir_all(root);
     }
 

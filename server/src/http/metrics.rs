@@ -38,12 +38,19 @@ fn ratio(good: usize, all: usize) -> f64 {
 
 async fn metrics(State(rv): State<Reviews>, headers: HeaderMap) -> Response {
     if let Some(want) = rv.config.metrics_token.as_deref().filter(|t| !t.is_empty()) {
-        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let given =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         let ok = given.is_some_and(|g| {
             g.len() == want.len() && g.bytes().zip(want.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
         });
         if !ok {
-            return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": {"code": "unauthorized", "message": "metrics need the bearer token"}}))).into_response();
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(
+                    serde_json::json!({"error": {"code": "unauthorized", "message": "metrics need the bearer token"}}),
+                ),
+            )
+                .into_response();
         }
     }
     match gauges(&rv).await {

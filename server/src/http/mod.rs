@@ -31,7 +31,8 @@ pub mod review;
 pub fn app(state: AppState) -> Router {
     let limit = state.cfg.server.body_limit;
     let mut router = Router::new().merge(api::routes()).merge(keys::routes()).merge(ops::routes());
-    router = router.merge(review::routes()).merge(complaints::routes()).merge(console::routes()).merge(metrics::routes());
+    router =
+        router.merge(review::routes()).merge(complaints::routes()).merge(console::routes()).merge(metrics::routes());
     if state.cfg.server.demo {
         router = router.merge(dev::routes());
     }
@@ -165,7 +166,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
         }
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rej| {
-            ApiError::new(if rej.status() == StatusCode::PAYLOAD_TOO_LARGE { ErrorCode::PayloadTooLarge } else { ErrorCode::BadRequest })
+            ApiError::new(if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ErrorCode::PayloadTooLarge
+            } else {
+                ErrorCode::BadRequest
+            })
         })?;
         // Every body is a JSON object (serde would also accept a struct written as an array).
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
@@ -233,9 +238,9 @@ impl FromRequestParts<AppState> for ClientIp {
                 .and_then(|v| v.split(',').next())
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
-            {
-                return Ok(ClientIp(ip.to_owned()));
-            }
+        {
+            return Ok(ClientIp(ip.to_owned()));
+        }
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_owned())))
     }
@@ -258,5 +263,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionId {
 /// Whether `id` has the shape of a session id (`ses_` and up to 76 URL-safe characters).
 pub(crate) fn is_session_id(id: &str) -> bool {
     id.len() <= 80
-        && id.strip_prefix("ses_").is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        && id
+            .strip_prefix("ses_")
+            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }

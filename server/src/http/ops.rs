@@ -56,9 +56,12 @@ impl utoipa::Modify for Security {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = api.components.get_or_insert_with(Default::default);
-        let bearer = |d: &str| SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(d)).build());
+        let bearer = |d: &str| {
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(d)).build())
+        };
         components.add_security_scheme("secret_key", bearer("The site's secret API key sk_… (server to server only)."));
-        components.add_security_scheme("client_secret", bearer("The session's client secret cs_…, with an allowed Origin."));
+        components
+            .add_security_scheme("client_secret", bearer("The session's client secret cs_…, with an allowed Origin."));
     }
 }
 

@@ -160,7 +160,9 @@ async fn login(State(rv): State<Reviews>, headers: HeaderMap, body: axum::body::
     match auth::login(rv.store.as_ref(), rv.clock.as_ref(), rv.random.as_ref(), &b.username, &b.password, ttl).await {
         Ok((token, r)) => {
             rv.audit(Event::new(format!("reviewer:{}", r.id), "console.login", format!("reviewer:{}", r.id))).await?;
-            Ok(Json(json!({ "token": token, "reviewer": reviewer_json(&r), "expires_in": rv.config.console_session_secs })))
+            Ok(Json(
+                json!({ "token": token, "reviewer": reviewer_json(&r), "expires_in": rv.config.console_session_secs }),
+            ))
         }
         Err(AuthError::BadCredentials) => {
             // The username is not logged: it may be a mistyped password.

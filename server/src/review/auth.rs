@@ -1,7 +1,7 @@
 //! Reviewer accounts: argon2id password hashes, console sessions (bearer tokens stored only as SHA-256), roles.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
 
 use crate::clock::{Clock, Random};
@@ -55,7 +55,9 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| {
         SaltString::encode_b64(b"realname-decoy-s")
             .ok()
-            .and_then(|salt| Argon2::default().hash_password(b"not anyone's password", &salt).ok().map(|h| h.to_string()))
+            .and_then(|salt| {
+                Argon2::default().hash_password(b"not anyone's password", &salt).ok().map(|h| h.to_string())
+            })
             .unwrap_or_default()
     })
 }

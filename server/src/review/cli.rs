@@ -36,11 +36,7 @@ pub fn parse_add(args: &[String]) -> Result<AddArgs, String> {
             _ => return Err(format!("unknown argument {a}")),
         }
     }
-    Ok(AddArgs {
-        username: username.ok_or("--username is required")?,
-        role: role.ok_or("--role is required")?,
-        site,
-    })
+    Ok(AddArgs { username: username.ok_or("--username is required")?, role: role.ok_or("--role is required")?, site })
 }
 
 /// Runs `reviewer …` (`args` after `reviewer`): exit 0 on success, 1 on failure, 2 on usage errors.
@@ -83,10 +79,20 @@ pub fn main(args: &[String]) -> ExitCode {
                 zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
             }
         };
-        let r = super::auth::create_reviewer(store.as_ref(), &SystemClock, &OsRandom, &a.username, &password, a.role, a.site.as_deref()).await;
+        let r = super::auth::create_reviewer(
+            store.as_ref(),
+            &SystemClock,
+            &OsRandom,
+            &a.username,
+            &password,
+            a.role,
+            a.site.as_deref(),
+        )
+        .await;
         match r {
             Ok(r) => {
-                let ev = crate::audit::Event::new("operator", "reviewer.created", format!("reviewer:{}", r.id)).detail("role", r.role.as_str());
+                let ev = crate::audit::Event::new("operator", "reviewer.created", format!("reviewer:{}", r.id))
+                    .detail("role", r.role.as_str());
                 if let Err(e) = store.audit_append(crate::clock::Clock::now_ms(&SystemClock), ev).await {
                     eprintln!("realname-server reviewer: audit log: {e}");
                     return ExitCode::from(1);

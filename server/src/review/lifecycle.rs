@@ -42,7 +42,12 @@ impl Reviews {
 
     /// Deletes the personal data of a session on request: sealed identity, identity binding, case images,
     /// complaint texts. `site` restricts it to one site's sessions (the site API); `actor` is who asked.
-    pub async fn erase_session(&self, actor: &str, site: Option<&str>, session_id: &str) -> Result<Erasure, ReviewError> {
+    pub async fn erase_session(
+        &self,
+        actor: &str,
+        site: Option<&str>,
+        session_id: &str,
+    ) -> Result<Erasure, ReviewError> {
         let session = match self.store.session(session_id).await? {
             Some(s) if site.is_none_or(|x| x == s.site_id) => s,
             _ => return Err(ReviewError::NotFound),
@@ -79,7 +84,9 @@ impl Reviews {
     async fn flush_erased(&self) {
         match self.store.flush_erased().await {
             Ok(true) => {}
-            Ok(false) => tracing::warn!("erased data may stay in the SQLite WAL until the next flush: readers kept it busy"),
+            Ok(false) => {
+                tracing::warn!("erased data may stay in the SQLite WAL until the next flush: readers kept it busy")
+            }
             Err(e) => tracing::warn!(error = %e, "flushing erased data out of the database files failed"),
         }
     }

@@ -293,7 +293,12 @@ impl Reviews {
     }
 
     /// Queues a session for review with its images (sealed before they reach the store).
-    pub async fn enqueue(&self, session: &Session, reasons: &[Reason], images: Vec<PlainImage>) -> Result<Case, ReviewError> {
+    pub async fn enqueue(
+        &self,
+        session: &Session,
+        reasons: &[Reason],
+        images: Vec<PlainImage>,
+    ) -> Result<Case, ReviewError> {
         if reasons.is_empty() {
             return Err(ReviewError::Invalid("a case needs a reason"));
         }
@@ -386,7 +391,11 @@ impl Reviews {
         for img in &images {
             let field = Field { table: "review_images", column: &img.kind, row: &case.id };
             let data = self.vault.open(field, &img.sealed).map_err(|_| ReviewError::Vault)?;
-            views.push(ImageView { kind: img.kind.clone(), content_type: img.content_type.clone(), data: data.to_string() });
+            views.push(ImageView {
+                kind: img.kind.clone(),
+                content_type: img.content_type.clone(),
+                data: data.to_string(),
+            });
         }
         let guardian_consent = if case.reasons.iter().any(|r| r == Reason::Minor.as_str()) {
             self.guardian_consent(&case.session_id).await?
@@ -407,10 +416,11 @@ impl Reviews {
 
     /// The latest guardian consent recorded for a session.
     async fn guardian_consent(&self, session: &str) -> Result<Option<GuardianConsent>, ReviewError> {
-        let entries = self.store.audit_about(&format!("session:{session}"), "session.guardian_consent").await.map_err(|e| {
-            tracing_error(&e.to_string());
-            ReviewError::Audit
-        })?;
+        let entries =
+            self.store.audit_about(&format!("session:{session}"), "session.guardian_consent").await.map_err(|e| {
+                tracing_error(&e.to_string());
+                ReviewError::Audit
+            })?;
         Ok(entries.last().map(|e| GuardianConsent {
             version: e.event.detail.get("version").cloned().unwrap_or_default(),
             accepted_at: e.event.detail.get("accepted_at").and_then(|a| a.parse().ok()).unwrap_or_default(),
@@ -420,7 +430,13 @@ impl Reviews {
     }
 
     /// Approves or rejects a pending case with a reason code; the session follows, the hook fires.
-    pub async fn decide(&self, r: &Reviewer, id: &str, approve: bool, reason_code: &str) -> Result<CaseSummary, ReviewError> {
+    pub async fn decide(
+        &self,
+        r: &Reviewer,
+        id: &str,
+        approve: bool,
+        reason_code: &str,
+    ) -> Result<CaseSummary, ReviewError> {
         let codes = if approve { APPROVE_CODES } else { REJECT_CODES };
         if !codes.contains(&reason_code) {
             return Err(ReviewError::BadReason);
@@ -472,7 +488,13 @@ impl Reviews {
     }
 
     /// Moves the session to its final status (retrying on concurrent changes); `None` if it is already final.
-    async fn finish_session(&self, id: &str, approve: bool, reason: &str, now: i64) -> Result<Option<Session>, ReviewError> {
+    async fn finish_session(
+        &self,
+        id: &str,
+        approve: bool,
+        reason: &str,
+        now: i64,
+    ) -> Result<Option<Session>, ReviewError> {
         for _ in 0..5 {
             let Some(mut s) = self.store.session(id).await? else { return Ok(None) };
             if s.status.is_terminal() {

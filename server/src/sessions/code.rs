@@ -1,7 +1,9 @@
 //! The code step: the replay guard, the counted attempt, the constant-time comparison and the verdict, written
 //! in one transaction.
 
-use realname_core::protocol::{CodePayload, DocumentKind, Envelope, ErrorCode, EventType, SessionStatus, Step, VerifiedResponse};
+use realname_core::protocol::{
+    CodePayload, DocumentKind, Envelope, ErrorCode, EventType, SessionStatus, Step, VerifiedResponse,
+};
 use realname_core::validate::{self, Date, Options};
 
 use super::identity::number_flags;
@@ -99,7 +101,11 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
     }
     if !flags.is_empty() {
         let due = queue_for_review(state, &mut ctx.session, &flags, Vec::new(), now).await?;
-        return Ok(VerifiedResponse { status: SessionStatus::PendingReview, result_token: None, review_due: Some(due) });
+        return Ok(VerifiedResponse {
+            status: SessionStatus::PendingReview,
+            result_token: None,
+            review_due: Some(due),
+        });
     }
     let tx = state.store.begin_write().await?;
     verify(state, tx, &mut ctx, now).await
@@ -162,4 +168,3 @@ pub(super) async fn queue_for_review(
     tracing::info!(session = %session.id, case = %case.id, reasons = %names.join(","), "queued for review");
     Ok(crate::delivery::utc_datetime(case.due_at.div_euclid(1000)).0)
 }
-

@@ -1,7 +1,9 @@
 //! The identity and documents steps: re-validation of everything the browser checked, consent, the sealed
 //! record, and (identity) the first code.
 
-use realname_core::protocol::{CodeSentResponse, DocumentKind, Envelope, ErrorCode, EventType, IdentityPayload, Method, SessionStatus, Step};
+use realname_core::protocol::{
+    CodeSentResponse, DocumentKind, Envelope, ErrorCode, EventType, IdentityPayload, Method, SessionStatus, Step,
+};
 use realname_core::validate::{self, Date, Options};
 
 use super::code::queue_for_review;
@@ -35,7 +37,9 @@ pub(super) fn number_flags(id: &validate::IdCheck) -> Vec<Reason> {
     if id.under_14 == Some(true) {
         flags.push(Reason::Minor);
     }
-    let unknown = |i: &validate::Issue| matches!(i.code, validate::IssueCode::UnknownRegion | validate::IssueCode::UnknownNationality);
+    let unknown = |i: &validate::Issue| {
+        matches!(i.code, validate::IssueCode::UnknownRegion | validate::IssueCode::UnknownNationality)
+    };
     if id.warnings.iter().any(unknown) {
         flags.push(Reason::UnknownRegion);
     }
@@ -53,7 +57,13 @@ fn consent_ok(c: Option<&realname_core::protocol::Consent>, now: UnixMillis) -> 
 }
 
 /// Re-validates an identity. `documents` is true for the documents step, which has no phone or email.
-fn check_identity(p: &IdentityPayload, site: &Site, offered: &[Method], now: UnixMillis, documents: bool) -> ApiResult<Checked> {
+fn check_identity(
+    p: &IdentityPayload,
+    site: &Site,
+    offered: &[Method],
+    now: UnixMillis,
+    documents: bool,
+) -> ApiResult<Checked> {
     if !offered.contains(&p.method) || !site.enables(p.method) {
         return Err(ErrorCode::MethodNotEnabled.into());
     }
@@ -202,7 +212,9 @@ pub async fn submit_documents(
     let now = state.clock.now_ms();
     let checked = check_identity(&payload.identity, ctx.site, &offered_methods(&ctx.session, ctx.site), now, true)?;
     if !consent_ok(Some(&payload.face_consent), now) {
-        return Err(ApiError::new(ErrorCode::ConsentRequired).with_message("A separate consent to the face image is required."));
+        return Err(
+            ApiError::new(ErrorCode::ConsentRequired).with_message("A separate consent to the face image is required.")
+        );
     }
     let images = vec![jpeg("selfie_jpeg", &payload.selfie_jpeg)?, jpeg("document_jpeg", &payload.document_jpeg)?];
     remember(state, &ctx.session, env).await?;
@@ -220,7 +232,8 @@ pub async fn submit_documents(
     let s = &mut ctx.session;
     s.method = Some(Method::Documents.as_str().to_owned());
     s.document_kind = Some(checked.kind.as_str().to_owned());
-    s.consent = payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
+    s.consent =
+        payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
     s.identity = Some(sealed);
     s.blind_index = Some(blind);
     let due = queue_for_review(state, &mut ctx.session, &reasons, images, now).await?;

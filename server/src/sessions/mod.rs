@@ -87,7 +87,9 @@ pub async fn create(
     }
     let methods = match methods {
         None => site.cfg.methods.clone(),
-        Some(m) if m.is_empty() || !m.iter().all(|x| site.enables(*x)) => return Err(ErrorCode::MethodNotEnabled.into()),
+        Some(m) if m.is_empty() || !m.iter().all(|x| site.enables(*x)) => {
+            return Err(ErrorCode::MethodNotEnabled.into());
+        }
         Some(mut m) => {
             m.dedup();
             m
@@ -97,9 +99,12 @@ pub async fn create(
         return Err(ErrorCode::MethodNotEnabled.into());
     }
     if let Some(r) = &reference
-        && (r.is_empty() || r.chars().count() > 128 || r.chars().any(char::is_control)) {
-            return Err(ApiError::new(ErrorCode::BadRequest).with_message("reference must be 1 to 128 printable characters."));
-        }
+        && (r.is_empty() || r.chars().count() > 128 || r.chars().any(char::is_control))
+    {
+        return Err(
+            ApiError::new(ErrorCode::BadRequest).with_message("reference must be 1 to 128 printable characters.")
+        );
+    }
     let now = state.clock.now_ms();
     let id = session_id(now, state.rng.as_ref());
     let client_secret = format!("cs_{}", state.rng.token(32));
@@ -110,8 +115,7 @@ pub async fn create(
         reference,
         client_secret_hash: hash_secret(&client_secret).to_vec(),
         client_secret_expires_at: now + s.client_secret_ttl_secs * 1000,
-        method: (methods != site.cfg.methods)
-            .then(|| methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",")),
+        method: (methods != site.cfg.methods).then(|| methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",")),
         created_at: now,
         expires_at: now + s.session_ttl_secs * 1000,
     };
@@ -357,7 +361,6 @@ fn result_token(state: &AppState, r: &SessionResult, site: &Site) -> ApiResult<S
     let (kid, key) = keys.token_signer().ok_or_else(|| ApiError::internal(&"no token key"))?;
     Ok(crate::tokens::sign(kid, key, &claims))
 }
-
 
 #[cfg(test)]
 mod tests {

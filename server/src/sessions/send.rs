@@ -194,10 +194,14 @@ pub async fn resend(state: &AppState, mut ctx: ClientCtx<'_>, client_ip: &str) -
     if let Some(last) = state.store.latest_code(&ctx.session.id).await? {
         let ready = last.sent_at + state.cfg.codes.resend_cooldown_secs * 1000;
         if now < ready {
-            return Err(ApiError::retry(ErrorCode::ResendCooldown, u64::try_from((ready - now + 999) / 1000).unwrap_or(1)));
+            return Err(ApiError::retry(
+                ErrorCode::ResendCooldown,
+                u64::try_from((ready - now + 999) / 1000).unwrap_or(1),
+            ));
         }
     }
-    let (channel, to, masked) = destination(state, &ctx.session).ok_or_else(|| ApiError::internal(&"identity missing"))?;
+    let (channel, to, masked) =
+        destination(state, &ctx.session).ok_or_else(|| ApiError::internal(&"identity missing"))?;
     let send = Prepared::new(state, &ctx.session.id, &to, client_ip);
     let begin = || async { Ok(state.store.begin_write().await?) };
     let issued = send_code(state, &mut ctx.session, false, (channel, &to, &masked), &send, begin).await??;

@@ -43,13 +43,7 @@ pub trait AuditStore: Send + Sync {
     /// Up to `limit` entries with `seq > after`, ascending by `seq`.
     async fn audit_after(&self, after: i64, limit: i64) -> Result<Vec<Entry>, AuditStoreError>;
     /// Up to `limit` entries with `seq > after` and `from <= at < to` (Unix ms), ascending by `seq`.
-    async fn audit_between(
-        &self,
-        from: i64,
-        to: i64,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<Entry>, AuditStoreError>;
+    async fn audit_between(&self, from: i64, to: i64, after: i64, limit: i64) -> Result<Vec<Entry>, AuditStoreError>;
     /// The entries (at most 100, oldest first) about `subject` (e.g. `session:<id>`) with this `action`.
     async fn audit_about(&self, subject: &str, action: &str) -> Result<Vec<Entry>, AuditStoreError>;
 }
@@ -90,10 +84,7 @@ where
     for<'c> &'c str: sqlx::ColumnIndex<R>,
 {
     let seq: i64 = row.try_get("seq")?;
-    let bad = |why: &str| AuditStoreError::Unreadable {
-        seq,
-        why: why.to_owned(),
-    };
+    let bad = |why: &str| AuditStoreError::Unreadable { seq, why: why.to_owned() };
     let detail: String = row.try_get("detail")?;
     let detail: BTreeMap<String, String> =
         serde_json::from_str(&detail).map_err(|_| bad("detail is not a JSON object of strings"))?;
@@ -118,10 +109,7 @@ pub(crate) fn head_of(seq: i64, hash: &str) -> Result<Option<Head>, AuditStoreEr
     if seq == 0 {
         return Ok(None);
     }
-    let hash = audit::unhex(hash).ok_or_else(|| AuditStoreError::Unreadable {
-        seq,
-        why: "head hash".into(),
-    })?;
+    let hash = audit::unhex(hash).ok_or_else(|| AuditStoreError::Unreadable { seq, why: "head hash".into() })?;
     Ok(Some(Head { seq, hash }))
 }
 
@@ -167,10 +155,7 @@ fn placeholders(rows: usize, cols: usize) -> String {
 
 /// The insert of `rows` pending events (parameters per row: at, actor, action, site, subject, detail JSON).
 pub(crate) fn insert_pending_sql(rows: usize) -> String {
-    format!(
-        "INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES {}",
-        placeholders(rows, 6)
-    )
+    format!("INSERT INTO audit_pending (at, actor, action, site, subject, detail) VALUES {}", placeholders(rows, 6))
 }
 
 macro_rules! impl_audit_conn {
@@ -207,10 +192,7 @@ macro_rules! impl_audit_conn {
                 mut head: Option<Head>,
                 limit: i64,
             ) -> Result<(Option<Head>, u64), AuditStoreError> {
-                let rows = sqlx::query(SELECT_PENDING)
-                .bind(limit)
-                .fetch_all(&mut *self)
-                .await?;
+                let rows = sqlx::query(SELECT_PENDING).bind(limit).fetch_all(&mut *self).await?;
                 let mut ids = Vec::with_capacity(rows.len());
                 let mut entries = Vec::with_capacity(rows.len());
                 for r in &rows {
@@ -268,11 +250,7 @@ macro_rules! impl_audit_conn {
             }
 
             async fn store_head(&mut self, head: Head) -> Result<(), sqlx::Error> {
-                sqlx::query(STORE_HEAD)
-                    .bind(head.seq)
-                    .bind(audit::hex(&head.hash))
-                    .execute(&mut *self)
-                    .await?;
+                sqlx::query(STORE_HEAD).bind(head.seq).bind(audit::hex(&head.hash)).execute(&mut *self).await?;
                 Ok(())
             }
         }
@@ -399,11 +377,7 @@ macro_rules! delegate_audit_store {
             async fn audit_head(&self) -> Result<Option<Head>, AuditStoreError> {
                 self.pool().audit_head().await
             }
-            async fn audit_after(
-                &self,
-                after: i64,
-                limit: i64,
-            ) -> Result<Vec<Entry>, AuditStoreError> {
+            async fn audit_after(&self, after: i64, limit: i64) -> Result<Vec<Entry>, AuditStoreError> {
                 self.pool().audit_after(after, limit).await
             }
             async fn audit_between(

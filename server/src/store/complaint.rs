@@ -29,9 +29,7 @@ impl ComplaintStatus {
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Open, Self::Answered, Self::Closed]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [Self::Open, Self::Answered, Self::Closed].into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -88,25 +86,11 @@ pub trait ComplaintStore: Send + Sync {
     /// Loads a complaint.
     async fn complaint(&self, ticket: &str) -> StoreResult<Option<Complaint>>;
     /// Complaints not closed (of one site, or all), earliest due first.
-    async fn open_complaints(
-        &self,
-        site_id: Option<&str>,
-        limit: u32,
-    ) -> StoreResult<Vec<Complaint>>;
+    async fn open_complaints(&self, site_id: Option<&str>, limit: u32) -> StoreResult<Vec<Complaint>>;
     /// Complaints filed in `[from, to)` (reports).
-    async fn complaints_filed_between(
-        &self,
-        from: UnixMillis,
-        to: UnixMillis,
-    ) -> StoreResult<Vec<Complaint>>;
+    async fn complaints_filed_between(&self, from: UnixMillis, to: UnixMillis) -> StoreResult<Vec<Complaint>>;
     /// Stores an answer (open or answered → answered); false if closed or unknown.
-    async fn answer_complaint(
-        &self,
-        ticket: &str,
-        answer: &Sealed,
-        by: &str,
-        now: UnixMillis,
-    ) -> StoreResult<bool>;
+    async fn answer_complaint(&self, ticket: &str, answer: &Sealed, by: &str, now: UnixMillis) -> StoreResult<bool>;
     /// Closes a complaint; false if already closed or unknown.
     async fn close_complaint(&self, ticket: &str, by: &str, now: UnixMillis) -> StoreResult<bool>;
     /// Not-closed and overdue counts at `now`.
@@ -134,17 +118,13 @@ where
         site_id: r.try_get("site_id")?,
         session_id: r.try_get("session_id")?,
         category: r.try_get("category")?,
-        message: r
-            .try_get::<Option<Vec<u8>>, _>("message")?
-            .map(Sealed::from_stored),
+        message: r.try_get::<Option<Vec<u8>>, _>("message")?.map(Sealed::from_stored),
         status: ComplaintStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("complaint status {status:?}")))?,
         filed_at: r.try_get("filed_at")?,
         due_at: r.try_get("due_at")?,
         due_provisional: r.try_get::<i64, _>("due_provisional")? != 0,
-        answer: r
-            .try_get::<Option<Vec<u8>>, _>("answer")?
-            .map(Sealed::from_stored),
+        answer: r.try_get::<Option<Vec<u8>>, _>("answer")?.map(Sealed::from_stored),
         answered_at: r.try_get("answered_at")?,
         answered_by: r.try_get("answered_by")?,
         closed_at: r.try_get("closed_at")?,

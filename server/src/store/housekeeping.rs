@@ -80,13 +80,12 @@ macro_rules! impl_housekeeping {
             }
 
             async fn identity_bindings(&self, site_id: &str, blind_index: &[u8]) -> StoreResult<u32> {
-                let n: Option<i64> = sqlx::query_scalar(
-                    "SELECT accounts FROM identity_counts WHERE site_id = $1 AND blind_index = $2",
-                )
-                .bind(site_id)
-                .bind(blind_index)
-                .fetch_optional(&self.pool)
-                .await?;
+                let n: Option<i64> =
+                    sqlx::query_scalar("SELECT accounts FROM identity_counts WHERE site_id = $1 AND blind_index = $2")
+                        .bind(site_id)
+                        .bind(blind_index)
+                        .fetch_optional(&self.pool)
+                        .await?;
                 Ok(count_u32(n.unwrap_or(0)))
             }
         }
@@ -115,9 +114,8 @@ macro_rules! impl_housekeeping {
                 crate::store::audit::AuditConn::insert_pending(&mut *tx, p.now, &events).await?;
                 tx.commit().await?;
                 let sessions_expired = expired.len() as u64;
-                let codes_deleted = exec("DELETE FROM codes WHERE expires_at <= $1", p.now - CODE_GRACE_MS)
-                    .await?
-                    .rows_affected();
+                let codes_deleted =
+                    exec("DELETE FROM codes WHERE expires_at <= $1", p.now - CODE_GRACE_MS).await?.rows_affected();
                 let sessions_deleted = exec(
                     "DELETE FROM sessions WHERE created_at < $1 AND status <> 'pending_review'",
                     p.now.saturating_sub(p.session_retention_ms),

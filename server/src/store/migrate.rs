@@ -16,105 +16,35 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 type Embedded = (i64, &'static str, &'static str);
 
 const SQLITE: &[Embedded] = &[
-    (
-        1,
-        "init",
-        include_str!("../../migrations/sqlite/0001_init.sql"),
-    ),
-    (
-        2,
-        "fewer_pages",
-        include_str!("../../migrations/sqlite/0002_fewer_pages.sql"),
-    ),
-    (
-        101,
-        "audit_log",
-        include_str!("../../migrations/sqlite/0101_audit_log.sql"),
-    ),
-    (
-        102,
-        "review",
-        include_str!("../../migrations/sqlite/0102_review.sql"),
-    ),
-    (
-        103,
-        "complaints",
-        include_str!("../../migrations/sqlite/0103_complaints.sql"),
-    ),
-    (
-        104,
-        "audit_subject",
-        include_str!("../../migrations/sqlite/0104_audit_subject.sql"),
-    ),
-    (
-        105,
-        "audit_pending",
-        include_str!("../../migrations/sqlite/0105_audit_pending.sql"),
-    ),
-    (
-        106,
-        "audit_pending_rowid",
-        include_str!("../../migrations/sqlite/0106_audit_pending_rowid.sql"),
-    ),
+    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, "fewer_pages", include_str!("../../migrations/sqlite/0002_fewer_pages.sql")),
+    (101, "audit_log", include_str!("../../migrations/sqlite/0101_audit_log.sql")),
+    (102, "review", include_str!("../../migrations/sqlite/0102_review.sql")),
+    (103, "complaints", include_str!("../../migrations/sqlite/0103_complaints.sql")),
+    (104, "audit_subject", include_str!("../../migrations/sqlite/0104_audit_subject.sql")),
+    (105, "audit_pending", include_str!("../../migrations/sqlite/0105_audit_pending.sql")),
+    (106, "audit_pending_rowid", include_str!("../../migrations/sqlite/0106_audit_pending_rowid.sql")),
 ];
 
 const POSTGRES: &[Embedded] = &[
-    (
-        1,
-        "init",
-        include_str!("../../migrations/postgres/0001_init.sql"),
-    ),
-    (
-        3,
-        "step_checks",
-        include_str!("../../migrations/postgres/0003_step_checks.sql"),
-    ),
-    (
-        101,
-        "audit_log",
-        include_str!("../../migrations/postgres/0101_audit_log.sql"),
-    ),
-    (
-        102,
-        "review",
-        include_str!("../../migrations/postgres/0102_review.sql"),
-    ),
-    (
-        103,
-        "complaints",
-        include_str!("../../migrations/postgres/0103_complaints.sql"),
-    ),
-    (
-        104,
-        "audit_subject",
-        include_str!("../../migrations/postgres/0104_audit_subject.sql"),
-    ),
-    (
-        105,
-        "audit_pending",
-        include_str!("../../migrations/postgres/0105_audit_pending.sql"),
-    ),
+    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+    (3, "step_checks", include_str!("../../migrations/postgres/0003_step_checks.sql")),
+    (101, "audit_log", include_str!("../../migrations/postgres/0101_audit_log.sql")),
+    (102, "review", include_str!("../../migrations/postgres/0102_review.sql")),
+    (103, "complaints", include_str!("../../migrations/postgres/0103_complaints.sql")),
+    (104, "audit_subject", include_str!("../../migrations/postgres/0104_audit_subject.sql")),
+    (105, "audit_pending", include_str!("../../migrations/postgres/0105_audit_pending.sql")),
 ];
 
 #[derive(Debug)]
 struct Source(&'static [Embedded]);
 
 impl<'s> MigrationSource<'s> for Source {
-    fn resolve(
-        self,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>> {
+    fn resolve(self) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>> {
         let list = self
             .0
             .iter()
-            .map(|(v, d, sql)| {
-                Migration::new(
-                    *v,
-                    Cow::Borrowed(*d),
-                    MigrationType::Simple,
-                    Cow::Borrowed(*sql),
-                    false,
-                )
-            })
+            .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, Cow::Borrowed(*sql), false))
             .collect();
         Box::pin(async move { Ok(list) })
     }
@@ -143,7 +73,8 @@ mod tests {
     #[tokio::test]
     async fn sqlite_layout_migrations_keep_existing_rows() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = SqliteConnectOptions::new().filename(dir.path().join("old.db")).create_if_missing(true).foreign_keys(true);
+        let opts =
+            SqliteConnectOptions::new().filename(dir.path().join("old.db")).create_if_missing(true).foreign_keys(true);
         let pool = SqlitePool::connect_with(opts).await.unwrap();
         let old: Vec<Embedded> = SQLITE.iter().copied().filter(|(v, _, _)| ![2, 106].contains(v)).collect();
         Migrator::new(Source(old.leak())).await.unwrap().run(&pool).await.unwrap();
@@ -173,7 +104,15 @@ mod tests {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        let of = |t: &str| layout.iter().find(|s| s.starts_with(&format!("CREATE TABLE \"{t}\"")) || s.starts_with(&format!("CREATE TABLE {t} "))).cloned().unwrap_or_default();
+        let of = |t: &str| {
+            layout
+                .iter()
+                .find(|s| {
+                    s.starts_with(&format!("CREATE TABLE \"{t}\"")) || s.starts_with(&format!("CREATE TABLE {t} "))
+                })
+                .cloned()
+                .unwrap_or_default()
+        };
         assert!(of("seen_envelopes").contains("WITHOUT ROWID"), "{layout:?}");
         assert!(!of("codes").contains("AUTOINCREMENT") && !of("codes").is_empty());
         assert!(!of("audit_pending").contains("AUTOINCREMENT") && !of("audit_pending").is_empty());

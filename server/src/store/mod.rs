@@ -123,12 +123,8 @@ pub trait CodeStore: Send + Sync {
     async fn codes_sent(&self, session_id: &str) -> StoreResult<u32>;
     /// Counts one attempt at the session's newest code if it is active, unexpired and had fewer than
     /// `max_attempts` attempts; concurrent callers can never get more than `max_attempts` `Check`s.
-    async fn take_code_attempt(
-        &self,
-        session_id: &str,
-        max_attempts: u32,
-        now: UnixMillis,
-    ) -> StoreResult<CodeAttempt>;
+    async fn take_code_attempt(&self, session_id: &str, max_attempts: u32, now: UnixMillis)
+    -> StoreResult<CodeAttempt>;
     /// Marks a checked code consumed; false if it was consumed, invalidated or expired meanwhile.
     async fn consume_code(&self, code_id: i64, now: UnixMillis) -> StoreResult<bool>;
 }
@@ -200,8 +196,17 @@ pub trait WriteTx: Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
     /// As [`WriteTx::remember_envelope`], checked at the commit or with the step's next statement, whichever
     /// comes first: a replayed envelope fails it with `Replayed`, and nothing of the step is kept.
-    async fn remember_envelope_at_commit(&mut self, session_id: &str, envelope_id: &[u8], expires_at: UnixMillis) -> StoreResult<()> {
-        if self.remember_envelope(session_id, envelope_id, expires_at).await? { Ok(()) } else { Err(StoreError::Replayed) }
+    async fn remember_envelope_at_commit(
+        &mut self,
+        session_id: &str,
+        envelope_id: &[u8],
+        expires_at: UnixMillis,
+    ) -> StoreResult<()> {
+        if self.remember_envelope(session_id, envelope_id, expires_at).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Replayed)
+        }
     }
     /// As [`WriteTx::create_session`], checked at the commit: an existing id fails the commit with `Conflict`.
     /// Answers the session as it will be stored (PostgreSQL sends the insert with the commit).
@@ -277,13 +282,8 @@ pub trait WebhookStore: Send + Sync {
     /// Marks a leased delivery delivered; false if `owner` no longer holds it.
     async fn complete_delivery(&self, id: i64, owner: &str, now: UnixMillis) -> StoreResult<bool>;
     /// Releases a leased delivery for another attempt at `next_attempt_at` (see `retry_backoff_ms`).
-    async fn retry_delivery(
-        &self,
-        id: i64,
-        owner: &str,
-        next_attempt_at: UnixMillis,
-        error: &str,
-    ) -> StoreResult<bool>;
+    async fn retry_delivery(&self, id: i64, owner: &str, next_attempt_at: UnixMillis, error: &str)
+    -> StoreResult<bool>;
     /// Gives a leased delivery up for good.
     async fn abandon_delivery(&self, id: i64, owner: &str, error: &str) -> StoreResult<bool>;
     /// Loads a delivery.
@@ -304,12 +304,7 @@ pub trait BindingStore: Send + Sync {
         now: UnixMillis,
     ) -> StoreResult<bool>;
     /// Removes a binding (e.g. after an upheld complaint); true if it existed.
-    async fn unbind_identity(
-        &self,
-        site_id: &str,
-        blind_index: &[u8],
-        account: &str,
-    ) -> StoreResult<bool>;
+    async fn unbind_identity(&self, site_id: &str, blind_index: &[u8], account: &str) -> StoreResult<bool>;
     /// How many accounts of the site the identity is bound to.
     async fn identity_bindings(&self, site_id: &str, blind_index: &[u8]) -> StoreResult<u32>;
 }
@@ -321,11 +316,7 @@ pub trait Maintenance: Send + Sync {
     async fn purge(&self, policy: &PurgePolicy) -> StoreResult<PurgeReport>;
     /// Wipes the identity data of finished sessions last changed before `before` (data minimisation once
     /// a verification's result is delivered); returns how many were wiped.
-    async fn erase_finished_identities(
-        &self,
-        before: UnixMillis,
-        now: UnixMillis,
-    ) -> StoreResult<u64>;
+    async fn erase_finished_identities(&self, before: UnixMillis, now: UnixMillis) -> StoreResult<u64>;
     /// Makes personal data erased by earlier calls unrecoverable from the database's own files: SQLite copies
     /// its write-ahead log into the database file (where `secure_delete` zeroed the freed cells) and truncates
     /// the log, which otherwise keeps the erased pages' old content until it is overwritten; false when
@@ -380,18 +371,12 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PgStore::connect(url).await?))
     } else {
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
         if path.is_empty() || path.starts_with(":memory:") {
             return Err(StoreError::Config(
-                "SQLite needs a file (an in-memory database is not shared between connections)"
-                    .into(),
+                "SQLite needs a file (an in-memory database is not shared between connections)".into(),
             ));
         }
-        Ok(Arc::new(
-            sqlite::SqliteStore::open(std::path::Path::new(path)).await?,
-        ))
+        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
     }
 }

@@ -9,12 +9,12 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 
 use super::housekeeping::impl_housekeeping;
 use super::shared::impl_store;
+use super::sql::{
+    CODE_GRACE_MS, count_u32, counts_in_order, delivery_cols, expirable_statuses, rate_windows, session_cols, step,
+    terminal_statuses, window,
+};
 use super::statements::impl_statements;
 use super::write_tx::{StepConns, impl_write_tx};
-use super::sql::{
-    CODE_GRACE_MS, count_u32, delivery_cols, expirable_statuses, session_cols,
-    step, terminal_statuses, window, rate_windows, counts_in_order,
-};
 use super::*;
 use crate::vault::Sealed;
 
@@ -48,8 +48,7 @@ pub const APPLICATION_NAME: &str = "realname-server";
 impl PgStore {
     /// Connects to `url` (`postgres://…`) and migrates the database.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Config(format!("DATABASE_URL: {e}")))?;
+        let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Config(format!("DATABASE_URL: {e}")))?;
         Self::connect_with(options).await
     }
 
@@ -57,34 +56,20 @@ impl PgStore {
     /// tests or several deployments share one database.
     pub async fn connect_in_schema(url: &str, schema: &str) -> StoreResult<Self> {
         let valid = schema.len() <= 63
-            && schema
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-            && schema
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && schema.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && schema.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
-            return Err(StoreError::Config(format!(
-                "invalid schema name {schema:?}"
-            )));
+            return Err(StoreError::Config(format!("invalid schema name {schema:?}")));
         }
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Config(format!("DATABASE_URL: {e}")))?;
-        let admin = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        let created = sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            .execute(&admin)
-            .await;
+        let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Config(format!("DATABASE_URL: {e}")))?;
+        let admin = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        let created = sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).execute(&admin).await;
         if let Err(e) = created {
             // IF NOT EXISTS still races when instances start together; the loser finds the schema there.
-            let exists: Option<i32> =
-                sqlx::query_scalar("SELECT 1 FROM pg_namespace WHERE nspname = $1")
-                    .bind(schema)
-                    .fetch_optional(&admin)
-                    .await?;
+            let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_namespace WHERE nspname = $1")
+                .bind(schema)
+                .fetch_optional(&admin)
+                .await?;
             if exists.is_none() {
                 return Err(e.into());
             }
@@ -119,12 +104,7 @@ impl PgStore {
             .connect_with(options)
             .await?;
         super::migrate::postgres().await?.run(&pool).await?;
-        Ok(Self {
-            writer: pool.clone(),
-            pool,
-            steps,
-            readers,
-        })
+        Ok(Self { writer: pool.clone(), pool, steps, readers })
     }
 
     /// The connection pool, for storage areas implemented in their own files (review, complaints, audit).

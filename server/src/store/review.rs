@@ -33,9 +33,7 @@ impl CaseStatus {
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Approved, Self::Rejected, Self::Erased]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [Self::Pending, Self::Approved, Self::Rejected, Self::Erased].into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -128,9 +126,7 @@ impl Role {
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Reviewer, Self::Admin]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [Self::Reviewer, Self::Admin].into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -186,11 +182,7 @@ pub trait ReviewStore: Send + Sync {
     /// Pending cases (of one site, or all), earliest due first.
     async fn pending_cases(&self, site_id: Option<&str>, limit: u32) -> StoreResult<Vec<Case>>;
     /// Cases submitted in `[from, to)`, any status (for reports).
-    async fn cases_submitted_between(
-        &self,
-        from: UnixMillis,
-        to: UnixMillis,
-    ) -> StoreResult<Vec<Case>>;
+    async fn cases_submitted_between(&self, from: UnixMillis, to: UnixMillis) -> StoreResult<Vec<Case>>;
     /// A case's images.
     async fn case_images(&self, id: &str) -> StoreResult<Vec<CaseImage>>;
     /// Decides a pending case; false if it is no longer pending (decided concurrently or erased).
@@ -205,20 +197,13 @@ pub trait ReviewStore: Send + Sync {
     /// Pending and overdue counts at `now`.
     async fn queue_counts(&self, now: UnixMillis) -> StoreResult<QueueCounts>;
     /// Deletes the images of cases decided before `cutoff`; returns the ids of the cases touched.
-    async fn purge_case_images(
-        &self,
-        cutoff: UnixMillis,
-        now: UnixMillis,
-    ) -> StoreResult<Vec<Case>>;
+    async fn purge_case_images(&self, cutoff: UnixMillis, now: UnixMillis) -> StoreResult<Vec<Case>>;
     /// Deletes a case's images and marks it erased; false if it does not exist.
     async fn erase_case(&self, id: &str, now: UnixMillis) -> StoreResult<bool>;
 
     /// Sessions created in `[from, to)` counted by method and current status (reports; no personal data read).
-    async fn session_counts(
-        &self,
-        from: UnixMillis,
-        to: UnixMillis,
-    ) -> StoreResult<Vec<(Option<String>, String, u64)>>;
+    async fn session_counts(&self, from: UnixMillis, to: UnixMillis)
+    -> StoreResult<Vec<(Option<String>, String, u64)>>;
 
     /// Creates a reviewer; `Conflict` if the username is taken.
     async fn create_reviewer(&self, r: &Reviewer) -> StoreResult<()>;
@@ -239,11 +224,7 @@ pub trait ReviewStore: Send + Sync {
         expires_at: UnixMillis,
     ) -> StoreResult<()>;
     /// The enabled reviewer of an unexpired console session.
-    async fn reviewer_for_session(
-        &self,
-        token_hash: &str,
-        now: UnixMillis,
-    ) -> StoreResult<Option<Reviewer>>;
+    async fn reviewer_for_session(&self, token_hash: &str, now: UnixMillis) -> StoreResult<Option<Reviewer>>;
     /// Ends a console session.
     async fn delete_reviewer_session(&self, token_hash: &str) -> StoreResult<()>;
 }
@@ -266,13 +247,8 @@ where
         id: r.try_get("id")?,
         site_id: r.try_get("site_id")?,
         session_id: r.try_get("session_id")?,
-        reasons: reasons
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        status: CaseStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("case status {status:?}")))?,
+        reasons: reasons.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        status: CaseStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("case status {status:?}")))?,
         submitted_at: r.try_get("submitted_at")?,
         due_at: r.try_get("due_at")?,
         due_provisional: r.try_get::<i64, _>("due_provisional")? != 0,
@@ -295,8 +271,7 @@ where
         id: r.try_get("id")?,
         username: r.try_get("username")?,
         password_hash: r.try_get("password_hash")?,
-        role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Corrupt(format!("reviewer role {role:?}")))?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("reviewer role {role:?}")))?,
         site_id: r.try_get("site_id")?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         created_at: r.try_get("created_at")?,

@@ -79,11 +79,8 @@ pub(crate) mod step {
     pub(crate) const INVALIDATE_OLDER_CODES: &str =
         "UPDATE codes SET state = 'invalidated' WHERE session_id = $1 AND id < $2 AND state = 'active'";
     /// The session's newest code.
-    pub(crate) const LATEST_CODE: &str = concat!(
-        "SELECT ",
-        code_cols!(),
-        " FROM codes WHERE session_id = $1 ORDER BY id DESC LIMIT 1"
-    );
+    pub(crate) const LATEST_CODE: &str =
+        concat!("SELECT ", code_cols!(), " FROM codes WHERE session_id = $1 ORDER BY id DESC LIMIT 1");
     /// How many codes the session was sent.
     pub(crate) const COUNT_CODES: &str = "SELECT COUNT(*) FROM codes WHERE session_id = $1";
     /// Counts one attempt at the newest code if it may still be tried.
@@ -97,12 +94,10 @@ pub(crate) mod step {
     pub(crate) const CONSUME_CODE: &str =
         "UPDATE codes SET state = 'consumed' WHERE id = $1 AND state = 'active' AND expires_at > $2";
     /// Remembers an envelope id; no row when it was seen before.
-    pub(crate) const REMEMBER_ENVELOPE: &str =
-        "INSERT INTO seen_envelopes (session_id, envelope_id, expires_at) VALUES ($1, $2, $3) \
+    pub(crate) const REMEMBER_ENVELOPE: &str = "INSERT INTO seen_envelopes (session_id, envelope_id, expires_at) VALUES ($1, $2, $3) \
          ON CONFLICT DO NOTHING";
     /// Queues a webhook delivery (idempotent per event id).
-    pub(crate) const ENQUEUE_DELIVERY: &str =
-        "INSERT INTO webhook_deliveries (site_id, event_id, event_type, url, body, state, attempts, \
+    pub(crate) const ENQUEUE_DELIVERY: &str = "INSERT INTO webhook_deliveries (site_id, event_id, event_type, url, body, state, attempts, \
          next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
          ON CONFLICT (event_id) DO NOTHING RETURNING id";
     /// The delivery queued earlier for an event id.
@@ -110,9 +105,8 @@ pub(crate) mod step {
 
     /// The upsert adding one hit to each of `n` rate windows (parameters: key, start, end per window).
     pub(crate) fn rate_hits(n: usize) -> String {
-        let tuples: Vec<String> = (0..n)
-            .map(|i| format!("(${}, ${}, ${}, 1)", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-            .collect();
+        let tuples: Vec<String> =
+            (0..n).map(|i| format!("(${}, ${}, ${}, 1)", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
         format!(
             "INSERT INTO rate_windows (bucket_key, window_start, expires_at, hits) VALUES {} \
              ON CONFLICT (bucket_key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
@@ -129,8 +123,8 @@ macro_rules! session_from_row {
     ($r:expr, $get:ident) => {{
         let r = $r;
         let status: String = r.$get("status")?;
-        let status = SessionStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("session status {status:?}")))?;
+        let status =
+            SessionStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("session status {status:?}")))?;
         let consent_version: Option<String> = r.$get("consent_version")?;
         let consent_at: Option<i64> = r.$get("consent_at")?;
         let consent = match (consent_version, consent_at) {
@@ -186,8 +180,7 @@ macro_rules! code_from_row {
             sent_at: r.$get("sent_at")?,
             expires_at: r.$get("expires_at")?,
             attempts: count_u32(r.$get("attempts")?),
-            state: CodeState::parse(&state)
-                .ok_or_else(|| StoreError::Corrupt(format!("code state {state:?}")))?,
+            state: CodeState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("code state {state:?}")))?,
         })
     }};
 }
@@ -203,9 +196,7 @@ pub(crate) fn count_u32(v: i64) -> u32 {
 /// Start and end of the fixed window of `window_ms` containing `now`.
 pub(crate) fn window(window_ms: i64, now: i64) -> Result<(i64, i64), super::StoreError> {
     if window_ms <= 0 {
-        return Err(super::StoreError::Config(format!(
-            "rate-limit window must be positive, got {window_ms}"
-        )));
+        return Err(super::StoreError::Config(format!("rate-limit window must be positive, got {window_ms}")));
     }
     let start = now - now.rem_euclid(window_ms);
     Ok((start, start.saturating_add(window_ms)))
@@ -213,7 +204,10 @@ pub(crate) fn window(window_ms: i64, now: i64) -> Result<(i64, i64), super::Stor
 
 /// The fixed windows of a batch of rate-limit hits (`(key, window_ms)` each) at `now`: `(key, start, end)`, in
 /// the order given; at most 16, and no key twice in the same window (one upsert statement counts them all).
-pub(crate) fn rate_windows<'k>(hits: &[(&'k str, i64)], now: i64) -> Result<Vec<(&'k str, i64, i64)>, super::StoreError> {
+pub(crate) fn rate_windows<'k>(
+    hits: &[(&'k str, i64)],
+    now: i64,
+) -> Result<Vec<(&'k str, i64, i64)>, super::StoreError> {
     if hits.len() > 16 {
         return Err(super::StoreError::Config(format!("{} rate-limit keys in one call (max 16)", hits.len())));
     }
@@ -229,7 +223,10 @@ pub(crate) fn rate_windows<'k>(hits: &[(&'k str, i64)], now: i64) -> Result<Vec<
 }
 
 /// The upsert's `(key, start, hits)` rows put back in the order of `windows`.
-pub(crate) fn counts_in_order(windows: &[(&str, i64, i64)], counts: &[(String, i64, u64)]) -> Result<Vec<u64>, super::StoreError> {
+pub(crate) fn counts_in_order(
+    windows: &[(&str, i64, i64)],
+    counts: &[(String, i64, u64)],
+) -> Result<Vec<u64>, super::StoreError> {
     windows
         .iter()
         .map(|(key, start, _)| {
@@ -242,7 +239,9 @@ pub(crate) fn counts_in_order(windows: &[(&str, i64, i64)], counts: &[(String, i
         .collect()
 }
 
-pub(crate) use {code_cols, code_from_row, delivery_cols, expirable_statuses, session_cols, session_from_row, terminal_statuses};
+pub(crate) use {
+    code_cols, code_from_row, delivery_cols, expirable_statuses, session_cols, session_from_row, terminal_statuses,
+};
 
 #[cfg(test)]
 mod tests {
@@ -255,34 +254,20 @@ mod tests {
             .split(", ")
             .map(|s| s.trim_matches('\''))
             .collect();
-        let terminal: Vec<&str> = SessionStatus::ALL
-            .iter()
-            .filter(|s| s.is_terminal())
-            .map(|s| s.as_str())
-            .collect();
+        let terminal: Vec<&str> = SessionStatus::ALL.iter().filter(|s| s.is_terminal()).map(|s| s.as_str()).collect();
         assert_eq!(listed, terminal);
         let expirable: Vec<&str> = expirable_statuses!()
             .trim_matches(|c| c == '(' || c == ')')
             .split(", ")
             .map(|s| s.trim_matches('\''))
             .collect();
-        assert!(
-            expirable
-                .iter()
-                .all(|s| SessionStatus::parse(s).is_some_and(|st| !st.is_terminal()))
-        );
+        assert!(expirable.iter().all(|s| SessionStatus::parse(s).is_some_and(|st| !st.is_terminal())));
     }
 
     #[test]
     fn windows_align_and_reject_nonsense() {
-        assert_eq!(
-            super::window(60_000, 125_000).ok(),
-            Some((120_000, 180_000))
-        );
-        assert_eq!(
-            super::window(60_000, 120_000).ok(),
-            Some((120_000, 180_000))
-        );
+        assert_eq!(super::window(60_000, 125_000).ok(), Some((120_000, 180_000)));
+        assert_eq!(super::window(60_000, 120_000).ok(), Some((120_000, 180_000)));
         assert!(super::window(0, 1).is_err());
     }
 }

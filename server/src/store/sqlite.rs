@@ -6,19 +6,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 
 use super::housekeeping::impl_housekeeping;
 use super::shared::impl_store;
-use super::statements::impl_statements;
+use super::sql::{
+    CODE_GRACE_MS, count_u32, counts_in_order, delivery_cols, expirable_statuses, rate_windows, session_cols, step,
+    terminal_statuses, window,
+};
 use super::sqlite_read::Readers;
 use super::sqlite_tx::TxConnection;
-use super::sql::{
-    CODE_GRACE_MS, count_u32, delivery_cols, expirable_statuses, session_cols,
-    step, terminal_statuses, window, rate_windows, counts_in_order,
-};
+use super::statements::impl_statements;
 use super::*;
 use crate::vault::Sealed;
 
@@ -79,14 +78,7 @@ impl SqliteStore {
         let readers = Readers::open(path)?;
         let alive = std::sync::Arc::new(());
         super::sqlite_read::spawn_checkpointer(path, std::sync::Arc::downgrade(&alive))?;
-        Ok(Self {
-            pool,
-            writer,
-            tx,
-            readers,
-            _alive: alive,
-            path: path.to_path_buf(),
-        })
+        Ok(Self { pool, writer, tx, readers, _alive: alive, path: path.to_path_buf() })
     }
 
     /// See [`super::Maintenance::flush_erased`]: a TRUNCATE checkpoint, on a blocking thread.

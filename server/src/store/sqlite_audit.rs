@@ -43,10 +43,11 @@ fn seal_pending(conn: &Connection, limit: i64) -> Result<Sealed, AuditStoreError
     while let Some(r) = rows.next().map_err(sqlite)? {
         let id: i64 = r.get("id").map_err(sqlite)?;
         let detail: String = r.get("detail").map_err(sqlite)?;
-        let detail: BTreeMap<String, String> = serde_json::from_str(&detail).map_err(|_| AuditStoreError::Unreadable {
-            seq: 0,
-            why: format!("pending event {id}: detail is not a JSON object of strings"),
-        })?;
+        let detail: BTreeMap<String, String> =
+            serde_json::from_str(&detail).map_err(|_| AuditStoreError::Unreadable {
+                seq: 0,
+                why: format!("pending event {id}: detail is not a JSON object of strings"),
+            })?;
         let event = Event {
             actor: r.get("actor").map_err(sqlite)?,
             action: r.get("action").map_err(sqlite)?,
@@ -68,8 +69,10 @@ fn write_sealed(conn: &Connection, sealed: &Sealed) -> Result<(), AuditStoreErro
     let sqlite = |e: rusqlite::Error| AuditStoreError::Sqlite(e);
     let Some(last) = sealed.entries.last() else { return Ok(()) };
     for chunk in sealed.entries.chunks(CHUNK) {
-        let details: Vec<String> = chunk.iter().map(|e| serde_json::to_string(&e.event.detail).unwrap_or_else(|_| "{}".into())).collect();
-        let hexes: Vec<(String, String)> = chunk.iter().map(|e| (audit::hex(&e.prev_hash), audit::hex(&e.hash))).collect();
+        let details: Vec<String> =
+            chunk.iter().map(|e| serde_json::to_string(&e.event.detail).unwrap_or_else(|_| "{}".into())).collect();
+        let hexes: Vec<(String, String)> =
+            chunk.iter().map(|e| (audit::hex(&e.prev_hash), audit::hex(&e.hash))).collect();
         let mut p: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 9);
         for ((e, detail), (prev, hash)) in chunk.iter().zip(&details).zip(&hexes) {
             p.extend([
@@ -166,9 +169,9 @@ fn current_head(conn: &Connection) -> Result<(i64, String), AuditStoreError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::store::TxStore as _;
     use crate::store::audit::AuditStore as _;
     use crate::store::sqlite::SqliteStore;
-    use crate::store::TxStore as _;
 
     async fn pending(store: &SqliteStore, n: i64) {
         let mut tx = store.begin_write().await.unwrap();

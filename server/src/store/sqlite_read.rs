@@ -86,7 +86,8 @@ pub(crate) fn truncate_wal(path: &Path) -> StoreResult<bool> {
     conn.busy_timeout(Duration::from_millis(20))?;
     for _ in 0..100 {
         // (busy, frames in the log, frames checkpointed): a TRUNCATE that finished leaves an empty log.
-        let (busy, log): (i64, i64) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (busy, log): (i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
         if busy == 0 && log == 0 {
             return Ok(true);
         }

@@ -26,8 +26,8 @@ use super::sqlite_read::WAL_SIZE_LIMIT;
 
 use super::sql::{count_u32, counts_in_order, rate_windows, step};
 use super::{
-    Code, CodeAttempt, CodeState, Consent, NewCode, NewDelivery, NewSession, SealedIdentity, Session,
-    SessionStatus, StoreError, StoreResult, UnixMillis, WriteTx,
+    Code, CodeAttempt, CodeState, Consent, NewCode, NewDelivery, NewSession, SealedIdentity, Session, SessionStatus,
+    StoreError, StoreResult, UnixMillis, WriteTx,
 };
 use crate::vault::Sealed;
 
@@ -145,7 +145,8 @@ impl TxConnection {
         // Enough for every distinct statement of the steps (the rate-limit upsert has one per window count).
         conn.set_prepared_statement_cache_capacity(64);
         let writer = Arc::new(Gate::new(Writer { conn, open: None, next: 1 }));
-        let shared = Shared { writer, waiting: AtomicUsize::new(0), ended: watch::Sender::new(0), failed: Default::default() };
+        let shared =
+            Shared { writer, waiting: AtomicUsize::new(0), ended: watch::Sender::new(0), failed: Default::default() };
         Ok(Self(Arc::new(shared)))
     }
 
@@ -198,10 +199,7 @@ impl TxConnection {
 }
 
 pub(super) fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
 /// `$n` placeholders (PostgreSQL's, which sqlx's SQLite driver also maps by number) as SQLite's `?n`: SQLite
@@ -263,7 +261,12 @@ impl SqliteTx {
         shared.end_batch(&mut self.w)
     }
 
-    fn row<T>(&self, sql: &str, params: &[&dyn ToSql], map: impl FnOnce(&Row<'_>) -> StoreResult<T>) -> StoreResult<Option<T>> {
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        map: impl FnOnce(&Row<'_>) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
         let mut stmt = self.w.conn.prepare_cached(&positional(sql))?;
         let mut rows = stmt.query(params)?;
         match rows.next()? {
@@ -321,7 +324,12 @@ fn missing_parent(e: StoreError) -> StoreError {
 
 #[async_trait]
 impl WriteTx for SqliteTx {
-    async fn remember_envelope(&mut self, session_id: &str, envelope_id: &[u8], expires_at: UnixMillis) -> StoreResult<bool> {
+    async fn remember_envelope(
+        &mut self,
+        session_id: &str,
+        envelope_id: &[u8],
+        expires_at: UnixMillis,
+    ) -> StoreResult<bool> {
         Ok(self.execute(step::REMEMBER_ENVELOPE, params![session_id, envelope_id, expires_at])? == 1)
     }
 
@@ -399,9 +407,16 @@ impl WriteTx for SqliteTx {
         Ok(code)
     }
 
-    async fn take_code_attempt(&mut self, session_id: &str, max_attempts: u32, now: UnixMillis) -> StoreResult<CodeAttempt> {
+    async fn take_code_attempt(
+        &mut self,
+        session_id: &str,
+        max_attempts: u32,
+        now: UnixMillis,
+    ) -> StoreResult<CodeAttempt> {
         // One round is enough here: the write lock is held, so no resend can slip in between.
-        if let Some(code) = self.row(step::TAKE_ATTEMPT, params![session_id, i64::from(max_attempts), now], code_from_row)? {
+        if let Some(code) =
+            self.row(step::TAKE_ATTEMPT, params![session_id, i64::from(max_attempts), now], code_from_row)?
+        {
             return Ok(CodeAttempt::Check(code));
         }
         Ok(match self.latest_code(session_id)? {
@@ -430,7 +445,8 @@ impl WriteTx for SqliteTx {
 
     async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()> {
         for chunk in events.chunks(super::audit::CHUNK) {
-            let details: Vec<String> = chunk.iter().map(|e| serde_json::to_string(&e.detail).unwrap_or_else(|_| "{}".into())).collect();
+            let details: Vec<String> =
+                chunk.iter().map(|e| serde_json::to_string(&e.detail).unwrap_or_else(|_| "{}".into())).collect();
             let mut params: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 6);
             for (e, detail) in chunk.iter().zip(&details) {
                 params.extend([&at as &dyn ToSql, &e.actor, &e.action, &e.site, &e.subject, detail]);
@@ -496,7 +512,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
         let tx = store.tx.begin_tx().await.unwrap();
-        let pragma = |name: &str| -> i64 { tx.connection().query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).unwrap() };
+        let pragma =
+            |name: &str| -> i64 { tx.connection().query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).unwrap() };
         assert_eq!(pragma("temp_store"), 2, "2 is MEMORY");
         // A new file gets half-size pages: a page per B-tree touched is what each commit appends.
         assert_eq!(pragma("page_size"), 2048);
@@ -504,10 +521,12 @@ mod tests {
 
     /// Polls `f` once: its output when it finished.
     async fn futures_poll_once<F: std::future::Future + Unpin>(mut f: F) -> Option<F::Output> {
-        std::future::poll_fn(|cx| std::task::Poll::Ready(match std::pin::Pin::new(&mut f).poll(cx) {
-            std::task::Poll::Ready(v) => Some(v),
-            std::task::Poll::Pending => None,
-        }))
+        std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(match std::pin::Pin::new(&mut f).poll(cx) {
+                std::task::Poll::Ready(v) => Some(v),
+                std::task::Poll::Pending => None,
+            })
+        })
         .await
     }
 

@@ -42,7 +42,6 @@ macro_rules! impl_statements {
             }
         }
 
-
         async fn session_on(c: &mut $conn, id: &str) -> StoreResult<Option<Session>> {
             let row = sqlx::query(step::SELECT_SESSION).bind(id).fetch_optional(&mut *c).await?;
             row.as_ref().map(session_from_row).transpose()
@@ -50,48 +49,45 @@ macro_rules! impl_statements {
 
         async fn create_session_on(c: &mut $conn, new: &NewSession) -> StoreResult<Session> {
             let row = sqlx::query(step::INSERT_SESSION)
-            .bind(&new.id)
-            .bind(&new.site_id)
-            .bind(&new.reference)
-            .bind(&new.client_secret_hash)
-            .bind(new.client_secret_expires_at)
-            .bind(&new.method)
-            .bind(new.created_at)
-            .bind(new.expires_at)
-            .fetch_one(&mut *c)
-            .await?;
+                .bind(&new.id)
+                .bind(&new.site_id)
+                .bind(&new.reference)
+                .bind(&new.client_secret_hash)
+                .bind(new.client_secret_expires_at)
+                .bind(&new.method)
+                .bind(new.created_at)
+                .bind(new.expires_at)
+                .fetch_one(&mut *c)
+                .await?;
             session_from_row(&row)
         }
 
         async fn update_session_on(c: &mut $conn, s: &Session) -> StoreResult<Session> {
             let identity = s.identity.as_ref();
             let row = sqlx::query(step::UPDATE_SESSION)
-            .bind(&s.id)
-            .bind(s.version)
-            .bind(s.status.as_str())
-            .bind(&s.method)
-            .bind(&s.document_kind)
-            .bind(s.consent.as_ref().map(|c| c.version.as_str()))
-            .bind(s.consent.as_ref().map(|c| c.at))
-            .bind(identity.map(|i| i.name.as_bytes()))
-            .bind(identity.map(|i| i.id_number.as_bytes()))
-            .bind(identity.and_then(|i| i.phone.as_ref()).map(|p| p.as_bytes()))
-            .bind(identity.and_then(|i| i.email.as_ref()).map(|e| e.as_bytes()))
-            .bind(&s.blind_index)
-            .bind(&s.failure)
-            .bind(s.updated_at)
-            .bind(s.verified_at)
-            .bind(s.client_secret_used)
-            .bind(s.expires_at)
-            .fetch_optional(&mut *c)
-            .await?;
+                .bind(&s.id)
+                .bind(s.version)
+                .bind(s.status.as_str())
+                .bind(&s.method)
+                .bind(&s.document_kind)
+                .bind(s.consent.as_ref().map(|c| c.version.as_str()))
+                .bind(s.consent.as_ref().map(|c| c.at))
+                .bind(identity.map(|i| i.name.as_bytes()))
+                .bind(identity.map(|i| i.id_number.as_bytes()))
+                .bind(identity.and_then(|i| i.phone.as_ref()).map(|p| p.as_bytes()))
+                .bind(identity.and_then(|i| i.email.as_ref()).map(|e| e.as_bytes()))
+                .bind(&s.blind_index)
+                .bind(&s.failure)
+                .bind(s.updated_at)
+                .bind(s.verified_at)
+                .bind(s.client_secret_used)
+                .bind(s.expires_at)
+                .fetch_optional(&mut *c)
+                .await?;
             match row {
                 Some(row) => session_from_row(&row),
                 None => {
-                    let exists = sqlx::query(step::SESSION_EXISTS)
-                        .bind(&s.id)
-                        .fetch_optional(&mut *c)
-                        .await?;
+                    let exists = sqlx::query(step::SESSION_EXISTS).bind(&s.id).fetch_optional(&mut *c).await?;
                     Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound })
                 }
             }
@@ -99,37 +95,27 @@ macro_rules! impl_statements {
 
         async fn issue_code_on(c: &mut $conn, new: &NewCode) -> StoreResult<Code> {
             let row = sqlx::query(step::INSERT_CODE)
-            .bind(&new.session_id)
-            .bind(&new.code_hmac)
-            .bind(&new.channel)
-            .bind(new.sent_at)
-            .bind(new.expires_at)
-            .fetch_one(&mut *c)
-            .await
-            .map_err(missing_parent)?;
+                .bind(&new.session_id)
+                .bind(&new.code_hmac)
+                .bind(&new.channel)
+                .bind(new.sent_at)
+                .bind(new.expires_at)
+                .fetch_one(&mut *c)
+                .await
+                .map_err(missing_parent)?;
             let code = code_from_row(&row)?;
             // Only the newest code is ever checked (see take_code_attempt); this makes the rest visible.
-            sqlx::query(step::INVALIDATE_OLDER_CODES)
-            .bind(&new.session_id)
-            .bind(code.id)
-            .execute(&mut *c)
-            .await?;
+            sqlx::query(step::INVALIDATE_OLDER_CODES).bind(&new.session_id).bind(code.id).execute(&mut *c).await?;
             Ok(code)
         }
 
         async fn latest_code_on(c: &mut $conn, session_id: &str) -> StoreResult<Option<Code>> {
-            let row = sqlx::query(step::LATEST_CODE)
-            .bind(session_id)
-            .fetch_optional(&mut *c)
-            .await?;
+            let row = sqlx::query(step::LATEST_CODE).bind(session_id).fetch_optional(&mut *c).await?;
             row.as_ref().map(code_from_row).transpose()
         }
 
         async fn codes_sent_on(c: &mut $conn, session_id: &str) -> StoreResult<u32> {
-            let n: i64 = sqlx::query_scalar(step::COUNT_CODES)
-                .bind(session_id)
-                .fetch_one(&mut *c)
-                .await?;
+            let n: i64 = sqlx::query_scalar(step::COUNT_CODES).bind(session_id).fetch_one(&mut *c).await?;
             Ok(count_u32(n))
         }
 
@@ -142,11 +128,11 @@ macro_rules! impl_statements {
             // A few rounds only matter when a resend races the attempt.
             for _ in 0..3 {
                 let row = sqlx::query(step::TAKE_ATTEMPT)
-                .bind(session_id)
-                .bind(i64::from(max_attempts))
-                .bind(now)
-                .fetch_optional(&mut *c)
-                .await?;
+                    .bind(session_id)
+                    .bind(i64::from(max_attempts))
+                    .bind(now)
+                    .fetch_optional(&mut *c)
+                    .await?;
                 if let Some(row) = row {
                     return Ok(CodeAttempt::Check(code_from_row(&row)?));
                 }
@@ -167,11 +153,7 @@ macro_rules! impl_statements {
         }
 
         async fn consume_code_on(c: &mut $conn, code_id: i64, now: UnixMillis) -> StoreResult<bool> {
-            let done = sqlx::query(step::CONSUME_CODE)
-            .bind(code_id)
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
+            let done = sqlx::query(step::CONSUME_CODE).bind(code_id).bind(now).execute(&mut *c).await?;
             Ok(done.rows_affected() == 1)
         }
 
@@ -203,30 +185,27 @@ macro_rules! impl_statements {
             expires_at: UnixMillis,
         ) -> StoreResult<bool> {
             let done = sqlx::query(step::REMEMBER_ENVELOPE)
-            .bind(session_id)
-            .bind(envelope_id)
-            .bind(expires_at)
-            .execute(&mut *c)
-            .await?;
+                .bind(session_id)
+                .bind(envelope_id)
+                .bind(expires_at)
+                .execute(&mut *c)
+                .await?;
             Ok(done.rows_affected() == 1)
         }
 
         async fn enqueue_delivery_on(c: &mut $conn, new: &NewDelivery) -> StoreResult<i64> {
             let id: Option<i64> = sqlx::query_scalar(step::ENQUEUE_DELIVERY)
-            .bind(&new.site_id)
-            .bind(&new.event_id)
-            .bind(&new.event_type)
-            .bind(&new.url)
-            .bind(&new.body)
-            .bind(new.created_at)
-            .fetch_optional(&mut *c)
-            .await?;
+                .bind(&new.site_id)
+                .bind(&new.event_id)
+                .bind(&new.event_type)
+                .bind(&new.url)
+                .bind(&new.body)
+                .bind(new.created_at)
+                .fetch_optional(&mut *c)
+                .await?;
             match id {
                 Some(id) => Ok(id),
-                None => Ok(sqlx::query_scalar(step::DELIVERY_BY_EVENT)
-                    .bind(&new.event_id)
-                    .fetch_one(&mut *c)
-                    .await?),
+                None => Ok(sqlx::query_scalar(step::DELIVERY_BY_EVENT).bind(&new.event_id).fetch_one(&mut *c).await?),
             }
         }
     };

@@ -64,10 +64,7 @@ impl SessionStatus {
 
     /// True for statuses a session never leaves.
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            Self::Verified | Self::Rejected | Self::Failed | Self::Canceled | Self::Expired
-        )
+        matches!(self, Self::Verified | Self::Rejected | Self::Failed | Self::Canceled | Self::Expired)
     }
 }
 
@@ -178,9 +175,7 @@ impl CodeState {
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Active, Self::Consumed, Self::Invalidated]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [Self::Active, Self::Consumed, Self::Invalidated].into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -258,9 +253,7 @@ impl DeliveryState {
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Delivered, Self::Abandoned]
-            .into_iter()
-            .find(|d| d.as_str() == s)
+        [Self::Pending, Self::Delivered, Self::Abandoned].into_iter().find(|d| d.as_str() == s)
     }
 }
 

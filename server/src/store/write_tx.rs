@@ -69,9 +69,7 @@ pub(crate) struct StepConns {
 
 impl std::fmt::Debug for StepConns {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StepConns")
-            .field("available", &self.permits.available_permits())
-            .finish_non_exhaustive()
+        f.debug_struct("StepConns").field("available", &self.permits.available_permits()).finish_non_exhaustive()
     }
 }
 
@@ -79,13 +77,23 @@ impl StepConns {
     /// At most `size` connections made with `options`, opened when first needed.
     pub(crate) fn new(options: PgConnectOptions, size: usize) -> Arc<Self> {
         let options = options.options([("idle_in_transaction_session_timeout", "0"), GENERIC_PLANS]);
-        Arc::new(Self { options, in_tx: true, idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(size.max(1))) })
+        Arc::new(Self {
+            options,
+            in_tx: true,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(size.max(1))),
+        })
     }
 
     /// At most `size` plain connections (autocommit) for single reads, released with [`StepConn::release`].
     pub(crate) fn readers(options: PgConnectOptions, size: usize) -> Arc<Self> {
         let options = options.options([GENERIC_PLANS]);
-        Arc::new(Self { options, in_tx: false, idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(size.max(1))) })
+        Arc::new(Self {
+            options,
+            in_tx: false,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(size.max(1))),
+        })
     }
 
     /// A connection inside a fresh transaction, waiting up to [`ACQUIRE_TIMEOUT`] for one to be free.
@@ -374,7 +382,12 @@ macro_rules! impl_write_tx {
                 self.0.commit().await
             }
 
-            async fn remember_envelope_at_commit(&mut self, session_id: &str, envelope_id: &[u8], expires_at: UnixMillis) -> StoreResult<()> {
+            async fn remember_envelope_at_commit(
+                &mut self,
+                session_id: &str,
+                envelope_id: &[u8],
+                expires_at: UnixMillis,
+            ) -> StoreResult<()> {
                 self.0.defer(super::write_tx_sql::remember_envelope(session_id, envelope_id, expires_at)?);
                 Ok(())
             }

@@ -92,16 +92,19 @@ fn execute(name: &str, args: &[Lit<'_>]) -> StoreResult<String> {
 
 /// The insert of a new session; an existing id fails it (unique violation: `Conflict`).
 pub(crate) fn create_session(new: &NewSession) -> StoreResult<String> {
-    execute("realname_create_session", &[
-        Lit::Text(Some(&new.id)),
-        Lit::Text(Some(&new.site_id)),
-        Lit::Text(new.reference.as_deref()),
-        Lit::Bytes(Some(&new.client_secret_hash)),
-        Lit::Int(Some(new.client_secret_expires_at)),
-        Lit::Text(new.method.as_deref()),
-        Lit::Int(Some(new.created_at)),
-        Lit::Int(Some(new.expires_at)),
-    ])
+    execute(
+        "realname_create_session",
+        &[
+            Lit::Text(Some(&new.id)),
+            Lit::Text(Some(&new.site_id)),
+            Lit::Text(new.reference.as_deref()),
+            Lit::Bytes(Some(&new.client_secret_hash)),
+            Lit::Int(Some(new.client_secret_expires_at)),
+            Lit::Text(new.method.as_deref()),
+            Lit::Int(Some(new.created_at)),
+            Lit::Int(Some(new.expires_at)),
+        ],
+    )
 }
 
 /// The session [`create_session`] stores.
@@ -131,46 +134,58 @@ pub(crate) fn created(new: &NewSession) -> Session {
 /// The conditional update of a session's mutable fields (see `SessionStore::update_session`).
 pub(crate) fn update_session(s: &Session) -> StoreResult<String> {
     let identity = s.identity.as_ref();
-    execute("realname_update_session", &[
-        Lit::Text(Some(&s.id)),
-        Lit::Int(Some(s.version)),
-        Lit::Text(Some(s.status.as_str())),
-        Lit::Text(s.method.as_deref()),
-        Lit::Text(s.document_kind.as_deref()),
-        Lit::Text(s.consent.as_ref().map(|c| c.version.as_str())),
-        Lit::Int(s.consent.as_ref().map(|c| c.at)),
-        Lit::Bytes(identity.map(|i| i.name.as_bytes())),
-        Lit::Bytes(identity.map(|i| i.id_number.as_bytes())),
-        Lit::Bytes(identity.and_then(|i| i.phone.as_ref()).map(|p| p.as_bytes())),
-        Lit::Bytes(identity.and_then(|i| i.email.as_ref()).map(|e| e.as_bytes())),
-        Lit::Bytes(s.blind_index.as_deref()),
-        Lit::Text(s.failure.as_deref()),
-        Lit::Int(Some(s.updated_at)),
-        Lit::Int(s.verified_at),
-        Lit::Bool(s.client_secret_used),
-        Lit::Int(Some(s.expires_at)),
-    ])
+    execute(
+        "realname_update_session",
+        &[
+            Lit::Text(Some(&s.id)),
+            Lit::Int(Some(s.version)),
+            Lit::Text(Some(s.status.as_str())),
+            Lit::Text(s.method.as_deref()),
+            Lit::Text(s.document_kind.as_deref()),
+            Lit::Text(s.consent.as_ref().map(|c| c.version.as_str())),
+            Lit::Int(s.consent.as_ref().map(|c| c.at)),
+            Lit::Bytes(identity.map(|i| i.name.as_bytes())),
+            Lit::Bytes(identity.map(|i| i.id_number.as_bytes())),
+            Lit::Bytes(identity.and_then(|i| i.phone.as_ref()).map(|p| p.as_bytes())),
+            Lit::Bytes(identity.and_then(|i| i.email.as_ref()).map(|e| e.as_bytes())),
+            Lit::Bytes(s.blind_index.as_deref()),
+            Lit::Text(s.failure.as_deref()),
+            Lit::Int(Some(s.updated_at)),
+            Lit::Int(s.verified_at),
+            Lit::Bool(s.client_secret_used),
+            Lit::Int(Some(s.expires_at)),
+        ],
+    )
 }
 
 /// The insert of a code that invalidates the session's older ones.
 pub(crate) fn issue_code(new: &NewCode) -> StoreResult<String> {
-    execute("realname_issue_code", &[
-        Lit::Text(Some(&new.session_id)),
-        Lit::Bytes(Some(&new.code_hmac)),
-        Lit::Text(Some(&new.channel)),
-        Lit::Int(Some(new.sent_at)),
-        Lit::Int(Some(new.expires_at)),
-    ])
+    execute(
+        "realname_issue_code",
+        &[
+            Lit::Text(Some(&new.session_id)),
+            Lit::Bytes(Some(&new.code_hmac)),
+            Lit::Text(Some(&new.channel)),
+            Lit::Int(Some(new.sent_at)),
+            Lit::Int(Some(new.expires_at)),
+        ],
+    )
 }
 
 /// The replay guard's note of an envelope; a replay fails it (`Replayed`).
 pub(crate) fn remember_envelope(session_id: &str, envelope_id: &[u8], expires_at: i64) -> StoreResult<String> {
-    execute("realname_remember", &[Lit::Text(Some(session_id)), Lit::Bytes(Some(envelope_id)), Lit::Int(Some(expires_at))])
+    execute(
+        "realname_remember",
+        &[Lit::Text(Some(session_id)), Lit::Bytes(Some(envelope_id)), Lit::Int(Some(expires_at))],
+    )
 }
 
 /// One attempt at the session's newest code, answering the code's row when it may be tried (see `TAKE_ATTEMPT`).
 pub(crate) fn take_attempt(session_id: &str, max_attempts: u32, now: i64) -> StoreResult<String> {
-    execute("realname_take_attempt", &[Lit::Text(Some(session_id)), Lit::Int(Some(i64::from(max_attempts))), Lit::Int(Some(now))])
+    execute(
+        "realname_take_attempt",
+        &[Lit::Text(Some(session_id)), Lit::Int(Some(i64::from(max_attempts))), Lit::Int(Some(now))],
+    )
 }
 
 /// The consumption of a checked code.
@@ -183,9 +198,7 @@ pub(crate) fn consume_code(code_id: i64, now: i64) -> String {
 /// whatever `standard_conforming_strings` is. PostgreSQL text cannot hold a NUL byte: refused.
 pub(crate) fn literal(s: &str) -> StoreResult<String> {
     if s.contains('\0') {
-        return Err(StoreError::Database(sqlx::Error::Encode(
-            "a NUL byte cannot be stored in a text column".into(),
-        )));
+        return Err(StoreError::Database(sqlx::Error::Encode("a NUL byte cannot be stored in a text column".into())));
     }
     let mut out = String::with_capacity(s.len() + 3);
     if s.contains('\\') {
@@ -215,7 +228,13 @@ pub(crate) fn audit_pending_literal(at: i64, events: &[crate::audit::Event]) -> 
             Some(site) => literal(site)?,
             None => "NULL".to_owned(),
         };
-        for (col, value) in cols.iter_mut().zip([literal(&e.actor)?, literal(&e.action)?, site, literal(&e.subject)?, literal(&detail)?]) {
+        for (col, value) in cols.iter_mut().zip([
+            literal(&e.actor)?,
+            literal(&e.action)?,
+            site,
+            literal(&e.subject)?,
+            literal(&detail)?,
+        ]) {
             col.push(value);
         }
     }
@@ -227,7 +246,11 @@ pub(crate) fn audit_pending_literal(at: i64, events: &[crate::audit::Event]) -> 
 /// `RN429` when a count went over its limit or, with `session`, when that session was sent more than its limit
 /// of codes (the step's own included); empty when there is nothing to check. Sent with the commit, it makes the
 /// commit conditional without a round trip to decide.
-pub(crate) fn send_limits_literal(counters: &[(&str, i64, u64)], session: Option<(&str, u32)>, now: i64) -> StoreResult<String> {
+pub(crate) fn send_limits_literal(
+    counters: &[(&str, i64, u64)],
+    session: Option<(&str, u32)>,
+    now: i64,
+) -> StoreResult<String> {
     let hits: Vec<(&str, i64)> = counters.iter().map(|(key, window, _)| (*key, *window)).collect();
     let windows = super::sql::rate_windows(&hits, now)?;
     if windows.is_empty() && session.is_none() {
@@ -260,7 +283,9 @@ mod tests {
 
     #[test]
     fn bytes_are_hex_literals() {
-        let sql = execute("f", &[Lit::Bytes(Some(&[0, 0xab, 0xff])), Lit::Bytes(None), Lit::Int(Some(-3)), Lit::Bool(true)]).unwrap_or_default();
+        let sql =
+            execute("f", &[Lit::Bytes(Some(&[0, 0xab, 0xff])), Lit::Bytes(None), Lit::Int(Some(-3)), Lit::Bool(true)])
+                .unwrap_or_default();
         assert_eq!(sql, r"EXECUTE f(E'\\x00abff', NULL, -3, TRUE)");
         assert_eq!(execute("f", &[Lit::Bytes(Some(&[]))]).ok().as_deref(), Some(r"EXECUTE f(E'\\x')"));
     }

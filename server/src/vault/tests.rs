@@ -14,12 +14,7 @@ fn roundtrip_hides_the_plaintext() {
     let sealed = v.seal(f, "张三").unwrap();
     assert_eq!(v.open(f, &sealed).unwrap().as_str(), "张三");
     assert_eq!(sealed.key_id(), Some(1));
-    assert!(
-        !sealed
-            .as_bytes()
-            .windows("张三".len())
-            .any(|w| w == "张三".as_bytes())
-    );
+    assert!(!sealed.as_bytes().windows("张三".len()).any(|w| w == "张三".as_bytes()));
     // A fresh nonce each time: equal plaintexts do not give equal ciphertexts.
     assert_ne!(v.seal(f, "张三").unwrap(), sealed);
 }
@@ -31,28 +26,15 @@ fn moved_ciphertext_does_not_open() {
     for wrong in [
         Field::session("name_ct", "s2"),
         Field::session("email_ct", "s1"),
-        Field {
-            table: "complaints",
-            column: "name_ct",
-            row: "s1",
-        },
+        Field { table: "complaints", column: "name_ct", row: "s1" },
     ] {
-        assert!(
-            matches!(v.open(wrong, &sealed), Err(VaultError::Open)),
-            "{wrong:?}"
-        );
+        assert!(matches!(v.open(wrong, &sealed), Err(VaultError::Open)), "{wrong:?}");
     }
     let mut bytes = sealed.as_bytes().to_vec();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
-    assert!(
-        v.open(Field::session("name_ct", "s1"), &Sealed(bytes))
-            .is_err()
-    );
-    assert!(
-        v.open(Field::session("name_ct", "s1"), &Sealed(vec![1, 0, 0]))
-            .is_err()
-    );
+    assert!(v.open(Field::session("name_ct", "s1"), &Sealed(bytes)).is_err());
+    assert!(v.open(Field::session("name_ct", "s1"), &Sealed(vec![1, 0, 0])).is_err());
 }
 
 #[test]
@@ -67,11 +49,7 @@ fn identity_fields_are_bound_to_their_columns() {
     let sealed = v.seal_identity("s1", &id).unwrap();
     assert_eq!(v.open_identity("s1", &sealed).unwrap(), id);
     assert!(v.open_identity("s2", &sealed).is_err());
-    let swapped = SealedIdentity {
-        name: sealed.id_number.clone(),
-        id_number: sealed.name.clone(),
-        ..sealed
-    };
+    let swapped = SealedIdentity { name: sealed.id_number.clone(), id_number: sealed.name.clone(), ..sealed };
     assert!(v.open_identity("s1", &swapped).is_err());
 }
 
@@ -88,23 +66,11 @@ fn rotation_keeps_old_data_readable_and_seals_with_the_new_key() {
     // The key text keeps every key; a vault missing key 2 says which key it lacks.
     let again = Vault::parse(&v.to_text()).unwrap();
     assert_eq!(again.open(f, &new).unwrap().as_str(), "13800138000");
-    let only_old = Vault::parse(
-        &v.to_text()
-            .lines()
-            .filter(|l| !l.starts_with("key 2"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
-    .unwrap();
-    assert!(matches!(
-        only_old.open(f, &new),
-        Err(VaultError::UnknownKey(2))
-    ));
+    let only_old =
+        Vault::parse(&v.to_text().lines().filter(|l| !l.starts_with("key 2")).collect::<Vec<_>>().join("\n")).unwrap();
+    assert!(matches!(only_old.open(f, &new), Err(VaultError::UnknownKey(2))));
     // The blind index survives rotation.
-    assert_eq!(
-        again.blind_id_number("11010519491231002X"),
-        v.blind_id_number("11010519491231002X")
-    );
+    assert_eq!(again.blind_id_number("11010519491231002X"), v.blind_id_number("11010519491231002X"));
 }
 
 #[cfg(unix)]
@@ -117,10 +83,7 @@ fn key_file_is_created_private_and_refused_when_readable_by_others() {
     assert!(created.is_some(), "no file yet");
     let v = Vault::generate().unwrap();
     v.write_new(&path).unwrap();
-    assert_eq!(
-        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(
         std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777,
         0o700,
@@ -128,48 +91,24 @@ fn key_file_is_created_private_and_refused_when_readable_by_others() {
     );
     let loaded = Vault::load(&path).unwrap();
     let f = Field::session("name_ct", "s");
-    assert_eq!(
-        loaded
-            .open(f, &v.seal(f, "王五").unwrap())
-            .unwrap()
-            .as_str(),
-        "王五"
-    );
+    assert_eq!(loaded.open(f, &v.seal(f, "王五").unwrap()).unwrap().as_str(), "王五");
     assert!(v.write_new(&path).is_err(), "never overwrites keys");
     assert_eq!(Vault::rotate_file(&path).unwrap(), 2);
-    assert_eq!(
-        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(Vault::load(&path).unwrap().current_key_id(), 2);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    assert!(matches!(
-        Vault::load(&path),
-        Err(VaultError::KeyFile { .. })
-    ));
+    assert!(matches!(Vault::load(&path), Err(VaultError::KeyFile { .. })));
 }
 
 #[test]
 fn debug_never_prints_key_bytes_or_plaintext() {
     let v = vault();
     let text = v.to_text();
-    let secrets: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split(' ').next_back())
-        .collect();
+    let secrets: Vec<&str> =
+        text.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split(' ').next_back()).collect();
     assert_eq!(secrets.len(), 2);
-    let id = PlainIdentity {
-        name: "赵六".into(),
-        id_number: "110105194912310029".into(),
-        phone: None,
-        email: None,
-    };
-    let shown = format!(
-        "{v:?} {:?} {id:?} {:?}",
-        v.index,
-        v.seal(Field::session("name_ct", "s"), "赵六").unwrap()
-    );
+    let id = PlainIdentity { name: "赵六".into(), id_number: "110105194912310029".into(), phone: None, email: None };
+    let shown = format!("{v:?} {:?} {id:?} {:?}", v.index, v.seal(Field::session("name_ct", "s"), "赵六").unwrap());
     for s in secrets {
         assert!(!shown.contains(s));
     }
@@ -180,39 +119,19 @@ fn debug_never_prints_key_bytes_or_plaintext() {
 #[test]
 fn blind_index_is_keyed_normalized_and_domain_separated() {
     let (a, b) = (vault(), vault());
-    assert_eq!(
-        a.blind_id_number("11010519491231002x"),
-        a.blind_id_number(" 110105-19491231002X ")
-    );
-    assert_ne!(
-        a.blind_id_number("11010519491231002X"),
-        b.blind_id_number("11010519491231002X")
-    );
-    assert_ne!(
-        a.blind_id_number("110105194912310029"),
-        a.blind_id_number("11010519491231002X")
-    );
+    assert_eq!(a.blind_id_number("11010519491231002x"), a.blind_id_number(" 110105-19491231002X "));
+    assert_ne!(a.blind_id_number("11010519491231002X"), b.blind_id_number("11010519491231002X"));
+    assert_ne!(a.blind_id_number("110105194912310029"), a.blind_id_number("11010519491231002X"));
     assert_ne!(a.blind("phone", "1"), a.blind("phon", "e1"));
     assert_eq!(a.blind("id_number", "X").len(), 32);
 }
 
 #[test]
 fn malformed_key_text_is_refused() {
-    for text in [
-        "",
-        "index AAAA",
-        "key 1 abc",
-        "index x\nkey 1 y",
-        "bogus line",
-    ] {
+    for text in ["", "index AAAA", "key 1 abc", "index x\nkey 1 y", "bogus line"] {
         assert!(Vault::parse(text).is_err(), "{text:?}");
     }
     let v = vault();
-    let one_line = v
-        .to_text()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .collect::<Vec<_>>()
-        .join(";");
+    let one_line = v.to_text().lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join(";");
     assert!(Vault::parse(&one_line).is_ok());
 }

@@ -111,7 +111,12 @@ async fn wrong_origin_is_refused(b: Backend) {
     assert_eq!(pre.status, StatusCode::NO_CONTENT);
     assert_eq!(pre.headers["access-control-allow-origin"], "https://evil.example");
     let r = h
-        .call("POST", "/v1/widget/sessions", &[("origin", "https://evil.example"), ("content-type", "application/json")], Some(r#"{"publishable_key":"pk_test_shop"}"#))
+        .call(
+            "POST",
+            "/v1/widget/sessions",
+            &[("origin", "https://evil.example"), ("content-type", "application/json")],
+            Some(r#"{"publishable_key":"pk_test_shop"}"#),
+        )
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden_origin"), "{}", r.json);
     assert_eq!(r.headers["access-control-allow-origin"], "https://evil.example");
@@ -178,7 +183,12 @@ async fn invalid_id_from_a_client_that_skipped_validation_is_refused(b: Backend)
         let mut p = identity_sms(PHONE, now);
         p["number"] = json!(number);
         let r = h.submit_identity(&s, &p).await;
-        assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"), "{number}: {}", r.json);
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            "{number}: {}",
+            r.json
+        );
         assert_eq!(r.json["error"]["field"], field);
     }
     let mut p = identity_sms("12345", now);
@@ -252,7 +262,12 @@ async fn cancel_ends_the_session(b: Backend) {
     // The site can cancel with its secret key too.
     let s = h.create_session().await;
     let r = h
-        .call("POST", &format!("/v1/sessions/{}/cancel", s.session_id), &[("authorization", &format!("Bearer {SECRET_KEY}"))], None)
+        .call(
+            "POST",
+            &format!("/v1/sessions/{}/cancel", s.session_id),
+            &[("authorization", &format!("Bearer {SECRET_KEY}"))],
+            None,
+        )
         .await;
     assert_eq!(r.json["status"], "canceled", "{}", r.json);
     assert_eq!(h.site_view(&s.session_id).await.json["status"], "canceled");
@@ -266,14 +281,20 @@ async fn widget_sessions_need_publishable_key_and_origin(b: Backend) {
     assert_eq!(r.headers["access-control-allow-origin"], ORIGIN);
     let r = h.call("POST", "/v1/widget/sessions", &[("origin", "https://evil.example")], Some(&body)).await;
     assert_eq!(r.code(), "forbidden_origin");
-    let r = h.call("POST", "/v1/widget/sessions", &[("origin", ORIGIN)], Some(r#"{"publishable_key":"pk_nope"}"#)).await;
+    let r =
+        h.call("POST", "/v1/widget/sessions", &[("origin", ORIGIN)], Some(r#"{"publishable_key":"pk_nope"}"#)).await;
     assert_eq!(r.code(), "unauthorized");
     let r = h.call("POST", "/v1/sessions", &[("authorization", "Bearer pk_test_shop")], Some("{}")).await;
     assert_eq!(r.code(), "unauthorized");
     let r = h.call("POST", "/v1/sessions", &[("authorization", "Bearer sk_wrong")], Some("{}")).await;
     assert_eq!(r.code(), "unauthorized");
     let r = h
-        .call("POST", "/v1/sessions", &[("authorization", &format!("Bearer {SECRET_KEY}"))], Some(r#"{"methods":["documents"]}"#))
+        .call(
+            "POST",
+            "/v1/sessions",
+            &[("authorization", &format!("Bearer {SECRET_KEY}"))],
+            Some(r#"{"methods":["documents"]}"#),
+        )
         .await;
     assert_eq!(r.code(), "method_not_enabled");
 }
@@ -289,7 +310,14 @@ async fn other_sites_cannot_read_a_session(b: Backend) {
     })
     .await;
     let (s, _) = h.verified_session(PHONE).await;
-    let r = h.call("GET", &format!("/v1/sessions/{}", s.session_id), &[("authorization", &format!("Bearer {other_key}"))], None).await;
+    let r = h
+        .call(
+            "GET",
+            &format!("/v1/sessions/{}", s.session_id),
+            &[("authorization", &format!("Bearer {other_key}"))],
+            None,
+        )
+        .await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
     let r = h.call("GET", &format!("/v1/sessions/{}", s.session_id), &[], None).await;
     assert_eq!(r.code(), "unauthorized");
@@ -346,7 +374,12 @@ async fn documents_step_queues_a_review(b: Backend) {
     };
     // Refusals first: not a JPEG, no face consent, the documents method through the code step.
     let s = h.create_session().await;
-    let r = post_documents(&h, &s, payload(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b"GIF89a...."), "2025-01")).await;
+    let r = post_documents(
+        &h,
+        &s,
+        payload(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b"GIF89a...."), "2025-01"),
+    )
+    .await;
     assert_eq!((r.code(), r.json["error"]["field"].as_str()), ("validation_failed", Some("selfie_jpeg")), "{}", r.json);
     let r = post_documents(&h, &s, payload(jpeg(1), "")).await;
     assert_eq!(r.code(), "consent_required");
@@ -365,7 +398,11 @@ async fn documents_step_queues_a_review(b: Backend) {
     assert!(h.outbox.messages().is_empty(), "no code for the documents method");
 }
 
-async fn post_documents(h: &Harness, s: &realname_core::protocol::CreateSessionResponse, p: serde_json::Value) -> Reply {
+async fn post_documents(
+    h: &Harness,
+    s: &realname_core::protocol::CreateSessionResponse,
+    p: serde_json::Value,
+) -> Reply {
     let env = h.seal(&s.session_id, Step::Documents, &p).await;
     h.widget_post(s, "documents", Some(&json!({ "envelope": env })), "198.51.100.7").await
 }

@@ -44,10 +44,7 @@ fn public_holidays_are_not_working_days() {
 fn adjusted_saturdays_and_sundays_are_working_days() {
     let cal = Calendar::builtin().unwrap();
     // 调休: Sat 2026-02-14 and Sat 02-28 are worked for 春节. Submitted Thu 02-12: 02-13, 02-14 (Sat), 02-24, 02-25, 02-26.
-    assert_eq!(
-        cal.kind(d("2026-02-14")),
-        DayKind::AdjustedWorkday("春节".into())
-    );
+    assert_eq!(cal.kind(d("2026-02-14")), DayKind::AdjustedWorkday("春节".into()));
     assert_eq!(due(&cal, "2026-02-12"), "2026-02-26");
     // Submitted Mon 02-23 (still a holiday): 02-24, 25, 26, 27, 28 (Sat, worked).
     assert_eq!(due(&cal, "2026-02-23"), "2026-02-28");
@@ -68,11 +65,7 @@ fn periods_cross_the_year_boundary() {
     let into_2027 = cal.due(at10("2026-12-29"), 5);
     assert_eq!(into_2027.date, d("2027-01-05"));
     assert!(into_2027.provisional);
-    assert!(
-        cal.coverage_warning(at10("2026-11-28"))
-            .unwrap()
-            .contains("2027")
-    );
+    assert!(cal.coverage_warning(at10("2026-11-28")).unwrap().contains("2027"));
     assert!(cal.coverage_warning(at10("2026-06-01")).is_none());
 }
 
@@ -85,19 +78,9 @@ fn the_deadline_is_midnight_beijing_after_the_last_day() {
     assert_eq!(due.date, d("2026-03-16"));
     assert_eq!(due.at, d("2026-03-17").beijing_midnight_unix());
     // 00:10 Beijing on Tue is already Tuesday, though it is still Monday in UTC.
-    assert_eq!(
-        cal.due(d("2026-03-10").beijing_midnight_unix() + 600, 5)
-            .date,
-        d("2026-03-17")
-    );
-    assert_eq!(
-        cal.working_days_between(at10("2026-02-12"), at10("2026-02-26")),
-        5
-    );
-    assert_eq!(
-        cal.working_days_between(at10("2026-02-26"), at10("2026-02-12")),
-        0
-    );
+    assert_eq!(cal.due(d("2026-03-10").beijing_midnight_unix() + 600, 5).date, d("2026-03-17"));
+    assert_eq!(cal.working_days_between(at10("2026-02-12"), at10("2026-02-26")), 5);
+    assert_eq!(cal.working_days_between(at10("2026-02-26"), at10("2026-02-12")), 0);
 }
 
 #[test]
@@ -120,11 +103,7 @@ fn an_operator_adds_a_year_from_the_configured_directory() {
     assert_eq!((due.date, due.provisional), (d("2027-01-08"), false));
     assert_eq!(cal.due(at10("2027-01-05"), 5).date, d("2027-01-11"));
     // A broken file is refused with its name, not silently skipped.
-    std::fs::write(
-        dir.join("2028.toml"),
-        "year = 2028\nstatus = \"official\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("2028.toml"), "year = 2028\nstatus = \"official\"\n").unwrap();
     let err = Calendar::load(Some(&dir)).unwrap_err().to_string();
     assert!(err.contains("2028.toml"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();

@@ -146,7 +146,9 @@ async fn limit_per_client_ip_per_hour(b: Backend) {
     assert_eq!(r.code(), "rate_limited", "21st code from one IP in an hour");
     // Another client IP may still send.
     let s2 = h.create_session().await;
-    let env2 = h.seal(&s2.session_id, realname_core::protocol::Step::Identity, &identity_sms(&phone(998), h.clock.now_secs())).await;
+    let env2 = h
+        .seal(&s2.session_id, realname_core::protocol::Step::Identity, &identity_sms(&phone(998), h.clock.now_secs()))
+        .await;
     let r = h.widget_post(&s2, "identity", Some(&serde_json::json!({ "envelope": env2 })), "203.0.113.9").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
 }
@@ -177,9 +179,14 @@ async fn the_client_view_gives_the_code_step_in_durations(b: Backend) {
     let s = h.create_session().await;
     let view = || async {
         let auth = format!("Bearer {}", s.client_secret);
-        h.call("GET", &format!("/v1/sessions/{}/client", s.session_id), &[("authorization", &auth), ("origin", ORIGIN)], None)
-            .await
-            .json
+        h.call(
+            "GET",
+            &format!("/v1/sessions/{}/client", s.session_id),
+            &[("authorization", &auth), ("origin", ORIGIN)],
+            None,
+        )
+        .await
+        .json
     };
     let before = view().await;
     assert_eq!(before["status"], "created");
@@ -194,7 +201,11 @@ async fn the_client_view_gives_the_code_step_in_durations(b: Backend) {
     assert_eq!(h.submit_code(&s, wrong).await.code(), "code_invalid");
     let v = view().await;
     assert_eq!(v["status"], "code_sent");
-    assert_eq!((v["resend_in"].as_i64(), v["code_expires_in"].as_i64(), v["attempts_left"].as_i64()), (Some(39), Some(279), Some(4)), "{v}");
+    assert_eq!(
+        (v["resend_in"].as_i64(), v["code_expires_in"].as_i64(), v["attempts_left"].as_i64()),
+        (Some(39), Some(279), Some(4)),
+        "{v}"
+    );
     h.clock.advance_secs(300);
     let v = view().await;
     assert_eq!((v["resend_in"].as_i64(), v["code_expires_in"].as_i64()), (Some(0), Some(0)), "{v}");

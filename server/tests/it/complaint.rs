@@ -14,8 +14,14 @@ async fn a_person_files_a_complaint_and_reviewers_answer_and_close_it() {
         let app = h.app();
         let session = h.pending_session("site-a", "李四", "110105194912310029").await;
         let msg = "我的证件是真的，手机 13800138000，请重新审核";
-        let (st, filed) = call(&app, "POST", "/v1/complaints", None,
-            Some(json!({"session_id": session.id, "category": "wrong_result", "message": msg}))).await;
+        let (st, filed) = call(
+            &app,
+            "POST",
+            "/v1/complaints",
+            None,
+            Some(json!({"session_id": session.id, "category": "wrong_result", "message": msg})),
+        )
+        .await;
         assert_eq!(st, StatusCode::CREATED, "{filed}");
         let ticket = filed["ticket"].as_str().unwrap().to_owned();
         let secret = filed["secret"].as_str().unwrap().to_owned();
@@ -27,7 +33,10 @@ async fn a_person_files_a_complaint_and_reviewers_answer_and_close_it() {
         let path = format!("/v1/complaints/{ticket}");
         assert_eq!(call(&app, "GET", &path, None, None).await.0, StatusCode::UNAUTHORIZED);
         assert_eq!(call(&app, "GET", &path, Some("wrong-secret"), None).await.0, StatusCode::NOT_FOUND);
-        assert_eq!(call(&app, "GET", "/v1/complaints/C2604-XXXX-XXXX", Some(&secret), None).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            call(&app, "GET", "/v1/complaints/C2604-XXXX-XXXX", Some(&secret), None).await.0,
+            StatusCode::NOT_FOUND
+        );
         let (st, s) = call(&app, "GET", &path, Some(&secret), None).await;
         assert_eq!((st, s["status"].as_str()), (StatusCode::OK, Some("open")));
 
@@ -48,7 +57,10 @@ async fn a_person_files_a_complaint_and_reviewers_answer_and_close_it() {
         let other = h.login_as("bob", Role::Reviewer, Some("site-b")).await;
         let (_, list) = call(&app, "GET", "/console/api/complaints", Some(&other), None).await;
         assert_eq!(list["complaints"].as_array().unwrap().len(), 0);
-        assert_eq!(call(&app, "GET", &format!("/console/api/complaints/{ticket}"), Some(&other), None).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            call(&app, "GET", &format!("/console/api/complaints/{ticket}"), Some(&other), None).await.0,
+            StatusCode::NOT_FOUND
+        );
         let (_, list) = call(&app, "GET", "/console/api/complaints", Some(&token), None).await;
         assert_eq!(list["complaints"][0]["ticket"], ticket.as_str());
         assert_eq!(list["overdue"], 0);
@@ -66,8 +78,14 @@ async fn a_person_files_a_complaint_and_reviewers_answer_and_close_it() {
         let views = h.audit_entries().await.into_iter().filter(|e| e.event.action == "complaint.viewed").count();
         assert_eq!(views, 1);
 
-        let (st, _) = call(&app, "POST", &format!("/console/api/complaints/{ticket}/answer"), Some(&token),
-            Some(json!({"answer": "已重新审核，认证通过。"}))).await;
+        let (st, _) = call(
+            &app,
+            "POST",
+            &format!("/console/api/complaints/{ticket}/answer"),
+            Some(&token),
+            Some(json!({"answer": "已重新审核，认证通过。"})),
+        )
+        .await;
         assert_eq!(st, StatusCode::OK);
         let (_, s) = call(&app, "GET", &path, Some(&secret), None).await;
         assert_eq!((s["status"].as_str(), s["answer"].as_str()), (Some("answered"), Some("已重新审核，认证通过。")));
@@ -75,7 +93,10 @@ async fn a_person_files_a_complaint_and_reviewers_answer_and_close_it() {
         assert_eq!(st, StatusCode::OK);
         let (_, s) = call(&app, "GET", &path, Some(&secret), None).await;
         assert_eq!(s["status"], "closed");
-        assert_eq!(call(&app, "POST", &format!("/console/api/complaints/{ticket}/close"), Some(&token), None).await.0, StatusCode::CONFLICT);
+        assert_eq!(
+            call(&app, "POST", &format!("/console/api/complaints/{ticket}/close"), Some(&token), None).await.0,
+            StatusCode::CONFLICT
+        );
         let (_, list) = call(&app, "GET", "/console/api/complaints", Some(&token), None).await;
         assert_eq!(list["open"], 0);
 

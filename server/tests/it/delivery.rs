@@ -20,7 +20,10 @@ use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use crate::harness::*;
 use realname_server::clock::Clock as _;
 
-on_both_backends!(aliyun_request_is_signed_and_its_errors_become_delivery_failed, email_code_over_smtp_completes_the_flow);
+on_both_backends!(
+    aliyun_request_is_signed_and_its_errors_become_delivery_failed,
+    email_code_over_smtp_completes_the_flow
+);
 
 type Seen = Arc<Mutex<Vec<(HeaderMap, String, String)>>>;
 
@@ -29,24 +32,23 @@ async fn fake_provider(reply: &'static str) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let s1 = seen.clone();
     let s2 = seen.clone();
-    let app = Router::new()
-        .route(
-            "/",
-            get(move |uri: Uri, headers: HeaderMap| {
-                let seen = s1.clone();
-                async move {
-                    seen.lock().unwrap().push((headers, uri.query().unwrap_or("").to_owned(), String::new()));
-                    ([("content-type", "application/json")], reply)
-                }
-            })
-            .post(move |headers: HeaderMap, body: String| {
-                let seen = s2.clone();
-                async move {
-                    seen.lock().unwrap().push((headers, String::new(), body));
-                    ([("content-type", "application/json")], reply)
-                }
-            }),
-        );
+    let app = Router::new().route(
+        "/",
+        get(move |uri: Uri, headers: HeaderMap| {
+            let seen = s1.clone();
+            async move {
+                seen.lock().unwrap().push((headers, uri.query().unwrap_or("").to_owned(), String::new()));
+                ([("content-type", "application/json")], reply)
+            }
+        })
+        .post(move |headers: HeaderMap, body: String| {
+            let seen = s2.clone();
+            async move {
+                seen.lock().unwrap().push((headers, String::new(), body));
+                ([("content-type", "application/json")], reply)
+            }
+        }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -123,7 +125,13 @@ async fn aliyun_request_is_signed_and_its_errors_become_delivery_failed(b: Backe
 }
 
 fn message() -> CodeMessage {
-    CodeMessage { channel: Channel::Sms, to: PHONE.into(), to_masked: "139****5678".into(), code: "246810".into(), ttl_minutes: 5 }
+    CodeMessage {
+        channel: Channel::Sms,
+        to: PHONE.into(),
+        to_masked: "139****5678".into(),
+        code: "246810".into(),
+        ttl_minutes: 5,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -79,13 +79,23 @@ async fn a_child_needs_the_guardian_consent_and_goes_to_review(b: Backend) {
     let entries = h.state.store.audit_after(0, 1000).await.unwrap();
     let consent = entries
         .iter()
-        .find(|e| e.event.action == "session.guardian_consent" && e.event.subject == format!("session:{}", s.session_id))
+        .find(|e| {
+            e.event.action == "session.guardian_consent" && e.event.subject == format!("session:{}", s.session_id)
+        })
         .expect("the guardian consent is recorded");
     assert_eq!(consent.event.detail["version"], "guardian-2025-01");
     assert_eq!(consent.event.detail["accepted_at"], now.to_string());
     // The reviewer's case view shows it next to the child's data.
     let token = reviewer_token(&h).await;
-    let case = h.state.store.pending_cases(Some("shop"), 10).await.unwrap().into_iter().find(|c| c.session_id == s.session_id).unwrap();
+    let case = h
+        .state
+        .store
+        .pending_cases(Some("shop"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.session_id == s.session_id)
+        .unwrap();
     let v = h.call("GET", &format!("/console/api/cases/{}", case.id), &[("authorization", &token)], None).await;
     assert_eq!(v.status, StatusCode::OK, "{}", v.json);
     let g = &v.json["guardian_consent"];
@@ -107,7 +117,15 @@ async fn an_unknown_region_code_goes_to_review(b: Backend) {
     assert_in_review(&h, &s.session_id, &r, &["unknown_region"]).await;
     // An adult's case has no guardian consent to show.
     let token = reviewer_token(&h).await;
-    let case = h.state.store.pending_cases(Some("shop"), 10).await.unwrap().into_iter().find(|c| c.session_id == s.session_id).unwrap();
+    let case = h
+        .state
+        .store
+        .pending_cases(Some("shop"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.session_id == s.session_id)
+        .unwrap();
     let v = h.call("GET", &format!("/console/api/cases/{}", case.id), &[("authorization", &token)], None).await;
     assert_eq!(v.status, StatusCode::OK, "{}", v.json);
     assert!(v.json["guardian_consent"].is_null(), "{}", v.json);
@@ -128,25 +146,49 @@ async fn an_identity_over_the_account_limit_goes_to_review(b: Backend) {
     assert_eq!(h.state.store.identity_bindings("shop", &blind).await.unwrap(), 1, "not bound while in review");
 
     // A reviewer approves the extra account: the site sees it verified, and it is bound like any verified one.
-    let case = h.state.store.pending_cases(Some("shop"), 10).await.unwrap().into_iter().find(|c| c.session_id == second.session_id).unwrap();
+    let case = h
+        .state
+        .store
+        .pending_cases(Some("shop"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.session_id == second.session_id)
+        .unwrap();
     let token = reviewer_token(&h).await;
     let body = json!({"decision": "approve", "reason_code": "manual_check_passed"}).to_string();
-    let d = h.call("POST", &format!("/console/api/cases/{}/decision", case.id), &[("authorization", &token)], Some(&body)).await;
+    let d = h
+        .call("POST", &format!("/console/api/cases/{}/decision", case.id), &[("authorization", &token)], Some(&body))
+        .await;
     assert_eq!(d.status, StatusCode::OK, "{}", d.json);
     let site = h.site_view(&second.session_id).await;
     assert_eq!(site.json["status"], "verified", "{}", site.json);
     assert!(site.json["result_token"].as_str().is_some_and(|t| !t.is_empty()), "{}", site.json);
     assert_eq!(h.state.store.identity_bindings("shop", &blind).await.unwrap(), 2, "the approved account is bound");
     let entries = h.state.store.audit_after(0, 1000).await.unwrap();
-    assert!(entries.iter().any(|e| e.event.action == "binding.bound" && e.event.subject == format!("session:{}", second.session_id)));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.event.action == "binding.bound" && e.event.subject == format!("session:{}", second.session_id))
+    );
     // The limit still holds for the next new account: it goes to a reviewer again.
     let third = h.create_session().await;
     let r = identity_then_code(&h, &third, &identity(ID_NUMBER, now)).await;
     assert_in_review(&h, &third.session_id, &r, &["max_accounts"]).await;
     // A rejected one is not bound.
-    let case = h.state.store.pending_cases(Some("shop"), 10).await.unwrap().into_iter().find(|c| c.session_id == third.session_id).unwrap();
+    let case = h
+        .state
+        .store
+        .pending_cases(Some("shop"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.session_id == third.session_id)
+        .unwrap();
     let body = json!({"decision": "reject", "reason_code": "account_limit"}).to_string();
-    let d = h.call("POST", &format!("/console/api/cases/{}/decision", case.id), &[("authorization", &token)], Some(&body)).await;
+    let d = h
+        .call("POST", &format!("/console/api/cases/{}/decision", case.id), &[("authorization", &token)], Some(&body))
+        .await;
     assert_eq!(d.status, StatusCode::OK, "{}", d.json);
     assert_eq!(h.site_view(&third.session_id).await.json["status"], "rejected");
     assert_eq!(h.state.store.identity_bindings("shop", &blind).await.unwrap(), 2);
@@ -157,10 +199,20 @@ async fn reviewer_token(h: &Harness) -> String {
     use realname_server::review::Reviews;
     let rv: Reviews = axum::extract::FromRef::from_ref(&h.state);
     let role = realname_server::store::review::Role::Reviewer;
-    realname_server::review::auth::create_reviewer(rv.store.as_ref(), rv.clock.as_ref(), rv.random.as_ref(), "rita", "correct horse battery", role, None)
-        .await
-        .unwrap();
-    let login = h.call("POST", "/console/api/login", &[], Some(r#"{"username":"rita","password":"correct horse battery"}"#)).await;
+    realname_server::review::auth::create_reviewer(
+        rv.store.as_ref(),
+        rv.clock.as_ref(),
+        rv.random.as_ref(),
+        "rita",
+        "correct horse battery",
+        role,
+        None,
+    )
+    .await
+    .unwrap();
+    let login = h
+        .call("POST", "/console/api/login", &[], Some(r#"{"username":"rita","password":"correct horse battery"}"#))
+        .await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.json);
     format!("Bearer {}", login.json["token"].as_str().unwrap())
 }
@@ -191,13 +243,25 @@ async fn a_flagged_case_takes_an_account_slot_only_when_approved(b: Backend) {
         let h = &h;
         async move {
             let body = json!({"decision": decision, "reason_code": reason}).to_string();
-            let d = h.call("POST", &format!("/console/api/cases/{case}/decision"), &[("authorization", &token)], Some(&body)).await;
+            let d = h
+                .call("POST", &format!("/console/api/cases/{case}/decision"), &[("authorization", &token)], Some(&body))
+                .await;
             assert_eq!(d.status, StatusCode::OK, "{}", d.json);
         }
     };
     let case_of = |session: String| {
         let h = &h;
-        async move { h.state.store.pending_cases(Some("shop"), 10).await.unwrap().into_iter().find(|c| c.session_id == session).unwrap().id }
+        async move {
+            h.state
+                .store
+                .pending_cases(Some("shop"), 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.session_id == session)
+                .unwrap()
+                .id
+        }
     };
     // A child's case, rejected: no slot taken, so the identity is not at the limit afterwards.
     let s = h.create_session().await;

@@ -97,7 +97,11 @@ async fn an_sms_flow_writes_its_events_into_the_chain(b: Backend) {
     }
     // Still valid after a direct append (which chains any pending events first).
     let s2 = h.create_session().await;
-    h.state.store.audit_append(h.clock.now_ms(), realname_server::audit::Event::new("system", "test.direct", "x")).await.unwrap();
+    h.state
+        .store
+        .audit_append(h.clock.now_ms(), realname_server::audit::Event::new("system", "test.direct", "x"))
+        .await
+        .unwrap();
     let all = entries(&h).await;
     let created2 = entry(&all, &s2.session_id, "session.created").seq;
     assert!(created2 < all.last().unwrap().seq, "the pending event is chained before the later direct append");
@@ -113,7 +117,12 @@ async fn cancelled_locked_and_expired_sessions_write_their_events(b: Backend) {
     assert_eq!(r.json["status"], "canceled", "{}", r.json);
     let by_site = h.create_session().await;
     let r = h
-        .call("POST", &format!("/v1/sessions/{}/cancel", by_site.session_id), &[("authorization", &format!("Bearer {SECRET_KEY}"))], None)
+        .call(
+            "POST",
+            &format!("/v1/sessions/{}/cancel", by_site.session_id),
+            &[("authorization", &format!("Bearer {SECRET_KEY}"))],
+            None,
+        )
         .await;
     assert_eq!(r.json["status"], "canceled", "{}", r.json);
 
@@ -134,7 +143,8 @@ async fn cancelled_locked_and_expired_sessions_write_their_events(b: Backend) {
     h.clock.advance_secs(h.state.cfg.session.session_ttl_secs + 1);
     let r = h.submit_identity(&noticed, &identity_sms("13912340000", h.clock.now_secs())).await;
     assert_ne!(r.status, StatusCode::OK, "{}", r.json);
-    let policy = PurgePolicy { now: h.clock.now_ms(), session_retention_ms: i64::MAX / 4, delivery_retention_ms: i64::MAX / 4 };
+    let policy =
+        PurgePolicy { now: h.clock.now_ms(), session_retention_ms: i64::MAX / 4, delivery_retention_ms: i64::MAX / 4 };
     let report = h.state.store.purge(&policy).await.unwrap();
     assert!(report.sessions_expired >= 1, "{report:?}");
 
@@ -150,8 +160,16 @@ async fn cancelled_locked_and_expired_sessions_write_their_events(b: Backend) {
     expected.push("session.failed");
     assert_eq!(actions_of(&all, &locked.session_id), expected);
     let failed = entry(&all, &locked.session_id, "session.failed");
-    assert_eq!((failed.event.detail["reason"].as_str(), failed.event.detail["status"].as_str()), ("code_locked", "failed"));
-    let last_try = all.iter().rfind(|e| e.event.subject == format!("session:{}", locked.session_id) && e.event.action == "session.code_failed").unwrap();
+    assert_eq!(
+        (failed.event.detail["reason"].as_str(), failed.event.detail["status"].as_str()),
+        ("code_locked", "failed")
+    );
+    let last_try = all
+        .iter()
+        .rfind(|e| {
+            e.event.subject == format!("session:{}", locked.session_id) && e.event.action == "session.code_failed"
+        })
+        .unwrap();
     assert_eq!(last_try.event.detail["attempts_left"], "0");
 
     assert_eq!(actions_of(&all, &noticed.session_id), ["session.created", "session.expired"]);

@@ -168,7 +168,8 @@ impl Harness {
 
     /// `POST /v1/sessions` with the site's secret key.
     pub async fn create_session(&self) -> CreateSessionResponse {
-        let r = self.call("POST", "/v1/sessions", &[("authorization", &format!("Bearer {SECRET_KEY}"))], Some("{}")).await;
+        let r =
+            self.call("POST", "/v1/sessions", &[("authorization", &format!("Bearer {SECRET_KEY}"))], Some("{}")).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
         serde_json::from_value(r.json).expect("session")
     }
@@ -191,7 +192,13 @@ impl Harness {
         let auth = format!("Bearer {}", s.client_secret);
         let path = format!("/v1/sessions/{}/{step}", s.session_id);
         let body = body.map(Value::to_string);
-        self.call("POST", &path, &[("authorization", &auth), ("origin", ORIGIN), ("x-forwarded-for", ip)], body.as_deref()).await
+        self.call(
+            "POST",
+            &path,
+            &[("authorization", &auth), ("origin", ORIGIN), ("x-forwarded-for", ip)],
+            body.as_deref(),
+        )
+        .await
     }
 
     /// Seals and submits an identity payload.
@@ -224,7 +231,8 @@ impl Harness {
 
     /// `GET /v1/sessions/{id}` with the secret key.
     pub async fn site_view(&self, id: &str) -> Reply {
-        self.call("GET", &format!("/v1/sessions/{id}"), &[("authorization", &format!("Bearer {SECRET_KEY}"))], None).await
+        self.call("GET", &format!("/v1/sessions/{id}"), &[("authorization", &format!("Bearer {SECRET_KEY}"))], None)
+            .await
     }
 }
 

@@ -3,17 +3,17 @@
 mod harness;
 
 mod api;
+mod audit;
+mod calendar;
 mod codes;
+mod complaint;
 mod delivery;
 mod dev;
 mod flagged;
 mod flow_audit;
 mod leaks;
 mod malformed;
-mod tokens;
-mod webhooks;
-mod audit;
-mod calendar;
-mod complaint;
 mod review;
 mod store;
+mod tokens;
+mod webhooks;

@@ -16,8 +16,8 @@ use realname_server::http;
 use realname_server::metrics::Metrics;
 use realname_server::review::auth;
 use realname_server::review::{DecisionHook, PlainImage, Reason, ReviewConfig, Reviews};
-use realname_server::store::postgres::PgStore;
 use realname_server::store::audit::AuditStore;
+use realname_server::store::postgres::PgStore;
 use realname_server::store::review::{ReviewStore, Role};
 use realname_server::store::sqlite::SqliteStore;
 use realname_server::store::{NewSession, Session, SessionStatus, Store};
@@ -69,7 +69,12 @@ pub fn at10(day: &str) -> i64 {
 }
 
 impl Harness {
-    async fn with(store: Arc<dyn Store>, file: Option<PathBuf>, dir: Option<tempfile::TempDir>, name: &'static str) -> Harness {
+    async fn with(
+        store: Arc<dyn Store>,
+        file: Option<PathBuf>,
+        dir: Option<tempfile::TempDir>,
+        name: &'static str,
+    ) -> Harness {
         let clock = ManualClock::new(at10("2026-04-30"));
         let hook = Arc::new(RecordingHook::default());
         let vault = Arc::new(Vault::generate().unwrap());
@@ -96,7 +101,8 @@ impl Harness {
         match std::env::var("DATABASE_URL") {
             Ok(url) => {
                 static N: AtomicU64 = AtomicU64::new(0);
-                let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+                let nanos =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
                 let schema = format!("t_review_{}_{}_{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
                 let pg = PgStore::connect_in_schema(&url, &schema).await.unwrap();
                 out.push(Harness::with(Arc::new(pg), None, None, "postgres").await);
@@ -146,7 +152,11 @@ impl Harness {
         let s = self.pending_session(site, "张三丰", "11010519491231002X").await;
         let images = vec![
             PlainImage { kind: "face".into(), content_type: "image/png".into(), bytes: b"\x89PNG-face-bytes".to_vec() },
-            PlainImage { kind: "id_front".into(), content_type: "image/jpeg".into(), bytes: b"\xff\xd8-id-front".to_vec() },
+            PlainImage {
+                kind: "id_front".into(),
+                content_type: "image/jpeg".into(),
+                bytes: b"\xff\xd8-id-front".to_vec(),
+            },
         ];
         let c = self.rv.enqueue(&s, &[Reason::Document], images).await.unwrap();
         (s, c.id)
@@ -155,15 +165,30 @@ impl Harness {
     /// Creates an account and logs it in; returns the bearer token.
     pub async fn login_as(&self, username: &str, role: Role, site: Option<&str>) -> String {
         let rv = &self.rv;
-        auth::create_reviewer(rv.store.as_ref(), rv.clock.as_ref(), rv.random.as_ref(), username, "correct horse battery", role, site)
-            .await
-            .unwrap();
+        auth::create_reviewer(
+            rv.store.as_ref(),
+            rv.clock.as_ref(),
+            rv.random.as_ref(),
+            username,
+            "correct horse battery",
+            role,
+            site,
+        )
+        .await
+        .unwrap();
         self.login(username).await
     }
 
     /// Logs an existing account in (again, e.g. after the clock moved past its session); returns the token.
     pub async fn login(&self, username: &str) -> String {
-        let (status, body) = call(&self.app(), "POST", "/console/api/login", None, Some(json!({"username": username, "password": "correct horse battery"}))).await;
+        let (status, body) = call(
+            &self.app(),
+            "POST",
+            "/console/api/login",
+            None,
+            Some(json!({"username": username, "password": "correct horse battery"})),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["token"].as_str().unwrap().to_owned()
     }
@@ -175,7 +200,13 @@ impl Harness {
 }
 
 /// One request through the router; returns status and JSON body (`Value::Null` if not JSON).
-pub async fn call(app: &Router, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+pub async fn call(
+    app: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut req = Request::builder().method(method).uri(path);
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
@@ -222,11 +253,23 @@ async fn queue_is_sorted_by_due_date_and_flags_overdue_cases() {
         assert_eq!((counts.pending, counts.overdue), (3, 1));
 
         // A late decision stays counted as late; metrics say so.
-        let (st, _) = call(&h.app(), "POST", &format!("/console/api/cases/{earlier}/decision"), Some(&admin),
-            Some(json!({"decision": "approve", "reason_code": "documents_match"}))).await;
+        let (st, _) = call(
+            &h.app(),
+            "POST",
+            &format!("/console/api/cases/{earlier}/decision"),
+            Some(&admin),
+            Some(json!({"decision": "approve", "reason_code": "documents_match"})),
+        )
+        .await;
         assert_eq!(st, StatusCode::OK);
-        let (st, _) = call(&h.app(), "POST", &format!("/console/api/cases/{first}/decision"), Some(&admin),
-            Some(json!({"decision": "approve", "reason_code": "documents_match"}))).await;
+        let (st, _) = call(
+            &h.app(),
+            "POST",
+            &format!("/console/api/cases/{first}/decision"),
+            Some(&admin),
+            Some(json!({"decision": "approve", "reason_code": "documents_match"})),
+        )
+        .await;
         assert_eq!(st, StatusCode::OK);
         let res = h.app().oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
         let text = String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
@@ -242,7 +285,12 @@ async fn reviewers_authenticate_and_roles_and_sites_are_enforced() {
         let app = h.app();
         let (_, case_a) = h.case("site-a").await;
         // Anonymous and bogus tokens get 401.
-        for (m, p) in [("GET", "/console/api/cases"), ("GET", "/console/api/me"), ("GET", "/console/api/complaints"), ("GET", "/console/api/reviewers")] {
+        for (m, p) in [
+            ("GET", "/console/api/cases"),
+            ("GET", "/console/api/me"),
+            ("GET", "/console/api/complaints"),
+            ("GET", "/console/api/reviewers"),
+        ] {
             assert_eq!(call(&app, m, p, None, None).await.0, StatusCode::UNAUTHORIZED, "{p}");
             assert_eq!(call(&app, m, p, Some("not-a-token"), None).await.0, StatusCode::UNAUTHORIZED, "{p}");
         }
@@ -252,7 +300,8 @@ async fn reviewers_authenticate_and_roles_and_sites_are_enforced() {
         // Wrong passwords and unknown users get the same answer.
         let reviewer = h.login_as("rita", Role::Reviewer, None).await;
         for (u, p) in [("rita", "wrong password!!"), ("nobody", "correct horse battery")] {
-            let (st, body) = call(&app, "POST", "/console/api/login", None, Some(json!({"username": u, "password": p}))).await;
+            let (st, body) =
+                call(&app, "POST", "/console/api/login", None, Some(json!({"username": u, "password": p}))).await;
             assert_eq!((st, body["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")));
         }
         // The stored hash is argon2id, never the password.
@@ -262,7 +311,10 @@ async fn reviewers_authenticate_and_roles_and_sites_are_enforced() {
         // A reviewer cannot reach admin actions.
         assert_eq!(call(&app, "GET", "/console/api/reviewers", Some(&reviewer), None).await.0, StatusCode::FORBIDDEN);
         let new = json!({"username": "mallory", "password": "correct horse battery", "role": "admin"});
-        assert_eq!(call(&app, "POST", "/console/api/reviewers", Some(&reviewer), Some(new.clone())).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            call(&app, "POST", "/console/api/reviewers", Some(&reviewer), Some(new.clone())).await.0,
+            StatusCode::FORBIDDEN
+        );
         assert!(h.store.reviewer_by_username("mallory").await.unwrap().is_none());
         // An admin can.
         let admin = h.login_as("ada", Role::Admin, None).await;
@@ -272,16 +324,25 @@ async fn reviewers_authenticate_and_roles_and_sites_are_enforced() {
         let b_only = h.login_as("bob", Role::Reviewer, Some("site-b")).await;
         let (_, q) = call(&app, "GET", "/console/api/cases", Some(&b_only), None).await;
         assert_eq!(q["cases"].as_array().unwrap().len(), 0);
-        assert_eq!(call(&app, "GET", &format!("/console/api/cases/{case_a}"), Some(&b_only), None).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            call(&app, "GET", &format!("/console/api/cases/{case_a}"), Some(&b_only), None).await.0,
+            StatusCode::NOT_FOUND
+        );
         let d = json!({"decision": "reject", "reason_code": "face_mismatch"});
-        assert_eq!(call(&app, "POST", &format!("/console/api/cases/{case_a}/decision"), Some(&b_only), Some(d)).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            call(&app, "POST", &format!("/console/api/cases/{case_a}/decision"), Some(&b_only), Some(d)).await.0,
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(h.store.case(&case_a).await.unwrap().unwrap().status.as_str(), "pending");
 
         // Logging out ends the session; disabling an account ends its sessions too.
         assert_eq!(call(&app, "POST", "/console/api/logout", Some(&b_only), None).await.0, StatusCode::OK);
         assert_eq!(call(&app, "GET", "/console/api/me", Some(&b_only), None).await.0, StatusCode::UNAUTHORIZED);
         let rita = h.store.reviewer_by_username("rita").await.unwrap().unwrap();
-        assert_eq!(call(&app, "POST", &format!("/console/api/reviewers/{}/disable", rita.id), Some(&admin), None).await.0, StatusCode::OK);
+        assert_eq!(
+            call(&app, "POST", &format!("/console/api/reviewers/{}/disable", rita.id), Some(&admin), None).await.0,
+            StatusCode::OK
+        );
         assert_eq!(call(&app, "GET", "/console/api/me", Some(&reviewer), None).await.0, StatusCode::UNAUTHORIZED);
         // Sessions expire with the clock.
         h.clock.advance_secs(8 * 3600 + 1);
@@ -303,7 +364,8 @@ async fn every_personal_data_view_is_audited_and_decisions_move_the_session() {
             assert_eq!(v["name"], "张三丰");
             assert_eq!(v["id_number"], "11010519491231002X");
             assert_eq!(v["images"].as_array().unwrap().len(), 2);
-            let views: Vec<_> = h.audit_entries().await.into_iter().filter(|e| e.event.action == "review.case.viewed").collect();
+            let views: Vec<_> =
+                h.audit_entries().await.into_iter().filter(|e| e.event.action == "review.case.viewed").collect();
             assert_eq!(views.len(), round, "{}", h.name);
             let last = views.last().unwrap();
             assert_eq!(last.event.actor, format!("reviewer:{}", rita.id));
@@ -319,27 +381,32 @@ async fn every_personal_data_view_is_audited_and_decisions_move_the_session() {
             json!({"decision": "approve"}),
         ];
         for b in bad {
-            let (st, _) = call(&app, "POST", &format!("/console/api/cases/{case_id}/decision"), Some(&token), Some(b)).await;
+            let (st, _) =
+                call(&app, "POST", &format!("/console/api/cases/{case_id}/decision"), Some(&token), Some(b)).await;
             assert!(st.is_client_error(), "{st}");
         }
         assert!(h.hook.0.lock().unwrap().is_empty());
 
         let d = json!({"decision": "reject", "reason_code": "face_mismatch"});
-        let (st, body) = call(&app, "POST", &format!("/console/api/cases/{case_id}/decision"), Some(&token), Some(d.clone())).await;
+        let (st, body) =
+            call(&app, "POST", &format!("/console/api/cases/{case_id}/decision"), Some(&token), Some(d.clone())).await;
         assert_eq!(st, StatusCode::OK, "{body}");
         assert_eq!(body["case"]["status"], "rejected");
         let s = h.store.session(&session.id).await.unwrap().unwrap();
         assert_eq!((s.status, s.failure.as_deref()), (SessionStatus::Rejected, Some("face_mismatch")));
         assert_eq!(h.hook.0.lock().unwrap().clone(), vec![(session.id.clone(), SessionStatus::Rejected)]);
         // Deciding twice is a conflict and fires nothing.
-        let (st, body) = call(&app, "POST", &format!("/console/api/cases/{case_id}/decision"), Some(&token), Some(d)).await;
+        let (st, body) =
+            call(&app, "POST", &format!("/console/api/cases/{case_id}/decision"), Some(&token), Some(d)).await;
         assert_eq!((st, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_decided")));
         assert_eq!(h.hook.0.lock().unwrap().len(), 1);
 
         // The audit trail has the whole story, chained, and no personal data.
         let entries = h.audit_entries().await;
         let actions: Vec<&str> = entries.iter().map(|e| e.event.action.as_str()).collect();
-        for a in ["review.case.created", "console.login", "review.case.viewed", "review.case.rejected", "session.rejected"] {
+        for a in
+            ["review.case.created", "console.login", "review.case.viewed", "review.case.rejected", "session.rejected"]
+        {
             assert!(actions.contains(&a), "{a} missing in {actions:?}");
         }
         let text = format!("{entries:?}");
@@ -358,7 +425,8 @@ async fn the_console_page_has_no_inline_script_and_a_strict_csp() {
     let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
     let html = String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
-    let scripts: Vec<&str> = html.match_indices("<script").map(|(i, _)| &html[i..i + html[i..].find('>').unwrap()]).collect();
+    let scripts: Vec<&str> =
+        html.match_indices("<script").map(|(i, _)| &html[i..i + html[i..].find('>').unwrap()]).collect();
     assert_eq!(scripts, vec![r#"<script src="/console/console.js" defer"#]);
     assert!(!html.contains(" on") || !html.contains("onclick="), "inline handlers");
     let js = h.app().oneshot(Request::get("/console/console.js").body(Body::empty()).unwrap()).await.unwrap();
@@ -375,14 +443,23 @@ async fn the_monthly_report_counts_volumes_sla_and_complaints() {
         let (_, late) = h.case("site-a").await;
         h.clock.set_ms(at10("2026-04-20"));
         let (_, _pending) = h.case("site-a").await;
-        let admin = { let _ = admin; h.login("ada").await };
+        let admin = {
+            let _ = admin;
+            h.login("ada").await
+        };
         let d = |ok: bool| json!({"decision": if ok { "approve" } else { "reject" }, "reason_code": if ok { "documents_match" } else { "photo_unreadable" }});
         h.clock.set_ms(at10("2026-04-03"));
         let t = h.login("ada").await;
-        assert_eq!(call(&h.app(), "POST", &format!("/console/api/cases/{on_time}/decision"), Some(&t), Some(d(true))).await.0, StatusCode::OK);
+        assert_eq!(
+            call(&h.app(), "POST", &format!("/console/api/cases/{on_time}/decision"), Some(&t), Some(d(true))).await.0,
+            StatusCode::OK
+        );
         h.clock.set_ms(at10("2026-04-21"));
         let t = h.login("ada").await;
-        assert_eq!(call(&h.app(), "POST", &format!("/console/api/cases/{late}/decision"), Some(&t), Some(d(false))).await.0, StatusCode::OK);
+        assert_eq!(
+            call(&h.app(), "POST", &format!("/console/api/cases/{late}/decision"), Some(&t), Some(d(false))).await.0,
+            StatusCode::OK
+        );
         let s = h.pending_session("site-a", "王五", "110105194912310029").await;
         let filed = h.rv.file_complaint("site-a", Some(&s.id), "privacy", "请删除我的数据").await.unwrap();
         let rita = h.store.reviewer_by_username("ada").await.unwrap().unwrap();
@@ -391,7 +468,9 @@ async fn the_monthly_report_counts_volumes_sla_and_complaints() {
         h.rv.close_complaint(&rita, &filed.ticket).await.unwrap();
         let _ = admin;
 
-        let text = realname_server::report::report(h.store.as_ref(), &h.rv.calendar, "2026-04", at10("2026-05-20")).await.unwrap();
+        let text = realname_server::report::report(h.store.as_ref(), &h.rv.calendar, "2026-04", at10("2026-05-20"))
+            .await
+            .unwrap();
         for want in [
             "# realname supervision report 2026-04",
             "| documents | 4 | 1 | 0 | 1 | 2 | 50.0% |",
@@ -409,7 +488,9 @@ async fn the_monthly_report_counts_volumes_sla_and_complaints() {
             assert!(text.contains(want), "{} missing {want:?} in\n{text}", h.name);
         }
         // Another month has nothing.
-        let may = realname_server::report::report(h.store.as_ref(), &h.rv.calendar, "2026-05", at10("2026-05-20")).await.unwrap();
+        let may = realname_server::report::report(h.store.as_ref(), &h.rv.calendar, "2026-05", at10("2026-05-20"))
+            .await
+            .unwrap();
         assert!(may.contains("- submitted: 0") && may.contains("- filed: 0"), "{may}");
     }
 }
@@ -421,7 +502,13 @@ async fn the_binary_verifies_exports_and_reports() {
     {
         let store = SqliteStore::open(&path).await.unwrap();
         for i in 0..3 {
-            store.audit_append(at10("2026-03-02") + i, realname_server::audit::Event::new("system", "test.event", format!("case:{i}"))).await.unwrap();
+            store
+                .audit_append(
+                    at10("2026-03-02") + i,
+                    realname_server::audit::Event::new("system", "test.event", format!("case:{i}")),
+                )
+                .await
+                .unwrap();
         }
         store.close().await;
     }
@@ -432,7 +519,11 @@ async fn the_binary_verifies_exports_and_reports() {
             .env("REALNAME__DATABASE__URL", format!("sqlite://{}", path.display()))
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, out, err) = run(&["audit", "verify"]);
     assert_eq!(code, Some(0), "{out}{err}");
@@ -466,7 +557,10 @@ async fn the_binary_verifies_exports_and_reports() {
 
     // Tampering makes `audit verify` fail with exit 1 and name the entry.
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
-    sqlx::raw_sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'reviewer:x' WHERE seq = 2;").execute(&pool).await.unwrap();
+    sqlx::raw_sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'reviewer:x' WHERE seq = 2;")
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     let (code, _, err) = run(&["audit", "verify"]);
     assert_eq!(code, Some(1));

@@ -36,55 +36,33 @@ impl Backend {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("data").join("realname.db");
         let store = SqliteStore::open(&path).await.expect("open SQLite");
-        Backend {
-            store: Arc::new(store),
-            place: Place::Sqlite(path),
-            _dir: Some(dir),
-        }
+        Backend { store: Arc::new(store), place: Place::Sqlite(path), _dir: Some(dir) }
     }
 
     /// A fresh schema in the PostgreSQL of `DATABASE_URL`; `None` if it is not set and not required.
     pub async fn postgres(test: &str) -> Option<Backend> {
         let Ok(url) = std::env::var("DATABASE_URL") else {
             if std::env::var("REALNAME_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                panic!(
-                    "REALNAME_REQUIRE_POSTGRES=1 but DATABASE_URL is not set: run `cargo xtask test`"
-                );
+                panic!("REALNAME_REQUIRE_POSTGRES=1 but DATABASE_URL is not set: run `cargo xtask test`");
             }
-            eprintln!(
-                "note: {test}: DATABASE_URL not set, PostgreSQL half not run (`cargo xtask test` runs it)"
-            );
+            eprintln!("note: {test}: DATABASE_URL not set, PostgreSQL half not run (`cargo xtask test` runs it)");
             return None;
         };
         static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let short: String = test.chars().take(32).collect();
-        let schema = format!(
-            "t_{short}_{}_{}_{nanos}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        let store = PgStore::connect_in_schema(&url, &schema)
-            .await
-            .expect("connect PostgreSQL");
-        Some(Backend {
-            store: Arc::new(store),
-            place: Place::Postgres { url, schema },
-            _dir: None,
-        })
+        let schema = format!("t_{short}_{}_{}_{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        let store = PgStore::connect_in_schema(&url, &schema).await.expect("connect PostgreSQL");
+        Some(Backend { store: Arc::new(store), place: Place::Postgres { url, schema }, _dir: None })
     }
 
     /// A second, independent store instance on the same database (like another server process).
     pub async fn another_instance(&self) -> Arc<dyn Store> {
         match &self.place {
             Place::Sqlite(path) => Arc::new(SqliteStore::open(path).await.expect("reopen SQLite")),
-            Place::Postgres { url, schema } => Arc::new(
-                PgStore::connect_in_schema(url, schema)
-                    .await
-                    .expect("reconnect PostgreSQL"),
-            ),
+            Place::Postgres { url, schema } => {
+                Arc::new(PgStore::connect_in_schema(url, schema).await.expect("reconnect PostgreSQL"))
+            }
         }
     }
 
@@ -102,21 +80,21 @@ impl Backend {
             }
             Place::Postgres { url, schema } => {
                 let pool = sqlx::PgPool::connect(url).await.expect("connect");
-                let tables: Vec<String> =
-                    sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1")
-                        .bind(schema)
-                        .fetch_all(&pool)
-                        .await
-                        .expect("list tables");
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+                )
+                .bind(schema)
+                .fetch_all(&pool)
+                .await
+                .expect("list tables");
                 assert!(tables.len() >= 7, "{tables:?}");
                 let mut all = String::new();
                 for t in tables {
                     // A row's text form prints bytea as hex; hex_decoded adds those bytes as text too.
-                    let rows: Vec<String> =
-                        sqlx::query_scalar(&format!("SELECT t::text FROM {schema}.{t} t"))
-                            .fetch_all(&pool)
-                            .await
-                            .expect("dump table");
+                    let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {schema}.{t} t"))
+                        .fetch_all(&pool)
+                        .await
+                        .expect("dump table");
                     for r in rows {
                         all.push_str(&r);
                         all.push_str(&hex_decoded(&r));
@@ -134,9 +112,8 @@ fn hex_decoded(row: &str) -> String {
     let mut out = String::new();
     for part in row.split("\\\\x").skip(1) {
         let hex: String = part.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
-        let bytes: Vec<u8> = (0..hex.len() / 2)
-            .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
-            .collect();
+        let bytes: Vec<u8> =
+            (0..hex.len() / 2).filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect();
         out.push_str(&String::from_utf8_lossy(&bytes));
     }
     out
@@ -245,9 +222,7 @@ fn new_code(session: &str, hmac: u8, at: i64) -> NewCode {
 }
 
 async fn created(s: &Arc<dyn Store>, id: &str) -> Session {
-    s.create_session(&new_session(id))
-        .await
-        .expect("create session")
+    s.create_session(&new_session(id)).await.expect("create session")
 }
 
 /// Several PostgreSQL instances starting together on a fresh schema: every one migrates or waits, none fails.
@@ -256,32 +231,21 @@ async fn postgres_instances_starting_together_share_one_migration() {
     let Some(first) = Backend::postgres("startup").await else {
         return;
     };
-    let Place::Postgres { url, schema } = &first.place else {
-        unreachable!()
-    };
+    let Place::Postgres { url, schema } = &first.place else { unreachable!() };
     let fresh = format!("{schema}_fresh");
     let tasks: Vec<_> = (0..4)
         .map(|_| {
             let (url, fresh) = (url.clone(), fresh.clone());
-            tokio::spawn(async move {
-                PgStore::connect_in_schema(&url, &fresh)
-                    .await
-                    .map(|s| s.backend())
-            })
+            tokio::spawn(async move { PgStore::connect_in_schema(&url, &fresh).await.map(|s| s.backend()) })
         })
         .collect();
     for t in tasks {
         assert_eq!(t.await.unwrap().unwrap(), "postgres");
     }
     let s = PgStore::connect_in_schema(url, &fresh).await.unwrap();
-    s.create_session(&new_session("after-startup"))
-        .await
-        .unwrap();
+    s.create_session(&new_session("after-startup")).await.unwrap();
     let applied: Vec<i64> =
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(s.pool())
-            .await
-            .unwrap();
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(s.pool()).await.unwrap();
     assert_eq!(applied.first(), Some(&1), "{applied:?}");
     assert_eq!(applied.len(), applied.iter().collect::<BTreeSet<_>>().len());
     // Operators find the server's connections by name in pg_stat_activity.
@@ -365,12 +329,6 @@ async fn open_picks_the_backend_from_the_url() {
         s.ping().await.unwrap();
     }
     for url in ["sqlite::memory:", "sqlite://", ""] {
-        assert!(
-            matches!(
-                realname_server::store::open(url).await.err(),
-                Some(StoreError::Config(_))
-            ),
-            "{url}"
-        );
+        assert!(matches!(realname_server::store::open(url).await.err(), Some(StoreError::Config(_))), "{url}");
     }
 }

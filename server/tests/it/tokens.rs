@@ -42,6 +42,7 @@ async fn result_token_verifies_against_jwks_and_fails_when_altered(b: Backend) {
     // The demo backend endpoint says the same.
     let ok = h.call("POST", "/demo/verify-token", &[], Some(&serde_json::json!({ "token": token }).to_string())).await;
     assert_eq!(ok.json["claims"]["session_id"], s.session_id.as_str(), "{}", ok.json);
-    let bad = h.call("POST", "/demo/verify-token", &[], Some(&serde_json::json!({ "token": forged }).to_string())).await;
+    let bad =
+        h.call("POST", "/demo/verify-token", &[], Some(&serde_json::json!({ "token": forged }).to_string())).await;
     assert_eq!(bad.status.as_u16(), 400);
 }

@@ -10,7 +10,10 @@ async fn purge_removes_images_after_retention_and_keeps_the_audit_trail() {
         let (_, pending) = h.case("site-a").await;
         let t = h.login_as("rita", Role::Reviewer, None).await;
         let d = json!({"decision": "approve", "reason_code": "documents_match"});
-        assert_eq!(call(&h.app(), "POST", &format!("/console/api/cases/{decided}/decision"), Some(&t), Some(d)).await.0, StatusCode::OK);
+        assert_eq!(
+            call(&h.app(), "POST", &format!("/console/api/cases/{decided}/decision"), Some(&t), Some(d)).await.0,
+            StatusCode::OK
+        );
         h.clock.advance_secs(29 * 86_400);
         assert_eq!(h.rv.purge_images().await.unwrap(), 0, "{}", h.name);
         assert_eq!(h.store.case_images(&decided).await.unwrap().len(), 2);
@@ -23,7 +26,11 @@ async fn purge_removes_images_after_retention_and_keeps_the_audit_trail() {
         assert_eq!(h.rv.purge_images().await.unwrap(), 0);
         // The trail is complete and intact.
         let entries = h.audit_entries().await;
-        let about: Vec<&str> = entries.iter().filter(|e| e.event.subject == format!("case:{decided}")).map(|e| e.event.action.as_str()).collect();
+        let about: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.event.subject == format!("case:{decided}"))
+            .map(|e| e.event.action.as_str())
+            .collect();
         assert_eq!(about, vec!["review.case.created", "review.case.approved", "retention.images_purged"], "{}", h.name);
         assert_eq!(realname_server::audit::cli::verify(h.store.as_ref()).await.unwrap(), entries.len() as u64);
     }
@@ -49,7 +56,10 @@ async fn a_deletion_request_leaves_no_personal_data_in_the_database() {
         assert!(h.store.session(&session.id).await.unwrap().unwrap().identity.is_some());
         // A reviewer cannot erase from the console; only an admin can.
         let t = h.login_as("rita", Role::Reviewer, None).await;
-        assert_eq!(call(&app, "POST", &format!("/console/api/sessions/{}/erase", session.id), Some(&t), None).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            call(&app, "POST", &format!("/console/api/sessions/{}/erase", session.id), Some(&t), None).await.0,
+            StatusCode::FORBIDDEN
+        );
 
         let (st, e) = call(&app, "POST", &path, Some("sk_test_site_a"), None).await;
         assert_eq!(st, StatusCode::OK, "{e}");
@@ -83,7 +93,10 @@ async fn a_deletion_request_leaves_no_personal_data_in_the_database() {
                 // 16 bytes of ciphertext or HMAC are unique enough; whole blobs may span pages.
                 assert!(ct.len() >= 16, "{what}: {} bytes", ct.len());
                 let n = &ct[ct.len() - 16..];
-                assert!(!bytes.windows(n.len()).any(|w| w == n), "sealed {what} still in the database file after erasure");
+                assert!(
+                    !bytes.windows(n.len()).any(|w| w == n),
+                    "sealed {what} still in the database file after erasure"
+                );
             }
         }
     }
@@ -94,14 +107,28 @@ async fn sealed_bytes(file: &std::path::Path, session: &str, case: &str, ticket:
     use sqlx::Row;
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display())).await.unwrap();
     let mut out = Vec::new();
-    let row = sqlx::query("SELECT name_ct, id_number_ct FROM sessions WHERE id = ?").bind(session).fetch_one(&pool).await.unwrap();
+    let row = sqlx::query("SELECT name_ct, id_number_ct FROM sessions WHERE id = ?")
+        .bind(session)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     for col in ["name_ct", "id_number_ct"] {
         out.push((col.to_owned(), row.get::<Vec<u8>, _>(col)));
     }
-    for row in sqlx::query("SELECT kind, sealed FROM review_images WHERE case_id = ?").bind(case).fetch_all(&pool).await.unwrap() {
+    for row in sqlx::query("SELECT kind, sealed FROM review_images WHERE case_id = ?")
+        .bind(case)
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    {
         out.push((row.get::<String, _>("kind"), row.get::<Vec<u8>, _>("sealed")));
     }
-    let msg: Vec<u8> = sqlx::query("SELECT message FROM complaints WHERE ticket = ?").bind(ticket).fetch_one(&pool).await.unwrap().get("message");
+    let msg: Vec<u8> = sqlx::query("SELECT message FROM complaints WHERE ticket = ?")
+        .bind(ticket)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .get("message");
     out.push(("complaint message".to_owned(), msg));
     pool.close().await;
     out

@@ -3,8 +3,8 @@
 
 use axum::http::StatusCode;
 use realname_server::review::{PlainImage, Reason, Reviews};
-use realname_server::store::review::Role;
 use realname_server::store::SessionStatus;
+use realname_server::store::review::Role;
 use serde_json::json;
 
 use crate::harness::{Backend, Harness, SECRET_KEY};
@@ -26,7 +26,12 @@ async fn metrics_and_decisions_through_the_app(b: Backend) {
 
     // A session waiting for review, decided in the console: the site sees `rejected`, and its webhook is queued.
     let s = h.create_session().await;
-    let r = h.submit_identity(&s, &crate::harness::identity_sms("13912345679", realname_server::clock::Clock::now_secs(h.clock.as_ref()))).await;
+    let r = h
+        .submit_identity(
+            &s,
+            &crate::harness::identity_sms("13912345679", realname_server::clock::Clock::now_secs(h.clock.as_ref())),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     let rv: Reviews = axum::extract::FromRef::from_ref(&h.state);
     let mut session = rv.store.session(&s.session_id).await.unwrap().unwrap();
@@ -34,18 +39,35 @@ async fn metrics_and_decisions_through_the_app(b: Backend) {
     let session = rv.store.update_session(&session).await.unwrap();
     let img = PlainImage { kind: "face".into(), content_type: "image/jpeg".into(), bytes: vec![0xff, 0xd8, 1, 2, 3] };
     let case = rv.enqueue(&session, &[Reason::Minor], vec![img]).await.unwrap();
-    realname_server::review::auth::create_reviewer(rv.store.as_ref(), rv.clock.as_ref(), rv.random.as_ref(), "ada", "correct horse battery", Role::Admin, None).await.unwrap();
-    let login = h.call("POST", "/console/api/login", &[], Some(r#"{"username":"ada","password":"correct horse battery"}"#)).await;
+    realname_server::review::auth::create_reviewer(
+        rv.store.as_ref(),
+        rv.clock.as_ref(),
+        rv.random.as_ref(),
+        "ada",
+        "correct horse battery",
+        Role::Admin,
+        None,
+    )
+    .await
+    .unwrap();
+    let login = h
+        .call("POST", "/console/api/login", &[], Some(r#"{"username":"ada","password":"correct horse battery"}"#))
+        .await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.json);
     let token = login.json["token"].as_str().unwrap().to_owned();
     let auth = format!("Bearer {token}");
     let body = json!({"decision": "reject", "reason_code": "minor_not_permitted"}).to_string();
-    let d = h.call("POST", &format!("/console/api/cases/{}/decision", case.id), &[("authorization", &auth)], Some(&body)).await;
+    let d = h
+        .call("POST", &format!("/console/api/cases/{}/decision", case.id), &[("authorization", &auth)], Some(&body))
+        .await;
     assert_eq!(d.status, StatusCode::OK, "{}", d.json);
     let view = h.site_view(&s.session_id).await;
     assert_eq!(view.json["status"], "rejected", "{}", view.json);
     let queued = rv.store.claim_deliveries("test", i64::MAX / 2, 1000, 50).await.unwrap();
-    assert!(queued.iter().any(|q| q.event_type == "verification.rejected" && q.body.contains(&s.session_id)), "{queued:?}");
+    assert!(
+        queued.iter().any(|q| q.event_type == "verification.rejected" && q.body.contains(&s.session_id)),
+        "{queued:?}"
+    );
     let text = String::from_utf8(h.call("GET", "/metrics", &[], None).await.raw).unwrap();
     assert!(text.contains("outcome=\"rejected\"} 1"), "{text}");
     assert!(text.contains("realname_review_queue_length 0\n"), "{text}");
@@ -54,7 +76,14 @@ async fn metrics_and_decisions_through_the_app(b: Backend) {
     let page = h.call("GET", "/console/", &[], None).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.headers["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
-    let e = h.call("POST", &format!("/v1/sessions/{}/erase", s.session_id), &[("authorization", &format!("Bearer {SECRET_KEY}"))], None).await;
+    let e = h
+        .call(
+            "POST",
+            &format!("/v1/sessions/{}/erase", s.session_id),
+            &[("authorization", &format!("Bearer {SECRET_KEY}"))],
+            None,
+        )
+        .await;
     assert_eq!(e.status, StatusCode::OK, "{}", e.json);
     assert!(rv.store.session(&s.session_id).await.unwrap().unwrap().identity.is_none());
 }
@@ -66,7 +95,9 @@ async fn an_erased_verified_session_still_answers_the_site(b: Backend) {
     let s = created.session_id;
     let before = h.site_view(&s).await;
     assert!(before.json["result_token"].is_string() && before.json["masked_name"].is_string(), "{}", before.json);
-    let e = h.call("POST", &format!("/v1/sessions/{s}/erase"), &[("authorization", &format!("Bearer {SECRET_KEY}"))], None).await;
+    let e = h
+        .call("POST", &format!("/v1/sessions/{s}/erase"), &[("authorization", &format!("Bearer {SECRET_KEY}"))], None)
+        .await;
     assert_eq!(e.status, StatusCode::OK, "{}", e.json);
     let after = h.site_view(&s).await;
     assert_eq!(after.status, StatusCode::OK, "{}", after.json);

@@ -7,7 +7,10 @@ use realname_server::audit::Event;
 use super::*;
 
 /// The call's error, or else the commit's.
-async fn call_or_commit<T>(mut tx: Box<dyn WriteTx>, call: impl AsyncFnOnce(&mut dyn WriteTx) -> StoreResult<T>) -> StoreResult<()> {
+async fn call_or_commit<T>(
+    mut tx: Box<dyn WriteTx>,
+    call: impl AsyncFnOnce(&mut dyn WriteTx) -> StoreResult<T>,
+) -> StoreResult<()> {
     call(tx.as_mut()).await?;
     tx.commit().await
 }
@@ -25,7 +28,15 @@ pub(super) async fn writes_checked_at_commit_store_what_they_answer(b: &Backend)
     next.consent = Some(Consent { version: "2025-01 'quoted' \\ back".into(), at: T0 + 1 });
     next.identity = Some(
         vault
-            .seal_identity("ac1", &PlainIdentity { name: "张三".into(), id_number: "11010519491231002X".into(), phone: Some("13900000000".into()), email: None })
+            .seal_identity(
+                "ac1",
+                &PlainIdentity {
+                    name: "张三".into(),
+                    id_number: "11010519491231002X".into(),
+                    phone: Some("13900000000".into()),
+                    email: None,
+                },
+            )
             .unwrap(),
     );
     next.blind_index = Some(vec![0, 1, 0xfe, 0xff]);
@@ -43,7 +54,9 @@ pub(super) async fn writes_checked_at_commit_store_what_they_answer(b: &Backend)
     assert_eq!(s.codes_sent("ac1").await.unwrap(), 2);
     // The older code was invalidated: only the newest can be tried.
     let mut tx = s.begin_write().await.unwrap();
-    let CodeAttempt::Check(taken) = tx.take_code_attempt("ac1", 5, T0 + 2).await.unwrap() else { panic!("newest code") };
+    let CodeAttempt::Check(taken) = tx.take_code_attempt("ac1", 5, T0 + 2).await.unwrap() else {
+        panic!("newest code")
+    };
     assert_eq!(taken.id, code.id);
     tx.consume_code_at_commit(taken.id, T0 + 2).await.unwrap();
     tx.commit().await.unwrap();
@@ -70,7 +83,8 @@ pub(super) async fn failed_checks_at_commit_keep_nothing_of_the_step(b: &Backend
     let taken = created(s, "ac2").await;
     let mut stale = taken.clone();
     stale.version = 7;
-    let r = call_or_commit(step("ac-dup").await, async |tx| tx.create_session_at_commit(&new_session("ac2")).await).await;
+    let r =
+        call_or_commit(step("ac-dup").await, async |tx| tx.create_session_at_commit(&new_session("ac2")).await).await;
     assert!(matches!(r, Err(StoreError::Conflict)), "existing id: {r:?}");
     let r = call_or_commit(step("ac-stale").await, async |tx| tx.update_session_at_commit(&stale).await).await;
     assert!(matches!(r, Err(StoreError::Conflict)), "stale version: {r:?}");
@@ -78,7 +92,9 @@ pub(super) async fn failed_checks_at_commit_keep_nothing_of_the_step(b: &Backend
     gone.id = "ac-missing".into();
     let r = call_or_commit(step("ac-gone").await, async |tx| tx.update_session_at_commit(&gone).await).await;
     assert!(matches!(r, Err(StoreError::NotFound)), "missing session: {r:?}");
-    let r = call_or_commit(step("ac-code").await, async |tx| tx.issue_code_at_commit(&new_code("ac-missing", 1, T0)).await).await;
+    let r =
+        call_or_commit(step("ac-code").await, async |tx| tx.issue_code_at_commit(&new_code("ac-missing", 1, T0)).await)
+            .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "code of a missing session: {r:?}");
     // A finished session never changes.
     let mut done = taken.clone();

@@ -5,15 +5,9 @@ use super::*;
 pub(super) async fn sessions_roundtrip_and_version_checks(b: &Backend) {
     let s = &b.store;
     let v1 = created(s, "sess-1").await;
-    assert_eq!(
-        (v1.status, v1.version, v1.client_secret_used),
-        (SessionStatus::Created, 1, false)
-    );
+    assert_eq!((v1.status, v1.version, v1.client_secret_used), (SessionStatus::Created, 1, false));
     assert_eq!(v1.reference.as_deref(), Some("account-17"));
-    assert!(matches!(
-        s.create_session(&new_session("sess-1")).await,
-        Err(StoreError::Conflict)
-    ));
+    assert!(matches!(s.create_session(&new_session("sess-1")).await, Err(StoreError::Conflict)));
     assert_eq!(s.session("sess-1").await.unwrap(), Some(v1.clone()));
     assert_eq!(s.session("nope").await.unwrap(), None);
 
@@ -28,55 +22,26 @@ pub(super) async fn sessions_roundtrip_and_version_checks(b: &Backend) {
     next.status = SessionStatus::CodeSent;
     next.method = Some("sms".into());
     next.document_kind = Some("resident_id".into());
-    next.consent = Some(Consent {
-        version: "2026-01".into(),
-        at: T0 + 1000,
-    });
+    next.consent = Some(Consent { version: "2026-01".into(), at: T0 + 1000 });
     next.identity = Some(vault.seal_identity("sess-1", &identity).unwrap());
     next.blind_index = Some(vault.blind_id_number(&identity.id_number));
     next.updated_at = T0 + 2000;
     let v2 = s.update_session(&next).await.unwrap();
     assert_eq!(v2.version, 2);
-    assert_eq!(
-        v2,
-        Session {
-            version: 2,
-            ..next.clone()
-        }
-    );
-    assert_eq!(
-        vault
-            .open_identity("sess-1", v2.identity.as_ref().unwrap())
-            .unwrap(),
-        identity
-    );
+    assert_eq!(v2, Session { version: 2, ..next.clone() });
+    assert_eq!(vault.open_identity("sess-1", v2.identity.as_ref().unwrap()).unwrap(), identity);
     // Writing from the stale version 1 again loses.
-    assert!(matches!(
-        s.update_session(&next).await,
-        Err(StoreError::Conflict)
-    ));
-    let ghost = Session {
-        id: "ghost".into(),
-        ..v2.clone()
-    };
-    assert!(matches!(
-        s.update_session(&ghost).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(s.update_session(&next).await, Err(StoreError::Conflict)));
+    let ghost = Session { id: "ghost".into(), ..v2.clone() };
+    assert!(matches!(s.update_session(&ghost).await, Err(StoreError::NotFound)));
     // The expiry can move (e.g. while a review is pending).
     let mut longer = s.session("sess-1").await.unwrap().unwrap();
     longer.expires_at = T0 + 5 * 24 * 60 * MIN;
     let longer = s.update_session(&longer).await.unwrap();
-    assert_eq!(
-        (longer.version, longer.expires_at),
-        (3, T0 + 5 * 24 * 60 * MIN)
-    );
+    assert_eq!((longer.version, longer.expires_at), (3, T0 + 5 * 24 * 60 * MIN));
     // Every status survives the round trip.
     let mut cur = longer;
-    for st in SessionStatus::ALL
-        .into_iter()
-        .filter(|st| !st.is_terminal())
-    {
+    for st in SessionStatus::ALL.into_iter().filter(|st| !st.is_terminal()) {
         cur.status = st;
         cur = s.update_session(&cur).await.unwrap();
         assert_eq!(s.session("sess-1").await.unwrap().unwrap().status, st);
@@ -85,11 +50,7 @@ pub(super) async fn sessions_roundtrip_and_version_checks(b: &Backend) {
 
 pub(super) async fn finished_sessions_never_change(b: &Backend) {
     let s = &b.store;
-    for (i, st) in SessionStatus::ALL
-        .into_iter()
-        .filter(|st| st.is_terminal())
-        .enumerate()
-    {
+    for (i, st) in SessionStatus::ALL.into_iter().filter(|st| st.is_terminal()).enumerate() {
         let mut sess = created(s, &format!("fin-{i}")).await;
         sess.status = st;
         sess.verified_at = (st == SessionStatus::Verified).then_some(T0 + 5);
@@ -97,10 +58,7 @@ pub(super) async fn finished_sessions_never_change(b: &Backend) {
         assert_eq!(done.status, st);
         let mut again = done.clone();
         again.status = SessionStatus::Created;
-        assert!(
-            matches!(s.update_session(&again).await, Err(StoreError::Conflict)),
-            "{st:?}"
-        );
+        assert!(matches!(s.update_session(&again).await, Err(StoreError::Conflict)), "{st:?}");
         assert_eq!(s.session(&done.id).await.unwrap(), Some(done));
     }
 }
@@ -109,48 +67,19 @@ pub(super) async fn client_secret_is_single_use_and_expires(b: &Backend) {
     let s = &b.store;
     created(s, "cs-1").await;
     created(s, "cs-2").await;
-    assert_eq!(
-        s.consume_client_secret("cs-1", &[8; 32], T0).await.unwrap(),
-        None,
-        "wrong secret"
-    );
-    assert_eq!(
-        s.consume_client_secret("cs-x", &[7; 32], T0).await.unwrap(),
-        None,
-        "unknown session"
-    );
-    let used = s
-        .consume_client_secret("cs-1", &[7; 32], T0 + 1)
-        .await
-        .unwrap()
-        .expect("first use");
+    assert_eq!(s.consume_client_secret("cs-1", &[8; 32], T0).await.unwrap(), None, "wrong secret");
+    assert_eq!(s.consume_client_secret("cs-x", &[7; 32], T0).await.unwrap(), None, "unknown session");
+    let used = s.consume_client_secret("cs-1", &[7; 32], T0 + 1).await.unwrap().expect("first use");
     assert!(used.client_secret_used);
     assert_eq!(used.version, 2);
-    assert_eq!(
-        s.consume_client_secret("cs-1", &[7; 32], T0 + 2)
-            .await
-            .unwrap(),
-        None,
-        "second use"
-    );
-    assert_eq!(
-        s.consume_client_secret("cs-2", &[7; 32], T0 + 10 * MIN)
-            .await
-            .unwrap(),
-        None,
-        "expired"
-    );
+    assert_eq!(s.consume_client_secret("cs-1", &[7; 32], T0 + 2).await.unwrap(), None, "second use");
+    assert_eq!(s.consume_client_secret("cs-2", &[7; 32], T0 + 10 * MIN).await.unwrap(), None, "expired");
     // Many concurrent uses of one fresh secret: exactly one succeeds.
     created(s, "cs-3").await;
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let s = s.clone();
-            tokio::spawn(async move {
-                s.consume_client_secret("cs-3", &[7; 32], T0 + i)
-                    .await
-                    .unwrap()
-                    .is_some()
-            })
+            tokio::spawn(async move { s.consume_client_secret("cs-3", &[7; 32], T0 + i).await.unwrap().is_some() })
         })
         .collect();
     let mut wins = 0;

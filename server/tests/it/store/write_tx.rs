@@ -167,7 +167,9 @@ pub(super) async fn a_steps_audit_events_are_stored_exactly_and_only_on_commit(b
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let e = Event::new(format!("actor {a}"), format!("action.{i}"), format!("session:{a}")).detail("k", *a).detail(*a, "v");
+            let e = Event::new(format!("actor {a}"), format!("action.{i}"), format!("session:{a}"))
+                .detail("k", *a)
+                .detail(*a, "v");
             if i % 2 == 0 { e.site(*a) } else { e }
         })
         .collect();
@@ -185,7 +187,8 @@ pub(super) async fn a_steps_audit_events_are_stored_exactly_and_only_on_commit(b
     s.audit_chain_pending(100).await.unwrap();
     let stored = s.audit_after(0, 100).await.unwrap();
     let got: Vec<(i64, &Event)> = stored.iter().map(|e| (e.at, &e.event)).collect();
-    let want: Vec<(i64, &Event)> = events.iter().enumerate().map(|(i, e)| (if i < 3 { T0 } else { T0 + 1 }, e)).collect();
+    let want: Vec<(i64, &Event)> =
+        events.iter().enumerate().map(|(i, e)| (if i < 3 { T0 } else { T0 + 1 }, e)).collect();
     assert_eq!(got, want);
 }
 
@@ -251,7 +254,9 @@ pub(super) async fn idle_step_connections_hold_no_locks(b: &Backend) {
         tx.create_session(&new_session(&id)).await.unwrap();
         assert!(tx.remember_envelope(&id, b"e", T0 + MIN).await.unwrap());
         tx.rate_hits(&[(id.as_str(), MIN)], T0).await.unwrap();
-        tx.audit_pending(T0, &[realname_server::audit::Event::new("person", "t", format!("session:{id}"))]).await.unwrap();
+        tx.audit_pending(T0, &[realname_server::audit::Event::new("person", "t", format!("session:{id}"))])
+            .await
+            .unwrap();
         open.push(tx);
     }
     for tx in open {
@@ -345,7 +350,10 @@ pub(super) async fn counting_last_commits_within_limits_and_rolls_back_over_them
         let mut tx = s.begin_write().await.unwrap();
         tx.issue_code(&new_code("txlim", 2, T0 + 2)).await.unwrap();
         tx.audit_pending(T0, &[Event::new("person", "refused", "session:txlim")]).await.unwrap();
-        assert!(!tx.commit_within_limits(&limits, None, T0 + 2).await.unwrap(), "round {round}: the IP's count would be 3");
+        assert!(
+            !tx.commit_within_limits(&limits, None, T0 + 2).await.unwrap(),
+            "round {round}: the IP's count would be 3"
+        );
     }
     assert_eq!(s.rate_count("txl-ip", MIN, T0).await.unwrap(), 2, "a refused step's hits are not kept");
     assert_eq!(s.rate_count("txl-dest", 60 * MIN, T0).await.unwrap(), 1);
@@ -369,7 +377,10 @@ pub(super) async fn counting_last_commits_within_limits_and_rolls_back_over_them
     assert_eq!(s.codes_sent("txlim").await.unwrap(), 2);
     let mut tx = s.begin_write().await.unwrap();
     tx.issue_code_at_commit(&new_code("txlim", 4, T0 + MIN)).await.unwrap();
-    assert!(!tx.commit_within_limits(&limits, Some(("txlim", 2)), T0 + MIN).await.unwrap(), "a third code over a limit of 2");
+    assert!(
+        !tx.commit_within_limits(&limits, Some(("txlim", 2)), T0 + MIN).await.unwrap(),
+        "a third code over a limit of 2"
+    );
     assert_eq!(s.codes_sent("txlim").await.unwrap(), 2);
     assert_eq!(s.rate_count("txl-ip", MIN, T0 + MIN).await.unwrap(), 1, "its hits are not kept either");
     let mut tx = s.begin_write().await.unwrap();
