@@ -173,22 +173,6 @@ pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i6
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn months_are_beijing_months() {
-        let (d, from, to) = month_range("2026-12").unwrap();
-        assert_eq!(d.to_string(), "2026-12-01");
-        assert_eq!(from, "2026-12-01".parse::<Date>().unwrap().beijing_midnight_unix() * 1000);
-        assert_eq!(to, "2027-01-01".parse::<Date>().unwrap().beijing_midnight_unix() * 1000);
-        for bad in ["2026-13", "2026", "2026-1", "26-01", "2026-01-01"] {
-            assert!(month_range(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 /// `realname-server report --month YYYY-MM [--config FILE]`: prints the report; exit 2 on usage errors.
 pub fn main(args: &[String]) -> std::process::ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -236,4 +220,20 @@ pub fn main(args: &[String]) -> std::process::ExitCode {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_are_beijing_months() {
+        let (d, from, to) = month_range("2026-12").unwrap();
+        assert_eq!(d.to_string(), "2026-12-01");
+        assert_eq!(from, "2026-12-01".parse::<Date>().unwrap().beijing_midnight_unix() * 1000);
+        assert_eq!(to, "2027-01-01".parse::<Date>().unwrap().beijing_midnight_unix() * 1000);
+        for bad in ["2026-13", "2026", "2026-1", "26-01", "2026-01-01"] {
+            assert!(month_range(bad).is_err(), "{bad}");
+        }
+    }
 }

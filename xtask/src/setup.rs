@@ -167,10 +167,10 @@ fn locked_wasm_bindgen_version() -> Res<String> {
         .map_err(|e| format!("cannot read Cargo.lock (run a cargo build first): {e}"))?;
     let mut lines = lock.lines();
     while let Some(l) = lines.next() {
-        if l.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|v| v.trim().strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_string());
-            }
+        if l.trim() == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|v| v.trim().strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_string());
         }
     }
     Err("wasm-bindgen is not in Cargo.lock".into())

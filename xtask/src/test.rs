@@ -21,6 +21,7 @@ pub fn run(args: &[String]) -> Res {
         eprintln!("xtask test e2e: passed");
         return Ok(());
     }
+    lint(&tools)?;
     let pg = TempPostgres::start()?;
 
     // Native: unit, integration, property tests; the storage suite runs against SQLite and this PostgreSQL.
@@ -52,6 +53,17 @@ pub fn run(args: &[String]) -> Res {
 
     eprintln!("xtask test: all parts passed");
     Ok(())
+}
+
+/// The habits CI holds every change to: rustfmt's layout (`rustfmt.toml`) and clippy without warnings, on the
+/// native crates and on the two wasm crates built for wasm32 (their `cfg(target_arch = "wasm32")` code only
+/// compiles there).
+fn lint(tools: &setup::Tools) -> Res {
+    sh::run(sh::cargo().args(["fmt", "--all", "--", "--check"]))?;
+    sh::run(sh::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    let mut wasm = tools.wasm.command("clippy");
+    wasm.args(["-p", "realname-widget", "-p", "realname-validate", "--all-targets", "--", "-D", "warnings"]);
+    sh::run(&mut wasm)
 }
 
 /// Builds the server binary (debug, or release for benchmarks) and returns a `cargo` command with the

@@ -138,7 +138,7 @@ fn console_shows_a_childs_guardian_consent_and_a_rejection_reaches_the_site() ->
     d.wait_step("in_review")?;
 
     log_in(&d)?;
-    wait_for(STEP_TIMEOUT, "the case in the queue", || Ok(d.browser.query("#queue tbody tr")?))?;
+    wait_for(STEP_TIMEOUT, "the case in the queue", || d.browser.query("#queue tbody tr"))?;
     ensure!(text_of(&d, "queue")?.contains("Under 14"), "the queue does not say why: {}", text_of(&d, "queue")?);
     d.click("#queue tbody tr")?;
     wait_shown(&d, "case-view")?;
@@ -200,7 +200,7 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
     ensure!(who.contains(USER) && who.contains("admin"), "the header does not name the reviewer: {who}");
 
     // The queue lists the submission, with a due date; opening it shows the unmasked data and both photos.
-    wait_for(STEP_TIMEOUT, "the case in the queue", || Ok(d.browser.query("#queue tbody tr")?))?;
+    wait_for(STEP_TIMEOUT, "the case in the queue", || d.browser.query("#queue tbody tr"))?;
     let queue = text_of(&d, "queue")?;
     ensure!(queue.contains("Documents") && queue.contains("demo"), "the queue row lacks reason or site: {queue}");
     look(&d, "02", "queue")?;
