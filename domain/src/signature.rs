@@ -4,7 +4,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::{hex_decode, hex_encode};
+use crate::encoding::{hex_decode, hex_encode};
 
 /// The header name.
 pub const HEADER: &str = "Realname-Signature";

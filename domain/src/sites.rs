@@ -5,7 +5,8 @@ use realname_core::protocol::Method;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::config::{SiteConfig, hex_decode};
+use crate::config::SiteConfig;
+use crate::encoding::hex_decode;
 
 /// One site, ready for lookups.
 #[derive(Debug, Clone)]

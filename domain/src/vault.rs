@@ -18,7 +18,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::store::SealedIdentity;
+use crate::session::SealedIdentity;
 
 /// Environment variable holding the key file's contents (takes precedence over the file).
 pub const KEYS_ENV: &str = "REALNAME_VAULT_KEYS";
@@ -108,7 +108,7 @@ pub struct Sealed(Vec<u8>);
 
 impl Sealed {
     /// Wraps bytes read back from the database (only the store does this).
-    pub(crate) fn from_stored(bytes: Vec<u8>) -> Self {
+    pub fn from_stored(bytes: Vec<u8>) -> Self {
         Self(bytes)
     }
 

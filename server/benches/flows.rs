@@ -16,13 +16,14 @@ use axum::body::Body;
 use axum::http::Request;
 use realname_core::envelope::{KeyPair, RecipientKey, open_with, seal};
 use realname_core::protocol::{Consent, CreateSessionResponse, DocumentKind, IdentityPayload, Method, Step};
-use realname_server::clock::{Clock as _, OsRandom, SystemClock};
-use realname_server::config::{Config, Secret, SiteConfig, hex_encode};
+use realname_domain::clock::{Clock as _, OsRandom, SystemClock};
+use realname_domain::config::{Config, Secret, SiteConfig};
+use realname_domain::encoding::hex_encode;
+use realname_domain::keys::KeyRing;
+use realname_domain::sites::hash_secret;
+use realname_domain::vault::Vault;
 use realname_server::delivery::{Delivery, Outbox};
-use realname_server::keys::KeyRing;
-use realname_server::sites::hash_secret;
 use realname_server::state::AppState;
-use realname_server::vault::Vault;
 use tower::ServiceExt as _;
 
 /// The allocator the `realname-server` binary runs with (src/main.rs), so the figures are the server's.
@@ -162,7 +163,7 @@ fn main() {
     let (flows, lat, wall, cpu, machine) = rt.block_on(async {
         let clock = Arc::new(SystemClock);
         let rng = Arc::new(OsRandom);
-        let store = realname_server::store::open(cfg.database.url.expose()).await.expect("store");
+        let store = realname_store::open(cfg.database.url.expose()).await.expect("store");
         let vault = Vault::generate().unwrap();
         let keys = KeyRing::generate(rng.as_ref(), 0);
         let delivery = Delivery::from_config(&cfg, clock.clone(), rng.clone()).unwrap();

@@ -7,10 +7,10 @@ use realname_core::protocol::ErrorCode;
 use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 
-use crate::clock::{Random, UnixMillis};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::WriteTx;
+use realname_domain::clock::{Random, UnixMillis};
+use realname_store::WriteTx;
 
 /// Number of digits.
 pub const DIGITS: usize = 6;
@@ -147,7 +147,7 @@ pub async fn check_send_limits(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::SeededRandom;
+    use realname_domain::clock::SeededRandom;
 
     #[test]
     fn codes_are_six_digits_and_checked_by_hmac() {

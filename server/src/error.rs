@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use realname_core::protocol::{ErrorBody, ErrorCode, ErrorResponse};
 
-use crate::store::StoreError;
+use realname_store::StoreError;
 
 /// An API error.
 #[derive(Debug, Clone, PartialEq, Eq)]

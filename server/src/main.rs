@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use realname_domain::clock::{Clock, DevClock, OsRandom, SystemClock};
+use realname_domain::config::Config;
 use realname_server::cli::serve::{self, StartError};
-use realname_server::clock::{Clock, DevClock, OsRandom, SystemClock};
-use realname_server::config::Config;
 
 /// mimalloc instead of glibc's allocator: requests allocate many small, short-lived buffers on two runtime
 /// threads, and glibc's malloc/free took ~8 % of the server's CPU in the flow benchmark.
@@ -55,7 +55,7 @@ fn load_config(flags: &[(String, String)]) -> Result<Config, StartError> {
 }
 
 /// The wall clock; in demo mode one that `POST /dev/clock` may move forward (end-to-end tests).
-fn clock_for(cfg: &realname_server::config::Config) -> Arc<dyn Clock> {
+fn clock_for(cfg: &realname_domain::config::Config) -> Arc<dyn Clock> {
     if cfg.server.demo { Arc::new(DevClock::default()) } else { Arc::new(SystemClock) }
 }
 

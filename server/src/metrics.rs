@@ -166,7 +166,7 @@ impl Metrics {
 /// has a webhook URL, so every outcome is counted exactly once).
 pub fn observe_outcome(
     state: &crate::state::AppState,
-    session: &crate::store::Session,
+    session: &realname_domain::session::Session,
     kind: realname_core::protocol::EventType,
 ) {
     use realname_core::protocol::EventType;
@@ -177,7 +177,7 @@ pub fn observe_outcome(
         EventType::Canceled => "canceled",
         EventType::CodeSent => return,
     };
-    let now = crate::clock::Clock::now_ms(state.clock.as_ref());
+    let now = realname_domain::clock::Clock::now_ms(state.clock.as_ref());
     let secs = (now - session.created_at).max(0) as f64 / 1000.0;
     state.metrics.session_finished(session.method.as_deref().unwrap_or("none"), outcome, secs);
 }

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::calendar::{Calendar, Date};
-use crate::store::{Store, StoreError};
+use realname_domain::calendar::{Calendar, Date};
+use realname_store::{Store, StoreError};
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -163,7 +163,8 @@ pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i6
             let _ = writeln!(
                 out,
                 "- chain intact: {n} entries{}",
-                head.map(|h| format!(", head entry {} hash {}", h.seq, crate::audit::hex(&h.hash))).unwrap_or_default()
+                head.map(|h| format!(", head entry {} hash {}", h.seq, realname_domain::encoding::hex_encode(&h.hash)))
+                    .unwrap_or_default()
             );
         }
         Err(e) => {
@@ -204,7 +205,7 @@ pub fn main(args: &[String]) -> std::process::ExitCode {
                 return std::process::ExitCode::from(1);
             }
         };
-        let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock);
+        let now = realname_domain::clock::Clock::now_ms(&realname_domain::clock::SystemClock);
         match report(store.as_ref(), &calendar, &month, now).await {
             Ok(text) => {
                 print!("{text}");

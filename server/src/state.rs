@@ -2,14 +2,15 @@
 
 use std::sync::{Arc, RwLock};
 
-use crate::clock::{Clock, Random};
-use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::delivery::http::HttpClient;
-use crate::keys::KeyRing;
-use crate::sites::Sites;
-use crate::store::Store;
-use crate::vault::Vault;
+use realname_domain::calendar::Calendar;
+use realname_domain::clock::{Clock, Random};
+use realname_domain::config::Config;
+use realname_domain::keys::KeyRing;
+use realname_domain::sites::Sites;
+use realname_domain::vault::Vault;
+use realname_store::Store;
 
 /// Everything a request needs; cheap to clone.
 #[derive(Clone)]
@@ -36,7 +37,7 @@ pub struct Inner {
     /// HTTP client for webhooks.
     pub http: HttpClient,
     /// Working days for review and complaint deadlines (review stream).
-    pub calendar: Arc<crate::calendar::Calendar>,
+    pub calendar: Arc<realname_domain::calendar::Calendar>,
     /// Prometheus counters (review stream).
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -61,7 +62,7 @@ impl AppState {
     ) -> Self {
         let sites = Sites::new(&cfg.sites);
         let http = HttpClient::new(std::time::Duration::from_secs(cfg.webhooks.timeout_secs));
-        let calendar = Arc::new(crate::review::load_calendar(&cfg.review));
+        let calendar = Arc::new(load_calendar(&cfg.review));
         let metrics = Arc::new(crate::metrics::Metrics::default());
         Self(Arc::new(Inner {
             cfg,
@@ -87,4 +88,28 @@ impl AppState {
     pub fn hpke_grace_ms(&self) -> i64 {
         self.cfg.keys.hpke_grace_secs.saturating_mul(1000)
     }
+}
+
+/// The calendar of the configuration: built-in years plus `calendar_dir`. A broken operator file is logged and
+/// the built-in years are used (`serve` refuses to start on it first, see [`check_calendar`]).
+pub fn load_calendar(cfg: &realname_domain::config::ReviewConfig) -> Calendar {
+    match Calendar::load(cfg.calendar_dir.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "working-day calendar: using the built-in years only");
+            Calendar::builtin().unwrap_or_else(|_| Calendar::empty())
+        }
+    }
+}
+
+/// Loads the configured calendar strictly (for start-up) and warns when the coming year has no official data.
+pub fn check_calendar(
+    cfg: &realname_domain::config::ReviewConfig,
+    now_ms: i64,
+) -> Result<(), realname_domain::calendar::CalendarError> {
+    let cal = Calendar::load(cfg.calendar_dir.as_deref())?;
+    if let Some(w) = cal.coverage_warning(now_ms.div_euclid(1000)) {
+        tracing::warn!("{w}");
+    }
+    Ok(())
 }

@@ -8,9 +8,10 @@ use realname_core::protocol::{EventType, WebhookEvent};
 
 use crate::error::ApiResult;
 use crate::sessions::session_result;
-use crate::sites::Site;
 use crate::state::AppState;
-use crate::store::{NewDelivery, Session, WriteTx, retry_backoff_ms};
+use realname_domain::session::Session;
+use realname_domain::sites::Site;
+use realname_store::{NewDelivery, WriteTx, retry_backoff_ms};
 
 /// The delivery an event makes for the site's webhook (`None` for sites without one). Masked values only.
 fn delivery(state: &AppState, session: &Session, site: &Site, kind: EventType) -> ApiResult<Option<NewDelivery>> {
@@ -90,11 +91,12 @@ pub async fn tick(state: &AppState, owner: &str) -> TickReport {
             continue;
         };
         let sent_at = state.clock.now_secs();
-        let sig = crate::signature::sign(site.cfg.webhook_secret.expose().as_bytes(), sent_at, d.body.as_bytes());
+        let sig =
+            realname_domain::signature::sign(site.cfg.webhook_secret.expose().as_bytes(), sent_at, d.body.as_bytes());
         let headers = vec![
             ("Content-Type".to_owned(), "application/json".to_owned()),
             ("Realname-Event-Id".to_owned(), d.event_id.clone()),
-            (crate::signature::HEADER.to_owned(), sig),
+            (realname_domain::signature::HEADER.to_owned(), sig),
         ];
         let outcome = state.http.send(&d.url, headers, Some(d.body.clone().into_bytes())).await;
         let error = match outcome {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use sqlx::{PgPool, Row, SqlitePool};
 
-use crate::audit::{self, Entry, Event, Head};
+use realname_domain::audit::{Entry, Event, Head};
 
 /// Why the audit log could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -50,10 +50,10 @@ pub trait AuditStore: Send + Sync {
 
 impl AuditStoreError {
     /// A storage-layer error met while chaining.
-    pub(crate) fn from_store(e: super::StoreError) -> Self {
+    pub(crate) fn from_store(e: crate::error::StoreError) -> Self {
         match e {
-            super::StoreError::Sqlite(e) => Self::Sqlite(e),
-            super::StoreError::Database(e) => Self::Db(e),
+            crate::error::StoreError::Sqlite(e) => Self::Sqlite(e),
+            crate::error::StoreError::Database(e) => Self::Db(e),
             other => Self::Db(sqlx::Error::Protocol(other.to_string())),
         }
     }
@@ -100,8 +100,9 @@ where
             subject: row.try_get("subject")?,
             detail,
         },
-        prev_hash: audit::unhex(&prev).ok_or_else(|| bad("prev_hash is not 64 hex digits"))?,
-        hash: audit::unhex(&hash).ok_or_else(|| bad("hash is not 64 hex digits"))?,
+        prev_hash: realname_domain::encoding::hex_decode_32(&prev)
+            .ok_or_else(|| bad("prev_hash is not 64 hex digits"))?,
+        hash: realname_domain::encoding::hex_decode_32(&hash).ok_or_else(|| bad("hash is not 64 hex digits"))?,
     })
 }
 
@@ -109,7 +110,8 @@ pub(crate) fn head_of(seq: i64, hash: &str) -> Result<Option<Head>, AuditStoreEr
     if seq == 0 {
         return Ok(None);
     }
-    let hash = audit::unhex(hash).ok_or_else(|| AuditStoreError::Unreadable { seq, why: "head hash".into() })?;
+    let hash = realname_domain::encoding::hex_decode_32(hash)
+        .ok_or_else(|| AuditStoreError::Unreadable { seq, why: "head hash".into() })?;
     Ok(Some(Head { seq, hash }))
 }
 
@@ -209,7 +211,7 @@ macro_rules! impl_audit_conn {
                         subject: r.try_get("subject")?,
                         detail,
                     };
-                    let e = audit::seal(head, r.try_get("at")?, event);
+                    let e = realname_domain::audit::seal(head, r.try_get("at")?, event);
                     head = Some(Head { seq: e.seq, hash: e.hash });
                     ids.push(id);
                     entries.push(e);
@@ -241,8 +243,8 @@ macro_rules! impl_audit_conn {
                             .bind(&e.event.site)
                             .bind(&e.event.subject)
                             .bind(detail_json(e))
-                            .bind(audit::hex(&e.prev_hash))
-                            .bind(audit::hex(&e.hash));
+                            .bind(realname_domain::encoding::hex_encode(&e.prev_hash))
+                            .bind(realname_domain::encoding::hex_encode(&e.hash));
                     }
                     q.execute(&mut *self).await?;
                 }
@@ -250,7 +252,11 @@ macro_rules! impl_audit_conn {
             }
 
             async fn store_head(&mut self, head: Head) -> Result<(), sqlx::Error> {
-                sqlx::query(STORE_HEAD).bind(head.seq).bind(audit::hex(&head.hash)).execute(&mut *self).await?;
+                sqlx::query(STORE_HEAD)
+                    .bind(head.seq)
+                    .bind(realname_domain::encoding::hex_encode(&head.hash))
+                    .execute(&mut *self)
+                    .await?;
                 Ok(())
             }
         }
@@ -279,7 +285,7 @@ macro_rules! impl_audit_store {
                         break;
                     }
                 }
-                let e = audit::seal(head, at, event);
+                let e = realname_domain::audit::seal(head, at, event);
                 tx.insert_entries(std::slice::from_ref(&e)).await?;
                 tx.store_head(Head { seq: e.seq, hash: e.hash }).await?;
                 tx.commit().await?;
@@ -397,7 +403,7 @@ macro_rules! delegate_audit_store {
 }
 
 impl super::sqlite::SqliteStore {
-    /// On the step transactions' connection (`sqlite_audit.rs`), not sqlx's writer; sealed on a reader.
+    /// On the step transactions' connection (`sqlite/audit.rs`), not sqlx's writer; sealed on a reader.
     async fn chain_pending_events(&self, limit: i64) -> Result<u64, AuditStoreError> {
         self.tx.audit_chain_pending(&self.readers, limit).await
     }

@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use sqlx::Row;
 
-use super::{StoreError, StoreResult, UnixMillis};
-use crate::vault::Sealed;
+use crate::error::{StoreError, StoreResult};
+use crate::types::UnixMillis;
+use realname_domain::vault::Sealed;
 
 /// Where a complaint stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

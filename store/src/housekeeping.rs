@@ -109,9 +109,9 @@ macro_rules! impl_housekeeping {
                 let mut events = Vec::with_capacity(expired.len());
                 for r in &expired {
                     let (id, site): (String, String) = (r.try_get("id")?, r.try_get("site_id")?);
-                    events.push(crate::audit::flow::expired(&id, &site, "ttl"));
+                    events.push(realname_domain::audit::flow::expired(&id, &site, "ttl"));
                 }
-                crate::store::audit::AuditConn::insert_pending(&mut *tx, p.now, &events).await?;
+                crate::audit::AuditConn::insert_pending(&mut *tx, p.now, &events).await?;
                 tx.commit().await?;
                 let sessions_expired = expired.len() as u64;
                 let codes_deleted =

@@ -1,9 +1,9 @@
 //! Migrations embedded in the binary (no sqlx macros): one list per backend, applied at open.
 //!
-//! Versions 1–99 belong to the core storage; 101–199 (`server/migrations/*/01xx_*.sql`) to review,
+//! Versions 1–99 belong to the core storage; 101–199 (`store/migrations/*/01xx_*.sql`) to review,
 //! complaints and audit. Add a file and a line to both lists; never edit an applied migration. Versions 2 and
 //! 106 are SQLite's alone (its storage layout: WITHOUT ROWID tables, no AUTOINCREMENT); version 3 is
-//! PostgreSQL's alone (the function that fails a commit whose checks fail, `write_tx.rs`).
+//! PostgreSQL's alone (the function that fails a commit whose checks fail, `postgres/tx.rs`).
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -16,24 +16,24 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 type Embedded = (i64, &'static str, &'static str);
 
 const SQLITE: &[Embedded] = &[
-    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
-    (2, "fewer_pages", include_str!("../../migrations/sqlite/0002_fewer_pages.sql")),
-    (101, "audit_log", include_str!("../../migrations/sqlite/0101_audit_log.sql")),
-    (102, "review", include_str!("../../migrations/sqlite/0102_review.sql")),
-    (103, "complaints", include_str!("../../migrations/sqlite/0103_complaints.sql")),
-    (104, "audit_subject", include_str!("../../migrations/sqlite/0104_audit_subject.sql")),
-    (105, "audit_pending", include_str!("../../migrations/sqlite/0105_audit_pending.sql")),
-    (106, "audit_pending_rowid", include_str!("../../migrations/sqlite/0106_audit_pending_rowid.sql")),
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "fewer_pages", include_str!("../migrations/sqlite/0002_fewer_pages.sql")),
+    (101, "audit_log", include_str!("../migrations/sqlite/0101_audit_log.sql")),
+    (102, "review", include_str!("../migrations/sqlite/0102_review.sql")),
+    (103, "complaints", include_str!("../migrations/sqlite/0103_complaints.sql")),
+    (104, "audit_subject", include_str!("../migrations/sqlite/0104_audit_subject.sql")),
+    (105, "audit_pending", include_str!("../migrations/sqlite/0105_audit_pending.sql")),
+    (106, "audit_pending_rowid", include_str!("../migrations/sqlite/0106_audit_pending_rowid.sql")),
 ];
 
 const POSTGRES: &[Embedded] = &[
-    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
-    (3, "step_checks", include_str!("../../migrations/postgres/0003_step_checks.sql")),
-    (101, "audit_log", include_str!("../../migrations/postgres/0101_audit_log.sql")),
-    (102, "review", include_str!("../../migrations/postgres/0102_review.sql")),
-    (103, "complaints", include_str!("../../migrations/postgres/0103_complaints.sql")),
-    (104, "audit_subject", include_str!("../../migrations/postgres/0104_audit_subject.sql")),
-    (105, "audit_pending", include_str!("../../migrations/postgres/0105_audit_pending.sql")),
+    (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+    (3, "step_checks", include_str!("../migrations/postgres/0003_step_checks.sql")),
+    (101, "audit_log", include_str!("../migrations/postgres/0101_audit_log.sql")),
+    (102, "review", include_str!("../migrations/postgres/0102_review.sql")),
+    (103, "complaints", include_str!("../migrations/postgres/0103_complaints.sql")),
+    (104, "audit_subject", include_str!("../migrations/postgres/0104_audit_subject.sql")),
+    (105, "audit_pending", include_str!("../migrations/postgres/0105_audit_pending.sql")),
 ];
 
 #[derive(Debug)]

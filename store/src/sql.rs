@@ -45,7 +45,7 @@ macro_rules! expirable_statuses {
 }
 
 /// The statements of a request step's write transaction, shared by the sqlx backends (`statements.rs`) and
-/// SQLite's transaction connection (`sqlite_tx.rs`).
+/// SQLite's transaction connection (`sqlite/tx.rs`).
 pub(crate) mod step {
     /// Inserts a new session (`create_session`).
     pub(crate) const INSERT_SESSION: &str = concat!(
@@ -194,9 +194,9 @@ pub(crate) fn count_u32(v: i64) -> u32 {
 }
 
 /// Start and end of the fixed window of `window_ms` containing `now`.
-pub(crate) fn window(window_ms: i64, now: i64) -> Result<(i64, i64), super::StoreError> {
+pub(crate) fn window(window_ms: i64, now: i64) -> Result<(i64, i64), crate::error::StoreError> {
     if window_ms <= 0 {
-        return Err(super::StoreError::Config(format!("rate-limit window must be positive, got {window_ms}")));
+        return Err(crate::error::StoreError::Config(format!("rate-limit window must be positive, got {window_ms}")));
     }
     let start = now - now.rem_euclid(window_ms);
     Ok((start, start.saturating_add(window_ms)))
@@ -207,15 +207,15 @@ pub(crate) fn window(window_ms: i64, now: i64) -> Result<(i64, i64), super::Stor
 pub(crate) fn rate_windows<'k>(
     hits: &[(&'k str, i64)],
     now: i64,
-) -> Result<Vec<(&'k str, i64, i64)>, super::StoreError> {
+) -> Result<Vec<(&'k str, i64, i64)>, crate::error::StoreError> {
     if hits.len() > 16 {
-        return Err(super::StoreError::Config(format!("{} rate-limit keys in one call (max 16)", hits.len())));
+        return Err(crate::error::StoreError::Config(format!("{} rate-limit keys in one call (max 16)", hits.len())));
     }
     let mut windows = Vec::with_capacity(hits.len());
     for (key, window_ms) in hits {
         let (start, end) = window(*window_ms, now)?;
         if windows.iter().any(|(k, s, _)| k == key && *s == start) {
-            return Err(super::StoreError::Config(format!("rate-limit key {key:?} given twice")));
+            return Err(crate::error::StoreError::Config(format!("rate-limit key {key:?} given twice")));
         }
         windows.push((*key, start, end));
     }
@@ -226,7 +226,7 @@ pub(crate) fn rate_windows<'k>(
 pub(crate) fn counts_in_order(
     windows: &[(&str, i64, i64)],
     counts: &[(String, i64, u64)],
-) -> Result<Vec<u64>, super::StoreError> {
+) -> Result<Vec<u64>, crate::error::StoreError> {
     windows
         .iter()
         .map(|(key, start, _)| {
@@ -234,7 +234,7 @@ pub(crate) fn counts_in_order(
                 .iter()
                 .find(|(k, s, _)| k == key && s == start)
                 .map(|(_, _, n)| *n)
-                .ok_or_else(|| super::StoreError::Corrupt("rate-limit upsert returned no row".into()))
+                .ok_or_else(|| crate::error::StoreError::Corrupt("rate-limit upsert returned no row".into()))
         })
         .collect()
 }
@@ -245,7 +245,7 @@ pub(crate) use {
 
 #[cfg(test)]
 mod tests {
-    use super::super::SessionStatus;
+    use realname_domain::session::SessionStatus;
 
     #[test]
     fn terminal_sql_matches_the_enum() {

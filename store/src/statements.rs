@@ -1,16 +1,16 @@
 //! `impl_statements!`: row mappers and the core statements for one sqlx backend, as functions on one
 //! connection. The single-call trait methods (`shared.rs`) run them on a connection from the pool; a
-//! [`super::WriteTx`] (`write_tx.rs`) runs several of them in one transaction, so a request step pays one
+//! [`crate::WriteTx`] (`postgres/tx.rs`) runs several of them in one transaction, so a request step pays one
 //! connection checkout and one commit instead of one per statement.
 
 macro_rules! impl_statements {
     ($row:ty, $conn:ty) => {
         fn session_from_row(r: &$row) -> StoreResult<Session> {
-            $crate::store::sql::session_from_row!(r, try_get)
+            $crate::sql::session_from_row!(r, try_get)
         }
 
         fn code_from_row(r: &$row) -> StoreResult<Code> {
-            $crate::store::sql::code_from_row!(r, try_get)
+            $crate::sql::code_from_row!(r, try_get)
         }
 
         fn delivery_from_row(r: &$row) -> StoreResult<Delivery> {

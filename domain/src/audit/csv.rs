@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
-use super::{Entry, Event, hex, unhex};
+use super::{Entry, Event};
 use crate::calendar::Date;
+use crate::encoding::{hex_decode_32, hex_encode};
 
 /// The header line of an export.
 pub const HEADER: &str = "seq,at_ms,time_utc,actor,action,site,subject,detail,prev_hash,hash";
@@ -50,8 +51,8 @@ pub fn line(e: &Entry) -> String {
         e.event.site.as_deref().unwrap_or(""),
         &e.event.subject,
         &detail,
-        &hex(&e.prev_hash),
-        &hex(&e.hash),
+        &hex_encode(&e.prev_hash),
+        &hex_encode(&e.hash),
     ];
     for (i, c) in cols.iter().enumerate() {
         if i > 0 {
@@ -131,7 +132,7 @@ fn parse(c: &[String]) -> Result<Entry, String> {
         return Err(format!("{} columns, want 10", c.len()));
     }
     let num = |s: &str, what: &str| s.parse::<i64>().map_err(|_| format!("bad {what}: {s:?}"));
-    let h = |s: &str, what: &str| unhex(s).ok_or_else(|| format!("bad {what}"));
+    let h = |s: &str, what: &str| hex_decode_32(s).ok_or_else(|| format!("bad {what}"));
     let detail: BTreeMap<String, String> =
         serde_json::from_str(&c[7]).map_err(|_| "detail is not a JSON object of strings".to_owned())?;
     Ok(Entry {

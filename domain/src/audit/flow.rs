@@ -1,11 +1,11 @@
 //! The audit events of the verification flow (`session.*`), written by each request step as pending rows in
-//! the step's own transaction ([`crate::store::WriteTx::audit_pending`]) and chained later by [`super::chain`].
+//! the step's own transaction (`realname_store::WriteTx::audit_pending`) and chained later by `realname_server::audit::chain`.
 //!
 //! Details are ids, the method, the document kind, statuses, reason codes and counts only: never a name, an
 //! ID number, a phone number, an email address or a code.
 
 use super::Event;
-use crate::store::{Session, SessionStatus};
+use crate::session::{Session, SessionStatus};
 
 /// Subject of a session's events.
 fn subject(id: &str) -> String {

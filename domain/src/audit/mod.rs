@@ -28,12 +28,12 @@
 //! `.pending_review`, `.expired`; built in [`flow`]) are many and concurrent, so appending each to the chain
 //! would make every flow wait for the one head row. A request step instead writes its events as *pending*
 //! rows (table `audit_pending`) inside its own transaction, atomic with the change they describe. The chainer
-//! ([`chain`]) moves them into the chain, oldest pending `id` first, up to [`crate::store::audit::CHAIN_BATCH`]
+//! (`realname_server::audit::chain`) moves them into the chain, oldest pending `id` first, up to `realname_store::audit::CHAIN_BATCH`
 //! per transaction, each holding the head lock once. It runs every second in `serve`, and first in
 //! `audit verify` and `audit export`. Sessions that run out of time without a request get `session.expired`
 //! (`by` = `ttl`) from the purge sweep, in the same transaction that expires them.
 //!
-//! Ordering rule: every [`crate::store::audit::AuditStore::audit_append`] chains all pending events committed
+//! Ordering rule: every `realname_store::audit::AuditStore::audit_append` chains all pending events committed
 //! before it, in the same transaction, before its own entry; so a pending event never lands in the chain
 //! after a directly appended entry that was written later. Among pending events the chain follows `id`
 //! order, which on PostgreSQL is the order ids were drawn, not always the commit order: an event committed
@@ -43,8 +43,6 @@
 //! chain: `audit verify` does not cover it and a table edit could remove it unnoticed. Once chained it is
 //! covered like any other entry.
 
-pub mod chain;
-pub mod cli;
 pub mod csv;
 pub mod flow;
 
@@ -166,23 +164,6 @@ pub fn seal(head: Option<Head>, at: i64, event: Event) -> Entry {
     };
     let hash = hash(seq, at, &event, &prev_hash);
     Entry { seq, at, event, prev_hash, hash }
-}
-
-/// Lower-case hex of a hash.
-pub fn hex(bytes: &[u8; 32]) -> String {
-    crate::config::hex_encode(bytes)
-}
-
-/// A hash from 64 hex digits.
-pub fn unhex(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 || !s.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
 }
 
 /// What is wrong at the first bad entry.
@@ -362,7 +343,7 @@ mod tests {
         assert_ne!(canonical(1, 0, &Event::new("a", "b", "x"), &GENESIS), canonical(1, 0, &c, &GENESIS));
         // Pinned vector: changing the canonical form breaks every stored log, so it must be deliberate.
         let e = Event::new("reviewer:1", "review.case.viewed", "case:7").site("demo").detail("fields", "name,number");
-        assert_eq!(hex(&hash(1, 1_767_196_800_000, &e, &GENESIS)), PINNED);
+        assert_eq!(crate::encoding::hex_encode(&hash(1, 1_767_196_800_000, &e, &GENESIS)), PINNED);
     }
 
     /// Computed independently from the module documentation (Python `hashlib`, `struct.pack('>q', …)`).
@@ -402,12 +383,5 @@ mod tests {
         let b = check(truncated, head).unwrap_err();
         assert_eq!((b.seq, b.problem.clone()), (4, Problem::Truncated { head_seq: 6 }));
         assert!(b.to_string().contains("entries 5..=6 are missing"));
-    }
-
-    #[test]
-    fn hex_round_trips() {
-        let h = log(1)[0].hash;
-        assert_eq!(unhex(&hex(&h)), Some(h));
-        assert_eq!(unhex("zz"), None);
     }
 }

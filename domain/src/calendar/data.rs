@@ -1,4 +1,4 @@
-//! The calendar data file: one TOML file per year (see `server/data/calendar/2026.toml`).
+//! The calendar data file: one TOML file per year (see `domain/data/calendar/2026.toml`).
 
 use std::collections::BTreeMap;
 

@@ -3,7 +3,7 @@
 //! Review and complaint deadlines are "N working days" (seed 第十条, 第十三条). Periods are counted the way the
 //! Civil Code counts them (art. 201, 203): the day of submission is not counted, counting starts the next day, and
 //! the period ends at 24:00 (Beijing time) of its last working day. The dates come from one data file per year
-//! (`server/data/calendar/*.toml`, built in) and from an operator's `calendar_dir`, whose files add or replace years.
+//! (`domain/data/calendar/*.toml`, built in) and from an operator's `calendar_dir`, whose files add or replace years.
 //! A year without official data counts only Saturdays and Sundays as days off: due dates can then only be earlier
 //! than the official ones, and they are marked provisional.
 

@@ -8,9 +8,11 @@ use realname_core::protocol::Method;
 use serde::{Deserialize, Serialize};
 
 mod delivery;
+mod review;
 mod sample;
 
 pub use delivery::{AliyunConfig, EmailConfig, SmsConfig, SmsWebhookConfig, TencentConfig};
+pub use review::ReviewConfig;
 pub use sample::sample_toml;
 
 /// Errors while loading configuration.
@@ -82,7 +84,7 @@ pub struct Config {
     /// The sites allowed to use this server.
     pub sites: Vec<SiteConfig>,
     /// Review queue, complaints, retention, console, metrics (review stream).
-    pub review: crate::review::ReviewConfig,
+    pub review: ReviewConfig,
 }
 
 /// Listener and logging.
@@ -320,7 +322,7 @@ impl Config {
             if !ids.insert(site.id.as_str()) {
                 return bad(format!("duplicate site id {}", site.id));
             }
-            if site.secret_key_sha256.len() != 64 || hex_decode(&site.secret_key_sha256).is_none() {
+            if site.secret_key_sha256.len() != 64 || crate::encoding::hex_decode(&site.secret_key_sha256).is_none() {
                 return bad(format!("site {}: secret_key_sha256 must be 64 hex characters", site.id));
             }
             for o in &site.origins {
@@ -369,25 +371,6 @@ fn set_path(tree: &mut toml::Table, path: &[&str], value: toml::Value) -> Result
     }
     cur.insert((*last).to_owned(), value);
     Ok(())
-}
-
-/// Decodes lowercase or uppercase hex.
-pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
-
-/// Encodes lowercase hex.
-pub fn hex_encode(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::store::audit::{AuditStore, AuditStoreError, CHAIN_BATCH};
+use realname_store::audit::{AuditStore, AuditStoreError, CHAIN_BATCH};
 
 /// How often the server's chainer looks for pending events.
 pub const CHAIN_PERIOD: Duration = Duration::from_secs(1);
@@ -20,7 +20,7 @@ pub async fn chain_all(store: &dyn AuditStore) -> Result<u64, AuditStoreError> {
 }
 
 /// Runs [`chain_all`] every [`CHAIN_PERIOD`] until `shutdown` resolves, then once more.
-pub async fn run(store: std::sync::Arc<dyn crate::store::Store>, shutdown: impl std::future::Future<Output = ()>) {
+pub async fn run(store: std::sync::Arc<dyn realname_store::Store>, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
         if let Err(e) = chain_all(store.as_ref()).await {

@@ -2,9 +2,10 @@
 
 use std::io::Write;
 
-use super::{Break, Entry, Verifier, csv, hex};
-use crate::calendar::Date;
-use crate::store::audit::{AuditStore, AuditStoreError};
+use realname_domain::audit::{Break, Entry, Verifier, csv};
+use realname_domain::calendar::Date;
+use realname_domain::encoding::hex_encode;
+use realname_store::audit::{AuditStore, AuditStoreError};
 
 /// Entries read per query: verification and export run in constant memory.
 const PAGE: i64 = 1000;
@@ -105,7 +106,7 @@ fn flag<'a>(args: &'a [String], name: &str) -> Result<Option<&'a str>, AuditCliE
 
 fn date(args: &[String], name: &str) -> Result<Date, AuditCliError> {
     let v = flag(args, name)?.ok_or_else(|| AuditCliError::Usage(format!("{name} is required")))?;
-    v.parse().map_err(|e: crate::calendar::date::BadDate| AuditCliError::Usage(e.to_string()))
+    v.parse().map_err(|e: realname_domain::calendar::date::BadDate| AuditCliError::Usage(e.to_string()))
 }
 
 fn check_flags(args: &[String], allowed: &[&str]) -> Result<(), AuditCliError> {
@@ -133,7 +134,7 @@ pub async fn run(args: &[String], store: &dyn AuditStore, out: &mut dyn Write) -
                         out,
                         "export intact: {n} entries from entry {} (it links to {}; compare with the log)",
                         f.seq,
-                        hex(&f.prev_hash)
+                        hex_encode(&f.prev_hash)
                     )?,
                     None => writeln!(out, "export intact: no entries")?,
                 }
@@ -141,7 +142,9 @@ pub async fn run(args: &[String], store: &dyn AuditStore, out: &mut dyn Write) -
             }
             let n = verify(store).await?;
             match store.audit_head().await? {
-                Some(h) => writeln!(out, "audit log intact: {n} entries, head entry {} hash {}", h.seq, hex(&h.hash))?,
+                Some(h) => {
+                    writeln!(out, "audit log intact: {n} entries, head entry {} hash {}", h.seq, hex_encode(&h.hash))?
+                }
                 None => writeln!(out, "audit log intact: empty")?,
             }
             Ok(())
@@ -174,7 +177,7 @@ pub async fn run(args: &[String], store: &dyn AuditStore, out: &mut dyn Write) -
 /// the store it names (migrating it).
 pub async fn open_store(
     args: &[String],
-) -> Result<(std::sync::Arc<dyn crate::store::Store>, crate::config::Config, Vec<String>), String> {
+) -> Result<(std::sync::Arc<dyn realname_store::Store>, realname_domain::config::Config, Vec<String>), String> {
     let mut rest = Vec::new();
     let mut file = None;
     let mut it = args.iter();
@@ -185,8 +188,8 @@ pub async fn open_store(
             rest.push(a.clone());
         }
     }
-    let config = crate::config::Config::load(file.as_deref(), std::env::vars()).map_err(|e| e.to_string())?;
-    let store = crate::store::open(config.database.url.expose()).await.map_err(|e| e.to_string())?;
+    let config = realname_domain::config::Config::load(file.as_deref(), std::env::vars()).map_err(|e| e.to_string())?;
+    let store = realname_store::open(config.database.url.expose()).await.map_err(|e| e.to_string())?;
     Ok((store, config, rest))
 }
 

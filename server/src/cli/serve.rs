@@ -5,27 +5,28 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::clock::{Clock, OsRandom, Random, SystemClock};
-use crate::config::{Config, SiteConfig, hex_encode, sample_toml};
 use crate::delivery::Delivery;
-use crate::keys::KeyRing;
-use crate::sites::hash_secret;
 use crate::state::AppState;
-use crate::store::{self, PurgePolicy};
-use crate::vault::Vault;
+use realname_domain::clock::{Clock, OsRandom, Random, SystemClock};
+use realname_domain::config::{Config, SiteConfig, sample_toml};
+use realname_domain::encoding::hex_encode;
+use realname_domain::keys::KeyRing;
+use realname_domain::sites::hash_secret;
+use realname_domain::vault::Vault;
+use realname_store::{self as store, PurgePolicy};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// Configuration problem.
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] realname_domain::config::ConfigError),
     /// Key material problem.
     #[error(transparent)]
-    Keys(#[from] crate::keys::KeyError),
+    Keys(#[from] realname_domain::keys::KeyError),
     /// Vault key problem.
     #[error(transparent)]
-    Vault(#[from] crate::vault::VaultError),
+    Vault(#[from] realname_domain::vault::VaultError),
     /// Database problem.
     #[error(transparent)]
     Store(#[from] store::StoreError),
@@ -43,7 +44,7 @@ pub const VAULT_FILE: &str = "vault.keys";
 /// Opens store, keys and vault and assembles the state (the same path tests and the benchmark use).
 pub async fn build_state(cfg: Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> Result<AppState, StartError> {
     cfg.validate()?;
-    crate::review::check_calendar(&cfg.review, clock.now_ms()).map_err(|e| StartError::Io(e.to_string()))?;
+    crate::state::check_calendar(&cfg.review, clock.now_ms()).map_err(|e| StartError::Io(e.to_string()))?;
     let keys = match std::env::var("REALNAME_SERVER_KEYS") {
         Ok(json) => KeyRing::from_json(json.as_bytes())?,
         Err(_) => KeyRing::load_or_create(&cfg.keys.dir, rng.as_ref(), clock.now_ms())?,
@@ -153,7 +154,7 @@ pub fn demo_config(addr: &str, data: &Path, www: Option<PathBuf>, rng: &dyn Rand
     cfg.server.demo = true;
     cfg.server.log_format = "text".into();
     cfg.server.www = www;
-    cfg.database.url = crate::config::Secret::new(format!("sqlite://{}", data.join("realname.db").display()));
+    cfg.database.url = realname_domain::config::Secret::new(format!("sqlite://{}", data.join("realname.db").display()));
     cfg.keys.dir = data.join("keys");
     let port = addr.rsplit(':').next().unwrap_or("8080");
     let secret = format!("sk_demo_{}", rng.token(24));
@@ -167,7 +168,7 @@ pub fn demo_config(addr: &str, data: &Path, www: Option<PathBuf>, rng: &dyn Rand
         secret_key_sha256: hex_encode(&hash_secret(&secret)),
         publishable_key: Some(DEMO_PUBLISHABLE_KEY.into()),
         webhook_url: None,
-        webhook_secret: crate::config::Secret::default(),
+        webhook_secret: realname_domain::config::Secret::default(),
         methods: vec![
             realname_core::protocol::Method::Sms,
             realname_core::protocol::Method::Email,
@@ -231,7 +232,7 @@ mod tests {
         let toml = std::fs::read_to_string(dir.join("realname.toml")).unwrap_or_default();
         assert!(!toml.contains(&secret), "only the hash is written");
         #[cfg(unix)]
-        for f in [crate::keys::KEY_FILE, VAULT_FILE] {
+        for f in [realname_domain::keys::KEY_FILE, VAULT_FILE] {
             use std::os::unix::fs::PermissionsExt as _;
             let mode = std::fs::metadata(dir.join("data/keys").join(f)).map(|m| m.permissions().mode() & 0o777);
             assert_eq!(mode.ok(), Some(0o600), "{f}");

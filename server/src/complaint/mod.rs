@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use crate::audit::Event;
-use crate::calendar::Date;
 use crate::review::{ReviewError, Reviews, auth};
-use crate::store::complaint::{Complaint, ComplaintStatus};
-use crate::store::review::Reviewer;
-use crate::vault::Field;
+use realname_domain::audit::Event;
+use realname_domain::calendar::Date;
+use realname_domain::vault::Field;
+use realname_store::complaint::{Complaint, ComplaintStatus};
+use realname_store::review::Reviewer;
 
 /// Complaint categories.
 pub const CATEGORIES: &[&str] = &["wrong_result", "data_error", "privacy", "other"];
@@ -176,11 +176,11 @@ impl Reviews {
                     self.audit(ev).await?;
                     return Ok(Filed { ticket, secret, due_at: c.due_at });
                 }
-                Err(crate::store::StoreError::Conflict) => continue,
+                Err(realname_store::StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(crate::store::StoreError::Conflict.into())
+        Err(realname_store::StoreError::Conflict.into())
     }
 
     /// The status for the person holding ticket + secret; `NotFound` for an unknown ticket or wrong secret alike.
@@ -209,7 +209,7 @@ impl Reviews {
         &self,
         c: &Complaint,
         column: &str,
-        sealed: Option<&crate::vault::Sealed>,
+        sealed: Option<&realname_domain::vault::Sealed>,
     ) -> Result<Option<String>, ReviewError> {
         sealed
             .map(|s| {

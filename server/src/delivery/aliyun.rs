@@ -11,9 +11,11 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 
 use super::http::HttpClient;
-use super::{CodeMessage, DeliveryError, Sender, percent_encode, utc_datetime};
-use crate::clock::{Clock, Random};
-use crate::config::AliyunConfig;
+use realname_domain::encoding::percent_encode;
+
+use super::{CodeMessage, DeliveryError, Sender, utc_datetime};
+use realname_domain::clock::{Clock, Random};
+use realname_domain::config::AliyunConfig;
 
 /// Computes the RPC `Signature` for `params` (without `Signature`) and method `GET`.
 pub fn signature(params: &BTreeMap<String, String>, access_key_secret: &str) -> String {

@@ -7,7 +7,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 
 use super::{CodeMessage, DeliveryError, Sender};
-use crate::config::EmailConfig;
+use realname_domain::config::EmailConfig;
 
 /// The SMTP sender.
 pub struct Smtp {

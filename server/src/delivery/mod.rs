@@ -14,9 +14,9 @@ pub mod outbox;
 pub mod tencent;
 pub mod webhook;
 
-use crate::clock::{Clock, Random};
-use crate::config::Config;
 pub use outbox::Outbox;
+use realname_domain::clock::{Clock, Random};
+use realname_domain::config::Config;
 
 /// Where a code goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,19 +132,6 @@ impl Delivery {
     }
 }
 
-/// RFC 3986 percent-encoding of everything but unreserved characters (`A–Z a–z 0–9 - _ . ~`).
-pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Formats Unix seconds as ISO 8601 UTC (`2017-07-12T02:42:19Z`) and the date part.
 pub fn utc_datetime(secs: i64) -> (String, String) {
     let days = secs.div_euclid(86_400);
@@ -177,7 +164,6 @@ mod tests {
         assert_eq!(utc_datetime(1_499_827_339).0, "2017-07-12T02:42:19Z");
         assert_eq!(utc_datetime(1_551_113_065).1, "2019-02-25");
         assert_eq!(utc_datetime(0).0, "1970-01-01T00:00:00Z");
-        assert_eq!(percent_encode("a b*~/é"), "a%20b%2A~%2F%C3%A9");
         let msg = CodeMessage {
             channel: Channel::Sms,
             to: "13800138000".into(),

@@ -8,8 +8,9 @@ use sha2::{Digest, Sha256};
 
 use super::http::HttpClient;
 use super::{CodeMessage, DeliveryError, Sender, utc_datetime};
-use crate::clock::Clock;
-use crate::config::{TencentConfig, hex_encode};
+use realname_domain::clock::Clock;
+use realname_domain::config::TencentConfig;
+use realname_domain::encoding::hex_encode;
 
 fn hmac256(key: &[u8], msg: &str) -> Vec<u8> {
     match Hmac::<Sha256>::new_from_slice(key) {

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use super::http::HttpClient;
 use super::{CodeMessage, DeliveryError, Sender};
-use crate::clock::Clock;
-use crate::config::SmsWebhookConfig;
+use realname_domain::clock::Clock;
+use realname_domain::config::SmsWebhookConfig;
 
 /// The webhook SMS sender. Body: `{"to": "+8613800138000", "code": "123456", "ttl_minutes": 5, "text": "…"}`.
 pub struct WebhookSms {
@@ -37,10 +37,14 @@ impl Sender for WebhookSms {
             "text": msg.text(),
         })
         .to_string();
-        let sig = crate::signature::sign(self.cfg.secret.expose().as_bytes(), self.clock.now_secs(), body.as_bytes());
+        let sig = realname_domain::signature::sign(
+            self.cfg.secret.expose().as_bytes(),
+            self.clock.now_secs(),
+            body.as_bytes(),
+        );
         let headers = vec![
             ("Content-Type".to_owned(), "application/json".to_owned()),
-            (crate::signature::HEADER.to_owned(), sig),
+            (realname_domain::signature::HEADER.to_owned(), sig),
         ];
         let reply =
             self.http.send(&self.cfg.url, headers, Some(body.into_bytes())).await.map_err(DeliveryError::Transport)?;

@@ -13,8 +13,8 @@ use realname_core::protocol::{
 use super::{ApiJson, Bearer, ClientIp, Origin, SessionId};
 use crate::error::{ApiError, ApiResult};
 use crate::sessions;
-use crate::sites::Site;
 use crate::state::AppState;
+use realname_domain::sites::Site;
 
 /// The session routes.
 pub fn routes() -> Router<AppState> {

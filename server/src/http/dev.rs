@@ -65,7 +65,7 @@ async fn verify_token(
 ) -> ApiResult<Json<serde_json::Value>> {
     let jwks = super::keys::current_jwks(&state);
     let audience = state.sites.by_publishable_key("pk_demo").map(|s| s.cfg.id.clone());
-    match crate::tokens::verify(&jwks, &req.token, state.clock.now_secs(), audience.as_deref()) {
+    match realname_domain::tokens::verify(&jwks, &req.token, state.clock.now_secs(), audience.as_deref()) {
         Ok(claims) => Ok(Json(serde_json::json!({ "valid": true, "claims": claims }))),
         Err(e) => Err(ApiError::new(ErrorCode::BadRequest).with_message(format!("The token does not verify: {e}."))),
     }

@@ -28,7 +28,7 @@ pub async fn hpke_keys(State(state): State<AppState>) -> Json<KeysResponse> {
 /// The current JWKS.
 pub fn current_jwks(state: &AppState) -> Jwks {
     let keys = state.keys();
-    Jwks { keys: keys.token.iter().map(|(kid, k)| crate::tokens::jwk(kid, &k.verifying_key())).collect() }
+    Jwks { keys: keys.token.iter().map(|(kid, k)| realname_domain::tokens::jwk(kid, &k.verifying_key())).collect() }
 }
 
 /// The result-token verification keys (RFC 7517).

@@ -12,7 +12,7 @@ use crate::review::Reviews;
 const WINDOW_MS: i64 = 30 * 86_400_000;
 
 /// Reads the database gauges for a scrape.
-pub async fn gauges(rv: &Reviews) -> Result<Gauges, crate::store::StoreError> {
+pub async fn gauges(rv: &Reviews) -> Result<Gauges, realname_store::StoreError> {
     let now = rv.clock.now_ms();
     let q = rv.store.queue_counts(now).await?;
     let (open, overdue) = rv.store.complaint_counts(now).await?;

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::audit::Event;
 use crate::review::auth::{self, AuthError};
 use crate::review::{ReviewError, Reviews};
-use crate::store::review::{Reviewer, Role};
+use realname_domain::audit::Event;
+use realname_store::review::{Reviewer, Role};
 
 /// An error of the console API: status, stable code, message; never internal detail.
 #[derive(Debug)]

@@ -4,9 +4,9 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
 
-use crate::clock::{Clock, Random};
-use crate::store::review::{Reviewer, Role};
-use crate::store::{Store, StoreError};
+use realname_domain::clock::{Clock, Random};
+use realname_store::review::{Reviewer, Role};
+use realname_store::{Store, StoreError};
 
 /// Shortest password accepted for a reviewer account (NIST SP 800-63B: at least 8; reviewers see identity data).
 pub const MIN_PASSWORD_LEN: usize = 12;
@@ -46,7 +46,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 
 /// SHA-256 (hex) of a console session token: what the database keeps.
 pub fn token_hash(token: &str) -> String {
-    crate::config::hex_encode(&Sha256::digest(token.as_bytes()))
+    realname_domain::encoding::hex_encode(&Sha256::digest(token.as_bytes()))
 }
 
 /// A hash of a fixed password, checked when the username is unknown so that both answers take as long.

@@ -5,8 +5,8 @@
 use std::io::BufRead;
 use std::process::ExitCode;
 
-use crate::clock::{OsRandom, SystemClock};
-use crate::store::review::Role;
+use realname_domain::clock::{OsRandom, SystemClock};
+use realname_store::review::Role;
 
 /// Usage of the `reviewer` subcommand.
 pub const USAGE: &str = "usage: realname-server reviewer add --username NAME --role reviewer|admin [--site SITE] [--config FILE]\n\
@@ -91,9 +91,10 @@ pub fn main(args: &[String]) -> ExitCode {
         .await;
         match r {
             Ok(r) => {
-                let ev = crate::audit::Event::new("operator", "reviewer.created", format!("reviewer:{}", r.id))
-                    .detail("role", r.role.as_str());
-                if let Err(e) = store.audit_append(crate::clock::Clock::now_ms(&SystemClock), ev).await {
+                let ev =
+                    realname_domain::audit::Event::new("operator", "reviewer.created", format!("reviewer:{}", r.id))
+                        .detail("role", r.role.as_str());
+                if let Err(e) = store.audit_append(realname_domain::clock::Clock::now_ms(&SystemClock), ev).await {
                     eprintln!("realname-server reviewer: audit log: {e}");
                     return ExitCode::from(1);
                 }

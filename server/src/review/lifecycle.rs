@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{ReviewError, Reviews};
-use crate::audit::Event;
+use realname_domain::audit::Event;
 
 /// What a deletion request removed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

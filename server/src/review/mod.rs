@@ -11,43 +11,14 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use serde::Serialize;
 
-use crate::audit::Event;
-use crate::calendar::Calendar;
-use crate::clock::{Clock, Random};
-use crate::store::review::{Case, CaseImage, CaseStatus, NewCase, Reviewer};
-use crate::store::{Session, SessionStatus, Store, StoreError};
-use crate::vault::{Field, Vault};
-
-/// Review and complaint deadlines, retention, console sessions.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ReviewConfig {
-    /// Working days a review may take (seed 第十条: five).
-    pub review_working_days: u32,
-    /// Working days a complaint may take before it is overdue.
-    pub complaint_working_days: u32,
-    /// Days after a decision until face and document images are deleted.
-    pub image_retention_days: u32,
-    /// Lifetime of a console login, seconds.
-    pub console_session_secs: i64,
-    /// Extra calendar years (`<year>.toml`), added to or replacing the built-in ones.
-    pub calendar_dir: Option<std::path::PathBuf>,
-    /// If set, `/metrics` needs `Authorization: Bearer <token>`.
-    pub metrics_token: Option<String>,
-}
-
-impl Default for ReviewConfig {
-    fn default() -> Self {
-        Self {
-            review_working_days: 5,
-            complaint_working_days: 5,
-            image_retention_days: 30,
-            console_session_secs: 8 * 3600,
-            calendar_dir: None,
-            metrics_token: None,
-        }
-    }
-}
+use realname_domain::audit::Event;
+use realname_domain::calendar::Calendar;
+use realname_domain::clock::{Clock, Random};
+pub use realname_domain::config::ReviewConfig;
+use realname_domain::session::{Session, SessionStatus};
+use realname_domain::vault::{Field, Vault};
+use realname_store::review::{Case, CaseImage, CaseStatus, NewCase, Reviewer};
+use realname_store::{Store, StoreError};
 
 /// Why a case goes to a human.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -527,34 +498,13 @@ impl Reviews {
     }
 
     /// Overview counts for the console and metrics.
-    pub async fn counts(&self) -> Result<crate::store::review::QueueCounts, ReviewError> {
+    pub async fn counts(&self) -> Result<realname_store::review::QueueCounts, ReviewError> {
         Ok(self.store.queue_counts(self.clock.now_ms()).await?)
     }
 }
 
 fn tracing_error(msg: &str) {
     tracing::error!(error = msg, "audit append failed");
-}
-
-/// The calendar of the configuration: built-in years plus `calendar_dir`. A broken operator file is logged and
-/// the built-in years are used (`serve` refuses to start on it first, see [`check_calendar`]).
-pub fn load_calendar(cfg: &ReviewConfig) -> Calendar {
-    match Calendar::load(cfg.calendar_dir.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "working-day calendar: using the built-in years only");
-            Calendar::builtin().unwrap_or_else(|_| Calendar::empty())
-        }
-    }
-}
-
-/// Loads the configured calendar strictly (for start-up) and warns when the coming year has no official data.
-pub fn check_calendar(cfg: &ReviewConfig, now_ms: i64) -> Result<(), crate::calendar::CalendarError> {
-    let cal = Calendar::load(cfg.calendar_dir.as_deref())?;
-    if let Some(w) = cal.coverage_warning(now_ms.div_euclid(1000)) {
-        tracing::warn!("{w}");
-    }
-    Ok(())
 }
 
 /// Fires the session's `verification.verified` / `verification.rejected` webhook through the server's queue.

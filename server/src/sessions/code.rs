@@ -8,19 +8,21 @@ use realname_core::validate::{self, Date, Options};
 
 use super::identity::number_flags;
 use super::{ClientCtx, open_step, remember_in, session_result};
-use crate::audit::flow as audit;
-use crate::clock::UnixMillis;
 use crate::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::review::Reason;
 use crate::state::AppState;
-use crate::store::{self, Session, WriteTx};
 use crate::webhooks;
+use realname_domain::audit::flow as audit;
+use realname_domain::clock::UnixMillis;
+use realname_domain::session::{self, Session};
+use realname_store as store;
+use realname_store::WriteTx;
 
 /// Fails the session after too many wrong codes, in `tx`, and commits.
 async fn lock(state: &AppState, mut tx: Box<dyn WriteTx>, ctx: &mut ClientCtx<'_>) -> ApiResult<VerifiedResponse> {
     let s = &mut ctx.session;
-    s.status = store::SessionStatus::Failed;
+    s.status = session::SessionStatus::Failed;
     s.failure = Some("code_locked".to_owned());
     s.client_secret_used = true;
     s.updated_at = state.clock.now_ms();
@@ -43,7 +45,7 @@ async fn lock(state: &AppState, mut tx: Box<dyn WriteTx>, ctx: &mut ClientCtx<'_
 pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelope) -> ApiResult<VerifiedResponse> {
     let payload: CodePayload = open_step(state, &ctx.session.id, env, Step::Code)?;
     let code = codes::normalize(&payload.code).ok_or(ErrorCode::PayloadInvalid)?;
-    if ctx.session.status != store::SessionStatus::CodeSent {
+    if ctx.session.status != session::SessionStatus::CodeSent {
         return Err(ErrorCode::WrongStep.into());
     }
     let now = state.clock.now_ms();
@@ -119,7 +121,7 @@ async fn verify(
     now: UnixMillis,
 ) -> ApiResult<VerifiedResponse> {
     let s = &mut ctx.session;
-    s.status = store::SessionStatus::Verified;
+    s.status = session::SessionStatus::Verified;
     s.verified_at = Some(now);
     s.client_secret_used = true;
     s.updated_at = now;
@@ -154,7 +156,7 @@ pub(super) async fn queue_for_review(
     now: UnixMillis,
 ) -> ApiResult<String> {
     use axum::extract::FromRef as _;
-    session.status = store::SessionStatus::PendingReview;
+    session.status = session::SessionStatus::PendingReview;
     session.updated_at = now;
     let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
     let mut tx = state.store.begin_write().await?;

@@ -9,15 +9,15 @@ use realname_core::validate::{self, Date, Options};
 use super::code::queue_for_review;
 use super::send::{Prepared, deliver, send_code};
 use super::{ClientCtx, issue_reason, offered_methods, open_step, remember, remember_in};
-use crate::clock::UnixMillis;
 use crate::delivery::Channel;
 use crate::error::{ApiError, ApiResult};
 use crate::review::Reason;
-use crate::sites::Site;
 use crate::state::AppState;
-use crate::store::{self, Consent, Session};
-use crate::vault::PlainIdentity;
 use crate::webhooks;
+use realname_domain::clock::UnixMillis;
+use realname_domain::session::{self, Consent, Session};
+use realname_domain::sites::Site;
+use realname_domain::vault::PlainIdentity;
 
 /// The re-validated identity: normalized values and what the number tells.
 struct Checked {
@@ -139,7 +139,7 @@ pub async fn submit_identity(
         Channel::Email => validate::mask_email(&checked.destination),
     };
     let send = Prepared::new(state, &ctx.session.id, &checked.destination, client_ip);
-    if ctx.session.status != store::SessionStatus::Created {
+    if ctx.session.status != session::SessionStatus::Created {
         remember(state, &ctx.session, env).await?;
         return Err(ErrorCode::WrongStep.into());
     }
@@ -150,7 +150,7 @@ pub async fn submit_identity(
         Ok(tx)
     };
     let s = &mut ctx.session;
-    s.status = store::SessionStatus::Submitted;
+    s.status = session::SessionStatus::Submitted;
     s.method = Some(payload.method.as_str().to_owned());
     s.document_kind = Some(checked.kind.as_str().to_owned());
     s.consent = payload.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
@@ -163,7 +163,7 @@ pub async fn submit_identity(
     record_guardian_consent(state, &ctx.session, &checked, payload.guardian_consent.as_ref()).await?;
     tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");
     let issued = issued?;
-    deliver(state, &mut ctx.session, store::SessionStatus::Submitted, &issued.msg).await?;
+    deliver(state, &mut ctx.session, session::SessionStatus::Submitted, &issued.msg).await?;
     webhooks::enqueue(state, &ctx.session, ctx.site, EventType::CodeSent).await?;
     Ok(issued.resp)
 }
@@ -179,10 +179,11 @@ async fn record_guardian_consent(
     let (Some(c), true) = (consent, checked.flags.contains(&Reason::Minor)) else {
         return Ok(());
     };
-    let event = crate::audit::Event::new("person", "session.guardian_consent", format!("session:{}", session.id))
-        .site(&session.site_id)
-        .detail("version", &c.version)
-        .detail("accepted_at", c.accepted_at.to_string());
+    let event =
+        realname_domain::audit::Event::new("person", "session.guardian_consent", format!("session:{}", session.id))
+            .site(&session.site_id)
+            .detail("version", &c.version)
+            .detail("accepted_at", c.accepted_at.to_string());
     crate::review::Reviews::from_ref(state).audit(event).await.map_err(|e| ApiError::internal(&e))
 }
 
@@ -218,7 +219,7 @@ pub async fn submit_documents(
     }
     let images = vec![jpeg("selfie_jpeg", &payload.selfie_jpeg)?, jpeg("document_jpeg", &payload.document_jpeg)?];
     remember(state, &ctx.session, env).await?;
-    if ctx.session.status != store::SessionStatus::Created {
+    if ctx.session.status != session::SessionStatus::Created {
         return Err(ErrorCode::WrongStep.into());
     }
     let blind = state.vault.blind_id_number(&checked.plain.id_number);

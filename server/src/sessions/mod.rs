@@ -11,14 +11,15 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::audit::flow as audit;
-use crate::clock::UnixMillis;
 use crate::delivery::Channel;
 use crate::error::{ApiError, ApiResult};
-use crate::sites::{Site, hash_secret};
 use crate::state::AppState;
-use crate::store::{self, NewSession, Session};
 use crate::webhooks;
+use realname_domain::audit::flow as audit;
+use realname_domain::clock::UnixMillis;
+use realname_domain::session::{self, NewSession, Session};
+use realname_domain::sites::{Site, hash_secret};
+use realname_store as store;
 
 mod code;
 mod identity;
@@ -32,7 +33,7 @@ const SORTABLE: &[u8; 64] = b"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijkl
 /// the replay guard, audit subjects) grow at their end instead of taking a random page per step: measured on
 /// SQLite, those random pages were a third of what each COMMIT wrote to the WAL. The id stays unguessable; it
 /// tells only when the session was created.
-pub(crate) fn session_id(now: UnixMillis, rng: &dyn crate::clock::Random) -> String {
+pub(crate) fn session_id(now: UnixMillis, rng: &dyn realname_domain::clock::Random) -> String {
     let ms = u64::try_from(now).unwrap_or(0);
     let mut id = String::with_capacity(28);
     id.push_str("ses_");
@@ -49,7 +50,7 @@ pub use send::resend;
 const REPLAY_MARGIN_MS: i64 = 3_600_000;
 
 /// The store's status as the protocol's.
-pub fn wire_status(s: store::SessionStatus) -> SessionStatus {
+pub fn wire_status(s: session::SessionStatus) -> SessionStatus {
     SessionStatus::parse(s.as_str()).unwrap_or(SessionStatus::Failed)
 }
 
@@ -185,7 +186,7 @@ pub async fn authenticate_client<'a>(
 /// expires it otherwise).
 async fn expire(state: &AppState, session: &Session, now: UnixMillis) {
     let mut expired = session.clone();
-    expired.status = store::SessionStatus::Expired;
+    expired.status = session::SessionStatus::Expired;
     expired.updated_at = now;
     let Ok(mut tx) = state.store.begin_write().await else { return };
     if tx.update_session(&expired).await.is_ok()
@@ -287,7 +288,7 @@ pub async fn cancel(state: &AppState, mut session: Session, site: &Site, by_site
     if session.status.is_terminal() {
         return Err(ErrorCode::WrongStep.into());
     }
-    session.status = store::SessionStatus::Canceled;
+    session.status = session::SessionStatus::Canceled;
     session.client_secret_used = true;
     session.updated_at = state.clock.now_ms();
     let mut tx = state.store.begin_write().await?;
@@ -307,7 +308,7 @@ pub fn session_result(state: &AppState, s: &Session, site: &Site) -> ApiResult<S
         site: s.site_id.clone(),
         status: wire_status(s.status),
         reference: s.reference.clone(),
-        method: s.method.as_deref().and_then(parse_method).filter(|_| s.status != store::SessionStatus::Created),
+        method: s.method.as_deref().and_then(parse_method).filter(|_| s.status != session::SessionStatus::Created),
         document_kind: s.document_kind.as_deref().and_then(DocumentKind::from_name),
         created_at: secs(s.created_at),
         verified_at: s.verified_at.map(secs),
@@ -326,7 +327,7 @@ pub fn session_result(state: &AppState, s: &Session, site: &Site) -> ApiResult<S
         r.age_band = validate::validate_id(&plain.id_number, &opts).age.map(AgeBand::from_age);
     }
     // Once the identity data is erased (on request or by retention) the status stays, with nothing left to vouch for.
-    if s.status == store::SessionStatus::Verified && s.identity.is_some() {
+    if s.status == session::SessionStatus::Verified && s.identity.is_some() {
         r.result_token = Some(result_token(state, &r, site)?);
     }
     Ok(r)
@@ -359,13 +360,13 @@ fn result_token(state: &AppState, r: &SessionResult, site: &Site) -> ApiResult<S
     };
     let keys = state.keys();
     let (kid, key) = keys.token_signer().ok_or_else(|| ApiError::internal(&"no token key"))?;
-    Ok(crate::tokens::sign(kid, key, &claims))
+    Ok(realname_domain::tokens::sign(kid, key, &claims))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::SeededRandom;
+    use realname_domain::clock::SeededRandom;
 
     #[test]
     fn session_ids_sort_by_creation_time_and_stay_random() {

@@ -4,12 +4,14 @@
 use realname_core::protocol::{CodeSentResponse, ErrorCode, Method, SessionStatus};
 
 use super::{ClientCtx, destination, secs};
-use crate::audit::flow as audit;
 use crate::codes;
 use crate::delivery::{Channel, CodeMessage};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{self, NewCode, Session, WriteTx};
+use realname_domain::audit::flow as audit;
+use realname_domain::session::{self, Session};
+use realname_store as store;
+use realname_store::{NewCode, WriteTx};
 
 /// A code stored and ready to go out, with the answer the client gets once it went.
 pub(super) struct Issued {
@@ -98,8 +100,8 @@ async fn issue_code(
         expires_at: now + ttl_ms,
     };
     tx.issue_code_at_commit(&new).await?;
-    if write_session || session.status != store::SessionStatus::CodeSent {
-        session.status = store::SessionStatus::CodeSent;
+    if write_session || session.status != session::SessionStatus::CodeSent {
+        session.status = session::SessionStatus::CodeSent;
         session.updated_at = now;
         *session = tx.update_session_at_commit(session).await?;
     }
@@ -155,7 +157,7 @@ impl Prepared {
 pub(super) async fn deliver(
     state: &AppState,
     session: &mut Session,
-    before: store::SessionStatus,
+    before: session::SessionStatus,
     msg: &CodeMessage,
 ) -> ApiResult<()> {
     let sender = state.delivery.for_channel(msg.channel);
@@ -187,7 +189,7 @@ pub(super) async fn deliver(
 /// Sends a new code to the same destination, invalidating the previous one (cooldown and limits apply).
 pub async fn resend(state: &AppState, mut ctx: ClientCtx<'_>, client_ip: &str) -> ApiResult<CodeSentResponse> {
     let before = ctx.session.status;
-    if !matches!(before, store::SessionStatus::CodeSent | store::SessionStatus::Submitted) {
+    if !matches!(before, session::SessionStatus::CodeSent | session::SessionStatus::Submitted) {
         return Err(ErrorCode::WrongStep.into());
     }
     let now = state.clock.now_ms();

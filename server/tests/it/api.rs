@@ -8,7 +8,7 @@ use realname_core::protocol::Step;
 use serde_json::json;
 
 use crate::harness::*;
-use realname_server::clock::Clock as _;
+use realname_domain::clock::Clock as _;
 
 on_both_backends!(
     sms_flow_verifies_and_site_reads_masked_result,
@@ -305,7 +305,8 @@ async fn other_sites_cannot_read_a_session(b: Backend) {
         let mut other = shop_site();
         other.id = "other".into();
         other.publishable_key = None;
-        other.secret_key_sha256 = realname_server::config::hex_encode(&realname_server::sites::hash_secret(other_key));
+        other.secret_key_sha256 =
+            realname_domain::encoding::hex_encode(&realname_domain::sites::hash_secret(other_key));
         cfg.sites.push(other);
     })
     .await;

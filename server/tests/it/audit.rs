@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use realname_domain::audit::{Event, Problem};
+use realname_domain::calendar::Date;
 use realname_server::audit::cli::{self, AuditCliError};
-use realname_server::audit::{Event, Problem};
-use realname_server::calendar::Date;
-use realname_server::store::audit::AuditStore;
+use realname_store::audit::AuditStore;
 
 use db::{Backend, TestDb};
 
@@ -29,7 +29,7 @@ async fn verify(db: &TestDb) -> Result<u64, AuditCliError> {
     cli::verify(db.audit()).await
 }
 
-fn broken(r: Result<u64, AuditCliError>) -> realname_server::audit::Break {
+fn broken(r: Result<u64, AuditCliError>) -> realname_domain::audit::Break {
     match r {
         Err(AuditCliError::Broken(b)) => b,
         other => panic!("expected a broken chain, got {other:?}"),
@@ -185,7 +185,7 @@ pub mod db {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    use realname_server::store::audit::AuditStore;
+    use realname_store::audit::AuditStore;
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
     use sqlx::{Executor, PgPool, SqlitePool};
@@ -237,12 +237,12 @@ pub mod db {
     }
 
     const SQLITE_MIGRATIONS: &[&str] = &[
-        include_str!("../../migrations/sqlite/0101_audit_log.sql"),
-        include_str!("../../migrations/sqlite/0105_audit_pending.sql"),
+        include_str!("../../../store/migrations/sqlite/0101_audit_log.sql"),
+        include_str!("../../../store/migrations/sqlite/0105_audit_pending.sql"),
     ];
     const PG_MIGRATIONS: &[&str] = &[
-        include_str!("../../migrations/postgres/0101_audit_log.sql"),
-        include_str!("../../migrations/postgres/0105_audit_pending.sql"),
+        include_str!("../../../store/migrations/postgres/0101_audit_log.sql"),
+        include_str!("../../../store/migrations/postgres/0105_audit_pending.sql"),
     ];
 
     impl TestDb {

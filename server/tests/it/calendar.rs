@@ -1,6 +1,6 @@
 //! The working-day calendar: weekends, public holidays, 调休 Saturdays and Sundays, year boundaries, operator years.
 
-use realname_server::calendar::{Calendar, Date, DayKind};
+use realname_domain::calendar::{Calendar, Date, DayKind};
 
 fn d(s: &str) -> Date {
     s.parse().unwrap()

@@ -6,7 +6,7 @@
 use axum::http::StatusCode;
 
 use crate::harness::*;
-use realname_server::clock::Clock as _;
+use realname_domain::clock::Clock as _;
 
 on_both_backends!(
     five_wrong_codes_then_the_right_one_fails,

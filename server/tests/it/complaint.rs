@@ -2,8 +2,8 @@
 //! flags with an injected clock, reviewers answering and closing, every view audited.
 
 use axum::http::StatusCode;
-use realname_server::calendar::Date;
-use realname_server::store::review::Role;
+use realname_domain::calendar::Date;
+use realname_store::review::Role;
 use serde_json::json;
 
 use crate::review::{Harness, call};

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::get;
-use realname_server::clock::ManualClock;
-use realname_server::config::{Secret, SmsWebhookConfig, TencentConfig};
+use realname_domain::clock::ManualClock;
+use realname_domain::config::{Secret, SmsWebhookConfig, TencentConfig};
 use realname_server::delivery::http::HttpClient;
 use realname_server::delivery::tencent::{Tc3Request, Tencent, authorization};
 use realname_server::delivery::webhook::WebhookSms;
@@ -18,7 +18,7 @@ use realname_server::delivery::{Channel, CodeMessage, Sender, aliyun};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
 use crate::harness::*;
-use realname_server::clock::Clock as _;
+use realname_domain::clock::Clock as _;
 
 on_both_backends!(
     aliyun_request_is_signed_and_its_errors_become_delivery_failed,
@@ -173,8 +173,8 @@ async fn webhook_sms_is_hmac_signed() {
     sender.send(&message()).await.unwrap();
     let (headers, _, body) = seen.lock().unwrap()[0].clone();
     let sig = headers["realname-signature"].to_str().unwrap();
-    assert!(realname_server::signature::verify(b"gateway-secret", sig, body.as_bytes(), T0 / 1000, 300));
-    assert!(!realname_server::signature::verify(b"gateway-secret", sig, b"{}", T0 / 1000, 300));
+    assert!(realname_domain::signature::verify(b"gateway-secret", sig, body.as_bytes(), T0 / 1000, 300));
+    assert!(!realname_domain::signature::verify(b"gateway-secret", sig, b"{}", T0 / 1000, 300));
 }
 
 /// A minimal SMTP server on loopback that accepts one or more messages and keeps their DATA.

@@ -6,7 +6,7 @@
 use axum::http::StatusCode;
 
 use crate::harness::*;
-use realname_server::clock::Clock as _;
+use realname_domain::clock::Clock as _;
 
 on_both_backends!(moving_the_demo_clock_expires_a_code, the_clock_refuses_bad_moves, no_clock_outside_demo_mode);
 

@@ -10,7 +10,7 @@ use realname_core::validate::{RegionStatus, check_char, region_status};
 use serde_json::{Value, json};
 
 use crate::harness::*;
-use realname_server::clock::Clock as _;
+use realname_domain::clock::Clock as _;
 
 on_both_backends!(
     a_child_needs_the_guardian_consent_and_goes_to_review,
@@ -198,7 +198,7 @@ async fn an_identity_over_the_account_limit_goes_to_review(b: Backend) {
 async fn reviewer_token(h: &Harness) -> String {
     use realname_server::review::Reviews;
     let rv: Reviews = axum::extract::FromRef::from_ref(&h.state);
-    let role = realname_server::store::review::Role::Reviewer;
+    let role = realname_store::review::Role::Reviewer;
     realname_server::review::auth::create_reviewer(
         rv.store.as_ref(),
         rv.clock.as_ref(),

@@ -6,10 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::http::StatusCode;
-use realname_server::audit::Entry;
+use realname_domain::audit::Entry;
+use realname_domain::clock::Clock as _;
 use realname_server::audit::cli;
-use realname_server::clock::Clock as _;
-use realname_server::store::PurgePolicy;
+use realname_store::PurgePolicy;
 
 use crate::harness::*;
 
@@ -99,7 +99,7 @@ async fn an_sms_flow_writes_its_events_into_the_chain(b: Backend) {
     let s2 = h.create_session().await;
     h.state
         .store
-        .audit_append(h.clock.now_ms(), realname_server::audit::Event::new("system", "test.direct", "x"))
+        .audit_append(h.clock.now_ms(), realname_domain::audit::Event::new("system", "test.direct", "x"))
         .await
         .unwrap();
     let all = entries(&h).await;
@@ -197,7 +197,7 @@ async fn the_chain_stays_valid_with_concurrent_flows(b: Backend) {
             let mut k = 0;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 realname_server::audit::chain::chain_all(h.state.store.as_ref()).await.unwrap();
-                let ev = realname_server::audit::Event::new("system", "test.direct", format!("n:{k}"));
+                let ev = realname_domain::audit::Event::new("system", "test.direct", format!("n:{k}"));
                 h.state.store.audit_append(h.clock.now_ms(), ev).await.unwrap();
                 k += 1;
                 tokio::task::yield_now().await;

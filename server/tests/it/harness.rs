@@ -12,13 +12,14 @@ use realname_core::envelope::{RecipientKey, seal};
 use realname_core::protocol::{
     Consent, CreateSessionResponse, DocumentKind, Envelope, IdentityPayload, KeysResponse, Method, Step,
 };
-use realname_server::clock::{ManualClock, SeededRandom};
-use realname_server::config::{Config, Secret, SiteConfig, hex_encode};
+use realname_domain::clock::{ManualClock, SeededRandom};
+use realname_domain::config::{Config, Secret, SiteConfig};
+use realname_domain::encoding::hex_encode;
+use realname_domain::keys::KeyRing;
+use realname_domain::sites::hash_secret;
+use realname_domain::vault::Vault;
 use realname_server::delivery::{Delivery, Outbox};
-use realname_server::keys::KeyRing;
-use realname_server::sites::hash_secret;
 use realname_server::state::AppState;
-use realname_server::vault::Vault;
 use serde_json::Value;
 use tower::ServiceExt as _;
 
@@ -237,7 +238,7 @@ impl Harness {
 }
 
 /// Brings the clock trait's `now_secs` into scope for the helpers.
-use realname_server::clock::Clock as _;
+use realname_domain::clock::Clock as _;
 
 /// An SMS identity payload with consent given now.
 pub fn identity_sms(phone: &str, now_secs: i64) -> Value {

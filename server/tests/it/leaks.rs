@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use axum::http::StatusCode;
 
 use crate::harness::*;
-use realname_server::clock::Clock as _;
+use realname_domain::clock::Clock as _;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

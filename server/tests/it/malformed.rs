@@ -8,7 +8,7 @@ use realname_core::protocol::{ErrorCode, Step};
 use serde_json::json;
 
 use crate::harness::*;
-use realname_server::clock::Clock as _;
+use realname_domain::clock::Clock as _;
 
 on_both_backends!(malformed_requests_answer_4xx_json_and_store_nothing);
 

@@ -10,18 +10,19 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use realname_server::calendar::{Calendar, Date};
-use realname_server::clock::{Clock, ManualClock, OsRandom};
+use realname_domain::calendar::{Calendar, Date};
+use realname_domain::clock::{Clock, ManualClock, OsRandom};
+use realname_domain::session::{NewSession, Session, SessionStatus};
+use realname_domain::vault::{PlainIdentity, Vault};
 use realname_server::http;
 use realname_server::metrics::Metrics;
 use realname_server::review::auth;
 use realname_server::review::{DecisionHook, PlainImage, Reason, ReviewConfig, Reviews};
-use realname_server::store::audit::AuditStore;
-use realname_server::store::postgres::PgStore;
-use realname_server::store::review::{ReviewStore, Role};
-use realname_server::store::sqlite::SqliteStore;
-use realname_server::store::{NewSession, Session, SessionStatus, Store};
-use realname_server::vault::{PlainIdentity, Vault};
+use realname_store::Store;
+use realname_store::audit::AuditStore;
+use realname_store::postgres::PgStore;
+use realname_store::review::{ReviewStore, Role};
+use realname_store::sqlite::SqliteStore;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -128,7 +129,7 @@ impl Harness {
     /// A session of `site` waiting for review, with identity data sealed like the server does.
     pub async fn pending_session(&self, site: &str, name: &str, number: &str) -> Session {
         let now = self.clock.now_ms();
-        let id = format!("ses_{}", realname_server::clock::Random::token(&OsRandom, 12));
+        let id = format!("ses_{}", realname_domain::clock::Random::token(&OsRandom, 12));
         let new = NewSession {
             id: id.clone(),
             site_id: site.into(),
@@ -194,7 +195,7 @@ impl Harness {
     }
 
     /// Every audit entry, oldest first.
-    pub async fn audit_entries(&self) -> Vec<realname_server::audit::Entry> {
+    pub async fn audit_entries(&self) -> Vec<realname_domain::audit::Entry> {
         self.store.audit_after(0, 10_000).await.unwrap()
     }
 }
@@ -505,7 +506,7 @@ async fn the_binary_verifies_exports_and_reports() {
             store
                 .audit_append(
                     at10("2026-03-02") + i,
-                    realname_server::audit::Event::new("system", "test.event", format!("case:{i}")),
+                    realname_domain::audit::Event::new("system", "test.event", format!("case:{i}")),
                 )
                 .await
                 .unwrap();

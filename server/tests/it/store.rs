@@ -11,10 +11,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use realname_server::store::postgres::PgStore;
-use realname_server::store::sqlite::SqliteStore;
-use realname_server::store::*;
-use realname_server::vault::{PlainIdentity, Vault};
+use realname_domain::session::*;
+use realname_domain::vault::{PlainIdentity, Vault};
+use realname_store::postgres::PgStore;
+use realname_store::sqlite::SqliteStore;
+use realname_store::*;
 
 /// One backend under test: a store plus what it takes to open a second instance on the same database.
 pub(crate) struct Backend {
@@ -253,7 +254,7 @@ async fn postgres_instances_starting_together_share_one_migration() {
         .fetch_one(s.pool())
         .await
         .unwrap();
-    assert_eq!(name, realname_server::store::postgres::APPLICATION_NAME);
+    assert_eq!(name, realname_store::postgres::APPLICATION_NAME);
 }
 
 /// A `DATABASE_URL` asking for TLS gets it on every connection of the store, and `sslmode=verify-full` refuses a
@@ -303,7 +304,7 @@ async fn postgres_over_tls_verifies_the_server() {
 async fn flushing_erased_data_empties_the_sqlite_wal() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("f.db");
-    let s = realname_server::store::open(&file.display().to_string()).await.unwrap();
+    let s = realname_store::open(&file.display().to_string()).await.unwrap();
     s.create_session(&new_session("flush-1")).await.unwrap();
     let wal = || std::fs::metadata(format!("{}-wal", file.display())).map_or(0, |m| m.len());
     assert!(wal() > 0, "the session's insert went to the WAL");
@@ -324,11 +325,11 @@ async fn open_picks_the_backend_from_the_url() {
         format!("sqlite:{}", dir.path().join("y.db").display()),
         dir.path().join("z.db").display().to_string(),
     ] {
-        let s = realname_server::store::open(&url).await.unwrap();
+        let s = realname_store::open(&url).await.unwrap();
         assert_eq!(s.backend(), "sqlite", "{url}");
         s.ping().await.unwrap();
     }
     for url in ["sqlite::memory:", "sqlite://", ""] {
-        assert!(matches!(realname_server::store::open(url).await.err(), Some(StoreError::Config(_))), "{url}");
+        assert!(matches!(realname_store::open(url).await.err(), Some(StoreError::Config(_))), "{url}");
     }
 }

@@ -5,10 +5,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use realname_core::protocol::{Jwks, SessionStatus};
-use realname_server::tokens::{TokenError, verify};
+use realname_domain::tokens::{TokenError, verify};
 
 use crate::harness::*;
-use realname_server::clock::Clock as _;
+use realname_domain::clock::Clock as _;
 
 on_both_backends!(result_token_verifies_against_jwks_and_fails_when_altered);
 

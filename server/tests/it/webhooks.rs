@@ -11,7 +11,7 @@ use axum::routing::post;
 use realname_server::webhooks::{TickReport, tick};
 
 use crate::harness::*;
-use realname_server::clock::Clock as _;
+use realname_domain::clock::Clock as _;
 
 on_both_backends!(webhook_signature_verifies_and_retries_after_a_500);
 
@@ -53,7 +53,7 @@ async fn webhook_signature_verifies_and_retries_after_a_500(b: Backend) {
     let (url, rx) = start_receiver(1).await;
     let h = Harness::with(b, |cfg| {
         cfg.sites[0].webhook_url = Some(url.clone());
-        cfg.sites[0].webhook_secret = realname_server::config::Secret::new(SECRET);
+        cfg.sites[0].webhook_secret = realname_domain::config::Secret::new(SECRET);
     })
     .await;
     let (s, _) = h.verified_session(PHONE).await;
@@ -71,11 +71,11 @@ async fn webhook_signature_verifies_and_retries_after_a_500(b: Backend) {
     let mut types = Vec::new();
     for (headers, body) in &seen {
         let sig = headers["realname-signature"].to_str().unwrap();
-        assert!(realname_server::signature::verify(SECRET.as_bytes(), sig, body.as_bytes(), now, 300), "{sig}");
-        assert!(!realname_server::signature::verify(b"wrong", sig, body.as_bytes(), now, 300));
+        assert!(realname_domain::signature::verify(SECRET.as_bytes(), sig, body.as_bytes(), now, 300), "{sig}");
+        assert!(!realname_domain::signature::verify(b"wrong", sig, body.as_bytes(), now, 300));
         let tampered = body.replace("verified", "failed");
         if tampered != *body {
-            assert!(!realname_server::signature::verify(SECRET.as_bytes(), sig, tampered.as_bytes(), now, 300));
+            assert!(!realname_domain::signature::verify(SECRET.as_bytes(), sig, tampered.as_bytes(), now, 300));
         }
         let event: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(headers["realname-event-id"].to_str().unwrap(), event["id"].as_str().unwrap());

@@ -1,5 +1,8 @@
 //! The PostgreSQL backend (`DATABASE_URL`): several stateless server instances share one database.
 
+mod tx;
+mod tx_sql;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -7,16 +10,19 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 
-use super::housekeeping::impl_housekeeping;
-use super::shared::impl_store;
-use super::sql::{
+use crate::error::{StoreError, StoreResult};
+use crate::housekeeping::impl_housekeeping;
+use crate::shared::impl_store;
+use crate::sql::{
     CODE_GRACE_MS, count_u32, counts_in_order, delivery_cols, expirable_statuses, rate_windows, session_cols, step,
     terminal_statuses, window,
 };
-use super::statements::impl_statements;
-use super::write_tx::{StepConns, impl_write_tx};
-use super::*;
-use crate::vault::Sealed;
+use crate::statements::impl_statements;
+use crate::traits::*;
+use crate::types::*;
+use realname_domain::session::*;
+use realname_domain::vault::Sealed;
+use tx::{StepConns, impl_write_tx};
 
 /// A pooled connection idle at least this long is pinged before use.
 const IDLE_CHECK: Duration = Duration::from_secs(30);
@@ -35,7 +41,7 @@ pub struct PgStore {
     pub(crate) pool: PgPool,
     /// The same pool (PostgreSQL's row locks order writers); named apart so the shared SQL can route.
     pub(crate) writer: PgPool,
-    /// The connections of write transactions (`write_tx.rs`), apart from the pool.
+    /// The connections of write transactions (`postgres/tx.rs`), apart from the pool.
     steps: std::sync::Arc<StepConns>,
     /// The connections of session reads (two per flow), apart from the pool: sqlx's pool pings every
     /// connection it takes back, a round trip per read.
@@ -103,7 +109,7 @@ impl PgStore {
             })
             .connect_with(options)
             .await?;
-        super::migrate::postgres().await?.run(&pool).await?;
+        crate::migrate::postgres().await?.run(&pool).await?;
         Ok(Self { writer: pool.clone(), pool, steps, readers })
     }
 

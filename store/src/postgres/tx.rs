@@ -1,6 +1,6 @@
 //! PostgreSQL's write transactions ([`super::WriteTx`], [`super::TxStore`]): a request step's statements in one
 //! transaction, on a connection of a small set of its own ([`StepConns`]), in as few round trips as the trait's
-//! call-by-call shape allows. (SQLite's are in `sqlite_tx.rs`.)
+//! call-by-call shape allows. (SQLite's are in `sqlite/tx.rs`.)
 //!
 //! Every round trip counts twice here: PostgreSQL's backends share the machine's cores with the server, and a
 //! step holds row locks from its first write until its commit — the sending limits' per-IP counter row is one
@@ -28,8 +28,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection as _, Executor as _};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::write_tx_sql::{SEND_REFUSED, audit_pending_literal, send_limits_literal, step_error};
-use super::{StoreError, StoreResult};
+use super::tx_sql::{SEND_REFUSED, audit_pending_literal, send_limits_literal, step_error};
+use crate::error::{StoreError, StoreResult};
 
 /// A connection idle at least this long is pinged before a step gets it (as the pool does for its own).
 const IDLE_CHECK: Duration = Duration::from_secs(30);
@@ -50,7 +50,7 @@ const ROLLBACK_AND_BEGIN: &str = "ROLLBACK; BEGIN";
 pub(crate) const ISSUE_CODE: &str = concat!(
     "WITH c AS (INSERT INTO codes (session_id, code_hmac, channel, sent_at, expires_at, attempts, state) \
      VALUES ($1, $2, $3, $4, $5, 0, 'active') RETURNING ",
-    super::sql::code_cols!(),
+    crate::sql::code_cols!(),
     "), older AS (UPDATE codes SET state = 'invalidated' \
      WHERE session_id = $1 AND state = 'active' AND id < (SELECT id FROM c)) \
      SELECT * FROM c"
@@ -118,7 +118,7 @@ impl StepConns {
     async fn open(&self) -> StoreResult<PgConnection> {
         let mut conn = PgConnection::connect_with(&self.options).await?;
         if self.in_tx {
-            conn.execute(format!("{}; BEGIN", super::write_tx_sql::prepare_all()).as_str()).await?;
+            conn.execute(format!("{}; BEGIN", super::tx_sql::prepare_all()).as_str()).await?;
         }
         Ok(conn)
     }
@@ -247,13 +247,13 @@ impl PgStepTx {
         conn.fetch_all(all.as_str()).await.map_err(step_error)
     }
 
-    /// Sends `sql` (see `write_tx_sql.rs`) with the commit or before the next statement, whichever is first.
+    /// Sends `sql` (see `postgres/tx_sql.rs`) with the commit or before the next statement, whichever is first.
     pub(crate) fn defer(&mut self, sql: String) {
         self.deferred.push(sql);
     }
 
     /// Keeps `events` for the commit; the quoting errors (a NUL byte) surface here.
-    pub(crate) fn defer_audit(&mut self, at: i64, events: &[crate::audit::Event]) -> StoreResult<()> {
+    pub(crate) fn defer_audit(&mut self, at: i64, events: &[realname_domain::audit::Event]) -> StoreResult<()> {
         let sql = audit_pending_literal(at, events)?;
         if !sql.is_empty() {
             self.deferred.push(sql);
@@ -310,7 +310,7 @@ impl Drop for PgStepTx {
 macro_rules! impl_write_tx {
     ($store:ty) => {
         /// A write transaction on PostgreSQL.
-        struct StepTx(super::write_tx::PgStepTx);
+        struct StepTx(crate::postgres::tx::PgStepTx);
 
         #[async_trait]
         impl WriteTx for StepTx {
@@ -340,7 +340,7 @@ macro_rules! impl_write_tx {
             }
 
             async fn issue_code(&mut self, new: &NewCode) -> StoreResult<Code> {
-                let row = sqlx::query(super::write_tx::ISSUE_CODE)
+                let row = sqlx::query(crate::postgres::tx::ISSUE_CODE)
                     .bind(&new.session_id)
                     .bind(&new.code_hmac)
                     .bind(&new.channel)
@@ -359,7 +359,7 @@ macro_rules! impl_write_tx {
                 now: UnixMillis,
             ) -> StoreResult<CodeAttempt> {
                 // The first try goes out with the statements deferred before it (the step's replay guard).
-                let sql = super::write_tx_sql::take_attempt(session_id, max_attempts, now)?;
+                let sql = crate::postgres::tx_sql::take_attempt(session_id, max_attempts, now)?;
                 if let Some(row) = self.0.fetch_last(&sql).await?.first() {
                     return Ok(CodeAttempt::Check(code_from_row(row)?));
                 }
@@ -374,7 +374,11 @@ macro_rules! impl_write_tx {
                 enqueue_delivery_on(self.0.conn().await?, new).await
             }
 
-            async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()> {
+            async fn audit_pending(
+                &mut self,
+                at: UnixMillis,
+                events: &[realname_domain::audit::Event],
+            ) -> StoreResult<()> {
                 self.0.defer_audit(at, events)
             }
 
@@ -388,27 +392,27 @@ macro_rules! impl_write_tx {
                 envelope_id: &[u8],
                 expires_at: UnixMillis,
             ) -> StoreResult<()> {
-                self.0.defer(super::write_tx_sql::remember_envelope(session_id, envelope_id, expires_at)?);
+                self.0.defer(crate::postgres::tx_sql::remember_envelope(session_id, envelope_id, expires_at)?);
                 Ok(())
             }
 
             async fn create_session_at_commit(&mut self, new: &NewSession) -> StoreResult<Session> {
-                self.0.defer(super::write_tx_sql::create_session(new)?);
-                Ok(super::write_tx_sql::created(new))
+                self.0.defer(crate::postgres::tx_sql::create_session(new)?);
+                Ok(crate::postgres::tx_sql::created(new))
             }
 
             async fn update_session_at_commit(&mut self, s: &Session) -> StoreResult<Session> {
-                self.0.defer(super::write_tx_sql::update_session(s)?);
+                self.0.defer(crate::postgres::tx_sql::update_session(s)?);
                 Ok(Session { version: s.version + 1, ..s.clone() })
             }
 
             async fn issue_code_at_commit(&mut self, new: &NewCode) -> StoreResult<()> {
-                self.0.defer(super::write_tx_sql::issue_code(new)?);
+                self.0.defer(crate::postgres::tx_sql::issue_code(new)?);
                 Ok(())
             }
 
             async fn consume_code_at_commit(&mut self, code_id: i64, now: UnixMillis) -> StoreResult<()> {
-                self.0.defer(super::write_tx_sql::consume_code(code_id, now));
+                self.0.defer(crate::postgres::tx_sql::consume_code(code_id, now));
                 Ok(())
             }
 
@@ -425,7 +429,7 @@ macro_rules! impl_write_tx {
         #[async_trait]
         impl TxStore for $store {
             async fn begin_write(&self) -> StoreResult<Box<dyn WriteTx>> {
-                Ok(Box::new(StepTx(super::write_tx::PgStepTx::new(self.steps.acquire().await?))))
+                Ok(Box::new(StepTx(crate::postgres::tx::PgStepTx::new(self.steps.acquire().await?))))
             }
         }
     };

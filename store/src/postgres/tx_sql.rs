@@ -1,9 +1,12 @@
-//! The statements a PostgreSQL step sends with its commit instead of one round trip each (`write_tx.rs`): plain
+//! The statements a PostgreSQL step sends with its commit instead of one round trip each (`postgres/tx.rs`): plain
 //! SQL text with literal values, quoted like libpq's `PQescapeLiteral`, running statements prepared on each step
 //! connection when it opens. Each write that can fail is checked by `realname_fail` (migration 3), which fails the
 //! commit with a SQLSTATE of our own; the first failing check skips the rest and the transaction rolls back.
 
-use super::{NewCode, NewSession, Session, SessionStatus, StoreError, StoreResult};
+use realname_domain::session::{NewSession, Session, SessionStatus};
+
+use crate::error::{StoreError, StoreResult};
+use crate::types::NewCode;
 
 /// SQLSTATE: a sending-limit counter went over its limit.
 pub(crate) const SEND_REFUSED: &str = "RN429";
@@ -32,11 +35,11 @@ pub(crate) fn step_error(e: sqlx::Error) -> StoreError {
 /// [`remember_envelope`], [`take_attempt`], [`audit_pending_literal`] and [`send_limits_literal`] run,
 /// for a step connection that has just opened: their plans are made once per connection, not per step.
 pub(crate) fn prepare_all() -> String {
-    let update = super::sql::step::UPDATE_SESSION.split(" RETURNING ").next().unwrap_or_default();
-    let consume = super::sql::step::CONSUME_CODE;
-    let insert = super::sql::step::INSERT_SESSION.split(" RETURNING ").next().unwrap_or_default();
-    let remember = super::sql::step::REMEMBER_ENVELOPE;
-    let take = super::sql::step::TAKE_ATTEMPT;
+    let update = crate::sql::step::UPDATE_SESSION.split(" RETURNING ").next().unwrap_or_default();
+    let consume = crate::sql::step::CONSUME_CODE;
+    let insert = crate::sql::step::INSERT_SESSION.split(" RETURNING ").next().unwrap_or_default();
+    let remember = crate::sql::step::REMEMBER_ENVELOPE;
+    let take = crate::sql::step::TAKE_ATTEMPT;
     format!(
         "PREPARE realname_create_session AS {insert}; \
          PREPARE realname_update_session AS WITH u AS ({update} RETURNING 1) \
@@ -62,7 +65,7 @@ pub(crate) fn prepare_all() -> String {
          UNION ALL SELECT realname_fail('{SEND_REFUSED}', 'the session was sent its limit of codes') \
          WHERE $6 > 0 AND (SELECT COUNT(*) FROM codes WHERE session_id = $5) > $6",
         // Deferred statements return no rows (see `PgStepTx::fetch_last`); the CTEs still run to completion.
-        super::write_tx::ISSUE_CODE.replace("SELECT * FROM c", "SELECT 1 FROM c WHERE FALSE"),
+        super::tx::ISSUE_CODE.replace("SELECT * FROM c", "SELECT 1 FROM c WHERE FALSE"),
     )
 }
 
@@ -82,7 +85,7 @@ fn execute(name: &str, args: &[Lit<'_>]) -> StoreResult<String> {
             Lit::Text(Some(t)) => literal(t)?,
             Lit::Int(Some(n)) => n.to_string(),
             // bytea's hex input, its backslash doubled as in `literal`.
-            Lit::Bytes(Some(b)) => format!("E'\\\\x{}'", crate::config::hex_encode(b)),
+            Lit::Bytes(Some(b)) => format!("E'\\\\x{}'", realname_domain::encoding::hex_encode(b)),
             Lit::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
             Lit::Text(None) | Lit::Int(None) | Lit::Bytes(None) => "NULL".to_owned(),
         });
@@ -217,7 +220,7 @@ pub(crate) fn literal(s: &str) -> StoreResult<String> {
 }
 
 /// The insert of `events` at `at` into `audit_pending`, with literal values (see [`literal`]); empty for none.
-pub(crate) fn audit_pending_literal(at: i64, events: &[crate::audit::Event]) -> StoreResult<String> {
+pub(crate) fn audit_pending_literal(at: i64, events: &[realname_domain::audit::Event]) -> StoreResult<String> {
     if events.is_empty() {
         return Ok(String::new());
     }
@@ -252,7 +255,7 @@ pub(crate) fn send_limits_literal(
     now: i64,
 ) -> StoreResult<String> {
     let hits: Vec<(&str, i64)> = counters.iter().map(|(key, window, _)| (*key, *window)).collect();
-    let windows = super::sql::rate_windows(&hits, now)?;
+    let windows = crate::sql::rate_windows(&hits, now)?;
     if windows.is_empty() && session.is_none() {
         return Ok(String::new());
     }
@@ -279,7 +282,7 @@ pub(crate) fn send_limits_literal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::Event;
+    use realname_domain::audit::Event;
 
     #[test]
     fn bytes_are_hex_literals() {

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, ToSql, params};
 
-use super::audit::{
+use super::read::Readers;
+use super::tx::{TxConnection, positional};
+use crate::audit::{
     AuditStoreError, CHUNK, DELETE_PENDING_SQL_PREFIX, LOCK_HEAD, SELECT_PENDING, STORE_HEAD, head_of,
     insert_entries_sql,
 };
-use super::sqlite_read::Readers;
-use super::sqlite_tx::{TxConnection, positional};
-use crate::audit::{self, Event, Head};
+use realname_domain::audit::{Event, Head};
 
 /// Pending events chained per transaction: each pass holds the write lock and a runtime thread while it seals
 /// and moves its rows, so it is kept to a few milliseconds and the step transactions queued meanwhile go
@@ -27,7 +27,7 @@ struct Sealed {
     onto: (i64, String),
     /// The pending rows they came from.
     ids: Vec<i64>,
-    entries: Vec<audit::Entry>,
+    entries: Vec<realname_domain::audit::Entry>,
 }
 
 /// Reads the head and up to `limit` pending events on `conn` (inside a transaction, so both come from one
@@ -55,7 +55,7 @@ fn seal_pending(conn: &Connection, limit: i64) -> Result<Sealed, AuditStoreError
             subject: r.get("subject").map_err(sqlite)?,
             detail,
         };
-        let e = audit::seal(head, r.get("at").map_err(sqlite)?, event);
+        let e = realname_domain::audit::seal(head, r.get("at").map_err(sqlite)?, event);
         head = Some(Head { seq: e.seq, hash: e.hash });
         ids.push(id);
         entries.push(e);
@@ -71,8 +71,12 @@ fn write_sealed(conn: &Connection, sealed: &Sealed) -> Result<(), AuditStoreErro
     for chunk in sealed.entries.chunks(CHUNK) {
         let details: Vec<String> =
             chunk.iter().map(|e| serde_json::to_string(&e.event.detail).unwrap_or_else(|_| "{}".into())).collect();
-        let hexes: Vec<(String, String)> =
-            chunk.iter().map(|e| (audit::hex(&e.prev_hash), audit::hex(&e.hash))).collect();
+        let hexes: Vec<(String, String)> = chunk
+            .iter()
+            .map(|e| {
+                (realname_domain::encoding::hex_encode(&e.prev_hash), realname_domain::encoding::hex_encode(&e.hash))
+            })
+            .collect();
         let mut p: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 9);
         for ((e, detail), (prev, hash)) in chunk.iter().zip(&details).zip(&hexes) {
             p.extend([
@@ -99,7 +103,7 @@ fn write_sealed(conn: &Connection, sealed: &Sealed) -> Result<(), AuditStoreErro
         conn.prepare_cached(&sql).and_then(|mut s| s.execute(p.as_slice())).map_err(sqlite)?;
     }
     conn.prepare_cached(&positional(STORE_HEAD))
-        .and_then(|mut s| s.execute(params![last.seq, audit::hex(&last.hash)]))
+        .and_then(|mut s| s.execute(params![last.seq, realname_domain::encoding::hex_encode(&last.hash)]))
         .map_err(sqlite)?;
     Ok(())
 }
@@ -169,9 +173,18 @@ fn current_head(conn: &Connection) -> Result<(i64, String), AuditStoreError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::store::TxStore as _;
-    use crate::store::audit::AuditStore as _;
-    use crate::store::sqlite::SqliteStore;
+    use crate::TxStore as _;
+    use crate::audit::AuditStore as _;
+    use crate::sqlite::SqliteStore;
+
+    /// Verifies the whole stored chain against its head; returns the number of entries.
+    async fn verify(store: &SqliteStore) -> u64 {
+        let mut v = realname_domain::audit::Verifier::new();
+        for e in store.audit_after(0, 10_000).await.unwrap() {
+            v.push(&e).unwrap();
+        }
+        v.finish(store.audit_head().await.unwrap()).unwrap()
+    }
 
     async fn pending(store: &SqliteStore, n: i64) {
         let mut tx = store.begin_write().await.unwrap();
@@ -194,7 +207,7 @@ mod tests {
         pending(&store, 2).await;
         assert_eq!(store.tx.write_pass(Some(stale), 10).await.unwrap(), 2);
         assert_eq!(store.audit_pending_count().await.unwrap(), 0);
-        assert_eq!(crate::audit::cli::verify(&store).await.unwrap(), 5);
+        assert_eq!(verify(&store).await, 5);
         let after = store.audit_after(0, 10).await.unwrap();
         let subjects: Vec<&str> = after.iter().map(|e| e.event.subject.as_str()).collect();
         assert_eq!(subjects, ["s:0", "s:1", "s:2", "s:0", "s:1"]);
@@ -209,6 +222,6 @@ mod tests {
         assert_eq!(store.tx.audit_chain_pending(&store.readers, 1_000).await.unwrap(), 450);
         pending(&store, 1).await;
         assert_eq!(store.tx.audit_chain_pending(&store.readers, 1_000).await.unwrap(), 1);
-        assert_eq!(crate::audit::cli::verify(&store).await.unwrap(), 451);
+        assert_eq!(verify(&store).await, 451);
     }
 }

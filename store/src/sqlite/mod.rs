@@ -1,5 +1,10 @@
 //! The embedded SQLite backend: one file (default under `./data/`), WAL journal, busy timeout.
 
+mod audit;
+mod gate;
+mod read;
+mod tx;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -9,17 +14,20 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 
-use super::housekeeping::impl_housekeeping;
-use super::shared::impl_store;
-use super::sql::{
+use crate::error::{StoreError, StoreResult};
+use crate::housekeeping::impl_housekeeping;
+use crate::shared::impl_store;
+use crate::sql::{
     CODE_GRACE_MS, count_u32, counts_in_order, delivery_cols, expirable_statuses, rate_windows, session_cols, step,
     terminal_statuses, window,
 };
-use super::sqlite_read::Readers;
-use super::sqlite_tx::TxConnection;
-use super::statements::impl_statements;
-use super::*;
-use crate::vault::Sealed;
+use crate::statements::impl_statements;
+use crate::traits::*;
+use crate::types::*;
+use read::Readers;
+use realname_domain::session::*;
+use realname_domain::vault::Sealed;
+use tx::TxConnection;
 
 /// The SQLite store.
 #[derive(Clone, Debug)]
@@ -30,10 +38,10 @@ pub struct SqliteStore {
     /// SQLite's busy handler, which sleeps in steps of up to 100 ms. Other processes are still kept apart
     /// by the busy timeout.
     pub(crate) writer: SqlitePool,
-    /// The connection the request steps' write transactions run on (see `sqlite_tx.rs`). A second writing
+    /// The connection the request steps' write transactions run on (see `sqlite/tx.rs`). A second writing
     /// connection beside `writer`: the two take turns through SQLite's write lock.
     pub(crate) tx: TxConnection,
-    /// Synchronous readers for the reads of every request (see `sqlite_tx.rs`).
+    /// Synchronous readers for the reads of every request (see `sqlite/tx.rs`).
     pub(crate) readers: Readers,
     /// Keeps the WAL checkpointer thread running while any clone of the store lives.
     _alive: std::sync::Arc<()>,
@@ -67,7 +75,7 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await?;
-        super::migrate::sqlite().await?.run(&writer).await?;
+        crate::migrate::sqlite().await?.run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .test_before_acquire(false)
@@ -77,14 +85,14 @@ impl SqliteStore {
         let tx = TxConnection::open(path)?;
         let readers = Readers::open(path)?;
         let alive = std::sync::Arc::new(());
-        super::sqlite_read::spawn_checkpointer(path, std::sync::Arc::downgrade(&alive))?;
+        read::spawn_checkpointer(path, std::sync::Arc::downgrade(&alive))?;
         Ok(Self { pool, writer, tx, readers, _alive: alive, path: path.to_path_buf() })
     }
 
     /// See [`super::Maintenance::flush_erased`]: a TRUNCATE checkpoint, on a blocking thread.
     async fn flush_files(&self) -> StoreResult<bool> {
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || super::sqlite_read::truncate_wal(&path))
+        tokio::task::spawn_blocking(move || read::truncate_wal(&path))
             .await
             .map_err(|e| StoreError::Config(format!("the WAL truncation did not finish: {e}")))?
     }

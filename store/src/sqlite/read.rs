@@ -1,5 +1,5 @@
 //! SQLite's synchronous readers ([`Readers`]) and the WAL checkpointer thread, beside the step transactions'
-//! connection (`sqlite_tx.rs`).
+//! connection (`sqlite/tx.rs`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, params};
 
-use super::sql::step;
-use super::sqlite_tx::{is_busy, positional, session_from_row};
-use super::{Session, StoreError, StoreResult};
+use super::tx::{is_busy, positional, session_from_row};
+use crate::sql::step;
+use realname_domain::session::Session;
+
+use crate::error::{StoreError, StoreResult};
 
 /// How many synchronous readers a store keeps: reads run on the runtime's threads (two on this machine), and
 /// a read finding every reader taken goes to sqlx's pool instead of waiting.

@@ -22,14 +22,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::watch;
 
 use super::gate::{Gate, GateGuard};
-use super::sqlite_read::WAL_SIZE_LIMIT;
+use super::read::WAL_SIZE_LIMIT;
 
-use super::sql::{count_u32, counts_in_order, rate_windows, step};
-use super::{
-    Code, CodeAttempt, CodeState, Consent, NewCode, NewDelivery, NewSession, SealedIdentity, Session, SessionStatus,
-    StoreError, StoreResult, UnixMillis, WriteTx,
-};
-use crate::vault::Sealed;
+use crate::error::{StoreError, StoreResult};
+use crate::sql::{count_u32, counts_in_order, rate_windows, step};
+use crate::traits::WriteTx;
+use crate::types::{Code, CodeAttempt, CodeState, NewCode, NewDelivery, UnixMillis};
+use realname_domain::session::{Consent, NewSession, SealedIdentity, Session, SessionStatus};
+use realname_domain::vault::Sealed;
 
 /// How long `BEGIN IMMEDIATE` is retried while another connection or process writes (as sqlx's busy timeout).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -301,13 +301,13 @@ impl Listed<'_, '_> {
 }
 
 pub(super) fn session_from_row(r: &Row<'_>) -> StoreResult<Session> {
-    let r = Listed { row: r, cols: super::sql::session_cols!() };
-    super::sql::session_from_row!(r, get)
+    let r = Listed { row: r, cols: crate::sql::session_cols!() };
+    crate::sql::session_from_row!(r, get)
 }
 
 fn code_from_row(r: &Row<'_>) -> StoreResult<Code> {
-    let r = Listed { row: r, cols: super::sql::code_cols!() };
-    super::sql::code_from_row!(r, get)
+    let r = Listed { row: r, cols: crate::sql::code_cols!() };
+    crate::sql::code_from_row!(r, get)
 }
 
 /// Maps a foreign-key violation (the session does not exist) to `NotFound`.
@@ -443,15 +443,15 @@ impl WriteTx for SqliteTx {
             .ok_or(StoreError::NotFound)
     }
 
-    async fn audit_pending(&mut self, at: UnixMillis, events: &[crate::audit::Event]) -> StoreResult<()> {
-        for chunk in events.chunks(super::audit::CHUNK) {
+    async fn audit_pending(&mut self, at: UnixMillis, events: &[realname_domain::audit::Event]) -> StoreResult<()> {
+        for chunk in events.chunks(crate::audit::CHUNK) {
             let details: Vec<String> =
                 chunk.iter().map(|e| serde_json::to_string(&e.detail).unwrap_or_else(|_| "{}".into())).collect();
             let mut params: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 6);
             for (e, detail) in chunk.iter().zip(&details) {
                 params.extend([&at as &dyn ToSql, &e.actor, &e.action, &e.site, &e.subject, detail]);
             }
-            self.execute(&super::audit::insert_pending_sql(chunk.len()), &params)?;
+            self.execute(&crate::audit::insert_pending_sql(chunk.len()), &params)?;
         }
         Ok(())
     }
@@ -472,8 +472,8 @@ impl WriteTx for SqliteTx {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use crate::store::TxStore as _;
-    use crate::store::sqlite::SqliteStore;
+    use crate::TxStore as _;
+    use crate::sqlite::SqliteStore;
 
     /// A batch that SQLite rolled back on its own (simulated here with a ROLLBACK on the connection) while a
     /// step was queued: the queued step starts a new batch instead of running in autocommit, and commits.
@@ -486,9 +486,9 @@ mod tests {
         let mut next = Box::pin(store.begin_write());
         // Queue `next` behind `lost`, then let `lost` fail (its RELEASE finds no savepoint) while `next` waits.
         assert!(futures_poll_once(next.as_mut()).await.is_none());
-        assert!(super::WriteTx::commit(Box::new(lost)).await.is_err());
+        assert!(crate::WriteTx::commit(Box::new(lost)).await.is_err());
         let mut tx = next.await.unwrap();
-        tx.create_session(&crate::store::NewSession {
+        tx.create_session(&realname_domain::session::NewSession {
             id: "s1".into(),
             site_id: "site".into(),
             reference: None,
@@ -501,7 +501,7 @@ mod tests {
         .await
         .unwrap();
         tx.commit().await.unwrap();
-        assert!(crate::store::SessionStore::session(&store, "s1").await.unwrap().is_some());
+        assert!(crate::SessionStore::session(&store, "s1").await.unwrap().is_some());
     }
 
     /// A step's statement journal (the old content of each page it touches, kept for `ROLLBACK TO`) stays in
@@ -535,8 +535,8 @@ mod tests {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch(include_str!("../../migrations/sqlite/0001_init.sql")).unwrap();
         for (sql, cols) in [
-            (super::step::SELECT_SESSION, crate::store::sql::session_cols!()),
-            (super::step::LATEST_CODE, crate::store::sql::code_cols!()),
+            (crate::sql::step::SELECT_SESSION, crate::sql::session_cols!()),
+            (crate::sql::step::LATEST_CODE, crate::sql::code_cols!()),
         ] {
             let stmt = conn.prepare(&super::positional(sql)).unwrap();
             let listed: Vec<&str> = cols.split(',').map(str::trim).collect();

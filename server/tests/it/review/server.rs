@@ -2,9 +2,9 @@
 //! decision reaches the site's status API and its webhook queue.
 
 use axum::http::StatusCode;
+use realname_domain::session::SessionStatus;
 use realname_server::review::{PlainImage, Reason, Reviews};
-use realname_server::store::SessionStatus;
-use realname_server::store::review::Role;
+use realname_store::review::Role;
 use serde_json::json;
 
 use crate::harness::{Backend, Harness, SECRET_KEY};
@@ -12,7 +12,7 @@ use crate::harness::{Backend, Harness, SECRET_KEY};
 async fn metrics_and_decisions_through_the_app(b: Backend) {
     let h = Harness::with(b, |cfg| {
         cfg.sites[0].webhook_url = Some("http://127.0.0.1:9/hook".into());
-        cfg.sites[0].webhook_secret = realname_server::config::Secret::new("whsec_test_0123456789");
+        cfg.sites[0].webhook_secret = realname_domain::config::Secret::new("whsec_test_0123456789");
     })
     .await;
     let (verified, _) = h.verified_session("13912345678").await;
@@ -29,7 +29,7 @@ async fn metrics_and_decisions_through_the_app(b: Backend) {
     let r = h
         .submit_identity(
             &s,
-            &crate::harness::identity_sms("13912345679", realname_server::clock::Clock::now_secs(h.clock.as_ref())),
+            &crate::harness::identity_sms("13912345679", realname_domain::clock::Clock::now_secs(h.clock.as_ref())),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);

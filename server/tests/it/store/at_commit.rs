@@ -2,7 +2,7 @@
 //! them at once; either way the answer is what gets stored, and a failed check fails the call or the commit
 //! with the same error and keeps nothing of the step.
 
-use realname_server::audit::Event;
+use realname_domain::audit::Event;
 
 use super::*;
 

@@ -85,7 +85,7 @@ pub(super) async fn concurrent_write_transactions_are_exact(b: &Backend) {
     }
 }
 
-/// SQLite commits steps in batches (`store/sqlite_tx.rs`): a step's commit must still mean "readable from
+/// SQLite commits steps in batches (`store/src/sqlite/tx.rs`): a step's commit must still mean "readable from
 /// another connection now", and a step dropped in the middle of a batch must take only its own writes along.
 pub(super) async fn committed_steps_are_visible_at_once_and_dropped_ones_vanish(b: &Backend) {
     let s = &b.store;
@@ -152,7 +152,7 @@ async fn poll_once(f: &mut Step<'_>) -> bool {
 /// A step's audit events are stored exactly as given, whatever characters they hold (PostgreSQL sends them
 /// with the commit as quoted literals), and only when the step commits.
 pub(super) async fn a_steps_audit_events_are_stored_exactly_and_only_on_commit(b: &Backend) {
-    use realname_server::audit::Event;
+    use realname_domain::audit::Event;
     let s = &b.store;
     let awkward = [
         "it's",
@@ -254,7 +254,7 @@ pub(super) async fn idle_step_connections_hold_no_locks(b: &Backend) {
         tx.create_session(&new_session(&id)).await.unwrap();
         assert!(tx.remember_envelope(&id, b"e", T0 + MIN).await.unwrap());
         tx.rate_hits(&[(id.as_str(), MIN)], T0).await.unwrap();
-        tx.audit_pending(T0, &[realname_server::audit::Event::new("person", "t", format!("session:{id}"))])
+        tx.audit_pending(T0, &[realname_domain::audit::Event::new("person", "t", format!("session:{id}"))])
             .await
             .unwrap();
         open.push(tx);
@@ -334,7 +334,7 @@ pub(super) async fn many_concurrent_and_cancelled_session_reads(b: &Backend) {
 /// limit; when one goes over, nothing of the step is kept — its code, its audit events, its hits — and the
 /// steps after it (on PostgreSQL the same connection, rolled back) commit normally.
 pub(super) async fn counting_last_commits_within_limits_and_rolls_back_over_them(b: &Backend) {
-    use realname_server::audit::Event;
+    use realname_domain::audit::Event;
     let s = &b.store;
     created(s, "txlim").await;
     assert_eq!(s.rate_hit("txl-ip", MIN, T0).await.unwrap(), 1);

@@ -1,0 +1,16 @@
+//! realname-domain: the server's pure domain, below the store and the server. Plain Rust only (no tokio, sqlx
+//! or axum): configuration, the working-day calendar, clock and randomness, keys, result tokens, webhook
+//! signatures, the vault, the audit chain's rules and CSV form, and the verification session's model.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod calendar;
+pub mod clock;
+pub mod config;
+pub mod encoding;
+pub mod keys;
+pub mod session;
+pub mod signature;
+pub mod sites;
+pub mod tokens;
+pub mod vault;
