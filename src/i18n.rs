@@ -303,6 +303,11 @@ strings! {
         "我們會在 {date} 前（5 個工作天內）完成審核並通知你。",
         "A person will review it by {date} (within 5 working days) and we will let you know.",
     ]
+    ReviewBodyUndated "result.review_body_undated" [
+        "我们会在 5 个工作日内完成审核并通知你。",
+        "我們會在 5 個工作天內完成審核並通知你。",
+        "A person will review it within 5 working days and we will let you know.",
+    ]
     FailedHeading "result.failed" ["认证未通过", "認證未通過", "We could not verify you"]
     FailedBody "result.failed_body" [
         "提交的信息未能通过核验（{reason}）。你可以核对后重试；如认为结果有误，可以提出申诉。",
@@ -318,6 +323,7 @@ strings! {
         "You withdrew your consent and the verification was cancelled.",
     ]
     ErrorHeading "error.heading" ["出了点问题", "出了點問題", "Something went wrong"]
+    ErrorMisconfiguredHeading "error.misconfigured_heading" ["此页面暂时无法实名认证", "此頁面暫時無法實名認證", "This page cannot verify you right now"]
     ErrorBody "error.body" [
         "服务暂时出现问题，请稍后重试。",
         "服務暫時出現問題，請稍後重試。",

@@ -51,8 +51,13 @@ pub fn ResultStep(props: &ResultProps) -> Html {
     let (tone, icon, heading, body, actions) = match &props.step {
         Step::Verified { .. } => ("good", "✓", Key::VerifiedHeading, ctx.t(Key::VerifiedBody), html! {}),
         Step::InReview { due, .. } => {
-            let date = if due.is_empty() { "—".to_string() } else { due_day(due) };
-            ("review", "", Key::ReviewHeading, ctx.tf(Key::ReviewBody, &[("date", &date)]), html! {})
+            // After a lost answer the widget knows only that a review is pending, not when it is due.
+            let body = if due.is_empty() {
+                ctx.t(Key::ReviewBodyUndated)
+            } else {
+                ctx.tf(Key::ReviewBody, &[("date", &due_day(due))])
+            };
+            ("review", "", Key::ReviewHeading, body, html! {})
         }
         Step::Failed { reason } => {
             let complaint = ctx.config.complaint_url.clone().map(|url| html! {
@@ -85,12 +90,14 @@ pub fn ResultStep(props: &ResultProps) -> Html {
                 retry_button
             };
             let detail = html! { <p class="rn-hint" part="hint">{ ctx.tf(Key::ErrorCode, &[("code", code)]) }</p> };
+            let heading =
+                if codes::is_configuration(code) { Key::ErrorMisconfiguredHeading } else { Key::ErrorHeading };
             return notice(
                 ctx,
                 &props.step,
                 "bad",
                 "!",
-                Key::ErrorHeading,
+                heading,
                 ctx.t(error_text(code)),
                 html! { <>{ detail }<div class="rn-actions">{ actions }</div></> },
             );

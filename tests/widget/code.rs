@@ -251,3 +251,55 @@ async fn refusals_are_told_in_words_with_the_code_as_detail() {
     m.click("Start again").await;
     m.expect_step("consent").await;
 }
+
+#[wasm_bindgen_test]
+async fn a_session_whose_code_did_not_go_out_asks_for_one() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    // The provider failed after the identity was stored: the server keeps the session `submitted`.
+    stub_replies(Some(r#"[502, {"error": {"code": "delivery_failed", "message": ""}}]"#), &[]);
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    m.agree().await;
+    submit_identity(&m).await;
+    m.expect_step("error").await;
+    assert!(m.text("[role=status]").contains("We could not send the code just now"), "{}", m.text("[role=status]"));
+    set("__rnClient", JSON::parse(r#"{"status": "submitted", "destination": "138****8000"}"#).unwrap());
+    m.click("Try again").await;
+    m.expect_step("code").await;
+    assert!(
+        m.text("#rn-code-status").contains("No code has gone out yet; ask for one"),
+        "{}",
+        m.text("#rn-code-status")
+    );
+    assert!(m.must("#rn-code").has_attribute("disabled"), "no code to type yet");
+    assert!(!m.disabled("Send a new code"));
+    assert_eq!(m.button("Send a new code").get_attribute("part").as_deref(), Some("button button-primary"));
+    set("__rnClient", JsValue::NULL);
+    m.click("Send a new code").await;
+    until("a code that went out", || {
+        m.step() == "code" && m.q("#rn-code").is_some_and(|c| !c.has_attribute("disabled"))
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_lost_answer_of_a_flagged_identity_shows_the_pending_review() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    stub_replies(None, &[r#""offline""#]);
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    at_code(&m).await;
+    m.type_into("#rn-code", "111111").await;
+    m.expect_step("error").await;
+    // The server accepted the code and queued a review; the widget learns only that.
+    set("__rnClient", JSON::parse(r#"{"status": "pending_review"}"#).unwrap());
+    m.click("Try again").await;
+    m.expect_step("in_review").await;
+    assert!(m.text("[role=status]").contains("within 5 working days"), "{}", m.text("[role=status]"));
+    assert!(!m.text("[role=status]").contains("—"));
+    let complete: Vec<JsValue> =
+        m.events.borrow().iter().filter(|(n, _)| n == "complete").map(|(_, d)| d.clone()).collect();
+    assert_eq!(get(&complete[0], "status").as_string().as_deref(), Some("pending_review"));
+    assert!(get(&complete[0], "reviewDue").is_null(), "no due date is known");
+    set("__rnClient", JsValue::NULL);
+}

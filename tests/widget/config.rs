@@ -24,6 +24,7 @@ async fn a_misconfigured_page_says_so_at_mount_with_a_stable_code() {
         m.expect_step("error").await;
         assert_eq!(error_codes(&m), [code], "{code} is not `network`");
         assert!(m.text("[role=status]").contains("This page is not set up correctly"), "{}", m.text("[role=status]"));
+        assert_eq!(m.heading(), "This page cannot verify you right now");
         assert!(m.text(".rn-hint").contains(code));
         assert!(m.root().query_selector("button").unwrap().is_none(), "nothing a person can do helps: no retry");
         assert!(!m.steps().contains(&"method".to_string()));
