@@ -14,7 +14,10 @@ const SIZES = [
 
 const $ = (id) => document.getElementById(id);
 const changed = {};
+// Tokens emptied since the last apply: setTheme() gets them as null, which removes them.
+const cleared = new Set();
 let widget = null;
+const dark = () => $('mode').value === 'dark';
 
 function field(parent, name, type, value) {
   const label = document.createElement('label');
@@ -25,7 +28,16 @@ function field(parent, name, type, value) {
   input.value = value;
   input.placeholder = 'default';
   input.addEventListener('input', () => {
-    if (input.value === '') delete changed[name]; else changed[name] = input.value;
+    // In dark mode a colour picker edits the colour's dark twin (colorPrimaryDark…): light colours apply in light
+    // mode only.
+    const key = type === 'color' && dark() ? `${name}Dark` : name;
+    if (input.value === '') {
+      delete changed[key];
+      cleared.add(key);
+    } else {
+      changed[key] = input.value;
+      cleared.delete(key);
+    }
     apply();
   });
   label.append(input);
@@ -43,11 +55,15 @@ function snippet() {
   const css = Object.entries(changed)
     .map(([k, v]) => `  --rn-${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${v};`)
     .join('\n');
-  $('css-snippet').textContent = `realname-verify {\n${css || '  /* no token changed */'}\n}`;
+  // The custom element, or the element given to mount(): the widget inherits the properties from either.
+  $('css-snippet').textContent = `realname-verify, #verify {\n${css || '  /* no token changed */'}\n}`;
 }
 
 function apply() {
-  widget?.setTheme(theme());
+  const t = theme();
+  for (const k of cleared) t[k] = null;
+  cleared.clear();
+  widget?.setTheme(t);
   snippet();
 }
 
@@ -57,6 +73,9 @@ function start() {
   const preview = $('preview').value;
   widget = mount(el, {
     locale: $('locale').value,
+    // The demo server's site (it serves this page): the widget checks its configuration when it mounts.
+    server: location.origin,
+    publishableKey: 'pk_demo',
     theme: theme(),
     methods: ['sms', 'email', 'face'],
     consent: { controller: 'Lantern Books', privacyPolicyUrl: 'https://example.com/privacy' },
@@ -94,9 +113,10 @@ async function copy(id) {
 for (const [name, light] of COLORS) field($('colors'), name, 'color', light);
 for (const [name] of SIZES) field($('sizes'), name, 'text', '');
 $('mode').addEventListener('change', () => {
-  // Colour pickers show the mode's defaults; changed tokens stay.
-  const dark = $('mode').value === 'dark';
-  for (const [name, light, darkv] of COLORS) if (!(name in changed)) $(`t-${name}`).value = dark ? darkv : light;
+  // Colour pickers show the mode's colours: the site's where changed (the dark twin in dark mode), else the defaults.
+  for (const [name, light, darkv] of COLORS) {
+    $(`t-${name}`).value = dark() ? changed[`${name}Dark`] ?? darkv : changed[name] ?? light;
+  }
   apply();
 });
 $('locale').addEventListener('change', () => widget?.setLocale($('locale').value));

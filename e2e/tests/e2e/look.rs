@@ -100,3 +100,38 @@ fn the_docs_brand_colour_passes_axe_in_dark_mode_through_its_derived_variant() -
     ensure!(light == "rgb(180, 40, 45)", "light mode shows the brand colour itself: {light}");
     Ok(())
 }
+
+#[test]
+fn the_playground_edits_dark_twins_in_dark_mode_and_removes_cleared_tokens() -> Result<()> {
+    let d = Demo::open("playground", &Profile::desktop(), &Options::default(), "/playground.html")?;
+    d.wait_step("consent")?;
+    let set = |id: &str, value: &str| {
+        d.js(
+            "const i = document.getElementById(arguments[0]); i.value = arguments[1];
+             i.dispatchEvent(new Event('input', { bubbles: true })); return 0;",
+            vec![json!(id), json!(value)],
+        )
+    };
+    let style = |prop: &str| -> Result<String> {
+        let v = d.js(
+            "const s = deepQuery('section.rn'); const b = deepQuery('section.rn [part~=button-primary]');
+             return { radius: getComputedStyle(s).borderTopLeftRadius, primary: getComputedStyle(b).backgroundColor };",
+            vec![],
+        )?;
+        Ok(v[prop].as_str().unwrap_or_default().to_string())
+    };
+    // A token set, then emptied: the widget goes back to the default (setTheme gets null).
+    set("t-radius", "2px")?;
+    wait_for(STEP_TIMEOUT, "the radius", || Ok((style("radius")? == "2px").then_some(())))?;
+    set("t-radius", "")?;
+    wait_for(STEP_TIMEOUT, "the default radius again", || Ok((style("radius")? == "10px").then_some(())))?;
+    // In dark mode the colour picker edits the dark twin, which the dark widget shows.
+    d.choose("#mode", "dark")?;
+    set("t-colorPrimary", "#ff8800")?;
+    wait_for(STEP_TIMEOUT, "the dark primary", || Ok((style("primary")? == "rgb(255, 136, 0)").then_some(())))?;
+    let css = d.js("return document.getElementById('css-snippet').textContent;", vec![])?;
+    let css = css.as_str().unwrap_or_default();
+    ensure!(css.contains("--rn-color-primary-dark: #ff8800") && css.contains("#verify"), "{css}");
+    realname_e2e::shots::save(&d.browser, &d.test, "01-dark-twin", "dark")?;
+    Ok(())
+}
