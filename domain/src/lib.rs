@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod encoding;
 pub mod keys;
+pub mod lifecycle;
 pub mod session;
 pub mod signature;
 pub mod sites;

@@ -1,71 +1,11 @@
 //! The verification session: its record, its status and what it holds. The store keeps it; the server's session
 //! steps change it. Personal data appears here only sealed by the vault.
 
+pub use realname_core::protocol::SessionStatus;
+
 use crate::clock::UnixMillis;
+use crate::lifecycle::{Refused, SessionEvent, next};
 use crate::vault::Sealed;
-
-/// Where a verification session stands; finished sessions never change again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SessionStatus {
-    /// Created by the site; waiting for the person's identity data.
-    Created,
-    /// Identity accepted and stored; no code delivered yet (e.g. delivery failed or was rate limited).
-    Submitted,
-    /// A one-time code was sent; waiting for it.
-    CodeSent,
-    /// Document photos submitted; waiting for a human review.
-    PendingReview,
-    /// Verified (terminal).
-    Verified,
-    /// Rejected by a reviewer (terminal).
-    Rejected,
-    /// Failed, e.g. too many wrong codes (terminal).
-    Failed,
-    /// Canceled by the person or the site (terminal).
-    Canceled,
-    /// Expired before it finished (terminal).
-    Expired,
-}
-
-impl SessionStatus {
-    /// Every status, in flow order.
-    pub const ALL: [SessionStatus; 9] = [
-        Self::Created,
-        Self::Submitted,
-        Self::CodeSent,
-        Self::PendingReview,
-        Self::Verified,
-        Self::Rejected,
-        Self::Failed,
-        Self::Canceled,
-        Self::Expired,
-    ];
-
-    /// The stable name stored in the database (snake_case, like the protocol).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Submitted => "submitted",
-            Self::CodeSent => "code_sent",
-            Self::PendingReview => "pending_review",
-            Self::Verified => "verified",
-            Self::Rejected => "rejected",
-            Self::Failed => "failed",
-            Self::Canceled => "canceled",
-            Self::Expired => "expired",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
-    /// True for statuses a session never leaves.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Verified | Self::Rejected | Self::Failed | Self::Canceled | Self::Expired)
-    }
-}
 
 /// What the person agreed to, and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,4 +89,14 @@ pub struct Session {
     pub verified_at: Option<UnixMillis>,
     /// Optimistic-concurrency version; `update_session` fails with `Conflict` if it moved.
     pub version: i64,
+}
+
+impl Session {
+    /// Applies `event` at `now`: the status [`next`] decides, and the time of the change. Refused events change
+    /// nothing.
+    pub fn apply(&mut self, event: SessionEvent, now: UnixMillis) -> Result<(), Refused> {
+        self.status = next(self.status, event)?;
+        self.updated_at = now;
+        Ok(())
+    }
 }

@@ -155,3 +155,10 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+impl From<realname_domain::lifecycle::Refused> for ApiError {
+    /// An event that does not apply to the session's status: the client is at the wrong step.
+    fn from(_: realname_domain::lifecycle::Refused) -> Self {
+        ApiError::new(ErrorCode::WrongStep)
+    }
+}

@@ -15,6 +15,7 @@ use realname_domain::audit::Event;
 use realname_domain::calendar::Calendar;
 use realname_domain::clock::{Clock, Random};
 pub use realname_domain::config::ReviewConfig;
+use realname_domain::lifecycle::SessionEvent;
 use realname_domain::session::{Session, SessionStatus};
 use realname_domain::vault::{Field, Vault};
 use realname_store::review::{Case, CaseImage, CaseStatus, NewCase, Reviewer};
@@ -468,18 +469,16 @@ impl Reviews {
     ) -> Result<Option<Session>, ReviewError> {
         for _ in 0..5 {
             let Some(mut s) = self.store.session(id).await? else { return Ok(None) };
-            if s.status.is_terminal() {
+            let event = if approve { SessionEvent::Approved } else { SessionEvent::Rejected };
+            if s.apply(event, now).is_err() {
                 return Ok(None);
             }
             if approve {
-                s.status = SessionStatus::Verified;
                 s.verified_at = Some(now);
                 s.failure = None;
             } else {
-                s.status = SessionStatus::Rejected;
                 s.failure = Some(reason.to_owned());
             }
-            s.updated_at = now;
             match self.store.update_session(&s).await {
                 Ok(s) => {
                     self.audit(

@@ -15,17 +15,17 @@ use crate::state::AppState;
 use crate::webhooks;
 use realname_domain::audit::flow as audit;
 use realname_domain::clock::UnixMillis;
-use realname_domain::session::{self, Session};
+use realname_domain::lifecycle::{SessionEvent, next};
+use realname_domain::session::Session;
 use realname_store as store;
 use realname_store::WriteTx;
 
 /// Fails the session after too many wrong codes, in `tx`, and commits.
 async fn lock(state: &AppState, mut tx: Box<dyn WriteTx>, ctx: &mut ClientCtx<'_>) -> ApiResult<VerifiedResponse> {
     let s = &mut ctx.session;
-    s.status = session::SessionStatus::Failed;
+    s.apply(SessionEvent::AttemptsExhausted, state.clock.now_ms())?;
     s.failure = Some("code_locked".to_owned());
     s.client_secret_used = true;
-    s.updated_at = state.clock.now_ms();
     match tx.update_session(s).await {
         Ok(done) => {
             *s = done;
@@ -45,7 +45,7 @@ async fn lock(state: &AppState, mut tx: Box<dyn WriteTx>, ctx: &mut ClientCtx<'_
 pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelope) -> ApiResult<VerifiedResponse> {
     let payload: CodePayload = open_step(state, &ctx.session.id, env, Step::Code)?;
     let code = codes::normalize(&payload.code).ok_or(ErrorCode::PayloadInvalid)?;
-    if ctx.session.status != session::SessionStatus::CodeSent {
+    if next(ctx.session.status, SessionEvent::CodeConfirmed).is_err() {
         return Err(ErrorCode::WrongStep.into());
     }
     let now = state.clock.now_ms();
@@ -102,7 +102,9 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
         }
     }
     if !flags.is_empty() {
-        let due = queue_for_review(state, &mut ctx.session, &flags, Vec::new(), now).await?;
+        let due =
+            queue_for_review(state, &mut ctx.session, SessionEvent::CodeConfirmedForReview, &flags, Vec::new(), now)
+                .await?;
         return Ok(VerifiedResponse {
             status: SessionStatus::PendingReview,
             result_token: None,
@@ -121,10 +123,9 @@ async fn verify(
     now: UnixMillis,
 ) -> ApiResult<VerifiedResponse> {
     let s = &mut ctx.session;
-    s.status = session::SessionStatus::Verified;
+    s.apply(SessionEvent::CodeConfirmed, now)?;
     s.verified_at = Some(now);
     s.client_secret_used = true;
-    s.updated_at = now;
     ctx.session = tx.update_session_at_commit(&ctx.session).await?;
     webhooks::enqueue_in(state, tx.as_mut(), &ctx.session, ctx.site, EventType::Verified).await?;
     tx.audit_pending(now, &[audit::verified(&ctx.session)]).await?;
@@ -147,17 +148,17 @@ fn stored_flags(state: &AppState, s: &Session, now: UnixMillis) -> ApiResult<Vec
     Ok(number_flags(&validate::validate_id(&plain.id_number, &opts)))
 }
 
-/// Moves a session to `pending_review` and queues its case; returns the due instant (RFC 3339, UTC).
+/// Moves a session to `pending_review` by `event` and queues its case; returns the due instant (RFC 3339, UTC).
 pub(super) async fn queue_for_review(
     state: &AppState,
     session: &mut Session,
+    event: SessionEvent,
     reasons: &[Reason],
     images: Vec<crate::review::PlainImage>,
     now: UnixMillis,
 ) -> ApiResult<String> {
     use axum::extract::FromRef as _;
-    session.status = session::SessionStatus::PendingReview;
-    session.updated_at = now;
+    session.apply(event, now)?;
     let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
     let mut tx = state.store.begin_write().await?;
     *session = tx.update_session(session).await?;

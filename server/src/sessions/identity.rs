@@ -15,7 +15,8 @@ use crate::review::Reason;
 use crate::state::AppState;
 use crate::webhooks;
 use realname_domain::clock::UnixMillis;
-use realname_domain::session::{self, Consent, Session};
+use realname_domain::lifecycle::{SessionEvent, next};
+use realname_domain::session::{Consent, Session};
 use realname_domain::sites::Site;
 use realname_domain::vault::PlainIdentity;
 
@@ -139,7 +140,7 @@ pub async fn submit_identity(
         Channel::Email => validate::mask_email(&checked.destination),
     };
     let send = Prepared::new(state, &ctx.session.id, &checked.destination, client_ip);
-    if ctx.session.status != session::SessionStatus::Created {
+    if next(ctx.session.status, SessionEvent::IdentityAccepted).is_err() {
         remember(state, &ctx.session, env).await?;
         return Err(ErrorCode::WrongStep.into());
     }
@@ -150,20 +151,19 @@ pub async fn submit_identity(
         Ok(tx)
     };
     let s = &mut ctx.session;
-    s.status = session::SessionStatus::Submitted;
+    s.apply(SessionEvent::IdentityAccepted, now)?;
     s.method = Some(payload.method.as_str().to_owned());
     s.document_kind = Some(checked.kind.as_str().to_owned());
     s.consent = payload.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
     s.identity = Some(sealed);
     s.blind_index = Some(blind);
-    s.updated_at = now;
     let to = (checked.channel, checked.destination.as_str(), masked.as_str());
     let issued = send_code(state, &mut ctx.session, true, to, &send, begin).await?;
     // The identity is stored now, whether or not a limit refused the code.
     record_guardian_consent(state, &ctx.session, &checked, payload.guardian_consent.as_ref()).await?;
     tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");
     let issued = issued?;
-    deliver(state, &mut ctx.session, session::SessionStatus::Submitted, &issued.msg).await?;
+    deliver(state, &mut ctx.session, SessionStatus::Submitted, &issued.msg).await?;
     webhooks::enqueue(state, &ctx.session, ctx.site, EventType::CodeSent).await?;
     Ok(issued.resp)
 }
@@ -219,7 +219,7 @@ pub async fn submit_documents(
     }
     let images = vec![jpeg("selfie_jpeg", &payload.selfie_jpeg)?, jpeg("document_jpeg", &payload.document_jpeg)?];
     remember(state, &ctx.session, env).await?;
-    if ctx.session.status != session::SessionStatus::Created {
+    if next(ctx.session.status, SessionEvent::DocumentsSubmitted).is_err() {
         return Err(ErrorCode::WrongStep.into());
     }
     let blind = state.vault.blind_id_number(&checked.plain.id_number);
@@ -237,7 +237,8 @@ pub async fn submit_documents(
         payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
     s.identity = Some(sealed);
     s.blind_index = Some(blind);
-    let due = queue_for_review(state, &mut ctx.session, &reasons, images, now).await?;
+    let due =
+        queue_for_review(state, &mut ctx.session, SessionEvent::DocumentsSubmitted, &reasons, images, now).await?;
     record_guardian_consent(state, &ctx.session, &checked, payload.identity.guardian_consent.as_ref()).await?;
     Ok(realname_core::protocol::DocumentsResponse { status: SessionStatus::PendingReview, review_due: due })
 }

@@ -17,7 +17,8 @@ use crate::state::AppState;
 use crate::webhooks;
 use realname_domain::audit::flow as audit;
 use realname_domain::clock::UnixMillis;
-use realname_domain::session::{self, NewSession, Session};
+use realname_domain::lifecycle::SessionEvent;
+use realname_domain::session::{NewSession, Session};
 use realname_domain::sites::{Site, hash_secret};
 use realname_store as store;
 
@@ -48,11 +49,6 @@ pub use send::resend;
 
 /// How long a remembered envelope id is kept beyond the session's end.
 const REPLAY_MARGIN_MS: i64 = 3_600_000;
-
-/// The store's status as the protocol's.
-pub fn wire_status(s: session::SessionStatus) -> SessionStatus {
-    SessionStatus::parse(s.as_str()).unwrap_or(SessionStatus::Failed)
-}
 
 fn parse_method(s: &str) -> Option<Method> {
     match s {
@@ -186,8 +182,9 @@ pub async fn authenticate_client<'a>(
 /// expires it otherwise).
 async fn expire(state: &AppState, session: &Session, now: UnixMillis) {
     let mut expired = session.clone();
-    expired.status = session::SessionStatus::Expired;
-    expired.updated_at = now;
+    if expired.apply(SessionEvent::Expired, now).is_err() {
+        return;
+    }
     let Ok(mut tx) = state.store.begin_write().await else { return };
     if tx.update_session(&expired).await.is_ok()
         && tx.audit_pending(now, &[audit::expired(&session.id, &session.site_id, "request")]).await.is_ok()
@@ -201,7 +198,7 @@ pub async fn client_view(state: &AppState, ctx: &ClientCtx<'_>) -> ApiResult<Cli
     let s = &ctx.session;
     let mut view = ClientSessionView {
         session_id: s.id.clone(),
-        status: wire_status(s.status),
+        status: s.status,
         methods: offered_methods(s, ctx.site),
         expires_at: secs(s.client_secret_expires_at),
         destination: None,
@@ -285,12 +282,8 @@ fn destination(state: &AppState, s: &Session) -> Option<(Channel, String, String
 
 /// Cancels an unfinished session (`by_site`: the site's backend with its secret key, else the widget).
 pub async fn cancel(state: &AppState, mut session: Session, site: &Site, by_site: bool) -> ApiResult<SessionStatus> {
-    if session.status.is_terminal() {
-        return Err(ErrorCode::WrongStep.into());
-    }
-    session.status = session::SessionStatus::Canceled;
+    session.apply(SessionEvent::Canceled, state.clock.now_ms())?;
     session.client_secret_used = true;
-    session.updated_at = state.clock.now_ms();
     let mut tx = state.store.begin_write().await?;
     let session = tx.update_session(&session).await?;
     webhooks::enqueue_in(state, tx.as_mut(), &session, site, EventType::Canceled).await?;
@@ -306,9 +299,9 @@ pub fn session_result(state: &AppState, s: &Session, site: &Site) -> ApiResult<S
     let mut r = SessionResult {
         session_id: s.id.clone(),
         site: s.site_id.clone(),
-        status: wire_status(s.status),
+        status: s.status,
         reference: s.reference.clone(),
-        method: s.method.as_deref().and_then(parse_method).filter(|_| s.status != session::SessionStatus::Created),
+        method: s.method.as_deref().and_then(parse_method).filter(|_| s.status != SessionStatus::Created),
         document_kind: s.document_kind.as_deref().and_then(DocumentKind::from_name),
         created_at: secs(s.created_at),
         verified_at: s.verified_at.map(secs),
@@ -327,7 +320,7 @@ pub fn session_result(state: &AppState, s: &Session, site: &Site) -> ApiResult<S
         r.age_band = validate::validate_id(&plain.id_number, &opts).age.map(AgeBand::from_age);
     }
     // Once the identity data is erased (on request or by retention) the status stays, with nothing left to vouch for.
-    if s.status == session::SessionStatus::Verified && s.identity.is_some() {
+    if s.status == SessionStatus::Verified && s.identity.is_some() {
         r.result_token = Some(result_token(state, &r, site)?);
     }
     Ok(r)

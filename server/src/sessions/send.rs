@@ -9,7 +9,8 @@ use crate::delivery::{Channel, CodeMessage};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use realname_domain::audit::flow as audit;
-use realname_domain::session::{self, Session};
+use realname_domain::lifecycle::{SessionEvent, next};
+use realname_domain::session::Session;
 use realname_store as store;
 use realname_store::{NewCode, WriteTx};
 
@@ -100,9 +101,8 @@ async fn issue_code(
         expires_at: now + ttl_ms,
     };
     tx.issue_code_at_commit(&new).await?;
-    if write_session || session.status != session::SessionStatus::CodeSent {
-        session.status = session::SessionStatus::CodeSent;
-        session.updated_at = now;
+    if write_session || session.status != SessionStatus::CodeSent {
+        session.apply(SessionEvent::CodeIssued, now)?;
         *session = tx.update_session_at_commit(session).await?;
     }
     events.push(audit::code_sent(session, &new.channel, !write_session));
@@ -157,16 +157,15 @@ impl Prepared {
 pub(super) async fn deliver(
     state: &AppState,
     session: &mut Session,
-    before: session::SessionStatus,
+    before: SessionStatus,
     msg: &CodeMessage,
 ) -> ApiResult<()> {
     let sender = state.delivery.for_channel(msg.channel);
     if let Err(e) = sender.send(msg).await {
         tracing::warn!(session = %session.id, provider = sender.name(), to = %msg.to_masked, error = %e, "code delivery failed");
-        if before != session.status {
-            let mut back = session.clone();
-            back.status = before;
-            back.updated_at = state.clock.now_ms();
+        let mut back = session.clone();
+        // Back to `before` (submitted) when this step moved it to code_sent; a resend leaves code_sent as it is.
+        if before != session.status && back.apply(SessionEvent::DeliveryFailed, state.clock.now_ms()).is_ok() {
             let mut tx = state.store.begin_write().await?;
             match tx.update_session(&back).await {
                 Ok(s) => {
@@ -189,7 +188,7 @@ pub(super) async fn deliver(
 /// Sends a new code to the same destination, invalidating the previous one (cooldown and limits apply).
 pub async fn resend(state: &AppState, mut ctx: ClientCtx<'_>, client_ip: &str) -> ApiResult<CodeSentResponse> {
     let before = ctx.session.status;
-    if !matches!(before, session::SessionStatus::CodeSent | session::SessionStatus::Submitted) {
+    if next(before, SessionEvent::CodeIssued).is_err() {
         return Err(ErrorCode::WrongStep.into());
     }
     let now = state.clock.now_ms();

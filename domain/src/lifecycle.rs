@@ -1,0 +1,156 @@
+//! The verification session's lifecycle on the server: one pure function, [`next`], decides every status change
+//! (like `realname_core::flow` does for the widget's steps). Callers apply it through `Session::apply`, so no
+//! status is ever assigned by hand.
+//!
+//! ```text
+//! created ──IdentityAccepted──▶ submitted ──CodeIssued──▶ code_sent ──CodeConfirmed──────────▶ verified
+//!    │                              ▲                        │  ▲ CodeIssued (resend)
+//!    │                              └────DeliveryFailed──────┘  │
+//!    │                                                          ├──CodeConfirmedForReview──▶ pending_review
+//!    └──DocumentsSubmitted──▶ pending_review                    └──AttemptsExhausted───────▶ failed
+//! pending_review ──Approved──▶ verified,  ──Rejected──▶ rejected
+//! any unfinished ──Canceled──▶ canceled,  ──Expired──▶ expired;  a finished session never changes.
+//! ```
+
+use realname_core::protocol::SessionStatus;
+
+/// Something that happens to a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SessionEvent {
+    /// The identity step (SMS or email method) was accepted and stored.
+    IdentityAccepted,
+    /// A one-time code was issued (the first one, or a resend).
+    CodeIssued,
+    /// Delivering the code failed: the session waits for a resend.
+    DeliveryFailed,
+    /// Face and document photos were submitted: a reviewer decides.
+    DocumentsSubmitted,
+    /// The right code, and nothing flags the identity.
+    CodeConfirmed,
+    /// The right code, but the identity goes to a reviewer (under 14, unknown region, account limit).
+    CodeConfirmedForReview,
+    /// Too many wrong codes.
+    AttemptsExhausted,
+    /// A reviewer approved.
+    Approved,
+    /// A reviewer rejected.
+    Rejected,
+    /// The person or the site canceled.
+    Canceled,
+    /// The session's time ran out.
+    Expired,
+}
+
+impl SessionEvent {
+    /// Every event.
+    pub const ALL: [SessionEvent; 11] = [
+        Self::IdentityAccepted,
+        Self::CodeIssued,
+        Self::DeliveryFailed,
+        Self::DocumentsSubmitted,
+        Self::CodeConfirmed,
+        Self::CodeConfirmedForReview,
+        Self::AttemptsExhausted,
+        Self::Approved,
+        Self::Rejected,
+        Self::Canceled,
+        Self::Expired,
+    ];
+}
+
+/// Why an event does not apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    /// The session is finished and never changes again.
+    #[error("the session is {} and never changes again", .0.as_str())]
+    Finished(SessionStatus),
+    /// The event does not apply to the session's current status.
+    #[error("{event:?} does not apply to a {} session", status.as_str())]
+    WrongStep {
+        /// The current status.
+        status: SessionStatus,
+        /// The refused event.
+        event: SessionEvent,
+    },
+}
+
+/// The status after `event` happens to a session in `status`, or why it cannot happen.
+pub fn next(status: SessionStatus, event: SessionEvent) -> Result<SessionStatus, Refused> {
+    use SessionEvent as E;
+    use SessionStatus as S;
+    if status.is_terminal() {
+        return Err(Refused::Finished(status));
+    }
+    Ok(match (status, event) {
+        (S::Created, E::IdentityAccepted) => S::Submitted,
+        (S::Submitted | S::CodeSent, E::CodeIssued) => S::CodeSent,
+        (S::CodeSent, E::DeliveryFailed) => S::Submitted,
+        (S::Created, E::DocumentsSubmitted) => S::PendingReview,
+        (S::CodeSent, E::CodeConfirmed) => S::Verified,
+        (S::CodeSent, E::CodeConfirmedForReview) => S::PendingReview,
+        (S::CodeSent, E::AttemptsExhausted) => S::Failed,
+        (S::PendingReview, E::Approved) => S::Verified,
+        (S::PendingReview, E::Rejected) => S::Rejected,
+        (_, E::Canceled) => S::Canceled,
+        (_, E::Expired) => S::Expired,
+        _ => return Err(Refused::WrongStep { status, event }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SessionEvent as E;
+    use SessionStatus as S;
+
+    /// Every legal transition; every other (status, event) pair is refused.
+    const LEGAL: &[(S, E, S)] = &[
+        (S::Created, E::IdentityAccepted, S::Submitted),
+        (S::Created, E::DocumentsSubmitted, S::PendingReview),
+        (S::Created, E::Canceled, S::Canceled),
+        (S::Created, E::Expired, S::Expired),
+        (S::Submitted, E::CodeIssued, S::CodeSent),
+        (S::Submitted, E::Canceled, S::Canceled),
+        (S::Submitted, E::Expired, S::Expired),
+        (S::CodeSent, E::CodeIssued, S::CodeSent),
+        (S::CodeSent, E::DeliveryFailed, S::Submitted),
+        (S::CodeSent, E::CodeConfirmed, S::Verified),
+        (S::CodeSent, E::CodeConfirmedForReview, S::PendingReview),
+        (S::CodeSent, E::AttemptsExhausted, S::Failed),
+        (S::CodeSent, E::Canceled, S::Canceled),
+        (S::CodeSent, E::Expired, S::Expired),
+        (S::PendingReview, E::Approved, S::Verified),
+        (S::PendingReview, E::Rejected, S::Rejected),
+        (S::PendingReview, E::Canceled, S::Canceled),
+        (S::PendingReview, E::Expired, S::Expired),
+    ];
+
+    #[test]
+    fn every_status_and_event_pair() {
+        let mut legal = 0;
+        for status in S::ALL {
+            for event in E::ALL {
+                let got = next(status, event);
+                match LEGAL.iter().find(|(s, e, _)| *s == status && *e == event) {
+                    Some((_, _, to)) => {
+                        legal += 1;
+                        assert_eq!(got, Ok(*to), "{status:?} + {event:?}");
+                    }
+                    None if status.is_terminal() => assert_eq!(got, Err(Refused::Finished(status))),
+                    None => assert_eq!(got, Err(Refused::WrongStep { status, event }), "{status:?} + {event:?}"),
+                }
+            }
+        }
+        assert_eq!(legal, LEGAL.len(), "a row of LEGAL names a pair twice");
+        assert_eq!(S::ALL.len() * E::ALL.len(), 99);
+    }
+
+    #[test]
+    fn refusals_name_the_status() {
+        assert_eq!(
+            next(S::Verified, E::Canceled).map_err(|r| r.to_string()),
+            Err("the session is verified and never changes again".to_owned())
+        );
+        assert!(next(S::Created, E::CodeConfirmed).is_err_and(|r| r.to_string().contains("created")));
+    }
+}
