@@ -32,7 +32,7 @@ impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
         Self {
             code,
-            message: default_message(code).to_owned(),
+            message: code.default_message().to_owned(),
             field: None,
             reason: None,
             attempts_left: None,
@@ -93,42 +93,6 @@ impl From<StoreError> for ApiError {
             }
             other => Self::internal(&other),
         }
-    }
-}
-
-fn default_message(code: ErrorCode) -> &'static str {
-    use ErrorCode::*;
-    match code {
-        BadRequest => "The request body is not JSON of the documented shape.",
-        InvalidParameter => "A path or query parameter is malformed.",
-        Unauthorized => "Missing or wrong credentials.",
-        ForbiddenOrigin => "This origin is not allowed for the site.",
-        MethodNotEnabled => "This verification method is not enabled.",
-        SiteDisabled => "The site is disabled.",
-        NotFound => "Not found.",
-        MethodNotAllowed => "HTTP method not allowed here.",
-        ClientSecretExpired => "The client secret expired; start a new session.",
-        ClientSecretUsed => "The client secret was used up: the session is finished.",
-        SessionExpired => "The session expired; start a new one.",
-        WrongStep => "The session is not at this step.",
-        EnvelopeMalformed => "The envelope is malformed.",
-        UnknownKid => "Unknown key id; fetch /v1/keys and seal again.",
-        EnvelopeInvalid => "The envelope does not open.",
-        EnvelopeReplayed => "This envelope was already used.",
-        PayloadInvalid => "The sealed payload does not have the step's shape.",
-        ConsentRequired => "A consent record is required.",
-        ValidationFailed => "A field is not valid.",
-        CodeInvalid => "The code is wrong.",
-        CodeExpired => "The code expired; ask for a new one.",
-        CodeLocked => "Too many wrong codes; the verification failed.",
-        ResendCooldown => "Please wait before asking for another code.",
-        RateLimited => "Too many codes requested; try again later.",
-        IdentityLimit => "This identity cannot verify more accounts on this site.",
-        PayloadTooLarge => "The request body is too large.",
-        UnsupportedMediaType => "The request body must be application/json.",
-        DeliveryFailed => "The code could not be delivered; try again.",
-        Unavailable => "The service is temporarily unavailable.",
-        Internal => "Internal error.",
     }
 }
 

@@ -2,170 +2,108 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Stable, machine-readable error codes. The HTTP status for each is fixed by [`ErrorCode::status`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// The body is not valid JSON or does not have the documented shape (400).
-    BadRequest,
-    /// A path or query parameter is malformed (400).
-    InvalidParameter,
-    /// Missing or wrong API key or client secret (401).
-    Unauthorized,
-    /// The request's `Origin` is not allowed for the site (403).
-    ForbiddenOrigin,
-    /// The method is not enabled for the site or session (403).
-    MethodNotEnabled,
-    /// The site is disabled (403).
-    SiteDisabled,
-    /// No such resource, or not visible with these credentials (404).
-    NotFound,
-    /// HTTP method not supported on this path (405).
-    MethodNotAllowed,
-    /// The client secret expired (401).
-    ClientSecretExpired,
-    /// The client secret was used up: its session reached a final state (401).
-    ClientSecretUsed,
-    /// The session expired (410).
-    SessionExpired,
-    /// The session is not at the step this request belongs to (409).
-    WrongStep,
-    /// The envelope is malformed: bad base64, wrong lengths (400).
-    EnvelopeMalformed,
-    /// The envelope's `kid` is unknown or past its grace period (400); fetch `/v1/keys` again.
-    UnknownKid,
-    /// The envelope did not open: tampered, wrong session, wrong step (400).
-    EnvelopeInvalid,
-    /// The envelope was already used (409).
-    EnvelopeReplayed,
-    /// The sealed payload is not valid JSON of the step's shape (400).
-    PayloadInvalid,
-    /// The consent record is missing or malformed (422).
-    ConsentRequired,
-    /// A field of the identity step failed validation; see `field` and `reason` (422).
-    ValidationFailed,
-    /// The code is wrong (400); `attempts_left` says how many tries remain.
-    CodeInvalid,
-    /// The code expired; ask for a new one (410).
-    CodeExpired,
-    /// Too many wrong codes: the session failed (423).
-    CodeLocked,
-    /// A resend came before the cooldown ended; see `retry_after` (429).
-    ResendCooldown,
-    /// A rate limit was hit; see `retry_after` (429).
-    RateLimited,
-    /// The identity already holds the maximum number of verified accounts at this site (409).
-    IdentityLimit,
-    /// The request body is too large (413).
-    PayloadTooLarge,
-    /// The request body is not `application/json` (415).
-    UnsupportedMediaType,
-    /// The code could not be delivered by the provider (502).
-    DeliveryFailed,
-    /// The server cannot serve now (503).
-    Unavailable,
-    /// An unexpected server error; details are only in the server log (500).
-    Internal,
+/// Declares [`ErrorCode`] from one table: each row is a variant with its doc comment, its wire name, its HTTP
+/// status and the default English message. `status()`, `as_str()`, `default_message()` and `ALL` come from it,
+/// so a code is added in one place.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])+ $name:ident = ($wire:literal, $status:literal, $message:literal);)+) => {
+        /// Stable, machine-readable error codes. The HTTP status for each is fixed by [`ErrorCode::status`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])+ $name,)+
+        }
+
+        impl ErrorCode {
+            /// Every code, for documentation and tests.
+            pub const ALL: [ErrorCode; [$($wire),+].len()] = [$(ErrorCode::$name),+];
+
+            /// The HTTP status code that goes with this error code.
+            pub const fn status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$name => $status,)+
+                }
+            }
+
+            /// The wire name of the code.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$name => $wire,)+
+                }
+            }
+
+            /// The English message an error response carries unless the server says more.
+            pub const fn default_message(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$name => $message,)+
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    /// The HTTP status code that goes with this error code.
-    pub const fn status(self) -> u16 {
-        use ErrorCode::*;
-        match self {
-            BadRequest | InvalidParameter | EnvelopeMalformed | UnknownKid | EnvelopeInvalid | PayloadInvalid
-            | CodeInvalid => 400,
-            Unauthorized | ClientSecretExpired | ClientSecretUsed => 401,
-            ForbiddenOrigin | MethodNotEnabled | SiteDisabled => 403,
-            NotFound => 404,
-            MethodNotAllowed => 405,
-            WrongStep | EnvelopeReplayed | IdentityLimit => 409,
-            SessionExpired | CodeExpired => 410,
-            PayloadTooLarge => 413,
-            UnsupportedMediaType => 415,
-            ConsentRequired | ValidationFailed => 422,
-            CodeLocked => 423,
-            ResendCooldown | RateLimited => 429,
-            Internal => 500,
-            DeliveryFailed => 502,
-            Unavailable => 503,
-        }
-    }
-
-    /// The wire name of the code.
-    pub fn as_str(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            BadRequest => "bad_request",
-            InvalidParameter => "invalid_parameter",
-            Unauthorized => "unauthorized",
-            ForbiddenOrigin => "forbidden_origin",
-            MethodNotEnabled => "method_not_enabled",
-            SiteDisabled => "site_disabled",
-            NotFound => "not_found",
-            MethodNotAllowed => "method_not_allowed",
-            ClientSecretExpired => "client_secret_expired",
-            ClientSecretUsed => "client_secret_used",
-            SessionExpired => "session_expired",
-            WrongStep => "wrong_step",
-            EnvelopeMalformed => "envelope_malformed",
-            UnknownKid => "unknown_kid",
-            EnvelopeInvalid => "envelope_invalid",
-            EnvelopeReplayed => "envelope_replayed",
-            PayloadInvalid => "payload_invalid",
-            ConsentRequired => "consent_required",
-            ValidationFailed => "validation_failed",
-            CodeInvalid => "code_invalid",
-            CodeExpired => "code_expired",
-            CodeLocked => "code_locked",
-            ResendCooldown => "resend_cooldown",
-            RateLimited => "rate_limited",
-            IdentityLimit => "identity_limit",
-            PayloadTooLarge => "payload_too_large",
-            UnsupportedMediaType => "unsupported_media_type",
-            DeliveryFailed => "delivery_failed",
-            Unavailable => "unavailable",
-            Internal => "internal",
-        }
-    }
-
-    /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 30] = {
-        use ErrorCode::*;
-        [
-            BadRequest,
-            InvalidParameter,
-            Unauthorized,
-            ForbiddenOrigin,
-            MethodNotEnabled,
-            SiteDisabled,
-            NotFound,
-            MethodNotAllowed,
-            ClientSecretExpired,
-            ClientSecretUsed,
-            SessionExpired,
-            WrongStep,
-            EnvelopeMalformed,
-            UnknownKid,
-            EnvelopeInvalid,
-            EnvelopeReplayed,
-            PayloadInvalid,
-            ConsentRequired,
-            ValidationFailed,
-            CodeInvalid,
-            CodeExpired,
-            CodeLocked,
-            ResendCooldown,
-            RateLimited,
-            IdentityLimit,
-            PayloadTooLarge,
-            UnsupportedMediaType,
-            DeliveryFailed,
-            Unavailable,
-            Internal,
-        ]
-    };
+error_codes! {
+    /// The body is not valid JSON or does not have the documented shape (400).
+    BadRequest = ("bad_request", 400, "The request body is not JSON of the documented shape.");
+    /// A path or query parameter is malformed (400).
+    InvalidParameter = ("invalid_parameter", 400, "A path or query parameter is malformed.");
+    /// Missing or wrong API key or client secret (401).
+    Unauthorized = ("unauthorized", 401, "Missing or wrong credentials.");
+    /// The request's `Origin` is not allowed for the site (403).
+    ForbiddenOrigin = ("forbidden_origin", 403, "This origin is not allowed for the site.");
+    /// The method is not enabled for the site or session (403).
+    MethodNotEnabled = ("method_not_enabled", 403, "This verification method is not enabled.");
+    /// The site is disabled (403).
+    SiteDisabled = ("site_disabled", 403, "The site is disabled.");
+    /// No such resource, or not visible with these credentials (404).
+    NotFound = ("not_found", 404, "Not found.");
+    /// HTTP method not supported on this path (405).
+    MethodNotAllowed = ("method_not_allowed", 405, "HTTP method not allowed here.");
+    /// The client secret expired (401).
+    ClientSecretExpired = ("client_secret_expired", 401, "The client secret expired; start a new session.");
+    /// The client secret was used up: its session reached a final state (401).
+    ClientSecretUsed = ("client_secret_used", 401, "The client secret was used up: the session is finished.");
+    /// The session expired (410).
+    SessionExpired = ("session_expired", 410, "The session expired; start a new one.");
+    /// The session is not at the step this request belongs to (409).
+    WrongStep = ("wrong_step", 409, "The session is not at this step.");
+    /// The envelope is malformed: bad base64, wrong lengths (400).
+    EnvelopeMalformed = ("envelope_malformed", 400, "The envelope is malformed.");
+    /// The envelope's `kid` is unknown or past its grace period (400); fetch `/v1/keys` again.
+    UnknownKid = ("unknown_kid", 400, "Unknown key id; fetch /v1/keys and seal again.");
+    /// The envelope did not open: tampered, wrong session, wrong step (400).
+    EnvelopeInvalid = ("envelope_invalid", 400, "The envelope does not open.");
+    /// The envelope was already used (409).
+    EnvelopeReplayed = ("envelope_replayed", 409, "This envelope was already used.");
+    /// The sealed payload is not valid JSON of the step's shape (400).
+    PayloadInvalid = ("payload_invalid", 400, "The sealed payload does not have the step's shape.");
+    /// The consent record is missing or malformed (422).
+    ConsentRequired = ("consent_required", 422, "A consent record is required.");
+    /// A field of the identity step failed validation; see `field` and `reason` (422).
+    ValidationFailed = ("validation_failed", 422, "A field is not valid.");
+    /// The code is wrong (400); `attempts_left` says how many tries remain.
+    CodeInvalid = ("code_invalid", 400, "The code is wrong.");
+    /// The code expired; ask for a new one (410).
+    CodeExpired = ("code_expired", 410, "The code expired; ask for a new one.");
+    /// Too many wrong codes: the session failed (423).
+    CodeLocked = ("code_locked", 423, "Too many wrong codes; the verification failed.");
+    /// A resend came before the cooldown ended; see `retry_after` (429).
+    ResendCooldown = ("resend_cooldown", 429, "Please wait before asking for another code.");
+    /// A rate limit was hit; see `retry_after` (429).
+    RateLimited = ("rate_limited", 429, "Too many codes requested; try again later.");
+    /// The identity already holds the maximum number of verified accounts at this site (409).
+    IdentityLimit = ("identity_limit", 409, "This identity cannot verify more accounts on this site.");
+    /// The request body is too large (413).
+    PayloadTooLarge = ("payload_too_large", 413, "The request body is too large.");
+    /// The request body is not `application/json` (415).
+    UnsupportedMediaType = ("unsupported_media_type", 415, "The request body must be application/json.");
+    /// The code could not be delivered by the provider (502).
+    DeliveryFailed = ("delivery_failed", 502, "The code could not be delivered; try again.");
+    /// The server cannot serve now (503).
+    Unavailable = ("unavailable", 503, "The service is temporarily unavailable.");
+    /// An unexpected server error; details are only in the server log (500).
+    Internal = ("internal", 500, "Internal error.");
 }
 
 /// The body of every error response: `{"error": {...}}`.
