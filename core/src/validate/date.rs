@@ -28,6 +28,34 @@ pub const fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
+/// The (year, month 1–12, day) `days` days after 1970-01-01 (negative: before), proleptic Gregorian, any year
+/// (Howard Hinnant's `civil_from_days`). With [`days_from_civil`], the project's one implementation of date
+/// arithmetic: validation, the server's working-day calendar and the providers' request dates use it.
+pub const fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    (year, month as u32, day as u32)
+}
+
+/// Days from 1970-01-01 to (year, month 1–12, day), the inverse of [`civil_from_days`] (Hinnant's
+/// `days_from_civil`).
+pub const fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = year - if month <= 2 { 1 } else { 0 };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 impl Date {
     /// The date, or `None` when it does not exist in the calendar (e.g. 1900-02-29) or the year is over 9999.
     pub const fn new(year: u32, month: u32, day: u32) -> Option<Date> {
@@ -39,16 +67,7 @@ impl Date {
 
     /// The date `days` days after 1970-01-01 (negative: before), clamped to years 0–9999.
     pub const fn from_unix_days(days: i64) -> Date {
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+        let (year, month, day) = civil_from_days(days);
         if year < 0 {
             return Date { year: 0, month: 1, day: 1 };
         }
@@ -139,6 +158,18 @@ mod tests {
         assert_eq!(Date::from_unix_millis(951_782_400_000.0).to_string(), "2000-02-29");
         assert_eq!(Date::parse("2000-02-29"), Date::new(2000, 2, 29));
         assert_eq!(Date::parse("1900-02-29"), None);
+    }
+
+    #[test]
+    fn civil_days_round_trip_over_eras() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(-719_468), (0, 3, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        for days in (-1_000_000..1_000_000).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+            assert!((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y.rem_euclid(400) as u32 + 2000, m));
+        }
     }
 
     #[test]

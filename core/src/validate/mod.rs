@@ -41,7 +41,7 @@ mod summary;
 mod table;
 
 pub use contact::{normalize_phone, validate_email, validate_phone};
-pub use date::{Date, days_in_month, is_leap_year};
+pub use date::{Date, civil_from_days, days_from_civil, days_in_month, is_leap_year};
 pub use documents::is_chinese_passport;
 pub use fast::{Verdict, id_verdict, id_verdict_units, is_valid_id};
 pub use gb11643::{EARLIEST_BIRTH, check_char, upgrade_15};

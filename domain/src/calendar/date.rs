@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use realname_core::validate::{civil_from_days, days_from_civil, days_in_month};
+
 /// Seconds east of UTC of China Standard Time; working days are counted on Beijing dates (no DST since 1991).
 pub const BEIJING_OFFSET_SECS: i64 = 8 * 3600;
 
@@ -42,24 +44,11 @@ impl Weekday {
     }
 }
 
-fn is_leap(year: i32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(year) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
 impl Date {
     /// The date, or `None` when it does not exist.
     pub fn new(year: i32, month: u8, day: u8) -> Option<Self> {
-        (day >= 1 && day <= days_in_month(year, month)).then_some(Self { year, month, day })
+        let days = u32::try_from(year).map_or(0, |y| days_in_month(y, u32::from(month)));
+        (day >= 1 && u32::from(day) <= days).then_some(Self { year, month, day })
     }
 
     /// The year.
@@ -77,30 +66,16 @@ impl Date {
         self.day
     }
 
-    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+    /// Days since 1970-01-01.
     pub fn days_since_epoch(self) -> i64 {
-        let y = i64::from(self.year) - i64::from(self.month <= 2);
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let m = i64::from(self.month);
-        let mp = (m + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + i64::from(self.day) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        days_from_civil(i64::from(self.year), u32::from(self.month), u32::from(self.day))
     }
 
-    /// The date `days` days after 1970-01-01 (Hinnant's `civil_from_days`).
+    /// The date `days` days after 1970-01-01.
     pub fn from_days_since_epoch(days: i64) -> Self {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Self { year, month, day }
+        let (year, month, day) = civil_from_days(days);
+        // In range: a day is 1–31, a month 1–12, and i32 years reach far past any date this server sees.
+        Self { year: year as i32, month: month as u8, day: day as u8 }
     }
 
     /// The Beijing date of a Unix timestamp (seconds).
