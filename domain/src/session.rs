@@ -1,11 +1,65 @@
 //! The verification session: its record, its status and what it holds. The store keeps it; the server's session
 //! steps change it. Personal data appears here only sealed by the vault.
 
+use realname_core::protocol::Method;
 pub use realname_core::protocol::SessionStatus;
 
 use crate::clock::UnixMillis;
 use crate::lifecycle::{Refused, SessionEvent, next};
 use crate::vault::Sealed;
+
+/// A session's methods: what it offers until the identity step, then the one the person chose. Stored in the
+/// `method` column as wire names: the offered ones comma-separated, the chosen one alone, NULL for the site's
+/// default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Methods {
+    /// Every method the site enabled.
+    SiteDefault,
+    /// The subset the site asked for, in its order.
+    Offered(Vec<Method>),
+    /// The method of the accepted identity step.
+    Chosen(Method),
+}
+
+impl Methods {
+    /// The method a wire name stands for.
+    pub fn parse_method(name: &str) -> Option<Method> {
+        [Method::Sms, Method::Email, Method::Documents].into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// From the stored column of a session in `status` (before the identity step it lists what is offered).
+    /// Names this version does not know are skipped, as they always were.
+    pub fn from_stored(status: SessionStatus, stored: Option<&str>) -> Self {
+        match stored {
+            None => Methods::SiteDefault,
+            Some(one)
+                if status != SessionStatus::Created
+                    && let Some(m) = Self::parse_method(one) =>
+            {
+                Methods::Chosen(m)
+            }
+            // Before the identity step, or a session that ended before it (its list stays as it was).
+            Some(list) => Methods::Offered(list.split(',').filter_map(Self::parse_method).collect()),
+        }
+    }
+
+    /// The stored column.
+    pub fn to_stored(&self) -> Option<String> {
+        match self {
+            Methods::SiteDefault => None,
+            Methods::Offered(list) => Some(list.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",")),
+            Methods::Chosen(m) => Some(m.as_str().to_owned()),
+        }
+    }
+
+    /// The method chosen at the identity step, if any.
+    pub fn chosen(&self) -> Option<Method> {
+        match self {
+            Methods::Chosen(m) => Some(*m),
+            _ => None,
+        }
+    }
+}
 
 /// What the person agreed to, and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,8 +96,8 @@ pub struct NewSession {
     pub client_secret_hash: Vec<u8>,
     /// When the client secret stops working.
     pub client_secret_expires_at: UnixMillis,
-    /// Method fixed by the site, if any ("sms", "email", "document").
-    pub method: Option<String>,
+    /// The methods the site asked this session to offer (none: every method the site enabled).
+    pub methods: Methods,
     /// When the session was created.
     pub created_at: UnixMillis,
     /// When an unfinished session expires.
@@ -67,8 +121,8 @@ pub struct Session {
     pub client_secret_used: bool,
     /// Where the session stands.
     pub status: SessionStatus,
-    /// Chosen method ("sms", "email", "document").
-    pub method: Option<String>,
+    /// The methods offered, or once the identity step is accepted the one chosen.
+    pub methods: Methods,
     /// Document kind (protocol name).
     pub document_kind: Option<String>,
     /// The consent record, once given.
@@ -98,5 +152,26 @@ impl Session {
         self.status = next(self.status, event)?;
         self.updated_at = now;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_round_trip_through_the_stored_column() {
+        let offered = Methods::Offered(vec![Method::Email, Method::Sms]);
+        assert_eq!(offered.to_stored().as_deref(), Some("email,sms"));
+        assert_eq!(Methods::from_stored(SessionStatus::Created, Some("email,sms")), offered);
+        assert_eq!(Methods::from_stored(SessionStatus::CodeSent, Some("sms")), Methods::Chosen(Method::Sms));
+        assert_eq!(Methods::Chosen(Method::Documents).to_stored().as_deref(), Some("documents"));
+        assert_eq!(Methods::from_stored(SessionStatus::Created, None), Methods::SiteDefault);
+        assert_eq!(Methods::SiteDefault.to_stored(), None);
+        assert_eq!(Methods::from_stored(SessionStatus::Created, Some("fax,sms")), Methods::Offered(vec![Method::Sms]));
+        assert_eq!(Methods::Chosen(Method::Email).chosen(), Some(Method::Email));
+        let ended = Methods::from_stored(SessionStatus::Canceled, Some("email,sms"));
+        assert_eq!(ended.to_stored().as_deref(), Some("email,sms"));
+        assert_eq!(offered.chosen(), None);
     }
 }

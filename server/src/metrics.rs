@@ -179,7 +179,7 @@ pub fn observe_outcome(
     };
     let now = realname_domain::clock::Clock::now_ms(state.clock.as_ref());
     let secs = (now - session.created_at).max(0) as f64 / 1000.0;
-    state.metrics.session_finished(session.method.as_deref().unwrap_or("none"), outcome, secs);
+    state.metrics.session_finished(session.methods.to_stored().as_deref().unwrap_or("none"), outcome, secs);
 }
 
 #[cfg(test)]

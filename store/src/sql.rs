@@ -144,6 +144,7 @@ macro_rules! session_from_row {
             }),
             _ => None,
         };
+        let method: Option<String> = r.$get("method")?;
         Ok(Session {
             id: r.$get("id")?,
             site_id: r.$get("site_id")?,
@@ -152,7 +153,7 @@ macro_rules! session_from_row {
             client_secret_expires_at: r.$get("client_secret_expires_at")?,
             client_secret_used: r.$get("client_secret_used")?,
             status,
-            method: r.$get("method")?,
+            methods: Methods::from_stored(status, method.as_deref()),
             document_kind: r.$get("document_kind")?,
             consent,
             identity,

@@ -16,7 +16,7 @@ fn subject(id: &str) -> String {
 fn about(actor: &str, action: &str, s: &Session) -> Event {
     let mut e = Event::new(actor, action, subject(&s.id)).site(&s.site_id).detail("status", s.status.as_str());
     if s.status != SessionStatus::Created
-        && let Some(m) = &s.method
+        && let Some(m) = s.methods.to_stored()
     {
         e = e.detail("method", m);
     }

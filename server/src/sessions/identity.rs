@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::webhooks;
 use realname_domain::clock::UnixMillis;
 use realname_domain::lifecycle::{SessionEvent, next};
-use realname_domain::session::{Consent, Session};
+use realname_domain::session::{Consent, Methods, Session};
 use realname_domain::sites::Site;
 use realname_domain::vault::PlainIdentity;
 
@@ -152,7 +152,7 @@ pub async fn submit_identity(
     };
     let s = &mut ctx.session;
     s.apply(SessionEvent::IdentityAccepted, now)?;
-    s.method = Some(payload.method.as_str().to_owned());
+    s.methods = Methods::Chosen(payload.method);
     s.document_kind = Some(checked.kind.as_str().to_owned());
     s.consent = payload.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
     s.identity = Some(sealed);
@@ -231,7 +231,7 @@ pub async fn submit_documents(
     }
     let sealed = state.vault.seal_identity(&ctx.session.id, &checked.plain).map_err(|e| ApiError::internal(&e))?;
     let s = &mut ctx.session;
-    s.method = Some(Method::Documents.as_str().to_owned());
+    s.methods = Methods::Chosen(Method::Documents);
     s.document_kind = Some(checked.kind.as_str().to_owned());
     s.consent =
         payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });

@@ -18,7 +18,7 @@ use crate::webhooks;
 use realname_domain::audit::flow as audit;
 use realname_domain::clock::UnixMillis;
 use realname_domain::lifecycle::SessionEvent;
-use realname_domain::session::{NewSession, Session};
+use realname_domain::session::{Methods, NewSession, Session};
 use realname_domain::sites::{Site, hash_secret};
 use realname_store as store;
 
@@ -50,21 +50,13 @@ pub use send::resend;
 /// How long a remembered envelope id is kept beyond the session's end.
 const REPLAY_MARGIN_MS: i64 = 3_600_000;
 
-fn parse_method(s: &str) -> Option<Method> {
-    match s {
-        "sms" => Some(Method::Sms),
-        "email" => Some(Method::Email),
-        "documents" => Some(Method::Documents),
-        _ => None,
-    }
-}
-
-/// The methods a session offers. Before the identity step the store's `method` holds the comma-separated
-/// subset the site asked for (or nothing: every method the site enabled); afterwards the chosen one.
+/// The methods a session offers: the subset the site asked for or every method it enabled, and after the
+/// identity step the chosen one.
 pub fn offered_methods(session: &Session, site: &Site) -> Vec<Method> {
-    match session.method.as_deref() {
-        Some(list) => list.split(',').filter_map(parse_method).collect(),
-        None => site.cfg.methods.clone(),
+    match &session.methods {
+        Methods::SiteDefault => site.cfg.methods.clone(),
+        Methods::Offered(list) => list.clone(),
+        Methods::Chosen(m) => vec![*m],
     }
 }
 
@@ -112,7 +104,7 @@ pub async fn create(
         reference,
         client_secret_hash: hash_secret(&client_secret).to_vec(),
         client_secret_expires_at: now + s.client_secret_ttl_secs * 1000,
-        method: (methods != site.cfg.methods).then(|| methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",")),
+        methods: if methods == site.cfg.methods { Methods::SiteDefault } else { Methods::Offered(methods.clone()) },
         created_at: now,
         expires_at: now + s.session_ttl_secs * 1000,
     };
@@ -301,7 +293,7 @@ pub fn session_result(state: &AppState, s: &Session, site: &Site) -> ApiResult<S
         site: s.site_id.clone(),
         status: s.status,
         reference: s.reference.clone(),
-        method: s.method.as_deref().and_then(parse_method).filter(|_| s.status != SessionStatus::Created),
+        method: s.methods.chosen(),
         document_kind: s.document_kind.as_deref().and_then(DocumentKind::from_name),
         created_at: secs(s.created_at),
         verified_at: s.verified_at.map(secs),

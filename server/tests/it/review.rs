@@ -136,7 +136,7 @@ impl Harness {
             reference: None,
             client_secret_hash: vec![1; 32],
             client_secret_expires_at: now + 3_600_000,
-            method: Some("documents".into()),
+            methods: realname_domain::session::Methods::Chosen(realname_core::protocol::Method::Documents),
             created_at: now,
             expires_at: now + 3_600_000,
         };

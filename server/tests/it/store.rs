@@ -206,7 +206,7 @@ fn new_session(id: &str) -> NewSession {
         reference: Some("account-17".into()),
         client_secret_hash: vec![7; 32],
         client_secret_expires_at: T0 + 10 * MIN,
-        method: None,
+        methods: Methods::SiteDefault,
         created_at: T0,
         expires_at: T0 + 30 * MIN,
     }

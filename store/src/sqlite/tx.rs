@@ -28,7 +28,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::sql::{count_u32, counts_in_order, rate_windows, step};
 use crate::traits::WriteTx;
 use crate::types::{Code, CodeAttempt, CodeState, NewCode, NewDelivery, UnixMillis};
-use realname_domain::session::{Consent, NewSession, SealedIdentity, Session, SessionStatus};
+use realname_domain::session::{Consent, Methods, NewSession, SealedIdentity, Session, SessionStatus};
 use realname_domain::vault::Sealed;
 
 /// How long `BEGIN IMMEDIATE` is retried while another connection or process writes (as sqlx's busy timeout).
@@ -340,7 +340,7 @@ impl WriteTx for SqliteTx {
             new.reference,
             new.client_secret_hash,
             new.client_secret_expires_at,
-            new.method,
+            new.methods.to_stored(),
             new.created_at,
             new.expires_at
         ];
@@ -354,7 +354,7 @@ impl WriteTx for SqliteTx {
             s.id,
             s.version,
             s.status.as_str(),
-            s.method,
+            s.methods.to_stored(),
             s.document_kind,
             s.consent.as_ref().map(|c| c.version.as_str()),
             s.consent.as_ref().map(|c| c.at),
@@ -494,7 +494,7 @@ mod tests {
             reference: None,
             client_secret_hash: vec![1; 32],
             client_secret_expires_at: 1,
-            method: None,
+            methods: realname_domain::session::Methods::SiteDefault,
             created_at: 1,
             expires_at: 2,
         })

@@ -24,7 +24,7 @@ pub(super) async fn writes_checked_at_commit_store_what_they_answer(b: &Backend)
     assert!(tx.remember_envelope("ac1", b"env", T0 + MIN).await.unwrap());
     let mut next = made.clone();
     next.status = SessionStatus::Submitted;
-    next.method = Some("sms".into());
+    next.methods = Methods::Chosen(realname_core::protocol::Method::Sms);
     next.consent = Some(Consent { version: "2025-01 'quoted' \\ back".into(), at: T0 + 1 });
     next.identity = Some(
         vault

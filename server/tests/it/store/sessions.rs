@@ -20,7 +20,7 @@ pub(super) async fn sessions_roundtrip_and_version_checks(b: &Backend) {
     };
     let mut next = v1.clone();
     next.status = SessionStatus::CodeSent;
-    next.method = Some("sms".into());
+    next.methods = Methods::Chosen(realname_core::protocol::Method::Sms);
     next.document_kind = Some("resident_id".into());
     next.consent = Some(Consent { version: "2026-01".into(), at: T0 + 1000 });
     next.identity = Some(vault.seal_identity("sess-1", &identity).unwrap());
