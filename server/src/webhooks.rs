@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use realname_core::protocol::{EventType, WebhookEvent};
+use realname_core::protocol::{EventType, SessionResult, WebhookEvent};
 
 use crate::error::ApiResult;
 use crate::sessions::session_result;
@@ -15,8 +15,20 @@ use realname_store::{NewDelivery, WriteTx, retry_backoff_ms};
 
 /// The delivery an event makes for the site's webhook (`None` for sites without one). Masked values only.
 fn delivery(state: &AppState, session: &Session, site: &Site, kind: EventType) -> ApiResult<Option<NewDelivery>> {
+    if site.cfg.webhook_url.is_none() {
+        return Ok(None);
+    }
+    delivery_of(state, session_result(state, session, site)?, site, kind)
+}
+
+/// The delivery of `data`, the session's view already built (its token is left out).
+fn delivery_of(
+    state: &AppState,
+    mut data: SessionResult,
+    site: &Site,
+    kind: EventType,
+) -> ApiResult<Option<NewDelivery>> {
     let Some(url) = site.cfg.webhook_url.clone() else { return Ok(None) };
-    let mut data = session_result(state, session, site)?;
     data.result_token = None;
     let now = state.clock.now_ms();
     let event =
@@ -56,6 +68,20 @@ pub async fn enqueue_in(
     kind: EventType,
 ) -> ApiResult<()> {
     if let Some(new) = delivery(state, session, site, kind)? {
+        tx.enqueue_delivery(&new).await?;
+    }
+    Ok(())
+}
+
+/// As [`enqueue_in`], for a step that already holds the session's view (`result_of`): nothing is decrypted again.
+pub async fn enqueue_result_in(
+    state: &AppState,
+    tx: &mut dyn WriteTx,
+    result: &SessionResult,
+    site: &Site,
+    kind: EventType,
+) -> ApiResult<()> {
+    if let Some(new) = delivery_of(state, result.clone(), site, kind)? {
         tx.enqueue_delivery(&new).await?;
     }
     Ok(())

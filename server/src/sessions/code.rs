@@ -1,13 +1,10 @@
 //! The code step: the replay guard, the counted attempt, the constant-time comparison and the verdict, written
 //! in one transaction.
 
-use realname_core::protocol::{
-    CodePayload, DocumentKind, Envelope, ErrorCode, EventType, SessionStatus, Step, VerifiedResponse,
-};
-use realname_core::validate::{self, Date, Options};
+use realname_core::protocol::{CodePayload, Envelope, ErrorCode, EventType, SessionStatus, Step, VerifiedResponse};
 
 use super::identity::number_flags;
-use super::{ClientCtx, open_step, remember_in, session_result};
+use super::{ClientCtx, Masked, add_token, masked, open_step, remember_in, result_of};
 use crate::codes;
 use crate::error::{ApiError, ApiResult};
 use crate::review::Reason;
@@ -49,8 +46,10 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
         return Err(ErrorCode::WrongStep.into());
     }
     let now = state.clock.now_ms();
-    // CPU work (opening the sealed identity) before the transaction, which holds the write lock.
-    let mut flags = stored_flags(state, &ctx.session, now)?;
+    // CPU work (opening the sealed identity, once for the flags, the result, the token and the webhook) before
+    // the transaction, which holds the write lock.
+    let masked = masked(state, &ctx.session, now)?.ok_or_else(|| ApiError::internal(&"identity missing"))?;
+    let mut flags = number_flags(&masked.check);
     let max = state.cfg.codes.max_attempts;
     let mut tx = state.store.begin_write().await?;
     // A replayed code envelope is refused before it could count as an attempt.
@@ -84,7 +83,7 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
     tx.consume_code_at_commit(stored.id, now).await?;
     let limit = ctx.site.cfg.max_accounts_per_identity;
     if limit == 0 && flags.is_empty() {
-        return verify(state, tx, &mut ctx, now).await;
+        return verify(state, tx, &mut ctx, &masked, now).await;
     }
     // The account binding and the review queue write through their own statements: commit the code first.
     tx.commit().await?;
@@ -112,7 +111,7 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
         });
     }
     let tx = state.store.begin_write().await?;
-    verify(state, tx, &mut ctx, now).await
+    verify(state, tx, &mut ctx, &masked, now).await
 }
 
 /// Marks the session verified and queues its webhook in `tx`, commits, and answers with a signed result token.
@@ -120,6 +119,7 @@ async fn verify(
     state: &AppState,
     mut tx: Box<dyn WriteTx>,
     ctx: &mut ClientCtx<'_>,
+    masked: &Masked,
     now: UnixMillis,
 ) -> ApiResult<VerifiedResponse> {
     let s = &mut ctx.session;
@@ -127,25 +127,15 @@ async fn verify(
     s.verified_at = Some(now);
     s.client_secret_used = true;
     ctx.session = tx.update_session_at_commit(&ctx.session).await?;
-    webhooks::enqueue_in(state, tx.as_mut(), &ctx.session, ctx.site, EventType::Verified).await?;
+    let mut result = result_of(&ctx.session, Some(masked));
+    webhooks::enqueue_result_in(state, tx.as_mut(), &result, ctx.site, EventType::Verified).await?;
     tx.audit_pending(now, &[audit::verified(&ctx.session)]).await?;
     tx.commit().await?;
     webhooks::observe(state, &ctx.session, EventType::Verified);
     tracing::info!(session = %ctx.session.id, site = %ctx.site.cfg.id, "session verified");
-    let result = session_result(state, &ctx.session, ctx.site)?;
+    add_token(state, &mut result, &ctx.session, ctx.site)?;
     let token = result.result_token.ok_or_else(|| ApiError::internal(&"no token for a verified session"))?;
     Ok(VerifiedResponse { status: SessionStatus::Verified, result_token: Some(token), review_due: None })
-}
-
-/// The flags of the identity a session holds (re-read from its sealed record at the code step).
-fn stored_flags(state: &AppState, s: &Session, now: UnixMillis) -> ApiResult<Vec<Reason>> {
-    let sealed = s.identity.as_ref().ok_or_else(|| ApiError::internal(&"identity missing"))?;
-    let plain = state.vault.open_identity(&s.id, sealed).map_err(|e| ApiError::internal(&e))?;
-    let mut opts = Options::new(Date::from_unix_millis(now as f64));
-    if let Some(kind) = s.document_kind.as_deref().and_then(DocumentKind::from_name) {
-        opts = opts.kind(kind);
-    }
-    Ok(number_flags(&validate::validate_id(&plain.id_number, &opts)))
 }
 
 /// Moves a session to `pending_review` by `event` and queues its case; returns the due instant (RFC 3339, UTC).

@@ -286,8 +286,43 @@ pub async fn cancel(state: &AppState, mut session: Session, site: &Site, by_site
     Ok(SessionStatus::Canceled)
 }
 
+/// What a session's identity shows: masked name and number and the age band, from one decryption.
+pub struct Masked {
+    /// The masked name.
+    pub name: String,
+    /// The masked document number.
+    pub number: String,
+    /// The age band on the day it was opened.
+    pub age_band: Option<AgeBand>,
+    /// The validator's verdict on the number (for the code step's review flags).
+    pub check: validate::IdCheck,
+}
+
+/// Decrypts the session's identity once and masks it; `None` once the identity data is erased.
+pub fn masked(state: &AppState, s: &Session, now: UnixMillis) -> ApiResult<Option<Masked>> {
+    let Some(sealed) = &s.identity else { return Ok(None) };
+    let plain = state.vault.open_identity(&s.id, sealed).map_err(|e| ApiError::internal(&e))?;
+    let mut opts = Options::new(Date::from_unix_millis(now as f64));
+    opts.kind = s.document_kind.as_deref().and_then(DocumentKind::from_name);
+    let check = validate::validate_id(&plain.id_number, &opts);
+    Ok(Some(Masked {
+        name: validate::mask_name(&plain.name),
+        number: validate::mask_id(&plain.id_number),
+        age_band: check.age.map(AgeBand::from_age),
+        check,
+    }))
+}
+
 /// The site's view of a session, with a fresh result token when verified. Only masked values.
 pub fn session_result(state: &AppState, s: &Session, site: &Site) -> ApiResult<SessionResult> {
+    let masked = masked(state, s, state.clock.now_ms())?;
+    let mut r = result_of(s, masked.as_ref());
+    add_token(state, &mut r, s, site)?;
+    Ok(r)
+}
+
+/// The site's view of a session from its already masked identity, without a token.
+pub fn result_of(s: &Session, masked: Option<&Masked>) -> SessionResult {
     let mut r = SessionResult {
         session_id: s.id.clone(),
         site: s.site_id.clone(),
@@ -302,20 +337,21 @@ pub fn session_result(state: &AppState, s: &Session, site: &Site) -> ApiResult<S
         age_band: None,
         result_token: None,
     };
-    if let Some(sealed) = &s.identity {
-        let plain = state.vault.open_identity(&s.id, sealed).map_err(|e| ApiError::internal(&e))?;
-        r.masked_name = Some(validate::mask_name(&plain.name));
-        r.masked_number = Some(validate::mask_id(&plain.id_number));
-        let today = Date::from_unix_millis(state.clock.now_ms() as f64);
-        let mut opts = Options::new(today);
-        opts.kind = r.document_kind;
-        r.age_band = validate::validate_id(&plain.id_number, &opts).age.map(AgeBand::from_age);
+    if let (Some(_), Some(m)) = (&s.identity, masked) {
+        r.masked_name = Some(m.name.clone());
+        r.masked_number = Some(m.number.clone());
+        r.age_band = m.age_band;
     }
+    r
+}
+
+/// Signs the result token of a verified session into `r`.
+pub fn add_token(state: &AppState, r: &mut SessionResult, s: &Session, site: &Site) -> ApiResult<()> {
     // Once the identity data is erased (on request or by retention) the status stays, with nothing left to vouch for.
     if s.status == SessionStatus::Verified && s.identity.is_some() {
-        r.result_token = Some(result_token(state, &r, site)?);
+        r.result_token = Some(result_token(state, r, site)?);
     }
-    Ok(r)
+    Ok(())
 }
 
 fn result_token(state: &AppState, r: &SessionResult, site: &Site) -> ApiResult<String> {
