@@ -12,6 +12,15 @@ fn subject(id: &str) -> String {
     format!("session:{id}")
 }
 
+/// The guardian's consent for a child under 14 (version and time only), written by the step that stores the
+/// child's identity.
+pub fn guardian_consent(id: &str, site: &str, version: &str, accepted_at_secs: i64) -> Event {
+    Event::new("person", "session.guardian_consent", subject(id))
+        .site(site)
+        .detail("version", version)
+        .detail("accepted_at", accepted_at_secs.to_string())
+}
+
 /// An event about `session`, acting `actor`, with its new status (and method and document kind once chosen).
 fn about(actor: &str, action: &str, s: &Session) -> Event {
     let mut e = Event::new(actor, action, subject(&s.id)).site(&s.site_id).detail("status", s.status.as_str());

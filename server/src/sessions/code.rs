@@ -101,9 +101,16 @@ pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelop
         }
     }
     if !flags.is_empty() {
-        let due =
-            queue_for_review(state, &mut ctx.session, SessionEvent::CodeConfirmedForReview, &flags, Vec::new(), now)
-                .await?;
+        let due = queue_for_review(
+            state,
+            &mut ctx.session,
+            SessionEvent::CodeConfirmedForReview,
+            &flags,
+            Vec::new(),
+            None,
+            now,
+        )
+        .await?;
         return Ok(VerifiedResponse {
             status: SessionStatus::PendingReview,
             result_token: None,
@@ -145,6 +152,7 @@ pub(super) async fn queue_for_review(
     event: SessionEvent,
     reasons: &[Reason],
     images: Vec<crate::review::PlainImage>,
+    guardian: Option<realname_domain::audit::Event>,
     now: UnixMillis,
 ) -> ApiResult<String> {
     use axum::extract::FromRef as _;
@@ -152,7 +160,9 @@ pub(super) async fn queue_for_review(
     let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
     let mut tx = state.store.begin_write().await?;
     *session = tx.update_session(session).await?;
-    tx.audit_pending(now, &[audit::pending_review(session, &names.join(","))]).await?;
+    let mut events: Vec<_> = guardian.into_iter().collect();
+    events.push(audit::pending_review(session, &names.join(",")));
+    tx.audit_pending(now, &events).await?;
     tx.commit().await?;
     let case = crate::review::Reviews::from_ref(state)
         .enqueue(session, reasons, images)

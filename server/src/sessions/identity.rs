@@ -145,9 +145,14 @@ pub async fn submit_identity(
         return Err(ErrorCode::WrongStep.into());
     }
     let read = ctx.session.clone();
+    let guardian = guardian_event(&read, &checked, payload.guardian_consent.as_ref());
     let begin = || async {
         let mut tx = state.store.begin_write().await?;
         remember_in(tx.as_mut(), &read, env).await?;
+        // Stored with the identity, whether or not a limit refuses the code.
+        if let Some(g) = &guardian {
+            tx.audit_pending(now, std::slice::from_ref(g)).await?;
+        }
         Ok(tx)
     };
     let s = &mut ctx.session;
@@ -159,8 +164,6 @@ pub async fn submit_identity(
     s.blind_index = Some(blind);
     let to = (checked.channel, checked.destination.as_str(), masked.as_str());
     let issued = send_code(state, &mut ctx.session, true, to, &send, begin).await?;
-    // The identity is stored now, whether or not a limit refused the code.
-    record_guardian_consent(state, &ctx.session, &checked, payload.guardian_consent.as_ref()).await?;
     tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");
     let issued = issued?;
     deliver(state, &mut ctx.session, SessionStatus::Submitted, &issued.msg).await?;
@@ -168,23 +171,15 @@ pub async fn submit_identity(
     Ok(issued.resp)
 }
 
-/// Keeps the guardian's consent of a child's identity as an audit entry (its version and time, nothing personal).
-async fn record_guardian_consent(
-    state: &AppState,
+/// The audit event of the guardian's consent, for a child under 14 who has one (the step writes it in its
+/// transaction).
+fn guardian_event(
     session: &Session,
     checked: &Checked,
     consent: Option<&realname_core::protocol::Consent>,
-) -> ApiResult<()> {
-    use axum::extract::FromRef as _;
-    let (Some(c), true) = (consent, checked.flags.contains(&Reason::Minor)) else {
-        return Ok(());
-    };
-    let event =
-        realname_domain::audit::Event::new("person", "session.guardian_consent", format!("session:{}", session.id))
-            .site(&session.site_id)
-            .detail("version", &c.version)
-            .detail("accepted_at", c.accepted_at.to_string());
-    crate::review::Reviews::from_ref(state).audit(event).await.map_err(|e| ApiError::internal(&e))
+) -> Option<realname_domain::audit::Event> {
+    let c = consent.filter(|_| checked.flags.contains(&Reason::Minor))?;
+    Some(realname_domain::audit::flow::guardian_consent(&session.id, &session.site_id, &c.version, c.accepted_at))
 }
 
 fn jpeg(field: &str, b64: &str) -> ApiResult<crate::review::PlainImage> {
@@ -237,8 +232,8 @@ pub async fn submit_documents(
         payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
     s.identity = Some(sealed);
     s.blind_index = Some(blind);
-    let due =
-        queue_for_review(state, &mut ctx.session, SessionEvent::DocumentsSubmitted, &reasons, images, now).await?;
-    record_guardian_consent(state, &ctx.session, &checked, payload.identity.guardian_consent.as_ref()).await?;
+    let guardian = guardian_event(&ctx.session, &checked, payload.identity.guardian_consent.as_ref());
+    let event = SessionEvent::DocumentsSubmitted;
+    let due = queue_for_review(state, &mut ctx.session, event, &reasons, images, guardian, now).await?;
     Ok(realname_core::protocol::DocumentsResponse { status: SessionStatus::PendingReview, review_due: due })
 }
