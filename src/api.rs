@@ -173,6 +173,12 @@ impl Api {
         self.destination.borrow().clone()
     }
 
+    /// Whether the widget opens its sessions itself (a publishable key), so it can start a new one; a session the
+    /// site created is good for one attempt.
+    pub fn can_restart(&self) -> bool {
+        self.config.session.is_none() && self.config.publishable_key.is_some()
+    }
+
     /// Drops the session (after a final failure): the next submission starts a new one.
     pub fn forget_session(&self) {
         self.session.borrow_mut().take();
@@ -405,12 +411,13 @@ impl Api {
 
     /// Tells the server the person cancelled (best effort; nothing personal is sent).
     pub async fn cancel(&self) {
-        let s = self.session.borrow().clone();
+        // Forgotten before the request: a submission meanwhile opens a new session instead of reusing this one.
+        let s = self.session.borrow_mut().take();
+        self.forget_session();
         if let Some(s) = s {
             let path = format!("/v1/sessions/{}/cancel", s.id);
             let _ = self.fetch("POST", &path, Some("{}".into()), Some(&s.secret)).await;
         }
-        self.forget_session();
     }
 }
 

@@ -208,9 +208,16 @@ pub fn App(props: &AppProps) -> Html {
     // the consent's and the guardian's times and the consent's version travel with the identity (protocol
     // `consent`, `guardian_consent`), so they are kept.
     let dispatch = {
-        let (secrets, flow) = (secrets.clone(), flow.clone());
+        let (secrets, flow, api) = (secrets.clone(), flow.clone(), props.api.clone());
         Callback::from(move |e: Event| {
             match &e {
+                // Back from the code step: the server keeps the identity it accepted, so changing it needs a new
+                // session. The widget cancels this one; the corrected identity opens the next (the code step
+                // offers Back only where the widget can open sessions itself, see `Api::can_restart`).
+                Event::Back if matches!(flow.flow.step, Step::Code { .. }) => {
+                    let api = api.clone();
+                    wasm_bindgen_futures::spawn_local(async move { api.cancel().await });
+                }
                 Event::ConsentGiven { version } => {
                     let mut s = secrets.borrow_mut();
                     s.consent_at = Some(now_secs());

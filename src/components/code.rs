@@ -189,7 +189,8 @@ pub fn CodeStep(props: &CodeProps) -> Html {
                     if !expired { { button(Look::Primary, "submit", ctx.t(Key::CodeSubmit), !can_enter || code.len() != CODE_LEN, None) } }
                     { button(if expired { Look::Primary } else { Look::Secondary }, "button", resend_text, *countdown > 0, Some(resend)) }
                 }
-                { event_button(ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
+                // Back leads to the identity form, whose change needs a new session: only where the widget can open one.
+                if ctx.api.can_restart() { { event_button(ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) } }
             </div>
         </form>
     }

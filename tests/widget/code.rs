@@ -303,3 +303,43 @@ async fn a_lost_answer_of_a_flagged_identity_shows_the_pending_review() {
     assert!(get(&complete[0], "reviewDue").is_null(), "no due date is known");
     set("__rnClient", JsValue::NULL);
 }
+
+#[wasm_bindgen_test]
+async fn back_from_the_code_step_starts_a_new_session_for_the_corrected_identity() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    at_code(&m).await;
+    // The person typed a wrong phone number: the server keeps the identity it accepted, so the widget cancels
+    // that session and sends the corrected identity to a new one (not to the old one, which would refuse it).
+    m.click("Back").await;
+    m.expect_step("identity").await;
+    m.type_into("#rn-phone", "13900139000").await;
+    m.click("Next").await;
+    m.expect_step("code").await;
+    let paths: Vec<String> = requests().into_iter().map(|r| r.0).collect();
+    let tail: Vec<&str> = paths.iter().rev().take(4).rev().map(String::as_str).collect();
+    let new_session =
+        ["/v1/sessions/ses_test/cancel", "/v1/widget/sessions", "/v1/keys", "/v1/sessions/ses_test/identity"];
+    assert_eq!(tail, new_session, "{paths:?}");
+    assert!(error_codes(&m).is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_site_session_offers_no_back_from_the_code_step() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    let m = mounted(&[
+        ("methods", methods(&["sms"])),
+        ("publishableKey", JsValue::UNDEFINED),
+        ("sessionId", "ses_test".into()),
+        ("clientSecret", "cs_test".into()),
+    ])
+    .await;
+    at_code(&m).await;
+    let labels: Vec<String> = {
+        let l = m.root().query_selector_all("button").unwrap();
+        (0..l.length()).map(|i| l.item(i).unwrap().text_content().unwrap_or_default()).collect()
+    };
+    assert!(!labels.iter().any(|l| l == "Back"), "a site's session is good for one identity: {labels:?}");
+}

@@ -101,6 +101,7 @@ async fn events_bubble_and_cross_shadow_roots_except_error() {
     m.widget.set_locale("fr");
     tick().await;
     m.click("Cancel").await;
+    until("the cancel event", || m.names().contains(&"cancel".to_string())).await;
     for name in ["ready", "step", "cancel", "error"] {
         body.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref()).unwrap();
     }
