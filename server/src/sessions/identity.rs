@@ -7,7 +7,7 @@ use realname_core::protocol::{
 use realname_core::validate::{self, Date, Options};
 
 use super::code::queue_for_review;
-use super::send::{Prepared, deliver, send_code};
+use super::send::{Counting, Prepared, deliver, issue_code, rolled_back};
 use super::{ClientCtx, issue_reason, offered_methods, open_step, remember, remember_in};
 use crate::delivery::Channel;
 use crate::error::{ApiError, ApiResult};
@@ -19,6 +19,7 @@ use realname_domain::lifecycle::{SessionEvent, next};
 use realname_domain::session::{Consent, Methods, Session};
 use realname_domain::sites::Site;
 use realname_domain::vault::PlainIdentity;
+use realname_store::WriteTx;
 
 /// The re-validated identity: normalized values and what the number tells.
 struct Checked {
@@ -119,7 +120,7 @@ fn check_identity(
 
 /// The identity step: open, re-validate, refuse missing consent, then in one transaction remember the envelope,
 /// store the sealed identity and the code's HMAC and count the sending limits (a second one when a limit refuses,
-/// see [`send_code`]); then deliver the code.
+/// see [`Counting`]); then deliver the code.
 pub async fn submit_identity(
     state: &AppState,
     mut ctx: ClientCtx<'_>,
@@ -146,15 +147,6 @@ pub async fn submit_identity(
     }
     let read = ctx.session.clone();
     let guardian = guardian_event(&read, &checked, payload.guardian_consent.as_ref());
-    let begin = || async {
-        let mut tx = state.store.begin_write().await?;
-        remember_in(tx.as_mut(), &read, env).await?;
-        // Stored with the identity, whether or not a limit refuses the code.
-        if let Some(g) = &guardian {
-            tx.audit_pending(now, std::slice::from_ref(g)).await?;
-        }
-        Ok(tx)
-    };
     let s = &mut ctx.session;
     s.apply(SessionEvent::IdentityAccepted, now)?;
     s.methods = Methods::Chosen(payload.method);
@@ -163,12 +155,41 @@ pub async fn submit_identity(
     s.identity = Some(sealed);
     s.blind_index = Some(blind);
     let to = (checked.channel, checked.destination.as_str(), masked.as_str());
-    let issued = send_code(state, &mut ctx.session, true, to, &send, begin).await?;
+    let given = ctx.session.clone();
+    // The step's transaction: the envelope and the guardian's consent, then the identity, the code and the
+    // sending limits with the commit. A reached limit rolls all of it back; the second transaction counts first,
+    // so the refusal is recorded (with the identity) and answered.
+    let tx = begin_identity(state, &read, env, guardian.as_ref(), now).await?;
+    let issued = match issue_code(state, tx, &mut ctx.session, true, to, &send, Counting::Last).await? {
+        Some(issued) => issued,
+        None => {
+            ctx.session = given;
+            let tx = begin_identity(state, &read, env, guardian.as_ref(), now).await?;
+            issue_code(state, tx, &mut ctx.session, true, to, &send, Counting::First).await?.ok_or_else(rolled_back)?
+        }
+    };
     tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");
     let issued = issued?;
     deliver(state, &mut ctx.session, SessionStatus::Submitted, &issued.msg).await?;
     webhooks::enqueue(state, &ctx.session, ctx.site, EventType::CodeSent).await?;
     Ok(issued.resp)
+}
+
+/// Opens the identity step's transaction with what it writes before the identity: the envelope (the replay guard)
+/// and the guardian's consent.
+async fn begin_identity(
+    state: &AppState,
+    read: &Session,
+    env: &Envelope,
+    guardian: Option<&realname_domain::audit::Event>,
+    now: UnixMillis,
+) -> ApiResult<Box<dyn WriteTx>> {
+    let mut tx = state.store.begin_write().await?;
+    remember_in(tx.as_mut(), read, env).await?;
+    if let Some(g) = guardian {
+        tx.audit_pending(now, std::slice::from_ref(g)).await?;
+    }
+    Ok(tx)
 }
 
 /// The audit event of the guardian's consent, for a child under 14 who has one (the step writes it in its

@@ -22,40 +22,16 @@ pub(super) struct Issued {
     pub resp: CodeSentResponse,
 }
 
-/// How [`issue_code`] counts the sending limits.
+/// How [`issue_code`] counts the sending limits. A step tries [`Counting::Last`] first; when a limit was reached,
+/// which rolled that transaction back, it opens a second one and counts [`Counting::First`], so the refusal is
+/// recorded and answered (a window that rolled over meanwhile lets the code go out after all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Counting {
+pub(super) enum Counting {
     /// Last, in the commit, which they make conditional: a counter shared by many steps (every send from one
     /// IP counts on one row) stays locked for the commit only. A reached limit rolls the step back.
     Last,
     /// First, as separate statements did: a refusal knows which limit refused and for how long.
     First,
-}
-
-/// Stores and prepares a code for `session`: first counting the sending limits with the commit; when one was
-/// reached, which rolled that transaction back, again counting first so the refusal is recorded and answered.
-/// `begin` opens each attempt's transaction with what the step writes before the code (its envelope).
-pub(super) async fn send_code<B, F>(
-    state: &AppState,
-    session: &mut Session,
-    write_session: bool,
-    to: (Channel, &str, &str),
-    send: &Prepared,
-    begin: B,
-) -> ApiResult<Result<Issued, ApiError>>
-where
-    B: Fn() -> F,
-    F: std::future::Future<Output = ApiResult<Box<dyn WriteTx>>>,
-{
-    let given = session.clone();
-    if let Some(done) = issue_code(state, begin().await?, session, write_session, to, send, Counting::Last).await? {
-        return Ok(done);
-    }
-    *session = given;
-    // Counting first never rolls back; a window that rolled over meanwhile lets the code go out after all.
-    issue_code(state, begin().await?, session, write_session, to, send, Counting::First)
-        .await?
-        .ok_or_else(|| ApiError::internal(&"sending limits counted first rolled back"))
 }
 
 /// In the step's transaction `tx`: checks the sending limits, stores the HMAC of a fresh code (invalidating
@@ -64,7 +40,7 @@ where
 /// A limit's refusal is the inner `Err`: the counters keep the hit and the session is written as it was
 /// given (`Submitted`), exactly as separate statements left them. `None`: counting [`Counting::Last`], a limit
 /// was reached and nothing was written. The outer `Err` is a store failure, after which nothing was written.
-async fn issue_code(
+pub(super) async fn issue_code(
     state: &AppState,
     mut tx: Box<dyn WriteTx>,
     session: &mut Session,
@@ -204,8 +180,22 @@ pub async fn resend(state: &AppState, mut ctx: ClientCtx<'_>, client_ip: &str) -
     let (channel, to, masked) =
         destination(state, &ctx.session).ok_or_else(|| ApiError::internal(&"identity missing"))?;
     let send = Prepared::new(state, &ctx.session.id, &to, client_ip);
-    let begin = || async { Ok(state.store.begin_write().await?) };
-    let issued = send_code(state, &mut ctx.session, false, (channel, &to, &masked), &send, begin).await??;
+    let given = ctx.session.clone();
+    let to = (channel, to.as_str(), masked.as_str());
+    let tx = state.store.begin_write().await?;
+    let issued = match issue_code(state, tx, &mut ctx.session, false, to, &send, Counting::Last).await? {
+        Some(issued) => issued,
+        None => {
+            ctx.session = given;
+            let tx = state.store.begin_write().await?;
+            issue_code(state, tx, &mut ctx.session, false, to, &send, Counting::First).await?.ok_or_else(rolled_back)?
+        }
+    }?;
     deliver(state, &mut ctx.session, before, &issued.msg).await?;
     Ok(issued.resp)
+}
+
+/// Counting first never rolls back: reaching this is a bug.
+pub(super) fn rolled_back() -> ApiError {
+    ApiError::internal(&"sending limits counted first rolled back")
 }
