@@ -1,5 +1,6 @@
 //! The one error type of the API: a stable [`ErrorCode`] plus optional details. The only place that maps
-//! errors to HTTP statuses; internal causes are logged here and never reach the client.
+//! errors to HTTP statuses. Internal causes never reach the client: the response carries them as an
+//! [`ErrorCause`] extension, which the request middleware (`http::hygiene`) logs.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +23,13 @@ pub struct ApiError {
     pub attempts_left: Option<u32>,
     /// `rate_limited` / `resend_cooldown`: seconds to wait.
     pub retry_after: Option<u64>,
+    /// What went wrong inside, for the log only (no personal data); never sent. Boxed: `Result`s stay small.
+    pub cause: Option<Box<str>>,
 }
+
+/// The internal cause of an error response, handed from [`ApiError`] to the middleware that logs it.
+#[derive(Debug, Clone)]
+pub struct ErrorCause(pub String);
 
 /// Shorthand for API results.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -37,6 +44,7 @@ impl ApiError {
             reason: None,
             attempts_left: None,
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -62,10 +70,15 @@ impl ApiError {
         e
     }
 
-    /// An internal error: logs `cause` (which must carry no personal data) and hides it from the client.
+    /// An internal error: keeps `cause` (which must carry no personal data) for the log, hidden from the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(ErrorCode::Internal)
+        Self::new(ErrorCode::Internal).caused_by(format!("internal error: {cause}"))
+    }
+
+    /// Keeps `cause` for the log.
+    fn caused_by(mut self, cause: String) -> Self {
+        self.cause = Some(cause.into_boxed_str());
+        self
     }
 }
 
@@ -84,12 +97,10 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Replayed => Self::new(ErrorCode::EnvelopeReplayed),
             StoreError::Database(ref inner) => {
-                tracing::error!(error = %inner, "database unavailable");
-                Self::new(ErrorCode::Unavailable)
+                Self::new(ErrorCode::Unavailable).caused_by(format!("database unavailable: {inner}"))
             }
             StoreError::Sqlite(ref inner) => {
-                tracing::error!(error = %inner, "database unavailable");
-                Self::new(ErrorCode::Unavailable)
+                Self::new(ErrorCode::Unavailable).caused_by(format!("database unavailable: {inner}"))
             }
             other => Self::internal(&other),
         }
@@ -115,6 +126,9 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if let Some(cause) = self.cause {
+            resp.extensions_mut().insert(ErrorCause(cause.into()));
         }
         resp
     }

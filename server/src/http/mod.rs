@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use realname_core::protocol::ErrorCode;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCause};
 use crate::state::AppState;
 
 pub mod api;
@@ -55,6 +55,9 @@ async fn hygiene(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let started = std::time::Instant::now();
     let mut resp = next.run(req).await;
+    if let Some(ErrorCause(cause)) = resp.extensions().get::<ErrorCause>() {
+        tracing::error!(error = %cause, %method, path = %route_of(&path), status = resp.status().as_u16(), "request failed");
+    }
     let is_json = resp
         .headers()
         .get(header::CONTENT_TYPE)

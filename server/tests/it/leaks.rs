@@ -129,3 +129,26 @@ fn no_plaintext_in_database_or_logs_postgres() {
     assert_no_plaintext("the PostgreSQL tables", &db, &codes);
     assert_no_plaintext("the logs", &logs, &codes);
 }
+
+/// An internal error's cause goes to the log once, written by the request middleware with the route, and never
+/// to the client, which gets the stable `internal` code.
+#[test]
+fn an_internal_cause_is_logged_by_the_middleware_and_not_answered() {
+    let (logs, _) = with_captured_logs(async {
+        let h = Harness::new(Backend::sqlite().await).await;
+        let s = h.create_session().await;
+        assert_eq!(h.submit_identity(&s, &identity_sms(PHONE, h.clock.now_secs())).await.status, StatusCode::OK);
+        // A stored name that no key opens: the site's view of the session fails inside.
+        let mut stored = h.state.store.session(&s.session_id).await.unwrap().unwrap();
+        let identity = stored.identity.as_mut().unwrap();
+        identity.name = realname_domain::vault::Sealed::from_stored(vec![1, 0, 0, 0, 9, 9, 9]);
+        h.state.store.update_session(&stored).await.unwrap();
+        let r = h.site_view(&s.session_id).await;
+        assert_eq!((r.status, r.code()), (StatusCode::INTERNAL_SERVER_ERROR, "internal"), "{}", r.json);
+        assert!(!r.json.to_string().contains("vault"), "the cause reached the client: {}", r.json);
+        Vec::new()
+    });
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains("internal error:")).collect();
+    assert_eq!(lines.len(), 1, "logged once: {logs}");
+    assert!(lines[0].contains("request failed") && lines[0].contains("/v1/sessions/{id}"), "{}", lines[0]);
+}
