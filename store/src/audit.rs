@@ -369,9 +369,13 @@ impl_audit_store!(PgPool, begin = begin());
 /// SQLite the one writing connection, where appends queue in-process instead of in SQLite's busy handler).
 macro_rules! delegate_audit_store {
     ($store:ty) => {
-        #[async_trait]
-        impl AuditStore for $store {
-            async fn audit_append(&self, at: i64, event: Event) -> Result<Entry, AuditStoreError> {
+        #[async_trait::async_trait]
+        impl $crate::audit::AuditStore for $store {
+            async fn audit_append(
+                &self,
+                at: i64,
+                event: realname_domain::audit::Event,
+            ) -> Result<realname_domain::audit::Entry, $crate::audit::AuditStoreError> {
                 self.writer.audit_append(at, event).await
             }
             async fn audit_chain_pending(&self, limit: i64) -> Result<u64, AuditStoreError> {
@@ -402,18 +406,4 @@ macro_rules! delegate_audit_store {
     };
 }
 
-impl super::sqlite::SqliteStore {
-    /// On the step transactions' connection (`sqlite/audit.rs`), not sqlx's writer; sealed on a reader.
-    async fn chain_pending_events(&self, limit: i64) -> Result<u64, AuditStoreError> {
-        self.tx.audit_chain_pending(&self.readers, limit).await
-    }
-}
-
-impl super::postgres::PgStore {
-    async fn chain_pending_events(&self, limit: i64) -> Result<u64, AuditStoreError> {
-        self.writer.audit_chain_pending(limit).await
-    }
-}
-
-delegate_audit_store!(super::sqlite::SqliteStore);
-delegate_audit_store!(super::postgres::PgStore);
+pub(crate) use delegate_audit_store;

@@ -5,6 +5,7 @@
 //! takes `now` from the caller, so tests move the clock instead of sleeping. Personal data reaches the store
 //! only sealed by `realname_domain::vault::Vault`; rate-limit keys and indexes are keyed hashes, never plaintext.
 
+mod all;
 pub mod audit;
 pub mod complaint;
 mod error;
@@ -20,6 +21,7 @@ mod statements;
 mod traits;
 mod types;
 
+pub use all::Store;
 pub use error::{StoreError, StoreResult};
 pub use open::open;
 pub use traits::*;

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::all::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
-use crate::traits::Store;
 
 /// Opens the store named by `url`: `postgres://…` / `postgresql://…` for PostgreSQL, otherwise a SQLite
 /// file (`sqlite://path`, `sqlite:path` or a plain path), created with its directory if missing.

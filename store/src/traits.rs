@@ -5,10 +5,7 @@ use async_trait::async_trait;
 use realname_domain::audit::Event;
 use realname_domain::session::{NewSession, Session};
 
-use crate::audit::AuditStore;
-use crate::complaint::ComplaintStore;
 use crate::error::{StoreError, StoreResult};
-use crate::review::ReviewStore;
 use crate::types::*;
 
 /// Verification sessions, including the single-use client secret and optimistic concurrency.
@@ -252,39 +249,4 @@ pub trait Maintenance: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
     /// The backend's name: "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
-}
-
-/// Everything the server stores, as one object-safe trait: `Arc<dyn Store>`.
-///
-/// To add a storage area (the review queue, complaints, audit log): define a narrow trait in its own file
-/// under `store/`, implement it for `SqliteStore` and `PgStore`, and add it to the bounds here and on the
-/// blanket impl below.
-pub trait Store:
-    SessionStore
-    + CodeStore
-    + RateLimitStore
-    + ReplayStore
-    + WebhookStore
-    + BindingStore
-    + Maintenance
-    + TxStore
-    + AuditStore
-    + ReviewStore
-    + ComplaintStore
-{
-}
-
-impl<T> Store for T where
-    T: SessionStore
-        + CodeStore
-        + RateLimitStore
-        + ReplayStore
-        + WebhookStore
-        + BindingStore
-        + Maintenance
-        + TxStore
-        + AuditStore
-        + ReviewStore
-        + ComplaintStore
-{
 }

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 
+use crate::audit::{AuditStore, AuditStoreError, delegate_audit_store};
 use crate::error::{StoreError, StoreResult};
 use crate::housekeeping::impl_housekeeping;
 use crate::shared::impl_store;
@@ -20,6 +21,7 @@ use crate::sql::{
 use crate::statements::impl_statements;
 use crate::traits::*;
 use crate::types::*;
+use realname_domain::audit::{Entry, Head};
 use realname_domain::session::*;
 use realname_domain::vault::Sealed;
 use tx::{StepConns, impl_write_tx};
@@ -160,3 +162,11 @@ impl PgStore {
 impl_write_tx!(PgStore);
 
 impl_housekeeping!(PgStore, backend = "postgres");
+
+impl PgStore {
+    async fn chain_pending_events(&self, limit: i64) -> Result<u64, AuditStoreError> {
+        self.writer.audit_chain_pending(limit).await
+    }
+}
+
+delegate_audit_store!(PgStore);

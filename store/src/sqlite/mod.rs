@@ -14,6 +14,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 
+use crate::audit::{AuditStoreError, delegate_audit_store};
 use crate::error::{StoreError, StoreResult};
 use crate::housekeeping::impl_housekeeping;
 use crate::shared::impl_store;
@@ -25,6 +26,7 @@ use crate::statements::impl_statements;
 use crate::traits::*;
 use crate::types::*;
 use read::Readers;
+use realname_domain::audit::{Entry, Head};
 use realname_domain::session::*;
 use realname_domain::vault::Sealed;
 use tx::TxConnection;
@@ -150,3 +152,12 @@ impl TxStore for SqliteStore {
 }
 
 impl_housekeeping!(SqliteStore, backend = "sqlite");
+
+impl SqliteStore {
+    /// On the step transactions' connection (`sqlite/audit.rs`), not sqlx's writer; sealed on a reader.
+    async fn chain_pending_events(&self, limit: i64) -> Result<u64, AuditStoreError> {
+        self.tx.audit_chain_pending(&self.readers, limit).await
+    }
+}
+
+delegate_audit_store!(SqliteStore);
