@@ -1,10 +1,7 @@
-//! The one error type of the API: a stable [`ErrorCode`] plus optional details. The only place that maps
-//! errors to HTTP statuses. Internal causes never reach the client: the response carries them as an
-//! [`ErrorCause`] extension, which the request middleware (`http::hygiene`) logs.
+//! The one error type of the server's services: a stable [`ErrorCode`] plus optional details and, for the log
+//! only, an internal cause. It knows nothing of HTTP: `http/error.rs` turns it into a response.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use realname_core::protocol::{ErrorBody, ErrorCode, ErrorResponse};
+use realname_core::protocol::ErrorCode;
 
 use realname_store::StoreError;
 
@@ -26,10 +23,6 @@ pub struct ApiError {
     /// What went wrong inside, for the log only (no personal data); never sent. Boxed: `Result`s stay small.
     pub cause: Option<Box<str>>,
 }
-
-/// The internal cause of an error response, handed from [`ApiError`] to the middleware that logs it.
-#[derive(Debug, Clone)]
-pub struct ErrorCause(pub String);
 
 /// Shorthand for API results.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -104,33 +97,6 @@ impl From<StoreError> for ApiError {
             }
             other => Self::internal(&other),
         }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry_after = self.retry_after;
-        let body = ErrorResponse {
-            error: ErrorBody {
-                code: self.code,
-                message: self.message,
-                field: self.field,
-                reason: self.reason,
-                attempts_left: self.attempts_left,
-                retry_after: self.retry_after,
-            },
-        };
-        let mut resp = (status, axum::Json(body)).into_response();
-        if let Some(secs) = retry_after
-            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-        {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        if let Some(cause) = self.cause {
-            resp.extensions_mut().insert(ErrorCause(cause.into()));
-        }
-        resp
     }
 }
 

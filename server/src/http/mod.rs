@@ -15,13 +15,15 @@ use axum::response::{IntoResponse, Response};
 use realname_core::protocol::ErrorCode;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, ErrorCause};
+use crate::error::ApiError;
 use crate::state::AppState;
+use error::ErrorCause;
 
 pub mod api;
 pub mod complaints;
 pub mod console;
 pub mod dev;
+pub mod error;
 pub mod keys;
 pub mod metrics;
 pub mod ops;
