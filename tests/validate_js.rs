@@ -284,6 +284,39 @@ fn masks() {
     assert_eq!(mask_email("zhang@example.com"), "z***@example.com");
 }
 
+/// Without a kind only documents with a check character are detected: a bare 8-digit string is not a Taiwan
+/// travel permit, a travel permit or passport number is checked as one when its kind is given.
+#[wasm_bindgen_test]
+fn detection_considers_only_documents_with_a_check_character() {
+    for input in ["12345678", "H12345678", "M1234567801", "E12345678", "P1234567"] {
+        let r = check(input);
+        assert_eq!((b(&r, "valid"), s(&r, "kind").as_deref()), (Some(false), Some("resident_id")), "{input}");
+        assert!(!is_valid_id(input), "{input}");
+    }
+    let r = validate_id("12345678", opts(&[("kind", "tw_travel_permit".into())])).unwrap();
+    assert_eq!((b(&r, "valid"), s(&r, "kind").as_deref()), (Some(true), Some("tw_travel_permit")));
+    let r = validate_id("H12345678", opts(&[("kind", "hk_mo_travel_permit".into())])).unwrap();
+    assert_eq!((b(&r, "valid"), s(&r, "kind").as_deref()), (Some(true), Some("hk_mo_travel_permit")));
+}
+
+/// 港澳台居民居住证 numbers carry exactly 810000, 820000 or 830000: any other code under 81–83 is an error (not an
+/// unknown-county warning) on the 18-numbers path, the buffer path and in `isValidId`.
+#[wasm_bindgen_test]
+fn permit_provinces_need_exactly_their_one_region() {
+    for input in ["810100199001010014", " 810100199001010014", "８１０１００１９９００１０１００１４"]
+    {
+        for extra in [vec![], vec![("strict", JsValue::TRUE)], vec![("kind", JsValue::from_str("resident_id"))]] {
+            let r = validate_id(input, opts(&extra)).unwrap();
+            assert_eq!(b(&r, "valid"), Some(false), "{input} {extra:?}");
+            assert_eq!(s(&r, "kind").as_deref(), Some("hk_mo_tw_residence_permit"), "{input}");
+            assert_eq!(s(&r, "errors.0.code").as_deref(), Some("invalid_region"), "{input}");
+            assert_eq!(get(&r, "warnings").unchecked_into::<Array>().length(), 0, "{input}");
+        }
+        assert!(!is_valid_id(input), "{input}");
+    }
+    assert!(is_valid_id("810000199001010019"));
+}
+
 /// The fast object builder (shared buffer + one JS object literal) must produce exactly the serde-wasm-bindgen
 /// object, field order included, for every kind of result.
 #[wasm_bindgen_test]
@@ -335,6 +368,9 @@ fn fast_objects_equal_serde_objects() {
         "ı1010519491231002X",
         "110105194912310İ2X",
         "11010519491231002Ř",
+        // Permit provinces with another region code (an error), and a legacy number with one.
+        "810100199001010014",
+        "810100900101001",
     ];
     let stringify = |v: &JsValue| JSON::stringify(v).unwrap().as_string().unwrap();
     for input in inputs {

@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use realname_core::validate::{
-    Date, DocumentKind, Options, RegionStatus, Sex, Verdict, check_char, days_in_month, id_verdict, id_verdict_units,
-    is_valid_id, region_status, summarize_id, upgrade_15, validate_id,
+    Date, DocumentKind, IssueCode, Options, RegionStatus, Sex, Verdict, check_char, days_in_month, id_verdict,
+    id_verdict_units, is_valid_id, region_status, summarize_id, upgrade_15, validate_id,
 };
 
 fn today() -> Date {
@@ -179,6 +179,33 @@ proptest! {
         prop_assert_eq!(is_valid_id(&s, today()), valid, "{:?}", s);
         prop_assert_eq!(id_verdict(s.as_bytes(), today()) == Verdict::Valid, valid, "{:?}", s);
         prop_assert!(units_verdict(&s, today()).is_none_or(|v| v == id_verdict(s.as_bytes(), today())), "{:?}", s);
+    }
+
+    #[test]
+    fn permit_provinces_have_no_other_region(
+        province in 81u32..=83,
+        county in 1u32..10_000,
+        (y, m, d) in birth(),
+        seq in 0u32..1000,
+        strict in any::<bool>(),
+        kind in prop::sample::select(&[None, Some(DocumentKind::ResidentId), Some(DocumentKind::HkMoTwResidencePermit)][..]),
+    ) {
+        // 810000/820000/830000 only: any other code under 81–83 is an error on every path, on any day.
+        let first17 = format!("{province}{county:04}{y:04}{m:02}{d:02}{seq:03}");
+        let n = format!("{first17}{}", check_char(first17.as_bytes()).unwrap());
+        let opts = Options { today: today(), strict, kind };
+        let r = validate_id(&n, &opts);
+        prop_assert!(!r.valid, "{n}: {r:?}");
+        prop_assert_eq!(r.kind, DocumentKind::HkMoTwResidencePermit);
+        prop_assert!(r.has_error(IssueCode::InvalidRegion), "{}: {:?}", n, r);
+        prop_assert!(!is_valid_id(&n, today()));
+        prop_assert_eq!(id_verdict(n.as_bytes(), today()), Verdict::Invalid);
+        prop_assert_eq!(units_verdict(&n, today()), Some(Verdict::Invalid));
+        prop_assert_eq!(summarize_id(n.as_bytes(), &opts).map(|s| s.to_check()), Some(r));
+        // The same number with the county digits 0000 is a valid permit.
+        let first17 = format!("{province}0000{y:04}{m:02}{d:02}{seq:03}");
+        let ok = format!("{first17}{}", check_char(first17.as_bytes()).unwrap());
+        prop_assert!(validate_id(&ok, &opts).valid && is_valid_id(&ok, today()), "{}", ok);
     }
 
     #[test]

@@ -147,6 +147,29 @@ fn residence_permits() {
 }
 
 #[test]
+fn other_codes_under_81_to_83_are_errors_not_unknown_counties() {
+    let with_check = |s: &str| format!("{s}{}", realname_core::validate::check_char(s.as_bytes()).unwrap());
+    for region in ["810100", "810001", "820101", "830100", "839999", "810010"] {
+        let n = with_check(&format!("{region}19900101001"));
+        let kinds = [None, Some(DocumentKind::ResidentId), Some(DocumentKind::HkMoTwResidencePermit)];
+        for (kind, strict) in kinds.into_iter().flat_map(|k| [(k, false), (k, true)]) {
+            let r = validate_id(&n, &Options { today: today(), strict, kind });
+            // A permit with the wrong region, whatever kind the caller expected: no other document has 81–83.
+            assert_eq!(r.kind, DocumentKind::HkMoTwResidencePermit, "{n} {kind:?}");
+            assert_eq!(r.errors, vec![Issue::at(IssueCode::InvalidRegion, 2)], "{n} {kind:?} strict {strict}");
+            assert!(r.warnings.is_empty(), "{n}: {r:?}");
+        }
+        assert!(!check(&n).valid);
+    }
+    // Legacy 15-digit numbers never carry 81–83 (permits have 18 characters).
+    for legacy in ["810100900101001", "810000900101001", "820000900101002"] {
+        assert_eq!(check(legacy).errors, vec![Issue::at(IssueCode::InvalidRegion, 0)], "{legacy}");
+    }
+    // 71 台湾 is a province-level code, not a permit province: unchanged.
+    assert!(check(&with_check("71000019900101001")).valid);
+}
+
+#[test]
 fn foreigner_2023_format() {
     let r = check("91184019850101001X");
     assert!(r.valid, "{r:?}");
@@ -237,16 +260,28 @@ fn travel_permits_and_passports() {
         let r = check(s);
         (r.valid, r.kind)
     };
-    assert_eq!(kind("H12345678"), (true, DocumentKind::HkMoTravelPermit));
-    assert_eq!(kind("M1234567801"), (true, DocumentKind::HkMoTravelPermit));
-    assert_eq!(kind("h1234567801"), (true, DocumentKind::HkMoTravelPermit));
-    assert_eq!(kind("12345678"), (true, DocumentKind::TwTravelPermit));
-    assert_eq!(kind("E12345678"), (true, DocumentKind::ChinesePassport));
-    assert_eq!(kind("EA1234567"), (true, DocumentKind::ChinesePassport));
-    assert_eq!(kind("G12345678"), (true, DocumentKind::ChinesePassport));
-    assert_eq!(kind("P1234567"), (true, DocumentKind::ChinesePassport));
-    assert_eq!(kind("EI1234567"), (false, DocumentKind::ChinesePassport));
+    // Without a kind only documents with a check character are detected: shape-only numbers are resident IDs
+    // of the wrong shape (a bare 8-digit string is not a Taiwan travel permit).
+    for s in ["H12345678", "M1234567801", "h1234567801", "12345678", "E12345678", "EA1234567", "G12345678", "P1234567"]
+    {
+        assert_eq!(kind(s), (false, DocumentKind::ResidentId), "{s}");
+    }
+    assert_eq!(check("12345678").errors, vec![Issue::whole(IssueCode::InvalidLength)]);
     let opts = |k| Options::new(today()).kind(k);
+    let given = |s: &str, k| {
+        let r = validate_id(s, &opts(k));
+        (r.valid, r.kind)
+    };
+    assert_eq!(given("H12345678", DocumentKind::HkMoTravelPermit), (true, DocumentKind::HkMoTravelPermit));
+    assert_eq!(given("M1234567801", DocumentKind::HkMoTravelPermit), (true, DocumentKind::HkMoTravelPermit));
+    assert_eq!(given("h1234567801", DocumentKind::HkMoTravelPermit), (true, DocumentKind::HkMoTravelPermit));
+    assert_eq!(given("12345678", DocumentKind::TwTravelPermit), (true, DocumentKind::TwTravelPermit));
+    assert_eq!(given("E12345678", DocumentKind::ChinesePassport), (true, DocumentKind::ChinesePassport));
+    assert_eq!(given("EA1234567", DocumentKind::ChinesePassport), (true, DocumentKind::ChinesePassport));
+    assert_eq!(given("G12345678", DocumentKind::ChinesePassport), (true, DocumentKind::ChinesePassport));
+    assert_eq!(given("P1234567", DocumentKind::ChinesePassport), (true, DocumentKind::ChinesePassport));
+    assert_eq!(given("EI1234567", DocumentKind::ChinesePassport), (false, DocumentKind::ChinesePassport));
+    assert_eq!(given("E12345678", DocumentKind::Passport), (true, DocumentKind::ChinesePassport));
     let r = validate_id("H1234567", &opts(DocumentKind::HkMoTravelPermit));
     assert_eq!(r.errors, vec![Issue::whole(IssueCode::InvalidLength)]);
     let r = validate_id("X12345678", &opts(DocumentKind::HkMoTravelPermit));

@@ -31,13 +31,16 @@ export interface FieldCheck { valid: boolean; normalized: string; errors: Issue[
 /** Result of `validateName`. */
 export interface NameCheck { valid: boolean; normalized: string; script: "cjk" | "latin" | null; errors: Issue[] }
 
-/** Options of `validateId`: the kind (detected when absent), strict mode (unknown region or nationality codes
- *  become errors), and `today` as `YYYY-MM-DD` instead of the clock (UTC). */
+/** Options of `validateId`: the kind (when absent, detected among the documents with a check character —
+ *  resident ID, residence permit, foreigner's permanent residence ID; travel permits and passports are checked only
+ *  when named, so a bare 8-digit string is not a Taiwan travel permit), strict mode (unknown region or nationality
+ *  codes become errors), and `today` as `YYYY-MM-DD` instead of the clock (UTC). */
 export interface ValidateIdOptions { kind?: DocumentKind | null; strict?: boolean | null; today?: string | null }
 
 /** The rich check of any identity document number. Throws on bad options or a non-string input. */
 export function validateId(input: string, options?: ValidateIdOptions | null): IdCheck;
-/** The fast boolean check: non-strict, kind detected, today from the clock; false for anything not a string. */
+/** The fast boolean check: non-strict, kind detected (as `validateId` without a kind), today from the clock; false
+ *  for anything not a string. */
 export function isValidId(input: unknown): boolean;
 export function validatePhone(input: string): FieldCheck;
 export function validateEmail(input: string): FieldCheck;

@@ -129,9 +129,13 @@ fn plain_18(c: [u32; 18], today: Date) -> Option<Verdict> {
         return None;
     }
     let check_ok = u32::from(CHECK_CHARS[(sum % 11) as usize]) == check;
-    // Residence permits (810000/820000/830000) pass here too: 81–83 are province-level codes, and non-strict
-    // validation accepts any county of a real province.
-    let province_ok = province_bit(d[0] * 10 + d[1]);
+    // Residence permits pass here too: 81–83 are province-level codes, but only with the county digits 0000
+    // (810000/820000/830000 are the only codes these provinces have on any document); non-strict validation
+    // accepts any county of another real province.
+    let province = d[0] * 10 + d[1];
+    let permit_province = province.wrapping_sub(81) <= 2;
+    let county_zero = (d[2] | d[3] | d[4] | d[5]) == 0;
+    let province_ok = province_bit(province) & (!permit_province | county_zero);
     let year = d[6] * 1000 + d[7] * 100 + d[8] * 10 + d[9];
     let month = d[10] * 10 + d[11];
     let day = d[12] * 10 + d[13];

@@ -84,10 +84,15 @@ fn digits<const N: usize>(r: &mut IdCheck, last_may_be_x: bool) -> Option<[u8; N
     Some(d)
 }
 
-/// Checks the region of a resident ID (`d` = six ASCII digits at `pos`) and records it.
+/// Checks the region of a legacy 15-digit resident ID (`d` = six ASCII digits at `pos`) and records it.
 fn resident_region(r: &mut IdCheck, d: &[u8], pos: usize, opts: &Options) {
     if !is_province(num(&d[..2])) {
         r.errors.push(Issue::at(IssueCode::InvalidProvince, pos));
+        return;
+    }
+    // 81–83 are on residence permits only, which have 18 characters (issued since 2018): no legacy number has them.
+    if matches!(&d[..2], b"81" | b"82" | b"83") {
+        r.errors.push(Issue::at(IssueCode::InvalidRegion, pos));
         return;
     }
     let code = num(d);

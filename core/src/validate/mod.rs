@@ -4,7 +4,8 @@
 //! # Public API
 //! - [`validate_id`]`(input, &Options) -> IdCheck`: the rich check of any identity document number. `Options`
 //!   carries the injected `today` (no clock in here), `strict` (unknown region or nationality codes become errors
-//!   instead of warnings) and an optional [`DocumentKind`] (detected from the shape when `None`). The
+//!   instead of warnings) and an optional [`DocumentKind`] (detected from the shape when `None`, among the
+//!   documents with a check character only: travel permits and passports are checked when their kind is given). The
 //!   [`IdCheck`] holds `valid`, `kind`, `normalized`, `errors` and `warnings` ([`Issue`]: a stable snake_case
 //!   [`IssueCode`], the character `position` in `normalized`, and the `expected` check character), and the facts:
 //!   `birth_date`, `sex`, `age`, `under_14`, `under_18`, `region` {`code`, `status`: current / abolished /
@@ -21,8 +22,9 @@
 //! - Building blocks: [`normalize_id`], [`check_char`], [`upgrade_15`], [`region_status`], [`is_province`],
 //!   [`Date`].
 //!
-//! Rules: province codes must be real (error); an unknown county (digits 3–6) or nationality is a warning, an
-//! error in strict mode; abolished region codes are valid (numbers keep the code they were issued under); birth
+//! Rules: province codes must be real (error); residence permits carry exactly 810000, 820000 or 830000 and any
+//! other code under 81–83 is an error (`invalid_region`: it exists on no document), as is 81–83 on a legacy
+//! 15-digit number; an unknown county (digits 3–6) or nationality is a warning, an error in strict mode; abolished region codes are valid (numbers keep the code they were issued under); birth
 //! dates run from 1800-01-01 to today. The region table is generated (`cargo xtask gen-regions`, see
 //! core/data/README.md).
 
@@ -59,7 +61,8 @@ pub struct Options {
     pub today: Date,
     /// Unknown region or nationality codes become errors instead of warnings.
     pub strict: bool,
-    /// The document kind; `None` detects it from the number's shape (resident ID when nothing else fits).
+    /// The document kind; `None` detects it from the number's shape among the documents with a check character
+    /// (resident ID, residence permit, foreigner's permanent residence ID; resident ID when nothing else fits).
     pub kind: Option<DocumentKind>,
 }
 
@@ -82,22 +85,23 @@ impl Options {
     }
 }
 
-/// Whether a normalized 18-character number carries a residence permit's region (810000/820000/830000).
-fn is_permit_region(n: &str) -> bool {
-    n.len() == 18 && matches!(n.get(..6), Some("810000" | "820000" | "830000"))
+/// Whether a normalized 18-character number starts with a residence permit's province (81 香港, 82 澳门, 83 台湾):
+/// no other document carries these, so it is a permit, and one whose region is not exactly 810000/820000/830000
+/// is a wrong permit (`invalid_region`), not a resident ID with an unknown county.
+fn is_permit_province(n: &str) -> bool {
+    n.len() == 18 && matches!(n.get(..2), Some("81" | "82" | "83"))
 }
 
-/// The kind a normalized number most likely is, from its shape alone.
+/// The kind a normalized number most likely is, from its shape alone. Only documents with a check character
+/// (or, for the legacy 15-character numbers, a region and birth date) are considered: a travel permit or
+/// passport number is a short run of letters and digits that a mistyped number of any kind can match, so those
+/// are checked only when the caller names their kind; anything else is checked as a resident ID.
 pub fn detect_kind(normalized: &str) -> DocumentKind {
     let b = normalized.as_bytes();
-    let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
     match b.len() {
-        18 if is_permit_region(normalized) => DocumentKind::HkMoTwResidencePermit,
+        18 if is_permit_province(normalized) => DocumentKind::HkMoTwResidencePermit,
         18 if b[0] == b'9' => DocumentKind::ForeignPermanentResidentId,
         15 if b[..3].iter().all(u8::is_ascii_uppercase) => DocumentKind::ForeignPermanentResidentId,
-        9 | 11 if matches!(b[0], b'H' | b'M') && digits(&b[1..]) => DocumentKind::HkMoTravelPermit,
-        8 | 9 if matches!(b[0], b'E' | b'G' | b'P' | b'S' | b'D') => DocumentKind::ChinesePassport,
-        8 if digits(b) => DocumentKind::TwTravelPermit,
         _ => DocumentKind::ResidentId,
     }
 }
@@ -108,7 +112,7 @@ pub fn validate_id(input: &str, opts: &Options) -> IdCheck {
     let n = normalize_id(input);
     let kind = match opts.kind {
         // A resident-ID field often receives a residence permit number; it is one, so say so.
-        Some(DocumentKind::ResidentId) if is_permit_region(&n) => DocumentKind::HkMoTwResidencePermit,
+        Some(DocumentKind::ResidentId) if is_permit_province(&n) => DocumentKind::HkMoTwResidencePermit,
         Some(k) => k,
         None => detect_kind(&n),
     };

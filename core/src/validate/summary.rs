@@ -148,8 +148,8 @@ pub fn summarize_id(input: &[u8], opts: &Options) -> Option<IdSummary> {
     if !d[..17].iter().all(u8::is_ascii_digit) || !(d[17].is_ascii_digit() || d[17] == b'X') {
         return None;
     }
-    // The bytes are the normalized string; `is_permit_region` on bytes.
-    let permit = matches!(&d[..6], b"810000" | b"820000" | b"830000");
+    // The bytes are the normalized string; `is_permit_province` on bytes.
+    let permit = matches!(&d[..2], b"81" | b"82" | b"83");
     let kind = match opts.kind {
         None if permit => DocumentKind::HkMoTwResidencePermit,
         None if d[0] == b'9' => return None,

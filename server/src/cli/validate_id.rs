@@ -20,7 +20,9 @@ Exits 0 even when a number is invalid; 2 on usage errors.
 options:
   --strict             unknown region or nationality codes are errors, not warnings
   --kind KIND          resident_id, hk_mo_tw_residence_permit, foreign_permanent_resident_id, hk_mo_travel_permit,
-                       tw_travel_permit, chinese_passport, passport (default: detected from the number)
+                       tw_travel_permit, chinese_passport, passport (default: detected from the number
+                       among the kinds with a check character, the first three; the others are
+                       checked only when named)
   --today YYYY-MM-DD   the date birth dates and ages are checked against (default: today, UTC)
   --stdin              also read numbers from standard input, one per line (blank lines are skipped)
   -h, --help           this text
@@ -222,6 +224,28 @@ mod tests {
         run(&args(&["--today", "2024-06-02", n]), &mut "".as_bytes(), &mut out).unwrap();
         let v: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!((v["valid"].clone(), v["age"].clone(), v["under_14"].clone()), (true.into(), 0.into(), true.into()));
+    }
+
+    #[test]
+    fn detection_only_considers_documents_with_a_check_character() {
+        // A bare 8-digit string is no Taiwan travel permit unless the caller says so.
+        let out = lines(&["12345678", "H12345678", "E12345678"], "");
+        for v in &out {
+            assert_eq!((v["valid"].clone(), v["kind"].clone()), (false.into(), "resident_id".into()), "{v}");
+        }
+        let out = lines(&["--kind", "tw_travel_permit", "12345678"], "");
+        assert_eq!((out[0]["valid"].clone(), out[0]["kind"].clone()), (true.into(), "tw_travel_permit".into()));
+    }
+
+    #[test]
+    fn permit_provinces_need_exactly_their_one_region() {
+        // 810100 is on no document: an error, also without --strict, not an unknown-county warning.
+        let out = lines(&["810100199001010014", "810000199001010019"], "");
+        assert_eq!(out[0]["valid"], false);
+        assert_eq!(out[0]["kind"], "hk_mo_tw_residence_permit");
+        assert_eq!(out[0]["errors"][0]["code"], "invalid_region");
+        assert_eq!(out[0]["warnings"], Value::Array(vec![]));
+        assert_eq!(out[1]["valid"], true);
     }
 
     #[test]
