@@ -10,7 +10,7 @@ use realname_core::protocol::{
     SealedRequest, SessionResult, StatusResponse, VerifiedResponse, WidgetSessionRequest,
 };
 
-use super::{ApiJson, Bearer, ClientIp, Origin, SessionId};
+use super::{ApiJson, Bearer, ClientIp, EmptyOrObject, Origin, SessionId};
 use crate::error::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
@@ -164,6 +164,8 @@ pub async fn resend(
     Origin(origin): Origin,
     ClientIp(ip): ClientIp,
     SessionId(id): SessionId,
+    // Read (and held to section 2's rules) before anything is answered: see `http/body.rs`.
+    _body: EmptyOrObject,
 ) -> ApiResult<Json<CodeSentResponse>> {
     let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), true).await?;
     Ok(Json(sessions::resend(&state, ctx, &ip).await?))
@@ -178,6 +180,7 @@ pub async fn cancel(
     bearer: Bearer,
     Origin(origin): Origin,
     SessionId(id): SessionId,
+    _body: EmptyOrObject,
 ) -> ApiResult<Json<StatusResponse>> {
     let status = if bearer.0.as_deref().is_some_and(|k| k.starts_with("sk_")) {
         let site = site_by_secret(&state, &bearer)?;

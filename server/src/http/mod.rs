@@ -1,25 +1,27 @@
 //! The HTTP face: [`app`] builds the router (tests drive it with `oneshot`); each submodule exposes `routes()`.
 //!
-//! Cross-cutting rules live here: JSON-only bodies with a size limit, one error shape for every rejection
-//! (never 5xx for client input), `Cache-Control: no-store` and security headers on every response, per-site
-//! CORS, and request logs with no personal data.
+//! Cross-cutting rules live here: JSON-only bodies with a size limit, read whole before any answer (`body.rs`),
+//! one error shape for every rejection (never 5xx for client input), `Cache-Control: no-store` and security
+//! headers on every response, per-site CORS, and request logs with no personal data.
 
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use realname_core::protocol::ErrorCode;
-use serde::de::DeserializeOwned;
+
+pub use body::{ApiJson, EmptyOrObject};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use error::ErrorCause;
 
 pub mod api;
+pub mod body;
 pub mod complaints;
 pub mod console;
 pub mod dev;
@@ -48,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .layer(middleware::from_fn(hygiene))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(body::keep_alive))
         .with_state(state)
 }
 
@@ -151,38 +154,6 @@ fn set_cors(h: &mut HeaderMap, origin: Option<&str>, wildcard: bool) {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
     }
     h.append(header::VARY, HeaderValue::from_static("Origin"));
-}
-
-/// A JSON body: `application/json` only; every rejection becomes a JSON 4xx with a stable code.
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let json_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .is_some_and(|v| v == "application/json");
-        if !json_type {
-            return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
-        }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rej| {
-            ApiError::new(if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ErrorCode::PayloadTooLarge
-            } else {
-                ErrorCode::BadRequest
-            })
-        })?;
-        // Every body is a JSON object (serde would also accept a struct written as an array).
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(ApiError::new(ErrorCode::BadRequest));
-        }
-        serde_json::from_slice(&bytes).map(ApiJson).map_err(|_| ApiError::new(ErrorCode::BadRequest))
-    }
 }
 
 /// The `Authorization: Bearer …` token, if any.

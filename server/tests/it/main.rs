@@ -14,6 +14,7 @@ mod delivery;
 mod dev;
 mod flagged;
 mod flow_audit;
+mod keepalive;
 mod leaks;
 mod malformed;
 mod review;

@@ -55,6 +55,7 @@ async fn malformed_requests_answer_4xx_json_and_store_nothing(b: Backend) {
     let env_of = |enc: &str, ct: &str| Some(json!({ "envelope": { "kid": kid, "enc": enc, "ct": ct } }).to_string());
     let nested = format!("{}{}", "[".repeat(2000), "]".repeat(2000));
     let big = format!("{{\"reference\":\"{}\"}}", "x".repeat(70 * 1024));
+    let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(100 * 1024));
 
     let cases = vec![
         case("create without key", "POST", "/v1/sessions", vec![], Some("{}".into())),
@@ -232,6 +233,42 @@ async fn malformed_requests_answer_4xx_json_and_store_nothing(b: Backend) {
             vec![("authorization", "Bearer cs_wrong".into()), origin()],
             None,
         ),
+        // Cancel and resend take an empty body or a JSON object, held to section 2's rules like every body (a
+        // `[]`, `text/plain` or 100 KiB body used to cancel the session all the same).
+        case("cancel array", "POST", &format!("/v1/sessions/{id}/cancel"), widget(), Some("[]".into())),
+        case(
+            "cancel text/plain",
+            "POST",
+            &format!("/v1/sessions/{id}/cancel"),
+            vec![cs(), origin(), ("content-type", "text/plain".into())],
+            Some("{}".into()),
+        ),
+        case("cancel body too large", "POST", &format!("/v1/sessions/{id}/cancel"), widget(), Some(huge.clone())),
+        case("cancel truncated json", "POST", &format!("/v1/sessions/{id}/cancel"), widget(), Some("{".into())),
+        case("cancel by site array", "POST", &format!("/v1/sessions/{id}/cancel"), vec![sk()], Some("[]".into())),
+        case(
+            "cancel by site text/plain",
+            "POST",
+            &format!("/v1/sessions/{id}/cancel"),
+            vec![sk(), ("content-type", "text/plain".into())],
+            Some("x".into()),
+        ),
+        case(
+            "cancel by site body too large",
+            "POST",
+            &format!("/v1/sessions/{id}/cancel"),
+            vec![sk()],
+            Some(huge.clone()),
+        ),
+        case("resend array", "POST", &format!("/v1/sessions/{id}/resend"), widget(), Some("[]".into())),
+        case(
+            "resend text/plain",
+            "POST",
+            &format!("/v1/sessions/{id}/resend"),
+            vec![cs(), origin(), ("content-type", "text/plain".into())],
+            Some("{}".into()),
+        ),
+        case("resend body too large", "POST", &format!("/v1/sessions/{id}/resend"), widget(), Some(huge)),
         case("verify-token garbage", "POST", "/demo/verify-token", vec![], Some(r#"{"token":"a.b.c"}"#.into())),
         case("verify-token not json", "POST", "/demo/verify-token", vec![], Some("x".into())),
     ];
