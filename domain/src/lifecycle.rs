@@ -97,6 +97,14 @@ pub fn next(status: SessionStatus, event: SessionEvent) -> Result<SessionStatus,
     })
 }
 
+/// Whether a session in `status` ends as `expired` when its lifetime has passed: the unfinished statuses before a
+/// review. A session waiting for a reviewer keeps waiting (its due date is the reviewer's). The store's purge
+/// sweep expires the same statuses (`expirable_statuses!`), [`Session::as_of`](crate::session::Session::as_of)
+/// shows them expired at once.
+pub fn expires(status: SessionStatus) -> bool {
+    matches!(status, SessionStatus::Created | SessionStatus::Submitted | SessionStatus::CodeSent)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +151,15 @@ mod tests {
         }
         assert_eq!(legal, LEGAL.len(), "a row of LEGAL names a pair twice");
         assert_eq!(S::ALL.len() * E::ALL.len(), 99);
+    }
+
+    #[test]
+    fn the_lifetime_ends_exactly_the_unfinished_statuses_before_a_review() {
+        let ending: Vec<S> = S::ALL.into_iter().filter(|s| expires(*s)).collect();
+        assert_eq!(ending, [S::Created, S::Submitted, S::CodeSent]);
+        for s in ending {
+            assert_eq!(next(s, E::Expired), Ok(S::Expired), "{s:?}");
+        }
     }
 
     #[test]

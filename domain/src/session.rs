@@ -5,7 +5,7 @@ use realname_core::protocol::Method;
 pub use realname_core::protocol::SessionStatus;
 
 use crate::clock::UnixMillis;
-use crate::lifecycle::{Refused, SessionEvent, next};
+use crate::lifecycle::{Refused, SessionEvent, expires, next};
 use crate::vault::Sealed;
 
 /// A session's methods: what it offers until the identity step, then the one the person chose. Stored in the
@@ -152,6 +152,23 @@ impl Session {
         self.status = next(self.status, event)?;
         self.updated_at = now;
         Ok(())
+    }
+
+    /// The session as it stands at `now`: one whose lifetime ([`expires_at`](Session::expires_at)) has passed in
+    /// a status that [`expires`] is `Expired` (through [`next`], like every change) and holds no identity data,
+    /// exactly as the store's purge sweep will write it about a minute later. Every read goes through this, so
+    /// no reader sees `created` past the lifetime.
+    pub fn as_of(&self, now: UnixMillis) -> std::borrow::Cow<'_, Session> {
+        if now < self.expires_at || !expires(self.status) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut s = self.clone();
+        if s.apply(SessionEvent::Expired, now).is_err() {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        s.identity = None;
+        s.blind_index = None;
+        std::borrow::Cow::Owned(s)
     }
 }
 

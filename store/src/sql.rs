@@ -263,6 +263,12 @@ mod tests {
             .map(|s| s.trim_matches('\''))
             .collect();
         assert!(expirable.iter().all(|s| SessionStatus::parse(s).is_some_and(|st| !st.is_terminal())));
+        let expires: Vec<&str> = SessionStatus::ALL
+            .iter()
+            .filter(|s| realname_domain::lifecycle::expires(**s))
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(expirable, expires);
     }
 
     #[test]

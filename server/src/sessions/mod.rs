@@ -132,8 +132,10 @@ pub struct ClientCtx<'a> {
 }
 
 /// Authenticates a widget call: session exists, the client secret matches (constant time), the Origin is
-/// allowed for the session's site, and — for calls that change something (`mutating`) — the secret is not
-/// used up or expired and the session not expired.
+/// allowed for the session's site, and the secret still works (sections 2.1 and 4.10 of docs/protocol.md): a
+/// session past its lifetime answers `410 session_expired` (whether or not the sweep has stored it yet), a finished
+/// one `401 client_secret_used`, a secret past its own lifetime `401 client_secret_expired`. Calls that change
+/// something (`mutating`) also store the expiry they notice, with its audit event; reads change nothing.
 pub async fn authenticate_client<'a>(
     state: &'a AppState,
     session_id: &str,
@@ -155,17 +157,17 @@ pub async fn authenticate_client<'a>(
         _ => return Err(ErrorCode::ForbiddenOrigin.into()),
     }
     let now = state.clock.now_ms();
-    if mutating {
-        if session.client_secret_used || session.status.is_terminal() {
-            return Err(ErrorCode::ClientSecretUsed.into());
-        }
-        if now >= session.client_secret_expires_at {
-            return Err(ErrorCode::ClientSecretExpired.into());
-        }
-        if now >= session.expires_at {
+    if session.as_of(now).status == SessionStatus::Expired {
+        if mutating && session.status != SessionStatus::Expired {
             expire(state, &session, now).await;
-            return Err(ErrorCode::SessionExpired.into());
         }
+        return Err(ErrorCode::SessionExpired.into());
+    }
+    if session.client_secret_used || session.status.is_terminal() {
+        return Err(ErrorCode::ClientSecretUsed.into());
+    }
+    if now >= session.client_secret_expires_at {
+        return Err(ErrorCode::ClientSecretExpired.into());
     }
     Ok(ClientCtx { session, site })
 }
@@ -273,8 +275,11 @@ fn destination(state: &AppState, s: &Session) -> Option<(Channel, String, String
 }
 
 /// Cancels an unfinished session (`by_site`: the site's backend with its secret key, else the widget).
-pub async fn cancel(state: &AppState, mut session: Session, site: &Site, by_site: bool) -> ApiResult<SessionStatus> {
-    session.apply(SessionEvent::Canceled, state.clock.now_ms())?;
+pub async fn cancel(state: &AppState, session: Session, site: &Site, by_site: bool) -> ApiResult<SessionStatus> {
+    let now = state.clock.now_ms();
+    // As the session stands now: past its lifetime it is expired, finished, even before the sweep stores that.
+    let mut session = session.as_of(now).into_owned();
+    session.apply(SessionEvent::Canceled, now)?;
     session.client_secret_used = true;
     let mut tx = state.store.begin_write().await?;
     let session = tx.update_session(&session).await?;
@@ -313,9 +318,13 @@ pub fn masked(state: &AppState, s: &Session, now: UnixMillis) -> ApiResult<Optio
     }))
 }
 
-/// The site's view of a session, with a fresh result token when verified. Only masked values.
+/// The site's view of a session as it stands now (see [`Session::as_of`]: past its lifetime unfinished it is
+/// expired, without identity data), with a result token issued afresh on every call when verified. Only masked
+/// values.
 pub fn session_result(state: &AppState, s: &Session, site: &Site) -> ApiResult<SessionResult> {
-    let masked = masked(state, s, state.clock.now_ms())?;
+    let now = state.clock.now_ms();
+    let s = &*s.as_of(now);
+    let masked = masked(state, s, now)?;
     let mut r = result_of(s, masked.as_ref());
     add_token(state, &mut r, s, site)?;
     Ok(r)

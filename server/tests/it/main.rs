@@ -16,6 +16,7 @@ mod flagged;
 mod flow_audit;
 mod keepalive;
 mod leaks;
+mod lifetime;
 mod malformed;
 mod review;
 mod store;
