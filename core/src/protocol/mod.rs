@@ -200,14 +200,35 @@ pub struct SealedRequest {
     pub envelope: Envelope,
 }
 
-/// The person's consent record, sealed with the identity step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The person's consent record, sealed with the identity step. The default (no version, time 0) is what a
+/// missing or malformed record reads as: the server refuses it with `consent_required`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consent {
     /// Version of the consent text the person agreed to (site-defined, e.g. `2025-01`).
     pub version: String,
     /// When the person agreed, Unix time in seconds.
     pub accepted_at: i64,
+}
+
+/// A consent that is not a consent object (a string, `null`, a wrong field type) as no consent, so the server
+/// answers `consent_required` for it, as docs/protocol.md says, rather than `payload_invalid`.
+fn lenient_consent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Consent>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Consent(Consent),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Given::deserialize(d)? {
+        Given::Consent(c) => Some(c),
+        Given::Other(_) => None,
+    })
+}
+
+/// [`lenient_consent`] for a required field: anything but a consent object reads as the empty consent.
+fn lenient_required_consent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Consent, D::Error> {
+    lenient_consent(d).map(Option::unwrap_or_default)
 }
 
 /// Plaintext of the identity step (sealed with [`Step::Identity`]).
@@ -229,11 +250,11 @@ pub struct IdentityPayload {
     /// Email address (method `email`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// The consent record; a missing consent is refused with `consent_required`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The consent record; a missing or malformed consent is refused with `consent_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_consent")]
     pub consent: Option<Consent>,
     /// A parent's or guardian's consent (PIPL art. 31): required when the birth date shows a child under 14.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_consent")]
     pub guardian_consent: Option<Consent>,
 }
 
@@ -247,7 +268,9 @@ pub struct DocumentsPayload {
     pub selfie_jpeg: String,
     /// The photo of the document, JPEG bytes as base64url.
     pub document_jpeg: String,
-    /// The separate consent to processing the face image (sensitive personal information).
+    /// The separate consent to processing the face image (sensitive personal information); missing or malformed
+    /// reads as the empty consent, which the server refuses with `consent_required`.
+    #[serde(default, deserialize_with = "lenient_required_consent")]
     pub face_consent: Consent,
 }
 
@@ -448,5 +471,39 @@ mod tests {
         assert_eq!(status, SessionStatus::CodeSent);
         assert_eq!(serde_json::to_string(&AgeBand::from_age(15)).unwrap_or_default(), "\"14_17\"");
         assert_eq!(serde_json::to_string(&EventType::Verified).unwrap_or_default(), "\"verification.verified\"");
+    }
+
+    #[test]
+    fn missing_or_malformed_consents_read_as_none() {
+        let identity = |consent: &str| {
+            let text =
+                format!(r#"{{"method":"sms","document_kind":"resident_id","name":"张三","number":"1"{consent}}}"#);
+            serde_json::from_str::<IdentityPayload>(&text).map(|p| (p.consent, p.guardian_consent)).ok()
+        };
+        let given = Consent { version: "v".into(), accepted_at: 5 };
+        assert_eq!(identity(r#","consent":{"version":"v","accepted_at":5}"#), Some((Some(given.clone()), None)));
+        for bad in [
+            "",
+            r#","consent":null"#,
+            r#","consent":"yes""#,
+            r#","consent":{"version":1,"accepted_at":5}"#,
+            r#","consent":{"version":"v"}"#,
+            r#","consent":[]"#,
+            r#","guardian_consent":7"#,
+        ] {
+            assert_eq!(identity(bad), Some((None, None)), "{bad}");
+        }
+        let docs = |face: &str| {
+            let text = format!(
+                r#"{{"identity":{{"method":"documents","document_kind":"resident_id","name":"张三","number":"1"}},
+                "selfie_jpeg":"","document_jpeg":""{face}}}"#
+            );
+            serde_json::from_str::<DocumentsPayload>(&text).map(|p| p.face_consent).ok()
+        };
+        assert_eq!(docs(r#","face_consent":{"version":"v","accepted_at":5}"#), Some(given));
+        for bad in ["", r#","face_consent":null"#, r#","face_consent":true"#, r#","face_consent":{"accepted_at":"5"}"#]
+        {
+            assert_eq!(docs(bad), Some(Consent::default()), "{bad}");
+        }
     }
 }

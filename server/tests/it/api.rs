@@ -161,6 +161,12 @@ async fn missing_consent_is_refused(b: Backend) {
     let mut p = identity_sms(PHONE, now);
     p["consent"]["accepted_at"] = json!(now + 3600);
     bad.push(p);
+    // Malformed, not just missing: also consent_required (section 3.2), not payload_invalid.
+    for malformed in [json!("yes"), json!(null), json!({ "version": 1, "accepted_at": now }), json!([])] {
+        let mut p = identity_sms(PHONE, now);
+        p["consent"] = malformed;
+        bad.push(p);
+    }
     for p in bad {
         let r = h.submit_identity(&s, &p).await;
         assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "consent_required"), "{p}");
@@ -384,6 +390,16 @@ async fn documents_step_queues_a_review(b: Backend) {
     assert_eq!((r.code(), r.json["error"]["field"].as_str()), ("validation_failed", Some("selfie_jpeg")), "{}", r.json);
     let r = post_documents(&h, &s, payload(jpeg(1), "")).await;
     assert_eq!(r.code(), "consent_required");
+    // No face consent at all, or not a consent object: consent_required too (it was payload_invalid).
+    for face in [None, Some(json!(null)), Some(json!("yes")), Some(json!({ "version": "2025-01" }))] {
+        let mut p = payload(jpeg(1), "2025-01");
+        match face {
+            None => drop(p.as_object_mut().unwrap().remove("face_consent")),
+            Some(v) => p["face_consent"] = v,
+        }
+        let r = post_documents(&h, &s, p).await;
+        assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "consent_required"), "{}", r.json);
+    }
     let mut as_code = identity_sms(PHONE, now);
     as_code["method"] = json!("documents");
     assert_eq!(h.submit_identity(&s, &as_code).await.code(), "method_not_enabled");
