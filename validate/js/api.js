@@ -290,7 +290,7 @@ function mask(name, which, input) {
 
 /** `maskId(input)`: `110105********002X`, for display and logs. */
 export function maskId(input) { return mask("maskId", 0, input); }
-/** `maskName(input)`: `*三`. */
+/** `maskName(input)`: `张*` (the surname stays, the given name is masked). */
 export function maskName(input) { return mask("maskName", 1, input); }
 /** `maskPhone(input)`: `138****5678`. */
 export function maskPhone(input) { return mask("maskPhone", 2, input); }

@@ -21,14 +21,16 @@ pub fn mask_id(input: &str) -> String {
     }
 }
 
-/// Masks a name, keeping only the last character (`张三` → `*三`) and the `·` separators; Latin names keep the
-/// first letter of each word (`ZHANG SAN` → `Z**** S**`).
+/// Masks a name, keeping only its first character — for a Chinese name the surname (`张三` → `张*`, `欧阳娜娜` →
+/// `欧***`) — and the `·` separators; Latin names keep the first letter of each word (`ZHANG SAN` → `Z**** S**`).
+/// The surname, not the last character: a few hundred surnames are shared by nearly everyone, while the given
+/// name is what tells people apart, so `张*` reveals the least (see docs/protocol.md, "Masked values").
 pub fn mask_name(input: &str) -> String {
     let t = input.trim();
     if t.chars().any(super::name::is_cjk) {
         let chars: Vec<char> = t.chars().filter(|c| !c.is_whitespace()).collect();
         let n = chars.len();
-        return chars.iter().enumerate().map(|(i, &c)| if i + 1 == n && n > 1 || c == '·' { c } else { '*' }).collect();
+        return chars.iter().enumerate().map(|(i, &c)| if i == 0 && n > 1 || c == '·' { c } else { '*' }).collect();
     }
     let mut out = String::with_capacity(t.len());
     let mut word_start = true;
@@ -79,9 +81,11 @@ mod tests {
         assert_eq!(mask_id("110105491231002"), "110105*****1002");
         assert_eq!(mask_id("E12345678"), "E1*****78");
         assert_eq!(mask_id("12"), "**");
-        assert_eq!(mask_name("张三"), "*三");
-        assert_eq!(mask_name("欧阳娜娜"), "***娜");
-        assert_eq!(mask_name("阿依古丽·买买提"), "****·**提");
+        assert_eq!(mask_name("张三"), "张*");
+        assert_eq!(mask_name("张三丰"), "张**");
+        assert_eq!(mask_name(" 张 三 "), "张*");
+        assert_eq!(mask_name("欧阳娜娜"), "欧***");
+        assert_eq!(mask_name("阿依古丽·买买提"), "阿***·***");
         assert_eq!(mask_name("张"), "*");
         assert_eq!(mask_name("ZHANG SAN"), "Z**** S**");
         assert_eq!(mask_phone("+86 138 1234 5678"), "138****5678");

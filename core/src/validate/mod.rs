@@ -17,7 +17,7 @@
 //! - [`id_verdict`]`(bytes, today) -> Verdict`: the same check on UTF-8 bytes, telling also whether a later
 //!   "today" could make an invalid number valid (so a caller holding an earlier date reads the clock only then).
 //! - [`validate_phone`], [`validate_email`], [`validate_name`] → [`FieldCheck`] / [`NameCheck`].
-//! - Masking for display and logs: [`mask_id`] (`110105********002X`), [`mask_name`] (`*三`), [`mask_phone`]
+//! - Masking for display and logs: [`mask_id`] (`110105********002X`), [`mask_name`] (`张*`), [`mask_phone`]
 //!   (`138****5678`), [`mask_email`].
 //! - Building blocks: [`normalize_id`], [`check_char`], [`upgrade_15`], [`region_status`], [`is_province`],
 //!   [`Date`].

@@ -54,6 +54,8 @@ async fn sms_flow_verifies_and_site_reads_masked_result(b: Backend) {
     assert_eq!(site.json["document_kind"], "resident_id");
     assert_eq!(site.json["masked_number"], realname_core::validate::mask_id(ID_NUMBER));
     assert_eq!(site.json["masked_name"], realname_core::validate::mask_name(NAME));
+    // The surname stays, the given name is masked (docs/protocol.md 7.1).
+    assert_eq!(site.json["masked_name"], "张**");
     assert_eq!(site.json["age_band"], "60_plus");
     assert!(site.json["result_token"].as_str().is_some());
     assert!(!site.raw.windows(ID_NUMBER.len()).any(|w| w == ID_NUMBER.as_bytes()));
