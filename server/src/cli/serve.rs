@@ -203,13 +203,25 @@ pub fn init(dir: &Path, out: &mut dyn std::io::Write) -> Result<(), StartError> 
 }
 
 /// `realname-server rotate-keys`: a new HPKE key for new sessions; the old one keeps opening during the grace.
+/// It rotates the key file the configuration names and never creates one: without `--config` or a
+/// `./realname.toml` the default `data/keys` of the current folder is rarely the server's, and a fresh key ring
+/// there would rotate nothing the servers use.
 pub fn rotate_keys(cfg: &Config, out: &mut dyn std::io::Write) -> Result<(), StartError> {
+    let path = cfg.keys.dir.join(realname_domain::keys::KEY_FILE);
+    if !path.is_file() {
+        return Err(StartError::Io(format!(
+            "rotate-keys: no key file at {}; nothing was created. Name the server's configuration with --config \
+             (its keys.dir), or run `realname-server init` to create keys",
+            path.display()
+        )));
+    }
     let now = SystemClock.now_ms();
     let mut ring = KeyRing::load_or_create(&cfg.keys.dir, &OsRandom, now)?;
     ring.prune_hpke(now, cfg.keys.hpke_grace_secs.saturating_mul(1000));
     ring.rotate_hpke(&OsRandom, now)?;
     let kid = ring.hpke_current().map(|k| k.kid.clone()).unwrap_or_default();
-    writeln!(out, "new HPKE key {kid}; restart the servers to pick it up").map_err(|e| StartError::Io(e.to_string()))
+    writeln!(out, "new HPKE key {kid} in {}; restart the servers to pick it up", path.display())
+        .map_err(|e| StartError::Io(e.to_string()))
 }
 
 #[cfg(test)]
@@ -238,6 +250,27 @@ mod tests {
             assert_eq!(mode.ok(), Some(0o600), "{f}");
         }
         assert!(init(&dir, &mut Vec::new()).is_err(), "never overwrites");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn rotate_keys_rotates_an_existing_key_file_and_creates_none() {
+        let dir = std::env::temp_dir().join(format!("realname-rotate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cfg = Config::default();
+        cfg.keys.dir = dir.join("data/keys");
+        // No key file: refused, and nothing appears on disk.
+        let mut out = Vec::new();
+        let err = rotate_keys(&cfg, &mut out).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("no key file") && err.contains("--config"), "{err}");
+        assert!(!dir.exists(), "rotate-keys created {}", dir.display());
+        // With the keys `init` made: a new key, and the output names the file.
+        assert!(init(&dir, &mut Vec::new()).is_ok());
+        let before = std::fs::read(cfg.keys.dir.join(realname_domain::keys::KEY_FILE)).unwrap_or_default();
+        assert!(rotate_keys(&cfg, &mut out).is_ok());
+        let printed = String::from_utf8_lossy(&out).into_owned();
+        assert!(printed.contains("new HPKE key") && printed.contains("server-keys.json"), "{printed}");
+        assert_ne!(std::fs::read(cfg.keys.dir.join(realname_domain::keys::KEY_FILE)).unwrap_or_default(), before);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
