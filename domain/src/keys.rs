@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use zeroize_shim::Zeroizing;
 
 use crate::clock::{Random, UnixMillis};
+use crate::keyprint::{KeyPrint, KeySet};
 
 /// The key file's name inside `keys.dir`.
 pub const KEY_FILE: &str = "server-keys.json";
@@ -291,6 +292,18 @@ impl KeyRing {
     /// HMAC key for rate-limit keys (phone, email, IP are never stored in plaintext).
     pub fn limit_key(&self) -> &[u8; 32] {
         &self.limit_hmac
+    }
+
+    /// The fingerprint of every key (`keyprint`: what instances sharing a database must agree on).
+    pub fn prints(&self) -> Vec<KeyPrint> {
+        let hpke = self.hpke.iter().map(|e| KeyPrint::of(KeySet::Hpke, &e.pair.kid, &e.pair.secret_bytes()));
+        let token = self.token.iter().map(|(kid, k)| KeyPrint::of(KeySet::Token, kid, &k.to_bytes()));
+        hpke.chain(token)
+            .chain([
+                KeyPrint::of(KeySet::CodeHmac, "-", &self.code_hmac),
+                KeyPrint::of(KeySet::LimitHmac, "-", &self.limit_hmac),
+            ])
+            .collect()
     }
 }
 

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod encoding;
+pub mod keyprint;
 pub mod keys;
 pub mod lifecycle;
 pub mod session;

@@ -18,6 +18,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::keyprint::{KeyPrint, KeySet};
 use crate::session::SealedIdentity;
 
 /// Environment variable holding the key file's contents (takes precedence over the file).
@@ -343,6 +344,12 @@ impl Vault {
             phone: s.phone.as_ref().map(|p| open("phone_ct", p)).transpose()?,
             email: s.email.as_ref().map(|e| open("email_ct", e)).transpose()?,
         })
+    }
+
+    /// The fingerprint of every key (`keyprint`: what instances sharing a database must agree on).
+    pub fn prints(&self) -> Vec<KeyPrint> {
+        let keys = self.keys.iter().map(|(id, k)| KeyPrint::of(KeySet::Vault, &id.to_string(), k.0.as_ref()));
+        keys.chain([KeyPrint::of(KeySet::VaultIndex, "-", self.index.0.as_ref())]).collect()
     }
 
     /// The blind index of an ID number: HMAC-SHA256 of its normalized form (no spaces or dashes, upper

@@ -2,6 +2,7 @@
 
 use crate::audit::AuditStore;
 use crate::complaint::ComplaintStore;
+use crate::keyprint::KeyPrintStore;
 use crate::review::ReviewStore;
 use crate::traits::{
     BindingStore, CodeStore, Maintenance, RateLimitStore, ReplayStore, SessionStore, TxStore, WebhookStore,
@@ -24,6 +25,7 @@ pub trait Store:
     + AuditStore
     + ReviewStore
     + ComplaintStore
+    + KeyPrintStore
 {
 }
 
@@ -39,5 +41,6 @@ impl<T> Store for T where
         + AuditStore
         + ReviewStore
         + ComplaintStore
+        + KeyPrintStore
 {
 }

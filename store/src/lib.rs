@@ -10,6 +10,7 @@ pub mod audit;
 pub mod complaint;
 mod error;
 mod housekeeping;
+pub mod keyprint;
 mod migrate;
 mod open;
 pub mod postgres;

@@ -18,6 +18,7 @@ type Embedded = (i64, &'static str, &'static str);
 const SQLITE: &[Embedded] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "fewer_pages", include_str!("../migrations/sqlite/0002_fewer_pages.sql")),
+    (4, "key_prints", include_str!("../migrations/sqlite/0004_key_prints.sql")),
     (101, "audit_log", include_str!("../migrations/sqlite/0101_audit_log.sql")),
     (102, "review", include_str!("../migrations/sqlite/0102_review.sql")),
     (103, "complaints", include_str!("../migrations/sqlite/0103_complaints.sql")),
@@ -29,6 +30,7 @@ const SQLITE: &[Embedded] = &[
 const POSTGRES: &[Embedded] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (3, "step_checks", include_str!("../migrations/postgres/0003_step_checks.sql")),
+    (4, "key_prints", include_str!("../migrations/postgres/0004_key_prints.sql")),
     (101, "audit_log", include_str!("../migrations/postgres/0101_audit_log.sql")),
     (102, "review", include_str!("../migrations/postgres/0102_review.sql")),
     (103, "complaints", include_str!("../migrations/postgres/0103_complaints.sql")),

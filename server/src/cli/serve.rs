@@ -10,6 +10,7 @@ use crate::state::AppState;
 use realname_domain::clock::{Clock, OsRandom, Random, SystemClock};
 use realname_domain::config::{Config, SiteConfig, sample_toml};
 use realname_domain::encoding::hex_encode;
+use realname_domain::keyprint;
 use realname_domain::keys::KeyRing;
 use realname_domain::sites::hash_secret;
 use realname_domain::vault::Vault;
@@ -33,6 +34,9 @@ pub enum StartError {
     /// Delivery configuration problem.
     #[error(transparent)]
     Delivery(#[from] crate::delivery::DeliveryError),
+    /// The keys differ from the ones the database was initialised with.
+    #[error(transparent)]
+    KeyMismatch(#[from] realname_domain::keyprint::KeyMismatch),
     /// Listener or file problem.
     #[error("{0}")]
     Io(String),
@@ -51,8 +55,19 @@ pub async fn build_state(cfg: Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random
     };
     let vault = Vault::load_or_create(&cfg.keys.dir.join(VAULT_FILE))?;
     let store = store::open(cfg.database.url.expose()).await?;
+    check_keys(store.as_ref(), &keys, &vault, clock.now_ms()).await?;
     let delivery = Delivery::from_config(&cfg, clock.clone(), rng.clone())?;
     Ok(AppState::new(cfg, store, vault, keys, clock, rng, delivery))
+}
+
+/// Refuses keys that differ from the ones the database was initialised with (`realname_domain::keyprint`), and
+/// records those it holds: on the first start all of them, later the keys a rotation added.
+pub async fn check_keys(store: &dyn store::Store, keys: &KeyRing, vault: &Vault, now: i64) -> Result<(), StartError> {
+    let held: Vec<_> = keys.prints().into_iter().chain(vault.prints()).collect();
+    keyprint::compare(&held, &store.key_prints().await?)?;
+    // Again after recording: two instances starting at once on an empty database both record, one of them first.
+    keyprint::compare(&held, &store.record_key_prints(&held, now).await?)?;
+    Ok(())
 }
 
 /// Starts JSON or text logs at the configured level. Logs never contain personal data (see the handlers).

@@ -25,7 +25,7 @@ pub struct Live {
 /// Answer of `/readyz`.
 #[derive(Serialize, ToSchema)]
 pub struct Ready {
-    /// `ready`: the database answers.
+    /// `ready`: the database answers and the instance's keys match it.
     status: &'static str,
     /// The storage backend, `sqlite` or `postgres`.
     store: &'static str,
@@ -37,14 +37,23 @@ async fn healthz() -> Json<Live> {
     Json(Live { status: "ok" })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers and this instance's keys match the ones it was initialised with (an instance
+/// with other keys fails every flow another instance started, see `realname_domain::keyprint`).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Ready), (status = 503, body = ErrorResponse)))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
-    match state.store.ping().await {
-        Ok(()) => Ok(Json(Ready { status: "ready", store: state.store.backend() })),
+    let recorded = match state.store.key_prints().await {
+        Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
+            return Err(ErrorCode::Unavailable.into());
+        }
+    };
+    let held: Vec<_> = state.keys().prints().into_iter().chain(state.vault.prints()).collect();
+    match realname_domain::keyprint::compare(&held, &recorded) {
+        Ok(()) => Ok(Json(Ready { status: "ready", store: state.store.backend() })),
+        Err(e) => {
+            tracing::error!(error = %e, "not ready");
             Err(ErrorCode::Unavailable.into())
         }
     }

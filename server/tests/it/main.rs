@@ -15,6 +15,7 @@ mod dev;
 mod flagged;
 mod flow_audit;
 mod keepalive;
+mod keys;
 mod leaks;
 mod lifetime;
 mod malformed;

@@ -123,6 +123,7 @@ fn hex_decoded(row: &str) -> String {
 mod at_commit;
 mod codes;
 mod data;
+mod keys;
 mod queue;
 mod sessions;
 mod write_tx;
@@ -130,6 +131,7 @@ mod write_tx;
 use at_commit::*;
 use codes::*;
 use data::*;
+use keys::*;
 use queue::*;
 use sessions::*;
 use write_tx::*;
@@ -194,6 +196,7 @@ on_both_backends!(
     writes_checked_at_commit_store_what_they_answer,
     failed_checks_at_commit_keep_nothing_of_the_step,
     a_replay_checked_at_commit_fails_its_step,
+    key_prints_are_recorded_once_and_never_changed,
 );
 
 const T0: i64 = 1_790_000_000_000;
