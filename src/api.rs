@@ -250,15 +250,19 @@ impl Api {
         } else {
             return Err(Failure::new(codes::NOT_CONFIGURED));
         };
-        let v = self.fetch("GET", "/v1/keys", None, None).await?;
-        // Newest key first (protocol §4.1).
-        let first = js_sys::Reflect::get(&field(&v, "keys"), &JsValue::from_f64(0.0)).unwrap_or(JsValue::UNDEFINED);
-        let (kid, public) =
-            text(&first, "kid").zip(text(&first, "public_key")).ok_or_else(|| Failure::new(codes::NETWORK))?;
-        let key = RecipientKey::from_base64(&kid, &public).map_err(|_| Failure::new(codes::SEAL))?;
+        let key = self.server_key().await?;
         let s = Session { id, secret, key, methods };
         *self.session.borrow_mut() = Some(s.clone());
         Ok(s)
+    }
+
+    /// The key to seal to: the newest of `GET /v1/keys` (protocol §4.1).
+    async fn server_key(&self) -> Result<RecipientKey, Failure> {
+        let v = self.fetch("GET", "/v1/keys", None, None).await?;
+        let first = js_sys::Reflect::get(&field(&v, "keys"), &JsValue::from_f64(0.0)).unwrap_or(JsValue::UNDEFINED);
+        let (kid, public) =
+            text(&first, "kid").zip(text(&first, "public_key")).ok_or_else(|| Failure::new(codes::NETWORK))?;
+        RecipientKey::from_base64(&kid, &public).map_err(|_| Failure::new(codes::SEAL))
     }
 
     /// Starts the resend countdown from the server's `resend_in` seconds; returns them.
@@ -345,11 +349,25 @@ impl Api {
     /// seal and fetch code in the wasm.
     async fn send_sealed(&self, step: p::Step, payload: Result<String, Failure>) -> Result<JsValue, Failure> {
         let payload = payload?;
-        let s = self.session().await?;
-        let envelope =
-            envelope::seal(&s.key, &s.id, step, payload.as_bytes()).map_err(|_| Failure::new(codes::SEAL))?;
+        let mut s = self.session().await?;
         let path = format!("/v1/sessions/{}/{}", s.id, step.as_str());
-        self.post(&path, &p::SealedRequest { envelope }, Some(&s.secret)).await
+        let mut resealed = false;
+        loop {
+            let envelope =
+                envelope::seal(&s.key, &s.id, step, payload.as_bytes()).map_err(|_| Failure::new(codes::SEAL))?;
+            match self.post(&path, &p::SealedRequest { envelope }, Some(&s.secret)).await {
+                // The server's keys changed since they were fetched (a rotation, or another instance): once,
+                // fetch them again and reseal, instead of failing the person (protocol §3).
+                Err(f) if f.code == "unknown_kid" && !resealed => {
+                    resealed = true;
+                    s.key = self.server_key().await?;
+                    if let Some(kept) = self.session.borrow_mut().as_mut() {
+                        kept.key = s.key.clone();
+                    }
+                }
+                r => return r,
+            }
+        }
     }
 
     /// Seals and sends the identity; a code goes out.

@@ -601,5 +601,6 @@ async fn sealed_payloads_open_to_exactly_what_was_typed_and_the_flow_completes()
 mod code;
 mod config;
 mod face;
+mod keys;
 mod look;
 mod messages;
