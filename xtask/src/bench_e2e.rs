@@ -32,8 +32,10 @@ pub fn run(_args: &[String]) -> Res {
          widget's `ready` event, i.e. milliseconds from navigation start until the consent step is on screen \
          and usable. Target (issue 4): median ≤ 150 ms. Rows: cold = a reload with the HTTP cache disabled; warm \
          = a reload with it (the widget's content-hashed files are cached as immutable, so nothing is asked again); \
-         first visit = the first navigation of a fresh browser profile each time (empty cache, no compiled wasm, \
-         new connections, Chromium's own start-up of the page), as a person's true first visit (issue 15).\n\n\
+         first visit = a fresh browser profile each time (empty cache, no compiled wasm, new connections), as a \
+         person's true first visit (issue 15, target median ≤ 150 ms): \"browser open\" first shows about:blank, as \
+         a person's browser is running before they visit a site; \"fresh browser start\" is the first navigation \
+         of a Chromium just started, which also pays its own start-up.\n\n\
          What the first step costs: the page's `<link rel=preload>` of the wasm and `modulepreload`s of \
          `realname.js` (its snippets are bundled into it) and `demo/widget.js` start every file as soon as the HTML \
          is parsed (without them the page script, `widget.js`, `realname.js`, its snippets and the wasm were fetched one \
