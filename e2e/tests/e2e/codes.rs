@@ -7,23 +7,11 @@ use realname_e2e::server::Options;
 use realname_e2e::{Result, ensure, http, wait_for};
 use serde_json::json;
 
-use crate::common::{Demo, ID_ADULT, NAME, PHONE, PHONE_MASKED, PRIMARY, STEP_TIMEOUT, outbox_code};
+use crate::common::{Demo, PHONE_MASKED, PRIMARY, STEP_TIMEOUT, code_status, outbox_code, to_code_step};
 
 /// A code that is not `code`.
 fn wrong(code: &str) -> String {
     code.chars().map(|c| if c == '9' { '0' } else { char::from(c as u8 + 1) }).collect()
-}
-
-fn to_code_step(d: &Demo) -> Result<String> {
-    d.consent_and_choose("sms")?;
-    d.fill_identity(NAME, ID_ADULT, ("#rn-phone", PHONE))?;
-    d.click(PRIMARY)?;
-    d.wait_step("code")?;
-    d.outbox_code(PHONE_MASKED)
-}
-
-fn code_status(d: &Demo) -> Result<String> {
-    Ok(d.prop("#rn-code-status", "textContent")?.as_str().unwrap_or_default().to_string())
 }
 
 #[test]

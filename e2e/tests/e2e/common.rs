@@ -303,3 +303,17 @@ pub fn outbox_code(server: &DemoServer, destination: &str, seen: usize) -> Resul
         smtp::find_code(&text, 6).map(Some).ok_or_else(|| err!("no 6-digit code in outbox message {m}"))
     })
 }
+
+/// Consents, chooses SMS, submits the adult's identity and returns the code the demo outbox received for it.
+pub fn to_code_step(d: &Demo) -> Result<String> {
+    d.consent_and_choose("sms")?;
+    d.fill_identity(NAME, ID_ADULT, ("#rn-phone", PHONE))?;
+    d.click(PRIMARY)?;
+    d.wait_step("code")?;
+    d.outbox_code(PHONE_MASKED)
+}
+
+/// The code step's status line (tries left, countdown).
+pub fn code_status(d: &Demo) -> Result<String> {
+    Ok(d.prop("#rn-code-status", "textContent")?.as_str().unwrap_or_default().to_string())
+}

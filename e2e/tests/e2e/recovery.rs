@@ -6,19 +6,7 @@ use realname_e2e::server::{DemoServer, Options};
 use realname_e2e::{Result, ensure, wait_for};
 use serde_json::json;
 
-use crate::common::{Demo, ID_ADULT, NAME, PHONE, PHONE_MASKED, PRIMARY, STEP_TIMEOUT};
-
-fn to_code_step(d: &Demo) -> Result<String> {
-    d.consent_and_choose("sms")?;
-    d.fill_identity(NAME, ID_ADULT, ("#rn-phone", PHONE))?;
-    d.click(PRIMARY)?;
-    d.wait_step("code")?;
-    d.outbox_code(PHONE_MASKED)
-}
-
-fn code_status(d: &Demo) -> Result<String> {
-    Ok(d.prop("#rn-code-status", "textContent")?.as_str().unwrap_or_default().to_string())
-}
+use crate::common::{Demo, STEP_TIMEOUT, code_status, to_code_step};
 
 fn error_codes(d: &Demo) -> Result<Vec<String>> {
     Ok(d.events()?.into_iter().filter(|(t, _)| t == "error").map(|(_, text)| text).collect())
