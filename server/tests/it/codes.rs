@@ -177,17 +177,7 @@ async fn limit_per_session(b: Backend) {
 async fn the_client_view_gives_the_code_step_in_durations(b: Backend) {
     let h = Harness::new(b).await;
     let s = h.create_session().await;
-    let view = || async {
-        let auth = format!("Bearer {}", s.client_secret);
-        h.call(
-            "GET",
-            &format!("/v1/sessions/{}/client", s.session_id),
-            &[("authorization", &auth), ("origin", ORIGIN)],
-            None,
-        )
-        .await
-        .json
-    };
+    let view = || async { h.client_view(&s).await.json };
     let before = view().await;
     assert_eq!(before["status"], "created");
     for field in ["resend_in", "code_expires_in", "attempts_left"] {

@@ -188,6 +188,13 @@ impl Harness {
         seal(&key, session, step, payload.to_string().as_bytes()).expect("seal")
     }
 
+    /// `GET /v1/sessions/{id}/client` with the session's client secret and the allowed origin.
+    pub async fn client_view(&self, s: &CreateSessionResponse) -> Reply {
+        let auth = format!("Bearer {}", s.client_secret);
+        let path = format!("/v1/sessions/{}/client", s.session_id);
+        self.call("GET", &path, &[("authorization", &auth), ("origin", ORIGIN)], None).await
+    }
+
     /// POSTs a widget step with the client secret and the allowed origin; `ip` goes in `X-Forwarded-For`.
     pub async fn widget_post(&self, s: &CreateSessionResponse, step: &str, body: Option<&Value>, ip: &str) -> Reply {
         let auth = format!("Bearer {}", s.client_secret);

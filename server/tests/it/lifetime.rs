@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::http::StatusCode;
-use realname_core::protocol::CreateSessionResponse;
 use realname_domain::clock::Clock as _;
 use realname_domain::session::SessionStatus;
 use realname_store::PurgePolicy;
@@ -12,18 +11,6 @@ use realname_store::PurgePolicy;
 use crate::harness::*;
 
 on_both_backends!(status_follows_the_clock_at_every_read, the_client_view_ends_with_the_session);
-
-/// `GET /v1/sessions/{id}/client` with the session's client secret.
-async fn client_view(h: &Harness, s: &CreateSessionResponse) -> Reply {
-    let auth = format!("Bearer {}", s.client_secret);
-    h.call(
-        "GET",
-        &format!("/v1/sessions/{}/client", s.session_id),
-        &[("authorization", &auth), ("origin", ORIGIN)],
-        None,
-    )
-    .await
-}
 
 /// `POST /v1/sessions/{id}/cancel` with the site's secret key.
 async fn site_cancel(h: &Harness, id: &str) -> Reply {
@@ -48,7 +35,7 @@ async fn status_follows_the_clock_at_every_read(b: Backend) {
     // A second before the end: unfinished sessions are what they were.
     h.clock.advance_secs(ttl - 1);
     assert_eq!(h.site_view(&created.session_id).await.json["status"], "created");
-    assert_eq!(client_view(&h, &sent).await.json["status"], "code_sent");
+    assert_eq!(h.client_view(&sent).await.json["status"], "code_sent");
 
     // At the end, before any sweep: every read says expired, and the reads stored nothing.
     h.clock.advance_secs(1);
@@ -56,7 +43,7 @@ async fn status_follows_the_clock_at_every_read(b: Backend) {
         let site = h.site_view(&s.session_id).await;
         assert_eq!((site.status, site.json["status"].as_str()), (StatusCode::OK, Some("expired")), "{}", site.json);
         assert!(site.json.get("masked_name").is_none() && site.json.get("masked_number").is_none(), "{}", site.json);
-        let r = client_view(&h, s).await;
+        let r = h.client_view(s).await;
         assert_eq!((r.status, r.code()), (StatusCode::GONE, "session_expired"), "{}", r.json);
         assert_eq!(stored_status(&h, &s.session_id).await, stored);
     }
@@ -79,7 +66,7 @@ async fn status_follows_the_clock_at_every_read(b: Backend) {
     assert_eq!(stored_status(&h, &created.session_id).await, SessionStatus::Expired);
     for s in [&created, &sent] {
         assert_eq!(h.site_view(&s.session_id).await.json["status"], "expired");
-        assert_eq!(client_view(&h, s).await.code(), "session_expired");
+        assert_eq!(h.client_view(s).await.code(), "session_expired");
         assert_eq!(site_cancel(&h, &s.session_id).await.code(), "wrong_step");
     }
 }
@@ -88,7 +75,7 @@ async fn the_client_view_ends_with_the_session(b: Backend) {
     let h = Harness::new(b).await;
     // Open sessions answer.
     let open = h.create_session().await;
-    let r = client_view(&h, &open).await;
+    let r = h.client_view(&open).await;
     assert_eq!((r.status, r.json["status"].as_str()), (StatusCode::OK, Some("created")), "{}", r.json);
     // Verified, canceled by the person, canceled by the site: the client secret is used up.
     let (verified, _) = h.verified_session(PHONE).await;
@@ -97,13 +84,13 @@ async fn the_client_view_ends_with_the_session(b: Backend) {
     let by_site = h.create_session().await;
     assert_eq!(site_cancel(&h, &by_site.session_id).await.status, StatusCode::OK);
     for s in [&verified, &by_person, &by_site] {
-        let r = client_view(&h, s).await;
+        let r = h.client_view(s).await;
         assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "client_secret_used"), "{}", r.json);
         assert!(r.json.get("status").is_none(), "{}", r.json);
     }
     // Past the client secret's own lifetime (30 minutes by default, the session lives 60).
     h.clock.advance_secs(h.state.cfg.session.client_secret_ttl_secs);
-    let r = client_view(&h, &open).await;
+    let r = h.client_view(&open).await;
     assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "client_secret_expired"), "{}", r.json);
     // Still the site's to read.
     assert_eq!(h.site_view(&open.session_id).await.json["status"], "created");
