@@ -94,12 +94,16 @@ error_codes! {
     RateLimited = ("rate_limited", 429, "Too many codes requested; try again later.");
     /// The identity already holds the maximum number of verified accounts at this site (409).
     IdentityLimit = ("identity_limit", 409, "This identity cannot verify more accounts on this site.");
+    /// The client took too long to send its request body (408).
+    RequestTimeout = ("request_timeout", 408, "The request body took too long to arrive.");
     /// The request body is too large (413).
     PayloadTooLarge = ("payload_too_large", 413, "The request body is too large.");
     /// The request body is not `application/json` (415).
     UnsupportedMediaType = ("unsupported_media_type", 415, "The request body must be application/json.");
     /// The code could not be delivered by the provider (502).
     DeliveryFailed = ("delivery_failed", 502, "The code could not be delivered; try again.");
+    /// The server holds as many connections or uploads as it may; see `retry_after` (503).
+    Overloaded = ("overloaded", 503, "The server is busy; try again shortly.");
     /// The server cannot serve now (503).
     Unavailable = ("unavailable", 503, "The service is temporarily unavailable.");
     /// An unexpected server error; details are only in the server log (500).

@@ -8,10 +8,12 @@ use realname_core::protocol::Method;
 use serde::{Deserialize, Serialize};
 
 mod delivery;
+mod http;
 mod review;
 mod sample;
 
 pub use delivery::{AliyunConfig, EmailConfig, SmsConfig, SmsWebhookConfig, TencentConfig};
+pub use http::HttpConfig;
 pub use review::ReviewConfig;
 pub use sample::sample_toml;
 
@@ -65,6 +67,8 @@ impl std::fmt::Debug for Secret {
 pub struct Config {
     /// HTTP listener and logging.
     pub server: ServerConfig,
+    /// Connection timeouts and caps, HSTS.
+    pub http: HttpConfig,
     /// Database.
     pub database: DatabaseConfig,
     /// Key material.
@@ -316,6 +320,10 @@ impl Config {
         let bad = |m: String| Err(ConfigError::Invalid(m));
         if self.codes.max_attempts == 0 || self.codes.ttl_secs <= 0 {
             return bad("codes.max_attempts and codes.ttl_secs must be positive".into());
+        }
+        let h = &self.http;
+        if h.header_timeout_ms == 0 || h.body_timeout_ms == 0 || h.idle_timeout_ms == 0 || h.max_connections == 0 {
+            return bad("http: the timeouts and max_connections must be positive".into());
         }
         let mut ids = std::collections::HashSet::new();
         for site in &self.sites {

@@ -14,6 +14,13 @@ log_level = "info"
 body_limit = 65536
 trust_forwarded_for = false  # true only behind a reverse proxy you control
 
+[http]
+header_timeout_ms = 10000    # a request head must arrive this long after its first byte
+body_timeout_ms = 30000      # a body this long after its head (else 408)
+idle_timeout_ms = 60000      # a kept-alive connection waits this long for its next request
+max_connections = 4096       # keep below the open-file limit (ulimit -n) minus ~256
+max_connections_per_ip = 256 # 0 behind a reverse proxy (every connection comes from the proxy)
+
 [database]
 url = "sqlite://data/realname.db"   # or postgres://user:pass@host/db
 

@@ -1,7 +1,6 @@
 //! `realname-server serve`, `demo`, `init` and `rotate-keys`: building the state from configuration, running the
 //! HTTP server with its background workers, and graceful shutdown.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -118,8 +117,9 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     let purger = tokio::spawn(purge_loop(state.clone(), wait(stop_rx.clone())));
     let chainer = tokio::spawn(crate::audit::chain::run(state.store.clone(), wait(stop_rx.clone())));
     tracing::info!(%addr, store = state.store.backend(), sms = state.delivery.sms.name(), email = state.delivery.email.name(), "listening");
-    let app = crate::http::app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    crate::http::conn::warn_if_few_files(state.cfg.http.max_connections);
+    let http = state.cfg.http.clone();
+    let result = crate::http::conn::serve(listener, crate::http::app(state), &http, shutdown_signal()).await;
     let _ = stop_tx.send(true);
     let _ = worker.await;
     let _ = purger.await;

@@ -79,9 +79,12 @@ async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<(bool, Bytes), 
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .is_some_and(|v| v == "application/json");
+    let timed_out = req.extensions().get::<super::conn::BodyTimedOut>().cloned();
     let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
         ApiError::new(if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ErrorCode::PayloadTooLarge
+        } else if timed_out.is_some_and(|t| t.happened()) {
+            ErrorCode::RequestTimeout
         } else {
             ErrorCode::BadRequest
         })

@@ -23,6 +23,7 @@ use error::ErrorCause;
 pub mod api;
 pub mod body;
 pub mod complaints;
+pub mod conn;
 pub mod console;
 pub mod dev;
 pub mod error;

@@ -19,44 +19,53 @@ on_both_backends!(
     unread_bodies_close_the_connection_with_a_header,
 );
 
-/// Serves the harness's router on a loopback port, as `realname-server serve` does.
-async fn listen(h: &Harness) -> SocketAddr {
+/// Serves the harness's router on a loopback port with the listener of `realname-server serve`.
+pub(crate) async fn listen(h: &Harness) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = h.app.clone().into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (app, http) = (h.app.clone(), h.state.cfg.http.clone());
+    tokio::spawn(async move {
+        realname_server::http::conn::serve(listener, app, &http, std::future::pending::<()>()).await
+    });
     addr
 }
 
 /// One kept-alive client connection.
-struct Conn(BufReader<TcpStream>);
+pub(crate) struct Conn(pub(crate) BufReader<TcpStream>);
 
 /// A response: status, lower-case headers, body.
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
 }
 
 impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
 impl Conn {
-    async fn open(addr: SocketAddr) -> Conn {
+    pub(crate) async fn open(addr: SocketAddr) -> Conn {
         Conn(BufReader::new(TcpStream::connect(addr).await.unwrap()))
     }
 
+    /// A connection from the loopback address `from` (any of 127.0.0.0/8 on Linux).
+    pub(crate) async fn open_from(from: &str, addr: SocketAddr) -> Conn {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        Conn(BufReader::new(socket.connect(addr).await.unwrap()))
+    }
+
     /// Writes `bytes` as they are (a request head, a body, or both).
-    async fn send(&mut self, bytes: &[u8]) {
+    pub(crate) async fn send(&mut self, bytes: &[u8]) {
         self.0.get_mut().write_all(bytes).await.unwrap();
         self.0.get_mut().flush().await.unwrap();
     }
 
     /// Reads one response; `None` when the server closed the connection instead.
-    async fn response(&mut self) -> Option<Resp> {
+    pub(crate) async fn response(&mut self) -> Option<Resp> {
         let mut line = String::new();
         if self.0.read_line(&mut line).await.ok()? == 0 {
             return None;
@@ -80,14 +89,14 @@ impl Conn {
     }
 
     /// Whether the server closed the connection (read gives end of file, or a reset).
-    async fn closed(&mut self) -> bool {
+    pub(crate) async fn closed(&mut self) -> bool {
         let mut b = [0u8; 1];
         matches!(tokio::time::timeout(Duration::from_secs(5), self.0.read(&mut b)).await, Ok(Ok(0) | Err(_)))
     }
 }
 
 /// A request head for `path` with `headers` and a body of `len` bytes (none when 0).
-fn head(method: &str, path: &str, headers: &[(&str, &str)], len: usize) -> String {
+pub(crate) fn head(method: &str, path: &str, headers: &[(&str, &str)], len: usize) -> String {
     let mut h = format!("{method} {path} HTTP/1.1\r\nhost: verify.example\r\n");
     for (k, v) in headers {
         h.push_str(&format!("{k}: {v}\r\n"));

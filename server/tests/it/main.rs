@@ -10,6 +10,7 @@ mod audit;
 mod calendar;
 mod codes;
 mod complaint;
+mod connections;
 mod delivery;
 mod dev;
 mod flagged;
