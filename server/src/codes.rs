@@ -3,14 +3,14 @@
 //! every instance shares them.
 
 use hmac::{Hmac, Mac};
-use realname_core::protocol::ErrorCode;
 use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::metrics::Metrics;
 use realname_domain::clock::{Random, UnixMillis};
-use realname_store::WriteTx;
+use realname_domain::config::LimitConfig;
+use realname_domain::vault::Vault;
+use realname_store::{Store, StoreError, WriteTx};
 
 /// Number of digits.
 pub const DIGITS: usize = 6;
@@ -57,18 +57,39 @@ fn seconds_left_in_window(now: UnixMillis, window_ms: i64) -> u64 {
     u64::try_from((left + 999) / 1000).unwrap_or(1)
 }
 
-/// Counts one hit on `key` and refuses with `rate_limited` when it goes over `limit` (0 = unlimited).
-pub async fn hit(state: &AppState, key: &str, window_ms: i64, limit: u64, now: UnixMillis) -> ApiResult<()> {
-    if limit == 0 {
-        return Ok(());
+/// A refusal by a limit (`rate_limited`): how long to wait, and whether it was the session's own maximum of sends
+/// (which waiting does not lift).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limited {
+    /// Seconds until the window that refused ends.
+    pub retry_after: u64,
+    /// The session sent its maximum of codes: only a new session helps.
+    pub per_session: bool,
+}
+
+impl Limited {
+    fn window(now: UnixMillis, window_ms: i64) -> Self {
+        Self { retry_after: seconds_left_in_window(now, window_ms), per_session: false }
     }
-    let count = state.store.rate_hit(key, window_ms, now).await?;
+}
+
+/// Counts one hit on `key` and refuses when it goes over `limit` (0 = unlimited).
+pub async fn hit(
+    store: &dyn Store,
+    metrics: &Metrics,
+    (key, window_ms, limit): (&str, i64, u64),
+    now: UnixMillis,
+) -> Result<Option<Limited>, StoreError> {
+    if limit == 0 {
+        return Ok(None);
+    }
+    let count = store.rate_hit(key, window_ms, now).await?;
     if count > limit {
         // The scope is the key's prefix; what follows it is a keyed hash and never becomes a label.
-        state.metrics.rate_limited(key.split(':').next().unwrap_or("other"));
-        return Err(ApiError::retry(ErrorCode::RateLimited, seconds_left_in_window(now, window_ms)));
+        metrics.rate_limited(key.split(':').next().unwrap_or("other"));
+        return Ok(Some(Limited::window(now, window_ms)));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// The counters one send hits: `(key, window, limit)` for each limit in force. The destination and IP enter
@@ -77,10 +98,9 @@ pub struct SendLimits(Vec<(String, i64, u64)>);
 
 impl SendLimits {
     /// The counters of a send to `destination` (normalized phone or email) from `client_ip`.
-    pub fn new(state: &AppState, destination: &str, client_ip: &str) -> Self {
-        let l = &state.cfg.limits;
-        let ip = state.vault.blind_text("rate-ip", client_ip);
-        let dest = state.vault.blind_text("rate-destination", destination);
+    pub fn new(vault: &Vault, l: &LimitConfig, destination: &str, client_ip: &str) -> Self {
+        let ip = vault.blind_text("rate-ip", client_ip);
+        let dest = vault.blind_text("rate-destination", destination);
         // The window comes last, so a destination's three counters sit side by side in the store's key index
         // (one page written per send, not three random ones).
         let windows = [
@@ -98,20 +118,17 @@ impl SendLimits {
     }
 }
 
-/// The per-session limit on sends, in the transaction that will store the code: `Ok(Some(refusal))` when the
-/// session sent its maximum already.
+/// The per-session limit on sends (`per_session`, 0 = none), in the transaction that will store the code:
+/// `Ok(Some(refusal))` when the session sent its maximum already.
 pub async fn check_session_limit(
-    state: &AppState,
+    metrics: &Metrics,
+    per_session: u32,
     tx: &mut dyn WriteTx,
     session_id: &str,
-) -> ApiResult<Option<ApiError>> {
-    let l = &state.cfg.limits;
-    if l.per_session > 0 && tx.codes_sent(session_id).await? >= l.per_session {
-        state.metrics.rate_limited("code-session");
-        return Ok(Some(
-            ApiError::retry(ErrorCode::RateLimited, 3600)
-                .with_message("This session cannot send more codes; start a new session."),
-        ));
+) -> Result<Option<Limited>, StoreError> {
+    if per_session > 0 && tx.codes_sent(session_id).await? >= per_session {
+        metrics.rate_limited("code-session");
+        return Ok(Some(Limited { retry_after: 3600, per_session: true }));
     }
     Ok(None)
 }
@@ -119,13 +136,14 @@ pub async fn check_session_limit(
 /// Applies every sending limit before a code goes out for a session, in the transaction that will store the
 /// code. `Ok(Some(refusal))` when a limit refuses; the counters keep the hit either way.
 pub async fn check_send_limits(
-    state: &AppState,
+    metrics: &Metrics,
+    per_session: u32,
     tx: &mut dyn WriteTx,
     session_id: &str,
     limits: &SendLimits,
     now: UnixMillis,
-) -> ApiResult<Option<ApiError>> {
-    if let Some(refused) = check_session_limit(state, tx, session_id).await? {
+) -> Result<Option<Limited>, StoreError> {
+    if let Some(refused) = check_session_limit(metrics, per_session, tx, session_id).await? {
         return Ok(Some(refused));
     }
     let active = &limits.0;
@@ -141,7 +159,7 @@ pub async fn check_send_limits(
         .filter(|((_, _, limit), count)| **count > *limit)
         .map(|((_, window, _), _)| seconds_left_in_window(now, *window))
         .max();
-    Ok(wait.map(|secs| ApiError::retry(ErrorCode::RateLimited, secs)))
+    Ok(wait.map(|retry_after| Limited { retry_after, per_session: false }))
 }
 
 #[cfg(test)]

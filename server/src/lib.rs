@@ -6,7 +6,6 @@ pub mod cli;
 pub mod codes;
 pub mod complaint;
 pub mod delivery;
-pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod report;

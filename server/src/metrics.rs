@@ -162,24 +162,26 @@ impl Metrics {
     }
 }
 
-/// Counts a session reaching a final status (called where its webhook event is raised, whether or not the site
-/// has a webhook URL, so every outcome is counted exactly once).
-pub fn observe_outcome(
-    state: &crate::state::AppState,
-    session: &realname_domain::session::Session,
-    kind: realname_core::protocol::EventType,
-) {
-    use realname_core::protocol::EventType;
-    let outcome = match kind {
-        EventType::Verified => "verified",
-        EventType::Failed => "failed",
-        EventType::Rejected => "rejected",
-        EventType::Canceled => "canceled",
-        EventType::CodeSent => return,
-    };
-    let now = realname_domain::clock::Clock::now_ms(state.clock.as_ref());
-    let secs = (now - session.created_at).max(0) as f64 / 1000.0;
-    state.metrics.session_finished(session.methods.to_stored().as_deref().unwrap_or("none"), outcome, secs);
+impl Metrics {
+    /// Counts a session reaching a final status at `now` (called where its webhook event is raised, whether or not
+    /// the site has a webhook URL, so every outcome is counted exactly once).
+    pub fn observe_outcome(
+        &self,
+        session: &realname_domain::session::Session,
+        kind: realname_core::protocol::EventType,
+        now: realname_domain::clock::UnixMillis,
+    ) {
+        use realname_core::protocol::EventType;
+        let outcome = match kind {
+            EventType::Verified => "verified",
+            EventType::Failed => "failed",
+            EventType::Rejected => "rejected",
+            EventType::Canceled => "canceled",
+            EventType::CodeSent => return,
+        };
+        let secs = (now - session.created_at).max(0) as f64 / 1000.0;
+        self.session_finished(session.methods.to_stored().as_deref().unwrap_or("none"), outcome, secs);
+    }
 }
 
 #[cfg(test)]

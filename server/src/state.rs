@@ -4,6 +4,9 @@ use std::sync::{Arc, RwLock};
 
 use crate::delivery::Delivery;
 use crate::delivery::http::HttpClient;
+use crate::metrics::Metrics;
+use crate::review::Reviews;
+use crate::sessions::{Events, Results, Sessions, SessionsConfig};
 use realname_domain::calendar::Calendar;
 use realname_domain::clock::{Clock, Random};
 use realname_domain::config::Config;
@@ -23,9 +26,9 @@ pub struct Inner {
     /// Storage.
     pub store: Arc<dyn Store>,
     /// Field encryption and blind indexes.
-    pub vault: Vault,
+    pub vault: Arc<Vault>,
     /// HPKE, token and HMAC keys.
-    pub keys: RwLock<KeyRing>,
+    pub keys: Arc<RwLock<KeyRing>>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Randomness.
@@ -33,13 +36,17 @@ pub struct Inner {
     /// Code delivery.
     pub delivery: Delivery,
     /// Sites.
-    pub sites: Sites,
+    pub sites: Arc<Sites>,
     /// HTTP client for webhooks.
     pub http: HttpClient,
-    /// Working days for review and complaint deadlines (review stream).
-    pub calendar: Arc<realname_domain::calendar::Calendar>,
-    /// Prometheus counters (review stream).
-    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Working days for review and complaint deadlines.
+    pub calendar: Arc<Calendar>,
+    /// Prometheus counters.
+    pub metrics: Arc<Metrics>,
+    /// The session service (every step of a verification).
+    pub sessions: Sessions,
+    /// The review service (queue, reviewers, decisions, complaints).
+    pub reviews: Reviews,
 }
 
 impl std::ops::Deref for AppState {
@@ -50,7 +57,7 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Assembles the state.
+    /// Assembles the state: builds every service once, each with the parts it needs.
     pub fn new(
         cfg: Config,
         store: Arc<dyn Store>,
@@ -60,15 +67,64 @@ impl AppState {
         rng: Arc<dyn Random>,
         delivery: Delivery,
     ) -> Self {
-        let sites = Sites::new(&cfg.sites);
+        let vault = Arc::new(vault);
+        let keys = Arc::new(RwLock::new(keys));
+        let sites = Arc::new(Sites::new(&cfg.sites));
         let http = HttpClient::new(std::time::Duration::from_secs(cfg.webhooks.timeout_secs));
         let calendar = Arc::new(load_calendar(&cfg.review));
-        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let metrics = Arc::new(Metrics::default());
+        let results = Results {
+            vault: vault.clone(),
+            keys: keys.clone(),
+            clock: clock.clone(),
+            random: rng.clone(),
+            issuer: cfg.server.public_url.clone(),
+            token_ttl_secs: cfg.session.token_ttl_secs,
+        };
+        let events = Events {
+            store: store.clone(),
+            clock: clock.clone(),
+            random: rng.clone(),
+            metrics: metrics.clone(),
+            results: results.clone(),
+            sites: sites.clone(),
+        };
+        let reviews = Reviews {
+            store: store.clone(),
+            vault: vault.clone(),
+            clock: clock.clone(),
+            random: rng.clone(),
+            calendar: calendar.clone(),
+            config: cfg.review.clone(),
+            // A decision fires the session's webhook.
+            hook: Arc::new(events.clone()),
+            metrics: metrics.clone(),
+            sites: sites.clone(),
+        };
+        let sessions = Sessions {
+            store: store.clone(),
+            vault: vault.clone(),
+            keys: keys.clone(),
+            clock: clock.clone(),
+            random: rng.clone(),
+            metrics: metrics.clone(),
+            delivery: delivery.clone(),
+            sites: sites.clone(),
+            reviews: reviews.clone(),
+            events,
+            results,
+            config: SessionsConfig {
+                session: cfg.session.clone(),
+                codes: cfg.codes.clone(),
+                limits: cfg.limits.clone(),
+                hpke_grace_secs: cfg.keys.hpke_grace_secs,
+            },
+        };
         Self(Arc::new(Inner {
             cfg,
             store,
             vault,
-            keys: RwLock::new(keys),
+            keys,
             clock,
             rng,
             delivery,
@@ -76,6 +132,8 @@ impl AppState {
             http,
             calendar,
             metrics,
+            sessions,
+            reviews,
         }))
     }
 
@@ -87,6 +145,13 @@ impl AppState {
     /// The HPKE grace period in milliseconds.
     pub fn hpke_grace_ms(&self) -> i64 {
         self.cfg.keys.hpke_grace_secs.saturating_mul(1000)
+    }
+}
+
+/// Handlers of the review routes take the review service alone.
+impl axum::extract::FromRef<AppState> for Reviews {
+    fn from_ref(state: &AppState) -> Self {
+        state.reviews.clone()
     }
 }
 

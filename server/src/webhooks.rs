@@ -1,91 +1,11 @@
-//! Site webhooks `verification.*`: queued in the store (at least once), signed at send time with
-//! `Realname-Signature: t=…,v1=…` (HMAC-SHA256 over `t.body`), retried with backoff by a worker that leases
-//! deliveries, so several instances never send one event twice at the same time.
+//! Site webhooks `verification.*`: queued in the store by the session service (`sessions/events.rs`, at least once),
+//! signed here at send time with `Realname-Signature: t=…,v1=…` (HMAC-SHA256 over `t.body`), retried with backoff
+//! by a worker that leases deliveries, so several instances never send one event twice at the same time.
 
 use std::time::Duration;
 
-use realname_core::protocol::{EventType, SessionResult, WebhookEvent};
-
-use crate::error::ApiResult;
-use crate::sessions::session_result;
 use crate::state::AppState;
-use realname_domain::session::Session;
-use realname_domain::sites::Site;
-use realname_store::{NewDelivery, WriteTx, retry_backoff_ms};
-
-/// The delivery an event makes for the site's webhook (`None` for sites without one). Masked values only.
-fn delivery(state: &AppState, session: &Session, site: &Site, kind: EventType) -> ApiResult<Option<NewDelivery>> {
-    if site.cfg.webhook_url.is_none() {
-        return Ok(None);
-    }
-    delivery_of(state, session_result(state, session, site)?, site, kind)
-}
-
-/// The delivery of `data`, the session's view already built (its token is left out).
-fn delivery_of(
-    state: &AppState,
-    mut data: SessionResult,
-    site: &Site,
-    kind: EventType,
-) -> ApiResult<Option<NewDelivery>> {
-    let Some(url) = site.cfg.webhook_url.clone() else { return Ok(None) };
-    data.result_token = None;
-    let now = state.clock.now_ms();
-    let event =
-        WebhookEvent { id: format!("evt_{}", state.rng.token(16)), kind, created_at: now.div_euclid(1000), data };
-    let body = serde_json::to_string(&event).map_err(|e| crate::error::ApiError::internal(&e))?;
-    Ok(Some(NewDelivery {
-        site_id: site.cfg.id.clone(),
-        event_id: event.id,
-        event_type: kind.as_str().to_owned(),
-        url,
-        body,
-        created_at: now,
-    }))
-}
-
-/// Counts a finished session in the metrics (call once its new state is committed).
-pub fn observe(state: &AppState, session: &Session, kind: EventType) {
-    crate::metrics::observe_outcome(state, session, kind);
-}
-
-/// Queues an event for the site's webhook (no-op for sites without one) and counts it in the metrics.
-pub async fn enqueue(state: &AppState, session: &Session, site: &Site, kind: EventType) -> ApiResult<()> {
-    observe(state, session, kind);
-    if let Some(new) = delivery(state, session, site, kind)? {
-        state.store.enqueue_delivery(&new).await?;
-    }
-    Ok(())
-}
-
-/// Queues an event in the transaction that changes the session, so the event exists exactly when the change
-/// does. The caller [`observe`]s it after the commit.
-pub async fn enqueue_in(
-    state: &AppState,
-    tx: &mut dyn WriteTx,
-    session: &Session,
-    site: &Site,
-    kind: EventType,
-) -> ApiResult<()> {
-    if let Some(new) = delivery(state, session, site, kind)? {
-        tx.enqueue_delivery(&new).await?;
-    }
-    Ok(())
-}
-
-/// As [`enqueue_in`], for a step that already holds the session's view (`result_of`): nothing is decrypted again.
-pub async fn enqueue_result_in(
-    state: &AppState,
-    tx: &mut dyn WriteTx,
-    result: &SessionResult,
-    site: &Site,
-    kind: EventType,
-) -> ApiResult<()> {
-    if let Some(new) = delivery_of(state, result.clone(), site, kind)? {
-        tx.enqueue_delivery(&new).await?;
-    }
-    Ok(())
-}
+use realname_store::retry_backoff_ms;
 
 /// What one worker pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -6,15 +6,14 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use realname_core::protocol::{
-    ClientSessionView, CodeSentResponse, CreateSessionRequest, CreateSessionResponse, ErrorCode, ErrorResponse,
+    ClientSessionView, CodeSentResponse, CreateSessionRequest, CreateSessionResponse, DocumentsResponse, ErrorResponse,
     SealedRequest, SessionResult, StatusResponse, VerifiedResponse, WidgetSessionRequest,
 };
 
+use super::error::ApiResult;
 use super::{ApiJson, Bearer, ClientIp, EmptyOrObject, Origin, SessionId};
-use crate::error::{ApiError, ApiResult};
-use crate::sessions;
+use crate::sessions::Caller;
 use crate::state::AppState;
-use realname_domain::sites::Site;
 
 /// The session routes.
 pub fn routes() -> Router<AppState> {
@@ -34,13 +33,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/sessions/{id}/cancel", post(cancel))
 }
 
-fn site_by_secret<'a>(state: &'a AppState, bearer: &Bearer) -> ApiResult<&'a Site> {
-    bearer
-        .0
-        .as_deref()
-        .filter(|k| k.starts_with("sk_"))
-        .and_then(|k| state.sites.by_secret_key(k))
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))
+/// The caller of a session endpoint, from its path, `Authorization` and `Origin`.
+fn caller<'a>(id: &'a str, bearer: &'a Bearer, origin: &'a Option<String>) -> Caller<'a> {
+    Caller { session_id: id, bearer: bearer.0.as_deref(), origin: origin.as_deref() }
 }
 
 /// Creates a session (site backend, secret key).
@@ -52,8 +47,7 @@ pub async fn create_session(
     bearer: Bearer,
     ApiJson(req): ApiJson<CreateSessionRequest>,
 ) -> ApiResult<(StatusCode, Json<CreateSessionResponse>)> {
-    let site = site_by_secret(&state, &bearer)?;
-    let resp = sessions::create(&state, site, req.methods, req.reference).await?;
+    let resp = state.sessions.create_for_site(bearer.0.as_deref(), req.methods, req.reference).await?;
     Ok((StatusCode::CREATED, Json(resp)))
 }
 
@@ -66,14 +60,7 @@ pub async fn create_widget_session(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<WidgetSessionRequest>,
 ) -> ApiResult<(StatusCode, Json<CreateSessionResponse>)> {
-    let site = state.sites.by_publishable_key(&req.publishable_key).ok_or(ErrorCode::Unauthorized)?;
-    if !origin.as_deref().is_some_and(|o| site.allows_origin(o)) {
-        return Err(ErrorCode::ForbiddenOrigin.into());
-    }
-    let now = state.clock.now_ms();
-    let ip_key = format!("widget-session-ip-h:{}", state.vault.blind_text("rate-ip", &ip));
-    crate::codes::hit(&state, &ip_key, 3_600_000, state.cfg.limits.widget_sessions_per_ip_hour, now).await?;
-    let resp = sessions::create(&state, site, req.methods, None).await?;
+    let resp = state.sessions.create_for_widget(&req.publishable_key, origin.as_deref(), &ip, req.methods).await?;
     Ok((StatusCode::CREATED, Json(resp)))
 }
 
@@ -86,9 +73,7 @@ pub async fn get_session(
     bearer: Bearer,
     SessionId(id): SessionId,
 ) -> ApiResult<Json<SessionResult>> {
-    let site = site_by_secret(&state, &bearer)?;
-    let session = state.store.session(&id).await?.filter(|s| s.site_id == site.cfg.id).ok_or(ErrorCode::NotFound)?;
-    Ok(Json(sessions::session_result(&state, &session, site)?))
+    Ok(Json(state.sessions.result_for_site(bearer.0.as_deref(), &id).await?))
 }
 
 /// The widget's view of its session.
@@ -101,8 +86,7 @@ pub async fn client_session(
     Origin(origin): Origin,
     SessionId(id): SessionId,
 ) -> ApiResult<Json<ClientSessionView>> {
-    let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), false).await?;
-    Ok(Json(sessions::client_view(&state, &ctx).await?))
+    Ok(Json(state.sessions.client_view(&caller(&id, &bearer, &origin)).await?))
 }
 
 /// The sealed identity step.
@@ -118,8 +102,7 @@ pub async fn submit_identity(
     SessionId(id): SessionId,
     ApiJson(req): ApiJson<SealedRequest>,
 ) -> ApiResult<Json<CodeSentResponse>> {
-    let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), true).await?;
-    Ok(Json(sessions::submit_identity(&state, ctx, &req.envelope, &ip).await?))
+    Ok(Json(state.sessions.submit_identity(&caller(&id, &bearer, &origin), &req.envelope, &ip).await?))
 }
 
 /// The sealed code step.
@@ -134,14 +117,13 @@ pub async fn submit_code(
     SessionId(id): SessionId,
     ApiJson(req): ApiJson<SealedRequest>,
 ) -> ApiResult<Json<VerifiedResponse>> {
-    let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), true).await?;
-    Ok(Json(sessions::submit_code(&state, ctx, &req.envelope).await?))
+    Ok(Json(state.sessions.submit_code(&caller(&id, &bearer, &origin), &req.envelope).await?))
 }
 
 /// The sealed documents step (selfie and document photo for a reviewer).
 #[utoipa::path(post, tag = "sessions", path = "/v1/sessions/{id}/documents", request_body = SealedRequest,
     params(("id" = String, Path, description = "session id")),
-    responses((status = 200, body = realname_core::protocol::DocumentsResponse), (status = "4XX", body = ErrorResponse)),
+    responses((status = 200, body = DocumentsResponse), (status = "4XX", body = ErrorResponse)),
     security(("client_secret" = [])))]
 pub async fn submit_documents(
     State(state): State<AppState>,
@@ -149,9 +131,8 @@ pub async fn submit_documents(
     Origin(origin): Origin,
     SessionId(id): SessionId,
     ApiJson(req): ApiJson<SealedRequest>,
-) -> ApiResult<Json<realname_core::protocol::DocumentsResponse>> {
-    let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), true).await?;
-    Ok(Json(sessions::submit_documents(&state, ctx, &req.envelope).await?))
+) -> ApiResult<Json<DocumentsResponse>> {
+    Ok(Json(state.sessions.submit_documents(&caller(&id, &bearer, &origin), &req.envelope).await?))
 }
 
 /// Sends a new code (the previous one stops working).
@@ -167,8 +148,7 @@ pub async fn resend(
     // Read (and held to section 2's rules) before anything is answered: see `http/body.rs`.
     _body: EmptyOrObject,
 ) -> ApiResult<Json<CodeSentResponse>> {
-    let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), true).await?;
-    Ok(Json(sessions::resend(&state, ctx, &ip).await?))
+    Ok(Json(state.sessions.resend(&caller(&id, &bearer, &origin), &ip).await?))
 }
 
 /// Cancels the session (widget with client secret + Origin, or site backend with its secret key).
@@ -182,14 +162,6 @@ pub async fn cancel(
     SessionId(id): SessionId,
     _body: EmptyOrObject,
 ) -> ApiResult<Json<StatusResponse>> {
-    let status = if bearer.0.as_deref().is_some_and(|k| k.starts_with("sk_")) {
-        let site = site_by_secret(&state, &bearer)?;
-        let session =
-            state.store.session(&id).await?.filter(|s| s.site_id == site.cfg.id).ok_or(ErrorCode::NotFound)?;
-        sessions::cancel(&state, session, site, true).await?
-    } else {
-        let ctx = sessions::authenticate_client(&state, &id, bearer.0.as_deref(), origin.as_deref(), true).await?;
-        sessions::cancel(&state, ctx.session, ctx.site, false).await?
-    };
+    let status = state.sessions.cancel(&caller(&id, &bearer, &origin)).await?;
     Ok(Json(StatusResponse { status }))
 }

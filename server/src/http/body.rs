@@ -20,7 +20,7 @@ use axum::response::Response;
 use realname_core::protocol::ErrorCode;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use super::error::ApiError;
 
 /// Marks the response `Connection: close` when the request's body was not read to its end (a rejection before
 /// the body extractor ran, or a body over the limit), so that the connection hyper is about to close is not

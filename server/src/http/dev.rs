@@ -12,7 +12,7 @@ use realname_core::protocol::ErrorCode;
 use serde::Deserialize;
 
 use super::ApiJson;
-use crate::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// The demo routes.

@@ -16,8 +16,8 @@ use realname_core::protocol::ErrorCode;
 
 pub use body::{ApiJson, EmptyOrObject};
 
-use crate::error::ApiError;
 use crate::state::AppState;
+use error::ApiError;
 use error::ErrorCause;
 
 pub mod api;

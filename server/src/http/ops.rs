@@ -7,7 +7,7 @@ use realname_core::protocol::{ErrorCode, ErrorResponse};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::error::ApiError;
+use super::error::ApiError;
 use crate::state::AppState;
 
 /// The operations routes.

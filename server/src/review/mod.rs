@@ -16,7 +16,7 @@ use realname_domain::calendar::Calendar;
 use realname_domain::clock::{Clock, Random};
 pub use realname_domain::config::ReviewConfig;
 use realname_domain::lifecycle::SessionEvent;
-use realname_domain::session::{Session, SessionStatus};
+use realname_domain::session::Session;
 use realname_domain::vault::{Field, Vault};
 use realname_store::review::{Case, CaseImage, CaseStatus, NewCase, Reviewer};
 use realname_store::{Store, StoreError};
@@ -244,14 +244,12 @@ pub trait SiteKeys: Send + Sync {
 }
 
 /// Site keys from the server's registry.
-struct ServerSites(crate::state::AppState);
-
-impl SiteKeys for ServerSites {
+impl SiteKeys for realname_domain::sites::Sites {
     fn site_for_secret_key(&self, key: &str) -> Option<String> {
-        key.starts_with("sk_").then(|| self.0.sites.by_secret_key(key).map(|s| s.cfg.id.clone())).flatten()
+        key.starts_with("sk_").then(|| self.by_secret_key(key).map(|s| s.cfg.id.clone())).flatten()
     }
     fn max_accounts(&self, site: &str) -> u32 {
-        self.0.sites.by_id(site).map_or(0, |s| s.cfg.max_accounts_per_identity)
+        self.by_id(site).map_or(0, |s| s.cfg.max_accounts_per_identity)
     }
 }
 
@@ -504,42 +502,4 @@ impl Reviews {
 
 fn tracing_error(msg: &str) {
     tracing::error!(error = msg, "audit append failed");
-}
-
-/// Fires the session's `verification.verified` / `verification.rejected` webhook through the server's queue.
-struct WebhookHook(crate::state::AppState);
-
-#[async_trait]
-impl DecisionHook for WebhookHook {
-    async fn decided(&self, session: &Session) {
-        let kind = match session.status {
-            SessionStatus::Verified => realname_core::protocol::EventType::Verified,
-            SessionStatus::Rejected => realname_core::protocol::EventType::Rejected,
-            _ => return,
-        };
-        let Some(site) = self.0.sites.by_id(&session.site_id) else {
-            // Counted here since no webhook event is raised for an unknown site.
-            crate::metrics::observe_outcome(&self.0, session, kind);
-            return;
-        };
-        if let Err(e) = crate::webhooks::enqueue(&self.0, session, site, kind).await {
-            tracing::error!(error = ?e, session = %session.id, "review decision webhook not queued");
-        }
-    }
-}
-
-impl axum::extract::FromRef<crate::state::AppState> for Reviews {
-    fn from_ref(state: &crate::state::AppState) -> Self {
-        Reviews {
-            store: state.store.clone(),
-            vault: Arc::new(state.vault.clone()),
-            clock: state.clock.clone(),
-            random: state.rng.clone(),
-            calendar: state.calendar.clone(),
-            config: state.cfg.review.clone(),
-            hook: Arc::new(WebhookHook(state.clone())),
-            metrics: state.metrics.clone(),
-            sites: Arc::new(ServerSites(state.clone())),
-        }
-    }
 }

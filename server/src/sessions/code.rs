@@ -3,171 +3,134 @@
 
 use realname_core::protocol::{CodePayload, Envelope, ErrorCode, EventType, SessionStatus, Step, VerifiedResponse};
 
-use super::identity::number_flags;
-use super::{ClientCtx, Masked, add_token, masked, open_step, remember_in, result_of};
+use super::error::{ServiceResult, SessionError};
+use super::result::{Masked, result_of};
+use super::review::number_flags;
+use super::{Caller, ClientCtx, Sessions, remember_in};
 use crate::codes;
-use crate::error::{ApiError, ApiResult};
 use crate::review::Reason;
-use crate::state::AppState;
-use crate::webhooks;
 use realname_domain::audit::flow as audit;
 use realname_domain::clock::UnixMillis;
 use realname_domain::lifecycle::{SessionEvent, next};
-use realname_domain::session::Session;
 use realname_store as store;
 use realname_store::WriteTx;
 
-/// Fails the session after too many wrong codes, in `tx`, and commits.
-async fn lock(state: &AppState, mut tx: Box<dyn WriteTx>, ctx: &mut ClientCtx<'_>) -> ApiResult<VerifiedResponse> {
-    let s = &mut ctx.session;
-    s.apply(SessionEvent::AttemptsExhausted, state.clock.now_ms())?;
-    s.failure = Some("code_locked".to_owned());
-    s.client_secret_used = true;
-    match tx.update_session(s).await {
-        Ok(done) => {
-            *s = done;
-            webhooks::enqueue_in(state, tx.as_mut(), s, ctx.site, EventType::Failed).await?;
-            tx.audit_pending(s.updated_at, &[audit::failed(s, "code_locked")]).await?;
-            tx.commit().await?;
-            webhooks::observe(state, s, EventType::Failed);
+impl Sessions {
+    /// Fails the session after too many wrong codes, in `tx`, and commits.
+    async fn lock(&self, mut tx: Box<dyn WriteTx>, ctx: &mut ClientCtx<'_>) -> ServiceResult<VerifiedResponse> {
+        let s = &mut ctx.session;
+        s.apply(SessionEvent::AttemptsExhausted, self.clock.now_ms())?;
+        s.failure = Some("code_locked".to_owned());
+        s.client_secret_used = true;
+        match tx.update_session(s).await {
+            Ok(done) => {
+                *s = done;
+                self.events.enqueue_in(tx.as_mut(), s, ctx.site, EventType::Failed).await?;
+                tx.audit_pending(s.updated_at, &[audit::failed(s, "code_locked")]).await?;
+                tx.commit().await?;
+                self.events.observe(s, EventType::Failed);
+            }
+            // Someone else finished it meanwhile: nothing more to do (the counted attempt stays).
+            Err(store::StoreError::Conflict) => tx.commit().await?,
+            Err(e) => return Err(e.into()),
         }
-        // Someone else finished it meanwhile: nothing more to do (the counted attempt stays).
-        Err(store::StoreError::Conflict) => tx.commit().await?,
-        Err(e) => return Err(e.into()),
+        Err(ErrorCode::CodeLocked.into())
     }
-    Err(ErrorCode::CodeLocked.into())
-}
 
-/// The code step: count the attempt, compare in constant time, verify or refuse.
-pub async fn submit_code(state: &AppState, mut ctx: ClientCtx<'_>, env: &Envelope) -> ApiResult<VerifiedResponse> {
-    let payload: CodePayload = open_step(state, &ctx.session.id, env, Step::Code)?;
-    let code = codes::normalize(&payload.code).ok_or(ErrorCode::PayloadInvalid)?;
-    if next(ctx.session.status, SessionEvent::CodeConfirmed).is_err() {
-        return Err(ErrorCode::WrongStep.into());
-    }
-    let now = state.clock.now_ms();
-    // CPU work (opening the sealed identity, once for the flags, the result, the token and the webhook) before
-    // the transaction, which holds the write lock.
-    let masked = masked(state, &ctx.session, now)?.ok_or_else(|| ApiError::internal(&"identity missing"))?;
-    let mut flags = number_flags(&masked.check);
-    let max = state.cfg.codes.max_attempts;
-    let mut tx = state.store.begin_write().await?;
-    // A replayed code envelope is refused before it could count as an attempt.
-    remember_in(tx.as_mut(), &ctx.session, env).await?;
-    let refuse = |e: ErrorCode| -> ApiResult<VerifiedResponse> { Err(e.into()) };
-    let stored = match tx.take_code_attempt(&ctx.session.id, max, now).await? {
-        store::CodeAttempt::Check(c) => c,
-        store::CodeAttempt::Expired => {
+    /// The code step: count the attempt, compare in constant time, verify or refuse.
+    pub async fn submit_code(&self, caller: &Caller<'_>, env: &Envelope) -> ServiceResult<VerifiedResponse> {
+        let mut ctx = self.authenticate(caller, true).await?;
+        let payload: CodePayload = self.open_step(&ctx.session.id, env, Step::Code)?;
+        let code = codes::normalize(&payload.code).ok_or(ErrorCode::PayloadInvalid)?;
+        if next(ctx.session.status, SessionEvent::CodeConfirmed).is_err() {
+            return Err(ErrorCode::WrongStep.into());
+        }
+        let now = self.clock.now_ms();
+        // CPU work (opening the sealed identity, once for the flags, the result, the token and the webhook)
+        // before the transaction, which holds the write lock.
+        let masked = self.results.masked(&ctx.session, now)?.ok_or(SessionError::Internal("identity missing"))?;
+        let mut flags = number_flags(&masked.check);
+        let max = self.config.codes.max_attempts;
+        let mut tx = self.store.begin_write().await?;
+        // A replayed code envelope is refused before it could count as an attempt.
+        remember_in(tx.as_mut(), &ctx.session, env).await?;
+        let stored = match tx.take_code_attempt(&ctx.session.id, max, now).await? {
+            store::CodeAttempt::Check(c) => c,
+            store::CodeAttempt::Expired => {
+                tx.commit().await?;
+                return Err(ErrorCode::CodeExpired.into());
+            }
+            store::CodeAttempt::TooManyAttempts => return self.lock(tx, &mut ctx).await,
+            store::CodeAttempt::NoCode | store::CodeAttempt::Used => {
+                tx.commit().await?;
+                return Err(ErrorCode::WrongStep.into());
+            }
+        };
+        if !codes::matches(self.keys().code_key(), &ctx.session.id, &code, &stored.code_hmac) {
+            let left = max.saturating_sub(stored.attempts);
+            tracing::info!(session = %ctx.session.id, attempts_left = left, "wrong code");
+            tx.audit_pending(now, &[audit::code_failed(&ctx.session, stored.attempts, left)]).await?;
+            if left == 0 {
+                return self.lock(tx, &mut ctx).await;
+            }
             tx.commit().await?;
-            return refuse(ErrorCode::CodeExpired);
+            return Err(SessionError::CodeInvalid { attempts_left: left });
         }
-        store::CodeAttempt::TooManyAttempts => return lock(state, tx, &mut ctx).await,
-        store::CodeAttempt::NoCode | store::CodeAttempt::Used => {
-            tx.commit().await?;
-            return refuse(ErrorCode::WrongStep);
+        // The attempt taken above holds the code's row: nothing can use or invalidate it before the commit.
+        tx.consume_code_at_commit(stored.id, now).await?;
+        let limit = ctx.site.cfg.max_accounts_per_identity;
+        if limit == 0 && flags.is_empty() {
+            return self.verify(tx, &mut ctx, &masked, now).await;
         }
-    };
-    if !codes::matches(state.keys().code_key(), &ctx.session.id, &code, &stored.code_hmac) {
-        let left = max.saturating_sub(stored.attempts);
-        tracing::info!(session = %ctx.session.id, attempts_left = left, "wrong code");
-        tx.audit_pending(now, &[audit::code_failed(&ctx.session, stored.attempts, left)]).await?;
-        if left == 0 {
-            return lock(state, tx, &mut ctx).await;
-        }
+        // The account binding and the review queue write through their own statements: commit the code first.
         tx.commit().await?;
-        let mut e = ApiError::new(ErrorCode::CodeInvalid);
-        e.attempts_left = Some(left);
-        return Err(e);
-    }
-    // The attempt taken above holds the code's row: nothing can use or invalidate it before the commit.
-    tx.consume_code_at_commit(stored.id, now).await?;
-    let limit = ctx.site.cfg.max_accounts_per_identity;
-    if limit == 0 && flags.is_empty() {
-        return verify(state, tx, &mut ctx, &masked, now).await;
-    }
-    // The account binding and the review queue write through their own statements: commit the code first.
-    tx.commit().await?;
-    if limit > 0 {
-        let account = ctx.session.reference.clone().unwrap_or_else(|| ctx.session.id.clone());
-        let blind = ctx.session.blind_index.clone().unwrap_or_default();
-        // Re-verifying an account already bound is fine; a new account over the limit goes to a reviewer.
-        // A case flagged otherwise is bound only if a reviewer approves it (a rejection must not take a slot).
-        if flags.is_empty() {
-            if !state.store.bind_identity(&ctx.site.cfg.id, &blind, &account, limit, now).await? {
+        if limit > 0 {
+            let account = ctx.session.reference.clone().unwrap_or_else(|| ctx.session.id.clone());
+            let blind = ctx.session.blind_index.clone().unwrap_or_default();
+            // Re-verifying an account already bound is fine; a new account over the limit goes to a reviewer.
+            // A case flagged otherwise is bound only if a reviewer approves it (a rejection must not take a slot).
+            if flags.is_empty() {
+                if !self.store.bind_identity(&ctx.site.cfg.id, &blind, &account, limit, now).await? {
+                    flags.push(Reason::MaxAccounts);
+                }
+            } else if self.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {
                 flags.push(Reason::MaxAccounts);
             }
-        } else if state.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {
-            flags.push(Reason::MaxAccounts);
         }
+        if !flags.is_empty() {
+            let event = SessionEvent::CodeConfirmedForReview;
+            let due = self.queue_for_review(&mut ctx.session, event, &flags, Vec::new(), None, now).await?;
+            return Ok(VerifiedResponse {
+                status: SessionStatus::PendingReview,
+                result_token: None,
+                review_due: Some(due),
+            });
+        }
+        let tx = self.store.begin_write().await?;
+        self.verify(tx, &mut ctx, &masked, now).await
     }
-    if !flags.is_empty() {
-        let due = queue_for_review(
-            state,
-            &mut ctx.session,
-            SessionEvent::CodeConfirmedForReview,
-            &flags,
-            Vec::new(),
-            None,
-            now,
-        )
-        .await?;
-        return Ok(VerifiedResponse {
-            status: SessionStatus::PendingReview,
-            result_token: None,
-            review_due: Some(due),
-        });
+
+    /// Marks the session verified and queues its webhook in `tx`, commits, and answers with a signed result token.
+    async fn verify(
+        &self,
+        mut tx: Box<dyn WriteTx>,
+        ctx: &mut ClientCtx<'_>,
+        masked: &Masked,
+        now: UnixMillis,
+    ) -> ServiceResult<VerifiedResponse> {
+        let s = &mut ctx.session;
+        s.apply(SessionEvent::CodeConfirmed, now)?;
+        s.verified_at = Some(now);
+        s.client_secret_used = true;
+        ctx.session = tx.update_session_at_commit(&ctx.session).await?;
+        let mut result = result_of(&ctx.session, Some(masked));
+        self.events.enqueue_result_in(tx.as_mut(), &result, ctx.site, EventType::Verified).await?;
+        tx.audit_pending(now, &[audit::verified(&ctx.session)]).await?;
+        tx.commit().await?;
+        self.events.observe(&ctx.session, EventType::Verified);
+        tracing::info!(session = %ctx.session.id, site = %ctx.site.cfg.id, "session verified");
+        self.results.add_token(&mut result, &ctx.session, ctx.site)?;
+        let token = result.result_token.ok_or(SessionError::Internal("no token for a verified session"))?;
+        Ok(VerifiedResponse { status: SessionStatus::Verified, result_token: Some(token), review_due: None })
     }
-    let tx = state.store.begin_write().await?;
-    verify(state, tx, &mut ctx, &masked, now).await
-}
-
-/// Marks the session verified and queues its webhook in `tx`, commits, and answers with a signed result token.
-async fn verify(
-    state: &AppState,
-    mut tx: Box<dyn WriteTx>,
-    ctx: &mut ClientCtx<'_>,
-    masked: &Masked,
-    now: UnixMillis,
-) -> ApiResult<VerifiedResponse> {
-    let s = &mut ctx.session;
-    s.apply(SessionEvent::CodeConfirmed, now)?;
-    s.verified_at = Some(now);
-    s.client_secret_used = true;
-    ctx.session = tx.update_session_at_commit(&ctx.session).await?;
-    let mut result = result_of(&ctx.session, Some(masked));
-    webhooks::enqueue_result_in(state, tx.as_mut(), &result, ctx.site, EventType::Verified).await?;
-    tx.audit_pending(now, &[audit::verified(&ctx.session)]).await?;
-    tx.commit().await?;
-    webhooks::observe(state, &ctx.session, EventType::Verified);
-    tracing::info!(session = %ctx.session.id, site = %ctx.site.cfg.id, "session verified");
-    add_token(state, &mut result, &ctx.session, ctx.site)?;
-    let token = result.result_token.ok_or_else(|| ApiError::internal(&"no token for a verified session"))?;
-    Ok(VerifiedResponse { status: SessionStatus::Verified, result_token: Some(token), review_due: None })
-}
-
-/// Moves a session to `pending_review` by `event` and queues its case; returns the due instant (RFC 3339, UTC).
-pub(super) async fn queue_for_review(
-    state: &AppState,
-    session: &mut Session,
-    event: SessionEvent,
-    reasons: &[Reason],
-    images: Vec<crate::review::PlainImage>,
-    guardian: Option<realname_domain::audit::Event>,
-    now: UnixMillis,
-) -> ApiResult<String> {
-    use axum::extract::FromRef as _;
-    session.apply(event, now)?;
-    let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
-    let mut tx = state.store.begin_write().await?;
-    *session = tx.update_session(session).await?;
-    let mut events: Vec<_> = guardian.into_iter().collect();
-    events.push(audit::pending_review(session, &names.join(",")));
-    tx.audit_pending(now, &events).await?;
-    tx.commit().await?;
-    let case = crate::review::Reviews::from_ref(state)
-        .enqueue(session, reasons, images)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    tracing::info!(session = %session.id, case = %case.id, reasons = %names.join(","), "queued for review");
-    Ok(crate::delivery::utc_datetime(case.due_at.div_euclid(1000)).0)
 }

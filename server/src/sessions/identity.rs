@@ -2,18 +2,17 @@
 //! record, and (identity) the first code.
 
 use realname_core::protocol::{
-    CodeSentResponse, DocumentKind, Envelope, ErrorCode, EventType, IdentityPayload, Method, SessionStatus, Step,
+    CodeSentResponse, DocumentKind, DocumentsPayload, DocumentsResponse, Envelope, ErrorCode, EventType,
+    IdentityPayload, Method, SessionStatus, Step,
 };
 use realname_core::validate::{self, Date, Options};
 
-use super::code::queue_for_review;
-use super::send::{Counting, Prepared, deliver, issue_code, rolled_back};
-use super::{ClientCtx, issue_reason, offered_methods, open_step, remember, remember_in};
+use super::error::{ServiceResult, SessionError};
+use super::review::number_flags;
+use super::send::{Counting, Prepared, rolled_back};
+use super::{Caller, Sessions, issue_reason, offered_methods, remember_in};
 use crate::delivery::Channel;
-use crate::error::{ApiError, ApiResult};
-use crate::review::Reason;
-use crate::state::AppState;
-use crate::webhooks;
+use crate::review::{PlainImage, Reason};
 use realname_domain::clock::UnixMillis;
 use realname_domain::lifecycle::{SessionEvent, next};
 use realname_domain::session::{Consent, Methods, Session};
@@ -29,23 +28,6 @@ struct Checked {
     channel: Channel,
     /// Why the identity needs a reviewer, from the number alone (a child, an unknown region code).
     flags: Vec<Reason>,
-}
-
-/// What the number says that a reviewer must look at (issue 5): a child under 14 (PIPL art. 31: their data is
-/// sensitive and needs a guardian's consent) and a region or nationality code not in the table (a soft warning in
-/// the browser). 14–17-year-olds consent themselves and are not flagged.
-pub(super) fn number_flags(id: &validate::IdCheck) -> Vec<Reason> {
-    let mut flags = Vec::new();
-    if id.under_14 == Some(true) {
-        flags.push(Reason::Minor);
-    }
-    let unknown = |i: &validate::Issue| {
-        matches!(i.code, validate::IssueCode::UnknownRegion | validate::IssueCode::UnknownNationality)
-    };
-    if id.warnings.iter().any(unknown) {
-        flags.push(Reason::UnknownRegion);
-    }
-    flags
 }
 
 /// A consent record is present, names a version and was given recently (not in the future).
@@ -65,7 +47,7 @@ fn check_identity(
     offered: &[Method],
     now: UnixMillis,
     documents: bool,
-) -> ApiResult<Checked> {
+) -> ServiceResult<Checked> {
     if !offered.contains(&p.method) || !site.enables(p.method) {
         return Err(ErrorCode::MethodNotEnabled.into());
     }
@@ -81,35 +63,37 @@ fn check_identity(
     }
     let name = validate::validate_name(&p.name);
     if let Some(issue) = name.errors.first() {
-        return Err(ApiError::invalid("name", &issue_reason(&issue.code)));
+        return Err(SessionError::invalid("name", issue_reason(&issue.code)));
     }
     let today = Date::from_unix_millis(now as f64);
     let id = validate::validate_id(&p.number, &Options::new(today).kind(p.document_kind));
     if let Some(issue) = id.errors.first() {
-        return Err(ApiError::invalid("number", &issue_reason(&issue.code)));
+        return Err(SessionError::invalid("number", issue_reason(&issue.code)));
     }
     if id.kind != p.document_kind {
         // A resident-ID field holding a residence permit number: the validator says what it is.
-        return Err(ApiError::invalid("document_kind", "kind_mismatch"));
+        return Err(SessionError::invalid("document_kind", "kind_mismatch"));
     }
     let flags = number_flags(&id);
     if flags.contains(&Reason::Minor) && !consent_ok(p.guardian_consent.as_ref(), now) {
-        return Err(ApiError::new(ErrorCode::ConsentRequired)
-            .with_message("A parent's or guardian's consent is required for a child under 14."));
+        return Err(SessionError::Explained {
+            code: ErrorCode::ConsentRequired,
+            message: "A parent's or guardian's consent is required for a child under 14.",
+        });
     }
     let (destination, phone, email) = match channel {
         _ if documents => (String::new(), None, None),
         Channel::Sms => {
             let c = validate::validate_phone(p.phone.as_deref().unwrap_or(""));
             if let Some(issue) = c.errors.first() {
-                return Err(ApiError::invalid("phone", &issue_reason(&issue.code)));
+                return Err(SessionError::invalid("phone", issue_reason(&issue.code)));
             }
             (c.normalized.clone(), Some(c.normalized), None)
         }
         Channel::Email => {
             let c = validate::validate_email(p.email.as_deref().unwrap_or(""));
             if let Some(issue) = c.errors.first() {
-                return Err(ApiError::invalid("email", &issue_reason(&issue.code)));
+                return Err(SessionError::invalid("email", issue_reason(&issue.code)));
             }
             (c.normalized.clone(), None, Some(c.normalized))
         }
@@ -118,78 +102,122 @@ fn check_identity(
     Ok(Checked { plain, kind: id.kind, destination, channel, flags })
 }
 
-/// The identity step: open, re-validate, refuse missing consent, then in one transaction remember the envelope,
-/// store the sealed identity and the code's HMAC and count the sending limits (a second one when a limit refuses,
-/// see [`Counting`]); then deliver the code.
-pub async fn submit_identity(
-    state: &AppState,
-    mut ctx: ClientCtx<'_>,
-    env: &Envelope,
-    client_ip: &str,
-) -> ApiResult<CodeSentResponse> {
-    // Everything that can refuse bad input runs before anything is written, so refusals change nothing.
-    let payload: IdentityPayload = open_step(state, &ctx.session.id, env, Step::Identity)?;
-    let now = state.clock.now_ms();
-    let checked = check_identity(&payload, ctx.site, &offered_methods(&ctx.session, ctx.site), now, false)?;
-    // Sealing is CPU work: done before the transaction, which then holds the write lock for statements only.
-    // An identity already bound to the site's maximum of accounts still proves its phone or email; the code
-    // step then sends it to a reviewer instead of verifying it (issue 5).
-    let blind = state.vault.blind_id_number(&checked.plain.id_number);
-    let sealed = state.vault.seal_identity(&ctx.session.id, &checked.plain).map_err(|e| ApiError::internal(&e))?;
-    let masked = match checked.channel {
-        Channel::Sms => validate::mask_phone(&checked.destination),
-        Channel::Email => validate::mask_email(&checked.destination),
-    };
-    let send = Prepared::new(state, &ctx.session.id, &checked.destination, client_ip);
-    if next(ctx.session.status, SessionEvent::IdentityAccepted).is_err() {
-        remember(state, &ctx.session, env).await?;
-        return Err(ErrorCode::WrongStep.into());
-    }
-    let read = ctx.session.clone();
-    let guardian = guardian_event(&read, &checked, payload.guardian_consent.as_ref());
-    let s = &mut ctx.session;
-    s.apply(SessionEvent::IdentityAccepted, now)?;
-    s.methods = Methods::Chosen(payload.method);
-    s.document_kind = Some(checked.kind.as_str().to_owned());
-    s.consent = payload.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
-    s.identity = Some(sealed);
-    s.blind_index = Some(blind);
-    let to = (checked.channel, checked.destination.as_str(), masked.as_str());
-    let given = ctx.session.clone();
-    // The step's transaction: the envelope and the guardian's consent, then the identity, the code and the
-    // sending limits with the commit. A reached limit rolls all of it back; the second transaction counts first,
-    // so the refusal is recorded (with the identity) and answered.
-    let tx = begin_identity(state, &read, env, guardian.as_ref(), now).await?;
-    let issued = match issue_code(state, tx, &mut ctx.session, true, to, &send, Counting::Last).await? {
-        Some(issued) => issued,
-        None => {
-            ctx.session = given;
-            let tx = begin_identity(state, &read, env, guardian.as_ref(), now).await?;
-            issue_code(state, tx, &mut ctx.session, true, to, &send, Counting::First).await?.ok_or_else(rolled_back)?
+impl Sessions {
+    /// The identity step: open, re-validate, refuse missing consent, then in one transaction remember the
+    /// envelope, store the sealed identity and the code's HMAC and count the sending limits (a second one when a
+    /// limit refuses, see [`Counting`]); then deliver the code.
+    pub async fn submit_identity(
+        &self,
+        caller: &Caller<'_>,
+        env: &Envelope,
+        client_ip: &str,
+    ) -> ServiceResult<CodeSentResponse> {
+        let mut ctx = self.authenticate(caller, true).await?;
+        // Everything that can refuse bad input runs before anything is written, so refusals change nothing.
+        let payload: IdentityPayload = self.open_step(&ctx.session.id, env, Step::Identity)?;
+        let now = self.clock.now_ms();
+        let checked = check_identity(&payload, ctx.site, &offered_methods(&ctx.session, ctx.site), now, false)?;
+        // Sealing is CPU work: done before the transaction, which then holds the write lock for statements only.
+        // An identity already bound to the site's maximum of accounts still proves its phone or email; the code
+        // step then sends it to a reviewer instead of verifying it (issue 5).
+        let blind = self.vault.blind_id_number(&checked.plain.id_number);
+        let sealed = self.vault.seal_identity(&ctx.session.id, &checked.plain)?;
+        let masked = match checked.channel {
+            Channel::Sms => validate::mask_phone(&checked.destination),
+            Channel::Email => validate::mask_email(&checked.destination),
+        };
+        let send = Prepared::new(self, &ctx.session.id, &checked.destination, client_ip);
+        if next(ctx.session.status, SessionEvent::IdentityAccepted).is_err() {
+            self.remember(&ctx.session, env).await?;
+            return Err(ErrorCode::WrongStep.into());
         }
-    };
-    tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");
-    let issued = issued?;
-    deliver(state, &mut ctx.session, SessionStatus::Submitted, &issued.msg).await?;
-    webhooks::enqueue(state, &ctx.session, ctx.site, EventType::CodeSent).await?;
-    Ok(issued.resp)
-}
-
-/// Opens the identity step's transaction with what it writes before the identity: the envelope (the replay guard)
-/// and the guardian's consent.
-async fn begin_identity(
-    state: &AppState,
-    read: &Session,
-    env: &Envelope,
-    guardian: Option<&realname_domain::audit::Event>,
-    now: UnixMillis,
-) -> ApiResult<Box<dyn WriteTx>> {
-    let mut tx = state.store.begin_write().await?;
-    remember_in(tx.as_mut(), read, env).await?;
-    if let Some(g) = guardian {
-        tx.audit_pending(now, std::slice::from_ref(g)).await?;
+        let read = ctx.session.clone();
+        let guardian = guardian_event(&read, &checked, payload.guardian_consent.as_ref());
+        let s = &mut ctx.session;
+        s.apply(SessionEvent::IdentityAccepted, now)?;
+        s.methods = Methods::Chosen(payload.method);
+        s.document_kind = Some(checked.kind.as_str().to_owned());
+        s.consent = payload.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
+        s.identity = Some(sealed);
+        s.blind_index = Some(blind);
+        let to = (checked.channel, checked.destination.as_str(), masked.as_str());
+        let given = ctx.session.clone();
+        // The step's transaction: the envelope and the guardian's consent, then the identity, the code and the
+        // sending limits with the commit. A reached limit rolls all of it back; the second transaction counts
+        // first, so the refusal is recorded (with the identity) and answered.
+        let tx = self.begin_identity(&read, env, guardian.as_ref(), now).await?;
+        let issued = match self.issue_code(tx, &mut ctx.session, true, to, &send, Counting::Last).await? {
+            Some(issued) => issued,
+            None => {
+                ctx.session = given;
+                let tx = self.begin_identity(&read, env, guardian.as_ref(), now).await?;
+                let counted = self.issue_code(tx, &mut ctx.session, true, to, &send, Counting::First).await?;
+                counted.ok_or_else(rolled_back)?
+            }
+        };
+        tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");
+        let issued = issued?;
+        self.deliver(&mut ctx.session, SessionStatus::Submitted, &issued.msg).await?;
+        self.events.enqueue(&ctx.session, ctx.site, EventType::CodeSent).await?;
+        Ok(issued.resp)
     }
-    Ok(tx)
+
+    /// Opens the identity step's transaction with what it writes before the identity: the envelope (the replay
+    /// guard) and the guardian's consent.
+    async fn begin_identity(
+        &self,
+        read: &Session,
+        env: &Envelope,
+        guardian: Option<&realname_domain::audit::Event>,
+        now: UnixMillis,
+    ) -> ServiceResult<Box<dyn WriteTx>> {
+        let mut tx = self.store.begin_write().await?;
+        remember_in(tx.as_mut(), read, env).await?;
+        if let Some(g) = guardian {
+            tx.audit_pending(now, std::slice::from_ref(g)).await?;
+        }
+        Ok(tx)
+    }
+
+    /// The documents step: identity plus selfie and document photo, re-validated, stored sealed, queued for a
+    /// reviewer (due in five working days by default).
+    pub async fn submit_documents(&self, caller: &Caller<'_>, env: &Envelope) -> ServiceResult<DocumentsResponse> {
+        let mut ctx = self.authenticate(caller, true).await?;
+        let payload: DocumentsPayload = self.open_step(&ctx.session.id, env, Step::Documents)?;
+        let now = self.clock.now_ms();
+        let offered = offered_methods(&ctx.session, ctx.site);
+        let checked = check_identity(&payload.identity, ctx.site, &offered, now, true)?;
+        if !consent_ok(Some(&payload.face_consent), now) {
+            return Err(SessionError::Explained {
+                code: ErrorCode::ConsentRequired,
+                message: "A separate consent to the face image is required.",
+            });
+        }
+        let images = vec![jpeg("selfie_jpeg", &payload.selfie_jpeg)?, jpeg("document_jpeg", &payload.document_jpeg)?];
+        self.remember(&ctx.session, env).await?;
+        if next(ctx.session.status, SessionEvent::DocumentsSubmitted).is_err() {
+            return Err(ErrorCode::WrongStep.into());
+        }
+        let blind = self.vault.blind_id_number(&checked.plain.id_number);
+        let mut reasons = vec![Reason::Document];
+        reasons.extend(checked.flags.iter().copied());
+        let limit = ctx.site.cfg.max_accounts_per_identity;
+        if limit > 0 && self.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {
+            reasons.push(Reason::MaxAccounts);
+        }
+        let sealed = self.vault.seal_identity(&ctx.session.id, &checked.plain)?;
+        let s = &mut ctx.session;
+        s.methods = Methods::Chosen(Method::Documents);
+        s.document_kind = Some(checked.kind.as_str().to_owned());
+        s.consent =
+            payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
+        s.identity = Some(sealed);
+        s.blind_index = Some(blind);
+        let guardian = guardian_event(&ctx.session, &checked, payload.identity.guardian_consent.as_ref());
+        let event = SessionEvent::DocumentsSubmitted;
+        let due = self.queue_for_review(&mut ctx.session, event, &reasons, images, guardian, now).await?;
+        Ok(DocumentsResponse { status: SessionStatus::PendingReview, review_due: due })
+    }
 }
 
 /// The audit event of the guardian's consent, for a child under 14 who has one (the step writes it in its
@@ -203,58 +231,18 @@ fn guardian_event(
     Some(realname_domain::audit::flow::guardian_consent(&session.id, &session.site_id, &c.version, c.accepted_at))
 }
 
-fn jpeg(field: &str, b64: &str) -> ApiResult<crate::review::PlainImage> {
+/// A photo from the documents payload: base64url of a JPEG within the size limit.
+fn jpeg(field: &'static str, b64: &str) -> ServiceResult<PlainImage> {
     use base64::Engine as _;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(b64.trim_end_matches('=').as_bytes())
-        .map_err(|_| ApiError::invalid(field, "not_base64url"))?;
+        .map_err(|_| SessionError::invalid(field, "not_base64url"))?;
     if bytes.len() > crate::review::MAX_IMAGE_BYTES {
-        return Err(ApiError::invalid(field, "too_large"));
+        return Err(SessionError::invalid(field, "too_large"));
     }
     if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Err(ApiError::invalid(field, "not_jpeg"));
+        return Err(SessionError::invalid(field, "not_jpeg"));
     }
     let kind = if field == "selfie_jpeg" { "face" } else { "id_front" };
-    Ok(crate::review::PlainImage { kind: kind.into(), content_type: "image/jpeg".into(), bytes })
-}
-
-/// The documents step: identity plus selfie and document photo, re-validated, stored sealed, queued for a
-/// reviewer (due in five working days by default).
-pub async fn submit_documents(
-    state: &AppState,
-    mut ctx: ClientCtx<'_>,
-    env: &Envelope,
-) -> ApiResult<realname_core::protocol::DocumentsResponse> {
-    let payload: realname_core::protocol::DocumentsPayload = open_step(state, &ctx.session.id, env, Step::Documents)?;
-    let now = state.clock.now_ms();
-    let checked = check_identity(&payload.identity, ctx.site, &offered_methods(&ctx.session, ctx.site), now, true)?;
-    if !consent_ok(Some(&payload.face_consent), now) {
-        return Err(
-            ApiError::new(ErrorCode::ConsentRequired).with_message("A separate consent to the face image is required.")
-        );
-    }
-    let images = vec![jpeg("selfie_jpeg", &payload.selfie_jpeg)?, jpeg("document_jpeg", &payload.document_jpeg)?];
-    remember(state, &ctx.session, env).await?;
-    if next(ctx.session.status, SessionEvent::DocumentsSubmitted).is_err() {
-        return Err(ErrorCode::WrongStep.into());
-    }
-    let blind = state.vault.blind_id_number(&checked.plain.id_number);
-    let mut reasons = vec![Reason::Document];
-    reasons.extend(checked.flags.iter().copied());
-    let limit = ctx.site.cfg.max_accounts_per_identity;
-    if limit > 0 && state.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {
-        reasons.push(Reason::MaxAccounts);
-    }
-    let sealed = state.vault.seal_identity(&ctx.session.id, &checked.plain).map_err(|e| ApiError::internal(&e))?;
-    let s = &mut ctx.session;
-    s.methods = Methods::Chosen(Method::Documents);
-    s.document_kind = Some(checked.kind.as_str().to_owned());
-    s.consent =
-        payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
-    s.identity = Some(sealed);
-    s.blind_index = Some(blind);
-    let guardian = guardian_event(&ctx.session, &checked, payload.identity.guardian_consent.as_ref());
-    let event = SessionEvent::DocumentsSubmitted;
-    let due = queue_for_review(state, &mut ctx.session, event, &reasons, images, guardian, now).await?;
-    Ok(realname_core::protocol::DocumentsResponse { status: SessionStatus::PendingReview, review_due: due })
+    Ok(PlainImage { kind: kind.into(), content_type: "image/jpeg".into(), bytes })
 }

@@ -1,0 +1,55 @@
+//! What sends a session to a reviewer: the flags its number raises, and the move to `pending_review` with its
+//! case in the queue.
+
+use realname_core::validate;
+
+use super::Sessions;
+use super::error::ServiceResult;
+use crate::review::{PlainImage, Reason};
+use realname_domain::audit::flow as audit;
+use realname_domain::clock::UnixMillis;
+use realname_domain::lifecycle::SessionEvent;
+use realname_domain::session::Session;
+
+/// What the number says that a reviewer must look at (issue 5): a child under 14 (PIPL art. 31: their data is
+/// sensitive and needs a guardian's consent) and a region or nationality code not in the table (a soft warning in
+/// the browser). 14–17-year-olds consent themselves and are not flagged.
+pub(super) fn number_flags(id: &validate::IdCheck) -> Vec<Reason> {
+    let mut flags = Vec::new();
+    if id.under_14 == Some(true) {
+        flags.push(Reason::Minor);
+    }
+    let unknown = |i: &validate::Issue| {
+        matches!(i.code, validate::IssueCode::UnknownRegion | validate::IssueCode::UnknownNationality)
+    };
+    if id.warnings.iter().any(unknown) {
+        flags.push(Reason::UnknownRegion);
+    }
+    flags
+}
+
+impl Sessions {
+    /// Moves a session to `pending_review` by `event` (with the guardian's consent, if any, in the same
+    /// transaction) and queues its case; returns the due instant (RFC 3339, UTC).
+    pub(super) async fn queue_for_review(
+        &self,
+        session: &mut Session,
+        event: SessionEvent,
+        reasons: &[Reason],
+        images: Vec<PlainImage>,
+        guardian: Option<realname_domain::audit::Event>,
+        now: UnixMillis,
+    ) -> ServiceResult<String> {
+        session.apply(event, now)?;
+        let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
+        let mut tx = self.store.begin_write().await?;
+        *session = tx.update_session(session).await?;
+        let mut events: Vec<_> = guardian.into_iter().collect();
+        events.push(audit::pending_review(session, &names.join(",")));
+        tx.audit_pending(now, &events).await?;
+        tx.commit().await?;
+        let case = self.reviews.enqueue(session, reasons, images).await?;
+        tracing::info!(session = %session.id, case = %case.id, reasons = %names.join(","), "queued for review");
+        Ok(crate::delivery::utc_datetime(case.due_at.div_euclid(1000)).0)
+    }
+}
