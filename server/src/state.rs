@@ -100,6 +100,7 @@ impl AppState {
             hook: Arc::new(events.clone()),
             metrics: metrics.clone(),
             sites: sites.clone(),
+            hashing: Arc::new(crate::review::throttle::Hashing::for_this_machine()),
         };
         let sessions = Sessions {
             store: store.clone(),

@@ -49,10 +49,28 @@ pub fn app(state: AppState) -> Router {
     }
     router
         .layer(middleware::from_fn_with_state(state.clone(), cors))
+        .layer(middleware::from_fn_with_state(state.clone(), console_login_address))
         .layer(middleware::from_fn(hygiene))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(body::keep_alive))
         .with_state(state)
+}
+
+/// Hands the console login its client address (the console's routes are generic over their state, so they cannot
+/// use [`ClientIp`] themselves).
+async fn console_login_address(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.uri().path() != "/console/api/login" {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    if let Ok(ip) = ClientIp::from_request_parts(&mut parts, &state).await {
+        parts.extensions.insert(ip);
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Security headers and `no-store` on every response; turns axum's own plain-text rejections into JSON.
@@ -201,6 +219,7 @@ impl FromRequestParts<AppState> for Origin {
 }
 
 /// The client's IP: the socket peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
+#[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
 impl FromRequestParts<AppState> for ClientIp {

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::review::auth::{self, AuthError};
-use crate::review::{ReviewError, Reviews};
+use crate::review::{ReviewError, Reviews, throttle};
 use realname_domain::audit::Event;
 use realname_store::review::{Reviewer, Role};
 
@@ -70,6 +70,7 @@ impl From<AuthError> for ConsoleError {
             AuthError::BadCredentials => Self::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string()),
             AuthError::Exists => Self::new(StatusCode::CONFLICT, "exists", e.to_string()),
             AuthError::Invalid(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", m),
+            AuthError::Busy(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "too many logins at once"),
             AuthError::Hash | AuthError::Store(_) => {
                 tracing::error!(error = %e, "console auth failed");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again later")
@@ -151,26 +152,56 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(rv): State<Reviews>, headers: HeaderMap, body: axum::body::Bytes) -> ConsoleResult {
+async fn login(
+    State(rv): State<Reviews>,
+    addr: Option<axum::Extension<super::ClientIp>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ConsoleResult<Response> {
     let b: LoginBody = json_body(&headers, &body)?;
     if b.username.len() > 64 || b.password.len() > 1024 {
         return Err(AuthError::BadCredentials.into());
     }
+    let addr = addr.map_or_else(|| "unknown".to_owned(), |a| a.0.0.clone());
+    let keys = throttle::LoginKeys::new(&rv.vault, &b.username, &addr);
+    // Throttled: no password is checked and nothing is written.
+    if let Some(secs) = throttle::wait(rv.store.as_ref(), &keys, rv.clock.now_ms()).await.map_err(ReviewError::from)? {
+        rv.metrics.rate_limited("console_login");
+        return Ok(throttled(secs));
+    }
     let ttl = rv.config.console_session_secs * 1000;
-    match auth::login(rv.store.as_ref(), rv.clock.as_ref(), rv.random.as_ref(), &b.username, &b.password, ttl).await {
+    let (store, clock, random) = (rv.store.as_ref(), rv.clock.as_ref(), rv.random.as_ref());
+    match auth::login(store, clock, random, &rv.hashing, &b.username, &b.password, ttl).await {
         Ok((token, r)) => {
             rv.audit(Event::new(format!("reviewer:{}", r.id), "console.login", format!("reviewer:{}", r.id))).await?;
-            Ok(Json(
-                json!({ "token": token, "reviewer": reviewer_json(&r), "expires_in": rv.config.console_session_secs }),
-            ))
+            let body =
+                json!({ "token": token, "reviewer": reviewer_json(&r), "expires_in": rv.config.console_session_secs });
+            Ok(Json(body).into_response())
         }
         Err(AuthError::BadCredentials) => {
-            // The username is not logged: it may be a mistyped password.
-            rv.audit(Event::new("anonymous", "console.login_failed", "console")).await?;
+            let (audit, this_hour) =
+                throttle::failed(rv.store.as_ref(), &keys, rv.clock.now_ms()).await.map_err(ReviewError::from)?;
+            if audit {
+                // The username is not logged: it may be a mistyped password.
+                let e = Event::new("anonymous", "console.login_failed", "console");
+                rv.audit(e.detail("failures_this_hour", this_hour.to_string())).await?;
+            }
             Err(AuthError::BadCredentials.into())
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `429 rate_limited` with `retry_after` and `Retry-After`: too many failed logins for the account or address.
+fn throttled(secs: u64) -> Response {
+    let msg = "too many failed logins; try again later";
+    let body = json!({ "error": { "code": "rate_limited", "message": msg, "retry_after": secs } });
+    let mut res = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 async fn logout(State(rv): State<Reviews>, Authed(r, token): Authed) -> ConsoleResult {

@@ -26,6 +26,9 @@ pub enum AuthError {
     /// Hashing failed.
     #[error("password hashing failed")]
     Hash,
+    /// The hashing pool is full (a login flood): try again shortly.
+    #[error(transparent)]
+    Busy(#[from] super::throttle::Busy),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -96,22 +99,25 @@ pub async fn create_reviewer(
     }
 }
 
-/// Checks a login; on success starts a console session and returns its bearer token and the reviewer.
+/// Checks a login, the password on the `hashing` pool; on success starts a console session and returns its
+/// bearer token and the reviewer.
 pub async fn login(
     store: &dyn Store,
     clock: &dyn Clock,
     random: &dyn Random,
+    hashing: &super::throttle::Hashing,
     username: &str,
     password: &str,
     ttl_ms: i64,
 ) -> Result<(String, Reviewer), AuthError> {
-    let Some(r) = store.reviewer_by_username(username).await? else {
-        let _ = verify_password(password, decoy_hash());
+    let found = store.reviewer_by_username(username).await?;
+    // An unknown username checks a decoy hash, so that both answers take as long.
+    let hash = found.as_ref().map_or_else(|| decoy_hash().to_owned(), |r| r.password_hash.clone());
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    let matches = hashing.run(move || verify_password(&password, &hash)).await?;
+    let Some(r) = found.filter(|r| matches && !r.disabled) else {
         return Err(AuthError::BadCredentials);
     };
-    if !verify_password(password, &r.password_hash) || r.disabled {
-        return Err(AuthError::BadCredentials);
-    }
     let token = random.token(32);
     let now = clock.now_ms();
     store.create_reviewer_session(&token_hash(&token), &r.id, now, now + ttl_ms).await?;

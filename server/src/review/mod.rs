@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod lifecycle;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -231,6 +232,8 @@ pub struct Reviews {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Site API keys (for the site's erasure requests).
     pub sites: Arc<dyn SiteKeys>,
+    /// The bounded pool console logins hash passwords on.
+    pub hashing: Arc<throttle::Hashing>,
 }
 
 /// Finds the site of a secret API key (the server's site registry; tests give their own).

@@ -11,6 +11,7 @@ mod calendar;
 mod codes;
 mod complaint;
 mod connections;
+mod console_login;
 mod delivery;
 mod dev;
 mod flagged;

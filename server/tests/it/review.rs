@@ -89,6 +89,7 @@ impl Harness {
             hook: hook.clone(),
             metrics: Arc::new(Metrics::default()),
             sites: Arc::new(TestSites),
+            hashing: Arc::new(realname_server::review::throttle::Hashing::new(2, 32)),
         };
         Harness { rv, store, clock, hook, vault, file, name, _dir: dir }
     }
