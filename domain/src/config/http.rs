@@ -15,6 +15,8 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// Connections held at once per client address (the socket's peer); 0 = no per-address cap.
     pub max_connections_per_ip: usize,
+    /// How long `/readyz` waits for the database before it answers 503, milliseconds.
+    pub ready_timeout_ms: u64,
     /// `max-age` of the `Strict-Transport-Security` header, seconds; 0 sends no header.
     pub hsts_max_age_secs: u64,
     /// Whether the HSTS header adds `includeSubDomains`.
@@ -29,6 +31,7 @@ impl Default for HttpConfig {
             idle_timeout_ms: 60_000,
             max_connections: 4096,
             max_connections_per_ip: 256,
+            ready_timeout_ms: 2_000,
             hsts_max_age_secs: 0,
             hsts_include_subdomains: false,
         }

@@ -15,7 +15,9 @@ pub struct ReviewConfig {
     /// Extra calendar years (`<year>.toml`), added to or replacing the built-in ones.
     pub calendar_dir: Option<std::path::PathBuf>,
     /// If set, `/metrics` needs `Authorization: Bearer <token>`.
-    pub metrics_token: Option<String>,
+    pub metrics_token: super::Secret,
+    /// Without a token, whether `/metrics` is open to anyone (else it answers 401 to everyone).
+    pub metrics_public: bool,
 }
 
 impl Default for ReviewConfig {
@@ -26,7 +28,8 @@ impl Default for ReviewConfig {
             image_retention_days: 30,
             console_session_secs: 8 * 3600,
             calendar_dir: None,
-            metrics_token: None,
+            metrics_token: super::Secret::default(),
+            metrics_public: false,
         }
     }
 }

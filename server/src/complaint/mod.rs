@@ -271,6 +271,9 @@ impl Reviews {
         if !self.store.answer_complaint(ticket, &sealed, &r.id, now).await? {
             return Err(ReviewError::AlreadyDecided);
         }
+        if c.answered_at.is_none() {
+            self.metrics.complaint_answered(now < c.due_at);
+        }
         self.audit(
             Event::new(format!("reviewer:{}", r.id), "complaint.answered", format!("complaint:{ticket}"))
                 .site(&c.site_id),

@@ -42,10 +42,16 @@ async fn healthz() -> Json<Live> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Ready), (status = 503, body = ErrorResponse)))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
-    let recorded = match state.store.key_prints().await {
-        Ok(r) => r,
-        Err(e) => {
+    // Bounded: a database that hangs (not only one that refuses) must not hang the balancer's probe.
+    let bound = std::time::Duration::from_millis(state.cfg.http.ready_timeout_ms);
+    let recorded = match tokio::time::timeout(bound, state.store.key_prints()).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "not ready");
+            return Err(ErrorCode::Unavailable.into());
+        }
+        Err(_) => {
+            tracing::warn!(timeout_ms = bound.as_millis() as u64, "not ready: the database did not answer in time");
             return Err(ErrorCode::Unavailable.into());
         }
     };

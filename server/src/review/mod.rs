@@ -434,6 +434,7 @@ impl Reviews {
         if let Some(session) = self.finish_session(&case.session_id, approve, reason_code, now).await? {
             self.hook.decided(&session).await;
         }
+        self.metrics.review_decided(now < case.due_at);
         let case = self.store.case(id).await?.ok_or(ReviewError::NotFound)?;
         Ok(CaseSummary::of(&case, now))
     }

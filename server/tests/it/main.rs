@@ -21,6 +21,7 @@ mod keys;
 mod leaks;
 mod lifetime;
 mod malformed;
+mod probes;
 mod review;
 mod store;
 mod tokens;

@@ -85,7 +85,7 @@ impl Harness {
             clock: clock.clone(),
             random: Arc::new(OsRandom),
             calendar: Arc::new(Calendar::builtin().unwrap()),
-            config: ReviewConfig::default(),
+            config: ReviewConfig { metrics_public: true, ..ReviewConfig::default() },
             hook: hook.clone(),
             metrics: Arc::new(Metrics::default()),
             sites: Arc::new(TestSites),
@@ -277,7 +277,8 @@ async fn queue_is_sorted_by_due_date_and_flags_overdue_cases() {
         let text = String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
         assert!(text.contains("realname_review_queue_length 1\n"), "{text}");
         assert!(text.contains("realname_review_overdue 0\n"), "{text}");
-        assert!(text.contains("realname_review_sla_compliance_ratio 0.5\n"), "{text}");
+        assert!(text.contains("realname_reviews_decided_total{on_time=\"true\"} 1\n"), "{text}");
+        assert!(text.contains("realname_reviews_decided_total{on_time=\"false\"} 1\n"), "{text}");
     }
 }
 

@@ -49,12 +49,18 @@ impl Backend {
             eprintln!("note: {test}: DATABASE_URL not set, PostgreSQL half not run (`cargo xtask test` runs it)");
             return None;
         };
+        Some(Self::postgres_at(test, &url).await)
+    }
+
+    /// A fresh schema in the PostgreSQL at `url`.
+    pub async fn postgres_at(test: &str, url: &str) -> Backend {
+        let url = url.to_owned();
         static N: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let short: String = test.chars().take(32).collect();
         let schema = format!("t_{short}_{}_{}_{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
         let store = PgStore::connect_in_schema(&url, &schema).await.expect("connect PostgreSQL");
-        Some(Backend { store: Arc::new(store), place: Place::Postgres { url, schema }, _dir: None })
+        Backend { store: Arc::new(store), place: Place::Postgres { url, schema }, _dir: None }
     }
 
     /// A second, independent store instance on the same database (like another server process).

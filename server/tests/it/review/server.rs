@@ -11,6 +11,7 @@ use crate::harness::{Backend, Harness, SECRET_KEY};
 
 async fn metrics_and_decisions_through_the_app(b: Backend) {
     let h = Harness::with(b, |cfg| {
+        cfg.review.metrics_public = true;
         cfg.sites[0].webhook_url = Some("http://127.0.0.1:9/hook".into());
         cfg.sites[0].webhook_secret = realname_domain::config::Secret::new("whsec_test_0123456789");
     })
