@@ -10,12 +10,19 @@
 //! - it holds at least one recorded key of that set (an HPKE or token key set made anew shares none).
 //!
 //! Rotation adds keys: an instance holding a new key next to a recorded one is accepted and records the new key;
-//! old keys may then leave the files, since matching needs one recorded key only. The rule never needs a record removed, so rolling rotation (publish, then use) can later
-//! add states to records without changing it. See docs/deploy.md.
+//! old keys may then leave the files, since matching needs one recorded key only. So during a rolling rotation
+//! instances with the old files and instances with the new ones are all accepted.
+//!
+//! The records also say when a key was published (first held by an instance), which decides when it may seal or
+//! sign ([`Activation`]): publish, then use, so every instance loads a key before any instance uses it. See
+//! docs/deploy.md.
+
+use std::collections::BTreeMap;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::clock::UnixMillis;
 use crate::encoding::hex_encode;
 
 /// A group of keys every instance must share.
@@ -96,6 +103,46 @@ impl KeyPrint {
             Err(_) => String::new(),
         };
         Self { set, kid: kid.to_owned(), print }
+    }
+}
+
+/// A recorded fingerprint and when it was first recorded (when an instance first held the key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedPrint {
+    /// The fingerprint.
+    pub print: KeyPrint,
+    /// When it was recorded.
+    pub recorded_at: UnixMillis,
+}
+
+/// When each recorded key may start sealing or signing (publish, then use). The keys recorded first in their set
+/// (when the database was initialised) may at once; a key recorded later (added by a rotation) `publish_ms` after
+/// it was recorded, so that every instance has loaded it before any instance seals to it or signs with it. A key
+/// not recorded never may. It is the same on every instance: it depends only on the records.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Activation(BTreeMap<(KeySet, String), UnixMillis>);
+
+impl Activation {
+    /// From the records and the publish delay in milliseconds.
+    pub fn new(recorded: &[RecordedPrint], publish_ms: i64) -> Self {
+        let mut first: BTreeMap<KeySet, UnixMillis> = BTreeMap::new();
+        for r in recorded {
+            let at = first.entry(r.print.set).or_insert(r.recorded_at);
+            *at = (*at).min(r.recorded_at);
+        }
+        let from = |r: &RecordedPrint| {
+            if first.get(&r.print.set) == Some(&r.recorded_at) {
+                UnixMillis::MIN
+            } else {
+                r.recorded_at.saturating_add(publish_ms)
+            }
+        };
+        Self(recorded.iter().map(|r| ((r.print.set, r.print.kid.clone()), from(r))).collect())
+    }
+
+    /// From when `kid` of `set` may seal or sign (`UnixMillis::MAX`, never, when it is not recorded).
+    pub fn from(&self, set: KeySet, kid: &str) -> UnixMillis {
+        self.0.get(&(set, kid.to_owned())).copied().unwrap_or(UnixMillis::MAX)
     }
 }
 
@@ -183,6 +230,25 @@ mod tests {
             let got = compare(&held, &recorded).err().map(|e| e.sets).unwrap_or_default();
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    #[test]
+    fn initial_keys_are_active_at_once_and_added_ones_after_the_publish_delay() {
+        let rec = |set, kid: &str, at| RecordedPrint { print: p(set, kid, 1), recorded_at: at };
+        let records = [
+            rec(KeySet::Hpke, "k1", 100),
+            rec(KeySet::Vault, "1", 100),
+            rec(KeySet::Hpke, "k2", 5_000),
+            rec(KeySet::Vault, "2", 7_000),
+            rec(KeySet::Token, "rt-1", 9_000),
+        ];
+        let a = Activation::new(&records, 1_000);
+        assert_eq!(a.from(KeySet::Hpke, "k1"), UnixMillis::MIN);
+        assert_eq!(a.from(KeySet::Vault, "1"), UnixMillis::MIN);
+        assert_eq!(a.from(KeySet::Hpke, "k2"), 6_000);
+        assert_eq!(a.from(KeySet::Vault, "2"), 8_000);
+        assert_eq!(a.from(KeySet::Token, "rt-1"), UnixMillis::MIN, "the first of its set");
+        assert_eq!(a.from(KeySet::Hpke, "k3"), UnixMillis::MAX, "not recorded: never");
     }
 
     #[test]

@@ -13,10 +13,13 @@ use sha2::{Digest, Sha256};
 use zeroize_shim::Zeroizing;
 
 use crate::clock::{Random, UnixMillis};
-use crate::keyprint::{KeyPrint, KeySet};
+use crate::keyprint::{Activation, KeyPrint, KeySet};
 
 /// The key file's name inside `keys.dir`.
 pub const KEY_FILE: &str = "server-keys.json";
+
+/// Environment variable holding the key file's contents (used instead of the file when set).
+pub const KEYS_ENV: &str = "REALNAME_SERVER_KEYS";
 
 /// Errors while loading or saving keys.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +66,8 @@ struct StoredToken {
     kid: String,
     seed: String,
     created_at: UnixMillis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retired_at: Option<UnixMillis>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -83,19 +88,36 @@ pub struct HpkeEntry {
     pub created_at: UnixMillis,
     /// When a newer key replaced it; it keeps opening envelopes for the grace period after this.
     pub retired_at: Option<UnixMillis>,
+    /// From when it may be sealed to (publish, then use: [`Activation`]); not in the file.
+    pub active_from: UnixMillis,
 }
 
-/// All key material of the server.
+/// One result-token signing key.
+#[derive(Clone)]
+struct TokenEntry {
+    kid: String,
+    key: SigningKey,
+    created_at: UnixMillis,
+    retired_at: Option<UnixMillis>,
+    active_from: UnixMillis,
+}
+
+/// All key material of the server, as it stands at one instant: which HPKE key new envelopes are sealed to and
+/// which token key signs follow the keys' activation ([`KeyRing::activate`], [`KeyRing::settled`]).
 #[derive(Clone)]
 pub struct KeyRing {
     /// HPKE keys, newest first.
     pub hpke: Vec<HpkeEntry>,
-    /// Token signing keys `(kid, key)`, newest first; the first signs.
-    pub token: Vec<(String, SigningKey)>,
-    token_created: Vec<UnixMillis>,
+    /// Token signing keys, newest first.
+    token: Vec<TokenEntry>,
     code_hmac: [u8; 32],
     limit_hmac: [u8; 32],
     path: Option<PathBuf>,
+    /// Index of the HPKE key sealed to and of the signing token key.
+    current_hpke: usize,
+    current_token: usize,
+    /// The next instant a key becomes active (the current keys change then).
+    next_change: UnixMillis,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -130,45 +152,56 @@ fn new_hpke(rng: &dyn Random, now: UnixMillis) -> HpkeEntry {
     let tmp = KeyPair::from_seed("", &seed);
     let pk = URL_SAFE_NO_PAD.decode(tmp.public().to_base64()).unwrap_or_default();
     let pair = KeyPair::from_seed(&kid_for("k", &pk), &seed);
-    HpkeEntry { pair, created_at: now, retired_at: None }
+    HpkeEntry { pair, created_at: now, retired_at: None, active_from: UnixMillis::MIN }
 }
 
-fn new_token(rng: &dyn Random) -> (String, SigningKey) {
+fn new_token(rng: &dyn Random, now: UnixMillis) -> TokenEntry {
     let key = SigningKey::from_bytes(&random32(rng));
-    (kid_for("rt-", key.verifying_key().as_bytes()), key)
+    let kid = kid_for("rt-", key.verifying_key().as_bytes());
+    TokenEntry { kid, key, created_at: now, retired_at: None, active_from: UnixMillis::MIN }
 }
 
 impl KeyRing {
+    fn with(hpke: Vec<HpkeEntry>, token: Vec<TokenEntry>, code_hmac: [u8; 32], limit_hmac: [u8; 32]) -> Self {
+        let mut ring = Self {
+            hpke,
+            token,
+            code_hmac,
+            limit_hmac,
+            path: None,
+            current_hpke: 0,
+            current_token: 0,
+            next_change: UnixMillis::MAX,
+        };
+        ring.settle(UnixMillis::MIN);
+        ring
+    }
+
     /// Fresh keys, not saved anywhere (tests, or before `save`).
     pub fn generate(rng: &dyn Random, now: UnixMillis) -> Self {
-        Self {
-            hpke: vec![new_hpke(rng, now)],
-            token: vec![new_token(rng)],
-            token_created: vec![now],
-            code_hmac: random32(rng),
-            limit_hmac: random32(rng),
-            path: None,
-        }
+        Self::with(vec![new_hpke(rng, now)], vec![new_token(rng, now)], random32(rng), random32(rng))
     }
 
     /// Loads the key file in `dir`, creating it (0600, folder 0700) on first run.
     pub fn load_or_create(dir: &Path, rng: &dyn Random, now: UnixMillis) -> Result<Self, KeyError> {
-        let path = dir.join(KEY_FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let bytes = Zeroizing(bytes);
-                let mut ring = Self::from_json(&bytes.0)?;
-                ring.path = Some(path);
-                Ok(ring)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        match Self::load(dir) {
+            Err(KeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 let mut ring = Self::generate(rng, now);
-                ring.path = Some(path);
+                ring.path = Some(dir.join(KEY_FILE));
                 ring.save()?;
                 Ok(ring)
             }
-            Err(source) => Err(KeyError::Io { path, source }),
+            other => other,
         }
+    }
+
+    /// Loads the key file in `dir` (never creating it: a reload).
+    pub fn load(dir: &Path) -> Result<Self, KeyError> {
+        let path = dir.join(KEY_FILE);
+        let bytes = Zeroizing(std::fs::read(&path).map_err(|source| KeyError::Io { path: path.clone(), source })?);
+        let mut ring = Self::from_json(&bytes.0)?;
+        ring.path = Some(path);
+        Ok(ring)
     }
 
     /// Parses the key file format (also used for the `REALNAME_SERVER_KEYS` variable).
@@ -181,22 +214,16 @@ impl KeyRing {
         for h in &stored.hpke {
             let pair = KeyPair::from_secret_bytes(&h.kid, &unb64_32(&h.secret)?)
                 .map_err(|_| KeyError::Corrupt("bad HPKE key".into()))?;
-            hpke.push(HpkeEntry { pair, created_at: h.created_at, retired_at: h.retired_at });
+            let (created_at, retired_at) = (h.created_at, h.retired_at);
+            hpke.push(HpkeEntry { pair, created_at, retired_at, active_from: UnixMillis::MIN });
         }
         let mut token = Vec::new();
-        let mut token_created = Vec::new();
         for t in &stored.token {
-            token.push((t.kid.clone(), SigningKey::from_bytes(&unb64_32(&t.seed)?)));
-            token_created.push(t.created_at);
+            let key = SigningKey::from_bytes(&unb64_32(&t.seed)?);
+            let (kid, created_at, retired_at) = (t.kid.clone(), t.created_at, t.retired_at);
+            token.push(TokenEntry { kid, key, created_at, retired_at, active_from: UnixMillis::MIN });
         }
-        Ok(Self {
-            hpke,
-            token,
-            token_created,
-            code_hmac: unb64_32(&stored.code_hmac)?,
-            limit_hmac: unb64_32(&stored.limit_hmac)?,
-            path: None,
-        })
+        Ok(Self::with(hpke, token, unb64_32(&stored.code_hmac)?, unb64_32(&stored.limit_hmac)?))
     }
 
     /// Serializes to the key file format.
@@ -216,8 +243,12 @@ impl KeyRing {
             token: self
                 .token
                 .iter()
-                .zip(&self.token_created)
-                .map(|((kid, k), at)| StoredToken { kid: kid.clone(), seed: b64(&k.to_bytes()), created_at: *at })
+                .map(|t| StoredToken {
+                    kid: t.kid.clone(),
+                    seed: b64(&t.key.to_bytes()),
+                    created_at: t.created_at,
+                    retired_at: t.retired_at,
+                })
                 .collect(),
             code_hmac: b64(&self.code_hmac),
             limit_hmac: b64(&self.limit_hmac),
@@ -255,33 +286,94 @@ impl KeyRing {
         std::fs::rename(&tmp, path).map_err(io)
     }
 
-    /// Adds a new HPKE key that new sessions use; the previous one enters its grace period.
+    /// Adds a new HPKE key, newest first, and saves the file. It is published at once (every instance that loads
+    /// the file opens envelopes sealed to it) and sealed to once it is active; the previous keys are retired now
+    /// and keep opening envelopes for the grace period.
     pub fn rotate_hpke(&mut self, rng: &dyn Random, now: UnixMillis) -> Result<(), KeyError> {
         for e in &mut self.hpke {
             e.retired_at.get_or_insert(now);
         }
         self.hpke.insert(0, new_hpke(rng, now));
+        self.settle(UnixMillis::MIN);
         self.save()
     }
 
     /// Drops HPKE keys whose grace period ended before `now`.
     pub fn prune_hpke(&mut self, now: UnixMillis, grace_ms: i64) {
         self.hpke.retain(|e| e.retired_at.is_none_or(|r| r + grace_ms > now));
+        self.settle(UnixMillis::MIN);
     }
 
-    /// The HPKE keys that still open envelopes at `now`, newest first.
+    /// The HPKE keys that still open envelopes at `now`, newest first (published keys not sealed to yet too).
     pub fn hpke_usable(&self, now: UnixMillis, grace_ms: i64) -> impl Iterator<Item = &KeyPair> {
         self.hpke.iter().filter(move |e| e.retired_at.is_none_or(|r| r + grace_ms > now)).map(|e| &e.pair)
     }
 
-    /// The key new envelopes must be sealed to.
-    pub fn hpke_current(&self) -> Option<&KeyPair> {
-        self.hpke.first().map(|e| &e.pair)
+    /// The keys `GET /v1/keys` lists: the one to seal to first, then the other usable ones, newest first.
+    pub fn hpke_listed(&self, now: UnixMillis, grace_ms: i64) -> Vec<&KeyPair> {
+        let current = self.hpke_current();
+        let others = self.hpke_usable(now, grace_ms).filter(|k| current.is_none_or(|c| c.kid != k.kid));
+        current.into_iter().chain(others).collect()
     }
 
-    /// The key that signs result tokens.
-    pub fn token_signer(&self) -> Option<&(String, SigningKey)> {
-        self.token.first()
+    /// The key new envelopes must be sealed to: the newest active one.
+    pub fn hpke_current(&self) -> Option<&KeyPair> {
+        self.hpke.get(self.current_hpke).map(|e| &e.pair)
+    }
+
+    /// The key that signs result tokens `(kid, key)`: the newest active one.
+    pub fn token_signer(&self) -> Option<(&str, &SigningKey)> {
+        self.token.get(self.current_token).map(|t| (t.kid.as_str(), &t.key))
+    }
+
+    /// Every token key `(kid, key)`, newest first: the JWKS (retired keys stay until they leave the file).
+    pub fn token_keys(&self) -> impl Iterator<Item = (&str, &SigningKey)> {
+        self.token.iter().map(|t| (t.kid.as_str(), &t.key))
+    }
+
+    /// Adds a new result-token signing key, newest first, and saves the file: published at once (in the JWKS of
+    /// every instance that loads the file), signing once it is active; the previous keys are retired now.
+    pub fn rotate_token(&mut self, rng: &dyn Random, now: UnixMillis) -> Result<(), KeyError> {
+        for t in &mut self.token {
+            t.retired_at.get_or_insert(now);
+        }
+        self.token.insert(0, new_token(rng, now));
+        self.settle(UnixMillis::MIN);
+        self.save()
+    }
+
+    /// Drops token keys retired longer than `keep_ms` before `now` (their tokens expired long ago).
+    pub fn prune_token(&mut self, now: UnixMillis, keep_ms: i64) {
+        self.token.retain(|t| t.retired_at.is_none_or(|r| r.saturating_add(keep_ms) > now));
+        self.settle(UnixMillis::MIN);
+    }
+
+    /// Takes when each key may be used from the database's records, as of `now`.
+    pub fn activate(&mut self, activation: &Activation, now: UnixMillis) {
+        for e in &mut self.hpke {
+            e.active_from = activation.from(KeySet::Hpke, &e.pair.kid);
+        }
+        for t in &mut self.token {
+            t.active_from = activation.from(KeySet::Token, &t.kid);
+        }
+        self.settle(now);
+    }
+
+    /// The keys as they stand at `now`, when a key became active since they were settled (else `None`: unchanged).
+    pub fn settled(&self, now: UnixMillis) -> Option<Self> {
+        (now >= self.next_change).then(|| {
+            let mut ring = self.clone();
+            ring.settle(now);
+            ring
+        })
+    }
+
+    /// Picks the newest active key of each set (the newest if none is active yet) and when that changes next.
+    fn settle(&mut self, now: UnixMillis) {
+        self.current_hpke = self.hpke.iter().position(|e| e.active_from <= now).unwrap_or(0);
+        self.current_token = self.token.iter().position(|t| t.active_from <= now).unwrap_or(0);
+        let pending = self.hpke.iter().map(|e| e.active_from).chain(self.token.iter().map(|t| t.active_from));
+        self.next_change = pending.filter(|&at| at > now).min().unwrap_or(UnixMillis::MAX);
     }
 
     /// HMAC key for one-time codes.
@@ -297,7 +389,7 @@ impl KeyRing {
     /// The fingerprint of every key (`keyprint`: what instances sharing a database must agree on).
     pub fn prints(&self) -> Vec<KeyPrint> {
         let hpke = self.hpke.iter().map(|e| KeyPrint::of(KeySet::Hpke, &e.pair.kid, &e.pair.secret_bytes()));
-        let token = self.token.iter().map(|(kid, k)| KeyPrint::of(KeySet::Token, kid, &k.to_bytes()));
+        let token = self.token.iter().map(|t| KeyPrint::of(KeySet::Token, &t.kid, &t.key.to_bytes()));
         hpke.chain(token)
             .chain([
                 KeyPrint::of(KeySet::CodeHmac, "-", &self.code_hmac),
@@ -353,5 +445,46 @@ mod tests {
         let open_at = |now| realname_core::envelope::open_with(ring.hpke_usable(now, grace), &env, "s", Step::Code);
         assert_eq!(open_at(69_999), Ok(b"x".to_vec()));
         assert_eq!(open_at(70_000), Err(realname_core::envelope::EnvelopeError::UnknownKid));
+    }
+
+    #[test]
+    fn a_rotated_key_is_published_first_and_used_once_active() {
+        use crate::keyprint::RecordedPrint;
+        let rng = SeededRandom::new(5);
+        let mut ring = KeyRing::generate(rng.as_ref(), 0);
+        let record = |ring: &KeyRing, at| -> Vec<RecordedPrint> {
+            ring.prints().into_iter().map(|print| RecordedPrint { print, recorded_at: at }).collect()
+        };
+        let mut records = record(&ring, 0);
+        let (old_hpke, old_token) = (ring.hpke[0].pair.kid.clone(), ring.token[0].kid.clone());
+        assert!(ring.rotate_hpke(rng.as_ref(), 1_000).is_ok() && ring.rotate_token(rng.as_ref(), 1_000).is_ok());
+        let (new_hpke, new_token) = (ring.hpke[0].pair.kid.clone(), ring.token[0].kid.clone());
+        // Loaded and recorded at 2 000 with a publish delay of 500: listed and opening, not used before 2 500.
+        let added: Vec<_> =
+            record(&ring, 2_000).into_iter().filter(|r| !records.iter().any(|o| o.print == r.print)).collect();
+        records.extend(added);
+        ring.activate(&Activation::new(&records, 500), 2_000);
+        let kid = |k: Option<&KeyPair>| k.map(|k| k.kid.clone()).unwrap_or_default();
+        let listed = |r: &KeyRing, now| r.hpke_listed(now, 10_000).iter().map(|k| k.kid.clone()).collect::<Vec<_>>();
+        assert_eq!(kid(ring.hpke_current()), old_hpke);
+        assert_eq!(listed(&ring, 2_000), vec![old_hpke.clone(), new_hpke.clone()]);
+        assert_eq!(ring.hpke_usable(2_000, 10_000).count(), 2);
+        assert_eq!(ring.token_signer().map(|t| t.0.to_owned()), Some(old_token.clone()));
+        assert_eq!(ring.token_keys().count(), 2);
+        assert!(ring.settled(2_499).is_none(), "nothing changes before the activation");
+        let Some(later) = ring.settled(2_500) else { panic!("the new keys are active at 2 500") };
+        assert_eq!(kid(later.hpke_current()), new_hpke);
+        assert_eq!(listed(&later, 2_500), vec![new_hpke, old_hpke]);
+        assert_eq!(later.token_signer().map(|t| t.0.to_owned()), Some(ring.token[0].kid.clone()));
+        assert!(later.settled(i64::MAX - 1).is_none());
+        // Retired token keys leave the file once kept long enough; the signing key stays.
+        let mut pruned = later.clone();
+        pruned.prune_token(1_000 + 5_000, 5_000);
+        assert_eq!(pruned.token_keys().map(|t| t.0.to_owned()).collect::<Vec<_>>(), vec![new_token.clone()]);
+        // The file keeps retirement times, not activation (that lives in the database).
+        let Ok(again) = KeyRing::from_json(later.to_json().as_bytes()) else { panic!("reload") };
+        assert_eq!(kid(again.hpke_current()), kid(later.hpke_current()));
+        assert_eq!(again.token_signer().map(|t| t.0.to_owned()), Some(new_token));
+        assert_ne!(old_token, String::new());
     }
 }

@@ -18,7 +18,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::keyprint::{KeyPrint, KeySet};
+use crate::clock::UnixMillis;
+use crate::keyprint::{Activation, KeyPrint, KeySet};
 use crate::session::SealedIdentity;
 
 /// Environment variable holding the key file's contents (takes precedence over the file).
@@ -150,12 +151,17 @@ impl fmt::Debug for PlainIdentity {
     }
 }
 
-/// The keys: AEAD keys by id (the highest seals) and the blind-index key (never rotated: the index
+/// The keys: AEAD keys by id (the highest active one seals) and the blind-index key (never rotated: the index
 /// must stay comparable).
 #[derive(Clone)]
 pub struct Vault {
     keys: BTreeMap<u32, SecretKey>,
     index: SecretKey,
+    /// From when each key may seal (publish, then use: [`Activation`]); absent: at once.
+    active_from: BTreeMap<u32, UnixMillis>,
+    /// The key that seals, and the next instant another one becomes active.
+    sealing: u32,
+    next_change: UnixMillis,
 }
 
 impl fmt::Debug for Vault {
@@ -167,7 +173,36 @@ impl fmt::Debug for Vault {
 impl Vault {
     /// A vault with one fresh AEAD key (id 1) and a fresh index key.
     pub fn generate() -> Result<Self, VaultError> {
-        Ok(Self { keys: BTreeMap::from([(1, SecretKey::generate()?)]), index: SecretKey::generate()? })
+        Ok(Self::with(BTreeMap::from([(1, SecretKey::generate()?)]), SecretKey::generate()?))
+    }
+
+    /// Every key active at once: the highest seals.
+    fn with(keys: BTreeMap<u32, SecretKey>, index: SecretKey) -> Self {
+        let sealing = keys.keys().next_back().copied().unwrap_or(0);
+        Self { keys, index, active_from: BTreeMap::new(), sealing, next_change: UnixMillis::MAX }
+    }
+
+    /// Takes when each key may seal from the database's records, as of `now`.
+    pub fn activate(&mut self, activation: &Activation, now: UnixMillis) {
+        self.active_from = self.keys.keys().map(|id| (*id, activation.from(KeySet::Vault, &id.to_string()))).collect();
+        self.settle(now);
+    }
+
+    /// The vault as it stands at `now`, when a key became active since it was settled (else `None`: unchanged).
+    pub fn settled(&self, now: UnixMillis) -> Option<Self> {
+        (now >= self.next_change).then(|| {
+            let mut vault = self.clone();
+            vault.settle(now);
+            vault
+        })
+    }
+
+    /// Picks the highest active key to seal (the highest if none is active yet) and when that changes next.
+    fn settle(&mut self, now: UnixMillis) {
+        let from = |id: &u32| self.active_from.get(id).copied().unwrap_or(UnixMillis::MIN);
+        let newest = self.keys.keys().next_back().copied().unwrap_or(0);
+        self.sealing = self.keys.keys().rev().find(|id| from(id) <= now).copied().unwrap_or(newest);
+        self.next_change = self.keys.keys().map(from).filter(|&at| at > now).min().unwrap_or(UnixMillis::MAX);
     }
 
     /// Parses the key text: `index <b64>` once and `key <id> <b64>` per AEAD key; `#` starts a comment;
@@ -196,7 +231,7 @@ impl Vault {
         if keys.is_empty() {
             return Err(VaultError::Malformed("no `key` line".into()));
         }
-        Ok(Self { keys, index })
+        Ok(Self::with(keys, index))
     }
 
     /// The key text (secret: write it only to a 0600 file).
@@ -263,11 +298,12 @@ impl Vault {
         file.write_all(self.to_text().as_bytes()).and_then(|()| file.sync_all()).map_err(|e| err(e.to_string()))
     }
 
-    /// Adds a fresh AEAD key that seals from now on and returns its id (old keys keep opening).
+    /// Adds a fresh AEAD key with the next id and returns it (old keys keep opening); it seals once active.
     pub fn rotate(&mut self) -> Result<u32, VaultError> {
-        let id =
-            self.current_key_id().checked_add(1).ok_or_else(|| VaultError::Malformed("key ids exhausted".into()))?;
+        let highest = self.keys.keys().next_back().copied().unwrap_or(0);
+        let id = highest.checked_add(1).ok_or_else(|| VaultError::Malformed("key ids exhausted".into()))?;
         self.keys.insert(id, SecretKey::generate()?);
+        self.settle(UnixMillis::MIN);
         Ok(id)
     }
 
@@ -283,9 +319,9 @@ impl Vault {
         Ok(id)
     }
 
-    /// The id of the key that seals new data.
+    /// The id of the key that seals new data: the highest active one.
     pub fn current_key_id(&self) -> u32 {
-        self.keys.keys().next_back().copied().unwrap_or(0)
+        self.sealing
     }
 
     /// Encrypts `plaintext` for `field` with the current key.

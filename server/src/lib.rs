@@ -7,6 +7,7 @@ pub mod codes;
 pub mod complaint;
 pub mod delivery;
 pub mod http;
+pub mod keyring;
 pub mod metrics;
 pub mod report;
 pub mod review;

@@ -100,7 +100,7 @@ fn run(args: &[String]) -> Result<(), StartError> {
         }
         Some("rotate-keys") => {
             let f = flags(rest, &["--config"]).map_err(StartError::Io)?;
-            serve::rotate_keys(&load_config(&f)?, &mut std::io::stdout().lock())
+            serve::rotate_keys(&load_config(&f)?, SystemClock.now_ms(), &mut std::io::stdout().lock())
         }
         _ => Err(StartError::Io(USAGE.into())),
     }

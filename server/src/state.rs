@@ -1,9 +1,10 @@
 //! The shared application state handed to every handler and the background workers.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use crate::delivery::Delivery;
 use crate::delivery::http::HttpClient;
+use crate::keyring::{ServerKeys, VaultKeys};
 use crate::metrics::Metrics;
 use crate::review::Reviews;
 use crate::sessions::{Events, Results, Sessions, SessionsConfig};
@@ -25,10 +26,10 @@ pub struct Inner {
     pub cfg: Config,
     /// Storage.
     pub store: Arc<dyn Store>,
-    /// Field encryption and blind indexes.
-    pub vault: Arc<Vault>,
-    /// HPKE, token and HMAC keys.
-    pub keys: Arc<RwLock<KeyRing>>,
+    /// Field encryption and blind indexes (reloadable: `keyring`).
+    pub vault: VaultKeys,
+    /// HPKE, token and HMAC keys (reloadable: `keyring`).
+    pub keys: ServerKeys,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Randomness.
@@ -67,8 +68,8 @@ impl AppState {
         rng: Arc<dyn Random>,
         delivery: Delivery,
     ) -> Self {
-        let vault = Arc::new(vault);
-        let keys = Arc::new(RwLock::new(keys));
+        let vault = VaultKeys::new(vault, clock.clone());
+        let keys = ServerKeys::new(keys, clock.clone());
         let sites = Arc::new(Sites::new(&cfg.sites));
         let http = HttpClient::new(std::time::Duration::from_secs(cfg.webhooks.timeout_secs));
         let calendar = Arc::new(load_calendar(&cfg.review));
@@ -138,9 +139,9 @@ impl AppState {
         }))
     }
 
-    /// Read access to the key ring (a poisoned lock still holds valid keys).
-    pub fn keys(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
-        self.keys.read().unwrap_or_else(|e| e.into_inner())
+    /// The key ring as it stands now.
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys.current()
     }
 
     /// The HPKE grace period in milliseconds.

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use crate::error::{StoreError, StoreResult};
 use crate::types::UnixMillis;
-use realname_domain::keyprint::{KeyPrint, KeySet};
+use realname_domain::keyprint::{KeyPrint, KeySet, RecordedPrint};
 
 /// The recorded key fingerprints.
 #[async_trait]
@@ -16,6 +16,8 @@ pub trait KeyPrintStore: Send + Sync {
     /// Records the fingerprints whose set and id are not recorded yet (a recorded one is never changed), then
     /// returns every recorded fingerprint; instances starting at once all see the same records afterwards.
     async fn record_key_prints(&self, prints: &[KeyPrint], now: UnixMillis) -> StoreResult<Vec<KeyPrint>>;
+    /// Every recorded fingerprint with when it was recorded (which decides when the key may be used).
+    async fn recorded_key_prints(&self) -> StoreResult<Vec<RecordedPrint>>;
 }
 
 fn from_row<R: Row>(r: &R) -> StoreResult<KeyPrint>
@@ -56,6 +58,15 @@ macro_rules! impl_key_print_store {
                     .await?;
                 }
                 self.key_prints().await
+            }
+
+            async fn recorded_key_prints(&self) -> StoreResult<Vec<RecordedPrint>> {
+                let rows = sqlx::query("SELECT key_set, kid, print, recorded_at FROM key_prints ORDER BY key_set, kid")
+                    .fetch_all(self.pool())
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok(RecordedPrint { print: from_row(r)?, recorded_at: r.try_get("recorded_at")? }))
+                    .collect()
             }
         }
     };

@@ -150,11 +150,16 @@ pub struct KeysConfig {
     pub dir: PathBuf,
     /// How long a replaced HPKE key keeps opening envelopes, in seconds.
     pub hpke_grace_secs: i64,
+    /// Publish, then use: how long after the first instance loaded a key added by a rotation it starts sealing or
+    /// signing, in seconds (every instance must load it before; docs/deploy.md).
+    pub publish_secs: i64,
+    /// How often the key files are read again, in seconds (0: only on `SIGHUP`).
+    pub reload_secs: u64,
 }
 
 impl Default for KeysConfig {
     fn default() -> Self {
-        Self { dir: PathBuf::from("data/keys"), hpke_grace_secs: 7 * 24 * 3600 }
+        Self { dir: PathBuf::from("data/keys"), hpke_grace_secs: 7 * 24 * 3600, publish_secs: 3600, reload_secs: 30 }
     }
 }
 
@@ -324,6 +329,10 @@ impl Config {
         let h = &self.http;
         if h.header_timeout_ms == 0 || h.body_timeout_ms == 0 || h.idle_timeout_ms == 0 || h.max_connections == 0 {
             return bad("http: the timeouts and max_connections must be positive".into());
+        }
+        // A replaced key must keep opening envelopes well after its successor is in use everywhere.
+        if self.keys.publish_secs < 0 || self.keys.hpke_grace_secs <= self.keys.publish_secs {
+            return bad("keys.publish_secs must be 0 or more and less than keys.hpke_grace_secs".into());
         }
         let mut ids = std::collections::HashSet::new();
         for site in &self.sites {

@@ -28,6 +28,8 @@ url = "sqlite://data/realname.db"   # or postgres://user:pass@host/db
 [keys]
 dir = "data/keys"            # HPKE, token-signing, code-HMAC and vault keys (files are 0600)
 hpke_grace_secs = 604800     # a rotated HPKE key keeps opening envelopes this long
+publish_secs = 3600          # a key added by a rotation seals or signs this long after an instance loaded it
+reload_secs = 30             # key files are read again this often (and on SIGHUP)
 
 [session]
 client_secret_ttl_secs = 1800

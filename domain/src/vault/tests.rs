@@ -135,3 +135,35 @@ fn malformed_key_text_is_refused() {
     let one_line = v.to_text().lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join(";");
     assert!(Vault::parse(&one_line).is_ok());
 }
+
+#[test]
+fn an_added_key_seals_only_once_active_and_opens_at_once() {
+    use crate::keyprint::RecordedPrint;
+    let mut v = Parse::two_keys();
+    let records: Vec<RecordedPrint> = v
+        .prints()
+        .into_iter()
+        .map(|print| RecordedPrint { recorded_at: if print.kid == "2" { 5_000 } else { 0 }, print })
+        .collect();
+    v.activate(&Activation::new(&records, 1_000), 5_000);
+    let f = Field::session("name_ct", "s1");
+    assert_eq!(v.current_key_id(), 1, "key 2 is published, not used yet");
+    assert_eq!(v.seal(f, "x").unwrap().key_id(), Some(1));
+    assert!(v.settled(5_999).is_none());
+    let later = v.settled(6_000).expect("key 2 active at 6 000");
+    let sealed = later.seal(f, "x").unwrap();
+    assert_eq!(sealed.key_id(), Some(2));
+    // An instance that has loaded key 2 opens it before using it.
+    assert_eq!(v.open(f, &sealed).unwrap().as_str(), "x");
+    assert!(later.settled(i64::MAX - 1).is_none());
+}
+
+/// Vaults built from key text.
+struct Parse;
+
+impl Parse {
+    fn two_keys() -> Vault {
+        let k = |b: u8| B64.encode([b; 32]);
+        Vault::parse(&format!("index {}; key 1 {}; key 2 {}", k(1), k(2), k(3))).unwrap()
+    }
+}

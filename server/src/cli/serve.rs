@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::delivery::Delivery;
+use crate::keyring::{self, KeysError};
 use crate::state::AppState;
 use realname_domain::clock::{Clock, OsRandom, Random, SystemClock};
 use realname_domain::config::{Config, SiteConfig, sample_toml};
 use realname_domain::encoding::hex_encode;
-use realname_domain::keyprint;
 use realname_domain::keys::KeyRing;
 use realname_domain::sites::hash_secret;
 use realname_domain::vault::Vault;
@@ -41,6 +41,17 @@ pub enum StartError {
     Io(String),
 }
 
+impl From<KeysError> for StartError {
+    fn from(e: KeysError) -> Self {
+        match e {
+            KeysError::Keys(e) => Self::Keys(e),
+            KeysError::Vault(e) => Self::Vault(e),
+            KeysError::Store(e) => Self::Store(e),
+            KeysError::Mismatch(e) => Self::KeyMismatch(e),
+        }
+    }
+}
+
 /// The vault key file inside `keys.dir`.
 pub const VAULT_FILE: &str = "vault.keys";
 
@@ -48,13 +59,13 @@ pub const VAULT_FILE: &str = "vault.keys";
 pub async fn build_state(cfg: Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> Result<AppState, StartError> {
     cfg.validate()?;
     crate::state::check_calendar(&cfg.review, clock.now_ms()).map_err(|e| StartError::Io(e.to_string()))?;
-    let keys = match std::env::var("REALNAME_SERVER_KEYS") {
+    let mut keys = match std::env::var(realname_domain::keys::KEYS_ENV) {
         Ok(json) => KeyRing::from_json(json.as_bytes())?,
         Err(_) => KeyRing::load_or_create(&cfg.keys.dir, rng.as_ref(), clock.now_ms())?,
     };
-    let vault = Vault::load_or_create(&cfg.keys.dir.join(VAULT_FILE))?;
+    let mut vault = Vault::load_or_create(&cfg.keys.dir.join(VAULT_FILE))?;
     let store = store::open(cfg.database.url.expose()).await?;
-    check_keys(store.as_ref(), &keys, &vault, clock.now_ms()).await?;
+    keyring::admit(store.as_ref(), &cfg, &mut keys, &mut vault, clock.now_ms()).await?;
     let delivery = Delivery::from_config(&cfg, clock.clone(), rng.clone())?;
     Ok(AppState::new(cfg, store, vault, keys, clock, rng, delivery))
 }
@@ -62,11 +73,7 @@ pub async fn build_state(cfg: Config, clock: Arc<dyn Clock>, rng: Arc<dyn Random
 /// Refuses keys that differ from the ones the database was initialised with (`realname_domain::keyprint`), and
 /// records those it holds: on the first start all of them, later the keys a rotation added.
 pub async fn check_keys(store: &dyn store::Store, keys: &KeyRing, vault: &Vault, now: i64) -> Result<(), StartError> {
-    let held: Vec<_> = keys.prints().into_iter().chain(vault.prints()).collect();
-    keyprint::compare(&held, &store.key_prints().await?)?;
-    // Again after recording: two instances starting at once on an empty database both record, one of them first.
-    keyprint::compare(&held, &store.record_key_prints(&held, now).await?)?;
-    Ok(())
+    Ok(keyring::check(store, keys, vault, now).await?)
 }
 
 /// Starts JSON or text logs at the configured level. Logs never contain personal data (see the handlers).
@@ -116,6 +123,8 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     let worker = tokio::spawn(crate::webhooks::run(state.clone(), wait(stop_rx.clone())));
     let purger = tokio::spawn(purge_loop(state.clone(), wait(stop_rx.clone())));
     let chainer = tokio::spawn(crate::audit::chain::run(state.store.clone(), wait(stop_rx.clone())));
+    let files = keyring::KeyFiles::of(&state.cfg);
+    let reloader = tokio::spawn(keyring::run(state.clone(), files, wait(stop_rx.clone())));
     tracing::info!(%addr, store = state.store.backend(), sms = state.delivery.sms.name(), email = state.delivery.email.name(), "listening");
     crate::http::conn::warn_if_few_files(state.cfg.http.max_connections);
     let http = state.cfg.http.clone();
@@ -124,6 +133,7 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     let _ = worker.await;
     let _ = purger.await;
     let _ = chainer.await;
+    let _ = reloader.await;
     result.map_err(|e| StartError::Io(e.to_string()))
 }
 
@@ -217,11 +227,11 @@ pub fn init(dir: &Path, out: &mut dyn std::io::Write) -> Result<(), StartError> 
     Ok(())
 }
 
-/// `realname-server rotate-keys`: a new HPKE key for new sessions; the old one keeps opening during the grace.
-/// It rotates the key file the configuration names and never creates one: without `--config` or a
-/// `./realname.toml` the default `data/keys` of the current folder is rarely the server's, and a fresh key ring
-/// there would rotate nothing the servers use.
-pub fn rotate_keys(cfg: &Config, out: &mut dyn std::io::Write) -> Result<(), StartError> {
+/// `realname-server rotate-keys`: a new HPKE key, published at once and sealed to `keys.publish_secs` after the
+/// first instance loaded it; the old one keeps opening during the grace. It rotates the key file the configuration
+/// names and never creates one: without `--config` or a `./realname.toml` the default `data/keys` of the current
+/// folder is rarely the server's, and a fresh key ring there would rotate nothing the servers use.
+pub fn rotate_keys(cfg: &Config, now: i64, out: &mut dyn std::io::Write) -> Result<(), StartError> {
     let path = cfg.keys.dir.join(realname_domain::keys::KEY_FILE);
     if !path.is_file() {
         return Err(StartError::Io(format!(
@@ -230,13 +240,20 @@ pub fn rotate_keys(cfg: &Config, out: &mut dyn std::io::Write) -> Result<(), Sta
             path.display()
         )));
     }
-    let now = SystemClock.now_ms();
-    let mut ring = KeyRing::load_or_create(&cfg.keys.dir, &OsRandom, now)?;
+    let mut ring = KeyRing::load(&cfg.keys.dir)?;
     ring.prune_hpke(now, cfg.keys.hpke_grace_secs.saturating_mul(1000));
     ring.rotate_hpke(&OsRandom, now)?;
-    let kid = ring.hpke_current().map(|k| k.kid.clone()).unwrap_or_default();
-    writeln!(out, "new HPKE key {kid} in {}; restart the servers to pick it up", path.display())
-        .map_err(|e| StartError::Io(e.to_string()))
+    let kid = ring.hpke.first().map(|e| e.pair.kid.clone()).unwrap_or_default();
+    writeln!(
+        out,
+        "new HPKE key {kid} in {}. Copy this file to every instance now: they load it within keys.reload_secs \
+         ({} s; or send them SIGHUP) and open envelopes sealed to it; it is sealed to keys.publish_secs ({} s) \
+         after the first instance loaded it (docs/deploy.md)",
+        path.display(),
+        cfg.keys.reload_secs,
+        cfg.keys.publish_secs,
+    )
+    .map_err(|e| StartError::Io(e.to_string()))
 }
 
 #[cfg(test)]
@@ -276,13 +293,13 @@ mod tests {
         cfg.keys.dir = dir.join("data/keys");
         // No key file: refused, and nothing appears on disk.
         let mut out = Vec::new();
-        let err = rotate_keys(&cfg, &mut out).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = rotate_keys(&cfg, SystemClock.now_ms(), &mut out).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("no key file") && err.contains("--config"), "{err}");
         assert!(!dir.exists(), "rotate-keys created {}", dir.display());
         // With the keys `init` made: a new key, and the output names the file.
         assert!(init(&dir, &mut Vec::new()).is_ok());
         let before = std::fs::read(cfg.keys.dir.join(realname_domain::keys::KEY_FILE)).unwrap_or_default();
-        assert!(rotate_keys(&cfg, &mut out).is_ok());
+        assert!(rotate_keys(&cfg, SystemClock.now_ms(), &mut out).is_ok());
         let printed = String::from_utf8_lossy(&out).into_owned();
         assert!(printed.contains("new HPKE key") && printed.contains("server-keys.json"), "{printed}");
         assert_ne!(std::fs::read(cfg.keys.dir.join(realname_domain::keys::KEY_FILE)).unwrap_or_default(), before);

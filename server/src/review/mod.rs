@@ -18,9 +18,11 @@ use realname_domain::clock::{Clock, Random};
 pub use realname_domain::config::ReviewConfig;
 use realname_domain::lifecycle::SessionEvent;
 use realname_domain::session::Session;
-use realname_domain::vault::{Field, Vault};
+use realname_domain::vault::Field;
 use realname_store::review::{Case, CaseImage, CaseStatus, NewCase, Reviewer};
 use realname_store::{Store, StoreError};
+
+use crate::keyring::VaultKeys;
 
 /// Why a case goes to a human.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -217,7 +219,7 @@ pub struct Reviews {
     /// Storage.
     pub store: Arc<dyn Store>,
     /// Field encryption.
-    pub vault: Arc<Vault>,
+    pub vault: VaultKeys,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Randomness.

@@ -2,7 +2,7 @@
 //! or documents, send and check codes, resend, cancel, and build the trusted result. It takes its dependencies
 //! explicitly (built once by `state.rs`); handlers in `http/api.rs` extract, call it and map its [`SessionError`].
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use realname_core::envelope::{self, EnvelopeError};
 use realname_core::protocol::{
@@ -16,6 +16,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::codes;
 use crate::delivery::{Channel, Delivery};
+use crate::keyring::{ServerKeys, VaultKeys};
 use crate::metrics::Metrics;
 use crate::review::Reviews;
 use realname_domain::audit::flow as audit;
@@ -25,7 +26,6 @@ use realname_domain::keys::KeyRing;
 use realname_domain::lifecycle::SessionEvent;
 use realname_domain::session::{Methods, NewSession, Session};
 use realname_domain::sites::{Site, Sites, hash_secret};
-use realname_domain::vault::Vault;
 use realname_store::{self as store, Store};
 
 mod code;
@@ -46,10 +46,10 @@ pub use result::{Masked, Results, result_of};
 pub struct Sessions {
     /// Storage.
     pub store: Arc<dyn Store>,
-    /// Field encryption and keyed hashes.
-    pub vault: Arc<Vault>,
-    /// HPKE and code keys.
-    pub keys: Arc<RwLock<KeyRing>>,
+    /// Field encryption and keyed hashes (reloadable).
+    pub vault: VaultKeys,
+    /// HPKE and code keys (reloadable).
+    pub keys: ServerKeys,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Randomness.
@@ -134,9 +134,9 @@ pub fn offered_methods(session: &Session, site: &Site) -> Vec<Method> {
 }
 
 impl Sessions {
-    /// Read access to the key ring (a poisoned lock still holds valid keys).
-    fn keys(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
-        self.keys.read().unwrap_or_else(|e| e.into_inner())
+    /// The key ring as it stands now.
+    fn keys(&self) -> Arc<KeyRing> {
+        self.keys.current()
     }
 
     /// The site whose secret key `bearer` is.

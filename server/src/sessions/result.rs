@@ -1,25 +1,24 @@
 //! What a site learns of a session: its masked identity, its result, and for a verified one a signed result token.
 //! Only masked values leave here.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use realname_core::protocol::{AgeBand, DocumentKind, ResultClaims, SessionResult, SessionStatus};
 use realname_core::validate::{self, Date, Options};
 
 use super::error::{ServiceResult, SessionError};
+use crate::keyring::{ServerKeys, VaultKeys};
 use realname_domain::clock::{Clock, Random, UnixMillis};
-use realname_domain::keys::KeyRing;
 use realname_domain::session::Session;
 use realname_domain::sites::Site;
-use realname_domain::vault::Vault;
 
 /// Builds the site's view of sessions and signs result tokens.
 #[derive(Clone)]
 pub struct Results {
     /// Opens the sealed identity.
-    pub vault: Arc<Vault>,
+    pub vault: VaultKeys,
     /// The token signing key.
-    pub keys: Arc<RwLock<KeyRing>>,
+    pub keys: ServerKeys,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Randomness (token ids).
@@ -105,7 +104,7 @@ impl Results {
             age_band: r.age_band,
             reference: r.reference.clone(),
         };
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let keys = self.keys.current();
         let (kid, key) = keys.token_signer().ok_or(SessionError::Internal("no token key"))?;
         Ok(realname_domain::tokens::sign(kid, key, &claims))
     }

@@ -47,7 +47,7 @@ impl Prepared {
     pub(super) fn new(sessions: &Sessions, session_id: &str, to: &str, client_ip: &str) -> Self {
         let code = codes::generate(sessions.random.as_ref());
         let code_hmac = codes::mac(sessions.keys().code_key(), session_id, &code);
-        let limits = codes::SendLimits::new(&sessions.vault, &sessions.config.limits, to, client_ip);
+        let limits = codes::SendLimits::new(&sessions.vault.current(), &sessions.config.limits, to, client_ip);
         Self { limits, code, code_hmac }
     }
 }

@@ -142,6 +142,13 @@ impl Harness {
         Harness { backend, state, app, clock, outbox, _dir: dir }
     }
 
+    /// A server on `backend` with a state the test built (with outbox delivery), keeping `dir` while it runs.
+    pub fn from_state(backend: Backend, state: AppState, clock: Arc<ManualClock>, dir: tempfile::TempDir) -> Harness {
+        let outbox = state.delivery.outbox.clone().expect("outbox");
+        let app = realname_server::http::app(state.clone());
+        Harness { backend, state, app, clock, outbox, _dir: dir }
+    }
+
     /// A server with the test configuration.
     pub async fn new(backend: Backend) -> Harness {
         Self::with(backend, |_| {}).await

@@ -23,6 +23,7 @@ mod lifetime;
 mod malformed;
 mod probes;
 mod review;
+mod rotation;
 mod store;
 mod tokens;
 mod webhooks;

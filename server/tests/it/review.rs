@@ -81,7 +81,7 @@ impl Harness {
         let vault = Arc::new(Vault::generate().unwrap());
         let rv = Reviews {
             store: store.clone(),
-            vault: vault.clone(),
+            vault: realname_server::keyring::VaultKeys::new((*vault).clone(), clock.clone()),
             clock: clock.clone(),
             random: Arc::new(OsRandom),
             calendar: Arc::new(Calendar::builtin().unwrap()),

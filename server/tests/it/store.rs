@@ -26,6 +26,7 @@ pub(crate) struct Backend {
     _dir: Option<tempfile::TempDir>,
 }
 
+#[derive(Clone)]
 enum Place {
     Sqlite(PathBuf),
     Postgres { url: String, schema: String },
@@ -71,6 +72,11 @@ impl Backend {
                 Arc::new(PgStore::connect_in_schema(url, schema).await.expect("reconnect PostgreSQL"))
             }
         }
+    }
+
+    /// Another backend on the same database (a second server instance's); `self` keeps the database's folder.
+    pub async fn second(&self) -> Backend {
+        Backend { store: self.another_instance().await, place: self.place.clone(), _dir: None }
     }
 
     /// Every byte the database holds, as text: the SQLite files, or each PostgreSQL table's rows.

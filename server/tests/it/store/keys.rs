@@ -20,6 +20,10 @@ pub(super) async fn key_prints_are_recorded_once_and_never_changed(b: &Backend) 
     let got = other.record_key_prints(&second, T0 + MIN).await.unwrap();
     assert_eq!(got, vec![print(KeySet::Hpke, "k1", 1), print(KeySet::Hpke, "k2", 3), print(KeySet::Vault, "1", 2)]);
     assert_eq!(s.key_prints().await.unwrap(), got);
+    // When each was first recorded (what decides when a key may be used): the first recording's time.
+    let times: Vec<(String, i64)> =
+        s.recorded_key_prints().await.unwrap().into_iter().map(|r| (r.print.kid, r.recorded_at)).collect();
+    assert_eq!(times, vec![("k1".into(), T0), ("k2".into(), T0 + MIN), ("1".into(), T0)]);
     // Two instances recording different keys under one id at once: both read back the same one.
     let (five, six) = ([print(KeySet::CodeHmac, "-", 5)], [print(KeySet::CodeHmac, "-", 6)]);
     let (x, y) = tokio::join!(s.record_key_prints(&five, T0), other.record_key_prints(&six, T0));
