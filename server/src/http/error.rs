@@ -7,6 +7,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use realname_core::protocol::{ErrorBody, ErrorCode, ErrorResponse};
+use realname_domain::vault::VaultError;
 use realname_store::StoreError;
 
 use crate::sessions::SessionError;
@@ -129,6 +130,10 @@ impl From<SessionError> for ApiError {
                 }
             }
             SessionError::Store(e) => e.into(),
+            // Data sealed with a vault key this instance has not loaded (a rotation not rolled out to it yet) is a
+            // passing state of the deployment, not a bug: the client retries (docs/deploy.md).
+            SessionError::Vault(VaultError::UnknownKey(id)) => Self::new(ErrorCode::Unavailable)
+                .caused_by(format!("vault key {id} is not loaded on this instance (docs/deploy.md, rotation)")),
             other @ (SessionError::Vault(_) | SessionError::Review(_) | SessionError::Internal(_)) => {
                 Self::internal(&other)
             }
@@ -190,5 +195,10 @@ mod tests {
         assert_eq!(e.code, ErrorCode::Internal);
         assert_eq!(e.cause.as_deref(), Some("internal error: identity missing"));
         assert!(!e.message.contains("identity missing"));
+        // A vault key this instance has not loaded yet is a 503 to retry; data that does not open is a bug.
+        let e = ApiError::from(SessionError::Vault(VaultError::UnknownKey(2)));
+        assert_eq!(e.code, ErrorCode::Unavailable);
+        assert!(e.cause.as_deref().is_some_and(|c| c.contains("vault key 2")));
+        assert_eq!(ApiError::from(SessionError::Vault(VaultError::Open)).code, ErrorCode::Internal);
     }
 }

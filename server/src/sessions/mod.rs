@@ -327,7 +327,7 @@ impl Sessions {
             let now = self.clock.now_ms();
             let left = |at: i64| ((at - now).max(0) + 999) / 1000;
             view.resend_in = Some(left(ready));
-            view.destination = self.destination(s).map(|(_, _, masked)| masked);
+            view.destination = self.destination(s)?.map(|(_, _, masked)| masked);
             if code.state == store::CodeState::Active {
                 view.code_expires_in = Some(left(code.expires_at));
                 view.attempts_left = Some(self.config.codes.max_attempts.saturating_sub(code.attempts));
@@ -388,11 +388,11 @@ impl Sessions {
         if first { Ok(()) } else { Err(ErrorCode::EnvelopeReplayed.into()) }
     }
 
-    /// The decrypted destination of a session: (channel, plaintext, masked).
-    fn destination(&self, s: &Session) -> Option<(Channel, String, String)> {
-        let sealed = s.identity.as_ref()?;
-        let plain = self.vault.open_identity(&s.id, sealed).ok()?;
-        match (plain.phone, plain.email) {
+    /// The decrypted destination of a session: (channel, plaintext, masked); `None` without identity data.
+    fn destination(&self, s: &Session) -> ServiceResult<Option<(Channel, String, String)>> {
+        let Some(sealed) = s.identity.as_ref() else { return Ok(None) };
+        let plain = self.vault.open_identity(&s.id, sealed)?;
+        Ok(match (plain.phone, plain.email) {
             (Some(p), _) => {
                 let m = validate::mask_phone(&p);
                 Some((Channel::Sms, p, m))
@@ -402,7 +402,7 @@ impl Sessions {
                 Some((Channel::Email, e, m))
             }
             _ => None,
-        }
+        })
     }
 }
 

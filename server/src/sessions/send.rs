@@ -183,7 +183,8 @@ impl Sessions {
                 return Err(SessionError::Cooldown { retry_after });
             }
         }
-        let (channel, to, masked) = self.destination(&ctx.session).ok_or(SessionError::Internal("identity missing"))?;
+        let (channel, to, masked) =
+            self.destination(&ctx.session)?.ok_or(SessionError::Internal("identity missing"))?;
         let send = Prepared::new(self, &ctx.session.id, &to, client_ip);
         let given = ctx.session.clone();
         let to = (channel, to.as_str(), masked.as_str());

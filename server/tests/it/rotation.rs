@@ -164,6 +164,60 @@ async fn hpke_rotation_rolls_across_instances_with_flows_running(b: Backend) {
     flows(&a, &other, n).await;
 }
 
+/// The id of the vault key that sealed a session's identity.
+async fn sealed_with(h: &Harness, session_id: &str) -> Option<u32> {
+    let s = h.state.store.session(session_id).await.unwrap().unwrap();
+    s.identity.and_then(|i| i.name.key_id())
+}
+
+async fn vault_rotation_rolls_and_a_missing_key_is_a_503(b: Backend) {
+    let (a, other) = two_instances(b).await;
+    let (files_a, files_b) = (files(dir_of(&a)), files(dir_of(&other)));
+    let mut n = flows(&a, &other, 0).await;
+    a.clock.advance_secs(600);
+
+    // `key 2` appended to the first instance's vault.keys (docs/storage.md), loaded there: published, not used.
+    assert_eq!(Vault::rotate_file(&files_a.vault.clone().unwrap()).unwrap(), 2);
+    let published_at = a.clock.now_ms();
+    assert!(keyring::reload(&a.state, &files_a).await.unwrap());
+    let s = a.create_session().await;
+    let r = a.submit_identity(&s, &identity_sms("13912349100", a.clock.now_secs())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(sealed_with(&a, &s.session_id).await, Some(1));
+    // The other instance, which lacks key 2, reads everything the first one seals.
+    let r = other.submit_code(&s, &a.last_code()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    n = flows(&a, &other, n).await;
+
+    // The operator is late: the publish delay ends before the other instance has the file. The first instance
+    // seals with key 2; the other answers 503 `unavailable` (never 500) for such a session and changes nothing.
+    a.clock.set_ms(published_at + a.state.cfg.keys.publish_secs * 1000);
+    let s = a.create_session().await;
+    let r = a.submit_identity(&s, &identity_sms("13912349101", a.clock.now_secs())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(sealed_with(&a, &s.session_id).await, Some(2));
+    let code = a.last_code();
+    let env = other.seal(&s.session_id, Step::Code, &json!({ "code": code })).await;
+    let body = json!({ "envelope": env });
+    let r = other.widget_post(&s, "code", Some(&body), "203.0.113.11").await;
+    assert_eq!((r.status, r.code()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"), "{}", r.json);
+    assert_eq!(other.site_view(&s.session_id).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(other.client_view(&s).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    // Once the file arrives and is loaded, the same request succeeds.
+    copy_keys(dir_of(&a), dir_of(&other));
+    assert!(keyring::reload(&other.state, &files_b).await.unwrap());
+    let r = other.widget_post(&s, "code", Some(&body), "203.0.113.11").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    flows(&a, &other, n).await;
+    // Both seal with key 2 now, and read what was sealed with key 1.
+    let old = s;
+    let s = other.create_session().await;
+    let r = other.submit_identity(&s, &identity_sms("13912349102", a.clock.now_secs())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(sealed_with(&other, &s.session_id).await, Some(2));
+    assert_eq!(a.site_view(&old.session_id).await.status, StatusCode::OK);
+}
+
 async fn a_reload_with_other_keys_is_refused_and_the_keys_in_use_stay(b: Backend) {
     let (a, other) = two_instances(b).await;
     let before = kids(&other).await;
@@ -189,5 +243,6 @@ pub fn dir_of(h: &Harness) -> &Path {
 
 on_both_backends!(
     hpke_rotation_rolls_across_instances_with_flows_running,
+    vault_rotation_rolls_and_a_missing_key_is_a_503,
     a_reload_with_other_keys_is_refused_and_the_keys_in_use_stay,
 );
