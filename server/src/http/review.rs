@@ -163,7 +163,7 @@ async fn login(
         return Err(AuthError::BadCredentials.into());
     }
     let addr = addr.map_or_else(|| "unknown".to_owned(), |a| a.0.0.clone());
-    let keys = throttle::LoginKeys::new(&rv.vault, &b.username, &addr);
+    let keys = throttle::LoginKeys::new(&rv.vault.current(), &b.username, &addr);
     // Throttled: no password is checked and nothing is written.
     if let Some(secs) = throttle::wait(rv.store.as_ref(), &keys, rv.clock.now_ms()).await.map_err(ReviewError::from)? {
         rv.metrics.rate_limited("console_login");
