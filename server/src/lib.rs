@@ -13,4 +13,5 @@ pub mod report;
 pub mod review;
 pub mod sessions;
 pub mod state;
+pub mod uploads;
 pub mod webhooks;

@@ -48,6 +48,8 @@ pub struct Inner {
     pub sessions: Sessions,
     /// The review service (queue, reviewers, decisions, complaints).
     pub reviews: Reviews,
+    /// The memory budget of the documents uploads in flight.
+    pub uploads: Arc<crate::uploads::UploadBudget>,
 }
 
 impl std::ops::Deref for AppState {
@@ -122,6 +124,7 @@ impl AppState {
                 hpke_grace_secs: cfg.keys.hpke_grace_secs,
             },
         };
+        let uploads = Arc::new(crate::uploads::UploadBudget::new(cfg.http.upload_memory_bytes));
         Self(Arc::new(Inner {
             cfg,
             store,
@@ -136,6 +139,7 @@ impl AppState {
             metrics,
             sessions,
             reviews,
+            uploads,
         }))
     }
 

@@ -15,6 +15,8 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// Connections held at once per client address (the socket's peer); 0 = no per-address cap.
     pub max_connections_per_ip: usize,
+    /// Bytes of documents bodies (up to 12 MiB each) all uploads in flight may hold; more get 503 `overloaded`.
+    pub upload_memory_bytes: usize,
     /// How long `/readyz` waits for the database before it answers 503, milliseconds.
     pub ready_timeout_ms: u64,
     /// `max-age` of the `Strict-Transport-Security` header, seconds; 0 sends no header.
@@ -31,6 +33,7 @@ impl Default for HttpConfig {
             idle_timeout_ms: 60_000,
             max_connections: 4096,
             max_connections_per_ip: 256,
+            upload_memory_bytes: 64 << 20,
             ready_timeout_ms: 2_000,
             hsts_max_age_secs: 0,
             hsts_include_subdomains: false,

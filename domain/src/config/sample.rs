@@ -20,7 +20,10 @@ body_timeout_ms = 30000      # a body this long after its head (else 408)
 idle_timeout_ms = 60000      # a kept-alive connection waits this long for its next request
 max_connections = 4096       # keep below the open-file limit (ulimit -n) minus ~256
 max_connections_per_ip = 256 # 0 behind a reverse proxy (every connection comes from the proxy)
+upload_memory_bytes = 67108864 # documents bodies held at once (12 MiB each at most); more: 503 overloaded
 ready_timeout_ms = 2000      # /readyz answers 503 when the database takes longer
+hsts_max_age_secs = 0        # e.g. 31536000: Strict-Transport-Security on every answer (HTTPS deployments only)
+hsts_include_subdomains = false
 
 [database]
 url = "sqlite://data/realname.db"   # or postgres://user:pass@host/db

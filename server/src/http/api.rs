@@ -25,11 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/sessions/{id}/identity", post(submit_identity))
         .route("/v1/sessions/{id}/code", post(submit_code))
         .route("/v1/sessions/{id}/resend", post(resend))
-        // Two photos travel base64url inside the sealed JSON: this route alone accepts up to 12 MiB.
-        .route(
-            "/v1/sessions/{id}/documents",
-            post(submit_documents).layer(axum::extract::DefaultBodyLimit::max(12 << 20)),
-        )
+        // Two photos travel base64url inside the sealed JSON: this route alone accepts up to 12 MiB (upload.rs).
+        .route("/v1/sessions/{id}/documents", post(submit_documents))
         .route("/v1/sessions/{id}/cancel", post(cancel))
 }
 
@@ -130,9 +127,18 @@ pub async fn submit_documents(
     bearer: Bearer,
     Origin(origin): Origin,
     SessionId(id): SessionId,
-    ApiJson(req): ApiJson<SealedRequest>,
+    request: axum::extract::Request,
 ) -> ApiResult<Json<DocumentsResponse>> {
-    Ok(Json(state.sessions.submit_documents(&caller(&id, &bearer, &origin), &req.envelope).await?))
+    let caller = caller(&id, &bearer, &origin);
+    // The session first: up to 12 MiB of a stranger's (or of a session past this step) is refused unread.
+    state.sessions.check_documents(&caller).await?;
+    let timed_out = request.extensions().get::<super::conn::BodyTimedOut>().cloned();
+    let (parts, body) = request.into_parts();
+    let limit = super::upload::DOCUMENTS_LIMIT;
+    // The share of the upload budget is held until the step is done with what the body held.
+    let (req, _share): (SealedRequest, _) =
+        super::upload::read_json(&parts.headers, body, limit, &state.uploads, timed_out).await?;
+    Ok(Json(state.sessions.submit_documents(&caller, &req.envelope).await?))
 }
 
 /// Sends a new code (the previous one stops working).

@@ -72,13 +72,7 @@ impl HttpBody for Tracked {
 /// Reads the whole body (up to the route's limit: `413 payload_too_large` beyond) and tells whether its
 /// `Content-Type` is `application/json` (a `charset` or other parameter allowed).
 async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<(bool, Bytes), ApiError> {
-    let json_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v == "application/json");
+    let json_type = is_json(req.headers());
     let timed_out = req.extensions().get::<super::conn::BodyTimedOut>().cloned();
     let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
         ApiError::new(if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -92,9 +86,19 @@ async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<(bool, Bytes), 
     Ok((json_type, bytes))
 }
 
+/// Whether the `Content-Type` is `application/json` (a `charset` or other parameter allowed).
+pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json")
+}
+
 /// `bytes` as a `T` written as a JSON object: `400 bad_request` otherwise (serde would also accept a struct
 /// written as an array).
-fn object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::new(ErrorCode::BadRequest));
     }

@@ -31,6 +31,7 @@ pub mod keys;
 pub mod metrics;
 pub mod ops;
 pub mod review;
+pub mod upload;
 
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
@@ -47,13 +48,31 @@ pub fn app(state: AppState) -> Router {
     if let Some(www) = state.cfg.server.www.clone() {
         router = router.fallback_service(dev::static_files(www));
     }
-    router
+    let hsts = hsts(&state.cfg.http);
+    let router = router
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .layer(middleware::from_fn_with_state(state.clone(), console_login_address))
         .layer(middleware::from_fn(hygiene))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(body::keep_alive))
-        .with_state(state)
+        .with_state(state);
+    match hsts {
+        Some(value) => router.layer(middleware::map_response(move |mut res: Response| {
+            res.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, value.clone());
+            std::future::ready(res)
+        })),
+        None => router,
+    }
+}
+
+/// The `Strict-Transport-Security` value `[http]` asks for, if any (for deployments where the server terminates
+/// TLS, or where the proxy in front does not add it).
+fn hsts(cfg: &realname_domain::config::HttpConfig) -> Option<HeaderValue> {
+    if cfg.hsts_max_age_secs == 0 {
+        return None;
+    }
+    let sub = if cfg.hsts_include_subdomains { "; includeSubDomains" } else { "" };
+    HeaderValue::from_str(&format!("max-age={}{sub}", cfg.hsts_max_age_secs)).ok()
 }
 
 /// Hands the console login its client address (the console's routes are generic over their state, so they cannot

@@ -179,6 +179,21 @@ impl Sessions {
         Ok(tx)
     }
 
+    /// What the documents step checks before its body is read, so that a large body is refused unread: the
+    /// client secret, origin and session, that the step applies to the session's status and that the method is
+    /// offered. [`Sessions::submit_documents`] checks them all again with the body.
+    pub async fn check_documents(&self, caller: &Caller<'_>) -> ServiceResult<()> {
+        let ctx = self.authenticate(caller, true).await?;
+        if next(ctx.session.status, SessionEvent::DocumentsSubmitted).is_err() {
+            return Err(ErrorCode::WrongStep.into());
+        }
+        let offered = offered_methods(&ctx.session, ctx.site);
+        if !offered.contains(&Method::Documents) || !ctx.site.enables(Method::Documents) {
+            return Err(ErrorCode::MethodNotEnabled.into());
+        }
+        Ok(())
+    }
+
     /// The documents step: identity plus selfie and document photo, re-validated, stored sealed, queued for a
     /// reviewer (due in five working days by default).
     pub async fn submit_documents(&self, caller: &Caller<'_>, env: &Envelope) -> ServiceResult<DocumentsResponse> {

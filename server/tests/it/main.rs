@@ -26,4 +26,5 @@ mod review;
 mod rotation;
 mod store;
 mod tokens;
+mod uploads;
 mod webhooks;

@@ -1,7 +1,7 @@
-//! The operator's endpoints. Probes while the database does not answer: `/readyz` and `/metrics` answer `503` JSON within their bounds
-//! instead of hanging. PostgreSQL is reached through a loopback proxy the test can cut: after the cut the
-//! connections the pool holds stay open but silent and new ones are accepted and never answered, as when the
-//! database host hangs or a firewall drops packets.
+//! The operator's settings and endpoints: HSTS, the metrics token, and the probes while the database does not
+//! answer: `/readyz` and `/metrics` answer `503` JSON within their bounds instead of hanging. PostgreSQL is reached
+//! through a loopback proxy the test can cut: after the cut the connections the pool holds stay open but silent
+//! and new ones are accepted and never answered, as when the database host hangs or a firewall drops packets.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -101,4 +101,22 @@ async fn metrics_need_the_token_unless_opened() {
     // Opened by the operator: anyone.
     let h = Harness::with(Backend::sqlite().await, |c| c.review.metrics_public = true).await;
     assert_eq!(h.call("GET", "/metrics", &[], None).await.status, 200);
+}
+
+#[tokio::test]
+async fn hsts_is_sent_only_when_configured() {
+    let h = Harness::new(Backend::sqlite().await).await;
+    let r = h.call("GET", "/healthz", &[], None).await;
+    assert!(r.headers.get("strict-transport-security").is_none());
+    let h = Harness::with(Backend::sqlite().await, |c| {
+        c.http.hsts_max_age_secs = 31_536_000;
+        c.http.hsts_include_subdomains = true;
+    })
+    .await;
+    // On API answers, errors and pages alike.
+    for path in ["/healthz", "/v1/keys", "/v1/sessions/ses_unknown", "/console/"] {
+        let r = h.call("GET", path, &[], None).await;
+        let v = r.headers.get("strict-transport-security").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(v.as_deref(), Some("max-age=31536000; includeSubDomains"), "{path}");
+    }
 }

@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one file (default under `./data/`), WAL journal, busy timeout.
 
 mod audit;
+mod files;
 mod gate;
 mod read;
 mod tx;
@@ -51,12 +52,10 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed, with its directory) the database file at `path` and migrates it.
+    /// Opens (creating if needed, with its directory) the database file at `path` and migrates it. The files are
+    /// private to the server's user (`files.rs`).
     pub async fn open(path: &Path) -> StoreResult<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
-        }
+        files::make_private(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
