@@ -47,9 +47,9 @@ pub struct IdentityInput {
     pub email: Option<String>,
 }
 
-/// JPEG images for the face method.
+/// The JPEG photos of the documents method.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FaceImages {
+pub struct DocumentsPhotos {
     /// The selfie, JPEG.
     pub selfie: Vec<u8>,
     /// The document's photo side, JPEG.
@@ -71,24 +71,15 @@ pub struct Secrets {
     pub identity: Option<IdentityInput>,
     /// The code being submitted.
     pub code: Option<String>,
-    /// Face images.
-    pub face: Option<FaceImages>,
-}
-
-/// The protocol's method name for a flow method.
-pub fn wire_method(m: Method) -> p::Method {
-    match m {
-        Method::Sms => p::Method::Sms,
-        Method::Email => p::Method::Email,
-        Method::Face => p::Method::Documents,
-    }
+    /// The documents method's photos.
+    pub documents: Option<DocumentsPhotos>,
 }
 
 /// The identity payload of protocol §3.2.
 pub fn identity_payload(s: &Secrets, method: Method) -> Result<IdentityPayload, &'static str> {
     let id = s.identity.as_ref().ok_or(codes::NOT_CONFIGURED)?;
     Ok(IdentityPayload {
-        method: wire_method(method),
+        method,
         document_kind: id.kind,
         name: id.name.clone(),
         number: id.number.clone(),
@@ -107,13 +98,16 @@ pub fn identity_payload(s: &Secrets, method: Method) -> Result<IdentityPayload, 
 
 /// The JSON of the documents payload: the identity plus both photos (base64url) and the face consent.
 fn documents_payload(s: &Secrets) -> Result<String, Failure> {
-    let identity = identity_payload(s, Method::Face).map_err(Failure::new)?;
-    let face = s.face.as_ref().ok_or_else(|| Failure::new(codes::NOT_CONFIGURED))?;
+    let identity = identity_payload(s, Method::Documents).map_err(Failure::new)?;
+    let photos = s.documents.as_ref().ok_or_else(|| Failure::new(codes::NOT_CONFIGURED))?;
     Ok(json::to_string(&DocumentsPayload {
         identity,
-        selfie_jpeg: b64::encode(&face.selfie, Form::UrlNoPad),
-        document_jpeg: b64::encode(&face.document, Form::UrlNoPad),
-        face_consent: Consent { version: s.consent_version.clone().unwrap_or_default(), accepted_at: face.consent_at },
+        selfie_jpeg: b64::encode(&photos.selfie, Form::UrlNoPad),
+        document_jpeg: b64::encode(&photos.document, Form::UrlNoPad),
+        face_consent: Consent {
+            version: s.consent_version.clone().unwrap_or_default(),
+            accepted_at: photos.consent_at,
+        },
     }))
 }
 
@@ -410,7 +404,7 @@ impl Api {
     }
 
     /// Seals and sends the identity with both photos.
-    pub async fn submit_face(&self, secrets: &Secrets) -> Event {
+    pub async fn submit_documents(&self, secrets: &Secrets) -> Event {
         match self.send_sealed(p::Step::Documents, documents_payload(secrets)).await {
             Ok(v) => {
                 let get = |k: &str| text(&v, k);
@@ -457,15 +451,13 @@ fn number(v: &JsValue, key: &str) -> Option<f64> {
     field(v, key).as_f64()
 }
 
-/// The `methods` list of a session answer, as flow methods (`documents` is the face method).
+/// The `methods` list of a session answer (wire names only).
 fn methods_of(v: &JsValue) -> Option<Vec<Method>> {
     let list: js_sys::Array = field(v, "methods").dyn_into().ok()?;
     Some(
         list.iter()
             .filter_map(|m| m.as_string())
-            .filter_map(|m| {
-                [Method::Sms, Method::Email, Method::Face].into_iter().find(|f| wire_method(*f).as_str() == m)
-            })
+            .filter_map(|m| Method::ALL.into_iter().find(|f| f.as_str() == m))
             .collect(),
     )
 }

@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use crate::api::{Api, Secrets};
 use crate::components::{
-    code::CodeStep, consent::ConsentStep, face::FaceStep, guardian::GuardianStep, identity::IdentityStep,
+    code::CodeStep, consent::ConsentStep, documents::DocumentsStep, guardian::GuardianStep, identity::IdentityStep,
     method::MethodStep, result::ResultStep, submitting::SubmittingStep,
 };
 use crate::config::Config;
@@ -135,7 +135,7 @@ pub fn App(props: &AppProps) -> Html {
 
     {
         // Once, after the first render: `ready`, then the configuration is checked by opening the session: its
-        // methods narrow the offer (face shows only where the site enabled documents), and a misconfigured page
+        // methods narrow the offer (documents shows only where the site enabled it), and a misconfigured page
         // (origin, key, client secret, site) becomes an error at once. A network failure says nothing yet: the flow
         // asks the server again before it offers a method.
         let emitter = props.emitter.clone();
@@ -243,9 +243,9 @@ pub fn App(props: &AppProps) -> Html {
                     s.code = Some(code);
                     Event::CodeEntered
                 }
-                Input::Face(images) => {
-                    s.face = Some(images);
-                    Event::FaceCaptured
+                Input::Documents(photos) => {
+                    s.documents = Some(photos);
+                    Event::DocumentsCaptured
                 }
             };
             drop(s);
@@ -268,7 +268,9 @@ pub fn App(props: &AppProps) -> Html {
             <CodeStep ctx={ctx.clone()} tries_left={*tries_left} resend_in={*resend_in} status={*status} method={f.method}
                 destination={props.api.destination()} on_input={on_input.clone()} on_event={dispatch.clone()} />
         },
-        Step::FaceCapture => html! { <FaceStep ctx={ctx.clone()} on_input={on_input} on_event={dispatch.clone()} /> },
+        Step::Documents => {
+            html! { <DocumentsStep ctx={ctx.clone()} on_input={on_input} on_event={dispatch.clone()} /> }
+        }
         Step::Submitting(what) => {
             let text = if *what == Submission::Sync { Key::Connecting } else { Key::Submitting };
             html! { <SubmittingStep ctx={ctx.clone()} text={text} /> }
@@ -313,9 +315,9 @@ fn submit(
             }
             Submission::Resend => api.resend().await,
             Submission::Sync => api.sync().await,
-            Submission::Face => {
+            Submission::Documents => {
                 let s = secrets.borrow().clone();
-                api.submit_face(&s).await
+                api.submit_documents(&s).await
             }
         };
         dispatcher.dispatch(event);

@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use js_sys::{Function, Reflect};
-use realname_core::flow::Method;
+use realname_core::flow::{Method, method_named};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::i18n::{Locale, Overrides};
@@ -65,7 +65,7 @@ impl Default for Config {
             publishable_key: None,
             session: None,
             // Every method; without a `methods` option the session's own list (the site's enabled methods on the
-            // server) narrows it, so face appears exactly where the site enabled documents.
+            // server) narrows it, so the documents method appears exactly where the site enabled it.
             methods: Method::ALL.to_vec(),
             controller: None,
             retention: None,
@@ -140,9 +140,9 @@ pub fn parse(options: &JsValue) -> Parsed {
     }
     let methods = get(options, "methods");
     if let Some(list) = methods.dyn_ref::<js_sys::Array>() {
-        c.methods = list.iter().filter_map(|m| m.as_string()).filter_map(|m| Method::parse(&m)).collect();
+        c.methods = list.iter().filter_map(|m| m.as_string()).filter_map(|m| method_named(&m)).collect();
     } else if let Some(s) = methods.as_string() {
-        c.methods = s.split([',', ' ']).filter_map(Method::parse).collect();
+        c.methods = s.split([',', ' ']).filter_map(method_named).collect();
     }
     let consent = get(options, "consent");
     c.controller = string(&consent, "controller").or_else(|| string(options, "controller"));

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use crate::api::{Api, FaceImages, IdentityInput};
+use crate::api::{Api, DocumentsPhotos, IdentityInput};
 use crate::config::Config;
 use crate::events::Emitter;
 use crate::i18n::{Key, Texts};
@@ -50,7 +50,7 @@ pub enum Input {
     /// A complete code.
     Code(String),
     /// Both photos, taken and confirmed.
-    Face(FaceImages),
+    Documents(DocumentsPhotos),
 }
 
 /// Seconds since the Unix epoch, from the browser's clock.

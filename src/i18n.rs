@@ -148,8 +148,8 @@ strings! {
     MethodSmsHint "method.sms_hint" ["向你的中国大陆手机号发送 6 位验证码", "向你的中國大陸手機號碼傳送 6 位驗證碼", "We text a 6-digit code to your mainland China mobile number"]
     MethodEmail "method.email" ["邮箱验证码", "電子郵件驗證碼", "Email code"]
     MethodEmailHint "method.email_hint" ["向你的邮箱发送 6 位验证码", "向你的電子郵件傳送 6 位驗證碼", "We email you a 6-digit code"]
-    MethodFace "method.face" ["人脸 + 证件照片", "人臉 + 證件照片", "Face and document photo"]
-    MethodFaceHint "method.face_hint" [
+    MethodDocuments "method.documents" ["人脸 + 证件照片", "人臉 + 證件照片", "Face and document photo"]
+    MethodDocumentsHint "method.documents_hint" [
         "拍摄自拍和证件照片，人工审核，5 个工作日内完成",
         "拍攝自拍和證件照片，人工審核，5 個工作天內完成",
         "Take a selfie and a photo of your document; a person reviews it within 5 working days",
@@ -272,27 +272,27 @@ strings! {
     ]
     CodeDigitsOnly "code.digits_only" ["验证码是 6 位数字", "驗證碼是 6 位數字", "The code is 6 digits"]
     Restart "restart" ["重新开始", "重新開始", "Start again"]
-    FaceHeading "face.heading" ["拍摄人脸和证件", "拍攝人臉和證件", "Photos of your face and document"]
-    FaceConsent "face.consent" [
+    DocumentsHeading "documents.heading" ["拍摄人脸和证件", "拍攝人臉和證件", "Photos of your face and document"]
+    DocumentsFaceConsent "documents.face_consent" [
         "我单独同意为核验身份采集和处理我的人脸图像",
         "我單獨同意為核驗身分蒐集和處理我的人臉影像",
         "I separately consent to my face image being collected and processed to verify my identity",
     ]
-    FaceSelfie "face.selfie" ["自拍", "自拍", "Selfie"]
-    FaceDocument "face.document" ["证件照片（有照片的一面）", "證件照片（有照片的一面）", "Document (photo side)"]
-    FaceCamera "face.camera" ["打开摄像头", "開啟相機", "Use the camera"]
-    FaceCapture "face.capture" ["拍照", "拍照", "Take photo"]
-    FaceRetake "face.retake" ["重拍", "重拍", "Retake"]
-    FaceUpload "face.upload" ["上传照片", "上傳照片", "Upload a photo"]
-    FaceNoCamera "face.no_camera" [
+    DocumentsSelfie "documents.selfie" ["自拍", "自拍", "Selfie"]
+    DocumentsDocument "documents.document" ["证件照片（有照片的一面）", "證件照片（有照片的一面）", "Document (photo side)"]
+    DocumentsCamera "documents.camera" ["打开摄像头", "開啟相機", "Use the camera"]
+    DocumentsCapture "documents.capture" ["拍照", "拍照", "Take photo"]
+    DocumentsRetake "documents.retake" ["重拍", "重拍", "Retake"]
+    DocumentsUpload "documents.upload" ["上传照片", "上傳照片", "Upload a photo"]
+    DocumentsNoCamera "documents.no_camera" [
         "无法使用摄像头（没有摄像头或未获授权），请上传照片。",
         "無法使用相機（沒有相機或未獲授權），請上傳照片。",
         "The camera is not available (none, or permission refused); upload a photo instead.",
     ]
-    FaceGuideSelfie "face.guide_selfie" ["请正对镜头，让面部位于椭圆框内", "請正對鏡頭，讓臉部位於橢圓框內", "Look at the camera with your face inside the oval"]
-    FaceGuideDocument "face.guide_document" ["请将证件放平，四角位于框内", "請將證件放平，四角位於框內", "Lay the document flat with all four corners inside the frame"]
-    FaceTaken "face.taken" ["已拍摄", "已拍攝", "Taken"]
-    FaceSubmit "face.submit" ["提交审核", "提交審核", "Submit for review"]
+    DocumentsGuideSelfie "documents.guide_selfie" ["请正对镜头，让面部位于椭圆框内", "請正對鏡頭，讓臉部位於橢圓框內", "Look at the camera with your face inside the oval"]
+    DocumentsGuideDocument "documents.guide_document" ["请将证件放平，四角位于框内", "請將證件放平，四角位於框內", "Lay the document flat with all four corners inside the frame"]
+    DocumentsTaken "documents.taken" ["已拍摄", "已拍攝", "Taken"]
+    DocumentsSubmit "documents.submit" ["提交审核", "提交審核", "Submit for review"]
     Submitting "submitting" ["正在加密提交…", "正在加密提交…", "Encrypting and sending…"]
     Connecting "connecting" ["正在连接…", "正在連線…", "Connecting…"]
     VerifiedHeading "result.verified" ["认证成功", "認證成功", "You are verified"]

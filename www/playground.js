@@ -77,7 +77,7 @@ function start() {
     server: location.origin,
     publishableKey: 'pk_demo',
     theme: theme(),
-    methods: ['sms', 'email', 'face'],
+    methods: ['sms', 'email', 'documents'],
     consent: { controller: 'Lantern Books', privacyPolicyUrl: 'https://example.com/privacy' },
   });
   // Walk the widget to the chosen step, as a person would, so every state can be themed.

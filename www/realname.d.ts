@@ -9,8 +9,11 @@
 /** Languages the widget speaks. Other tags fall back through `navigator.language` to zh-CN. */
 export type Locale = "zh-CN" | "zh-TW" | "en";
 
-/** Verification methods a site can enable. Face is never offered alone. */
-export type Method = "sms" | "email" | "face";
+/** Verification methods a site can enable (the protocol's names). `documents` (a selfie and a document photo for a
+ *  reviewer) is never offered alone. */
+export type Method = "sms" | "email" | "documents";
+/** @deprecated `face` is the old name of `documents`: still accepted in the `methods` option, never reported. */
+export type DeprecatedMethod = "face";
 
 /** Colour mode. `auto` follows `prefers-color-scheme`. */
 export type ThemeMode = "light" | "dark" | "auto";
@@ -79,7 +82,7 @@ export type StringOverrides = { [key: StringKey]: string | { [key: StringKey]: s
 export interface ReadyDetail { version: string; locale: Locale }
 /** `step`: a new step is shown. */
 export interface StepDetail {
-  step: "consent" | "guardian_consent" | "method" | "identity" | "code" | "face" | "submitting" | "verified"
+  step: "consent" | "guardian_consent" | "method" | "identity" | "code" | "documents" | "submitting" | "verified"
     | "in_review" | "failed" | "cancelled" | "error";
   method: Method | null;
 }
@@ -100,7 +103,7 @@ export interface CancelDetail {}
 /** Codes that mean the page is misconfigured: the widget shows a short notice and offers nothing else. */
 export type ConfigurationErrorCode =
   | "forbidden_origin" | "unauthorized" | "site_disabled" | "method_not_enabled" | "not_configured"
-  | "no_method_enabled" | "face_only_method";
+  | "no_method_enabled" | "documents_only_method";
 
 /** Every stable code an `error` event carries (docs/embedding.md says what a site should do about each). */
 export type ErrorCode =
@@ -138,9 +141,10 @@ export interface Options {
   locale?: Locale | string;
   /** Default: light. */
   theme?: Theme;
-  /** Methods offered (sms, email, face — face never alone). Default: what the session offers, i.e. the methods
-   *  the site enabled on the server (face where `documents` is enabled); a list here can only narrow that. */
-  methods?: Method[] | string;
+  /** Methods offered (sms, email, documents — documents never alone; `face` still means documents but is
+   *  deprecated). Default: what the session offers, i.e. the methods the site enabled on the server; a list here can
+   *  only narrow that. */
+  methods?: (Method | DeprecatedMethod)[] | string;
   consent?: ConsentOptions;
   /** Where a person can file a complaint after a failed verification. */
   complaintUrl?: string;

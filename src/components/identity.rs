@@ -132,7 +132,7 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
     let contact_check = match method {
         Method::Sms => Some(validate::validate_phone(&contact)),
         Method::Email => Some(validate::validate_email(&contact)),
-        Method::Face => None,
+        Method::Documents => None,
     };
     let valid = id.valid && name_check.valid && contact_check.as_ref().is_none_or(|c| c.valid);
 
@@ -208,7 +208,7 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
             oninput: input(contact.clone()),
             onblur: blur(Field::Contact),
         }),
-        Method::Face => html! {},
+        Method::Documents => html! {},
     };
     html! {
         <form part="step step-identity" novalidate=true onsubmit={submit}>

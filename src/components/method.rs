@@ -1,4 +1,4 @@
-//! Choose among the methods the site enabled (face is never the only one: the flow refuses that set).
+//! Choose among the methods the site enabled (documents is never the only one: the flow refuses that set).
 
 use realname_core::flow::{Event, Method};
 use yew::prelude::*;
@@ -25,7 +25,7 @@ pub fn MethodStep(props: &MethodProps) -> Html {
         let (name, hint) = match m {
             Method::Sms => (Key::MethodSms, Key::MethodSmsHint),
             Method::Email => (Key::MethodEmail, Key::MethodEmailHint),
-            Method::Face => (Key::MethodFace, Key::MethodFaceHint),
+            Method::Documents => (Key::MethodDocuments, Key::MethodDocumentsHint),
         };
         html! {
             <li>

@@ -3,7 +3,7 @@
 
 pub mod code;
 pub mod consent;
-pub mod face;
+pub mod documents;
 pub mod guardian;
 pub mod identity;
 pub mod method;

@@ -62,7 +62,7 @@ async fn no_method_is_offered_before_the_server_confirmed_it() {
     // The server cannot be reached at mount: nothing is said yet (the person may be briefly offline).
     set("__rnOffline", true.into());
     set("__rnMethods", methods(&["sms", "email"]));
-    let m = mounted(&[("methods", methods(&["sms", "email", "face"]))]).await;
+    let m = mounted(&[("methods", methods(&["sms", "email", "documents"]))]).await;
     tick().await;
     assert_eq!(m.step(), "consent");
     assert!(error_codes(&m).is_empty());
@@ -71,7 +71,7 @@ async fn no_method_is_offered_before_the_server_confirmed_it() {
     m.expect_step("error").await;
     assert_eq!(error_codes(&m), ["network"]);
     assert!(!m.steps().contains(&"method".to_string()), "{:?}", m.steps());
-    // Back online: the methods the server confirmed, and only those (no face the site did not enable).
+    // Back online: the methods the server confirmed, and only those (no documents the site did not enable).
     set("__rnOffline", false.into());
     m.click("Try again").await;
     m.expect_step("method").await;
@@ -107,4 +107,32 @@ async fn events_bubble_and_cross_shadow_roots_except_error() {
     }
     assert!(error_codes(&m).contains(&"invalid_option".to_string()), "the element itself hears `error`");
     assert_eq!(*seen.borrow(), ["ready", "step", "step", "cancel"], "an ancestor hears every event but `error`");
+}
+
+/// `face`, the deprecated name of the documents method, still works in the `methods` option (as a string or a
+/// list); everything the widget says names the method `documents`.
+#[wasm_bindgen_test]
+async fn the_deprecated_face_name_in_the_methods_option_means_documents() {
+    let m = mounted(&[("methods", "email, face".into())]).await;
+    m.agree().await;
+    m.expect_step("method").await;
+    assert_eq!(offered(&m), ["email", "documents"]);
+
+    let m = mounted(&[("methods", methods(&["sms", "face"]))]).await;
+    m.agree().await;
+    m.must("[data-method=documents]").click();
+    m.expect_step("identity").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-number", "11010519491231002X").await;
+    m.click("Next").await;
+    m.expect_step("documents").await;
+    assert_eq!(m.steps().last().map(String::as_str), Some("documents"), "{:?}", m.steps());
+    let said: Vec<String> = m
+        .events
+        .borrow()
+        .iter()
+        .filter(|(n, _)| n == "step")
+        .filter_map(|(_, d)| get(d, "method").as_string())
+        .collect();
+    assert!(!said.is_empty() && said.iter().all(|x| x == "documents"), "{said:?}");
 }

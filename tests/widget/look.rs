@@ -119,15 +119,15 @@ async fn events_ready_step_cancel_and_bridges() {
 
 #[wasm_bindgen_test]
 async fn every_step_renders() {
-    // Consent, method, identity (above); guardian, code, verified (sealed flow); cancelled (events). Face:
-    let m = mounted(&[("methods", methods(&["sms", "face"]))]).await;
+    // Consent, method, identity (above); guardian, code, verified (sealed flow); cancelled (events). Documents:
+    let m = mounted(&[("methods", methods(&["sms", "documents"]))]).await;
     m.agree().await;
-    m.must("[data-method=face]").click();
+    m.must("[data-method=documents]").click();
     tick().await;
     m.type_into("#rn-name", "张三").await;
     m.type_into("#rn-number", "11010519491231002X").await;
     m.click("Next").await;
-    m.expect_step("face").await;
+    m.expect_step("documents").await;
     assert_eq!(m.heading(), "Photos of your face and document");
     let consent: HtmlInputElement = m.must("#rn-face-consent").dyn_into().unwrap();
     assert!(!consent.checked(), "the face consent is separate and unchecked");

@@ -309,7 +309,7 @@ async fn a_javascript_privacy_link_is_not_rendered() {
 
 #[wasm_bindgen_test]
 async fn method_choice_offers_only_enabled_methods_and_focus_moves_to_the_heading() {
-    let m = mounted(&[("methods", methods(&["email", "face"]))]).await;
+    let m = mounted(&[("methods", methods(&["email", "documents"]))]).await;
     m.agree().await;
     assert_eq!(m.heading(), "Choose how to verify");
     let offered: Vec<String> = {
@@ -318,7 +318,7 @@ async fn method_choice_offers_only_enabled_methods_and_focus_moves_to_the_headin
             .map(|i| l.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("data-method").unwrap())
             .collect()
     };
-    assert_eq!(offered, ["email", "face"]);
+    assert_eq!(offered, ["email", "documents"]);
     let focused = m.root().active_element().map(|e| e.tag_name());
     assert_eq!(focused.as_deref(), Some("H2"), "focus moves to the new step's heading");
     m.must("[data-method=email]").click();
@@ -328,8 +328,8 @@ async fn method_choice_offers_only_enabled_methods_and_focus_moves_to_the_headin
 }
 
 #[wasm_bindgen_test]
-async fn face_alone_is_refused_with_an_error_event() {
-    let m = mounted(&[("methods", methods(&["face"]))]).await;
+async fn documents_alone_is_refused_with_an_error_event() {
+    let m = mounted(&[("methods", methods(&["documents"]))]).await;
     m.expect_step("error").await;
     let errors: Vec<String> = m
         .events
@@ -338,7 +338,7 @@ async fn face_alone_is_refused_with_an_error_event() {
         .filter(|(n, _)| n == "error")
         .map(|(_, d)| get(d, "code").as_string().unwrap())
         .collect();
-    assert_eq!(errors, ["face_only_method"]);
+    assert_eq!(errors, ["documents_only_method"]);
 }
 
 /// The `data-method`s on the method step.
@@ -350,7 +350,7 @@ fn offered(m: &Mounted) -> Vec<String> {
 }
 
 #[wasm_bindgen_test]
-async fn without_a_methods_option_the_session_decides_and_face_appears_where_the_site_enabled_documents() {
+async fn without_a_methods_option_the_session_decides_and_documents_appear_where_the_site_enabled_them() {
     let kp = KeyPair::from_seed("k1", &SEED);
     stub_server(&kp);
     let w: JsValue = web_sys::window().unwrap().into();
@@ -360,7 +360,7 @@ async fn without_a_methods_option_the_session_decides_and_face_appears_where_the
     until("the session's methods", || requests().len() == 2).await;
     tick().await;
     m.agree().await;
-    assert_eq!(offered(&m), ["sms", "email", "face"], "documents enabled: face is offered by default");
+    assert_eq!(offered(&m), ["sms", "email", "documents"], "documents enabled: offered by default");
     assert_eq!(requests().iter().map(|r| r.0.clone()).collect::<Vec<_>>(), ["/v1/widget/sessions", "/v1/keys"]);
     assert_eq!(m.steps(), ["consent", "method"], "narrowing the list announces no step");
 
@@ -370,9 +370,9 @@ async fn without_a_methods_option_the_session_decides_and_face_appears_where_the
     until("the session's methods", || requests().len() == 2).await;
     tick().await;
     m.agree().await;
-    assert_eq!(offered(&m), ["sms", "email"], "no documents on the server: no face");
+    assert_eq!(offered(&m), ["sms", "email"], "no documents on the server");
 
-    // A site that enables only documents is refused, as face must never be the only method.
+    // A site that enables only documents is refused: documents must never be the only method.
     stub_server(&kp);
     set(&["documents"]);
     let m = mounted(&[]).await;
@@ -384,7 +384,7 @@ async fn without_a_methods_option_the_session_decides_and_face_appears_where_the
         .filter(|(n, _)| n == "error")
         .map(|(_, d)| get(d, "code").as_string().unwrap())
         .collect();
-    assert_eq!(errors, ["face_only_method"]);
+    assert_eq!(errors, ["documents_only_method"]);
     Reflect::delete_property(w.unchecked_ref::<js_sys::Object>(), &"__rnMethods".into()).unwrap();
 }
 
@@ -600,7 +600,7 @@ async fn sealed_payloads_open_to_exactly_what_was_typed_and_the_flow_completes()
 
 mod code;
 mod config;
-mod face;
+mod documents;
 mod keys;
 mod look;
 mod messages;

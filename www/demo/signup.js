@@ -78,7 +78,7 @@ function mount() {
   $('token-box').hidden = true;
   $('result-status').textContent = 'Nothing yet: finish the verification above.';
   delete $('result-status').dataset.state;
-  // `?methods=sms,email,face` narrows the methods offered; without it the widget offers what the site enables.
+  // `?methods=sms,email,documents` narrows the methods offered; without it the widget offers what the site enables.
   const methods = new URLSearchParams(location.search).get('methods') ?? undefined;
   widget = createWidget({ locale: $('locale').value, theme: $('theme').value, methods });
   for (const type of EVENTS) {

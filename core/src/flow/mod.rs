@@ -11,8 +11,8 @@ pub mod codes {
     pub const ILLEGAL_TRANSITION: &str = "illegal_transition";
     /// The site enabled no verification method.
     pub const NO_METHOD: &str = "no_method_enabled";
-    /// The site enabled only face verification; it must never be the only choice.
-    pub const FACE_ONLY: &str = "face_only_method";
+    /// The site enabled only the documents method; it must never be the only choice.
+    pub const DOCUMENTS_ONLY: &str = "documents_only_method";
     /// A method was chosen that the site did not enable.
     pub const METHOD_NOT_ENABLED: &str = "method_not_enabled";
     /// The server refused a step because the session is elsewhere: the flow asks where instead of showing it.
@@ -30,7 +30,7 @@ pub mod codes {
         METHOD_NOT_ENABLED,
         "not_configured",
         NO_METHOD,
-        FACE_ONLY,
+        DOCUMENTS_ONLY,
     ];
 
     /// Whether `code` is one of [`CONFIGURATION`].
@@ -43,33 +43,15 @@ pub mod codes {
     pub const ENDED: &[&str] = &["session_ended", "session_expired", "client_secret_expired", "client_secret_used"];
 }
 
-/// A way to prove the person controls the identity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Method {
-    /// A one-time code by SMS to the phone number.
-    Sms,
-    /// A one-time code by email.
-    Email,
-    /// A selfie and a photo of the document, reviewed by the server.
-    Face,
-}
+/// A way to prove the person controls the identity: the protocol's own methods, with their wire names.
+pub use crate::protocol::Method;
 
-impl Method {
-    /// Every method, in display order.
-    pub const ALL: [Method; 3] = [Method::Sms, Method::Email, Method::Face];
-
-    /// The stable name used in options, events and the protocol.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Sms => "sms",
-            Method::Email => "email",
-            Method::Face => "face",
-        }
-    }
-
-    /// Parses [`Method::as_str`] names.
-    pub fn parse(s: &str) -> Option<Method> {
-        Method::ALL.into_iter().find(|m| m.as_str() == s.trim())
+/// A method as a page names it in the `methods` option: its wire name, or `face`, the deprecated name of
+/// `documents` (accepted on input only; events and answers say `documents`).
+pub fn method_named(name: &str) -> Option<Method> {
+    match name.trim() {
+        "face" => Some(Method::Documents),
+        name => Method::ALL.into_iter().find(|m| m.as_str() == name),
     }
 }
 
@@ -82,8 +64,8 @@ pub enum Submission {
     Code,
     /// A request for a new code.
     Resend,
-    /// The sealed identity with the face and document images.
-    Face,
+    /// The sealed identity with the selfie and the document photo (the documents step).
+    Documents,
     /// Asking the server where the session is (after an error, or before offering methods it has not confirmed).
     Sync,
 }
@@ -141,8 +123,8 @@ pub enum Step {
         /// Whether the code can still be entered.
         status: CodeStatus,
     },
-    /// Selfie and document photo (with their own consent).
-    FaceCapture,
+    /// Selfie and document photo (with the separate face consent): the documents method.
+    Documents,
     /// Waiting for the server.
     Submitting(Submission),
     /// Verified; the site receives the result token.
@@ -182,7 +164,7 @@ impl Step {
             Step::ChooseMethod => "method",
             Step::Identity => "identity",
             Step::Code { .. } => "code",
-            Step::FaceCapture => "face",
+            Step::Documents => "documents",
             Step::Submitting(_) => "submitting",
             Step::Verified { .. } => "verified",
             Step::InReview { .. } => "in_review",
@@ -240,8 +222,8 @@ pub enum Event {
     CodeExpired,
     /// The server locked the session after too many tries.
     CodeLocked,
-    /// Face and document photos were taken, with the face consent.
-    FaceCaptured,
+    /// The selfie and the document photo were taken, with the face consent.
+    DocumentsCaptured,
     /// The server verified the identity.
     Verified {
         /// The result token.
@@ -302,13 +284,13 @@ pub struct Flow {
 
 impl Flow {
     /// A new flow at [`Step::Consent`] for the enabled methods; an [`Step::Error`] when the set is unusable
-    /// (empty, or face alone — face is never the only method offered).
+    /// (empty, or documents alone — never the only method offered).
     pub fn new(enabled: &[Method]) -> Flow {
         let mut methods: Vec<Method> = Method::ALL.into_iter().filter(|m| enabled.contains(m)).collect();
         methods.dedup();
         let step = match methods.as_slice() {
             [] => error(codes::NO_METHOD, None),
-            [Method::Face] => error(codes::FACE_ONLY, None),
+            [Method::Documents] => error(codes::DOCUMENTS_ONLY, None),
             _ => Step::Consent,
         };
         Flow { step, methods, method: None, consent_version: None, guardian_consent: false, confirmed: false }
@@ -351,7 +333,7 @@ impl Flow {
         }
         let fresh = Flow::new(&narrowed);
         match (&fresh.step, self.method) {
-            // Nothing usable is left (or face alone): the error replaces wherever the person was.
+            // Nothing usable is left (or documents alone): the error replaces wherever the person was.
             (Step::Error { .. }, _) => Flow { consent_version: self.consent_version.clone(), ..fresh },
             (_, Some(m)) if !narrowed.contains(&m) => {
                 Flow { method: None, confirmed: true, ..self.with(error(codes::METHOD_NOT_ENABLED, None)) }
@@ -366,7 +348,7 @@ impl Flow {
     fn resume(&self, at: ServerStep) -> Flow {
         match at {
             ServerStep::Created => match self.method {
-                Some(Method::Face) => self.with(Step::FaceCapture),
+                Some(Method::Documents) => self.with(Step::Documents),
                 Some(_) => self.with(Step::Identity),
                 None if self.consent_version.is_some() => self.start(),
                 None => self.with(Step::Consent),
@@ -379,10 +361,10 @@ impl Flow {
         }
     }
 
-    /// After identity (and guardian consent if needed): the camera for face, else send the identity.
+    /// After identity (and guardian consent if needed): the camera for documents, else send the identity.
     fn after_identity(&self) -> Flow {
         match self.method {
-            Some(Method::Face) => self.with(Step::FaceCapture),
+            Some(Method::Documents) => self.with(Step::Documents),
             _ => self.with(Step::Submitting(Submission::Identity)),
         }
     }
@@ -453,8 +435,8 @@ pub fn transition(state: &Flow, event: Event) -> Flow {
             Flow { guardian_consent: true, ..state.clone() }.after_identity()
         }
         (S::GuardianConsent, E::Back) => state.with(S::Identity),
-        (S::FaceCapture, E::FaceCaptured) => state.with(S::Submitting(Submission::Face)),
-        (S::FaceCapture, E::Back) => state.with(S::Identity),
+        (S::Documents, E::DocumentsCaptured) => state.with(S::Submitting(Submission::Documents)),
+        (S::Documents, E::Back) => state.with(S::Identity),
 
         (S::Submitting(Submission::Identity | Submission::Resend), E::CodeSent { tries_left, resend_in }) => {
             state.with(code_step(tries_left, resend_in, CodeStatus::Active))

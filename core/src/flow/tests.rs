@@ -7,7 +7,7 @@ fn flow(methods: &[Method], step: Step) -> Flow {
     Flow { step, confirmed: true, ..Flow::new(methods) }
 }
 
-const ALL: &[Method] = &[Method::Sms, Method::Email, Method::Face];
+const ALL: &[Method] = &[Method::Sms, Method::Email, Method::Documents];
 
 fn code(tries_left: u8, status: CodeStatus) -> Step {
     Step::Code { tries_left, resend_in: 60, status }
@@ -25,11 +25,11 @@ fn steps() -> Vec<Step> {
         code(0, CodeStatus::Expired),
         code(0, CodeStatus::Locked),
         code(5, CodeStatus::Unsent),
-        Step::FaceCapture,
+        Step::Documents,
         Step::Submitting(Submission::Identity),
         Step::Submitting(Submission::Code),
         Step::Submitting(Submission::Resend),
-        Step::Submitting(Submission::Face),
+        Step::Submitting(Submission::Documents),
         Step::Submitting(Submission::Sync),
         Step::Verified { token: "t".into() },
         Step::InReview { due: "2026-12-04".into(), token: "t".into() },
@@ -52,7 +52,7 @@ fn events() -> Vec<Event> {
         Event::CodeRejected { tries_left: 2, resend_in: 30 },
         Event::CodeExpired,
         Event::CodeLocked,
-        Event::FaceCaptured,
+        Event::DocumentsCaptured,
         Event::Verified { token: "tok".into() },
         Event::InReview { due: "2026-12-04".into(), token: "tok".into() },
         Event::Failed { reason: "mismatch".into() },
@@ -77,7 +77,7 @@ fn event_name(e: &Event) -> &'static str {
         Event::CodeRejected { .. } => "CodeRejected",
         Event::CodeExpired => "CodeExpired",
         Event::CodeLocked => "CodeLocked",
-        Event::FaceCaptured => "FaceCaptured",
+        Event::DocumentsCaptured => "DocumentsCaptured",
         Event::Verified { .. } => "Verified",
         Event::InReview { .. } => "InReview",
         Event::Failed { .. } => "Failed",
@@ -102,7 +102,7 @@ fn legal(step: &Step, event: &str) -> bool {
         Step::GuardianConsent => matches!(event, "GuardianConsentGiven" | "Back"),
         Step::ChooseMethod => matches!(event, "MethodChosen" | "Back"),
         Step::Identity => matches!(event, "IdentitySubmitted" | "Back"),
-        Step::FaceCapture => matches!(event, "FaceCaptured" | "Back"),
+        Step::Documents => matches!(event, "DocumentsCaptured" | "Back"),
         Step::Code { status: Active | Wrong, .. } => matches!(event, "CodeEntered" | "ResendRequested" | "Back"),
         Step::Code { status: Expired | Unsent, .. } => matches!(event, "ResendRequested" | "Back"),
         Step::Code { status: Locked, .. } => matches!(event, "Retry" | "Back"),
@@ -115,7 +115,7 @@ fn legal(step: &Step, event: &str) -> bool {
         Step::Submitting(Submission::Code) => {
             matches!(event, "CodeRejected" | "CodeExpired" | "CodeLocked" | "Verified" | "InReview" | "Failed")
         }
-        Step::Submitting(Submission::Face) => matches!(event, "Verified" | "InReview" | "Failed"),
+        Step::Submitting(Submission::Documents) => matches!(event, "Verified" | "InReview" | "Failed"),
         Step::Submitting(Submission::Sync) => event == "Synced",
         Step::Failed { .. } | Step::Cancelled | Step::Error { .. } => event == "Retry",
         Step::Verified { .. } | Step::InReview { .. } => false,
@@ -148,22 +148,22 @@ fn flow_every_illegal_pair_becomes_an_error_that_resumes_where_it_was() {
 }
 
 #[test]
-fn flow_offered_methods_narrow_the_choice_and_face_never_stays_alone() {
-    // The widget's default set meets a site that enables SMS and documents (face).
-    let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![Method::Sms, Method::Face]));
-    assert_eq!((f.step.clone(), f.methods.clone()), (Step::Consent, vec![Method::Sms, Method::Face]));
+fn flow_offered_methods_narrow_the_choice_and_documents_never_stay_alone() {
+    // The widget's default set meets a site that enables SMS and documents.
+    let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![Method::Sms, Method::Documents]));
+    assert_eq!((f.step.clone(), f.methods.clone()), (Step::Consent, vec![Method::Sms, Method::Documents]));
     let f = transition(&f, Event::ConsentGiven { version: "v".into() });
     assert_eq!(f.step, Step::ChooseMethod, "two methods left: a choice");
-    // A site without documents: face disappears from the choice.
+    // A site without documents: documents disappear from the choice.
     let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Sms, Method::Email]));
     assert_eq!((f.step.clone(), f.methods.clone()), (Step::ChooseMethod, vec![Method::Sms, Method::Email]));
-    // Face alone is refused, wherever the person was.
-    let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Face]));
-    assert_eq!(f.step, Step::Error { code: codes::FACE_ONLY.into(), resume: None });
+    // Documents alone is refused, wherever the person was.
+    let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Documents]));
+    assert_eq!(f.step, Step::Error { code: codes::DOCUMENTS_ONLY.into(), resume: None });
     let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![]));
     assert_eq!(f.step, Step::Error { code: codes::NO_METHOD.into(), resume: None });
     // A chosen method the session does not offer cannot be submitted: the choice starts again.
-    let chosen = Flow { method: Some(Method::Face), ..flow(ALL, Step::Identity) };
+    let chosen = Flow { method: Some(Method::Documents), ..flow(ALL, Step::Identity) };
     let f = transition(&chosen, Event::Offered(vec![Method::Sms, Method::Email]));
     assert_eq!(f.step, Step::Error { code: codes::METHOD_NOT_ENABLED.into(), resume: None });
     assert_eq!((f.method, f.methods.clone()), (None, vec![Method::Sms, Method::Email]));
@@ -181,11 +181,11 @@ fn flow_offered_methods_narrow_the_choice_and_face_never_stays_alone() {
 #[test]
 fn flow_new_rejects_unusable_method_sets() {
     assert_eq!(Flow::new(&[]).step.name(), "error");
-    assert_eq!(Flow::new(&[Method::Face]).step, Step::Error { code: codes::FACE_ONLY.into(), resume: None });
-    assert_eq!(Flow::new(&[Method::Face, Method::Face]).step.name(), "error");
-    let f = Flow::new(&[Method::Face, Method::Sms]);
+    assert_eq!(Flow::new(&[Method::Documents]).step, Step::Error { code: codes::DOCUMENTS_ONLY.into(), resume: None });
+    assert_eq!(Flow::new(&[Method::Documents, Method::Documents]).step.name(), "error");
+    let f = Flow::new(&[Method::Documents, Method::Sms]);
     assert_eq!(f.step, Step::Consent);
-    assert_eq!(f.methods, vec![Method::Sms, Method::Face], "display order is fixed");
+    assert_eq!(f.methods, vec![Method::Sms, Method::Documents], "display order is fixed");
 }
 
 #[test]
@@ -212,9 +212,9 @@ fn flow_single_method_skips_the_choice_and_back_returns_to_consent() {
 
 #[test]
 fn flow_choose_method_only_among_enabled() {
-    let f = flow(&[Method::Sms, Method::Face], Step::ChooseMethod);
-    let ok = transition(&f, Event::MethodChosen(Method::Face));
-    assert_eq!((ok.step, ok.method), (Step::Identity, Some(Method::Face)));
+    let f = flow(&[Method::Sms, Method::Documents], Step::ChooseMethod);
+    let ok = transition(&f, Event::MethodChosen(Method::Documents));
+    assert_eq!((ok.step, ok.method), (Step::Identity, Some(Method::Documents)));
     let bad = transition(&f, Event::MethodChosen(Method::Email));
     assert_eq!(
         bad.step,
@@ -226,14 +226,14 @@ fn flow_choose_method_only_among_enabled() {
 }
 
 #[test]
-fn flow_identity_sends_for_codes_and_goes_to_camera_for_face() {
+fn flow_identity_sends_for_codes_and_goes_to_camera_for_documents() {
     let sms = Flow { method: Some(Method::Sms), ..flow(ALL, Step::Identity) };
     assert_eq!(
         transition(&sms, Event::IdentitySubmitted { under_14: false }).step,
         Step::Submitting(Submission::Identity)
     );
-    let face = Flow { method: Some(Method::Face), ..flow(ALL, Step::Identity) };
-    assert_eq!(transition(&face, Event::IdentitySubmitted { under_14: false }).step, Step::FaceCapture);
+    let docs = Flow { method: Some(Method::Documents), ..flow(ALL, Step::Identity) };
+    assert_eq!(transition(&docs, Event::IdentitySubmitted { under_14: false }).step, Step::Documents);
     assert_eq!(transition(&sms, Event::Back).step, Step::ChooseMethod);
 }
 
@@ -249,9 +249,9 @@ fn flow_child_under_14_needs_a_guardian_once() {
     // Once given (e.g. after a network error), the guardian is not asked again.
     let again = transition(&s.with(Step::Identity), Event::IdentitySubmitted { under_14: true });
     assert_eq!(again.step, Step::Submitting(Submission::Identity));
-    // A child choosing face goes to the camera after the guardian.
-    let face = Flow { method: Some(Method::Face), ..g };
-    assert_eq!(transition(&face, Event::GuardianConsentGiven).step, Step::FaceCapture);
+    // A child choosing documents goes to the camera after the guardian.
+    let docs = Flow { method: Some(Method::Documents), ..g };
+    assert_eq!(transition(&docs, Event::GuardianConsentGiven).step, Step::Documents);
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn flow_code_with_no_tries_left_cannot_be_entered() {
 
 #[test]
 fn flow_results_from_every_submission() {
-    for what in [Submission::Identity, Submission::Code, Submission::Resend, Submission::Face] {
+    for what in [Submission::Identity, Submission::Code, Submission::Resend, Submission::Documents] {
         let s = flow(ALL, Step::Submitting(what));
         assert_eq!(transition(&s, Event::Verified { token: "a".into() }).step, Step::Verified { token: "a".into() });
         assert_eq!(
@@ -316,9 +316,9 @@ fn flow_results_from_every_submission() {
 }
 
 #[test]
-fn flow_face_capture_submits() {
-    let f = flow(ALL, Step::FaceCapture);
-    assert_eq!(transition(&f, Event::FaceCaptured).step, Step::Submitting(Submission::Face));
+fn flow_documents_capture_submits() {
+    let f = flow(ALL, Step::Documents);
+    assert_eq!(transition(&f, Event::DocumentsCaptured).step, Step::Submitting(Submission::Documents));
     assert_eq!(transition(&f, Event::Back).step, Step::Identity);
 }
 
@@ -326,7 +326,7 @@ fn flow_face_capture_submits() {
 fn flow_failed_requests_resume_where_the_server_says() {
     // After a failed request the server may or may not have acted on it: Retry asks it (never a step it refuses).
     let sync = Step::Submitting(Submission::Sync);
-    for what in [Submission::Identity, Submission::Face, Submission::Code, Submission::Resend, Submission::Sync] {
+    for what in [Submission::Identity, Submission::Documents, Submission::Code, Submission::Resend, Submission::Sync] {
         let e = transition(&flow(ALL, Step::Submitting(what)), Event::Fail { code: "network".into() });
         assert_eq!(e.step, Step::Error { code: "network".into(), resume: Some(Box::new(sync.clone())) });
         assert_eq!(transition(&e, Event::Retry).step, sync);
@@ -348,9 +348,9 @@ fn flow_failed_requests_resume_where_the_server_says() {
     let none_left = ServerStep::Code { tries_left: 0, resend_in: 0, status: CodeStatus::Active };
     assert_eq!(at(Some(Method::Sms), none_left).name(), "code");
     assert_eq!(at(Some(Method::Sms), ServerStep::Created), Step::Identity);
-    assert_eq!(at(Some(Method::Face), ServerStep::Created), Step::FaceCapture, "the photos are sent again");
+    assert_eq!(at(Some(Method::Documents), ServerStep::Created), Step::Documents, "the photos are sent again");
     assert_eq!(at(None, ServerStep::Created), Step::ChooseMethod);
-    assert_eq!(at(Some(Method::Face), ServerStep::InReview).name(), "in_review");
+    assert_eq!(at(Some(Method::Documents), ServerStep::InReview).name(), "in_review");
     // The server's methods narrow the flow's on the way.
     let f = Flow { method: Some(Method::Sms), ..flow(ALL, sync.clone()) };
     let f = transition(&f, Event::Synced { methods: vec![Method::Sms, Method::Email], at: ServerStep::Created });
@@ -428,8 +428,8 @@ fn flow_a_misconfigured_page_is_an_error_without_retry_wherever_it_shows() {
 fn flow_error_retry_without_resume_starts_over() {
     let f = flow(ALL, Step::Error { code: "x".into(), resume: None });
     assert_eq!(transition(&f, Event::Retry).step, Step::Consent);
-    let face_only = Flow::new(&[Method::Face]);
-    assert_eq!(transition(&face_only, Event::Retry).step.name(), "error", "a bad configuration stays an error");
+    let documents_only = Flow::new(&[Method::Documents]);
+    assert_eq!(transition(&documents_only, Event::Retry).step.name(), "error", "a bad configuration stays an error");
 }
 
 #[test]
@@ -441,7 +441,7 @@ fn flow_names_are_stable() {
         "method",
         "identity",
         "code",
-        "face",
+        "documents",
         "submitting",
         "verified",
         "in_review",
@@ -452,7 +452,11 @@ fn flow_names_are_stable() {
         assert!(names.contains(&n), "{n}");
     }
     for m in Method::ALL {
-        assert_eq!(Method::parse(m.as_str()), Some(m));
+        assert_eq!(method_named(m.as_str()), Some(m));
     }
-    assert_eq!(Method::parse("fax"), None);
+    assert_eq!(Method::Documents.as_str(), "documents");
+    // `face` is the deprecated name of the documents method: still understood, never said.
+    assert_eq!(method_named(" face"), Some(Method::Documents));
+    assert_eq!(method_named("fax"), None);
+    assert_eq!(method_named("document"), None);
 }

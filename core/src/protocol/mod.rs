@@ -55,6 +55,9 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, in display order.
+    pub const ALL: [Method; 3] = [Method::Sms, Method::Email, Method::Documents];
+
     /// The wire name of the method.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -235,7 +235,7 @@ impl Demo {
         Ok(v.as_array().map(|a| a.iter().map(|x| x.as_str().unwrap_or("").to_string()).collect()).unwrap_or_default())
     }
 
-    /// Consent → method: ticks the consent and agrees, then picks `method` (`sms`, `email`, `face`).
+    /// Consent → method: ticks the consent and agrees, then picks `method` (`sms`, `email`, `documents`).
     pub fn consent_and_choose(&self, method: &str) -> Result<()> {
         self.click("#rn-consent")?;
         self.click(PRIMARY)?;

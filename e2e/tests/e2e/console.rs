@@ -49,14 +49,14 @@ fn get_bearer(url: &str, bearer: &str) -> Result<Value> {
     Ok(serde_json::from_str(&body)?)
 }
 
-/// The person's side: the face method with the fake camera, up to "in review".
-fn submit_face(d: &Demo) -> Result<()> {
+/// The person's side: the documents method with the fake camera, up to "in review".
+fn submit_documents(d: &Demo) -> Result<()> {
     let (selfie, document) = ("fieldset[part=capture]:nth-of-type(1)", "fieldset[part=capture]:nth-of-type(2)");
-    d.consent_and_choose("face")?;
+    d.consent_and_choose("documents")?;
     d.fill("#rn-name", NAME)?;
     d.fill("#rn-number", ID_ADULT)?;
     d.click(PRIMARY)?;
-    d.wait_step("face")?;
+    d.wait_step("documents")?;
     d.click("#rn-face-consent")?;
     for slot in [selfie, document] {
         d.click_text(slot, "打开摄像头")?;
@@ -174,13 +174,13 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
         "console",
         &Profile::desktop().with_camera(true),
         &Options::default(),
-        "/index.html?methods=sms,email,face",
+        "/index.html?methods=sms,email,documents",
     )?;
     d.wait_step("consent")?;
     let secret = demo_secret(&d.server)?;
     let created = operator(&d.server, &["reviewer", "add", "--username", USER, "--role", "admin"])?;
     ensure!(created.contains(USER), "reviewer add printed {created}");
-    submit_face(&d)?;
+    submit_documents(&d)?;
 
     // Log in. A wrong password is refused with a message and no session.
     d.browser.goto(&d.server.url("/console/"))?;

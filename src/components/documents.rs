@@ -1,4 +1,4 @@
-//! Face and document photos: the camera through getUserMedia (front for the selfie, rear for the document) with
+//! The documents method's photos (a selfie and the document): the camera through getUserMedia (front for the selfie, rear for the document) with
 //! framing guides, a file upload when there is no camera or permission is refused; every image is downscaled
 //! and JPEG-encoded here before it is sealed. The face image has its own consent.
 
@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use super::consent::target_checked;
 use super::{Look, button, checkbox, event_button, heading};
-use crate::api::FaceImages;
+use crate::api::DocumentsPhotos;
 use crate::ctx::{Ctx, Input, now_secs};
 use crate::i18n::Key;
 use realname_core::b64::{self, Form};
@@ -210,7 +210,7 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
             if live || preview.is_some() {
                 <div class="rn-capture">
                     if let Some(src) = preview.clone() {
-                        <img src={src} alt={ctx.t(Key::FaceTaken)} />
+                        <img src={src} alt={ctx.t(Key::DocumentsTaken)} />
                     } else {
                         <video ref={video} autoplay=true playsinline=true muted=true aria-label={ctx.t(guide)}></video>
                         // Literal classes in two branches: a computed `class` would pull in Yew's `Classes`.
@@ -219,29 +219,29 @@ fn capture_slot(ctx: &Ctx, p: Slot) -> Html {
                 </div>
             }
             if live { <p class="rn-hint">{ ctx.t(guide) }</p> }
-            if *cam == Cam::Unavailable { <p class="rn-error" role="status">{ ctx.t(Key::FaceNoCamera) }</p> }
+            if *cam == Cam::Unavailable { <p class="rn-error" role="status">{ ctx.t(Key::DocumentsNoCamera) }</p> }
             <div class="rn-actions">
                 if preview.is_some() {
-                    { button(Look::Secondary, "button", ctx.t(Key::FaceRetake), false, Some(retake)) }
+                    { button(Look::Secondary, "button", ctx.t(Key::DocumentsRetake), false, Some(retake)) }
                 } else if live {
-                    { button(Look::Primary, "button", ctx.t(Key::FaceCapture), false, Some(take)) }
+                    { button(Look::Primary, "button", ctx.t(Key::DocumentsCapture), false, Some(take)) }
                 } else {
                     if *cam != Cam::Unavailable {
-                        { button(Look::Primary, "button", ctx.t(Key::FaceCamera), *cam == Cam::Opening, Some(start)) }
+                        { button(Look::Primary, "button", ctx.t(Key::DocumentsCamera), *cam == Cam::Opening, Some(start)) }
                     }
                     // The real input stays in the tab order (visually hidden); its label is the visible button
                     // and shows the focus ring when the input has keyboard focus.
                     <input class="rn-file" id={id} type="file" accept="image/jpeg,image/png,image/webp,image/heic" capture={facing} onchange={upload} />
-                    <label class="rn-button rn-secondary" part="button button-secondary" for={id}>{ ctx.t(Key::FaceUpload) }</label>
+                    <label class="rn-button rn-secondary" part="button button-secondary" for={id}>{ ctx.t(Key::DocumentsUpload) }</label>
                 }
             </div>
         </fieldset>
     }
 }
 
-/// Props of [`FaceStep`].
+/// Props of [`DocumentsStep`].
 #[derive(Properties, PartialEq)]
-pub struct FaceProps {
+pub struct DocumentsProps {
     /// The widget-wide configuration, texts, event emitter and API client (see [`crate::ctx::Ctx`]).
     pub ctx: std::rc::Rc<crate::ctx::Ctx>,
     /// Called with both images once taken and confirmed.
@@ -250,9 +250,9 @@ pub struct FaceProps {
     pub on_event: Callback<Event>,
 }
 
-/// The face step.
+/// The documents step: the face consent, the selfie and the document photo.
 #[component]
-pub fn FaceStep(props: &FaceProps) -> Html {
+pub fn DocumentsStep(props: &DocumentsProps) -> Html {
     let ctx = &props.ctx;
     let consent = use_state(|| None::<i64>);
     let selfie = use_state(String::new);
@@ -270,25 +270,25 @@ pub fn FaceStep(props: &FaceProps) -> Html {
             (props.on_input.clone(), *consent, (*selfie).clone(), (*document).clone());
         Callback::from(move |_: MouseEvent| {
             if let (Some(at), Some(s), Some(d)) = (consent, jpeg_bytes(&selfie), jpeg_bytes(&document)) {
-                cb.emit(Input::Face(FaceImages { selfie: s, document: d, consent_at: at }));
+                cb.emit(Input::Documents(DocumentsPhotos { selfie: s, document: d, consent_at: at }));
             }
         })
     };
     html! {
-        <div part="step step-face">
-            { heading(ctx, Key::FaceHeading) }
-            { checkbox("rn-face-consent", consent.is_some(), None, ctx.t(Key::FaceConsent), toggle) }
+        <div part="step step-documents">
+            { heading(ctx, Key::DocumentsHeading) }
+            { checkbox("rn-face-consent", consent.is_some(), None, ctx.t(Key::DocumentsFaceConsent), toggle) }
             { capture_slot(ctx, Slot {
-                facing: "user", label: Key::FaceSelfie, guide: Key::FaceGuideSelfie, enabled: consent.is_some(),
+                facing: "user", label: Key::DocumentsSelfie, guide: Key::DocumentsGuideSelfie, enabled: consent.is_some(),
                 image: selfie, cam: selfie_cam, video: selfie_video,
             }) }
             { capture_slot(ctx, Slot {
-                facing: "environment", label: Key::FaceDocument, guide: Key::FaceGuideDocument, enabled: consent.is_some(),
+                facing: "environment", label: Key::DocumentsDocument, guide: Key::DocumentsGuideDocument, enabled: consent.is_some(),
                 image: document, cam: document_cam, video: document_video,
             }) }
             <div class="rn-actions">
                 { event_button(ctx, Look::Secondary, Key::Back, &props.on_event, Event::Back) }
-                { button(Look::Primary, "button", ctx.t(Key::FaceSubmit), !ready, Some(submit)) }
+                { button(Look::Primary, "button", ctx.t(Key::DocumentsSubmit), !ready, Some(submit)) }
             </div>
         </div>
     }

@@ -1,4 +1,4 @@
-//! The face + ID photo step: camera refusals, uploads, the photos' size and what is sent.
+//! The documents step (selfie and ID photo): camera refusals, uploads, the photos' size and what is sent.
 
 use super::*;
 
@@ -22,17 +22,17 @@ fn jpeg_size(j: &[u8]) -> Option<(u32, u32)> {
 }
 
 /// "Uploads" a 2000x1500 photo into the `facing` slot's file input, as the file picker would.
-/// Mounts a widget offering face, agrees, enters a valid identity and gives the face consent: the face step with
-/// its capture slots enabled.
-async fn at_face_step_with_consent() -> Mounted {
-    let m = mounted(&[("methods", methods(&["sms", "face"]))]).await;
+/// Mounts a widget offering documents, agrees, enters a valid identity and gives the face consent: the documents
+/// step with its capture slots enabled.
+async fn at_documents_step_with_consent() -> Mounted {
+    let m = mounted(&[("methods", methods(&["sms", "documents"]))]).await;
     m.agree().await;
-    m.must("[data-method=face]").click();
+    m.must("[data-method=documents]").click();
     m.expect_step("identity").await;
     m.type_into("#rn-name", "张三").await;
     m.type_into("#rn-number", "11010519491231002X").await;
     m.click("Next").await;
-    m.expect_step("face").await;
+    m.expect_step("documents").await;
     m.must("#rn-face-consent").click();
     until("the face consent", || !m.must("fieldset").has_attribute("disabled")).await;
     m
@@ -66,7 +66,7 @@ async fn a_refused_camera_s_message_goes_once_a_photo_is_uploaded_for_that_slot(
     )
     .call0(&JsValue::NULL)
     .unwrap();
-    let m = at_face_step_with_consent().await;
+    let m = at_documents_step_with_consent().await;
     let slot_text = |n: u32| m.text(&format!("fieldset:nth-of-type({n})"));
     for n in [1, 2] {
         m.must(&format!("fieldset:nth-of-type({n}) button")).click();
@@ -98,7 +98,7 @@ async fn a_camera_that_opens_after_a_photo_was_uploaded_is_stopped() {
     )
     .call0(&JsValue::NULL)
     .unwrap();
-    let m = at_face_step_with_consent().await;
+    let m = at_documents_step_with_consent().await;
     m.must("fieldset:nth-of-type(1) button").click();
     tick().await;
     upload_photo(&m, "user").await;
@@ -117,11 +117,11 @@ async fn a_camera_that_opens_after_a_photo_was_uploaded_is_stopped() {
 }
 
 #[wasm_bindgen_test]
-async fn face_photos_are_downscaled_jpegs_sealed_with_the_identity_and_the_result_is_in_review() {
+async fn documents_photos_are_downscaled_jpegs_sealed_with_the_identity_and_the_result_is_in_review() {
     use base64::Engine as _;
     let kp = KeyPair::from_seed("k1", &SEED);
     stub_server(&kp);
-    let m = at_face_step_with_consent().await;
+    let m = at_documents_step_with_consent().await;
     for facing in ["user", "environment"] {
         upload_photo(&m, facing).await;
         until("preview", || {
