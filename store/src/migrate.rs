@@ -25,6 +25,7 @@ const SQLITE: &[Embedded] = &[
     (104, "audit_subject", include_str!("../migrations/sqlite/0104_audit_subject.sql")),
     (105, "audit_pending", include_str!("../migrations/sqlite/0105_audit_pending.sql")),
     (106, "audit_pending_rowid", include_str!("../migrations/sqlite/0106_audit_pending_rowid.sql")),
+    (107, "documents_reason", include_str!("../migrations/sqlite/0107_documents_reason.sql")),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -36,6 +37,7 @@ const POSTGRES: &[Embedded] = &[
     (103, "complaints", include_str!("../migrations/postgres/0103_complaints.sql")),
     (104, "audit_subject", include_str!("../migrations/postgres/0104_audit_subject.sql")),
     (105, "audit_pending", include_str!("../migrations/postgres/0105_audit_pending.sql")),
+    (107, "documents_reason", include_str!("../migrations/postgres/0107_documents_reason.sql")),
 ];
 
 #[derive(Debug)]
@@ -124,5 +126,82 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count("SELECT MAX(id) FROM codes").await, 8);
+    }
+
+    /// Reasons of review cases stored before version 107, and after it: the documents method's old name
+    /// `document` becomes `documents` as a whole item only.
+    const REASONS: [(&str, &str, &str); 5] = [
+        ("c1", "document", "documents"),
+        ("c2", "document,minor,max_accounts", "documents,minor,max_accounts"),
+        ("c3", "minor", "minor"),
+        ("c4", "unknown_region,document", "unknown_region,documents"),
+        ("c5", "documents", "documents"),
+    ];
+
+    /// Runs `list` without version 107 on `pool`, stores [`REASONS`], then runs all of `list`.
+    async fn before_and_after_107<DB>(pool: &sqlx::Pool<DB>, list: &'static [Embedded])
+    where
+        DB: sqlx::Database,
+        <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
+        for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+        for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    {
+        let old: Vec<Embedded> = list.iter().copied().filter(|(v, _, _)| *v != 107).collect();
+        Migrator::new(Source(old.leak())).await.unwrap().run(pool).await.unwrap();
+        for (id, before, _) in REASONS {
+            let sql = format!(
+                "INSERT INTO review_cases (id, site_id, session_id, reasons, status, submitted_at, due_at, \
+                 due_provisional) VALUES ('{id}', 's', 'ses_{id}', '{before}', 'pending', 1, 2, 0)"
+            );
+            sqlx::raw_sql(&sql).execute(pool).await.unwrap();
+        }
+        Migrator::new(Source(list)).await.unwrap().run(pool).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn sqlite_stored_cases_name_the_documents_reason_after_107() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SqliteConnectOptions::new().filename(dir.path().join("old.db")).create_if_missing(true);
+        let pool = SqlitePool::connect_with(opts).await.unwrap();
+        before_and_after_107(&pool, SQLITE).await;
+        for (id, _, after) in REASONS {
+            let got: String = sqlx::query_scalar("SELECT reasons FROM review_cases WHERE id = ?")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(got, after, "{id}");
+        }
+    }
+
+    #[tokio::test]
+    async fn postgres_stored_cases_name_the_documents_reason_after_107() {
+        let Ok(url) = std::env::var("DATABASE_URL") else {
+            assert!(std::env::var_os("REALNAME_REQUIRE_POSTGRES").is_none(), "DATABASE_URL is not set");
+            return;
+        };
+        let schema = format!("migrate107_{}", std::process::id());
+        let admin = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let opts = <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(&url).unwrap();
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.options([("search_path", schema.as_str())]))
+            .await
+            .unwrap();
+        before_and_after_107(&pool, POSTGRES).await;
+        for (id, _, after) in REASONS {
+            let got: String = sqlx::query_scalar("SELECT reasons FROM review_cases WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(got, after, "{id}");
+        }
+        pool.close().await;
+        sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin).await.unwrap();
     }
 }

@@ -230,6 +230,12 @@ pub trait ReviewStore: Send + Sync {
     async fn delete_reviewer_session(&self, token_hash: &str) -> StoreResult<()>;
 }
 
+/// A stored reason by its current name: `document`, the documents method's old name (rewritten by migration 107),
+/// can still come from an older instance during a rolling upgrade.
+fn reason_name(stored: &str) -> String {
+    if stored == "document" { "documents".to_owned() } else { stored.to_owned() }
+}
+
 const CASE_COLS: &str = "id, site_id, session_id, reasons, status, submitted_at, due_at, due_provisional, \
                          decided_at, decided_by, reason_code, images_purged_at";
 const REVIEWER_COLS: &str = "id, username, password_hash, role, site_id, disabled, created_at";
@@ -248,7 +254,7 @@ where
         id: r.try_get("id")?,
         site_id: r.try_get("site_id")?,
         session_id: r.try_get("session_id")?,
-        reasons: reasons.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        reasons: reasons.split(',').filter(|s| !s.is_empty()).map(reason_name).collect(),
         status: CaseStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("case status {status:?}")))?,
         submitted_at: r.try_get("submitted_at")?,
         due_at: r.try_get("due_at")?,

@@ -37,7 +37,7 @@ const fmtDue = (ms) => beijing(ms).slice(11, 19) === "00:00:00" ? beijing(ms - 1
 
 // Words for the codes the API speaks; an unknown code is shown as it is.
 const LABELS = {
-  document: "证件照片 Documents", unknown_region: "未知地区码 Unknown region", max_accounts: "账号数已达上限 Account limit",
+  documents: "证件照片 Documents", unknown_region: "未知地区码 Unknown region", max_accounts: "账号数已达上限 Account limit",
   minor: "未满14周岁 Under 14",
   face: "人脸照片 Face", id_front: "证件正面 ID front", id_back: "证件背面 ID back",
   documents_match: "人证一致 Documents match", manual_check_passed: "人工核验通过 Manual check passed",

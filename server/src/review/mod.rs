@@ -1,4 +1,4 @@
-//! The review queue (seed 第十条): face + ID photo submissions and flagged cases wait here for a reviewer, due
+//! The review queue (seed 第十条): documents submissions (selfie + ID photo) and flagged cases wait here for a reviewer, due
 //! five working days after submission; every view of decrypted personal data is an audit entry.
 
 pub mod auth;
@@ -28,8 +28,8 @@ use crate::keyring::VaultKeys;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
-    /// Face and document photos (the documents method).
-    Document,
+    /// A selfie and a document photo (the documents method).
+    Documents,
     /// The number's region (county) code is not in the table.
     UnknownRegion,
     /// The identity is already bound to the site's maximum of accounts.
@@ -42,7 +42,7 @@ impl Reason {
     /// Stored name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Reason::Document => "document",
+            Reason::Documents => "documents",
             Reason::UnknownRegion => "unknown_region",
             Reason::MaxAccounts => "max_accounts",
             Reason::Minor => "minor",

@@ -214,7 +214,7 @@ impl Sessions {
             return Err(ErrorCode::WrongStep.into());
         }
         let blind = self.vault.blind_id_number(&checked.plain.id_number);
-        let mut reasons = vec![Reason::Document];
+        let mut reasons = vec![Reason::Documents];
         reasons.extend(checked.flags.iter().copied());
         let limit = ctx.site.cfg.max_accounts_per_identity;
         if limit > 0 && self.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {

@@ -415,6 +415,13 @@ async fn documents_step_queues_a_review(b: Backend) {
     assert_eq!(site.json["status"], "pending_review");
     assert_eq!(site.json["method"], "documents");
     assert!(h.outbox.messages().is_empty(), "no code for the documents method");
+    // The case's reason is the method's one name, in the queue and in the audit entry.
+    let cases = h.state.store.pending_cases(Some("shop"), 10).await.unwrap();
+    assert_eq!(cases.iter().map(|c| c.reasons.clone()).collect::<Vec<_>>(), [vec!["documents".to_owned()]]);
+    let entries = h.state.store.audit_after(0, 1000).await.unwrap();
+    let queued =
+        entries.iter().rev().find(|e| e.event.action == "session.pending_review").expect("pending_review entry");
+    assert_eq!(queued.event.detail["reasons"], "documents");
 }
 
 async fn post_documents(

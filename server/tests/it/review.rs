@@ -160,7 +160,7 @@ impl Harness {
                 bytes: b"\xff\xd8-id-front".to_vec(),
             },
         ];
-        let c = self.rv.enqueue(&s, &[Reason::Document], images).await.unwrap();
+        let c = self.rv.enqueue(&s, &[Reason::Documents], images).await.unwrap();
         (s, c.id)
     }
 
@@ -481,7 +481,7 @@ async fn the_monthly_report_counts_volumes_sla_and_complaints() {
             "- decided: 2 (approved 1, rejected 1), approval rate 50.0%",
             "- decided within the due date: 1 of 2 — SLA compliance 50.0%",
             "- still pending: 1, of which overdue: 1",
-            "- reasons: document 3",
+            "- reasons: documents 3",
             "- filed: 1",
             "- by category: privacy 1",
             "- answered: 1 — within the due date: 1 (100.0%)",
