@@ -8,30 +8,38 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use crate::paths::{self, TempDir};
 use crate::{Result, err, free_port, http, wait_for};
 
 /// The W3C key under which a web element reference travels.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// A chromedriver process on a free loopback port; killed when dropped.
+/// A chromedriver process on a free loopback port, with its own temporary folder (Chromium's profiles go there);
+/// asked to shut down when dropped, then the folder is removed.
 pub struct Chromedriver {
     child: Child,
     /// `http://127.0.0.1:<port>`.
     pub url: String,
+    // Removed after the driver has ended (fields drop after `Drop::drop`).
+    tmp: TempDir,
 }
 
 impl Chromedriver {
     /// Starts chromedriver and waits until it reports ready.
     pub fn start(bin: &Path) -> Result<Self> {
         let port = free_port()?;
+        // chromedriver makes each session's profile (~11 MB) in TMPDIR and removes it only when it shuts down
+        // cleanly: a killed driver left one per browser in /tmp, gigabytes per test run.
+        let tmp = paths::temp_dir("chromedriver")?;
         let child = Command::new(bin)
             .arg(format!("--port={port}"))
+            .env("TMPDIR", &tmp.0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| err!("cannot start {}: {e}", bin.display()))?;
-        let mut d = Chromedriver { child, url: format!("http://127.0.0.1:{port}") };
+        let mut d = Chromedriver { child, url: format!("http://127.0.0.1:{port}"), tmp };
         let status = format!("{}/status", d.url);
         let ready = wait_for(Duration::from_secs(20), "chromedriver /status", || {
             if let Some(code) = d.child.try_wait()? {
@@ -43,10 +51,25 @@ impl Chromedriver {
     }
 }
 
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
+impl Chromedriver {
+    /// The driver's temporary folder (TMPDIR of the driver and its browsers).
+    pub fn tmp(&self) -> &Path {
+        &self.tmp.0
+    }
+
+    /// Asks the driver to shut down (it then removes its sessions' profiles) and waits for it a few seconds;
+    /// kills it if it does not end.
+    pub fn shutdown(&mut self) {
+        let _ = http::get(&format!("{}/shutdown", self.url));
+        let _ = wait_for(Duration::from_secs(5), "chromedriver to exit", || Ok(self.child.try_wait()?));
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 

@@ -31,8 +31,14 @@ pub fn run(args: &[String]) -> Res {
     sh::run(&mut native)?;
     drop(pg);
 
-    // The widget's DOM and JS API tests, in a real headless Chromium through chromedriver.
+    // The widget's DOM and JS API tests, in a real headless Chromium through chromedriver. wasm-bindgen's runner
+    // kills its chromedriver, which then leaves each browser's profile (~11 MB) in TMPDIR: keep them in a folder
+    // of the target dir emptied on every run instead of /tmp.
+    let browser_tmp = sh::target_dir().join("browser-tmp");
+    let _ = std::fs::remove_dir_all(&browser_tmp);
+    std::fs::create_dir_all(&browser_tmp).map_err(|e| format!("{}: {e}", browser_tmp.display()))?;
     let mut wasm = tools.wasm.command("test");
+    wasm.env("TMPDIR", &browser_tmp);
     wasm.args(["-p", "realname-widget"])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &tools.test_runner)
         .env("CHROMEDRIVER", &tools.chromedriver)

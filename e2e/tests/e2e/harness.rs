@@ -131,3 +131,28 @@ fn camera_profiles_grant_a_fake_camera_or_deny_it() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn a_finished_browser_leaves_no_profile_behind() -> Result<()> {
+    use realname_e2e::webdriver::Chromedriver;
+    // Each session's profile (~11 MB) lives in the driver's TMPDIR until the driver shuts down cleanly; a driver
+    // killed instead left them in /tmp, thousands per day of test runs.
+    let profiles = |d: &std::path::Path| -> Result<Vec<String>> {
+        Ok(std::fs::read_dir(d)?
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| n.contains("scoped_dir"))
+            .collect())
+    };
+    let mut driver = Chromedriver::start(&realname_e2e::paths::chromedriver()?)?;
+    let tmp = driver.tmp().to_path_buf();
+    let caps = Profile::desktop().capabilities()?;
+    let agent = realname_e2e::http::agent(Duration::from_secs(60));
+    agent.post(&format!("{}/session", driver.url)).send_json(json!({ "capabilities": { "alwaysMatch": caps } }))?;
+    ensure!(!profiles(&tmp)?.is_empty(), "the browser's profile is not in the driver's folder {}", tmp.display());
+    driver.shutdown();
+    let left = profiles(&tmp)?;
+    ensure!(left.is_empty(), "profiles left after the driver shut down: {left:?}");
+    drop(driver);
+    ensure!(!tmp.exists(), "the driver's folder {} was not removed", tmp.display());
+    Ok(())
+}
