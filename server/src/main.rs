@@ -17,7 +17,7 @@ const USAGE: &str = "usage:
   realname-server serve [--config FILE] [--addr ADDR]
   realname-server demo [--www DIR] [--addr 127.0.0.1:8080] [--data DIR]
   realname-server init [--dir DIR]
-  realname-server rotate-keys [--config FILE]
+  realname-server rotate-keys [--key hpke|token|vault] [--config FILE]
   realname-server validate-id [--strict] [--stdin] [ID ...]
   realname-server audit verify [--file EXPORT.csv] [--config FILE]
   realname-server audit export --from YYYY-MM-DD --to YYYY-MM-DD [--out FILE] [--config FILE]
@@ -99,8 +99,11 @@ fn run(args: &[String]) -> Result<(), StartError> {
             serve::init(&dir, &mut std::io::stdout().lock())
         }
         Some("rotate-keys") => {
-            let f = flags(rest, &["--config"]).map_err(StartError::Io)?;
-            serve::rotate_keys(&load_config(&f)?, SystemClock.now_ms(), &mut std::io::stdout().lock())
+            let f = flags(rest, &["--config", "--key"]).map_err(StartError::Io)?;
+            let key = flag(&f, "--key").unwrap_or_else(|| "hpke".into());
+            let which = serve::Rotated::parse(&key)
+                .ok_or_else(|| StartError::Io(format!("rotate-keys: --key {key}: expected hpke, token or vault")))?;
+            serve::rotate_keys(&load_config(&f)?, which, SystemClock.now_ms(), &mut std::io::stdout().lock())
         }
         _ => Err(StartError::Io(USAGE.into())),
     }

@@ -148,7 +148,7 @@ impl Default for DatabaseConfig {
 pub struct KeysConfig {
     /// Folder of the key files (created 0700; files 0600).
     pub dir: PathBuf,
-    /// How long a replaced HPKE key keeps opening envelopes, in seconds.
+    /// How long a replaced HPKE key keeps opening envelopes (and a replaced token key stays in the JWKS), in seconds.
     pub hpke_grace_secs: i64,
     /// Publish, then use: how long after the first instance loaded a key added by a rotation it starts sealing or
     /// signing, in seconds (every instance must load it before; docs/deploy.md).
@@ -330,9 +330,14 @@ impl Config {
         if h.header_timeout_ms == 0 || h.body_timeout_ms == 0 || h.idle_timeout_ms == 0 || h.max_connections == 0 {
             return bad("http: the timeouts and max_connections must be positive".into());
         }
-        // A replaced key must keep opening envelopes well after its successor is in use everywhere.
-        if self.keys.publish_secs < 0 || self.keys.hpke_grace_secs <= self.keys.publish_secs {
-            return bad("keys.publish_secs must be 0 or more and less than keys.hpke_grace_secs".into());
+        // A replaced key must keep opening envelopes, and verifying tokens, well after its successor is in use.
+        let k = &self.keys;
+        if k.publish_secs < 0 || k.hpke_grace_secs <= k.publish_secs.saturating_add(self.session.token_ttl_secs) {
+            return bad(
+                "keys.publish_secs must be 0 or more, and keys.hpke_grace_secs longer than keys.publish_secs plus \
+                 session.token_ttl_secs"
+                    .into(),
+            );
         }
         let mut ids = std::collections::HashSet::new();
         for site in &self.sites {

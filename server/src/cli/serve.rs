@@ -227,12 +227,38 @@ pub fn init(dir: &Path, out: &mut dyn std::io::Write) -> Result<(), StartError> 
     Ok(())
 }
 
-/// `realname-server rotate-keys`: a new HPKE key, published at once and sealed to `keys.publish_secs` after the
-/// first instance loaded it; the old one keeps opening during the grace. It rotates the key file the configuration
-/// names and never creates one: without `--config` or a `./realname.toml` the default `data/keys` of the current
-/// folder is rarely the server's, and a fresh key ring there would rotate nothing the servers use.
-pub fn rotate_keys(cfg: &Config, now: i64, out: &mut dyn std::io::Write) -> Result<(), StartError> {
-    let path = cfg.keys.dir.join(realname_domain::keys::KEY_FILE);
+/// The keys `rotate-keys --key` adds one to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rotated {
+    /// An HPKE key (`server-keys.json`): the widget's envelopes.
+    Hpke,
+    /// A result-token signing key (`server-keys.json`).
+    Token,
+    /// A vault key (`vault.keys`): personal data at rest.
+    Vault,
+}
+
+impl Rotated {
+    /// Parses `hpke`, `token` or `vault`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "hpke" => Some(Self::Hpke),
+            "token" => Some(Self::Token),
+            "vault" => Some(Self::Vault),
+            _ => None,
+        }
+    }
+}
+
+/// `realname-server rotate-keys [--key hpke|token|vault]`: adds a key to the key file of the configuration's
+/// `keys.dir`. Instances load it without a restart; it is published at once (opens, is listed) and used
+/// `keys.publish_secs` after the first instance loaded it; replaced HPKE and token keys stay for
+/// `keys.hpke_grace_secs` from the rotation, and those past it are dropped. It never creates a key file: without
+/// `--config` or a `./realname.toml` the default `data/keys` of the current folder is rarely the server's, and a
+/// fresh key there would rotate nothing the servers use.
+pub fn rotate_keys(cfg: &Config, which: Rotated, now: i64, out: &mut dyn std::io::Write) -> Result<(), StartError> {
+    let file = if which == Rotated::Vault { VAULT_FILE } else { realname_domain::keys::KEY_FILE };
+    let path = cfg.keys.dir.join(file);
     if !path.is_file() {
         return Err(StartError::Io(format!(
             "rotate-keys: no key file at {}; nothing was created. Name the server's configuration with --config \
@@ -240,15 +266,28 @@ pub fn rotate_keys(cfg: &Config, now: i64, out: &mut dyn std::io::Write) -> Resu
             path.display()
         )));
     }
-    let mut ring = KeyRing::load(&cfg.keys.dir)?;
-    ring.prune_hpke(now, cfg.keys.hpke_grace_secs.saturating_mul(1000));
-    ring.rotate_hpke(&OsRandom, now)?;
-    let kid = ring.hpke.first().map(|e| e.pair.kid.clone()).unwrap_or_default();
+    let grace_ms = cfg.keys.hpke_grace_secs.saturating_mul(1000);
+    let added = match which {
+        Rotated::Hpke => {
+            let mut ring = KeyRing::load(&cfg.keys.dir)?;
+            ring.prune_hpke(now, grace_ms);
+            ring.rotate_hpke(&OsRandom, now)?;
+            format!("new HPKE key {}", ring.hpke.first().map(|e| e.pair.kid.as_str()).unwrap_or_default())
+        }
+        Rotated::Token => {
+            let mut ring = KeyRing::load(&cfg.keys.dir)?;
+            ring.prune_token(now, grace_ms);
+            ring.rotate_token(&OsRandom, now)?;
+            let kid = ring.token_keys().next().map(|(kid, _)| kid.to_owned()).unwrap_or_default();
+            format!("new result-token signing key {kid}")
+        }
+        Rotated::Vault => format!("new vault key {}", Vault::rotate_file(&path)?),
+    };
     writeln!(
         out,
-        "new HPKE key {kid} in {}. Copy this file to every instance now: they load it within keys.reload_secs \
-         ({} s; or send them SIGHUP) and open envelopes sealed to it; it is sealed to keys.publish_secs ({} s) \
-         after the first instance loaded it (docs/deploy.md)",
+        "{added} in {}. Copy this file to every instance now: they load it within keys.reload_secs ({} s; or \
+         send them SIGHUP) and accept it; it is used keys.publish_secs ({} s) after the first instance loaded it \
+         (docs/deploy.md)",
         path.display(),
         cfg.keys.reload_secs,
         cfg.keys.publish_secs,
@@ -293,16 +332,33 @@ mod tests {
         cfg.keys.dir = dir.join("data/keys");
         // No key file: refused, and nothing appears on disk.
         let mut out = Vec::new();
-        let err = rotate_keys(&cfg, SystemClock.now_ms(), &mut out).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = rotate_keys(&cfg, Rotated::Hpke, SystemClock.now_ms(), &mut out)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("no key file") && err.contains("--config"), "{err}");
         assert!(!dir.exists(), "rotate-keys created {}", dir.display());
         // With the keys `init` made: a new key, and the output names the file.
         assert!(init(&dir, &mut Vec::new()).is_ok());
         let before = std::fs::read(cfg.keys.dir.join(realname_domain::keys::KEY_FILE)).unwrap_or_default();
-        assert!(rotate_keys(&cfg, SystemClock.now_ms(), &mut out).is_ok());
+        assert!(rotate_keys(&cfg, Rotated::Hpke, SystemClock.now_ms(), &mut out).is_ok());
         let printed = String::from_utf8_lossy(&out).into_owned();
         assert!(printed.contains("new HPKE key") && printed.contains("server-keys.json"), "{printed}");
         assert_ne!(std::fs::read(cfg.keys.dir.join(realname_domain::keys::KEY_FILE)).unwrap_or_default(), before);
+        // A token key and a vault key the same way.
+        let mut out = Vec::new();
+        assert!(rotate_keys(&cfg, Rotated::Token, SystemClock.now_ms(), &mut out).is_ok());
+        assert!(rotate_keys(&cfg, Rotated::Vault, SystemClock.now_ms(), &mut out).is_ok());
+        let printed = String::from_utf8_lossy(&out).into_owned();
+        assert!(
+            printed.contains("new result-token signing key rt-") && printed.contains("new vault key 2"),
+            "{printed}"
+        );
+        let ring = KeyRing::load(&cfg.keys.dir).map(|r| r.token_keys().count()).ok();
+        assert_eq!(ring, Some(2));
+        assert_eq!(Vault::load(&cfg.keys.dir.join(VAULT_FILE)).map(|v| v.current_key_id()).ok(), Some(2));
+        assert_eq!(Rotated::parse("vault"), Some(Rotated::Vault));
+        assert_eq!(Rotated::parse("all"), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

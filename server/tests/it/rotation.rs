@@ -12,7 +12,7 @@ use realname_core::protocol::{Envelope, Jwks, KeysResponse, Step};
 use realname_domain::clock::{Clock as _, ManualClock, SeededRandom};
 use realname_domain::keys::{KEY_FILE, KeyRing};
 use realname_domain::vault::Vault;
-use realname_server::cli::serve::{VAULT_FILE, rotate_keys};
+use realname_server::cli::serve::{Rotated, VAULT_FILE, rotate_keys};
 use realname_server::delivery::Delivery;
 use realname_server::keyring::{self, KeyFiles, KeysError};
 use realname_server::state::AppState;
@@ -124,7 +124,7 @@ async fn hpke_rotation_rolls_across_instances_with_flows_running(b: Backend) {
     let cfg = a.state.cfg.clone();
     a.clock.advance_secs(600);
     let published_at = a.clock.now_ms();
-    rotate_keys(&cfg, published_at, &mut Vec::new()).unwrap();
+    rotate_keys(&cfg, Rotated::Hpke, published_at, &mut Vec::new()).unwrap();
     assert!(keyring::reload(&a.state, &files_a).await.unwrap(), "the rotated file is loaded");
     let new = kids(&a).await[1].clone();
     assert_eq!(kids(&a).await, vec![old[0].clone(), new.clone()]);
@@ -218,6 +218,66 @@ async fn vault_rotation_rolls_and_a_missing_key_is_a_503(b: Backend) {
     assert_eq!(a.site_view(&old.session_id).await.status, StatusCode::OK);
 }
 
+/// The `kid` in a result token's header.
+fn token_kid(token: &str) -> String {
+    use base64::Engine as _;
+    let header = token.split('.').next().unwrap();
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
+    serde_json::from_slice::<serde_json::Value>(&header).unwrap()["kid"].as_str().unwrap().to_owned()
+}
+
+/// The kids of an instance's JWKS, in order.
+async fn jwks_kids(h: &Harness) -> Vec<String> {
+    jwks(h).await.keys.into_iter().map(|k| k.kid).collect()
+}
+
+async fn token_key_rotation_rolls_and_tokens_verify_throughout(b: Backend) {
+    let (a, other) = two_instances(b).await;
+    let (files_a, files_b) = (files(dir_of(&a)), files(dir_of(&other)));
+    let old = jwks_kids(&a).await;
+    assert_eq!(old.len(), 1);
+    // Every flow checks its token against both instances' JWKS (cross_flow).
+    assert_eq!(token_kid(&cross_flow(&a, &other, 0).await), old[0]);
+    a.clock.advance_secs(600);
+
+    // `rotate-keys --key token` on the first instance's files, loaded there: the new key is in its JWKS, and it
+    // still signs with the old one, which the other instance's JWKS has.
+    let cfg = a.state.cfg.clone();
+    let published_at = a.clock.now_ms();
+    rotate_keys(&cfg, Rotated::Token, published_at, &mut Vec::new()).unwrap();
+    assert!(keyring::reload(&a.state, &files_a).await.unwrap());
+    let new = jwks_kids(&a).await[0].clone();
+    assert_eq!(jwks_kids(&a).await, vec![new.clone(), old[0].clone()]);
+    assert_eq!(jwks_kids(&other).await, old);
+    let mut n = flows(&a, &other, 1).await;
+    copy_keys(dir_of(&a), dir_of(&other));
+    assert!(keyring::reload(&other.state, &files_b).await.unwrap());
+    assert_eq!(jwks_kids(&other).await, jwks_kids(&a).await);
+    n = flows(&a, &other, n).await;
+
+    // The publish delay after the first instance loaded it, both sign with the new key; a token signed with the
+    // old key just before still verifies through the JWKS for its lifetime.
+    a.clock.set_ms(published_at + cfg.keys.publish_secs * 1000 - 30_000);
+    let before = cross_flow(&other, &a, n).await;
+    assert_eq!(token_kid(&before), old[0]);
+    a.clock.advance_ms(30_000);
+    let after = cross_flow(&a, &other, n + 1).await;
+    assert_eq!(token_kid(&after), new);
+    for h in [&a, &other] {
+        let verified = realname_domain::tokens::verify(&jwks(h).await, &before, h.clock.now_secs(), Some("shop"));
+        assert!(verified.is_ok(), "{verified:?}");
+    }
+    flows(&a, &other, n + 2).await;
+
+    // The next rotation after the grace drops the key replaced by this one from the file, and then the JWKS.
+    let later = published_at + cfg.keys.hpke_grace_secs * 1000 + 1;
+    a.clock.set_ms(later);
+    rotate_keys(&cfg, Rotated::Token, later, &mut Vec::new()).unwrap();
+    assert!(keyring::reload(&a.state, &files_a).await.unwrap());
+    let kids = jwks_kids(&a).await;
+    assert_eq!((kids.len(), &kids[1]), (2, &new), "{kids:?}");
+}
+
 async fn a_reload_with_other_keys_is_refused_and_the_keys_in_use_stay(b: Backend) {
     let (a, other) = two_instances(b).await;
     let before = kids(&other).await;
@@ -244,5 +304,6 @@ pub fn dir_of(h: &Harness) -> &Path {
 on_both_backends!(
     hpke_rotation_rolls_across_instances_with_flows_running,
     vault_rotation_rolls_and_a_missing_key_is_a_503,
+    token_key_rotation_rolls_and_tokens_verify_throughout,
     a_reload_with_other_keys_is_refused_and_the_keys_in_use_stay,
 );
