@@ -168,9 +168,15 @@ fn main() {
         let keys = KeyRing::generate(rng.as_ref(), 0);
         let delivery = Delivery::from_config(&cfg, clock.clone(), rng.clone()).unwrap();
         let outbox = delivery.outbox.clone().unwrap();
-        // The audit chainer runs beside the flows as in `serve` (it chains their pending audit events).
-        tokio::spawn(realname_server::audit::chain::run(store.clone(), std::future::pending::<()>()));
         let state = AppState::new(cfg, store, vault, keys, clock, rng, delivery);
+        // The audit chainer runs beside the flows as in `serve` (it chains their pending audit events).
+        let chainer = realname_server::audit::chain::Chainer {
+            store: state.store.clone(),
+            key: state.audit_key.clone(),
+            clock: state.clock.clone(),
+            checkpointer: None,
+        };
+        tokio::spawn(chainer.run(std::future::pending::<()>()));
         let key = state.keys().hpke_current().unwrap().public();
         let app = realname_server::http::app(state);
         let counter = Arc::new(AtomicU64::new(0));

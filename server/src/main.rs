@@ -19,7 +19,8 @@ const USAGE: &str = "usage:
   realname-server init [--dir DIR]
   realname-server rotate-keys [--key hpke|token|vault] [--config FILE]
   realname-server validate-id [--strict] [--stdin] [ID ...]
-  realname-server audit verify [--file EXPORT.csv] [--config FILE]
+  realname-server audit verify [--checkpoints FILE] [--config FILE]
+  realname-server audit verify --file EXPORT.csv [--config FILE]
   realname-server audit export --from YYYY-MM-DD --to YYYY-MM-DD [--out FILE] [--config FILE]
   realname-server report --month YYYY-MM [--config FILE]
   realname-server reviewer add --username NAME --role reviewer|admin [--site SITE] [--config FILE]";

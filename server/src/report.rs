@@ -48,7 +48,13 @@ fn median(mut v: Vec<u32>) -> String {
 }
 
 /// Writes the report for `month` (`YYYY-MM`) as Markdown; `now` decides what is still pending/overdue.
-pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i64) -> Result<String, ReportError> {
+pub async fn report(
+    store: &dyn Store,
+    calendar: &Calendar,
+    month: &str,
+    now: i64,
+    (keys, checkpoints): (&crate::audit::cli::AuditKeys, &[realname_domain::audit::checkpoint::Checkpoint]),
+) -> Result<String, ReportError> {
     let (first, from, to) = month_range(month)?;
     let mut out = String::new();
     let _ = writeln!(out, "# realname supervision report {:04}-{:02}\n", first.year(), first.month());
@@ -157,14 +163,16 @@ pub async fn report(store: &dyn Store, calendar: &Calendar, month: &str, now: i6
 
     // Audit.
     let _ = writeln!(out, "## Audit log\n");
-    match crate::audit::cli::verify(store).await {
-        Ok(n) => {
-            let head = store.audit_head().await.ok().flatten();
+    match crate::audit::cli::verify(store, keys, checkpoints).await {
+        Ok(r) => {
             let _ = writeln!(
                 out,
-                "- chain intact: {n} entries{}",
-                head.map(|h| format!(", head entry {} hash {}", h.seq, realname_domain::encoding::hex_encode(&h.hash)))
-                    .unwrap_or_default()
+                "- chain intact: {} entries{}; {} signed checkpoints match it",
+                r.verified.entries,
+                r.head
+                    .map(|h| format!(", head entry {} hash {}", h.seq, realname_domain::encoding::hex_encode(&h.hash)))
+                    .unwrap_or_default(),
+                r.checkpoints
             );
         }
         Err(e) => {
@@ -184,7 +192,10 @@ pub fn main(args: &[String]) -> std::process::ExitCode {
         }
     };
     rt.block_on(async {
-        let (store, config, rest) = match crate::audit::cli::open_store(args).await {
+        let opened = crate::audit::cli::open_store(args)
+            .await
+            .and_then(|(store, cfg, rest)| Ok((store, crate::audit::cli::load_ring(&cfg)?, cfg, rest)));
+        let (store, ring, config, rest) = match opened {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("realname-server report: {e}");
@@ -206,7 +217,15 @@ pub fn main(args: &[String]) -> std::process::ExitCode {
             }
         };
         let now = realname_domain::clock::Clock::now_ms(&realname_domain::clock::SystemClock);
-        match report(store.as_ref(), &calendar, &month, now).await {
+        let keys = crate::audit::cli::AuditKeys::of_ring(&ring);
+        let checkpoints = match crate::audit::checkpoint::CheckpointFile::in_dir(&config.audit.checkpoint_dir).read() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("realname-server report: {e}");
+                return std::process::ExitCode::from(1);
+            }
+        };
+        match report(store.as_ref(), &calendar, &month, now, (&keys, &checkpoints)).await {
             Ok(text) => {
                 print!("{text}");
                 std::process::ExitCode::SUCCESS

@@ -50,6 +50,8 @@ pub struct Inner {
     pub reviews: Reviews,
     /// The memory budget of the documents uploads in flight.
     pub uploads: Arc<crate::uploads::UploadBudget>,
+    /// The audit chain's key (derived from the key ring; never in the database).
+    pub audit_key: realname_domain::audit::ChainKey,
 }
 
 impl std::ops::Deref for AppState {
@@ -70,6 +72,7 @@ impl AppState {
         rng: Arc<dyn Random>,
         delivery: Delivery,
     ) -> Self {
+        let audit_key = realname_domain::audit::ChainKey::of_ring(&keys);
         let vault = VaultKeys::new(vault, clock.clone());
         let keys = ServerKeys::new(keys, clock.clone());
         let sites = Arc::new(Sites::new(&cfg.sites));
@@ -104,6 +107,7 @@ impl AppState {
             metrics: metrics.clone(),
             sites: sites.clone(),
             hashing: Arc::new(crate::review::throttle::Hashing::for_this_machine()),
+            audit_key: audit_key.clone(),
         };
         let sessions = Sessions {
             store: store.clone(),
@@ -140,6 +144,7 @@ impl AppState {
             sessions,
             reviews,
             uploads,
+            audit_key,
         }))
     }
 

@@ -1,13 +1,14 @@
 //! Storage of the audit log: append (chained to the head atomically), pending events of request steps and their
-//! chaining, read in order, read the head. Implemented for SQLite and PostgreSQL pools; migrations
-//! `0101_audit_log.sql`, `0105_audit_pending.sql`.
+//! chaining, read in order, read the head, check the protective triggers. Implemented for SQLite and PostgreSQL
+//! pools; migrations `0101_audit_log.sql`, `0105_audit_pending.sql`, `0108_audit_keyed.sql`. Every entry written is
+//! sealed with the [`ChainKey`] the caller passes (it never is in the database).
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use sqlx::{PgPool, Row, SqlitePool};
 
-use realname_domain::audit::{Entry, Event, Head};
+use realname_domain::audit::{ChainKey, Entry, Event, Head};
 
 /// Why the audit log could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -31,11 +32,16 @@ pub enum AuditStoreError {
 /// The audit log's storage.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
-    /// Appends `event` at `at` (Unix ms) as the entry after the current head, atomically; returns it.
-    async fn audit_append(&self, at: i64, event: Event) -> Result<Entry, AuditStoreError>;
-    /// Chains up to `limit` pending events (written by request steps, oldest first) in one transaction that
-    /// holds the head lock once; returns how many. Run by the server's chainer and before `audit verify`/`export`.
-    async fn audit_chain_pending(&self, limit: i64) -> Result<u64, AuditStoreError>;
+    /// Appends `event` at `at` (Unix ms) as the entry after the current head, sealed with `key`, atomically;
+    /// returns it.
+    async fn audit_append(&self, key: &ChainKey, at: i64, event: Event) -> Result<Entry, AuditStoreError>;
+    /// Chains up to `limit` pending events (written by request steps, oldest first), sealed with `key`, in one
+    /// transaction that holds the head lock once; returns how many. Run by the server's chainer and before
+    /// `audit verify`/`export`.
+    async fn audit_chain_pending(&self, key: &ChainKey, limit: i64) -> Result<u64, AuditStoreError>;
+    /// The protective triggers ([`crate::audit_guards::GUARDS`]) that are missing, disabled or not as the
+    /// migrations made them; empty when all are in place.
+    async fn audit_guards_missing(&self) -> Result<Vec<&'static str>, AuditStoreError>;
     /// How many events wait to be chained.
     async fn audit_pending_count(&self) -> Result<u64, AuditStoreError>;
     /// The recorded head (number and hash of the last entry), `None` for an empty log.
@@ -59,7 +65,7 @@ impl AuditStoreError {
     }
 }
 
-const COLS: &str = "seq, at, actor, action, site, subject, detail, prev_hash, hash";
+const COLS: &str = "seq, at, actor, action, site, subject, detail, prev_hash, key_id, hash";
 
 /// Reads the head (the sqlx backends append their lock clause: PostgreSQL `FOR UPDATE`).
 pub(crate) const LOCK_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
@@ -73,7 +79,7 @@ pub(crate) const DELETE_PENDING_SQL_PREFIX: &str = "DELETE FROM audit_pending WH
 
 /// The insert of `rows` sealed entries (parameters per row in [`COLS`] order).
 pub(crate) fn insert_entries_sql(rows: usize) -> String {
-    format!("INSERT INTO audit_log ({COLS}) VALUES {}", placeholders(rows, 9))
+    format!("INSERT INTO audit_log ({COLS}) VALUES {}", placeholders(rows, 10))
 }
 
 fn decode<R: Row>(row: &R) -> Result<Entry, AuditStoreError>
@@ -102,6 +108,7 @@ where
         },
         prev_hash: realname_domain::encoding::hex_decode_32(&prev)
             .ok_or_else(|| bad("prev_hash is not 64 hex digits"))?,
+        key_id: row.try_get("key_id")?,
         hash: realname_domain::encoding::hex_decode_32(&hash).ok_or_else(|| bad("hash is not 64 hex digits"))?,
     })
 }
@@ -130,16 +137,21 @@ pub(crate) trait AuditConn: Send {
     /// Reads the head, locking it until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite holds the write
     /// lock since `BEGIN IMMEDIATE`).
     async fn lock_head(&mut self) -> Result<Option<Head>, AuditStoreError>;
-    /// Chains up to `limit` pending rows, oldest `id` first, after `head`; removes them from the pending table.
-    /// Returns the new head and how many were chained.
-    async fn chain_pending(&mut self, head: Option<Head>, limit: i64) -> Result<(Option<Head>, u64), AuditStoreError>;
+    /// Chains up to `limit` pending rows, oldest `id` first, after `head`, sealed with `key`; removes them from the
+    /// pending table. Returns the new head and how many were chained.
+    async fn chain_pending(
+        &mut self,
+        key: &ChainKey,
+        head: Option<Head>,
+        limit: i64,
+    ) -> Result<(Option<Head>, u64), AuditStoreError>;
     /// Inserts sealed entries into the log.
     async fn insert_entries(&mut self, entries: &[Entry]) -> Result<(), sqlx::Error>;
     /// Records the head.
     async fn store_head(&mut self, head: Head) -> Result<(), sqlx::Error>;
 }
 
-/// Rows per multi-row statement (9 parameters each: far below both backends' limits).
+/// Rows per multi-row statement (10 parameters each: far below both backends' limits).
 pub(crate) const CHUNK: usize = 100;
 
 /// The pending rows a chaining pass takes in one transaction.
@@ -191,6 +203,7 @@ macro_rules! impl_audit_conn {
 
             async fn chain_pending(
                 &mut self,
+                key: &ChainKey,
                 mut head: Option<Head>,
                 limit: i64,
             ) -> Result<(Option<Head>, u64), AuditStoreError> {
@@ -211,7 +224,7 @@ macro_rules! impl_audit_conn {
                         subject: r.try_get("subject")?,
                         detail,
                     };
-                    let e = realname_domain::audit::seal(head, r.try_get("at")?, event);
+                    let e = realname_domain::audit::seal(key, head, r.try_get("at")?, event);
                     head = Some(Head { seq: e.seq, hash: e.hash });
                     ids.push(id);
                     entries.push(e);
@@ -244,6 +257,7 @@ macro_rules! impl_audit_conn {
                             .bind(&e.event.subject)
                             .bind(detail_json(e))
                             .bind(realname_domain::encoding::hex_encode(&e.prev_hash))
+                            .bind(&e.key_id)
                             .bind(realname_domain::encoding::hex_encode(&e.hash));
                     }
                     q.execute(&mut *self).await?;
@@ -271,31 +285,31 @@ impl_audit_conn!(sqlx::PgConnection, lock = " FOR UPDATE");
 /// [`AuditConn::lock_head`] locks the head row on PostgreSQL, which serialises appends from every server
 /// instance sharing the database.
 macro_rules! impl_audit_store {
-    ($pool:ty, begin = $($begin:ident($($arg:expr),*)).+) => {
+    ($pool:ty, begin = $($begin:ident($($arg:expr),*)).+, guards = $guards:path) => {
         #[async_trait]
         impl AuditStore for $pool {
-            async fn audit_append(&self, at: i64, event: Event) -> Result<Entry, AuditStoreError> {
+            async fn audit_append(&self, key: &ChainKey, at: i64, event: Event) -> Result<Entry, AuditStoreError> {
                 let mut tx = self.$($begin($($arg),*)).+.await?;
                 let mut head = tx.lock_head().await?;
                 // Pending events committed before this append come first (see the module docs of `audit`).
                 loop {
-                    let (h, n) = tx.chain_pending(head, CHAIN_BATCH).await?;
+                    let (h, n) = tx.chain_pending(key, head, CHAIN_BATCH).await?;
                     head = h;
                     if n < CHAIN_BATCH as u64 {
                         break;
                     }
                 }
-                let e = realname_domain::audit::seal(head, at, event);
+                let e = realname_domain::audit::seal(key, head, at, event);
                 tx.insert_entries(std::slice::from_ref(&e)).await?;
                 tx.store_head(Head { seq: e.seq, hash: e.hash }).await?;
                 tx.commit().await?;
                 Ok(e)
             }
 
-            async fn audit_chain_pending(&self, limit: i64) -> Result<u64, AuditStoreError> {
+            async fn audit_chain_pending(&self, key: &ChainKey, limit: i64) -> Result<u64, AuditStoreError> {
                 let mut tx = self.$($begin($($arg),*)).+.await?;
                 let head = tx.lock_head().await?;
-                let (new_head, n) = tx.chain_pending(head, limit).await?;
+                let (new_head, n) = tx.chain_pending(key, head, limit).await?;
                 match new_head {
                     Some(h) if n > 0 => {
                         tx.store_head(h).await?;
@@ -304,6 +318,10 @@ macro_rules! impl_audit_store {
                     _ => tx.rollback().await?,
                 }
                 Ok(n)
+            }
+
+            async fn audit_guards_missing(&self) -> Result<Vec<&'static str>, AuditStoreError> {
+                $guards(self).await
             }
 
             async fn audit_pending_count(&self) -> Result<u64, AuditStoreError> {
@@ -362,8 +380,8 @@ macro_rules! impl_audit_store {
     };
 }
 
-impl_audit_store!(SqlitePool, begin = begin_with("BEGIN IMMEDIATE"));
-impl_audit_store!(PgPool, begin = begin());
+impl_audit_store!(SqlitePool, begin = begin_with("BEGIN IMMEDIATE"), guards = crate::audit_guards::sqlite);
+impl_audit_store!(PgPool, begin = begin(), guards = crate::audit_guards::postgres);
 
 /// Implements [`AuditStore`] for a store type by delegating reads to its `pool` and appends to its `writer` (on
 /// SQLite the one writing connection, where appends queue in-process instead of in SQLite's busy handler).
@@ -373,13 +391,21 @@ macro_rules! delegate_audit_store {
         impl $crate::audit::AuditStore for $store {
             async fn audit_append(
                 &self,
+                key: &realname_domain::audit::ChainKey,
                 at: i64,
                 event: realname_domain::audit::Event,
             ) -> Result<realname_domain::audit::Entry, $crate::audit::AuditStoreError> {
-                self.writer.audit_append(at, event).await
+                self.writer.audit_append(key, at, event).await
             }
-            async fn audit_chain_pending(&self, limit: i64) -> Result<u64, AuditStoreError> {
-                self.chain_pending_events(limit).await
+            async fn audit_chain_pending(
+                &self,
+                key: &realname_domain::audit::ChainKey,
+                limit: i64,
+            ) -> Result<u64, AuditStoreError> {
+                self.chain_pending_events(key, limit).await
+            }
+            async fn audit_guards_missing(&self) -> Result<Vec<&'static str>, AuditStoreError> {
+                self.pool().audit_guards_missing().await
             }
             async fn audit_pending_count(&self) -> Result<u64, AuditStoreError> {
                 self.pool().audit_pending_count().await

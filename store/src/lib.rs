@@ -7,6 +7,7 @@
 
 mod all;
 pub mod audit;
+pub mod audit_guards;
 pub mod complaint;
 mod error;
 mod housekeeping;

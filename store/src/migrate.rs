@@ -26,6 +26,7 @@ const SQLITE: &[Embedded] = &[
     (105, "audit_pending", include_str!("../migrations/sqlite/0105_audit_pending.sql")),
     (106, "audit_pending_rowid", include_str!("../migrations/sqlite/0106_audit_pending_rowid.sql")),
     (107, "documents_reason", include_str!("../migrations/sqlite/0107_documents_reason.sql")),
+    (108, "audit_keyed", include_str!("../migrations/sqlite/0108_audit_keyed.sql")),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -38,6 +39,7 @@ const POSTGRES: &[Embedded] = &[
     (104, "audit_subject", include_str!("../migrations/postgres/0104_audit_subject.sql")),
     (105, "audit_pending", include_str!("../migrations/postgres/0105_audit_pending.sql")),
     (107, "documents_reason", include_str!("../migrations/postgres/0107_documents_reason.sql")),
+    (108, "audit_keyed", include_str!("../migrations/postgres/0108_audit_keyed.sql")),
 ];
 
 #[derive(Debug)]

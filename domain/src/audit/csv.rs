@@ -7,8 +7,11 @@ use super::{Entry, Event};
 use crate::calendar::Date;
 use crate::encoding::{hex_decode_32, hex_encode};
 
-/// The header line of an export.
-pub const HEADER: &str = "seq,at_ms,time_utc,actor,action,site,subject,detail,prev_hash,hash";
+/// The header line of an export (`key_id`: the chain key of a keyed entry, empty for a legacy one).
+pub const HEADER: &str = "seq,at_ms,time_utc,actor,action,site,subject,detail,prev_hash,key_id,hash";
+
+/// The header of exports written before the keyed chain (no `key_id`: every entry is legacy); still read.
+pub const HEADER_LEGACY: &str = "seq,at_ms,time_utc,actor,action,site,subject,detail,prev_hash,hash";
 
 /// A line of an export that cannot be read back.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -42,7 +45,7 @@ pub fn utc(ms: i64) -> String {
 pub fn line(e: &Entry) -> String {
     let detail = serde_json::to_string(&e.event.detail).unwrap_or_default();
     let mut out = String::with_capacity(320);
-    let cols: [&str; 10] = [
+    let cols: [&str; 11] = [
         &e.seq.to_string(),
         &e.at.to_string(),
         &utc(e.at),
@@ -52,6 +55,7 @@ pub fn line(e: &Entry) -> String {
         &e.event.subject,
         &detail,
         &hex_encode(&e.prev_hash),
+        e.key_id.as_deref().unwrap_or(""),
         &hex_encode(&e.hash),
     ];
     for (i, c) in cols.iter().enumerate() {
@@ -103,6 +107,7 @@ pub fn read_all(input: &mut dyn BufRead) -> Result<Vec<Entry>, BadLine> {
     let mut out = Vec::new();
     let mut record = String::new();
     let mut start = 0;
+    let mut legacy = false;
     for (i, l) in input.lines().enumerate() {
         let l = l.map_err(|e| BadLine { line: i + 1, why: e.to_string() })?;
         if record.is_empty() {
@@ -114,12 +119,13 @@ pub fn read_all(input: &mut dyn BufRead) -> Result<Vec<Entry>, BadLine> {
         let Some(cols) = split(&record) else { continue };
         let rec = std::mem::take(&mut record);
         if start == 1 {
-            if rec != HEADER {
+            legacy = rec == HEADER_LEGACY;
+            if rec != HEADER && !legacy {
                 return Err(BadLine { line: 1, why: format!("header must be {HEADER}") });
             }
             continue;
         }
-        out.push(parse(&cols).map_err(|why| BadLine { line: start, why })?);
+        out.push(parse(&cols, legacy).map_err(|why| BadLine { line: start, why })?);
     }
     if !record.is_empty() {
         return Err(BadLine { line: start, why: "unterminated quoted field".into() });
@@ -127,10 +133,12 @@ pub fn read_all(input: &mut dyn BufRead) -> Result<Vec<Entry>, BadLine> {
     Ok(out)
 }
 
-fn parse(c: &[String]) -> Result<Entry, String> {
-    if c.len() != 10 {
-        return Err(format!("{} columns, want 10", c.len()));
+fn parse(c: &[String], legacy: bool) -> Result<Entry, String> {
+    let want = if legacy { 10 } else { 11 };
+    if c.len() != want {
+        return Err(format!("{} columns, want {want}", c.len()));
     }
+    let key_id = if legacy { None } else { Some(c[9].clone()).filter(|k| !k.is_empty()) };
     let num = |s: &str, what: &str| s.parse::<i64>().map_err(|_| format!("bad {what}: {s:?}"));
     let h = |s: &str, what: &str| hex_decode_32(s).ok_or_else(|| format!("bad {what}"));
     let detail: BTreeMap<String, String> =
@@ -146,19 +154,22 @@ fn parse(c: &[String]) -> Result<Entry, String> {
             detail,
         },
         prev_hash: h(&c[8], "prev_hash")?,
-        hash: h(&c[9], "hash")?,
+        key_id,
+        hash: h(&c[want - 1], "hash")?,
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Head, seal};
+    use super::super::{ChainKey, Head, seal, seal_legacy};
     use super::*;
 
     #[test]
     fn export_reads_back_exactly() {
-        let a = seal(None, 1_767_196_800_123, Event::new("system", "x.y", "case:1").detail("reason", "a,\"b\"\nc"));
+        let a =
+            seal_legacy(None, 1_767_196_800_123, Event::new("system", "x.y", "case:1").detail("reason", "a,\"b\"\nc"));
         let b = seal(
+            &ChainKey::from_secret([3; 32]),
             Some(Head { seq: 1, hash: a.hash }),
             1_767_196_801_000,
             Event::new("site:demo", "z", "s").site("demo"),
@@ -167,7 +178,12 @@ mod tests {
         write_all(&mut buf, [&a, &b]).unwrap();
         let text = String::from_utf8(buf.clone()).unwrap();
         assert!(text.contains("2025-12-31T16:00:00.123Z"));
-        assert_eq!(read_all(&mut buf.as_slice()).unwrap(), vec![a, b]);
+        assert_eq!(read_all(&mut buf.as_slice()).unwrap(), vec![a.clone(), b]);
         assert!(read_all(&mut "nope\n".as_bytes()).is_err());
+        // An export from before the keyed chain still reads.
+        let l = line(&a);
+        let (front, hash) = l.rsplit_once(',').unwrap();
+        let old = format!("{HEADER_LEGACY}\n{},{hash}\n", front.strip_suffix(',').unwrap());
+        assert_eq!(read_all(&mut old.as_bytes()).unwrap(), vec![a]);
     }
 }

@@ -4,11 +4,21 @@
 //! actors, subjects and details are ids, field names, reason codes and counts only.
 //!
 //! ## Canonical form and chain
-//! Entry `n` carries `prev_hash` = the `hash` of entry `n - 1` (32 zero bytes for entry 1) and
-//! `hash = SHA-256(canonical(entry))`, where `canonical` is the concatenation of
+//! Entry `n` carries `prev_hash` = the `hash` of entry `n - 1` (32 zero bytes for entry 1). Entries are numbered
+//! 1, 2, 3, … without gaps. Two kinds of link exist:
 //!
-//! 1. the 17 ASCII bytes `realname.audit.v1`,
-//! 2. `seq` as 8 bytes big-endian (entries are numbered 1, 2, 3, … without gaps),
+//! - **keyed** (every entry this version writes; `key_id` set): `hash = HMAC-SHA256(K, canonical_v2(entry))`,
+//!   where `K` is the chain key ([`ChainKey`], derived from the server's key ring, never in the database) and
+//!   `key_id` names it. Without `K` nobody can compute a valid link, so an edited, inserted, renumbered or
+//!   appended entry cannot be made to verify.
+//! - **legacy** (entries written before the keyed chain began; `key_id` empty): `hash = SHA-256(canonical(entry))`.
+//!   They verify as before, but only before the first keyed entry: an unkeyed entry after a keyed one is refused
+//!   ([`Problem::Unkeyed`]), and the database refuses to store one (migration 108's trigger).
+//!
+//! `canonical` is the concatenation of
+//!
+//! 1. the 17 ASCII bytes `realname.audit.v1` (keyed: `realname.audit.v2` followed by `key_id` as a string),
+//! 2. `seq` as 8 bytes big-endian,
 //! 3. `at` (Unix milliseconds) as 8 bytes big-endian two's complement,
 //! 4. `actor`, `action`, `subject` each as a string, then `site` as one byte 0 (none) or 1 followed by a string,
 //! 5. the number of `detail` pairs as 4 bytes big-endian, then each pair's key and value as strings, in ascending
@@ -18,9 +28,10 @@
 //! and a *string* is its UTF-8 length as 4 bytes big-endian followed by its UTF-8 bytes. Length prefixes make the
 //! encoding injective, so no two different entries share a canonical form.
 //!
-//! `audit verify` recomputes every hash in order and names the first entry whose hash, number or link is wrong;
-//! the head (last `seq` and `hash`, kept in its own row and updated in the same transaction as each append)
-//! catches entries removed from the end.
+//! `audit verify` recomputes every link in order ([`Verifier`]) and names the first entry whose link, number or
+//! predecessor is wrong; the head (last `seq` and `hash`, kept in its own row and updated in the same
+//! transaction as each append) and the signed checkpoints ([`checkpoint`], kept outside the database) catch
+//! entries removed from the end.
 //!
 //! ## Pending events of the verification flow
 //! The flow's state changes (`session.created`, `.identity_submitted`, `.code_sent`/`.code_resent`,
@@ -43,11 +54,16 @@
 //! chain: `audit verify` does not cover it and a table edit could remove it unnoticed. Once chained it is
 //! covered like any other entry.
 
+pub mod checkpoint;
 pub mod csv;
 pub mod flow;
+mod key;
+mod verify;
+
+pub use key::ChainKey;
+pub use verify::{Break, Problem, Verified, Verifier};
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use sha2::{Digest, Sha256};
 
@@ -55,6 +71,7 @@ use sha2::{Digest, Sha256};
 pub const GENESIS: [u8; 32] = [0; 32];
 
 const DOMAIN: &[u8] = b"realname.audit.v1";
+const DOMAIN_KEYED: &[u8] = b"realname.audit.v2";
 
 /// What an event says, before it gets its number, time and hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +124,9 @@ pub struct Entry {
     pub event: Event,
     /// The previous entry's hash.
     pub prev_hash: [u8; 32],
-    /// This entry's hash.
+    /// The id of the chain key whose MAC `hash` is; `None` for a legacy (unkeyed SHA-256) entry.
+    pub key_id: Option<String>,
+    /// This entry's hash (keyed entries: its MAC).
     pub hash: [u8; 32],
 }
 
@@ -126,213 +145,79 @@ fn put_str(buf: &mut Vec<u8>, s: &str) {
     buf.extend_from_slice(s.as_bytes());
 }
 
-/// The canonical byte form of an entry (see the module documentation).
+/// The canonical byte form of a legacy entry (see the module documentation).
 pub fn canonical(seq: i64, at: i64, event: &Event, prev_hash: &[u8; 32]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(256);
     buf.extend_from_slice(DOMAIN);
+    put_body(&mut buf, seq, at, event, prev_hash);
+    buf
+}
+
+/// The canonical byte form of a keyed entry whose chain key is `key_id`.
+pub fn canonical_keyed(key_id: &str, seq: i64, at: i64, event: &Event, prev_hash: &[u8; 32]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(256);
+    buf.extend_from_slice(DOMAIN_KEYED);
+    put_str(&mut buf, key_id);
+    put_body(&mut buf, seq, at, event, prev_hash);
+    buf
+}
+
+fn put_body(buf: &mut Vec<u8>, seq: i64, at: i64, event: &Event, prev_hash: &[u8; 32]) {
     buf.extend_from_slice(&seq.to_be_bytes());
     buf.extend_from_slice(&at.to_be_bytes());
-    put_str(&mut buf, &event.actor);
-    put_str(&mut buf, &event.action);
-    put_str(&mut buf, &event.subject);
+    put_str(buf, &event.actor);
+    put_str(buf, &event.action);
+    put_str(buf, &event.subject);
     match &event.site {
         None => buf.push(0),
         Some(site) => {
             buf.push(1);
-            put_str(&mut buf, site);
+            put_str(buf, site);
         }
     }
     buf.extend_from_slice(&(event.detail.len() as u32).to_be_bytes());
     for (k, v) in &event.detail {
-        put_str(&mut buf, k);
-        put_str(&mut buf, v);
+        put_str(buf, k);
+        put_str(buf, v);
     }
     buf.extend_from_slice(prev_hash);
-    buf
 }
 
-/// The hash of an entry with these contents.
+/// The hash of a legacy entry with these contents.
 pub fn hash(seq: i64, at: i64, event: &Event, prev_hash: &[u8; 32]) -> [u8; 32] {
     Sha256::digest(canonical(seq, at, event, prev_hash)).into()
 }
 
-/// The entry that follows `head` (or starts the log).
-pub fn seal(head: Option<Head>, at: i64, event: Event) -> Entry {
+/// The entry that follows `head` (or starts the log), its link a MAC under `key`.
+pub fn seal(key: &ChainKey, head: Option<Head>, at: i64, event: Event) -> Entry {
+    let (seq, prev_hash) = match head {
+        Some(h) => (h.seq + 1, h.hash),
+        None => (1, GENESIS),
+    };
+    let hash = key.mac(&canonical_keyed(key.id(), seq, at, &event, &prev_hash));
+    Entry { seq, at, event, prev_hash, key_id: Some(key.id().to_owned()), hash }
+}
+
+/// A legacy (unkeyed) entry as versions before the keyed chain wrote them: for checking old logs and in tests.
+pub fn seal_legacy(head: Option<Head>, at: i64, event: Event) -> Entry {
     let (seq, prev_hash) = match head {
         Some(h) => (h.seq + 1, h.hash),
         None => (1, GENESIS),
     };
     let hash = hash(seq, at, &event, &prev_hash);
-    Entry { seq, at, event, prev_hash, hash }
+    Entry { seq, at, event, prev_hash, key_id: None, hash }
 }
 
-/// What is wrong at the first bad entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Problem {
-    /// The entry's contents do not match its hash: it was edited.
-    Altered,
-    /// Entries before this one are missing (its number skips ahead, or it does not link to its predecessor).
-    Missing {
-        /// The number the entry should have had.
-        expected: i64,
-    },
-    /// The entry is out of order (its number goes back or repeats).
-    OutOfOrder {
-        /// The number the entry should have had.
-        expected: i64,
-    },
-    /// The entry's `prev_hash` is not its predecessor's hash.
-    BrokenLink,
-    /// Entries after this one, up to the recorded head, are missing.
-    Truncated {
-        /// The head's number.
-        head_seq: i64,
-    },
-}
-
-/// The first bad entry found by [`Verifier`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Break {
-    /// Number of the first bad entry, as stored (for [`Problem::Truncated`]: the last entry present, 0 if none).
-    pub seq: i64,
-    /// Its position in the order read, from 1.
-    pub position: u64,
-    /// What is wrong.
-    pub problem: Problem,
-}
-
-impl fmt::Display for Break {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.problem {
-            Problem::Altered => {
-                write!(f, "entry {} (position {}) was altered: its hash does not match", self.seq, self.position)
-            }
-            Problem::Missing { expected } => write!(
-                f,
-                "entry {} (position {}): entries from {} on are missing before it",
-                self.seq, self.position, expected
-            ),
-            Problem::OutOfOrder { expected } => write!(
-                f,
-                "entry {} (position {}) is out of order: expected entry {}",
-                self.seq, self.position, expected
-            ),
-            Problem::BrokenLink => write!(
-                f,
-                "entry {} (position {}) does not link to the entry before it (removed or reordered entries)",
-                self.seq, self.position
-            ),
-            Problem::Truncated { head_seq } => write!(
-                f,
-                "entries {}..={} are missing at the end (the recorded head is entry {})",
-                self.seq + 1,
-                head_seq,
-                head_seq
-            ),
-        }
-    }
-}
-
-/// Checks entries in the order read, one at a time, so logs of any size verify in constant memory.
-#[derive(Debug)]
-pub struct Verifier {
-    expected_seq: i64,
-    prev_hash: [u8; 32],
-    position: u64,
-}
-
-impl Verifier {
-    /// A verifier for a whole log, from entry 1.
-    pub fn new() -> Self {
-        Self { expected_seq: 1, prev_hash: GENESIS, position: 0 }
-    }
-
-    /// A verifier for a segment that starts after `head` (e.g. an export from a date).
-    pub fn after(head: Head) -> Self {
-        Self { expected_seq: head.seq + 1, prev_hash: head.hash, position: 0 }
-    }
-
-    /// A verifier for a segment whose first entry is trusted as its own start (an export of unknown context).
-    pub fn segment(first: &Entry) -> Self {
-        Self { expected_seq: first.seq, prev_hash: first.prev_hash, position: 0 }
-    }
-
-    /// Checks the next entry.
-    pub fn push(&mut self, e: &Entry) -> Result<(), Break> {
-        self.position += 1;
-        let bad = |problem| Break { seq: e.seq, position: self.position, problem };
-        if hash(e.seq, e.at, &e.event, &e.prev_hash) != e.hash {
-            return Err(bad(Problem::Altered));
-        }
-        if e.seq > self.expected_seq {
-            return Err(bad(Problem::Missing { expected: self.expected_seq }));
-        }
-        if e.seq < self.expected_seq {
-            return Err(bad(Problem::OutOfOrder { expected: self.expected_seq }));
-        }
-        if e.prev_hash != self.prev_hash {
-            return Err(bad(Problem::BrokenLink));
-        }
-        self.expected_seq += 1;
-        self.prev_hash = e.hash;
-        Ok(())
-    }
-
-    /// Checks the end of the log against its recorded head; returns the number of entries checked.
-    pub fn finish(self, head: Option<Head>) -> Result<u64, Break> {
-        let last = self.expected_seq - 1;
-        if let Some(h) = head {
-            if h.seq > last {
-                return Err(Break {
-                    seq: last,
-                    position: self.position,
-                    problem: Problem::Truncated { head_seq: h.seq },
-                });
-            }
-            if h.seq < last || h.hash != self.prev_hash {
-                // The head row itself was changed; report the entry it should describe.
-                return Err(Break { seq: last, position: self.position, problem: Problem::BrokenLink });
-            }
-        }
-        Ok(self.position)
-    }
-}
-
-impl Default for Verifier {
-    fn default() -> Self {
-        Self::new()
+impl Entry {
+    /// The head this entry makes.
+    pub fn head(&self) -> Head {
+        Head { seq: self.seq, hash: self.hash }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn log(n: usize) -> Vec<Entry> {
-        let mut out: Vec<Entry> = Vec::new();
-        for i in 0..n {
-            let head = out.last().map(|e| Head { seq: e.seq, hash: e.hash });
-            let ev = Event::new("system", "test.event", format!("case:{i}")).detail("n", i.to_string());
-            out.push(seal(head, 1_000 + i as i64, ev));
-        }
-        out
-    }
-
-    fn check(entries: &[Entry], head: Option<Head>) -> Result<u64, Break> {
-        let mut v = Verifier::new();
-        for e in entries {
-            v.push(e)?;
-        }
-        v.finish(head)
-    }
-
-    #[test]
-    fn intact_log_verifies() {
-        let l = log(5);
-        let head = Head { seq: 5, hash: l[4].hash };
-        assert_eq!(check(&l, Some(head)), Ok(5));
-        assert_eq!(check(&[], None), Ok(0));
-    }
 
     #[test]
     fn canonical_form_is_unambiguous() {
@@ -350,38 +235,16 @@ mod tests {
     const PINNED: &str = "e06f645b00e77d8f60b422d0fc7de3bb3420a3e7d11bfaabdd66cf21b3d29806";
 
     #[test]
-    fn detects_edit_delete_reorder_truncate() {
-        let l = log(6);
-        let head = Some(Head { seq: 6, hash: l[5].hash });
-
-        let mut edited = l.clone();
-        edited[2].event.subject = "case:99".into();
-        assert_eq!(check(&edited, head).unwrap_err().problem, Problem::Altered);
-        assert_eq!(check(&edited, head).unwrap_err().seq, 3);
-
-        let mut deleted = l.clone();
-        deleted.remove(3);
-        let b = check(&deleted, head).unwrap_err();
-        assert_eq!((b.seq, b.problem), (5, Problem::Missing { expected: 4 }));
-
-        let mut reordered = l.clone();
-        reordered.swap(1, 2);
-        let b = check(&reordered, head).unwrap_err();
-        assert_eq!((b.seq, b.position, b.problem), (3, 2, Problem::Missing { expected: 2 }));
-
-        // Renumbered and re-hashed after a deletion: the link to the predecessor gives it away.
-        let mut forged = l.clone();
-        forged.remove(3);
-        for e in forged.iter_mut().skip(3) {
-            e.seq -= 1;
-            e.hash = hash(e.seq, e.at, &e.event, &e.prev_hash);
-        }
-        let b = check(&forged, head).unwrap_err();
-        assert_eq!((b.seq, b.problem), (4, Problem::BrokenLink));
-
-        let truncated = &l[..4];
-        let b = check(truncated, head).unwrap_err();
-        assert_eq!((b.seq, b.problem.clone()), (4, Problem::Truncated { head_seq: 6 }));
-        assert!(b.to_string().contains("entries 5..=6 are missing"));
+    fn keyed_links_are_pinned() {
+        // Chain key derived from a code key of 32 bytes 0x07; computed independently with Python `hmac`.
+        let key = ChainKey::derive(&[7; 32]);
+        assert_eq!(key.id(), PINNED_KEY_ID);
+        let e = Event::new("reviewer:1", "review.case.viewed", "case:7").site("demo").detail("fields", "name,number");
+        let entry = seal(&key, None, 1_767_196_800_000, e);
+        assert_eq!(entry.key_id.as_deref(), Some(PINNED_KEY_ID));
+        assert_eq!(crate::encoding::hex_encode(&entry.hash), PINNED_MAC);
     }
+
+    const PINNED_KEY_ID: &str = "ak-be85e732c5eacefd";
+    const PINNED_MAC: &str = "76b565d1a60962be31bab4cfbb025bf0d54c177fcb08349562dbe76d6a0e6574";
 }

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use realname_core::protocol::Method;
 use serde::{Deserialize, Serialize};
 
+mod audit;
 mod delivery;
 mod http;
 mod review;
 mod sample;
 
+pub use audit::AuditConfig;
 pub use delivery::{AliyunConfig, EmailConfig, SmsConfig, SmsWebhookConfig, TencentConfig};
 pub use http::HttpConfig;
 pub use review::ReviewConfig;
@@ -89,6 +91,8 @@ pub struct Config {
     pub sites: Vec<SiteConfig>,
     /// Review queue, complaints, retention, console, metrics (review stream).
     pub review: ReviewConfig,
+    /// Signed checkpoints of the audit log.
+    pub audit: AuditConfig,
 }
 
 /// Listener and logging.

@@ -34,6 +34,10 @@ hpke_grace_secs = 604800     # a rotated HPKE key keeps opening envelopes this l
 publish_secs = 3600          # a key added by a rotation seals or signs this long after an instance loaded it
 reload_secs = 30             # key files are read again this often (and on SIGHUP)
 
+[audit]
+checkpoint_dir = "data/audit"  # signed audit checkpoints: somewhere database writers cannot write (docs/review.md)
+checkpoint_secs = 60           # a new checkpoint this often when the log grew, and one at shutdown
+
 [session]
 client_secret_ttl_secs = 1800
 session_ttl_secs = 3600

@@ -32,6 +32,9 @@ fn operator(server: &DemoServer, args: &[&str]) -> Result<String> {
     let out = Command::new(paths::server_bin()?)
         .args(args)
         .env("DATABASE_URL", format!("sqlite://{}", server.data.join("realname.db").display()))
+        // The server's keys (the audit chain key, the checkpoint signer) and checkpoints, where demo mode keeps them.
+        .env("REALNAME__KEYS__DIR", server.data.join("keys"))
+        .env("REALNAME__AUDIT__CHECKPOINT_DIR", server.data.join("audit"))
         .env("REALNAME_REVIEWER_PASSWORD", PASSWORD)
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();

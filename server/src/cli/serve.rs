@@ -122,7 +122,7 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     };
     let worker = tokio::spawn(crate::webhooks::run(state.clone(), wait(stop_rx.clone())));
     let purger = tokio::spawn(purge_loop(state.clone(), wait(stop_rx.clone())));
-    let chainer = tokio::spawn(crate::audit::chain::run(state.store.clone(), wait(stop_rx.clone())));
+    let chainer = tokio::spawn(chainer_of(&state)?.run(wait(stop_rx.clone())));
     let files = keyring::KeyFiles::of(&state.cfg);
     let reloader = tokio::spawn(keyring::run(state.clone(), files, wait(stop_rx.clone())));
     tracing::info!(%addr, store = state.store.backend(), sms = state.delivery.sms.name(), email = state.delivery.email.name(), "listening");
@@ -135,6 +135,25 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     let _ = chainer.await;
     let _ = reloader.await;
     result.map_err(|e| StartError::Io(e.to_string()))
+}
+
+/// The audit chainer of `state`, writing signed checkpoints to `[audit] checkpoint_dir` with the token signing key.
+pub fn chainer_of(state: &AppState) -> Result<crate::audit::chain::Chainer, StartError> {
+    let signer = state
+        .keys()
+        .token_signer()
+        .map(|(kid, k)| (kid.to_owned(), k.clone()))
+        .ok_or_else(|| StartError::Io("no token signing key".into()))?;
+    let file = crate::audit::checkpoint::CheckpointFile::in_dir(&state.cfg.audit.checkpoint_dir);
+    let interval_ms = i64::try_from(state.cfg.audit.checkpoint_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let checkpointer = crate::audit::checkpoint::Checkpointer::new(file, state.audit_key.clone(), signer, interval_ms)
+        .map_err(|e| StartError::Io(e.to_string()))?;
+    Ok(crate::audit::chain::Chainer {
+        store: state.store.clone(),
+        key: state.audit_key.clone(),
+        clock: state.clock.clone(),
+        checkpointer: Some(checkpointer),
+    })
 }
 
 async fn purge_loop(state: AppState, shutdown: impl std::future::Future<Output = ()>) {
@@ -181,6 +200,7 @@ pub fn demo_config(addr: &str, data: &Path, www: Option<PathBuf>, rng: &dyn Rand
     cfg.server.www = www;
     cfg.database.url = realname_domain::config::Secret::new(format!("sqlite://{}", data.join("realname.db").display()));
     cfg.keys.dir = data.join("keys");
+    cfg.audit.checkpoint_dir = data.join("audit");
     let port = addr.rsplit(':').next().unwrap_or("8080");
     let secret = format!("sk_demo_{}", rng.token(24));
     let mut origins =

@@ -54,7 +54,12 @@ pub fn main(args: &[String]) -> ExitCode {
         }
     };
     rt.block_on(async {
-        let (store, _, rest) = match crate::audit::cli::open_store(rest).await {
+        // The entry it appends is sealed with the chain key, so the server's keys are needed.
+        let opened = crate::audit::cli::open_store(rest).await.and_then(|(store, cfg, rest)| {
+            let ring = crate::audit::cli::load_ring(&cfg)?;
+            Ok((store, realname_domain::audit::ChainKey::of_ring(&ring), rest))
+        });
+        let (store, chain_key, rest) = match opened {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("realname-server reviewer: {e}");
@@ -94,7 +99,9 @@ pub fn main(args: &[String]) -> ExitCode {
                 let ev =
                     realname_domain::audit::Event::new("operator", "reviewer.created", format!("reviewer:{}", r.id))
                         .detail("role", r.role.as_str());
-                if let Err(e) = store.audit_append(realname_domain::clock::Clock::now_ms(&SystemClock), ev).await {
+                if let Err(e) =
+                    store.audit_append(&chain_key, realname_domain::clock::Clock::now_ms(&SystemClock), ev).await
+                {
                     eprintln!("realname-server reviewer: audit log: {e}");
                     return ExitCode::from(1);
                 }

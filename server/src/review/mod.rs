@@ -236,6 +236,8 @@ pub struct Reviews {
     pub sites: Arc<dyn SiteKeys>,
     /// The bounded pool console logins hash passwords on.
     pub hashing: Arc<throttle::Hashing>,
+    /// The audit chain's key.
+    pub audit_key: realname_domain::audit::ChainKey,
 }
 
 /// Finds the site of a secret API key (the server's site registry; tests give their own).
@@ -261,7 +263,7 @@ impl SiteKeys for realname_domain::sites::Sites {
 impl Reviews {
     /// Appends an audit entry now; refuses to continue without it.
     pub async fn audit(&self, event: Event) -> Result<(), ReviewError> {
-        self.store.audit_append(self.clock.now_ms(), event).await.map(|_| ()).map_err(|e| {
+        self.store.audit_append(&self.audit_key, self.clock.now_ms(), event).await.map(|_| ()).map_err(|e| {
             tracing_error(&e.to_string());
             ReviewError::Audit
         })

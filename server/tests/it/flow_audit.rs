@@ -33,6 +33,11 @@ fn actions_of(all: &[Entry], session: &str) -> Vec<String> {
         .collect()
 }
 
+/// The keys `audit verify` reads from the server's key ring.
+fn audit_keys(h: &Harness) -> cli::AuditKeys {
+    cli::AuditKeys::of_ring(&h.state.keys())
+}
+
 fn entry<'a>(all: &'a [Entry], session: &str, action: &str) -> &'a Entry {
     let subject = format!("session:{session}");
     all.iter().find(|e| e.event.subject == subject && e.event.action == action).unwrap_or_else(|| panic!("no {action}"))
@@ -61,7 +66,10 @@ async fn an_sms_flow_writes_its_events_into_the_chain(b: Backend) {
     // Written as pending rows by the steps; not in the chain until chained.
     assert_eq!(h.state.store.audit_pending_count().await.unwrap(), 6);
     assert!(actions_of(&entries(&h).await, &s.session_id).is_empty());
-    let n = cli::verify(h.state.store.as_ref()).await.expect("the chain verifies");
+    let n = cli::verify(h.state.store.as_ref(), &audit_keys(&h), &[])
+        .await
+        .map(|r| r.verified.entries)
+        .expect("the chain verifies");
     assert_eq!(h.state.store.audit_pending_count().await.unwrap(), 0);
     let all = entries(&h).await;
     assert_eq!(n, all.len() as u64);
@@ -99,13 +107,20 @@ async fn an_sms_flow_writes_its_events_into_the_chain(b: Backend) {
     let s2 = h.create_session().await;
     h.state
         .store
-        .audit_append(h.clock.now_ms(), realname_domain::audit::Event::new("system", "test.direct", "x"))
+        .audit_append(
+            &h.state.audit_key,
+            h.clock.now_ms(),
+            realname_domain::audit::Event::new("system", "test.direct", "x"),
+        )
         .await
         .unwrap();
     let all = entries(&h).await;
     let created2 = entry(&all, &s2.session_id, "session.created").seq;
     assert!(created2 < all.last().unwrap().seq, "the pending event is chained before the later direct append");
-    assert_eq!(cli::verify(h.state.store.as_ref()).await.unwrap(), all.len() as u64);
+    assert_eq!(
+        cli::verify(h.state.store.as_ref(), &audit_keys(&h), &[]).await.map(|r| r.verified.entries).unwrap(),
+        all.len() as u64
+    );
 }
 
 async fn cancelled_locked_and_expired_sessions_write_their_events(b: Backend) {
@@ -148,7 +163,10 @@ async fn cancelled_locked_and_expired_sessions_write_their_events(b: Backend) {
     let report = h.state.store.purge(&policy).await.unwrap();
     assert!(report.sessions_expired >= 1, "{report:?}");
 
-    cli::verify(h.state.store.as_ref()).await.expect("the chain verifies");
+    cli::verify(h.state.store.as_ref(), &audit_keys(&h), &[])
+        .await
+        .map(|r| r.verified.entries)
+        .expect("the chain verifies");
     let all = entries(&h).await;
     assert_eq!(actions_of(&all, &by_person.session_id), ["session.created", "session.canceled"]);
     assert_eq!(entry(&all, &by_person.session_id, "session.canceled").event.actor, "person");
@@ -196,9 +214,9 @@ async fn the_chain_stays_valid_with_concurrent_flows(b: Backend) {
         tokio::spawn(async move {
             let mut k = 0;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                realname_server::audit::chain::chain_all(h.state.store.as_ref()).await.unwrap();
+                realname_server::audit::chain::chain_all(h.state.store.as_ref(), &h.state.audit_key).await.unwrap();
                 let ev = realname_domain::audit::Event::new("system", "test.direct", format!("n:{k}"));
-                h.state.store.audit_append(h.clock.now_ms(), ev).await.unwrap();
+                h.state.store.audit_append(&h.state.audit_key, h.clock.now_ms(), ev).await.unwrap();
                 k += 1;
                 tokio::task::yield_now().await;
             }
@@ -222,7 +240,10 @@ async fn the_chain_stays_valid_with_concurrent_flows(b: Backend) {
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let appended = chainer.await.unwrap();
     assert!(appended > 0);
-    let n = cli::verify(h.state.store.as_ref()).await.expect("the chain verifies");
+    let n = cli::verify(h.state.store.as_ref(), &audit_keys(&h), &[])
+        .await
+        .map(|r| r.verified.entries)
+        .expect("the chain verifies");
     let all = entries(&h).await;
     assert_eq!(n, all.len() as u64);
     assert_eq!(all.iter().filter(|e| e.event.action == "test.direct").count(), appended);

@@ -90,8 +90,14 @@ impl Harness {
             metrics: Arc::new(Metrics::default()),
             sites: Arc::new(TestSites),
             hashing: Arc::new(realname_server::review::throttle::Hashing::new(2, 32)),
+            audit_key: realname_domain::audit::ChainKey::from_secret([5; 32]),
         };
         Harness { rv, store, clock, hook, vault, file, name, _dir: dir }
+    }
+
+    /// The keys `audit verify` needs (the chain key of these tests; no checkpoints).
+    fn audit_keys(&self) -> realname_server::audit::cli::AuditKeys {
+        realname_server::audit::cli::AuditKeys { chain: vec![self.rv.audit_key.clone()], signers: Vec::new() }
     }
 
     /// SQLite, and PostgreSQL when `DATABASE_URL` is set (required with `REALNAME_REQUIRE_POSTGRES=1`).
@@ -416,7 +422,10 @@ async fn every_personal_data_view_is_audited_and_decisions_move_the_session() {
         for secret in ["张三丰", "11010519491231002X", "correct horse"] {
             assert!(!text.contains(secret), "{secret} in the audit log");
         }
-        assert_eq!(realname_server::audit::cli::verify(h.store.as_ref()).await.unwrap(), entries.len() as u64);
+        assert_eq!(
+            realname_server::audit::cli::verify(h.store.as_ref(), &h.audit_keys(), &[]).await.unwrap().verified.entries,
+            entries.len() as u64
+        );
     }
 }
 
@@ -471,7 +480,9 @@ async fn the_monthly_report_counts_volumes_sla_and_complaints() {
         h.rv.close_complaint(&rita, &filed.ticket).await.unwrap();
         let _ = admin;
 
-        let text = realname_server::report::report(h.store.as_ref(), &h.rv.calendar, "2026-04", at10("2026-05-20"))
+        let keys = realname_server::audit::cli::AuditKeys { chain: vec![h.rv.audit_key.clone()], signers: Vec::new() };
+        let at = at10("2026-05-20");
+        let text = realname_server::report::report(h.store.as_ref(), &h.rv.calendar, "2026-04", at, (&keys, &[]))
             .await
             .unwrap();
         for want in [
@@ -491,7 +502,7 @@ async fn the_monthly_report_counts_volumes_sla_and_complaints() {
             assert!(text.contains(want), "{} missing {want:?} in\n{text}", h.name);
         }
         // Another month has nothing.
-        let may = realname_server::report::report(h.store.as_ref(), &h.rv.calendar, "2026-05", at10("2026-05-20"))
+        let may = realname_server::report::report(h.store.as_ref(), &h.rv.calendar, "2026-05", at, (&keys, &[]))
             .await
             .unwrap();
         assert!(may.contains("- submitted: 0") && may.contains("- filed: 0"), "{may}");
@@ -502,11 +513,16 @@ async fn the_monthly_report_counts_volumes_sla_and_complaints() {
 async fn the_binary_verifies_exports_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("realname.db");
+    // The server's keys, where the configuration names them: the commands read the chain key and signers there.
+    let keys_dir = dir.path().join("keys");
+    let ring = realname_domain::keys::KeyRing::load_or_create(&keys_dir, &OsRandom, at10("2026-03-01")).unwrap();
+    let chain_key = realname_domain::audit::ChainKey::of_ring(&ring);
     {
         let store = SqliteStore::open(&path).await.unwrap();
         for i in 0..3 {
             store
                 .audit_append(
+                    &chain_key,
                     at10("2026-03-02") + i,
                     realname_domain::audit::Event::new("system", "test.event", format!("case:{i}")),
                 )
@@ -519,7 +535,10 @@ async fn the_binary_verifies_exports_and_reports() {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_realname-server"))
             .args(args)
             .env_remove("DATABASE_URL")
+            .env_remove("REALNAME_SERVER_KEYS")
             .env("REALNAME__DATABASE__URL", format!("sqlite://{}", path.display()))
+            .env("REALNAME__KEYS__DIR", &keys_dir)
+            .env("REALNAME__AUDIT__CHECKPOINT_DIR", dir.path().join("audit"))
             .output()
             .unwrap();
         (
@@ -544,6 +563,7 @@ async fn the_binary_verifies_exports_and_reports() {
         .args(["reviewer", "add", "--username", "root-admin", "--role", "admin"])
         .env_remove("DATABASE_URL")
         .env("REALNAME__DATABASE__URL", format!("sqlite://{}", path.display()))
+        .env("REALNAME__KEYS__DIR", &keys_dir)
         .env("REALNAME_REVIEWER_PASSWORD", "a long enough password")
         .output()
         .unwrap();

@@ -164,8 +164,12 @@ impl_write_tx!(PgStore);
 impl_housekeeping!(PgStore, backend = "postgres");
 
 impl PgStore {
-    async fn chain_pending_events(&self, limit: i64) -> Result<u64, AuditStoreError> {
-        self.writer.audit_chain_pending(limit).await
+    async fn chain_pending_events(
+        &self,
+        key: &realname_domain::audit::ChainKey,
+        limit: i64,
+    ) -> Result<u64, AuditStoreError> {
+        self.writer.audit_chain_pending(key, limit).await
     }
 }
 

@@ -14,7 +14,7 @@ use crate::audit::{
     AuditStoreError, CHUNK, DELETE_PENDING_SQL_PREFIX, LOCK_HEAD, SELECT_PENDING, STORE_HEAD, head_of,
     insert_entries_sql,
 };
-use realname_domain::audit::{Event, Head};
+use realname_domain::audit::{ChainKey, Event, Head};
 
 /// Pending events chained per transaction: each pass holds the write lock and a runtime thread while it seals
 /// and moves its rows, so it is kept to a few milliseconds and the step transactions queued meanwhile go
@@ -31,8 +31,8 @@ struct Sealed {
 }
 
 /// Reads the head and up to `limit` pending events on `conn` (inside a transaction, so both come from one
-/// snapshot) and seals them onto it: the CPU work of a pass (JSON, SHA-256 per entry).
-fn seal_pending(conn: &Connection, limit: i64) -> Result<Sealed, AuditStoreError> {
+/// snapshot) and seals them onto it with `key`: the CPU work of a pass (JSON, an HMAC per entry).
+fn seal_pending(conn: &Connection, key: &ChainKey, limit: i64) -> Result<Sealed, AuditStoreError> {
     let sqlite = |e: rusqlite::Error| AuditStoreError::Sqlite(e);
     let onto = current_head(conn)?;
     let mut head = head_of(onto.0, &onto.1)?;
@@ -55,7 +55,7 @@ fn seal_pending(conn: &Connection, limit: i64) -> Result<Sealed, AuditStoreError
             subject: r.get("subject").map_err(sqlite)?,
             detail,
         };
-        let e = realname_domain::audit::seal(head, r.get("at").map_err(sqlite)?, event);
+        let e = realname_domain::audit::seal(key, head, r.get("at").map_err(sqlite)?, event);
         head = Some(Head { seq: e.seq, hash: e.hash });
         ids.push(id);
         entries.push(e);
@@ -77,7 +77,7 @@ fn write_sealed(conn: &Connection, sealed: &Sealed) -> Result<(), AuditStoreErro
                 (realname_domain::encoding::hex_encode(&e.prev_hash), realname_domain::encoding::hex_encode(&e.hash))
             })
             .collect();
-        let mut p: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 9);
+        let mut p: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 10);
         for ((e, detail), (prev, hash)) in chunk.iter().zip(&details).zip(&hexes) {
             p.extend([
                 &e.seq as &dyn ToSql,
@@ -88,6 +88,7 @@ fn write_sealed(conn: &Connection, sealed: &Sealed) -> Result<(), AuditStoreErro
                 &e.event.subject,
                 detail,
                 prev,
+                &e.key_id,
                 hash,
             ]);
         }
@@ -113,11 +114,16 @@ impl TxConnection {
     /// returns how many. Each pass seals its events on one of `readers` first and takes the write lock only to
     /// write them, unless no reader is free or the head moved meanwhile (another process chained), when it
     /// seals them under the lock.
-    pub(crate) async fn audit_chain_pending(&self, readers: &Readers, limit: i64) -> Result<u64, AuditStoreError> {
+    pub(crate) async fn audit_chain_pending(
+        &self,
+        readers: &Readers,
+        key: &ChainKey,
+        limit: i64,
+    ) -> Result<u64, AuditStoreError> {
         let mut total = 0;
         while total < limit.max(0) {
             let want = PASS.min(limit - total);
-            let n = self.chain_pass(readers, want).await?;
+            let n = self.chain_pass(readers, key, want).await?;
             total += i64::try_from(n).unwrap_or(want);
             if i64::try_from(n).unwrap_or(0) < want {
                 break;
@@ -127,10 +133,10 @@ impl TxConnection {
     }
 
     /// One transaction of [`TxConnection::audit_chain_pending`].
-    async fn chain_pass(&self, readers: &Readers, limit: i64) -> Result<u64, AuditStoreError> {
+    async fn chain_pass(&self, readers: &Readers, key: &ChainKey, limit: i64) -> Result<u64, AuditStoreError> {
         let ahead = readers.with(|conn| -> Result<Sealed, AuditStoreError> {
             conn.execute_batch("BEGIN").map_err(AuditStoreError::Sqlite)?;
-            let sealed = seal_pending(conn, limit);
+            let sealed = seal_pending(conn, key, limit);
             let _ = conn.execute_batch("COMMIT");
             sealed
         });
@@ -140,17 +146,17 @@ impl TxConnection {
             // No free reader, or a busy one: seal under the lock.
             _ => None,
         };
-        self.write_pass(ahead, limit).await
+        self.write_pass(ahead, key, limit).await
     }
 
     /// The locked half of a pass: writes `ahead` if the head is still the one it was sealed onto, else seals
     /// up to `limit` pending events afresh.
-    async fn write_pass(&self, ahead: Option<Sealed>, limit: i64) -> Result<u64, AuditStoreError> {
+    async fn write_pass(&self, ahead: Option<Sealed>, key: &ChainKey, limit: i64) -> Result<u64, AuditStoreError> {
         let tx = self.begin_tx().await.map_err(AuditStoreError::from_store)?;
         let conn = tx.connection();
         let sealed = match ahead {
             Some(s) if current_head(conn)? == s.onto => s,
-            _ => seal_pending(conn, limit)?,
+            _ => seal_pending(conn, key, limit)?,
         };
         if sealed.entries.is_empty() {
             // Nothing pending: dropping the transaction rolls it back.
@@ -179,11 +185,16 @@ mod tests {
 
     /// Verifies the whole stored chain against its head; returns the number of entries.
     async fn verify(store: &SqliteStore) -> u64 {
-        let mut v = realname_domain::audit::Verifier::new();
+        let keys = [key()];
+        let mut v = realname_domain::audit::Verifier::new(&keys);
         for e in store.audit_after(0, 10_000).await.unwrap() {
             v.push(&e).unwrap();
         }
-        v.finish(store.audit_head().await.unwrap()).unwrap()
+        v.finish(store.audit_head().await.unwrap()).unwrap().entries
+    }
+
+    fn key() -> ChainKey {
+        ChainKey::from_secret([4; 32])
     }
 
     async fn pending(store: &SqliteStore, n: i64) {
@@ -200,12 +211,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
         pending(&store, 3).await;
-        let stale = store.readers.with(|c| seal_pending(c, 10)).unwrap().unwrap();
+        let stale = store.readers.with(|c| seal_pending(c, &key(), 10)).unwrap().unwrap();
         assert_eq!(stale.entries.len(), 3);
         // The head moves: the same three events are chained by another pass.
-        assert_eq!(store.tx.write_pass(None, 10).await.unwrap(), 3);
+        assert_eq!(store.tx.write_pass(None, &key(), 10).await.unwrap(), 3);
         pending(&store, 2).await;
-        assert_eq!(store.tx.write_pass(Some(stale), 10).await.unwrap(), 2);
+        assert_eq!(store.tx.write_pass(Some(stale), &key(), 10).await.unwrap(), 2);
         assert_eq!(store.audit_pending_count().await.unwrap(), 0);
         assert_eq!(verify(&store).await, 5);
         let after = store.audit_after(0, 10).await.unwrap();
@@ -219,9 +230,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
         pending(&store, 450).await;
-        assert_eq!(store.tx.audit_chain_pending(&store.readers, 1_000).await.unwrap(), 450);
+        assert_eq!(store.tx.audit_chain_pending(&store.readers, &key(), 1_000).await.unwrap(), 450);
         pending(&store, 1).await;
-        assert_eq!(store.tx.audit_chain_pending(&store.readers, 1_000).await.unwrap(), 1);
+        assert_eq!(store.tx.audit_chain_pending(&store.readers, &key(), 1_000).await.unwrap(), 1);
         assert_eq!(verify(&store).await, 451);
     }
 }

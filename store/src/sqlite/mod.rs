@@ -154,8 +154,12 @@ impl_housekeeping!(SqliteStore, backend = "sqlite");
 
 impl SqliteStore {
     /// On the step transactions' connection (`sqlite/audit.rs`), not sqlx's writer; sealed on a reader.
-    async fn chain_pending_events(&self, limit: i64) -> Result<u64, AuditStoreError> {
-        self.tx.audit_chain_pending(&self.readers, limit).await
+    async fn chain_pending_events(
+        &self,
+        key: &realname_domain::audit::ChainKey,
+        limit: i64,
+    ) -> Result<u64, AuditStoreError> {
+        self.tx.audit_chain_pending(&self.readers, key, limit).await
     }
 }
 

@@ -184,7 +184,7 @@ pub(super) async fn a_steps_audit_events_are_stored_exactly_and_only_on_commit(b
     tx.commit().await.unwrap();
     assert!(s.session("txa").await.unwrap().is_some());
     assert_eq!(s.audit_pending_count().await.unwrap(), events.len() as u64, "the dropped step's event is not stored");
-    s.audit_chain_pending(100).await.unwrap();
+    s.audit_chain_pending(&realname_domain::audit::ChainKey::from_secret([1; 32]), 100).await.unwrap();
     let stored = s.audit_after(0, 100).await.unwrap();
     let got: Vec<(i64, &Event)> = stored.iter().map(|e| (e.at, &e.event)).collect();
     let want: Vec<(i64, &Event)> =

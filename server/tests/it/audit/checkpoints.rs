@@ -1,0 +1,110 @@
+//! The checkpointer: a signed checkpoint on its interval when the log grew, one at shutdown, the numbering
+//! continued across restarts, a private append-only file, and no signature over entries that do not verify.
+
+use realname_domain::clock::Clock as _;
+use realname_server::audit::checkpoint::CheckpointFileError;
+
+use super::*;
+use crate::harness::{Backend as ServerBackend, Harness};
+
+#[tokio::test]
+async fn checkpoints_are_written_on_their_interval_when_the_log_grew() {
+    each_backend(async |db| {
+        let dir = tempfile::tempdir().unwrap();
+        let file = CheckpointFile::in_dir(&dir.path().join("cp"));
+        let t0 = ms("2026-03-05");
+        let mut cp = Checkpointer::new(file.clone(), key(), signer(), 60_000).unwrap();
+        fill(db.audit(), 2).await;
+        let first = cp.tick(db.audit(), t0, false).await.unwrap().unwrap();
+        assert_eq!((first.n, first.entries, first.at), (1, 2, t0));
+        fill_range(db.audit(), 2..3).await;
+        assert_eq!(cp.tick(db.audit(), t0 + 59_999, false).await.unwrap(), None, "within the interval");
+        assert_eq!(cp.tick(db.audit(), t0 + 60_000, false).await.unwrap().map(|c| (c.n, c.entries)), Some((2, 3)));
+        assert_eq!(cp.tick(db.audit(), t0 + 600_000, false).await.unwrap(), None, "the log did not grow");
+        fill_range(db.audit(), 3..4).await;
+        let forced = cp.tick(db.audit(), t0 + 600_001, true).await.unwrap().unwrap();
+        assert_eq!((forced.n, forced.entries), (3, 4), "at shutdown, whatever the interval");
+        // A restart continues the numbering from the file.
+        fill_range(db.audit(), 4..5).await;
+        let mut again = Checkpointer::new(file.clone(), key(), signer(), 60_000).unwrap();
+        assert_eq!(again.last().map(|c| c.n), Some(3));
+        assert_eq!(again.tick(db.audit(), t0 + 700_000, false).await.unwrap().map(|c| c.n), Some(4));
+
+        let all = file.read().unwrap();
+        assert_eq!(all.iter().map(|c| c.n).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        let (good, unknown) = cli::check_checkpoints(&all, &keys().signers).unwrap();
+        assert_eq!((good.len(), unknown), (4, 0));
+        assert_eq!(verify_with(&db, &all).await.unwrap().checkpoints, 4);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!((mode(file.path()), mode(&dir.path().join("cp"))), (0o600, 0o700));
+        }
+        // An edited checkpoint line fails verification as a whole.
+        let text = std::fs::read_to_string(file.path()).unwrap();
+        std::fs::write(file.path(), text.replacen("\"entries\":2", "\"entries\":1", 1)).unwrap();
+        let err = verify_with(&db, &file.read().unwrap()).await.unwrap_err().to_string();
+        assert!(err.contains("checkpoint 1 has a bad signature"), "{err}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn no_checkpoint_is_signed_over_entries_that_do_not_verify() {
+    each_backend(async |db| {
+        let dir = tempfile::tempdir().unwrap();
+        let file = CheckpointFile::in_dir(dir.path());
+        let mut cp = Checkpointer::new(file.clone(), key(), signer(), 1).unwrap();
+        fill(db.audit(), 3).await;
+        cp.tick(db.audit(), ms("2026-03-04"), false).await.unwrap().unwrap();
+        // A forged entry after the checkpoint: not signed over.
+        let head = db.audit().audit_head().await.unwrap();
+        let forged = realname_domain::audit::seal(
+            &ChainKey::from_secret([2; 32]),
+            head,
+            ms("2026-03-05"),
+            Event::new("system", "x", "y"),
+        );
+        db.audit().audit_append(&key(), ms("2026-03-05"), Event::new("system", "real", "z")).await.unwrap();
+        db.drop_guards().await;
+        db.exec(&format!("UPDATE audit_log SET key_id = '{}' WHERE seq = 4", forged.key_id.unwrap())).await.unwrap();
+        db.restore_guards().await;
+        match cp.tick(db.audit(), ms("2026-03-06"), false).await {
+            Err(CheckpointFileError::Tampered(b)) => assert_eq!(b.seq, 4, "{b}"),
+            other => panic!("{other:?}"),
+        }
+        // Nor when the checkpointed entry itself was edited.
+        db.drop_guards().await;
+        db.exec("UPDATE audit_log SET key_id = NULL, subject = 'case:9' WHERE seq = 3").await.unwrap();
+        db.restore_guards().await;
+        assert!(matches!(cp.tick(db.audit(), ms("2026-03-07"), true).await, Err(CheckpointFileError::Tampered(_))));
+        assert_eq!(file.read().unwrap().len(), 1);
+    })
+    .await;
+}
+
+/// The server's chainer chains the pending events and checkpoints on shutdown, with the token signing key.
+async fn the_chainer_checkpoints_at_shutdown(b: ServerBackend) {
+    let dir = tempfile::tempdir().unwrap();
+    let cp_dir = dir.path().to_owned();
+    let h = Harness::with(b, move |cfg| cfg.audit.checkpoint_dir = cp_dir).await;
+    let mut chainer = realname_server::cli::serve::chainer_of(&h.state).unwrap();
+    h.create_session().await;
+    chainer.round(false).await;
+    let first = CheckpointFile::in_dir(dir.path()).read().unwrap();
+    assert_eq!(first.len(), 1);
+    h.create_session().await;
+    h.clock.advance_secs(1);
+    chainer.run(async {}).await;
+    let all = CheckpointFile::in_dir(dir.path()).read().unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    let head = h.state.store.audit_head().await.unwrap().unwrap();
+    assert_eq!((all[1].entries, all[1].head, all[1].at), (head.seq, head.hash, h.clock.now_ms()));
+    assert_eq!(all[1].kid, h.state.keys().token_signer().unwrap().0);
+    let keys = AuditKeys::of_ring(&h.state.keys());
+    let r = cli::verify(h.state.store.as_ref(), &keys, &all).await.unwrap();
+    assert_eq!((r.checkpoints, r.verified.entries), (2, head.seq as u64));
+}
+
+on_both_backends!(the_chainer_checkpoints_at_shutdown);
