@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -56,7 +56,7 @@ pub async fn serve(
                 }
             },
         };
-        let Some(slot) = limits.admit(peer.ip()) else {
+        let Some(slot) = limits.admit(client_key(peer.ip())) else {
             // Best effort: the answer fits the socket's send buffer, or the client just sees the close.
             let _ = stream.try_write(REFUSAL);
             drop(stream);
@@ -70,6 +70,21 @@ pub async fn serve(
     // Every connection holds a permit until it ends: all of them back means all connections are done.
     let _ = limits.total.acquire_many(limits.max).await;
     Ok(())
+}
+
+/// The address the per-address cap counts: IPv4 as it is (also mapped into IPv6), IPv6 by its /64, since one
+/// subscriber gets a whole /64 and counting single addresses would give one client 2^64 places.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
 }
 
 /// The caps and timeouts, with the connections counted per address.
@@ -329,5 +344,19 @@ pub fn warn_if_few_files(max_connections: usize) {
             max_connections,
             "the open-file limit is below http.max_connections + 256: raise it (LimitNOFILE) or lower the cap"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_per_address_cap_counts_ipv6_by_its_64() {
+        let key = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), key("::ffff:203.0.113.7"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::2"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
     }
 }
