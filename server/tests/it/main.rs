@@ -22,6 +22,7 @@ mod leaks;
 mod lifetime;
 mod malformed;
 mod probes;
+mod processes;
 mod review;
 mod rotation;
 mod store;
