@@ -12,10 +12,14 @@ pub struct AuditConfig {
     /// newer than the last checkpoint are protected by their MACs only: a cut-off tail within this window is not
     /// detected.
     pub checkpoint_secs: u64,
+    /// Optional external copy: each checkpoint is also POSTed (`application/json`, its line) to this URL, e.g. a
+    /// log collector with write-once storage that the database's users cannot reach; one not taken (no 2xx) is
+    /// sent again with the next.
+    pub checkpoint_url: Option<String>,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
-        Self { checkpoint_dir: std::path::PathBuf::from("data/audit"), checkpoint_secs: 60 }
+        Self { checkpoint_dir: std::path::PathBuf::from("data/audit"), checkpoint_secs: 60, checkpoint_url: None }
     }
 }

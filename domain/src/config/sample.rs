@@ -37,6 +37,7 @@ reload_secs = 30             # key files are read again this often (and on SIGHU
 [audit]
 checkpoint_dir = "data/audit"  # signed audit checkpoints: somewhere database writers cannot write (docs/review.md)
 checkpoint_secs = 60           # a new checkpoint this often when the log grew, and one at shutdown
+# checkpoint_url = "https://logs.example.internal/realname-checkpoints"   # optional external copy (POST per line)
 
 [session]
 client_secret_ttl_secs = 1800

@@ -1,8 +1,11 @@
 //! Writing the audit log's signed checkpoints (`realname_domain::audit::checkpoint`): the append-only file in
-//! `[audit] checkpoint_dir`, and the [`Checkpointer`] the chainer runs on an interval and at shutdown.
+//! `[audit] checkpoint_dir`, the optional external [`Sink`], and the [`Checkpointer`] the chainer runs on an interval
+//! and at shutdown.
 
+use std::collections::VecDeque;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
 use realname_domain::audit::checkpoint::{self, Checkpoint, CheckpointError};
@@ -34,7 +37,15 @@ pub enum CheckpointFileError {
     /// The entries since the last checkpoint do not verify: no checkpoint is signed over them.
     #[error("the audit log does not verify since the last checkpoint, so no checkpoint was signed: {0}")]
     Tampered(Break),
+    /// The key ring has no token signing key.
+    #[error("no token signing key to sign the audit checkpoint with")]
+    NoSigner,
 }
+
+/// Gives the checkpoint signing key `(kid, key)` as it stands at each checkpoint: the key ring's current token
+/// signing key, so a rotated key signs from its activation on (and the checkpoints stay verifiable with the keys
+/// `/v1/jwks.json` lists).
+pub type Signer = Arc<dyn Fn() -> Option<(String, SigningKey)> + Send + Sync>;
 
 /// The append-only checkpoint file.
 #[derive(Debug, Clone)]
@@ -97,32 +108,99 @@ impl CheckpointFile {
 pub struct Checkpointer {
     file: CheckpointFile,
     key: ChainKey,
-    kid: String,
-    signer: SigningKey,
+    signer: Signer,
     interval_ms: i64,
     /// The newest checkpoint written (or found in the file).
     last: Option<Checkpoint>,
     /// When the last attempt was made (a failing folder is retried on the interval, not every round).
     tried_at: Option<i64>,
+    /// The external copy, if configured.
+    sink: Option<Sink>,
+}
+
+/// Checkpoints kept for the sink while it does not take them; beyond this the oldest are dropped (the file has them).
+pub const SINK_BACKLOG: usize = 1_000;
+
+/// An external copy of the checkpoints (`[audit] checkpoint_url`): each is POSTed as its JSON line, in order; one the
+/// sink does not take (no 2xx) is sent again before the next checkpoint.
+pub struct Sink {
+    http: crate::delivery::http::HttpClient,
+    url: String,
+    backlog: VecDeque<Checkpoint>,
+}
+
+impl Sink {
+    /// A sink POSTing to `url`.
+    pub fn new(http: crate::delivery::http::HttpClient, url: String) -> Self {
+        Self { http, url, backlog: VecDeque::new() }
+    }
+
+    /// Checkpoints not yet taken by the sink.
+    pub fn backlog(&self) -> usize {
+        self.backlog.len()
+    }
+
+    /// Queues `cp` and sends what is queued, oldest first, until the sink refuses one.
+    async fn send(&mut self, cp: Checkpoint) {
+        self.backlog.push_back(cp);
+        if self.backlog.len() > SINK_BACKLOG {
+            self.backlog.pop_front();
+            tracing::warn!("audit checkpoint sink: backlog full, the oldest checkpoint is only in the file");
+        }
+        while let Some(c) = self.backlog.front() {
+            let headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+            match self.http.send(&self.url, headers, Some(c.to_line().into_bytes())).await {
+                Ok(r) if (200..300).contains(&r.status) => {
+                    self.backlog.pop_front();
+                }
+                Ok(r) => {
+                    tracing::warn!(
+                        status = r.status,
+                        n = c.n,
+                        "audit checkpoint sink refused it; sent again next time"
+                    );
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, n = c.n, "audit checkpoint sink unreachable; sent again next time");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Checkpointer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Checkpointer").field("file", &self.file).field("kid", &self.kid).finish()
+        f.debug_struct("Checkpointer")
+            .field("file", &self.file)
+            .field("last", &self.last.as_ref().map(|c| c.n))
+            .finish()
     }
 }
 
 impl Checkpointer {
-    /// A checkpointer appending to `file`, signing with `(kid, signer)`, at most every `interval_ms`, verifying
-    /// with the chain `key`; continues the numbering of the checkpoints already in the file.
+    /// A checkpointer appending to `file`, signing with the key `signer` gives, at most every `interval_ms`,
+    /// verifying with the chain `key`; continues the numbering of the checkpoints already in the file.
     pub fn new(
         file: CheckpointFile,
         key: ChainKey,
-        (kid, signer): (String, SigningKey),
+        signer: Signer,
         interval_ms: i64,
     ) -> Result<Self, CheckpointFileError> {
         let last = file.read()?.pop();
-        Ok(Self { file, key, kid, signer, interval_ms: interval_ms.max(1), last, tried_at: None })
+        Ok(Self { file, key, signer, interval_ms: interval_ms.max(1), last, tried_at: None, sink: None })
+    }
+
+    /// The same checkpointer, also sending each checkpoint to `sink`.
+    pub fn with_sink(mut self, sink: Sink) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// The external sink, if any.
+    pub fn sink(&self) -> Option<&Sink> {
+        self.sink.as_ref()
     }
 
     /// The newest checkpoint written.
@@ -149,9 +227,13 @@ impl Checkpointer {
         }
         self.check_since(store, previous, head).await?;
         let n = self.last.as_ref().map_or(1, |l| l.n + 1);
-        let cp = Checkpoint::sign(n, head, now, &self.kid, &self.signer);
+        let (kid, signing) = (self.signer)().ok_or(CheckpointFileError::NoSigner)?;
+        let cp = Checkpoint::sign(n, head, now, &kid, &signing);
         self.file.append(&cp)?;
         self.last = Some(cp.clone());
+        if let Some(sink) = self.sink.as_mut() {
+            sink.send(cp.clone()).await;
+        }
         Ok(Some(cp))
     }
 

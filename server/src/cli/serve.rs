@@ -139,15 +139,17 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
 
 /// The audit chainer of `state`, writing signed checkpoints to `[audit] checkpoint_dir` with the token signing key.
 pub fn chainer_of(state: &AppState) -> Result<crate::audit::chain::Chainer, StartError> {
-    let signer = state
-        .keys()
-        .token_signer()
-        .map(|(kid, k)| (kid.to_owned(), k.clone()))
-        .ok_or_else(|| StartError::Io("no token signing key".into()))?;
+    let keys = state.keys.clone();
+    let signer: crate::audit::checkpoint::Signer =
+        Arc::new(move || keys.current().token_signer().map(|(kid, k)| (kid.to_owned(), k.clone())));
     let file = crate::audit::checkpoint::CheckpointFile::in_dir(&state.cfg.audit.checkpoint_dir);
     let interval_ms = i64::try_from(state.cfg.audit.checkpoint_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     let checkpointer = crate::audit::checkpoint::Checkpointer::new(file, state.audit_key.clone(), signer, interval_ms)
         .map_err(|e| StartError::Io(e.to_string()))?;
+    let checkpointer = match &state.cfg.audit.checkpoint_url {
+        Some(url) => checkpointer.with_sink(crate::audit::checkpoint::Sink::new(state.http.clone(), url.clone())),
+        None => checkpointer,
+    };
     Ok(crate::audit::chain::Chainer {
         store: state.store.clone(),
         key: state.audit_key.clone(),

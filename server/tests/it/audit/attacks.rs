@@ -237,6 +237,51 @@ async fn legacy_entries_verify_before_the_keyed_chain_and_are_pinned_by_checkpoi
     .await;
 }
 
+/// A log written before the keyed chain (by the statement those versions ran) keeps verifying after migration 107,
+/// the keyed chain starts after it, and `audit verify` says where.
+#[tokio::test]
+async fn a_log_from_before_the_keyed_chain_upgrades_and_verifies() {
+    for b in Backend::all() {
+        let db = TestDb::before_keyed(b, "upgrade").await;
+        let mut legacy: Vec<Entry> = Vec::new();
+        for i in 0..3 {
+            let head = legacy.last().map(Entry::head);
+            let e = realname_domain::audit::seal_legacy(head, ms("2026-03-01") + i, Event::new("system", "old", "s"));
+            // The insert of versions before 107 (no key_id column yet).
+            let hex = realname_domain::encoding::hex_encode;
+            let sql = format!(
+                "INSERT INTO audit_log (seq, at, actor, action, site, subject, detail, prev_hash, hash) VALUES \
+                 ({}, {}, 'system', 'old', NULL, 's', '{{}}', '{}', '{}')",
+                e.seq,
+                e.at,
+                hex(&e.prev_hash),
+                hex(&e.hash)
+            );
+            db.exec(&sql).await.unwrap();
+            db.set_head(e.head()).await;
+            legacy.push(e);
+        }
+        db.migrate_keyed().await;
+        fill_range(db.audit(), 3..5).await;
+        let dir = tempfile::tempdir().unwrap();
+        checkpoint(&db, dir.path(), ms("2026-03-06")).await;
+        let out = run(&db, dir.path(), &["verify"]).await.unwrap();
+        assert!(out.starts_with("audit log intact: 5 entries"), "{b:?}: {out}");
+        assert!(out.contains("entries from 4 on are keyed") && out.contains("entries 1..=3 are legacy"), "{out}");
+        // A rewrite of the legacy entries no longer fits the first keyed entry's MAC-covered link.
+        let mut rewritten = legacy.clone();
+        rewritten[0].event.subject = "case:999".into();
+        rehash(&mut rewritten, 0);
+        let keyed = entries(&db).await.split_off(3);
+        db.drop_guards().await;
+        db.rewrite(1, &rewritten).await;
+        db.rewrite(4, &keyed).await;
+        db.restore_guards().await;
+        let b = broken(verify_with(&db, &[]).await);
+        assert_eq!((b.seq, b.problem), (4, Problem::BrokenLink));
+    }
+}
+
 /// The INSERT a writer with database access would run for `e`.
 fn insert_sql(e: &Entry) -> String {
     use realname_domain::encoding::hex_encode;

@@ -1,5 +1,8 @@
 //! The checkpointer: a signed checkpoint on its interval when the log grew, one at shutdown, the numbering
-//! continued across restarts, a private append-only file, and no signature over entries that do not verify.
+//! continued across restarts, a private append-only file, no signature over entries that do not verify, and the
+//! current token signing key after a rotation; the external sink gets the same checkpoints.
+
+use std::sync::{Arc, Mutex};
 
 use realname_domain::clock::Clock as _;
 use realname_server::audit::checkpoint::CheckpointFileError;
@@ -13,7 +16,7 @@ async fn checkpoints_are_written_on_their_interval_when_the_log_grew() {
         let dir = tempfile::tempdir().unwrap();
         let file = CheckpointFile::in_dir(&dir.path().join("cp"));
         let t0 = ms("2026-03-05");
-        let mut cp = Checkpointer::new(file.clone(), key(), signer(), 60_000).unwrap();
+        let mut cp = Checkpointer::new(file.clone(), key(), signing(), 60_000).unwrap();
         fill(db.audit(), 2).await;
         let first = cp.tick(db.audit(), t0, false).await.unwrap().unwrap();
         assert_eq!((first.n, first.entries, first.at), (1, 2, t0));
@@ -26,7 +29,7 @@ async fn checkpoints_are_written_on_their_interval_when_the_log_grew() {
         assert_eq!((forced.n, forced.entries), (3, 4), "at shutdown, whatever the interval");
         // A restart continues the numbering from the file.
         fill_range(db.audit(), 4..5).await;
-        let mut again = Checkpointer::new(file.clone(), key(), signer(), 60_000).unwrap();
+        let mut again = Checkpointer::new(file.clone(), key(), signing(), 60_000).unwrap();
         assert_eq!(again.last().map(|c| c.n), Some(3));
         assert_eq!(again.tick(db.audit(), t0 + 700_000, false).await.unwrap().map(|c| c.n), Some(4));
 
@@ -55,7 +58,7 @@ async fn no_checkpoint_is_signed_over_entries_that_do_not_verify() {
     each_backend(async |db| {
         let dir = tempfile::tempdir().unwrap();
         let file = CheckpointFile::in_dir(dir.path());
-        let mut cp = Checkpointer::new(file.clone(), key(), signer(), 1).unwrap();
+        let mut cp = Checkpointer::new(file.clone(), key(), signing(), 1).unwrap();
         fill(db.audit(), 3).await;
         cp.tick(db.audit(), ms("2026-03-04"), false).await.unwrap().unwrap();
         // A forged entry after the checkpoint: not signed over.
@@ -94,6 +97,10 @@ async fn the_chainer_checkpoints_at_shutdown(b: ServerBackend) {
     chainer.round(false).await;
     let first = CheckpointFile::in_dir(dir.path()).read().unwrap();
     assert_eq!(first.len(), 1);
+    // The token signing key is rotated while the server runs: the next checkpoint is signed with the new one.
+    let mut ring = (*h.state.keys()).clone();
+    ring.rotate_token(realname_domain::clock::SeededRandom::new(9).as_ref(), h.clock.now_ms()).unwrap();
+    h.state.keys.replace(ring);
     h.create_session().await;
     h.clock.advance_secs(1);
     chainer.run(async {}).await;
@@ -102,9 +109,62 @@ async fn the_chainer_checkpoints_at_shutdown(b: ServerBackend) {
     let head = h.state.store.audit_head().await.unwrap().unwrap();
     assert_eq!((all[1].entries, all[1].head, all[1].at), (head.seq, head.hash, h.clock.now_ms()));
     assert_eq!(all[1].kid, h.state.keys().token_signer().unwrap().0);
+    assert_ne!(all[1].kid, all[0].kid, "signed with the rotated key");
     let keys = AuditKeys::of_ring(&h.state.keys());
     let r = cli::verify(h.state.store.as_ref(), &keys, &all).await.unwrap();
     assert_eq!((r.checkpoints, r.verified.entries), (2, head.seq as u64));
 }
 
 on_both_backends!(the_chainer_checkpoints_at_shutdown);
+
+/// A log collector on loopback that refuses the first `refuse` requests (500), then takes them (204).
+async fn collector(refuse: u32) -> (String, Arc<Mutex<Vec<String>>>) {
+    use axum::routing::post;
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let left = Arc::new(Mutex::new(refuse));
+    let state = seen.clone();
+    let app = axum::Router::new().route(
+        "/checkpoints",
+        post(move |body: String| {
+            let (seen, left) = (state.clone(), left.clone());
+            async move {
+                seen.lock().unwrap().push(body);
+                let mut left = left.lock().unwrap();
+                if *left > 0 {
+                    *left -= 1;
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/checkpoints"), seen)
+}
+
+#[tokio::test]
+async fn checkpoints_also_go_to_the_external_sink_and_a_refused_one_is_sent_again() {
+    each_backend(async |db| {
+        let (url, seen) = collector(1).await;
+        let dir = tempfile::tempdir().unwrap();
+        let http = realname_server::delivery::http::HttpClient::new(std::time::Duration::from_secs(5));
+        let sink = realname_server::audit::checkpoint::Sink::new(http, url);
+        let file = CheckpointFile::in_dir(dir.path());
+        let mut cp = Checkpointer::new(file.clone(), key(), signing(), 60_000).unwrap().with_sink(sink);
+        fill(db.audit(), 2).await;
+        cp.tick(db.audit(), ms("2026-03-03"), false).await.unwrap().unwrap();
+        assert_eq!(cp.sink().unwrap().backlog(), 1, "refused: kept for the next time");
+        fill_range(db.audit(), 2..3).await;
+        cp.tick(db.audit(), ms("2026-03-04"), false).await.unwrap().unwrap();
+        assert_eq!(cp.sink().unwrap().backlog(), 0);
+        let seen = seen.lock().unwrap().clone();
+        let sent: Vec<Checkpoint> = seen.iter().map(|l| Checkpoint::parse_line(l, 1).unwrap()).collect();
+        assert_eq!(sent.iter().map(|c| c.n).collect::<Vec<_>>(), [1, 1, 2], "in order, the refused one again");
+        assert_eq!(sent[1..], file.read().unwrap()[..], "the same checkpoints as the file");
+        cli::check_checkpoints(&sent, &keys().signers).unwrap();
+    })
+    .await;
+}

@@ -25,6 +25,11 @@ fn signer() -> (String, SigningKey) {
     ("rt-test".to_owned(), SigningKey::from_bytes(&[8; 32]))
 }
 
+/// [`signer`] as the checkpointer asks for it.
+fn signing() -> realname_server::audit::checkpoint::Signer {
+    Arc::new(|| Some(signer()))
+}
+
 /// The keys `audit verify` reads from the key ring.
 fn keys() -> AuditKeys {
     let (kid, k) = signer();
@@ -35,7 +40,7 @@ fn keys() -> AuditKeys {
 /// checkpoint of the file.
 async fn checkpoint(db: &TestDb, dir: &std::path::Path, at: i64) -> Vec<Checkpoint> {
     let file = CheckpointFile::in_dir(dir);
-    let mut cp = Checkpointer::new(file.clone(), key(), signer(), 60_000).unwrap();
+    let mut cp = Checkpointer::new(file.clone(), key(), signing(), 60_000).unwrap();
     cp.tick(db.audit(), at, true).await.unwrap();
     file.read().unwrap()
 }
