@@ -111,6 +111,10 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
+    /// How many reverse proxies you control stand in front of the server, each appending the address it saw to
+    /// `X-Forwarded-For`: the client's address is that many entries from the right (1..=16; default 1). Entries
+    /// further left are the client's own words and never used.
+    pub trusted_proxy_hops: u32,
     /// Demo mode: the outbox is shown at `/dev/outbox`, `/demo/verify-token` is served.
     pub demo: bool,
     /// A folder served statically at `/` (the demo pages), if any.
@@ -126,6 +130,7 @@ impl Default for ServerConfig {
             log_level: "info".into(),
             body_limit: 64 * 1024,
             trust_forwarded_for: false,
+            trusted_proxy_hops: 1,
             demo: false,
             www: None,
         }
@@ -329,6 +334,9 @@ impl Config {
         let bad = |m: String| Err(ConfigError::Invalid(m));
         if self.codes.max_attempts == 0 || self.codes.ttl_secs <= 0 {
             return bad("codes.max_attempts and codes.ttl_secs must be positive".into());
+        }
+        if !(1..=16).contains(&self.server.trusted_proxy_hops) {
+            return bad("server.trusted_proxy_hops must be 1 to 16".into());
         }
         let h = &self.http;
         if h.header_timeout_ms == 0 || h.body_timeout_ms == 0 || h.idle_timeout_ms == 0 || h.max_connections == 0 {

@@ -13,6 +13,7 @@ log_format = "json"          # json | text
 log_level = "info"
 body_limit = 65536
 trust_forwarded_for = false  # true only behind a reverse proxy you control
+trusted_proxy_hops = 1       # proxies you control in front of the server (the client is that many from the right)
 
 [http]
 header_timeout_ms = 10000    # a request head must arrive this long after its first byte

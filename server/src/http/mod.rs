@@ -237,7 +237,8 @@ impl FromRequestParts<AppState> for Origin {
     }
 }
 
-/// The client's IP: the socket peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
+/// The client's IP: the socket peer, or behind trusted proxies the address the outermost of them saw (see
+/// [`forwarded_client`]).
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
@@ -245,20 +246,28 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if state.cfg.server.trust_forwarded_for
-            && let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        {
-            return Ok(ClientIp(ip.to_owned()));
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let server = &state.cfg.server;
+        if server.trust_forwarded_for {
+            let values = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+            if let Some(ip) = forwarded_client(values, server.trusted_proxy_hops) {
+                return Ok(ClientIp(ip.to_string()));
+            }
         }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_owned())))
+        Ok(ClientIp(peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())))
     }
+}
+
+/// The client's address in `X-Forwarded-For` (every header line, in order) behind `hops` proxies that each
+/// append the address they saw: the entry `hops` from the right. Entries to its left were written by the client
+/// and can say anything, so they are never used (a client choosing the leftmost entry would otherwise pick the
+/// address the per-IP limits count). `None` (use the socket peer) when the list is shorter, or the entry is not an
+/// IP address.
+pub(crate) fn forwarded_client<'a>(values: impl Iterator<Item = &'a str>, hops: u32) -> Option<std::net::IpAddr> {
+    let entries: Vec<&str> = values.flat_map(|v| v.split(',')).map(str::trim).collect();
+    let back = usize::try_from(hops).ok().filter(|h| *h >= 1)?;
+    let entry = *entries.len().checked_sub(back).and_then(|i| entries.get(i))?;
+    entry.parse().ok()
 }
 
 /// A session id from the path, checked for shape before any lookup.
@@ -281,4 +290,26 @@ pub(crate) fn is_session_id(id: &str) -> bool {
         && id
             .strip_prefix("ses_")
             .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+
+    #[test]
+    fn the_client_is_the_entry_the_trusted_proxies_appended() {
+        let ip = |v: &[&str], hops| forwarded_client(v.iter().copied(), hops).map(|a| a.to_string());
+        assert_eq!(ip(&["203.0.113.5"], 1).as_deref(), Some("203.0.113.5"));
+        // The client wrote the left part itself: never used.
+        assert_eq!(ip(&["1.2.3.4, 203.0.113.5"], 1).as_deref(), Some("203.0.113.5"));
+        assert_eq!(ip(&["1.2.3.4", "203.0.113.5"], 1).as_deref(), Some("203.0.113.5"));
+        assert_eq!(ip(&["1.2.3.4, 203.0.113.5, 10.0.0.2"], 2).as_deref(), Some("203.0.113.5"));
+        assert_eq!(ip(&["2001:db8::1"], 1).as_deref(), Some("2001:db8::1"));
+        // Shorter than the proxies, or not an address: the socket peer.
+        assert_eq!(ip(&["203.0.113.5"], 2), None);
+        assert_eq!(ip(&["1.2.3.4, garbage"], 1), None);
+        assert_eq!(ip(&[""], 1), None);
+        assert_eq!(ip(&[], 1), None);
+        assert_eq!(ip(&["203.0.113.5"], 0), None);
+    }
 }
