@@ -16,41 +16,9 @@ macro_rules! impl_housekeeping {
                 now: UnixMillis,
             ) -> StoreResult<bool> {
                 let mut tx = self.writer.begin().await?;
-                let inserted = sqlx::query(
-                    "INSERT INTO identity_bindings (site_id, blind_index, account, created_at) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                )
-                .bind(site_id)
-                .bind(blind_index)
-                .bind(account)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1;
-                if !inserted {
-                    tx.rollback().await?;
-                    return Ok(true);
-                }
-                // The conditional upsert is the one place the limit is decided: PostgreSQL locks the count
-                // row, SQLite holds the write lock since the insert above.
-                let counted: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO identity_counts (site_id, blind_index, accounts) VALUES ($1, $2, 1) \
-                     ON CONFLICT (site_id, blind_index) DO UPDATE SET accounts = identity_counts.accounts + 1 \
-                     WHERE identity_counts.accounts < $3 RETURNING accounts",
-                )
-                .bind(site_id)
-                .bind(blind_index)
-                .bind(i64::from(limit))
-                .fetch_optional(&mut *tx)
-                .await?;
-                if counted.is_some_and(|n| n <= i64::from(limit)) {
-                    tx.commit().await?;
-                    Ok(true)
-                } else {
-                    tx.rollback().await?;
-                    Ok(false)
-                }
+                let bound = bind_identity_on(&mut *tx, site_id, blind_index, account, limit, now).await?;
+                tx.commit().await?;
+                Ok(bound)
             }
 
             async fn unbind_identity(&self, site_id: &str, blind_index: &[u8], account: &str) -> StoreResult<bool> {

@@ -132,6 +132,16 @@ macro_rules! impl_store {
             ) -> StoreResult<bool> {
                 remember_envelope_on(&mut *self.writer.acquire().await?, session_id, envelope_id, expires_at).await
             }
+
+            async fn envelope_seen(&self, session_id: &str, envelope_id: &[u8]) -> StoreResult<bool> {
+                let seen: Option<i32> =
+                    sqlx::query_scalar("SELECT 1 FROM seen_envelopes WHERE session_id = $1 AND envelope_id = $2")
+                        .bind(session_id)
+                        .bind(envelope_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(seen.is_some())
+            }
         }
 
         #[async_trait]

@@ -103,6 +103,18 @@ pub(crate) mod step {
     /// The delivery queued earlier for an event id.
     pub(crate) const DELIVERY_BY_EVENT: &str = "SELECT id FROM webhook_deliveries WHERE event_id = $1";
 
+    /// Binds an account to an identity (`bind_identity`); no row when the account was bound already.
+    pub(crate) const INSERT_BINDING: &str = "INSERT INTO identity_bindings (site_id, blind_index, account, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+    /// Counts a new binding unless the identity has `$3` accounts already (no row then): the one place the limit
+    /// is decided (PostgreSQL locks the count row, SQLite holds the write lock).
+    pub(crate) const COUNT_BINDING: &str = "INSERT INTO identity_counts (site_id, blind_index, accounts) VALUES ($1, $2, 1) \
+         ON CONFLICT (site_id, blind_index) DO UPDATE SET accounts = identity_counts.accounts + 1 \
+         WHERE identity_counts.accounts < $3 RETURNING accounts";
+    /// Takes back a binding the limit refused.
+    pub(crate) const DELETE_BINDING: &str =
+        "DELETE FROM identity_bindings WHERE site_id = $1 AND blind_index = $2 AND account = $3";
+
     /// The upsert adding one hit to each of `n` rate windows (parameters: key, start, end per window).
     pub(crate) fn rate_hits(n: usize) -> String {
         let tuples: Vec<String> =

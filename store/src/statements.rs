@@ -193,6 +193,44 @@ macro_rules! impl_statements {
             Ok(done.rows_affected() == 1)
         }
 
+        /// See [`crate::BindingStore::bind_identity`]; in the caller's transaction.
+        async fn bind_identity_on(
+            c: &mut $conn,
+            site_id: &str,
+            blind_index: &[u8],
+            account: &str,
+            limit: u32,
+            now: UnixMillis,
+        ) -> StoreResult<bool> {
+            // With no room at all, nothing is written (the count's insert below would start at one).
+            if limit == 0 {
+                return Ok(false);
+            }
+            let inserted = sqlx::query(step::INSERT_BINDING)
+                .bind(site_id)
+                .bind(blind_index)
+                .bind(account)
+                .bind(now)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+                == 1;
+            if !inserted {
+                return Ok(true);
+            }
+            let counted: Option<i64> = sqlx::query_scalar(step::COUNT_BINDING)
+                .bind(site_id)
+                .bind(blind_index)
+                .bind(i64::from(limit))
+                .fetch_optional(&mut *c)
+                .await?;
+            if counted.is_some_and(|n| n <= i64::from(limit)) {
+                return Ok(true);
+            }
+            sqlx::query(step::DELETE_BINDING).bind(site_id).bind(blind_index).bind(account).execute(&mut *c).await?;
+            Ok(false)
+        }
+
         async fn enqueue_delivery_on(c: &mut $conn, new: &NewDelivery) -> StoreResult<i64> {
             let id: Option<i64> = sqlx::query_scalar(step::ENQUEUE_DELIVERY)
                 .bind(&new.site_id)

@@ -76,6 +76,9 @@ pub trait ReplayStore: Send + Sync {
         envelope_id: &[u8],
         expires_at: UnixMillis,
     ) -> StoreResult<bool>;
+    /// Whether the guard holds `envelope_id` for the session, without remembering it (a read: a step refused for
+    /// another reason tells a replay apart and writes nothing).
+    async fn envelope_seen(&self, session_id: &str, envelope_id: &[u8]) -> StoreResult<bool>;
 }
 
 /// Several writes of one request step in one transaction: one connection checkout and one commit instead of
@@ -111,6 +114,15 @@ pub trait WriteTx: Send {
     async fn consume_code(&mut self, code_id: i64, now: UnixMillis) -> StoreResult<bool>;
     /// As [`WebhookStore::enqueue_delivery`].
     async fn enqueue_delivery(&mut self, new: &NewDelivery) -> StoreResult<i64>;
+    /// As [`BindingStore::bind_identity`], in the step's transaction (a refusal by the limit writes nothing).
+    async fn bind_identity(
+        &mut self,
+        site_id: &str,
+        blind_index: &[u8],
+        account: &str,
+        limit: u32,
+        now: UnixMillis,
+    ) -> StoreResult<bool>;
     /// Writes audit events about this step's changes as pending rows (atomic with the changes; chained into the
     /// hash chain later, in batches, so steps never wait for the chain's head: see `realname_domain::audit`).
     async fn audit_pending(&mut self, at: UnixMillis, events: &[Event]) -> StoreResult<()>;

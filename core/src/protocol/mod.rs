@@ -214,8 +214,9 @@ pub struct Consent {
     pub accepted_at: i64,
 }
 
-/// A consent that is not a consent object (a string, `null`, a wrong field type) as no consent, so the server
-/// answers `consent_required` for it, as docs/protocol.md says, rather than `payload_invalid`.
+/// A consent that is not a consent object (a string, a wrong field type, a time no `i64` holds) as the empty
+/// consent, and `null` as none, so the server answers `consent_required` for it, as docs/protocol.md says,
+/// rather than `payload_invalid` — and a malformed guardian's consent is refused, never ignored.
 fn lenient_consent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Consent>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -223,9 +224,10 @@ fn lenient_consent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cons
         Consent(Consent),
         Other(serde::de::IgnoredAny),
     }
-    Ok(match Given::deserialize(d)? {
-        Given::Consent(c) => Some(c),
-        Given::Other(_) => None,
+    Ok(match Option::<Given>::deserialize(d)? {
+        Some(Given::Consent(c)) => Some(c),
+        Some(Given::Other(_)) => Some(Consent::default()),
+        None => None,
     })
 }
 
@@ -481,7 +483,7 @@ mod tests {
     }
 
     #[test]
-    fn missing_or_malformed_consents_read_as_none() {
+    fn missing_consents_read_as_none_and_malformed_ones_as_empty() {
         let identity = |consent: &str| {
             let text =
                 format!(r#"{{"method":"sms","document_kind":"resident_id","name":"张三","number":"1"{consent}}}"#);
@@ -489,17 +491,21 @@ mod tests {
         };
         let given = Consent { version: "v".into(), accepted_at: 5 };
         assert_eq!(identity(r#","consent":{"version":"v","accepted_at":5}"#), Some((Some(given.clone()), None)));
+        for missing in ["", r#","consent":null"#, r#","guardian_consent":null"#] {
+            assert_eq!(identity(missing), Some((None, None)), "{missing}");
+        }
+        let empty = Some(Consent::default());
         for bad in [
-            "",
-            r#","consent":null"#,
             r#","consent":"yes""#,
             r#","consent":{"version":1,"accepted_at":5}"#,
             r#","consent":{"version":"v"}"#,
+            r#","consent":{"version":"v","accepted_at":18446744073709551615}"#,
+            r#","consent":{"version":"v","accepted_at":1.5}"#,
             r#","consent":[]"#,
-            r#","guardian_consent":7"#,
         ] {
-            assert_eq!(identity(bad), Some((None, None)), "{bad}");
+            assert_eq!(identity(bad), Some((empty.clone(), None)), "{bad}");
         }
+        assert_eq!(identity(r#","guardian_consent":7"#), Some((None, empty)));
         let docs = |face: &str| {
             let text = format!(
                 r#"{{"identity":{{"method":"documents","document_kind":"resident_id","name":"张三","number":"1"}},

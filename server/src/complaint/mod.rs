@@ -101,6 +101,15 @@ fn summary(c: &Complaint, now: i64) -> ComplaintSummary {
     }
 }
 
+/// Checks what a person files before anything is counted or stored (a refused complaint must not use up the
+/// day's allowance): a known category and a message of 1 to 2000 characters, answered trimmed.
+pub fn check_complaint<'m>(category: &str, message: &'m str) -> Result<&'m str, ReviewError> {
+    if !CATEGORIES.contains(&category) {
+        return Err(ReviewError::Invalid("category must be wrong_result, data_error, privacy or other"));
+    }
+    check_text(message)
+}
+
 fn check_text(text: &str) -> Result<&str, ReviewError> {
     let t = text.trim();
     if t.is_empty() || t.chars().count() > MAX_TEXT_CHARS {
@@ -130,10 +139,7 @@ impl Reviews {
         category: &str,
         message: &str,
     ) -> Result<Filed, ReviewError> {
-        if !CATEGORIES.contains(&category) {
-            return Err(ReviewError::Invalid("category must be wrong_result, data_error, privacy or other"));
-        }
-        let message = check_text(message)?;
+        let message = check_complaint(category, message)?;
         if let Some(id) = session_id {
             match self.store.session(id).await? {
                 Some(s) if s.site_id == site_id => {}

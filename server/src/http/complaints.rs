@@ -32,6 +32,8 @@ async fn file(
     if b.session_id.is_empty() || b.session_id.len() > 128 {
         return Err(ReviewError::NotFound.into());
     }
+    // Bad input is refused before the day's allowance counts it.
+    crate::complaint::check_complaint(&b.category, &b.message)?;
     let session = rv.store.session(&b.session_id).await.map_err(ReviewError::from)?.ok_or(ReviewError::NotFound)?;
     let hits = rv
         .store

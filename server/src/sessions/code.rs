@@ -77,37 +77,29 @@ impl Sessions {
             return Err(SessionError::CodeInvalid { attempts_left: left });
         }
         // The attempt taken above holds the code's row: nothing can use or invalidate it before the commit.
+        // The code's use, the account's binding and the verdict commit together: a failure in between leaves the
+        // code unused, so the right code still works (issue 20).
         tx.consume_code_at_commit(stored.id, now).await?;
         let limit = ctx.site.cfg.max_accounts_per_identity;
-        if limit == 0 && flags.is_empty() {
-            return self.verify(tx, &mut ctx, &masked, now).await;
-        }
-        // The account binding and the review queue write through their own statements: commit the code first.
-        tx.commit().await?;
         if limit > 0 {
             let account = ctx.session.reference.clone().unwrap_or_else(|| ctx.session.id.clone());
             let blind = ctx.session.blind_index.clone().unwrap_or_default();
             // Re-verifying an account already bound is fine; a new account over the limit goes to a reviewer.
             // A case flagged otherwise is bound only if a reviewer approves it (a rejection must not take a slot).
             if flags.is_empty() {
-                if !self.store.bind_identity(&ctx.site.cfg.id, &blind, &account, limit, now).await? {
+                if !tx.bind_identity(&ctx.site.cfg.id, &blind, &account, limit, now).await? {
                     flags.push(Reason::MaxAccounts);
                 }
             } else if self.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {
                 flags.push(Reason::MaxAccounts);
             }
         }
-        if !flags.is_empty() {
-            let event = SessionEvent::CodeConfirmedForReview;
-            let due = self.queue_for_review(&mut ctx.session, event, &flags, Vec::new(), None, now).await?;
-            return Ok(VerifiedResponse {
-                status: SessionStatus::PendingReview,
-                result_token: None,
-                review_due: Some(due),
-            });
+        if flags.is_empty() {
+            return self.verify(tx, &mut ctx, &masked, now).await;
         }
-        let tx = self.store.begin_write().await?;
-        self.verify(tx, &mut ctx, &masked, now).await
+        let event = SessionEvent::CodeConfirmedForReview;
+        let due = self.queue_for_review(tx, &mut ctx.session, event, &flags, Vec::new(), None, now).await?;
+        Ok(VerifiedResponse { status: SessionStatus::PendingReview, result_token: None, review_due: Some(due) })
     }
 
     /// Marks the session verified and queues its webhook in `tx`, commits, and answers with a signed result token.

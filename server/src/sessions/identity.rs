@@ -30,14 +30,28 @@ struct Checked {
     flags: Vec<Reason>,
 }
 
+/// How far ahead of the server's clock a consent time may be (the device's clock runs fast), ms.
+const CONSENT_AHEAD_MS: i64 = 300_000;
+/// How long ago a consent may have been given, ms.
+const CONSENT_AGE_MS: i64 = 86_400_000;
+
+/// A consent's time in Unix ms when it lies in the accepted range (the last day, at most five minutes ahead);
+/// any other integer (negative, far past or future, or one whose milliseconds overflow) is `None`.
+fn consent_at(accepted_at: i64, now: UnixMillis) -> Option<UnixMillis> {
+    let at = accepted_at.checked_mul(1000)?;
+    (now.saturating_sub(CONSENT_AGE_MS)..=now.saturating_add(CONSENT_AHEAD_MS)).contains(&at).then_some(at)
+}
+
 /// A consent record is present, names a version and was given recently (not in the future).
 fn consent_ok(c: Option<&realname_core::protocol::Consent>, now: UnixMillis) -> bool {
     c.is_some_and(|c| {
-        !c.version.trim().is_empty()
-            && c.version.chars().count() <= 64
-            && c.accepted_at * 1000 <= now + 300_000
-            && c.accepted_at * 1000 >= now - 86_400_000
+        !c.version.trim().is_empty() && c.version.chars().count() <= 64 && consent_at(c.accepted_at, now).is_some()
     })
+}
+
+/// The consent as stored: its version and time in Unix ms (checked by [`consent_ok`] before).
+fn stored_consent(c: &realname_core::protocol::Consent) -> Consent {
+    Consent { version: c.version.clone(), at: c.accepted_at.saturating_mul(1000) }
 }
 
 /// Re-validates an identity. `documents` is true for the documents step, which has no phone or email.
@@ -75,7 +89,9 @@ fn check_identity(
         return Err(SessionError::invalid("document_kind", "kind_mismatch"));
     }
     let flags = number_flags(&id);
-    if flags.contains(&Reason::Minor) && !consent_ok(p.guardian_consent.as_ref(), now) {
+    // A guardian's consent sent for anyone is held to the same ranges as the person's own.
+    let guardian_needed = flags.contains(&Reason::Minor) || p.guardian_consent.is_some();
+    if guardian_needed && !consent_ok(p.guardian_consent.as_ref(), now) {
         return Err(SessionError::Explained {
             code: ErrorCode::ConsentRequired,
             message: "A parent's or guardian's consent is required for a child under 14.",
@@ -128,8 +144,7 @@ impl Sessions {
         };
         let send = Prepared::new(self, &ctx.session.id, &checked.destination, client_ip);
         if next(ctx.session.status, SessionEvent::IdentityAccepted).is_err() {
-            self.remember(&ctx.session, env).await?;
-            return Err(ErrorCode::WrongStep.into());
+            return Err(self.wrong_step(&ctx.session, env).await);
         }
         let read = ctx.session.clone();
         let guardian = guardian_event(&read, &checked, payload.guardian_consent.as_ref());
@@ -137,7 +152,7 @@ impl Sessions {
         s.apply(SessionEvent::IdentityAccepted, now)?;
         s.methods = Methods::Chosen(payload.method);
         s.document_kind = Some(checked.kind.as_str().to_owned());
-        s.consent = payload.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
+        s.consent = payload.consent.as_ref().map(stored_consent);
         s.identity = Some(sealed);
         s.blind_index = Some(blind);
         let to = (checked.channel, checked.destination.as_str(), masked.as_str());
@@ -209,9 +224,8 @@ impl Sessions {
             });
         }
         let images = vec![jpeg("selfie_jpeg", &payload.selfie_jpeg)?, jpeg("document_jpeg", &payload.document_jpeg)?];
-        self.remember(&ctx.session, env).await?;
         if next(ctx.session.status, SessionEvent::DocumentsSubmitted).is_err() {
-            return Err(ErrorCode::WrongStep.into());
+            return Err(self.wrong_step(&ctx.session, env).await);
         }
         let blind = self.vault.blind_id_number(&checked.plain.id_number);
         let mut reasons = vec![Reason::Documents];
@@ -224,13 +238,14 @@ impl Sessions {
         let s = &mut ctx.session;
         s.methods = Methods::Chosen(Method::Documents);
         s.document_kind = Some(checked.kind.as_str().to_owned());
-        s.consent =
-            payload.identity.consent.as_ref().map(|c| Consent { version: c.version.clone(), at: c.accepted_at * 1000 });
+        s.consent = payload.identity.consent.as_ref().map(stored_consent);
         s.identity = Some(sealed);
         s.blind_index = Some(blind);
         let guardian = guardian_event(&ctx.session, &checked, payload.identity.guardian_consent.as_ref());
         let event = SessionEvent::DocumentsSubmitted;
-        let due = self.queue_for_review(&mut ctx.session, event, &reasons, images, guardian, now).await?;
+        let mut tx = self.store.begin_write().await?;
+        remember_in(tx.as_mut(), &ctx.session, env).await?;
+        let due = self.queue_for_review(tx, &mut ctx.session, event, &reasons, images, guardian, now).await?;
         Ok(DocumentsResponse { status: SessionStatus::PendingReview, review_due: due })
     }
 }

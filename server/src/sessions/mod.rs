@@ -382,10 +382,14 @@ impl Sessions {
         serde_json::from_slice(&plain).map_err(|_| ErrorCode::PayloadInvalid.into())
     }
 
-    /// Refuses an envelope seen before for the session (in its own statement).
-    async fn remember(&self, session: &Session, env: &Envelope) -> ServiceResult<()> {
-        let first = self.store.remember_envelope(&session.id, &envelope_id(env), replay_until(session)).await?;
-        if first { Ok(()) } else { Err(ErrorCode::EnvelopeReplayed.into()) }
+    /// The refusal of a step sent at a status it does not apply to, found without writing anything (a refused
+    /// request leaves no replay-guard row): `envelope_replayed` for an envelope the guard holds, else `wrong_step`.
+    async fn wrong_step(&self, session: &Session, env: &Envelope) -> SessionError {
+        match self.store.envelope_seen(&session.id, &envelope_id(env)).await {
+            Ok(true) => ErrorCode::EnvelopeReplayed.into(),
+            Ok(false) => ErrorCode::WrongStep.into(),
+            Err(e) => e.into(),
+        }
     }
 
     /// The decrypted destination of a session: (channel, plaintext, masked); `None` without identity data.

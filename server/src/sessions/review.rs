@@ -10,6 +10,7 @@ use realname_domain::audit::flow as audit;
 use realname_domain::clock::UnixMillis;
 use realname_domain::lifecycle::SessionEvent;
 use realname_domain::session::Session;
+use realname_store::WriteTx;
 
 /// What the number says that a reviewer must look at (issue 5): a child under 14 (PIPL art. 31: their data is
 /// sensitive and needs a guardian's consent) and a region or nationality code not in the table (a soft warning in
@@ -29,10 +30,12 @@ pub(super) fn number_flags(id: &validate::IdCheck) -> Vec<Reason> {
 }
 
 impl Sessions {
-    /// Moves a session to `pending_review` by `event` (with the guardian's consent, if any, in the same
-    /// transaction) and queues its case; returns the due instant (RFC 3339, UTC).
+    /// Moves a session to `pending_review` by `event` in the step's transaction `tx` (with the guardian's
+    /// consent, if any), commits, and queues its case; returns the due instant (RFC 3339, UTC).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn queue_for_review(
         &self,
+        mut tx: Box<dyn WriteTx>,
         session: &mut Session,
         event: SessionEvent,
         reasons: &[Reason],
@@ -42,7 +45,6 @@ impl Sessions {
     ) -> ServiceResult<String> {
         session.apply(event, now)?;
         let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
-        let mut tx = self.store.begin_write().await?;
         *session = tx.update_session(session).await?;
         let mut events: Vec<_> = guardian.into_iter().collect();
         events.push(audit::pending_review(session, &names.join(",")));

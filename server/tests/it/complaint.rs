@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use realname_domain::calendar::Date;
+use realname_domain::clock::Clock as _;
 use realname_store::review::Role;
 use serde_json::json;
 
@@ -105,5 +106,29 @@ async fn a_person_files_a_complaint_and_reviewers_answer_and_close_it() {
         for a in ["complaint.filed", "complaint.answered", "complaint.closed"] {
             assert!(text.contains(a), "{a}");
         }
+    }
+}
+
+/// Refused filings write nothing: five with an unknown category do not use up the day's five complaints.
+#[tokio::test]
+async fn refused_complaints_do_not_count_toward_the_daily_limit() {
+    for h in Harness::all().await {
+        let app = h.app();
+        let session = h.pending_session("site-a", "李四", "110105194912310029").await;
+        let key = format!("complaint:session:{}", session.id);
+        let count = || async { h.store.rate_count(&key, 86_400_000, h.clock.now_ms()).await.unwrap() };
+        for _ in 0..5 {
+            let bad = json!({"session_id": session.id, "category": "spam", "message": "x"});
+            let (st, body) = call(&app, "POST", "/v1/complaints", None, Some(bad)).await;
+            assert_eq!(
+                (st, body["error"]["code"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
+            );
+        }
+        assert_eq!(count().await, 0, "{}: a refused complaint was counted", h.name);
+        let good = json!({"session_id": session.id, "category": "other", "message": "请重新审核"});
+        let (st, body) = call(&app, "POST", "/v1/complaints", None, Some(good)).await;
+        assert_eq!(st, StatusCode::CREATED, "{}: {body}", h.name);
+        assert_eq!(count().await, 1, "{}", h.name);
     }
 }

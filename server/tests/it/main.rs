@@ -5,6 +5,7 @@
 #[macro_use]
 mod harness;
 
+mod abuse;
 mod api;
 mod audit;
 mod calendar;
@@ -12,6 +13,7 @@ mod codes;
 mod complaint;
 mod connections;
 mod console_login;
+mod crash;
 mod delivery;
 mod dev;
 mod flagged;

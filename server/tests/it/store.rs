@@ -79,6 +79,42 @@ impl Backend {
         Backend { store: self.another_instance().await, place: self.place.clone(), _dir: None }
     }
 
+    /// Runs `sql` on the database from outside the store (as an operator or another program would): for
+    /// counting rows, or for a trigger that makes a write fail to test what a step does when one does.
+    /// `{schema}` in `sql` becomes the test's PostgreSQL schema (SQLite: `main`).
+    pub async fn sql(&self, sql: &str) {
+        match &self.place {
+            Place::Sqlite(path) => {
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.expect("open");
+                sqlx::raw_sql(&sql.replace("{schema}", "main")).execute(&pool).await.expect("run SQL");
+                pool.close().await;
+            }
+            Place::Postgres { url, schema } => {
+                let pool = sqlx::PgPool::connect(url).await.expect("connect");
+                sqlx::raw_sql(&sql.replace("{schema}", schema)).execute(&pool).await.expect("run SQL");
+                pool.close().await;
+            }
+        }
+    }
+
+    /// The number of rows in `table`.
+    pub async fn count(&self, table: &str) -> i64 {
+        match &self.place {
+            Place::Sqlite(path) => {
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.expect("open");
+                let n = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&pool).await;
+                pool.close().await;
+                n.expect("count")
+            }
+            Place::Postgres { url, schema } => {
+                let pool = sqlx::PgPool::connect(url).await.expect("connect");
+                let n = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {schema}.{table}")).fetch_one(&pool).await;
+                pool.close().await;
+                n.expect("count")
+            }
+        }
+    }
+
     /// Every byte the database holds, as text: the SQLite files, or each PostgreSQL table's rows.
     pub async fn raw_contents(&self) -> String {
         match &self.place {

@@ -374,6 +374,17 @@ macro_rules! impl_write_tx {
                 enqueue_delivery_on(self.0.conn().await?, new).await
             }
 
+            async fn bind_identity(
+                &mut self,
+                site_id: &str,
+                blind_index: &[u8],
+                account: &str,
+                limit: u32,
+                now: UnixMillis,
+            ) -> StoreResult<bool> {
+                bind_identity_on(self.0.conn().await?, site_id, blind_index, account, limit, now).await
+            }
+
             async fn audit_pending(
                 &mut self,
                 at: UnixMillis,

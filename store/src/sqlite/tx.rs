@@ -443,6 +443,30 @@ impl WriteTx for SqliteTx {
             .ok_or(StoreError::NotFound)
     }
 
+    async fn bind_identity(
+        &mut self,
+        site_id: &str,
+        blind_index: &[u8],
+        account: &str,
+        limit: u32,
+        now: UnixMillis,
+    ) -> StoreResult<bool> {
+        // With no room at all, nothing is written (the count's insert below would start at one).
+        if limit == 0 {
+            return Ok(false);
+        }
+        if self.execute(step::INSERT_BINDING, params![site_id, blind_index, account, now])? == 0 {
+            return Ok(true);
+        }
+        let counted = self
+            .row(step::COUNT_BINDING, params![site_id, blind_index, i64::from(limit)], |r| Ok(r.get::<_, i64>(0)?))?;
+        if counted.is_some_and(|n| n <= i64::from(limit)) {
+            return Ok(true);
+        }
+        self.execute(step::DELETE_BINDING, params![site_id, blind_index, account])?;
+        Ok(false)
+    }
+
     async fn audit_pending(&mut self, at: UnixMillis, events: &[realname_domain::audit::Event]) -> StoreResult<()> {
         for chunk in events.chunks(crate::audit::CHUNK) {
             let details: Vec<String> =

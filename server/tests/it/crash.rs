@@ -1,0 +1,65 @@
+//! Crash atomicity of the steps (issue 20): a write that fails (or a process that dies) in the middle of a step
+//! leaves nothing half-done. Failures are injected into the real databases with a trigger that makes one
+//! table's inserts fail, as a full disk or a lost connection would at that statement.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::http::StatusCode;
+
+use crate::harness::*;
+use realname_domain::clock::Clock as _;
+
+on_both_backends!(a_failed_binding_leaves_the_code_unused);
+
+/// Makes every insert into `table` fail until [`heal`] (SQLite: a trigger raising; PostgreSQL: the same as a
+/// PL/pgSQL function in the test's schema).
+async fn break_inserts(b: &Backend, table: &str) {
+    if b.store.backend() == "postgres" {
+        b.sql(&format!(
+            "CREATE FUNCTION {{schema}}.injected_failure() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
+             CREATE TRIGGER injected_failure BEFORE INSERT ON {{schema}}.{table} \
+             FOR EACH ROW EXECUTE FUNCTION {{schema}}.injected_failure()"
+        ))
+        .await;
+    } else {
+        b.sql(&format!(
+            "CREATE TRIGGER injected_failure BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        ))
+        .await;
+    }
+}
+
+/// Removes what [`break_inserts`] made.
+async fn heal(b: &Backend, table: &str) {
+    if b.store.backend() == "postgres" {
+        b.sql(&format!(
+            "DROP TRIGGER injected_failure ON {{schema}}.{table}; DROP FUNCTION {{schema}}.injected_failure()"
+        ))
+        .await;
+    } else {
+        b.sql("DROP TRIGGER injected_failure").await;
+    }
+}
+
+/// The code step with `max_accounts_per_identity` set: when binding the account fails after the code was
+/// checked, the step fails whole — the code is not consumed, the session stays at `code_sent`, and the right
+/// code then verifies (before, the code's use was committed first: the right code got `409 wrong_step`).
+async fn a_failed_binding_leaves_the_code_unused(b: Backend) {
+    let h = Harness::with(b, |cfg| cfg.sites[0].max_accounts_per_identity = 2).await;
+    let s = h.create_session().await;
+    let r = h.submit_identity(&s, &identity_sms(PHONE, h.clock.now_secs())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let code = h.last_code();
+    break_inserts(&h.backend, "identity_bindings").await;
+    let r = h.submit_code(&s, &code).await;
+    // A database failure: the service is unavailable for that request.
+    assert_eq!((r.status, r.code()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"), "{}", r.json);
+    assert_eq!(h.site_view(&s.session_id).await.json["status"], "code_sent");
+    assert_eq!(h.backend.count("identity_bindings").await, 0);
+    heal(&h.backend, "identity_bindings").await;
+    let r = h.submit_code(&s, &code).await;
+    assert_eq!(r.status, StatusCode::OK, "the right code after the failure: {}", r.json);
+    assert_eq!(r.json["status"], "verified");
+    assert_eq!(h.backend.count("identity_bindings").await, 1);
+}
