@@ -10,6 +10,7 @@ use crate::metrics::Metrics;
 use realname_domain::clock::{Random, UnixMillis};
 use realname_domain::config::LimitConfig;
 use realname_domain::vault::Vault;
+use realname_store::rate_window;
 use realname_store::{Store, StoreError, WriteTx};
 
 /// Number of digits.
@@ -52,9 +53,10 @@ const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 
+/// Seconds until the store's window of `window_ms` containing `now` ends (Beijing-aligned, as the store counts).
 fn seconds_left_in_window(now: UnixMillis, window_ms: i64) -> u64 {
-    let left = window_ms - now.rem_euclid(window_ms);
-    u64::try_from((left + 999) / 1000).unwrap_or(1)
+    let end = rate_window(window_ms, now).map_or(now.saturating_add(window_ms), |(_, end)| end);
+    u64::try_from((end - now + 999) / 1000).unwrap_or(1)
 }
 
 /// A refusal by a limit (`rate_limited`): how long to wait, and whether it was the session's own maximum of sends
@@ -92,9 +94,10 @@ pub async fn hit(
     Ok(None)
 }
 
-/// The counters one send hits: `(key, window, limit)` for each limit in force. The destination and IP enter
-/// them only as keyed hashes; computing those is CPU work, done before the transaction that counts them.
-pub struct SendLimits(Vec<(String, i64, u64)>);
+/// The counters one send hits: `(key, window, limit)` for each limit in force; and the counter of refused sends
+/// for this client address and destination, with its bound. The destination and IP enter them only as keyed
+/// hashes; computing those is CPU work, done before the transaction that counts them.
+pub struct SendLimits(Vec<(String, i64, u64)>, (String, u64));
 
 impl SendLimits {
     /// The counters of a send to `destination` (normalized phone or email) from `client_ip`.
@@ -109,7 +112,13 @@ impl SendLimits {
             (format!("code-dest:{dest}:h"), HOUR, l.per_destination_hour),
             (format!("code-dest:{dest}:d"), DAY, l.per_destination_day),
         ];
-        Self(windows.into_iter().filter(|w| w.2 > 0).collect())
+        let refusals = (format!("code-refused:{ip}:{dest}:h"), l.refusals_per_client_destination_hour);
+        Self(windows.into_iter().filter(|w| w.2 > 0).collect(), refusals)
+    }
+
+    /// The counters as `(key, window_ms)`, for [`WriteTx::rate_refunds`].
+    pub fn windows(&self) -> Vec<(&str, i64)> {
+        self.0.iter().map(|(key, window, _)| (key.as_str(), *window)).collect()
     }
 
     /// The counters as `(key, window_ms, limit)`, for [`WriteTx::commit_within_limits`].
@@ -133,33 +142,59 @@ pub async fn check_session_limit(
     Ok(None)
 }
 
-/// Applies every sending limit before a code goes out for a session, in the transaction that will store the
-/// code. `Ok(Some(refusal))` when a limit refuses; the counters keep the hit either way.
+/// What counting first decided (after counting last was refused: see `sessions::send::Counting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstCount {
+    /// Under every limit (a window rolled over meanwhile): the send is counted and goes out.
+    Send,
+    /// Refused: the refusal is counted against this client address and destination only, and recorded.
+    Refused(Limited),
+    /// Refused, and this client address and destination are past their bound of refusals for the hour: nothing
+    /// is written for it.
+    RefusedQuietly(Limited),
+}
+
+/// Applies every sending limit, in the transaction that will store the code or record the refusal, after the
+/// step counting last was refused. The counters are read, not hit: a refused send spends no one's quota (a
+/// stranger asking for codes to someone's phone must not lock that phone out), so only sent codes count against
+/// a destination or an address. A refusal is counted against the pair of client address and destination that
+/// asked, whose bound keeps a flood of refusals from writing without end.
 pub async fn check_send_limits(
+    store: &dyn Store,
     metrics: &Metrics,
     per_session: u32,
     tx: &mut dyn WriteTx,
     session_id: &str,
     limits: &SendLimits,
     now: UnixMillis,
-) -> Result<Option<Limited>, StoreError> {
-    if let Some(refused) = check_session_limit(metrics, per_session, tx, session_id).await? {
-        return Ok(Some(refused));
+) -> Result<FirstCount, StoreError> {
+    let refused = match check_session_limit(metrics, per_session, tx, session_id).await? {
+        Some(refused) => Some(refused),
+        None => {
+            let mut wait = None;
+            for (key, window, limit) in &limits.0 {
+                if store.rate_count(key, *window, now).await? >= *limit {
+                    metrics.rate_limited(key.split(':').next().unwrap_or("other"));
+                    wait = wait.max(Some(seconds_left_in_window(now, *window)));
+                }
+            }
+            wait.map(|retry_after| Limited { retry_after, per_session: false })
+        }
+    };
+    let Some(refused) = refused else {
+        tx.rate_hits(&limits.windows(), now).await?;
+        return Ok(FirstCount::Send);
+    };
+    let (key, bound) = (&limits.1.0, limits.1.1);
+    if bound == 0 {
+        return Ok(FirstCount::Refused(refused));
     }
-    let active = &limits.0;
-    if active.is_empty() {
-        return Ok(None);
-    }
-    // Every counter in one atomic statement; the send is refused when any of them went over its limit.
-    let hits: Vec<(&str, i64)> = active.iter().map(|(k, w, _)| (k.as_str(), *w)).collect();
-    let counts = tx.rate_hits(&hits, now).await?;
-    let wait = active
-        .iter()
-        .zip(&counts)
-        .filter(|((_, _, limit), count)| **count > *limit)
-        .map(|((_, window, _), _)| seconds_left_in_window(now, *window))
-        .max();
-    Ok(wait.map(|retry_after| Limited { retry_after, per_session: false }))
+    let refusals = tx.rate_hits(&[(key.as_str(), HOUR)], now).await?;
+    Ok(if refusals.first().is_some_and(|n| *n > bound) {
+        FirstCount::RefusedQuietly(refused)
+    } else {
+        FirstCount::Refused(refused)
+    })
 }
 
 #[cfg(test)]

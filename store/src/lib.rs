@@ -26,5 +26,6 @@ mod types;
 pub use all::Store;
 pub use error::{StoreError, StoreResult};
 pub use open::open;
+pub use sql::{WINDOW_OFFSET_MS, window as rate_window};
 pub use traits::*;
 pub use types::*;

@@ -115,6 +115,10 @@ pub(crate) mod step {
     pub(crate) const DELETE_BINDING: &str =
         "DELETE FROM identity_bindings WHERE site_id = $1 AND blind_index = $2 AND account = $3";
 
+    /// Gives one hit back to a rate window (a send that was counted and then not delivered).
+    pub(crate) const RATE_REFUND: &str =
+        "UPDATE rate_windows SET hits = hits - 1 WHERE bucket_key = $1 AND window_start = $2 AND hits > 0";
+
     /// The upsert adding one hit to each of `n` rate windows (parameters: key, start, end per window).
     pub(crate) fn rate_hits(n: usize) -> String {
         let tuples: Vec<String> =
@@ -206,12 +210,18 @@ pub(crate) fn count_u32(v: i64) -> u32 {
     u32::try_from(v.max(0)).unwrap_or(u32::MAX)
 }
 
-/// Start and end of the fixed window of `window_ms` containing `now`.
-pub(crate) fn window(window_ms: i64, now: i64) -> Result<(i64, i64), crate::error::StoreError> {
+/// Where fixed windows are aligned: Beijing time (UTC+8). A day's window is the day people in China live (a UTC
+/// day ends at 08:00 there, so a day's limit would lift in the morning); minute and hour windows, whose lengths
+/// divide eight hours, are the same as on UTC.
+pub const WINDOW_OFFSET_MS: i64 = 8 * 3_600_000;
+
+/// Start and end of the fixed window of `window_ms` containing `now`, aligned on Beijing time
+/// ([`WINDOW_OFFSET_MS`]).
+pub fn window(window_ms: i64, now: i64) -> Result<(i64, i64), crate::error::StoreError> {
     if window_ms <= 0 {
         return Err(crate::error::StoreError::Config(format!("rate-limit window must be positive, got {window_ms}")));
     }
-    let start = now - now.rem_euclid(window_ms);
+    let start = now - now.saturating_add(WINDOW_OFFSET_MS).rem_euclid(window_ms);
     Ok((start, start.saturating_add(window_ms)))
 }
 
@@ -288,5 +298,9 @@ mod tests {
         assert_eq!(super::window(60_000, 125_000).ok(), Some((120_000, 180_000)));
         assert_eq!(super::window(60_000, 120_000).ok(), Some((120_000, 180_000)));
         assert!(super::window(0, 1).is_err());
+        // Days are Beijing days: 2026-10-01T00:00Z is 08:00 in Beijing, whose day began at 16:00Z the day before.
+        let day = 86_400_000;
+        assert_eq!(super::window(day, 1_790_812_800_000).ok(), Some((1_790_784_000_000, 1_790_870_400_000)));
+        assert_eq!(super::window(day, 1_790_870_400_000).ok(), Some((1_790_870_400_000, 1_790_956_800_000)));
     }
 }

@@ -114,6 +114,9 @@ pub trait WriteTx: Send {
     async fn consume_code(&mut self, code_id: i64, now: UnixMillis) -> StoreResult<bool>;
     /// As [`WebhookStore::enqueue_delivery`].
     async fn enqueue_delivery(&mut self, new: &NewDelivery) -> StoreResult<i64>;
+    /// Takes one hit back from each `(key, window_ms)` counter in the window containing `now` (never below
+    /// zero): for a send counted and then not delivered.
+    async fn rate_refunds(&mut self, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<()>;
     /// As [`BindingStore::bind_identity`], in the step's transaction (a refusal by the limit writes nothing).
     async fn bind_identity(
         &mut self,

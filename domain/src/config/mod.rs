@@ -229,6 +229,9 @@ pub struct LimitConfig {
     pub per_ip_hour: u64,
     /// Codes per session.
     pub per_session: u32,
+    /// Refused sends recorded per client address and destination per hour; past it a refusal writes nothing
+    /// (0 = no bound). Refusals never count against the destination's or the address's limits above.
+    pub refusals_per_client_destination_hour: u64,
     /// Sessions created per client IP per hour through the publishable key.
     pub widget_sessions_per_ip_hour: u64,
 }
@@ -241,6 +244,7 @@ impl Default for LimitConfig {
             per_destination_day: 10,
             per_ip_hour: 20,
             per_session: 5,
+            refusals_per_client_destination_hour: 10,
             widget_sessions_per_ip_hour: 60,
         }
     }

@@ -56,6 +56,7 @@ per_destination_hour = 5
 per_destination_day = 10
 per_ip_hour = 20
 per_session = 5
+refusals_per_client_destination_hour = 10  # refusals recorded per (client IP, phone/email); never spend its quota
 
 [sms]
 provider = "outbox"          # outbox (demo only) | aliyun | tencent | webhook

@@ -9,7 +9,7 @@ use realname_core::validate::{self, Date, Options};
 
 use super::error::{ServiceResult, SessionError};
 use super::review::number_flags;
-use super::send::{Counting, Prepared, rolled_back};
+use super::send::{Counting, Prepared, Sending, rolled_back};
 use super::{Caller, Sessions, issue_reason, offered_methods, remember_in};
 use crate::delivery::Channel;
 use crate::review::{PlainImage, Reason};
@@ -161,19 +161,21 @@ impl Sessions {
         // sending limits with the commit. A reached limit rolls all of it back; the second transaction counts
         // first, so the refusal is recorded (with the identity) and answered.
         let tx = self.begin_identity(&read, env, guardian.as_ref(), now).await?;
-        let issued = match self.issue_code(tx, &mut ctx.session, true, to, &send, Counting::Last).await? {
+        let sending = Sending::Identity(ctx.site);
+        let issued = match self.issue_code(tx, &mut ctx.session, sending, to, &send, Counting::Last).await? {
             Some(issued) => issued,
             None => {
                 ctx.session = given;
                 let tx = self.begin_identity(&read, env, guardian.as_ref(), now).await?;
-                let counted = self.issue_code(tx, &mut ctx.session, true, to, &send, Counting::First).await?;
+                let counted = self.issue_code(tx, &mut ctx.session, sending, to, &send, Counting::First).await?;
                 counted.ok_or_else(rolled_back)?
             }
         };
         tracing::info!(session = %ctx.session.id, method = payload.method.as_str(), kind = checked.kind.as_str(), "identity accepted");
         let issued = issued?;
-        self.deliver(&mut ctx.session, SessionStatus::Submitted, &issued.msg).await?;
-        self.events.enqueue(&ctx.session, ctx.site, EventType::CodeSent).await?;
+        // The event was queued with the send (see issue_code); counted in the metrics once the code went.
+        self.deliver(&mut ctx.session, SessionStatus::Submitted, &issued, &send).await?;
+        self.events.observe(&ctx.session, EventType::CodeSent);
         Ok(issued.resp)
     }
 

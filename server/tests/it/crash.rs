@@ -4,12 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
+use realname_domain::config::Secret;
+use realname_server::delivery::{CodeMessage, DeliveryError, Outbox, Sender};
+use tokio::sync::Notify;
 
 use crate::harness::*;
 use realname_domain::clock::Clock as _;
 
-on_both_backends!(a_failed_binding_leaves_the_code_unused);
+on_both_backends!(a_failed_binding_leaves_the_code_unused, the_code_sent_event_survives_a_crash_after_the_delivery);
 
 /// Makes every insert into `table` fail until [`heal`] (SQLite: a trigger raising; PostgreSQL: the same as a
 /// PL/pgSQL function in the test's schema).
@@ -62,4 +67,56 @@ async fn a_failed_binding_leaves_the_code_unused(b: Backend) {
     assert_eq!(r.status, StatusCode::OK, "the right code after the failure: {}", r.json);
     assert_eq!(r.json["status"], "verified");
     assert_eq!(h.backend.count("identity_bindings").await, 1);
+}
+
+/// Stands for a server process that dies right after the provider took the code: the message reaches the outbox
+/// (the person gets the code), then the step never goes on.
+struct DiesAfterSending {
+    outbox: Arc<Outbox>,
+    sent: Arc<Notify>,
+}
+
+#[async_trait::async_trait]
+impl Sender for DiesAfterSending {
+    async fn send(&self, msg: &CodeMessage) -> Result<(), DeliveryError> {
+        self.outbox.send(msg).await?;
+        self.sent.notify_one();
+        std::future::pending().await
+    }
+
+    fn name(&self) -> &'static str {
+        "dies-after-sending"
+    }
+}
+
+/// docs/protocol.md section 8: a crash never loses an event. The identity step's `verification.code_sent` is
+/// queued in the commit that records the send, before the code leaves: a process that dies once the provider
+/// took the code (the step's future dropped there) leaves the event queued (before, it was queued after the
+/// delivery and lost).
+async fn the_code_sent_event_survives_a_crash_after_the_delivery(b: Backend) {
+    let sent = Arc::new(Notify::new());
+    let dies = sent.clone();
+    let h = Harness::with_delivery(
+        b,
+        |cfg| {
+            cfg.sites[0].webhook_url = Some("http://127.0.0.1:9/hook".into());
+            cfg.sites[0].webhook_secret = Secret::new("whsec_test_0123456789");
+        },
+        move |mut d| {
+            d.sms = Arc::new(DiesAfterSending { outbox: d.outbox.clone().expect("outbox"), sent: dies });
+            d
+        },
+    )
+    .await;
+    let s = h.create_session().await;
+    let payload = identity_sms(PHONE, h.clock.now_secs());
+    tokio::select! {
+        r = h.submit_identity(&s, &payload) => panic!("the step went on: {}", r.json),
+        () = sent.notified() => {}
+    }
+    assert_eq!(h.outbox.messages().len(), 1, "the code left");
+    let queued = h.state.store.claim_deliveries("test", h.clock.now_ms(), 60_000, 10).await.unwrap();
+    let kinds: Vec<&str> = queued.iter().map(|d| d.event_type.as_str()).collect();
+    assert_eq!(kinds, ["verification.code_sent"], "the event of a send that went out");
+    assert!(queued[0].body.contains(&s.session_id) && queued[0].body.contains("\"code_sent\""), "{}", queued[0].body);
 }

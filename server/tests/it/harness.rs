@@ -127,6 +127,15 @@ pub fn test_config() -> Config {
 impl Harness {
     /// A server on `backend` with the test configuration changed by `tweak`.
     pub async fn with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Harness {
+        Self::with_delivery(backend, tweak, |d| d).await
+    }
+
+    /// As [`Harness::with`], with the code delivery changed by `wrap` (a sender that fails or dies).
+    pub async fn with_delivery(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+        wrap: impl FnOnce(Delivery) -> Delivery,
+    ) -> Harness {
         let mut cfg = test_config();
         tweak(&mut cfg);
         cfg.validate().expect("valid test config");
@@ -136,6 +145,7 @@ impl Harness {
         let keys = KeyRing::generate(rng.as_ref(), T0);
         let vault = Vault::load_or_create(&dir.path().join("vault.keys")).expect("vault");
         let delivery = Delivery::from_config(&cfg, clock.clone(), rng.clone()).expect("delivery");
+        let delivery = wrap(delivery);
         let outbox = delivery.outbox.clone().expect("outbox");
         let state = AppState::new(cfg, backend.store.clone(), vault, keys, clock.clone(), rng, delivery);
         let app = realname_server::http::app(state.clone());

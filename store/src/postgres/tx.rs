@@ -374,6 +374,14 @@ macro_rules! impl_write_tx {
                 enqueue_delivery_on(self.0.conn().await?, new).await
             }
 
+            async fn rate_refunds(&mut self, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<()> {
+                let conn = self.0.conn().await?;
+                for (key, start, _) in crate::sql::rate_windows(hits, now)? {
+                    sqlx::query(crate::sql::step::RATE_REFUND).bind(key).bind(start).execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
             async fn bind_identity(
                 &mut self,
                 site_id: &str,

@@ -443,6 +443,13 @@ impl WriteTx for SqliteTx {
             .ok_or(StoreError::NotFound)
     }
 
+    async fn rate_refunds(&mut self, hits: &[(&str, i64)], now: UnixMillis) -> StoreResult<()> {
+        for (key, start, _) in rate_windows(hits, now)? {
+            self.execute(step::RATE_REFUND, params![key, start])?;
+        }
+        Ok(())
+    }
+
     async fn bind_identity(
         &mut self,
         site_id: &str,
