@@ -56,6 +56,9 @@ fn write_config(dir: &Path, name: &str, port: u16, keys: &Path) -> PathBuf {
     cfg.keys.publish_secs = 8;
     cfg.keys.reload_secs = 1;
     cfg.keys.hpke_grace_secs = 3600;
+    // Each instance its own audit checkpoint folder, in the test's folder (the default is relative to the
+    // working directory, here the crate's).
+    cfg.audit.checkpoint_dir = dir.join(format!("{name}-audit"));
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
     path
@@ -273,6 +276,12 @@ async fn two_processes_roll_every_rotation_with_flows_running() {
     runner.await.unwrap();
     let failures = failures.lock().unwrap().clone();
     assert!(failures.is_empty(), "{} of {} flows failed: {failures:#?}", failures.len(), done.load(Ordering::Relaxed));
+    // Each instance signs audit checkpoints into its own folder.
+    for name in ["a", "b"] {
+        let file =
+            realname_server::audit::checkpoint::CheckpointFile::in_dir(&dir.path().join(format!("{name}-audit")));
+        assert!(!file.read().unwrap().is_empty(), "no checkpoint from instance {name}");
+    }
     drop((a, b));
     pool.close().await;
 }
