@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod encoding;

@@ -3,6 +3,8 @@
 //! status is ever assigned by hand.
 //!
 //! ```text
+//! created ──CheckRefused──▶ created (the person corrects the name or number and tries again)
+//!    ├──ChecksExhausted──▶ failed (too many names that do not match the number)
 //! created ──IdentityAccepted──▶ submitted ──CodeIssued──▶ code_sent ──CodeConfirmed──────────▶ verified
 //!    │                              ▲                        │  ▲ CodeIssued (resend)
 //!    │                              └────DeliveryFailed──────┘  │
@@ -19,6 +21,11 @@ use realname_core::protocol::SessionStatus;
 pub enum SessionEvent {
     /// The identity step (SMS or email method) was accepted and stored.
     IdentityAccepted,
+    /// An authoritative check refused the identity step (mismatch, no record, or no answer where the site
+    /// refuses without one): nothing moves on, the person may correct and try again.
+    CheckRefused,
+    /// The identity step's checks refused as often as a session allows: the session fails.
+    ChecksExhausted,
     /// A one-time code was issued (the first one, or a resend).
     CodeIssued,
     /// Delivering the code failed: the session waits for a resend.
@@ -43,8 +50,10 @@ pub enum SessionEvent {
 
 impl SessionEvent {
     /// Every event.
-    pub const ALL: [SessionEvent; 11] = [
+    pub const ALL: [SessionEvent; 13] = [
         Self::IdentityAccepted,
+        Self::CheckRefused,
+        Self::ChecksExhausted,
         Self::CodeIssued,
         Self::DeliveryFailed,
         Self::DocumentsSubmitted,
@@ -83,6 +92,8 @@ pub fn next(status: SessionStatus, event: SessionEvent) -> Result<SessionStatus,
     }
     Ok(match (status, event) {
         (S::Created, E::IdentityAccepted) => S::Submitted,
+        (S::Created, E::CheckRefused) => S::Created,
+        (S::Created, E::ChecksExhausted) => S::Failed,
         (S::Submitted | S::CodeSent, E::CodeIssued) => S::CodeSent,
         (S::CodeSent, E::DeliveryFailed) => S::Submitted,
         (S::Created, E::DocumentsSubmitted) => S::PendingReview,
@@ -114,6 +125,8 @@ mod tests {
     /// Every legal transition; every other (status, event) pair is refused.
     const LEGAL: &[(S, E, S)] = &[
         (S::Created, E::IdentityAccepted, S::Submitted),
+        (S::Created, E::CheckRefused, S::Created),
+        (S::Created, E::ChecksExhausted, S::Failed),
         (S::Created, E::DocumentsSubmitted, S::PendingReview),
         (S::Created, E::Canceled, S::Canceled),
         (S::Created, E::Expired, S::Expired),
@@ -150,7 +163,7 @@ mod tests {
             }
         }
         assert_eq!(legal, LEGAL.len(), "a row of LEGAL names a pair twice");
-        assert_eq!(S::ALL.len() * E::ALL.len(), 99);
+        assert_eq!(S::ALL.len() * E::ALL.len(), 117);
     }
 
     #[test]

@@ -133,6 +133,8 @@ pub struct Session {
     pub blind_index: Option<Vec<u8>>,
     /// Stable failure/rejection code, for failed or rejected sessions.
     pub failure: Option<String>,
+    /// The authoritative checks run, in order (outcomes only).
+    pub checks: Vec<crate::checks::CheckRecord>,
     /// Creation time.
     pub created_at: UnixMillis,
     /// Last change.

@@ -105,6 +105,7 @@ mod tests {
             masked_number: "1101**********002X".into(),
             age_band: Some(AgeBand::From60),
             reference: None,
+            checks: Vec::new(),
         }
     }
 

@@ -158,6 +158,8 @@ fn main() {
         webhook_secret: Secret::default(),
         methods: vec![Method::Sms],
         max_accounts_per_identity: 0,
+        checks: Vec::new(),
+        required_checks: Vec::new(),
         enabled: true,
     });
     let (flows, lat, wall, cpu, machine) = rt.block_on(async {

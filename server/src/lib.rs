@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod checks;
 pub mod cli;
 pub mod codes;
 pub mod complaint;

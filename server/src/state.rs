@@ -121,11 +121,13 @@ impl AppState {
             reviews: reviews.clone(),
             events,
             results,
+            checker: crate::checks::Checker::new(&cfg.checks, clock.clone()),
             config: SessionsConfig {
                 session: cfg.session.clone(),
                 codes: cfg.codes.clone(),
                 limits: cfg.limits.clone(),
                 hpke_grace_secs: cfg.keys.hpke_grace_secs,
+                checks: cfg.checks.clone(),
             },
         };
         let uploads = Arc::new(crate::uploads::UploadBudget::new(cfg.http.upload_memory_bytes));

@@ -15,10 +15,11 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 /// An embedded migration: version, description, SQL.
 type Embedded = (i64, &'static str, &'static str);
 
-const SQLITE: &[Embedded] = &[
+pub(crate) const SQLITE: &[Embedded] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "fewer_pages", include_str!("../migrations/sqlite/0002_fewer_pages.sql")),
     (4, "key_prints", include_str!("../migrations/sqlite/0004_key_prints.sql")),
+    (5, "session_checks", include_str!("../migrations/sqlite/0005_session_checks.sql")),
     (101, "audit_log", include_str!("../migrations/sqlite/0101_audit_log.sql")),
     (102, "review", include_str!("../migrations/sqlite/0102_review.sql")),
     (103, "complaints", include_str!("../migrations/sqlite/0103_complaints.sql")),
@@ -33,6 +34,7 @@ const POSTGRES: &[Embedded] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (3, "step_checks", include_str!("../migrations/postgres/0003_step_checks.sql")),
     (4, "key_prints", include_str!("../migrations/postgres/0004_key_prints.sql")),
+    (5, "session_checks", include_str!("../migrations/postgres/0005_session_checks.sql")),
     (101, "audit_log", include_str!("../migrations/postgres/0101_audit_log.sql")),
     (102, "review", include_str!("../migrations/postgres/0102_review.sql")),
     (103, "complaints", include_str!("../migrations/postgres/0103_complaints.sql")),

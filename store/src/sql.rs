@@ -11,7 +11,7 @@ macro_rules! session_cols {
     () => {
         "id, site_id, reference, client_secret_hash, client_secret_expires_at, client_secret_used, status, \
          method, document_kind, consent_version, consent_at, name_ct, id_number_ct, phone_ct, email_ct, \
-         blind_index, failure, created_at, updated_at, expires_at, verified_at, version"
+         blind_index, failure, created_at, updated_at, expires_at, verified_at, version, checks"
     };
 }
 
@@ -59,7 +59,7 @@ pub(crate) mod step {
         "UPDATE sessions SET status = $3, method = $4, document_kind = $5, consent_version = $6, \
          consent_at = $7, name_ct = $8, id_number_ct = $9, phone_ct = $10, email_ct = $11, \
          blind_index = $12, failure = $13, updated_at = $14, verified_at = $15, \
-         client_secret_used = $16, expires_at = $17, version = version + 1 \
+         client_secret_used = $16, expires_at = $17, checks = $18, version = version + 1 \
          WHERE id = $1 AND version = $2 AND status NOT IN ",
         terminal_statuses!(),
         " RETURNING ",
@@ -161,6 +161,7 @@ macro_rules! session_from_row {
             _ => None,
         };
         let method: Option<String> = r.$get("method")?;
+        let checks: Option<String> = r.$get("checks")?;
         Ok(Session {
             id: r.$get("id")?,
             site_id: r.$get("site_id")?,
@@ -175,6 +176,7 @@ macro_rules! session_from_row {
             identity,
             blind_index: r.$get("blind_index")?,
             failure: r.$get("failure")?,
+            checks: realname_domain::checks::CheckRecord::from_stored(checks.as_deref()),
             created_at: r.$get("created_at")?,
             updated_at: r.$get("updated_at")?,
             expires_at: r.$get("expires_at")?,

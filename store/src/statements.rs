@@ -82,6 +82,7 @@ macro_rules! impl_statements {
                 .bind(s.verified_at)
                 .bind(s.client_secret_used)
                 .bind(s.expires_at)
+                .bind(realname_domain::checks::CheckRecord::to_stored(&s.checks))
                 .fetch_optional(&mut *c)
                 .await?;
             match row {

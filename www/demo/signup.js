@@ -14,6 +14,7 @@ const CLAIM_LABELS = {
   masked_number: 'Document number (masked)',
   age_band: 'Age band',
   verified_at: 'Verified at',
+  checks: 'Checks',
   session_id: 'Session',
 };
 
@@ -31,6 +32,10 @@ function showClaims(claims) {
     if (claims[key] === undefined) continue;
     let value = claims[key];
     if (key === 'verified_at' && typeof value === 'number') value = new Date(value * 1000).toLocaleString();
+    // The identity checks (docs/checks.md): `id_match: match (demo)`.
+    if (key === 'checks' && Array.isArray(value)) {
+      value = value.map((c) => `${c.check}: ${c.outcome} (${c.provider})`).join(', ');
+    }
     const dt = document.createElement('dt');
     dt.textContent = label;
     const dd = document.createElement('dd');

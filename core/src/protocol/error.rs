@@ -92,6 +92,19 @@ error_codes! {
     ResendCooldown = ("resend_cooldown", 429, "Please wait before asking for another code.");
     /// A rate limit was hit; see `retry_after` (429).
     RateLimited = ("rate_limited", 429, "Too many codes requested; try again later.");
+    /// The identity check found the ID number under another name (422); `attempts_left` says how many
+    /// corrections remain.
+    IdentityMismatch = ("identity_mismatch", 422, "The name and ID number do not match the records.");
+    /// The identity check's source has no record of the ID number, and the site refuses without one (422);
+    /// `attempts_left` says how many corrections remain.
+    IdentityNoRecord = ("identity_no_record", 422, "No record of this ID number was found; check the number.");
+    /// Too many names that do not match the ID number: the session failed (423).
+    IdentityMismatchLocked =
+        ("identity_mismatch_locked", 423, "The name and ID number did not match too often; the verification failed.");
+    /// The ID number was checked against too many names today; see `retry_after` (429).
+    CheckLimit = ("check_limit", 429, "This ID number was checked too often today; try again later.");
+    /// The identity check had no answer and the site refuses without one; see `retry_after` (503).
+    CheckUnavailable = ("check_unavailable", 503, "The identity check is unavailable; try again later.");
     /// The identity already holds the maximum number of verified accounts at this site (409).
     IdentityLimit = ("identity_limit", 409, "This identity cannot verify more accounts on this site.");
     /// The client took too long to send its request body (408).
@@ -132,10 +145,11 @@ pub struct ErrorBody {
     /// For `validation_failed`: the validator's stable reason code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// For `code_invalid`: how many tries remain.
+    /// For `code_invalid`, `identity_mismatch` and `identity_no_record`: how many tries remain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts_left: Option<u32>,
-    /// For `resend_cooldown` / `rate_limited`: seconds until a retry can succeed (also in `Retry-After`).
+    /// For `resend_cooldown`, `rate_limited`, `check_limit`, `check_unavailable`, `overloaded`: seconds until a
+    /// retry can succeed (also in `Retry-After`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }

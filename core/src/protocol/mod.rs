@@ -5,9 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
+mod checks;
 mod error;
 mod result;
 
+pub use checks::*;
 pub use error::*;
 pub use result::*;
 
@@ -451,9 +453,14 @@ mod tests {
     fn only_server_faults_are_5xx() {
         for code in ErrorCode::ALL {
             // `overloaded` is the documented exception: the server is at its caps, whatever the request said.
+            // `check_unavailable` is the identity-check provider's fault, as `delivery_failed` is the SMS one's.
             let server_fault = matches!(
                 code,
-                ErrorCode::Internal | ErrorCode::DeliveryFailed | ErrorCode::Unavailable | ErrorCode::Overloaded
+                ErrorCode::Internal
+                    | ErrorCode::DeliveryFailed
+                    | ErrorCode::Unavailable
+                    | ErrorCode::Overloaded
+                    | ErrorCode::CheckUnavailable
             );
             assert_eq!(code.status() >= 500, server_fault, "{code:?}");
         }

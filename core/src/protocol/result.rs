@@ -38,6 +38,9 @@ pub struct SessionResult {
     /// Age band, once the identity step was accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_band: Option<AgeBand>,
+    /// The authoritative checks run, in the order they ran (absent when none ran).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
     /// The result token, when verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_token: Option<String>,
@@ -82,6 +85,9 @@ pub struct ResultClaims {
     /// The site's reference given at creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// The authoritative checks run, in the order they ran (absent when none ran).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
 }
 
 /// Webhook event types.

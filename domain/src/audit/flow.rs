@@ -70,6 +70,16 @@ pub fn code_failed(s: &Session, attempts: u32, attempts_left: u32) -> Event {
         .detail("attempts_left", attempts_left.to_string())
 }
 
+/// `session.checked`: an authoritative check ran (check, provider, outcome, latency; never what was checked).
+pub fn checked(s: &Session, r: &crate::checks::CheckRecord) -> Event {
+    Event::new("system", "session.checked", subject(&s.id))
+        .site(&s.site_id)
+        .detail("check", r.check.as_str())
+        .detail("provider", r.provider.as_str())
+        .detail("outcome", r.outcome.as_str())
+        .detail("latency_ms", r.latency_ms.to_string())
+}
+
 /// `session.failed`: the session ended unverified (`reason`, e.g. `code_locked`).
 pub fn failed(s: &Session, reason: &str) -> Event {
     about("person", "session.failed", s).detail("reason", reason)

@@ -8,12 +8,14 @@ use realname_core::protocol::Method;
 use serde::{Deserialize, Serialize};
 
 mod audit;
+mod checks;
 mod delivery;
 mod http;
 mod review;
 mod sample;
 
 pub use audit::AuditConfig;
+pub use checks::{CHECK_PROVIDERS, CheckPolicy, ChecksConfig, SiteCheck};
 pub use delivery::{AliyunConfig, EmailConfig, SmsConfig, SmsWebhookConfig, TencentConfig};
 pub use http::HttpConfig;
 pub use review::ReviewConfig;
@@ -93,6 +95,8 @@ pub struct Config {
     pub review: ReviewConfig,
     /// Signed checkpoints of the audit log.
     pub audit: AuditConfig,
+    /// Authoritative checks: timeout and limits.
+    pub checks: ChecksConfig,
 }
 
 /// Listener and logging.
@@ -297,6 +301,12 @@ pub struct SiteConfig {
     /// How many accounts one identity may verify on this site (0 = unlimited).
     #[serde(default)]
     pub max_accounts_per_identity: u32,
+    /// The authoritative checks the identity step runs (`[[sites.checks]]`), in order.
+    #[serde(default)]
+    pub checks: Vec<SiteCheck>,
+    /// Checks that must `match` for a session to be verified: without it the identity step is refused.
+    #[serde(default)]
+    pub required_checks: Vec<realname_core::protocol::Check>,
     /// Whether the site may create sessions.
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -355,6 +365,9 @@ impl Config {
                     .into(),
             );
         }
+        if self.checks.corrections_per_session == 0 || self.checks.timeout_ms == 0 {
+            return bad("checks.corrections_per_session and checks.timeout_ms must be positive".into());
+        }
         let mut ids = std::collections::HashSet::new();
         for site in &self.sites {
             if !ids.insert(site.id.as_str()) {
@@ -373,6 +386,22 @@ impl Config {
                         "site {}: origin {o:?} must be scheme://host[:port] (no wildcard, no null)",
                         site.id
                     ));
+                }
+            }
+            for c in &site.checks {
+                if !CHECK_PROVIDERS.contains(&c.provider.as_str()) {
+                    return bad(format!(
+                        "site {}: check {} names provider {:?}; known: {}",
+                        site.id,
+                        c.check.as_str(),
+                        c.provider,
+                        CHECK_PROVIDERS.join(", ")
+                    ));
+                }
+            }
+            for r in &site.required_checks {
+                if site.checks.iter().all(|c| c.check != *r) {
+                    return bad(format!("site {}: required check {} is not in its checks", site.id, r.as_str()));
                 }
             }
             if site.webhook_url.is_some() && site.webhook_secret.is_empty() {
@@ -461,8 +490,24 @@ mod tests {
             webhook_secret: Secret::default(),
             methods: default_methods(),
             max_accounts_per_identity: 0,
+            checks: Vec::new(),
+            required_checks: Vec::new(),
             enabled: true,
         });
         assert!(cfg.validate().is_err());
+        // A check names a provider this server has; a required check is one the site runs.
+        cfg.sites[0].origins = vec!["https://a.example".into()];
+        assert!(cfg.validate().is_ok());
+        let check = |provider: &str| SiteCheck {
+            check: realname_core::protocol::Check::IdMatch,
+            provider: provider.into(),
+            unavailable: CheckPolicy::Review,
+        };
+        cfg.sites[0].required_checks = vec![realname_core::protocol::Check::IdMatch];
+        assert!(cfg.validate().is_err());
+        cfg.sites[0].checks = vec![check("nowhere")];
+        assert!(cfg.validate().is_err());
+        cfg.sites[0].checks = vec![check("demo")];
+        assert!(cfg.validate().is_ok());
     }
 }

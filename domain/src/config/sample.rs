@@ -83,6 +83,11 @@ username = ""
 password = ""                # better: REALNAME__EMAIL__PASSWORD
 from = "realname <no-reply@example.com>"
 
+[checks]
+timeout_ms = 3000                  # a provider slower than this is `unavailable`
+corrections_per_session = 3        # mismatches / no-record refusals a session allows; the last one fails it
+mismatches_per_identity_day = 5    # per ID number (blind index), UTC day, every site
+
 [[sites]]
 id = "example"
 name = "Example shop"
@@ -92,6 +97,12 @@ methods = ["sms", "email"]
 webhook_url = "https://shop.example.com/hooks/realname"
 webhook_secret = "{webhook_secret}"
 max_accounts_per_identity = 1
+# Authoritative checks (docs/checks.md). Only the `demo` provider exists yet; it is for trying the flow.
+# required_checks = ["id_match"]   # never verified without a `match`
+# [[sites.checks]]
+# check = "id_match"               # name + resident ID number (二要素)
+# provider = "demo"
+# unavailable = "review"           # no_record / unavailable: review (go on, queue a review) | refuse
 "#
     )
 }

@@ -222,6 +222,13 @@ pub fn demo_config(addr: &str, data: &Path, www: Option<PathBuf>, rng: &dyn Rand
             realname_core::protocol::Method::Documents,
         ],
         max_accounts_per_identity: 0,
+        // The demo provider's fixtures (docs/checks.md) show every outcome of the name + number check.
+        checks: vec![realname_domain::config::SiteCheck {
+            check: realname_core::protocol::Check::IdMatch,
+            provider: "demo".into(),
+            unavailable: realname_domain::config::CheckPolicy::Review,
+        }],
+        required_checks: Vec::new(),
         enabled: true,
     });
     (cfg, secret)

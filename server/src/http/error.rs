@@ -120,6 +120,12 @@ impl From<SessionError> for ApiError {
                 e.attempts_left = Some(attempts_left);
                 e
             }
+            SessionError::CheckRefused { code, attempts_left } => {
+                let mut e = Self::new(code);
+                e.attempts_left = Some(attempts_left);
+                e
+            }
+            SessionError::RetryLater { code, retry_after } => Self::retry(code, retry_after),
             SessionError::Cooldown { retry_after } => Self::retry(ErrorCode::ResendCooldown, retry_after),
             SessionError::Limited(l) => {
                 let e = Self::retry(ErrorCode::RateLimited, l.retry_after);

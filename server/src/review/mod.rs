@@ -36,6 +36,8 @@ pub enum Reason {
     MaxAccounts,
     /// The person is under 14 (PIPL art. 31: a guardian consents).
     Minor,
+    /// An authoritative check had no answer (`no_record`, `unavailable`) and the site reviews such cases.
+    CheckUnavailable,
 }
 
 impl Reason {
@@ -46,6 +48,7 @@ impl Reason {
             Reason::UnknownRegion => "unknown_region",
             Reason::MaxAccounts => "max_accounts",
             Reason::Minor => "minor",
+            Reason::CheckUnavailable => "check_unavailable",
         }
     }
 }

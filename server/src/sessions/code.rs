@@ -3,6 +3,7 @@
 
 use realname_core::protocol::{CodePayload, Envelope, ErrorCode, EventType, SessionStatus, Step, VerifiedResponse};
 
+use super::checks::check_flags;
 use super::error::{ServiceResult, SessionError};
 use super::result::{Masked, result_of};
 use super::review::number_flags;
@@ -50,6 +51,7 @@ impl Sessions {
         // before the transaction, which holds the write lock.
         let masked = self.results.masked(&ctx.session, now)?.ok_or(SessionError::Internal("identity missing"))?;
         let mut flags = number_flags(&masked.check);
+        flags.extend(check_flags(&ctx.session, ctx.site));
         let max = self.config.codes.max_attempts;
         let mut tx = self.store.begin_write().await?;
         // A replayed code envelope is refused before it could count as an attempt.
@@ -98,7 +100,7 @@ impl Sessions {
             return self.verify(tx, &mut ctx, &masked, now).await;
         }
         let event = SessionEvent::CodeConfirmedForReview;
-        let due = self.queue_for_review(tx, &mut ctx.session, event, &flags, Vec::new(), None, now).await?;
+        let due = self.queue_for_review(tx, &mut ctx.session, event, &flags, Vec::new(), Vec::new(), now).await?;
         Ok(VerifiedResponse { status: SessionStatus::PendingReview, result_token: None, review_due: Some(due) })
     }
 

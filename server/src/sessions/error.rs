@@ -37,6 +37,23 @@ pub enum SessionError {
         /// Attempts left.
         attempts_left: u32,
     },
+    /// An identity check refused the name and number (`identity_mismatch` or `identity_no_record`); the
+    /// corrections left before the session fails.
+    #[error("refused by a check: {}, {attempts_left} corrections left", .code.as_str())]
+    CheckRefused {
+        /// `identity_mismatch` or `identity_no_record`.
+        code: ErrorCode,
+        /// Corrections left.
+        attempts_left: u32,
+    },
+    /// A wait before the step can succeed: `check_limit` (the number's daily limit) or `check_unavailable`.
+    #[error("{}: retry in {retry_after} s", .code.as_str())]
+    RetryLater {
+        /// The stable code.
+        code: ErrorCode,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// A new code was asked for before the cooldown ended.
     #[error("resend available in {retry_after} s")]
     Cooldown {

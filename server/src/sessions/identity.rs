@@ -7,6 +7,7 @@ use realname_core::protocol::{
 };
 use realname_core::validate::{self, Date, Options};
 
+use super::checks::{self, check_flags};
 use super::error::{ServiceResult, SessionError};
 use super::review::number_flags;
 use super::send::{Counting, Prepared, Sending, rolled_back};
@@ -146,8 +147,12 @@ impl Sessions {
         if next(ctx.session.status, SessionEvent::IdentityAccepted).is_err() {
             return Err(self.wrong_step(&ctx.session, env).await);
         }
+        let records = self.run_checks(&ctx, &checked.plain, checked.kind, &blind, Some(env)).await?;
         let read = ctx.session.clone();
-        let guardian = guardian_event(&read, &checked, payload.guardian_consent.as_ref());
+        let mut before =
+            guardian_event(&read, &checked, payload.guardian_consent.as_ref()).into_iter().collect::<Vec<_>>();
+        before.extend(checks::audit_events(&read, &records));
+        ctx.session.checks.extend(records);
         let s = &mut ctx.session;
         s.apply(SessionEvent::IdentityAccepted, now)?;
         s.methods = Methods::Chosen(payload.method);
@@ -160,13 +165,13 @@ impl Sessions {
         // The step's transaction: the envelope and the guardian's consent, then the identity, the code and the
         // sending limits with the commit. A reached limit rolls all of it back; the second transaction counts
         // first, so the refusal is recorded (with the identity) and answered.
-        let tx = self.begin_identity(&read, env, guardian.as_ref(), now).await?;
+        let tx = self.begin_identity(&read, env, &before, now).await?;
         let sending = Sending::Identity(ctx.site);
         let issued = match self.issue_code(tx, &mut ctx.session, sending, to, &send, Counting::Last).await? {
             Some(issued) => issued,
             None => {
                 ctx.session = given;
-                let tx = self.begin_identity(&read, env, guardian.as_ref(), now).await?;
+                let tx = self.begin_identity(&read, env, &before, now).await?;
                 let counted = self.issue_code(tx, &mut ctx.session, sending, to, &send, Counting::First).await?;
                 counted.ok_or_else(rolled_back)?
             }
@@ -180,18 +185,18 @@ impl Sessions {
     }
 
     /// Opens the identity step's transaction with what it writes before the identity: the envelope (the replay
-    /// guard) and the guardian's consent.
+    /// guard), the guardian's consent and the checks' audit events.
     async fn begin_identity(
         &self,
         read: &Session,
         env: &Envelope,
-        guardian: Option<&realname_domain::audit::Event>,
+        events: &[realname_domain::audit::Event],
         now: UnixMillis,
     ) -> ServiceResult<Box<dyn WriteTx>> {
         let mut tx = self.store.begin_write().await?;
         remember_in(tx.as_mut(), read, env).await?;
-        if let Some(g) = guardian {
-            tx.audit_pending(now, std::slice::from_ref(g)).await?;
+        if !events.is_empty() {
+            tx.audit_pending(now, events).await?;
         }
         Ok(tx)
     }
@@ -230,8 +235,12 @@ impl Sessions {
             return Err(self.wrong_step(&ctx.session, env).await);
         }
         let blind = self.vault.blind_id_number(&checked.plain.id_number);
+        let records = self.run_checks(&ctx, &checked.plain, checked.kind, &blind, Some(env)).await?;
+        let mut before = checks::audit_events(&ctx.session, &records);
+        ctx.session.checks.extend(records);
         let mut reasons = vec![Reason::Documents];
         reasons.extend(checked.flags.iter().copied());
+        reasons.extend(check_flags(&ctx.session, ctx.site));
         let limit = ctx.site.cfg.max_accounts_per_identity;
         if limit > 0 && self.store.identity_bindings(&ctx.site.cfg.id, &blind).await? >= limit {
             reasons.push(Reason::MaxAccounts);
@@ -243,11 +252,11 @@ impl Sessions {
         s.consent = payload.identity.consent.as_ref().map(stored_consent);
         s.identity = Some(sealed);
         s.blind_index = Some(blind);
-        let guardian = guardian_event(&ctx.session, &checked, payload.identity.guardian_consent.as_ref());
+        before.extend(guardian_event(&ctx.session, &checked, payload.identity.guardian_consent.as_ref()));
         let event = SessionEvent::DocumentsSubmitted;
         let mut tx = self.store.begin_write().await?;
         remember_in(tx.as_mut(), &ctx.session, env).await?;
-        let due = self.queue_for_review(tx, &mut ctx.session, event, &reasons, images, guardian, now).await?;
+        let due = self.queue_for_review(tx, &mut ctx.session, event, &reasons, images, before, now).await?;
         Ok(DocumentsResponse { status: SessionStatus::PendingReview, review_due: due })
     }
 }

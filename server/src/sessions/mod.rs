@@ -28,6 +28,7 @@ use realname_domain::session::{Methods, NewSession, Session};
 use realname_domain::sites::{Site, Sites, hash_secret};
 use realname_store::{self as store, Store};
 
+mod checks;
 mod code;
 mod error;
 mod events;
@@ -66,6 +67,8 @@ pub struct Sessions {
     pub events: Events,
     /// The site's view of a session and its token.
     pub results: Results,
+    /// The authoritative checks' providers.
+    pub checker: crate::checks::Checker,
     /// The settings the steps read.
     pub config: SessionsConfig,
 }
@@ -81,6 +84,8 @@ pub struct SessionsConfig {
     pub limits: LimitConfig,
     /// How long a retired HPKE key still opens envelopes, seconds.
     pub hpke_grace_secs: i64,
+    /// The checks' timeout and limits.
+    pub checks: realname_domain::config::ChecksConfig,
 }
 
 /// Who calls a session endpoint: the session in the path, the bearer credential (the client secret, or where the

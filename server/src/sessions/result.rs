@@ -103,6 +103,7 @@ impl Results {
             masked_number: number,
             age_band: r.age_band,
             reference: r.reference.clone(),
+            checks: r.checks.clone(),
         };
         let keys = self.keys.current();
         let (kid, key) = keys.token_signer().ok_or(SessionError::Internal("no token key"))?;
@@ -129,6 +130,7 @@ pub fn result_of(s: &Session, masked: Option<&Masked>) -> SessionResult {
         masked_name: None,
         masked_number: None,
         age_band: None,
+        checks: s.checks.iter().map(|c| c.result()).collect(),
         result_token: None,
     };
     if let (Some(_), Some(m)) = (&s.identity, masked) {

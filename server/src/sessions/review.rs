@@ -30,8 +30,9 @@ pub(super) fn number_flags(id: &validate::IdCheck) -> Vec<Reason> {
 }
 
 impl Sessions {
-    /// Moves a session to `pending_review` by `event` in the step's transaction `tx` (with the guardian's
-    /// consent, if any), commits, and queues its case; returns the due instant (RFC 3339, UTC).
+    /// Moves a session to `pending_review` by `event` in the step's transaction `tx` (with the step's earlier
+    /// audit events, e.g. the guardian's consent and the checks), commits, and queues its case; returns the due
+    /// instant (RFC 3339, UTC).
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn queue_for_review(
         &self,
@@ -40,13 +41,13 @@ impl Sessions {
         event: SessionEvent,
         reasons: &[Reason],
         images: Vec<PlainImage>,
-        guardian: Option<realname_domain::audit::Event>,
+        before: Vec<realname_domain::audit::Event>,
         now: UnixMillis,
     ) -> ServiceResult<String> {
         session.apply(event, now)?;
         let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
         *session = tx.update_session(session).await?;
-        let mut events: Vec<_> = guardian.into_iter().collect();
+        let mut events = before;
         events.push(audit::pending_review(session, &names.join(",")));
         tx.audit_pending(now, &events).await?;
         tx.commit().await?;

@@ -110,6 +110,8 @@ pub fn shop_site() -> SiteConfig {
         webhook_secret: Secret::default(),
         methods: vec![Method::Sms, Method::Email],
         max_accounts_per_identity: 0,
+        checks: Vec::new(),
+        required_checks: Vec::new(),
         enabled: true,
     }
 }

@@ -85,6 +85,27 @@ async fn flows(b: Backend) -> (String, Vec<String>) {
     // The site reads both results.
     assert_eq!(h.site_view(&s.session_id).await.json["status"], "verified");
     assert_eq!(h.site_view(&e.session_id).await.json["status"], "verified");
+    // Identity checks (another instance on the same database whose site runs the demo provider): a mismatch
+    // (the demo records the number under another name), then a provider without an answer, sent to review.
+    let c = Harness::with(h.backend.second().await, |cfg| {
+        cfg.sites[0].checks = vec![realname_domain::config::SiteCheck {
+            check: realname_core::protocol::Check::IdMatch,
+            provider: "demo".into(),
+            unavailable: realname_domain::config::CheckPolicy::Review,
+        }];
+    })
+    .await;
+    // Its clock and randomness start as the first one's: an hour later, its session ids differ.
+    c.clock.advance_secs(3600);
+    let m = c.create_session().await;
+    let r = c.submit_identity(&m, &identity_sms(PHONE, c.clock.now_secs())).await;
+    assert_eq!(r.code(), "identity_mismatch", "{}", r.json);
+    let u = c.create_session().await;
+    let mut failing = identity_email(EMAIL, c.clock.now_secs());
+    failing["number"] = serde_json::json!("110105197007070058");
+    assert_eq!(c.submit_identity(&u, &failing).await.status, StatusCode::OK);
+    codes.push(c.last_code());
+    assert_eq!(c.submit_code(&u, &c.last_code()).await.json["status"], "pending_review");
     (h.backend.raw_contents().await, codes)
 }
 

@@ -9,6 +9,7 @@ mod abuse;
 mod api;
 mod audit;
 mod calendar;
+mod checks;
 mod codes;
 mod complaint;
 mod connections;

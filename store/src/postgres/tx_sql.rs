@@ -126,6 +126,7 @@ pub(crate) fn created(new: &NewSession) -> Session {
         identity: None,
         blind_index: None,
         failure: None,
+        checks: Vec::new(),
         created_at: new.created_at,
         updated_at: new.created_at,
         expires_at: new.expires_at,
@@ -137,6 +138,7 @@ pub(crate) fn created(new: &NewSession) -> Session {
 /// The conditional update of a session's mutable fields (see `SessionStore::update_session`).
 pub(crate) fn update_session(s: &Session) -> StoreResult<String> {
     let identity = s.identity.as_ref();
+    let checks = realname_domain::checks::CheckRecord::to_stored(&s.checks);
     execute(
         "realname_update_session",
         &[
@@ -157,6 +159,7 @@ pub(crate) fn update_session(s: &Session) -> StoreResult<String> {
             Lit::Int(s.verified_at),
             Lit::Bool(s.client_secret_used),
             Lit::Int(Some(s.expires_at)),
+            Lit::Text(checks.as_deref()),
         ],
     )
 }

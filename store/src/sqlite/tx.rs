@@ -367,7 +367,8 @@ impl WriteTx for SqliteTx {
             s.updated_at,
             s.verified_at,
             s.client_secret_used,
-            s.expires_at
+            s.expires_at,
+            realname_domain::checks::CheckRecord::to_stored(&s.checks)
         ];
         if let Some(done) = self.row(step::UPDATE_SESSION, p, session_from_row)? {
             return Ok(done);
@@ -564,7 +565,10 @@ mod tests {
     #[test]
     fn listed_columns_are_the_statements_columns() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch(include_str!("../../migrations/sqlite/0001_init.sql")).unwrap();
+        // The schema as migrated (a column added later must be listed too).
+        for (_, _, sql) in crate::migrate::SQLITE {
+            conn.execute_batch(sql).unwrap();
+        }
         for (sql, cols) in [
             (crate::sql::step::SELECT_SESSION, crate::sql::session_cols!()),
             (crate::sql::step::LATEST_CODE, crate::sql::code_cols!()),
