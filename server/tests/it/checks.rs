@@ -84,7 +84,12 @@ async fn audited(h: &Harness, s: &CreateSessionResponse) -> Vec<String> {
 }
 
 async fn a_match_goes_on_and_the_result_and_token_carry_it(b: Backend) {
-    let h = Harness::with(b, |c| with_demo(c, CheckPolicy::Review)).await;
+    let h = Harness::with(b, |c| {
+        with_demo(c, CheckPolicy::Review);
+        c.sites[0].webhook_url = Some("https://shop.example/hooks".into());
+        c.sites[0].webhook_secret = realname_domain::config::Secret::new("whsec_test");
+    })
+    .await;
     let s = h.create_session().await;
     let r = h.submit_identity(&s, &identity(&h, FIXTURE_NAME, ID_NUMBER)).await;
     assert_eq!((r.status, r.json["status"].as_str()), (StatusCode::OK, Some("code_sent")), "{}", r.json);
@@ -102,6 +107,11 @@ async fn a_match_goes_on_and_the_result_and_token_carry_it(b: Backend) {
         "at": h.clock.now_secs() }])
     );
     assert_eq!(audited(&h, &s).await, ["match"]);
+    // And so does the webhook event.
+    let queued = h.state.store.claim_deliveries("t", h.clock.now_ms(), 60_000, 10).await.unwrap();
+    let verified = queued.iter().find(|d| d.event_type == "verification.verified").expect("a verified event");
+    let event: Value = serde_json::from_str(&verified.body).unwrap();
+    assert_eq!(event["data"]["checks"], claims["checks"], "{}", verified.body);
     // A site without checks shows none.
     let plain = Harness::new(Backend::sqlite().await).await;
     let (s, _) = plain.verified_session(PHONE).await;
