@@ -87,9 +87,17 @@ impl Hashing {
 
     /// Runs `f` (a password hash or check) on the blocking pool once a permit is free.
     pub async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
-        let queued = self.queued.clone().try_acquire_owned().map_err(|_| Busy)?;
-        let permit = self.running.clone().acquire_owned().await.map_err(|_| Busy)?;
-        drop(queued);
+        // Only a hash that has to wait takes a queue slot: one that runs at once must not hold a slot (and so
+        // refuse another login) while it starts, nor be refused when the queue has no slots at all.
+        let permit = match self.running.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let queued = self.queued.clone().try_acquire_owned().map_err(|_| Busy)?;
+                let permit = self.running.clone().acquire_owned().await.map_err(|_| Busy)?;
+                drop(queued);
+                permit
+            }
+        };
         tokio::task::spawn_blocking(move || {
             let out = f();
             drop(permit);
@@ -109,28 +117,57 @@ impl Default for Hashing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::{Future, poll_fn};
+    use std::pin::Pin;
+    use std::task::Poll;
+    use std::time::Duration;
 
-    async fn until(f: impl Fn() -> bool) {
-        while !f() {
-            tokio::task::yield_now().await;
+    /// Polls `fut` once where it is (no task, no waiting): what it does up to its first wait is done on return.
+    async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
+        poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx))).await
+    }
+
+    /// Awaits `fut`, failing the test instead of hanging when it does not finish.
+    async fn within<F: Future>(what: &str, fut: F) -> F::Output {
+        match tokio::time::timeout(Duration::from_secs(30), fut).await {
+            Ok(out) => out,
+            Err(_) => panic!("{what} did not finish within 30 s"),
         }
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    // Deterministic: each `run` is polled in place, so the pool's state is known between the steps (the test once
+    // waited on the semaphores' counts from another task, saw a count that was only passing, and hung).
+    #[tokio::test]
     async fn the_pool_runs_a_bounded_number_and_refuses_beyond_its_queue() {
-        let pool = Arc::new(Hashing::new(1, 1));
+        let pool = Hashing::new(1, 1);
         let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let p = pool.clone();
-        let running = tokio::spawn(async move { p.run(move || rx.recv().is_ok()).await });
-        until(|| pool.running.available_permits() == 0).await;
-        let p = pool.clone();
-        let queued = tokio::spawn(async move { p.run(|| true).await });
-        until(|| pool.queued.available_permits() == 0).await;
+        let mut running = Box::pin(pool.run(move || rx.recv().is_ok()));
+        assert!(poll_once(&mut running).await.is_pending(), "the first hash runs until it is released");
+        assert_eq!(pool.running.available_permits(), 0);
+        assert_eq!(pool.queued.available_permits(), 1, "a running hash holds no queue slot");
+        let mut queued = Box::pin(pool.run(|| true));
+        assert!(poll_once(&mut queued).await.is_pending(), "the second waits for the runner");
+        assert_eq!(pool.queued.available_permits(), 0, "the waiting hash holds the queue slot");
         // One running, one waiting: the next is refused at once instead of waiting.
-        assert!(pool.run(|| true).await.is_err());
-        tx.send(()).unwrap();
-        assert!(running.await.unwrap().unwrap());
-        assert!(queued.await.unwrap().unwrap());
-        assert!(pool.run(|| true).await.unwrap(), "the pool is free again");
+        let third = poll_once(&mut Box::pin(pool.run(|| true))).await;
+        assert!(matches!(third, Poll::Ready(Err(Busy))), "beyond the queue a hash is refused at once");
+        tx.send(()).expect("the running hash waits for this");
+        assert!(within("the running hash", running).await.expect("it ran"));
+        assert!(within("the queued hash", queued).await.expect("it ran after the first"));
+        assert!(within("a hash on the free pool", pool.run(|| true)).await.expect("the pool is free again"));
+        assert_eq!((pool.running.available_permits(), pool.queued.available_permits()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_pool_without_a_queue_still_runs_when_a_runner_is_free() {
+        let pool = Hashing::new(1, 0);
+        assert!(within("a hash on the free pool", pool.run(|| true)).await.expect("a free runner takes it"));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let mut running = Box::pin(pool.run(move || rx.recv().is_ok()));
+        assert!(poll_once(&mut running).await.is_pending());
+        let second = poll_once(&mut Box::pin(pool.run(|| true))).await;
+        assert!(matches!(second, Poll::Ready(Err(Busy))), "no runner free and no queue: refused at once");
+        tx.send(()).expect("the running hash waits for this");
+        assert!(within("the running hash", running).await.expect("it ran"));
     }
 }
