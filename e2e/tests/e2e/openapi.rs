@@ -172,8 +172,95 @@ fn openapi_json_and_protocol_md_name_the_same_endpoints_fields_and_error_codes()
             problems.push(format!("{what}: field `{f}` is in /v1/openapi.json, not in docs/protocol.md"));
         }
     }
+    per_endpoint_errors(&doc, &sections, &documented, &mut problems)?;
     ensure!(problems.is_empty(), "docs/protocol.md and /v1/openapi.json differ:\n{}", problems.join("\n"));
     Ok(())
+}
+
+/// The error answers of each endpoint: section 6.1's row for it (with the rows for every endpoint, every `POST`
+/// and every path with `{id}`) against the operation's error responses, each a status whose `examples` are keyed
+/// by its codes. A code the endpoint's own section names must be in its row too.
+fn per_endpoint_errors(
+    doc: &Value,
+    sections: &[Section],
+    documented: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let table = sections.iter().find(|s| s.title.starts_with("6.1 ")).ok_or_else(|| err!("no section 6.1"))?;
+    let (mut every, mut post, mut id) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let mut rows: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in table.body.lines().filter(|l| l.starts_with('|')) {
+        let cols: Vec<&str> = line.split('|').collect();
+        let (Some(first), Some(second)) = (cols.get(1), cols.get(2)) else { continue };
+        let codes = status_codes(second);
+        let named: Vec<String> = code_spans(first).into_iter().filter(|c| is_endpoint(c)).collect();
+        match first.trim() {
+            "every endpoint" => every = codes,
+            "every `POST`" => post = codes,
+            "every path with `{id}`" => id = codes,
+            _ => {
+                for e in named {
+                    if rows.insert(e.clone(), codes.clone()).is_some() {
+                        problems.push(format!("6.1: {e} has two rows"));
+                    }
+                }
+            }
+        }
+    }
+    ensure!(
+        !every.is_empty() && !post.is_empty() && !id.is_empty(),
+        "6.1 lacks a row for every endpoint, every `POST` or every path with `{{id}}`"
+    );
+    for e in rows.keys().filter(|e| !documented.contains_key(*e)) {
+        problems.push(format!("6.1 has a row for {e}, which section 4 does not document"));
+    }
+    for (endpoint, body) in documented {
+        let Some((method, path)) = endpoint.split_once(' ') else { continue };
+        let Some(row) = rows.get(endpoint) else {
+            problems.push(format!("{endpoint} has no row in 6.1 (errors by endpoint)"));
+            continue;
+        };
+        let mut md: BTreeSet<String> = row.iter().chain(&every).cloned().collect();
+        if method == "POST" {
+            md.extend(post.iter().cloned());
+        }
+        if path.contains("{id}") {
+            md.extend(id.iter().cloned());
+        }
+        for c in status_codes(body).difference(&md) {
+            problems.push(format!("{endpoint}: its section names `{c}`, its row in 6.1 does not"));
+        }
+        let op = &doc["paths"][path][method.to_lowercase()];
+        let mut api = BTreeSet::new();
+        for (status, resp) in op["responses"].as_object().into_iter().flatten() {
+            if status.starts_with('2') {
+                continue;
+            }
+            let examples = &resolve(doc, resp)["content"]["application/json"]["examples"];
+            let names: Vec<&String> = examples.as_object().into_iter().flatten().map(|(k, _)| k).collect();
+            if names.is_empty() {
+                problems.push(format!("{endpoint}: the {status} response of /v1/openapi.json names no error code"));
+            }
+            api.extend(names.into_iter().map(|n| format!("{status} {n}")));
+        }
+        for c in md.difference(&api) {
+            problems.push(format!("{endpoint}: `{c}` is in docs/protocol.md 6.1, not in /v1/openapi.json"));
+        }
+        for c in api.difference(&md) {
+            problems.push(format!("{endpoint}: `{c}` is in /v1/openapi.json, not in docs/protocol.md 6.1"));
+        }
+    }
+    Ok(())
+}
+
+/// The `` `NNN code` `` spans of a text: an HTTP status and an error code.
+fn status_codes(text: &str) -> BTreeSet<String> {
+    code_spans(text)
+        .into_iter()
+        .filter(|c| {
+            c.split_once(' ').is_some_and(|(s, n)| s.len() == 3 && s.chars().all(|d| d.is_ascii_digit()) && is_name(n))
+        })
+        .collect()
 }
 
 const HTTP_METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];

@@ -29,6 +29,7 @@ pub mod dev;
 pub mod error;
 pub mod keys;
 pub mod metrics;
+pub mod openapi_errors;
 pub mod ops;
 pub mod review;
 pub mod upload;

@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use super::error::ApiError;
+use super::openapi_errors::ErrorResponses;
 use crate::state::AppState;
 
 /// The operations routes.
@@ -109,7 +110,7 @@ impl utoipa::Modify for Security {
         realname_core::protocol::ResultClaims,
         realname_core::protocol::WebhookEvent,
     )),
-    modifiers(&Security)
+    modifiers(&Security, &ErrorResponses)
 )]
 pub struct ApiDoc;
 

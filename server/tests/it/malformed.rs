@@ -298,3 +298,16 @@ async fn malformed_requests_answer_4xx_json_and_store_nothing(b: Backend) {
         assert!(h.backend.raw_contents().await == before, "a malformed request changed the database");
     }
 }
+
+/// The session id in a path (docs/protocol.md 6.1, every path with `{id}`): one that does not percent-decode is
+/// `400 invalid_parameter`, one of no session's shape `404 not_found`, before any credential is looked at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_id_that_does_not_decode_is_an_invalid_parameter() {
+    let h = Harness::new(Backend::sqlite().await).await;
+    for (method, tail) in [("GET", ""), ("GET", "/client"), ("POST", "/cancel"), ("POST", "/resend")] {
+        let r = h.call(method, &format!("/v1/sessions/ses_%FF%FE{tail}"), &[], None).await;
+        assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_parameter"), "{method} {tail}: {}", r.json);
+        let r = h.call(method, &format!("/v1/sessions/nope{tail}"), &[], None).await;
+        assert_eq!((r.status.as_u16(), r.code()), (404, "not_found"), "{method} {tail}: {}", r.json);
+    }
+}
