@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use realname_core::b64::{self, Form};
 use realname_core::envelope::{self, RecipientKey};
-use realname_core::flow::{CodeStatus, Event, Method, ServerStep};
+use realname_core::flow::{CodeStatus, Event, Method, Refusal, ServerStep};
 use realname_core::json::{self, ToJson};
 use realname_core::protocol::{self as p, CodePayload, Consent, DocumentsPayload, IdentityPayload};
 use realname_core::validate::DocumentKind;
@@ -125,11 +125,12 @@ struct Session {
 struct Failure {
     code: String,
     attempts_left: Option<u32>,
+    retry_after: Option<u32>,
 }
 
 impl Failure {
     fn new(code: &str) -> Failure {
-        Failure { code: code.to_string(), attempts_left: None }
+        Failure { code: code.to_string(), attempts_left: None, retry_after: None }
     }
 }
 
@@ -214,7 +215,11 @@ impl Api {
         }
         let error = field(&json, "error");
         match text(&error, "code") {
-            Some(code) => Err(Failure { code, attempts_left: number(&error, "attempts_left").map(|n| n as u32) }),
+            Some(code) => Err(Failure {
+                code,
+                attempts_left: number(&error, "attempts_left").map(|n| n as u32),
+                retry_after: number(&error, "retry_after").map(|n| n as u32),
+            }),
             None => Err(Failure::new(codes::NETWORK)),
         }
     }
@@ -333,8 +338,11 @@ impl Api {
             },
             "code_expired" => Event::CodeExpired,
             "code_locked" => Event::CodeLocked,
-            "identity_limit" => Event::Failed { reason: f.code },
-            _ => Event::Fail { code: f.code },
+            "identity_limit" | "identity_mismatch_locked" => Event::Failed { reason: f.code },
+            code => match Refusal::from_code(code, f.attempts_left, f.retry_after) {
+                Some(r) => Event::Refused(r),
+                None => Event::Fail { code: f.code },
+            },
         }
     }
 

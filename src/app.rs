@@ -262,7 +262,7 @@ pub fn App(props: &AppProps) -> Html {
         }
         Step::Identity => html! {
             <IdentityStep ctx={ctx.clone()} method={f.method} on_input={on_input.clone()} on_event={dispatch.clone()}
-                initial={secrets.borrow().identity.clone()} />
+                initial={secrets.borrow().identity.clone()} refusal={f.refusal} />
         },
         Step::Code { tries_left, resend_in, status } => html! {
             <CodeStep ctx={ctx.clone()} tries_left={*tries_left} resend_in={*resend_in} status={*status} method={f.method}

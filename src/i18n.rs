@@ -253,6 +253,22 @@ strings! {
         "請按證件填寫姓名，只能包含文字、空格、「·」和「-」",
         "Enter the name as on the document: letters, spaces, \"·\" and \"-\" only",
     ]
+    CheckMismatch "check.mismatch" [
+        "姓名和证件号码与记录不符，请对照证件核对后修改。",
+        "姓名和證件號碼與紀錄不符，請對照證件核對後修改。",
+        "The name and ID number do not match the records. Check them against your ID card and correct them.",
+    ]
+    CheckNoRecord "check.no_record" ["没有查到这个证件号码的记录，请核对号码。", "查無此證件號碼的紀錄，請核對號碼。", "The records have no such ID number. Check the number."]
+    CheckLimit "check.limit" [
+        "这个证件号码今天核验次数过多，请 {hours} 小时后再试。",
+        "此證件號碼今天核驗次數過多，請 {hours} 小時後再試。",
+        "This ID number was checked too often today. Try again in {hours} h.",
+    ]
+    CheckUnavailable "check.unavailable" [
+        "身份核验服务暂时无法使用，请稍后再点“下一步”。",
+        "身分核驗服務暫時無法使用，請稍後再按「下一步」。",
+        "The identity check is not available right now. Press Next again in a minute.",
+    ]
     CodeHeading "code.heading" ["输入验证码", "輸入驗證碼", "Enter the code"]
     CodeSentSms "code.sent_sms" ["验证码已通过短信发送至 {to}", "驗證碼已透過簡訊傳送至 {to}", "We texted a code to {to}"]
     CodeSentEmail "code.sent_email" ["验证码已发送至 {to}", "驗證碼已傳送至 {to}", "We emailed a code to {to}"]
@@ -313,6 +329,11 @@ strings! {
         "提交的信息未能通过核验（{reason}）。你可以核对后重试；如认为结果有误，可以提出申诉。",
         "提交的資料未能通過核驗（{reason}）。你可以核對後重試；如認為結果有誤，可以提出申訴。",
         "The details did not pass verification ({reason}). Check them and try again, or file a complaint if you think this is wrong.",
+    ]
+    FailedLocked "result.failed_locked" [
+        "姓名和证件号码多次与记录不符，本次认证已结束。请对照证件核对后重新开始；如认为有误，可以提出申诉。",
+        "姓名和證件號碼多次與紀錄不符，本次認證已結束。請對照證件核對後重新開始；如認為有誤，可以提出申訴。",
+        "The name and ID number did not match the records too often, so this attempt has ended. Check them against your ID card and start again, or file a complaint if you think this is wrong.",
     ]
     Retry "retry" ["重试", "重試", "Try again"]
     Complaint "complaint" ["提出申诉", "提出申訴", "File a complaint"]

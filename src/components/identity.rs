@@ -1,7 +1,7 @@
 //! Identity: document kind, name, number, phone or email. Validated as you type and on blur by
 //! `realname_core::validate`; submit stays disabled until everything is valid.
 
-use realname_core::flow::{Event, Method};
+use realname_core::flow::{Event, Method, Refusal};
 use realname_core::validate::{self, Date, DocumentKind, Options};
 use yew::prelude::*;
 
@@ -9,7 +9,7 @@ use super::consent::target_value;
 use super::{Look, button, event_button, heading};
 use crate::api::IdentityInput;
 use crate::ctx::Input;
-use crate::i18n::Key;
+use crate::i18n::{Key, decimal};
 use crate::messages::{Moment, contact_message, id_message, name_message};
 
 /// The kinds a person can pick, in form order; passports are one choice (Chinese or foreign is detected).
@@ -42,6 +42,23 @@ pub struct IdentityProps {
     /// Values to start from (when coming back to the form).
     #[prop_or_default]
     pub initial: Option<IdentityInput>,
+    /// Why the identity checks refused the identity just sent, if they did.
+    #[prop_or_default]
+    pub refusal: Option<Refusal>,
+}
+
+/// What to tell about a refusal by the identity checks: what is wrong and what to do, with the tries left.
+fn refusal_text(ctx: &crate::ctx::Ctx, r: Refusal) -> String {
+    let (key, left) = match r {
+        Refusal::Mismatch(n) => (Key::CheckMismatch, n),
+        Refusal::NoRecord(n) => (Key::CheckNoRecord, n),
+        // Whole hours, rounded up: the daily limit ends at midnight UTC.
+        Refusal::Limit(secs) => return ctx.tf(Key::CheckLimit, &[("hours", &decimal(secs.div_ceil(3600).max(1)))]),
+        Refusal::Unavailable => return ctx.t(Key::CheckUnavailable),
+    };
+    let tries =
+        if left == 1 { ctx.t(Key::CodeTriesOne) } else { ctx.tf(Key::CodeTries, &[("n", &decimal(left.into()))]) };
+    ctx.t(key) + " " + &tries
 }
 
 /// The fields the person has left (or the form was submitted), as bits of a `u32`: the same state type as the
@@ -213,6 +230,9 @@ pub fn IdentityStep(props: &IdentityProps) -> Html {
     html! {
         <form part="step step-identity" novalidate=true onsubmit={submit}>
             { heading(ctx, Key::IdentityHeading) }
+            if let Some(r) = props.refusal {
+                <p class="rn-error" id="rn-refusal" role="alert" part="error">{ refusal_text(ctx, r) }</p>
+            }
             <div class="rn-field" part="field">
                 <label for="rn-kind" part="label">{ ctx.t(Key::IdentityKind) }</label>
                 <select id="rn-kind" part="select" onchange={on_kind}>

@@ -65,13 +65,13 @@ pub fn ResultStep(props: &ResultProps) -> Html {
                     { ctx.t(Key::Complaint) }
                 </a>
             });
-            (
-                "bad",
-                "✕",
-                Key::FailedHeading,
-                ctx.tf(Key::FailedBody, &[("reason", reason)]),
-                html! { <>{ retry_button }{ for complaint }</> },
-            )
+            // Too many names that do not match the number: say what happened and what to do, not just the code.
+            let body = if reason == "identity_mismatch_locked" {
+                ctx.t(Key::FailedLocked)
+            } else {
+                ctx.tf(Key::FailedBody, &[("reason", reason)])
+            };
+            ("bad", "✕", Key::FailedHeading, body, html! { <>{ retry_button }{ for complaint }</> })
         }
         Step::Cancelled => (
             "",

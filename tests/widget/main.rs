@@ -598,6 +598,7 @@ async fn sealed_payloads_open_to_exactly_what_was_typed_and_the_flow_completes()
     assert!(!w.location().href().unwrap().contains("13800138000"));
 }
 
+mod checks;
 mod code;
 mod config;
 mod documents;

@@ -103,6 +103,34 @@ pub enum CodeStatus {
     Unsent,
 }
 
+/// Why the server's identity checks refused the identity (docs/protocol.md 4.5.1). The session stays `created`:
+/// the identity form comes back, still filled in, saying why and what to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// `identity_mismatch`: the name and number do not match the records; the corrections left.
+    Mismatch(u8),
+    /// `identity_no_record`: the records hold no such number; the corrections left.
+    NoRecord(u8),
+    /// `check_limit`: the number was checked too often today; seconds until it can be again.
+    Limit(u32),
+    /// `check_unavailable`: the check had no answer; the same step may be sent again shortly.
+    Unavailable,
+}
+
+impl Refusal {
+    /// The refusal a server error stands for, with its `attempts_left` and `retry_after`; `None` for other codes.
+    pub fn from_code(code: &str, attempts_left: Option<u32>, retry_after: Option<u32>) -> Option<Refusal> {
+        let left = attempts_left.unwrap_or(0).min(255) as u8;
+        Some(match code {
+            "identity_mismatch" => Refusal::Mismatch(left),
+            "identity_no_record" => Refusal::NoRecord(left),
+            "check_limit" => Refusal::Limit(retry_after.unwrap_or(0)),
+            "check_unavailable" => Refusal::Unavailable,
+            _ => return None,
+        })
+    }
+}
+
 /// One step of the flow; each has one screen in the widget.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -211,6 +239,8 @@ pub enum Event {
     CodeEntered,
     /// A new code was requested.
     ResendRequested,
+    /// The server's identity checks refused the identity or documents step: back to the form, filled in.
+    Refused(Refusal),
     /// The server said the code was wrong.
     CodeRejected {
         /// Tries left.
@@ -280,6 +310,9 @@ pub struct Flow {
     /// Whether the server confirmed `methods` ([`Event::Offered`] or [`Event::Synced`]): until it did, the flow
     /// asks it ([`Submission::Sync`]) instead of offering a method.
     pub confirmed: bool,
+    /// Why the identity checks refused the identity just sent, while the form shows it again ([`Event::Refused`]);
+    /// every other step clears it.
+    pub refusal: Option<Refusal>,
 }
 
 impl Flow {
@@ -293,7 +326,15 @@ impl Flow {
             [Method::Documents] => error(codes::DOCUMENTS_ONLY, None),
             _ => Step::Consent,
         };
-        Flow { step, methods, method: None, consent_version: None, guardian_consent: false, confirmed: false }
+        Flow {
+            step,
+            methods,
+            method: None,
+            consent_version: None,
+            guardian_consent: false,
+            confirmed: false,
+            refusal: None,
+        }
     }
 
     /// The single method when only one is enabled, which skips the choice.
@@ -308,8 +349,9 @@ impl Flow {
         Flow { methods, ..self }
     }
 
+    /// The flow at `step`; a refusal shown on the identity form does not outlive it.
     fn with(&self, step: Step) -> Flow {
-        Flow { step, ..self.clone() }
+        Flow { step, refusal: None, ..self.clone() }
     }
 
     /// Where the flow goes after consent, or after Retry: the choice, or identity when there is no choice; first
@@ -438,6 +480,10 @@ pub fn transition(state: &Flow, event: Event) -> Flow {
         (S::Documents, E::DocumentsCaptured) => state.with(S::Submitting(Submission::Documents)),
         (S::Documents, E::Back) => state.with(S::Identity),
 
+        // The identity checks refused what was sent (the session stays `created`): the form again, saying why.
+        (S::Submitting(Submission::Identity | Submission::Documents), E::Refused(r)) => {
+            Flow { refusal: Some(r), ..state.with(S::Identity) }
+        }
         (S::Submitting(Submission::Identity | Submission::Resend), E::CodeSent { tries_left, resend_in }) => {
             state.with(code_step(tries_left, resend_in, CodeStatus::Active))
         }

@@ -50,6 +50,7 @@ fn events() -> Vec<Event> {
         Event::CodeEntered,
         Event::ResendRequested,
         Event::CodeRejected { tries_left: 2, resend_in: 30 },
+        Event::Refused(Refusal::Mismatch(2)),
         Event::CodeExpired,
         Event::CodeLocked,
         Event::DocumentsCaptured,
@@ -75,6 +76,7 @@ fn event_name(e: &Event) -> &'static str {
         Event::CodeEntered => "CodeEntered",
         Event::ResendRequested => "ResendRequested",
         Event::CodeRejected { .. } => "CodeRejected",
+        Event::Refused(_) => "Refused",
         Event::CodeExpired => "CodeExpired",
         Event::CodeLocked => "CodeLocked",
         Event::DocumentsCaptured => "DocumentsCaptured",
@@ -107,7 +109,7 @@ fn legal(step: &Step, event: &str) -> bool {
         Step::Code { status: Expired | Unsent, .. } => matches!(event, "ResendRequested" | "Back"),
         Step::Code { status: Locked, .. } => matches!(event, "Retry" | "Back"),
         Step::Submitting(Submission::Identity) => {
-            matches!(event, "CodeSent" | "Verified" | "InReview" | "Failed")
+            matches!(event, "CodeSent" | "Refused" | "Verified" | "InReview" | "Failed")
         }
         Step::Submitting(Submission::Resend) => {
             matches!(event, "CodeSent" | "CodeLocked" | "Verified" | "InReview" | "Failed")
@@ -115,7 +117,7 @@ fn legal(step: &Step, event: &str) -> bool {
         Step::Submitting(Submission::Code) => {
             matches!(event, "CodeRejected" | "CodeExpired" | "CodeLocked" | "Verified" | "InReview" | "Failed")
         }
-        Step::Submitting(Submission::Documents) => matches!(event, "Verified" | "InReview" | "Failed"),
+        Step::Submitting(Submission::Documents) => matches!(event, "Refused" | "Verified" | "InReview" | "Failed"),
         Step::Submitting(Submission::Sync) => event == "Synced",
         Step::Failed { .. } | Step::Cancelled | Step::Error { .. } => event == "Retry",
         Step::Verified { .. } | Step::InReview { .. } => false,
@@ -312,6 +314,41 @@ fn flow_results_from_every_submission() {
             Step::InReview { due: "2026-12-04".into(), token: "b".into() }
         );
         assert_eq!(transition(&s, Event::Failed { reason: "r".into() }).step, Step::Failed { reason: "r".into() });
+    }
+}
+
+#[test]
+fn flow_a_refused_identity_comes_back_to_the_form_saying_why_until_it_is_sent_again() {
+    let r = Refusal::from_code;
+    assert_eq!(r("identity_mismatch", Some(2), None), Some(Refusal::Mismatch(2)));
+    assert_eq!(r("identity_no_record", Some(1), None), Some(Refusal::NoRecord(1)));
+    assert_eq!(r("check_limit", None, Some(3600)), Some(Refusal::Limit(3600)));
+    assert_eq!(r("check_unavailable", None, Some(30)), Some(Refusal::Unavailable));
+    assert_eq!(r("identity_mismatch", Some(9000), None), Some(Refusal::Mismatch(255)), "clamped, never wrapped");
+    for other in ["identity_mismatch_locked", "code_invalid", "network", "validation_failed"] {
+        assert_eq!(r(other, Some(2), Some(30)), None, "{other}");
+    }
+    for (method, what) in [(Method::Sms, Submission::Identity), (Method::Documents, Submission::Documents)] {
+        let sent = Flow { method: Some(method), ..flow(ALL, Step::Submitting(what)) };
+        let back = transition(&sent, Event::Refused(Refusal::Mismatch(2)));
+        assert_eq!((back.step.clone(), back.refusal), (Step::Identity, Some(Refusal::Mismatch(2))));
+        // Still refused while the person corrects; a method list from the server changes nothing of it.
+        let offered = transition(&back, Event::Offered(vec![Method::Sms, Method::Documents]));
+        assert_eq!(offered.refusal, Some(Refusal::Mismatch(2)));
+        // Sent again, the message goes: the next answer says what holds now.
+        let again = transition(&back, Event::IdentitySubmitted { under_14: false });
+        assert_eq!(again.refusal, None);
+        // (The documents method takes the photos again on its way.)
+        let again = if what == Submission::Documents { transition(&again, Event::DocumentsCaptured) } else { again };
+        assert_eq!(transition(&again, Event::Refused(Refusal::Unavailable)).refusal, Some(Refusal::Unavailable));
+        assert_eq!(transition(&back, Event::Back).refusal, None);
+        assert_eq!(transition(&back, Event::Cancel).refusal, None);
+    }
+    // Only an identity or documents submission can be refused so.
+    for what in [Submission::Code, Submission::Resend, Submission::Sync] {
+        let f = transition(&flow(ALL, Step::Submitting(what)), Event::Refused(Refusal::Limit(60)));
+        assert!(matches!(f.step, Step::Error { ref code, .. } if code == codes::ILLEGAL_TRANSITION), "{what:?}");
+        assert_eq!(f.refusal, None);
     }
 }
 
