@@ -10,7 +10,7 @@ use realname_core::b64::{self, Form};
 use realname_core::envelope::{self, RecipientKey};
 use realname_core::flow::{CodeStatus, Event, Method, Refusal, ServerStep};
 use realname_core::json::{self, ToJson};
-use realname_core::protocol::{self as p, CodePayload, Consent, DocumentsPayload, IdentityPayload};
+use realname_core::protocol::{self as p, Check, CheckNotice, CodePayload, Consent, DocumentsPayload, IdentityPayload};
 use realname_core::validate::DocumentKind;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -111,13 +111,16 @@ fn documents_payload(s: &Secrets) -> Result<String, Failure> {
     }))
 }
 
+/// The methods a session offers and the identity checks its site runs.
+pub type Offer = (Vec<Method>, Vec<CheckNotice>);
+
 #[derive(Clone)]
 struct Session {
     id: String,
     secret: String,
     key: RecipientKey,
-    /// The methods the session offers, when the creating answer said so (widget sessions).
-    methods: Option<Vec<Method>>,
+    /// The methods the session offers and the site's checks, when the creating answer said so (widget sessions).
+    offer: Option<Offer>,
 }
 
 /// A failed request: the stable code and the details the flow needs.
@@ -232,7 +235,7 @@ impl Api {
         if let Some(s) = self.session.borrow().clone() {
             return Ok(s);
         }
-        let (id, secret, methods) = if let Some((id, secret)) = self.config.session.clone() {
+        let (id, secret, offer) = if let Some((id, secret)) = self.config.session.clone() {
             // A site-created session is good for one attempt; a retry needs a new one from the site.
             if self.used_site_session.replace(true) {
                 return Err(Failure::new(codes::SESSION_ENDED));
@@ -245,12 +248,12 @@ impl Api {
             let v = self.post("/v1/widget/sessions", &req, None).await?;
             let (id, secret) =
                 text(&v, "session_id").zip(text(&v, "client_secret")).ok_or_else(|| Failure::new(codes::NETWORK))?;
-            (id, secret, methods_of(&v))
+            (id, secret, methods_of(&v).map(|m| (m, checks_of(&v))))
         } else {
             return Err(Failure::new(codes::NOT_CONFIGURED));
         };
         let key = self.server_key().await?;
-        let s = Session { id, secret, key, methods };
+        let s = Session { id, secret, key, offer };
         *self.session.borrow_mut() = Some(s.clone());
         Ok(s)
     }
@@ -294,15 +297,16 @@ impl Api {
     }
 
     /// Opens the session when the widget mounts and returns the methods it offers (the site's enabled methods, or
-    /// the site's choice for this session) in the flow's terms, so a misconfigured page (origin, key, client
-    /// secret, site, methods) shows at once, before the person types anything. `Err` is the stable code.
-    pub async fn check(&self) -> Result<Vec<Method>, String> {
+    /// the site's choice for this session) in the flow's terms, and the site's checks for the consent, so a
+    /// misconfigured page (origin, key, client secret, site, methods) shows at once, before the person types
+    /// anything. `Err` is the stable code.
+    pub async fn check(&self) -> Result<Offer, String> {
         let s = self.session().await.map_err(|f| f.code)?;
-        if let Some(m) = s.methods {
-            return Ok(m);
+        if let Some(o) = s.offer {
+            return Ok(o);
         }
         let (_, v) = self.client_view().await.map_err(|f| f.code)?;
-        methods_of(&v).ok_or_else(|| codes::NETWORK.to_string())
+        methods_of(&v).map(|m| (m, checks_of(&v))).ok_or_else(|| codes::NETWORK.to_string())
     }
 
     /// Asks the server where the session is (protocol §4.4), for the flow to resume there after an error.
@@ -326,7 +330,7 @@ impl Api {
             // Verified, rejected, failed, canceled or expired: this session is over.
             _ => return Event::Fail { code: codes::SESSION_ENDED.into() },
         };
-        Event::Synced { methods: methods_of(&v).unwrap_or_default(), at }
+        Event::Synced { methods: methods_of(&v).unwrap_or_default(), checks: checks_of(&v), at }
     }
 
     fn failure_event(&self, f: Failure) -> Event {
@@ -468,4 +472,14 @@ fn methods_of(v: &JsValue) -> Option<Vec<Method>> {
             .filter_map(|m| Method::ALL.into_iter().find(|f| f.as_str() == m))
             .collect(),
     )
+}
+
+/// The `checks` list of a session answer: the checks this widget knows, with their providers.
+fn checks_of(v: &JsValue) -> Vec<CheckNotice> {
+    let Ok(list) = field(v, "checks").dyn_into::<js_sys::Array>() else { return Vec::new() };
+    list.iter()
+        .filter_map(|c| {
+            Some(CheckNotice { check: Check::parse(&text(&c, "check")?)?, provider: text(&c, "provider")? })
+        })
+        .collect()
 }

@@ -148,7 +148,7 @@ pub fn App(props: &AppProps) -> Html {
             );
             wasm_bindgen_futures::spawn_local(async move {
                 match api.check().await {
-                    Ok(methods) => dispatcher.dispatch(Event::Offered(methods)),
+                    Ok((methods, checks)) => dispatcher.dispatch(Event::Offered(methods, checks)),
                     Err(code)
                         if flow::codes::is_configuration(&code) || flow::codes::ENDED.contains(&code.as_str()) =>
                     {
@@ -255,7 +255,9 @@ pub fn App(props: &AppProps) -> Html {
 
     let f = &flow.flow;
     let body = match &f.step {
-        Step::Consent => html! { <ConsentStep ctx={ctx.clone()} on_event={dispatch.clone()} /> },
+        Step::Consent => {
+            html! { <ConsentStep ctx={ctx.clone()} checks={f.checks.clone()} on_event={dispatch.clone()} /> }
+        }
         Step::GuardianConsent => html! { <GuardianStep ctx={ctx.clone()} on_event={dispatch.clone()} /> },
         Step::ChooseMethod => {
             html! { <MethodStep ctx={ctx.clone()} methods={f.methods.clone()} on_event={dispatch.clone()} /> }

@@ -108,6 +108,20 @@ strings! {
         "資料種類：姓名、證件類型和號碼、手機號碼或電子郵件；選擇人臉核驗時還有人臉照片和證件照片。證件號碼和人臉屬於敏感個人資料。",
         "What: your name, document kind and number, phone or email; for face verification also a selfie and a photo of your document. Document numbers and faces are sensitive personal information.",
     ]
+    ConsentIdMatch "consent.id_match" [
+        "核验：你的姓名和身份证号码将经{party}与权威身份数据源比对。",
+        "核驗：你的姓名和身分證號碼將經{party}與權威身分資料來源比對。",
+        "Check: your name and ID number are compared with an authoritative identity source via {party}.",
+    ]
+    ConsentCheck "consent.check" [
+        "核验（{check}）：你的身份信息将经{party}与权威数据源比对。",
+        "核驗（{check}）：你的身分資料將經{party}與權威資料來源比對。",
+        "Check ({check}): your details are compared with an authoritative source via {party}.",
+    ]
+    PartyTencent "party.tencent" ["腾讯云", "騰訊雲", "Tencent Cloud"]
+    PartyAliyun "party.aliyun" ["阿里云", "阿里雲", "Alibaba Cloud"]
+    PartyDemo "party.demo" ["演示服务（无真实记录）", "示範服務（無真實紀錄）", "a demo service (no real records)"]
+    PartyOther "party.other" ["本网站委托的核验服务", "本網站委託的核驗服務", "a verification service this site uses"]
     ConsentRetention "consent.retention" [
         "保存期限：{retention}",
         "保存期限：{retention}",

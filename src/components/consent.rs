@@ -1,7 +1,8 @@
 //! Consent for processing sensitive personal information (PIPL art. 29, 17): who, why, what, how long, how to
 //! withdraw, the privacy policy; unchecked by default; its version goes with the submission.
 
-use realname_core::flow::Event;
+use realname_core::flow::{CheckNotice, Event};
+use realname_core::protocol::Check;
 use yew::prelude::*;
 
 use super::{Look, button, checkbox, event_button, heading};
@@ -12,8 +13,23 @@ use crate::i18n::Key;
 pub struct ConsentProps {
     /// The widget-wide configuration, texts, event emitter and API client (see [`crate::ctx::Ctx`]).
     pub ctx: std::rc::Rc<crate::ctx::Ctx>,
+    /// The identity checks the site runs, with their providers.
+    #[prop_or_default]
+    pub checks: Vec<CheckNotice>,
     /// Flow events: the consent (with the consent text's version) or cancel.
     pub on_event: Callback<Event>,
+}
+
+/// What a check does and which kind of party makes it (PIPL art. 23: the data goes to another processor).
+fn check_text(ctx: &crate::ctx::Ctx, c: &CheckNotice) -> String {
+    let party = match c.provider.as_str() {
+        "tencent" => Key::PartyTencent,
+        "aliyun" => Key::PartyAliyun,
+        "demo" => Key::PartyDemo,
+        _ => Key::PartyOther,
+    };
+    let key = if c.check == Check::IdMatch { Key::ConsentIdMatch } else { Key::ConsentCheck };
+    ctx.tf(key, &[("party", &ctx.t(party)), ("check", c.check.as_str())])
 }
 
 /// The consent step.
@@ -43,6 +59,7 @@ pub fn ConsentStep(props: &ConsentProps) -> Html {
                 <li>{ ctx.tf(Key::ConsentWho, &[("controller", &controller)]) }</li>
                 <li>{ ctx.t(Key::ConsentPurpose) }</li>
                 <li>{ ctx.t(Key::ConsentData) }</li>
+                { for props.checks.iter().map(|c| html! { <li>{ check_text(ctx, c) }</li> }) }
                 <li>{ ctx.tf(Key::ConsentRetention, &[("retention", &retention)]) }</li>
                 <li>{ ctx.t(Key::ConsentWithdraw) }</li>
             </ul>

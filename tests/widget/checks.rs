@@ -140,3 +140,64 @@ async fn the_refusals_speak_every_locale() {
         until(locale, || m.text("#rn-refusal").contains(unavailable)).await;
     }
 }
+
+fn set_window(name: &str, value: JsValue) {
+    let w: JsValue = web_sys::window().unwrap().into();
+    Reflect::set(&w, &name.into(), &value).unwrap();
+}
+
+/// The stub's sessions run `id_match` with `provider`.
+fn checks_by(provider: &str) {
+    let list = format!(r#"[{{"check": "id_match", "provider": "{provider}"}}]"#);
+    set_window("__rnChecks", JSON::parse(&list).unwrap());
+}
+
+#[wasm_bindgen_test]
+async fn the_consent_names_the_sites_checks_and_the_kind_of_party_that_makes_them() {
+    let cases = [
+        (
+            "en",
+            "tencent",
+            "Check: your name and ID number are compared with an authoritative identity source via Tencent Cloud.",
+        ),
+        ("en", "aliyun", "via Alibaba Cloud"),
+        ("en", "demo", "via a demo service (no real records)"),
+        ("en", "acme-gateway", "via a verification service this site uses"),
+        ("zh-CN", "tencent", "核验：你的姓名和身份证号码将经腾讯云与权威身份数据源比对。"),
+        ("zh-TW", "demo", "將經示範服務（無真實紀錄）與權威身分資料來源比對"),
+    ];
+    for (locale, provider, said) in cases {
+        stub_server(&KeyPair::from_seed("k1", &SEED));
+        checks_by(provider);
+        let m = mounted(&[("methods", methods(&["sms"])), ("locale", locale.into())]).await;
+        until(provider, || m.text("#rn-consent-text").contains(said)).await;
+        // One item per check, beside what, who and how long.
+        assert_eq!(m.root().query_selector_all("#rn-consent-text li").unwrap().length(), 6, "{locale} {provider}");
+    }
+    // A site without checks: nothing about them.
+    stub_server(&KeyPair::from_seed("k1", &SEED));
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    assert_eq!(m.root().query_selector_all("#rn-consent-text li").unwrap().length(), 5);
+    assert!(!m.text("#rn-consent-text").contains("authoritative"));
+}
+
+#[wasm_bindgen_test]
+async fn a_consent_given_before_the_server_named_its_checks_is_asked_again_naming_them() {
+    stub_server(&KeyPair::from_seed("k1", &SEED));
+    checks_by("demo");
+    // The session cannot be opened at mount: the consent shows no checks yet.
+    set_window("__rnOffline", true.into());
+    let m = mounted(&[("methods", methods(&["sms"]))]).await;
+    assert!(!m.text("#rn-consent-text").contains("authoritative"));
+    set_window("__rnOffline", false.into());
+    m.must("#rn-consent").click();
+    until("the agree button to enable", || !m.disabled("Agree and continue")).await;
+    m.click("Agree and continue").await;
+    // The server names a check the consent did not: the consent comes back, unticked, naming it.
+    until("the consent again", || m.step() == "consent" && m.text("#rn-consent-text").contains("a demo service")).await;
+    assert!(!m.must("#rn-consent").dyn_into::<HtmlInputElement>().unwrap().checked());
+    assert!(m.disabled("Agree and continue"));
+    m.agree().await;
+    m.expect_step("identity").await;
+    assert_eq!(m.steps(), ["consent", "submitting", "consent", "identity"]);
+}

@@ -233,6 +233,7 @@ fn stub_server(kp: &KeyPair) {
         window.__rnClient = null;
         window.__rnOffline = false;
         delete window.__rnMethods;
+        window.__rnChecks = [];
         window.fetch = window.__rnStub = async (req) => {
           const url = new URL(req.url);
           const body = req.method === 'POST' ? await req.text() : null;
@@ -245,8 +246,9 @@ fn stub_server(kp: &KeyPair) {
           const methods = window.__rnMethods || ['sms', 'email', 'documents'];
           if (p === '/v1/keys') return json(200, { protocol: 1, keys: [window.__rnKey] });
           if (p === '/v1/widget/sessions' && window.__rnSessionReply) return reply(window.__rnSessionReply);
-          if (p === '/v1/widget/sessions') return json(201, { session_id: 'ses_test', client_secret: 'cs_test', expires_at: 0, methods, protocol: 1 });
-          if (p.endsWith('/client')) return json(200, Object.assign({ session_id: 'ses_test', status: 'created', methods, expires_at: 0 }, window.__rnClient || {}));
+          const checks = window.__rnChecks;
+          if (p === '/v1/widget/sessions') return json(201, { session_id: 'ses_test', client_secret: 'cs_test', expires_at: 0, methods, checks, protocol: 1 });
+          if (p.endsWith('/client')) return json(200, Object.assign({ session_id: 'ses_test', status: 'created', methods, checks, expires_at: 0 }, window.__rnClient || {}));
           if (p.endsWith('/identity') && window.__rnIdentityReply) return reply(window.__rnIdentityReply);
           if (p.endsWith('/resend') && window.__rnResendReplies.length) return reply(window.__rnResendReplies.shift());
           // The instants are those of a server whose clock is a day behind the browser's: only the durations count.

@@ -46,6 +46,9 @@ pub mod codes {
 /// A way to prove the person controls the identity: the protocol's own methods, with their wire names.
 pub use crate::protocol::Method;
 
+/// A check the site runs and its provider, as the server names them: the consent's business.
+pub use crate::protocol::CheckNotice;
+
 /// A method as a page names it in the `methods` option: its wire name, or `face`, the deprecated name of
 /// `documents` (accepted on input only; events and answers say `documents`).
 pub fn method_named(name: &str) -> Option<Method> {
@@ -276,13 +279,16 @@ pub enum Event {
         /// Stable error code.
         code: String,
     },
-    /// The server said which methods the session offers (the site's enabled set); the flow keeps only those.
-    /// Legal in every step: it may arrive while the person is already on their way.
-    Offered(Vec<Method>),
-    /// The server said where the session is ([`Submission::Sync`]): its methods and its step.
+    /// The server said which methods the session offers (the site's enabled set; the flow keeps only those) and
+    /// which identity checks the site runs (the consent names them). Legal in every step: it may arrive while the
+    /// person is already on their way.
+    Offered(Vec<Method>, Vec<CheckNotice>),
+    /// The server said where the session is ([`Submission::Sync`]): its methods, checks and step.
     Synced {
         /// The methods the session offers.
         methods: Vec<Method>,
+        /// The identity checks the site runs.
+        checks: Vec<CheckNotice>,
         /// The session's step on the server.
         at: ServerStep,
     },
@@ -310,6 +316,12 @@ pub struct Flow {
     /// Whether the server confirmed `methods` ([`Event::Offered`] or [`Event::Synced`]): until it did, the flow
     /// asks it ([`Submission::Sync`]) instead of offering a method.
     pub confirmed: bool,
+    /// The identity checks the site runs, as the server named them ([`Event::Offered`], [`Event::Synced`]): the
+    /// consent names them and the party that makes them (PIPL art. 23).
+    pub checks: Vec<CheckNotice>,
+    /// Whether the consent was given before the server named its checks: once it does, and names any, the
+    /// consent is asked again, naming them.
+    pub consented_early: bool,
     /// Why the identity checks refused the identity just sent, while the form shows it again ([`Event::Refused`]);
     /// every other step clears it.
     pub refusal: Option<Refusal>,
@@ -333,6 +345,8 @@ impl Flow {
             consent_version: None,
             guardian_consent: false,
             confirmed: false,
+            checks: Vec::new(),
+            consented_early: false,
             refusal: None,
         }
     }
@@ -444,15 +458,22 @@ pub fn transition(state: &Flow, event: Event) -> Flow {
         // never guessing a step it would refuse.
         (S::Submitting(_), E::Fail { code }) => state.with(error(&code, Some(S::Submitting(Submission::Sync)))),
         (s, E::Fail { code }) => state.with(error(&code, Some(s.clone()))),
-        (s, E::Offered(_)) if s.is_final() => state.clone(),
-        (_, E::Offered(offered)) => state.offered(&offered),
-        (S::Submitting(Submission::Sync), E::Synced { methods, at }) => {
-            let f = state.offered(&methods);
-            if f.step != state.step { f } else { f.resume(at) }
+        (s, E::Offered(..)) if s.is_final() => state.clone(),
+        (_, E::Offered(offered, checks)) => Flow { checks, ..state.offered(&offered) },
+        (S::Submitting(Submission::Sync), E::Synced { methods, checks, at }) => {
+            let f = Flow { checks, ..state.offered(&methods) };
+            if f.step != state.step {
+                f
+            } else if state.consented_early && !f.checks.is_empty() {
+                // A consent given before the server named its checks does not cover them: ask again, naming them.
+                Flow { consent_version: None, consented_early: false, ..f.with(S::Consent) }
+            } else {
+                f.resume(at)
+            }
         }
 
         (S::Consent, E::ConsentGiven { version }) if !version.trim().is_empty() => {
-            Flow { consent_version: Some(version), ..state.clone() }.start()
+            Flow { consent_version: Some(version), consented_early: !state.confirmed, ..state.clone() }.start()
         }
         (S::ChooseMethod, E::MethodChosen(m)) => {
             if state.methods.contains(&m) {

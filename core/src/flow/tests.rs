@@ -58,8 +58,8 @@ fn events() -> Vec<Event> {
         Event::InReview { due: "2026-12-04".into(), token: "tok".into() },
         Event::Failed { reason: "mismatch".into() },
         Event::Fail { code: "network".into() },
-        Event::Offered(vec![Method::Sms, Method::Email]),
-        Event::Synced { methods: vec![Method::Sms], at: ServerStep::Created },
+        Event::Offered(vec![Method::Sms, Method::Email], vec![]),
+        Event::Synced { checks: vec![], methods: vec![Method::Sms], at: ServerStep::Created },
         Event::Back,
         Event::Retry,
         Event::Cancel,
@@ -84,7 +84,7 @@ fn event_name(e: &Event) -> &'static str {
         Event::InReview { .. } => "InReview",
         Event::Failed { .. } => "Failed",
         Event::Fail { .. } => "Fail",
-        Event::Offered(_) => "Offered",
+        Event::Offered(..) => "Offered",
         Event::Synced { .. } => "Synced",
         Event::Back => "Back",
         Event::Retry => "Retry",
@@ -152,32 +152,32 @@ fn flow_every_illegal_pair_becomes_an_error_that_resumes_where_it_was() {
 #[test]
 fn flow_offered_methods_narrow_the_choice_and_documents_never_stay_alone() {
     // The widget's default set meets a site that enables SMS and documents.
-    let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![Method::Sms, Method::Documents]));
+    let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![Method::Sms, Method::Documents], vec![]));
     assert_eq!((f.step.clone(), f.methods.clone()), (Step::Consent, vec![Method::Sms, Method::Documents]));
     let f = transition(&f, Event::ConsentGiven { version: "v".into() });
     assert_eq!(f.step, Step::ChooseMethod, "two methods left: a choice");
     // A site without documents: documents disappear from the choice.
-    let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Sms, Method::Email]));
+    let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Sms, Method::Email], vec![]));
     assert_eq!((f.step.clone(), f.methods.clone()), (Step::ChooseMethod, vec![Method::Sms, Method::Email]));
     // Documents alone is refused, wherever the person was.
-    let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Documents]));
+    let f = transition(&flow(ALL, Step::ChooseMethod), Event::Offered(vec![Method::Documents], vec![]));
     assert_eq!(f.step, Step::Error { code: codes::DOCUMENTS_ONLY.into(), resume: None });
-    let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![]));
+    let f = transition(&flow(ALL, Step::Consent), Event::Offered(vec![], vec![]));
     assert_eq!(f.step, Step::Error { code: codes::NO_METHOD.into(), resume: None });
     // A chosen method the session does not offer cannot be submitted: the choice starts again.
     let chosen = Flow { method: Some(Method::Documents), ..flow(ALL, Step::Identity) };
-    let f = transition(&chosen, Event::Offered(vec![Method::Sms, Method::Email]));
+    let f = transition(&chosen, Event::Offered(vec![Method::Sms, Method::Email], vec![]));
     assert_eq!(f.step, Step::Error { code: codes::METHOD_NOT_ENABLED.into(), resume: None });
     assert_eq!((f.method, f.methods.clone()), (None, vec![Method::Sms, Method::Email]));
     assert_eq!(transition(&f, Event::Retry).step, Step::Consent);
     // Offered never widens what the site configured, and never changes a finished flow.
-    let f = transition(&flow(&[Method::Sms, Method::Email], Step::Consent), Event::Offered(ALL.to_vec()));
+    let f = transition(&flow(&[Method::Sms, Method::Email], Step::Consent), Event::Offered(ALL.to_vec(), vec![]));
     assert_eq!(f.methods, vec![Method::Sms, Method::Email]);
     let done = flow(ALL, Step::Verified { token: "t".into() });
-    assert_eq!(transition(&done, Event::Offered(vec![Method::Sms])), done);
+    assert_eq!(transition(&done, Event::Offered(vec![Method::Sms], vec![])), done);
     // The same step with the same methods: nothing changes (the widget does not announce it again).
     let same = flow(ALL, Step::Identity);
-    assert_eq!(transition(&same, Event::Offered(ALL.to_vec())), same);
+    assert_eq!(transition(&same, Event::Offered(ALL.to_vec(), vec![])), same);
 }
 
 #[test]
@@ -333,7 +333,7 @@ fn flow_a_refused_identity_comes_back_to_the_form_saying_why_until_it_is_sent_ag
         let back = transition(&sent, Event::Refused(Refusal::Mismatch(2)));
         assert_eq!((back.step.clone(), back.refusal), (Step::Identity, Some(Refusal::Mismatch(2))));
         // Still refused while the person corrects; a method list from the server changes nothing of it.
-        let offered = transition(&back, Event::Offered(vec![Method::Sms, Method::Documents]));
+        let offered = transition(&back, Event::Offered(vec![Method::Sms, Method::Documents], vec![]));
         assert_eq!(offered.refusal, Some(Refusal::Mismatch(2)));
         // Sent again, the message goes: the next answer says what holds now.
         let again = transition(&back, Event::IdentitySubmitted { under_14: false });
@@ -374,7 +374,7 @@ fn flow_failed_requests_resume_where_the_server_says() {
     }
     let at = |method: Option<Method>, server: ServerStep| {
         let f = Flow { method, consent_version: Some("v".into()), ..flow(ALL, sync.clone()) };
-        transition(&f, Event::Synced { methods: ALL.to_vec(), at: server }).step
+        transition(&f, Event::Synced { checks: vec![], methods: ALL.to_vec(), at: server }).step
     };
     // The network blip at the code step: the server has the code pending, so the code step comes back (not the
     // identity form, whose submit the server would refuse with wrong_step), with its tries and countdown.
@@ -390,7 +390,10 @@ fn flow_failed_requests_resume_where_the_server_says() {
     assert_eq!(at(Some(Method::Documents), ServerStep::InReview).name(), "in_review");
     // The server's methods narrow the flow's on the way.
     let f = Flow { method: Some(Method::Sms), ..flow(ALL, sync.clone()) };
-    let f = transition(&f, Event::Synced { methods: vec![Method::Sms, Method::Email], at: ServerStep::Created });
+    let f = transition(
+        &f,
+        Event::Synced { checks: vec![], methods: vec![Method::Sms, Method::Email], at: ServerStep::Created },
+    );
     assert_eq!((f.step, f.methods, f.confirmed), (Step::Identity, vec![Method::Sms, Method::Email], true));
     // A failure outside a request resumes where it happened.
     let e = transition(&flow(ALL, Step::Consent), Event::Fail { code: "camera".into() });
@@ -434,12 +437,48 @@ fn flow_methods_are_offered_only_once_the_server_confirmed_them() {
     // Consent before the server answered: the flow asks it instead of offering the configured methods.
     let f = transition(&Flow::new(ALL), Event::ConsentGiven { version: "v".into() });
     assert_eq!(f.step, Step::Submitting(Submission::Sync));
-    let f = transition(&f, Event::Synced { methods: vec![Method::Sms, Method::Email], at: ServerStep::Created });
+    let f = transition(
+        &f,
+        Event::Synced { checks: vec![], methods: vec![Method::Sms, Method::Email], at: ServerStep::Created },
+    );
     assert_eq!((f.step.clone(), f.methods.clone()), (Step::ChooseMethod, vec![Method::Sms, Method::Email]));
     // Confirmed at mount (Offered, even with nothing to narrow): consent goes straight to the choice.
-    let f = transition(&Flow::new(ALL), Event::Offered(ALL.to_vec()));
+    let f = transition(&Flow::new(ALL), Event::Offered(ALL.to_vec(), vec![]));
     assert!(f.confirmed);
     assert_eq!(transition(&f, Event::ConsentGiven { version: "v".into() }).step, Step::ChooseMethod);
+}
+
+#[test]
+fn flow_the_consent_names_the_checks_and_is_asked_again_when_they_came_after_it() {
+    let id_match = || vec![CheckNotice { check: crate::protocol::Check::IdMatch, provider: "demo".into() }];
+    let v = || Event::ConsentGiven { version: "v".into() };
+    let synced = |f: &Flow, checks: Vec<CheckNotice>| {
+        transition(f, Event::Synced { methods: ALL.to_vec(), checks, at: ServerStep::Created })
+    };
+    // Named at mount: the consent step shows them, and consenting goes on.
+    let f = transition(&Flow::new(ALL), Event::Offered(ALL.to_vec(), id_match()));
+    assert_eq!((f.step.clone(), f.checks.clone()), (Step::Consent, id_match()));
+    assert_eq!(transition(&f, v()).step, Step::ChooseMethod);
+    // Consent before the server answered: once it names checks, the consent is asked again, naming them.
+    let early = transition(&Flow::new(ALL), v());
+    assert!(early.consented_early);
+    let again = synced(&early, id_match());
+    assert_eq!((again.step.clone(), again.consent_version.clone()), (Step::Consent, None));
+    assert_eq!(again.checks, id_match());
+    let f = transition(&again, v());
+    assert_eq!(
+        (f.step.clone(), f.consented_early, f.consent_version.as_deref()),
+        (Step::ChooseMethod, false, Some("v"))
+    );
+    // Also when the mount's answer arrives while the flow asks: it confirms, but the consent came before it.
+    let offered = transition(&early, Event::Offered(ALL.to_vec(), id_match()));
+    assert_eq!((offered.step.clone(), offered.confirmed), (Step::Submitting(Submission::Sync), true));
+    assert_eq!(synced(&offered, id_match()).step, Step::Consent);
+    // No checks: nothing more to tell, the early consent stands.
+    assert_eq!(synced(&early, vec![]).step, Step::ChooseMethod);
+    // A later sync (after an error) never asks again.
+    let later = Flow { method: Some(Method::Sms), ..f.with(Step::Submitting(Submission::Sync)) };
+    assert_eq!(synced(&later, id_match()).step, Step::Identity);
 }
 
 #[test]

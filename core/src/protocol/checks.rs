@@ -76,6 +76,18 @@ impl CheckOutcome {
     }
 }
 
+/// A check a site runs and the provider that answers it, as the session answers name them (`checks` of 4.2 to
+/// 4.4 in docs/protocol.md) so the widget's consent can say which checks run and which kind of party makes them
+/// (PIPL art. 23: the name and number go to another processor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckNotice {
+    /// The check.
+    pub check: Check,
+    /// The provider that answers it (`demo`, `tencent`, `aliyun`, …).
+    pub provider: String,
+}
+
 /// One check as a site sees it, in `GET /v1/sessions/{id}`, the result token and webhook events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -356,6 +356,9 @@ pub struct CreateSessionResponse {
     pub expires_at: i64,
     /// The methods the person may choose from.
     pub methods: Vec<Method>,
+    /// The identity checks the site runs and their providers, in the order they run (empty: none).
+    #[serde(default)]
+    pub checks: Vec<CheckNotice>,
     /// Protocol version.
     pub protocol: u32,
 }
@@ -370,6 +373,9 @@ pub struct ClientSessionView {
     pub status: SessionStatus,
     /// Methods offered.
     pub methods: Vec<Method>,
+    /// The identity checks the site runs and their providers, in the order they run (empty: none).
+    #[serde(default)]
+    pub checks: Vec<CheckNotice>,
     /// When the client secret expires, Unix seconds.
     pub expires_at: i64,
     /// Masked destination of the last code (`138****8000`, `a***@example.com`).

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use realname_core::envelope::{self, EnvelopeError};
 use realname_core::protocol::{
-    ClientSessionView, CreateSessionResponse, Envelope, ErrorCode, EventType, Method, PROTOCOL_VERSION, SessionResult,
-    SessionStatus, Step,
+    CheckNotice, ClientSessionView, CreateSessionResponse, Envelope, ErrorCode, EventType, Method, PROTOCOL_VERSION,
+    SessionResult, SessionStatus, Step,
 };
 use realname_core::validate;
 use serde::de::DeserializeOwned;
@@ -128,6 +128,11 @@ pub(crate) fn session_id(now: UnixMillis, rng: &dyn Random) -> String {
 /// How long a remembered envelope id is kept beyond the session's end.
 const REPLAY_MARGIN_MS: i64 = 3_600_000;
 
+/// The site's identity checks and their providers, as the session answers name them for the widget's consent.
+fn check_notices(site: &Site) -> Vec<CheckNotice> {
+    site.cfg.checks.iter().map(|c| CheckNotice { check: c.check, provider: c.provider.clone() }).collect()
+}
+
 /// The methods a session offers: the subset the site asked for or every method it enabled, and after the
 /// identity step the chosen one.
 pub fn offered_methods(session: &Session, site: &Site) -> Vec<Method> {
@@ -242,6 +247,7 @@ impl Sessions {
             client_secret,
             expires_at: secs(new.client_secret_expires_at),
             methods,
+            checks: check_notices(site),
             protocol: PROTOCOL_VERSION,
         })
     }
@@ -318,6 +324,7 @@ impl Sessions {
             session_id: s.id.clone(),
             status: s.status,
             methods: offered_methods(s, ctx.site),
+            checks: check_notices(ctx.site),
             expires_at: secs(s.client_secret_expires_at),
             destination: None,
             resend_available_at: None,

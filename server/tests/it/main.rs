@@ -9,6 +9,7 @@ mod abuse;
 mod api;
 mod audit;
 mod calendar;
+mod check_notice;
 mod checks;
 mod codes;
 mod complaint;
