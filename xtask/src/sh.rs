@@ -100,3 +100,16 @@ pub fn apt_install(pkgs: &[&str]) -> Res {
     install.args(pkgs);
     run(&mut install)
 }
+
+/// Replaces the part of the file at `path` between the `start` and `end` markers with `section` (which holds
+/// them), or appends `section` when the markers are missing; the rest of the file (hand-written) stays.
+pub fn record_section(path: &Path, start: &str, end: &str, section: &str) -> Res {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let new = match (old.find(start), old.find(end)) {
+        (Some(a), Some(b)) if a < b => {
+            format!("{}{section}{}", &old[..a], old[b + end.len()..].trim_start_matches('\n'))
+        }
+        _ => format!("{}\n\n{section}", old.trim_end()),
+    };
+    std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
+}

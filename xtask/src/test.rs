@@ -2,7 +2,7 @@
 
 use crate::pg::TempPostgres;
 use crate::sh::{self, Res};
-use crate::{build, consumers, setup};
+use crate::{build, consumers, load, setup};
 
 /// Runs native tests (with a real PostgreSQL), the wasm tests in headless Chromium, and the size budget.
 /// `cargo xtask test e2e [FILTER]` runs only the end-to-end part (widget build, server build, e2e tests).
@@ -57,7 +57,20 @@ pub fn run(args: &[String]) -> Res {
     e2e.args(["test", "-p", "realname-e2e"]);
     sh::run(&mut e2e)?;
 
+    // The load commands still work: a few seconds of each against the debug server (figures meaningless).
+    smoke_load()?;
+
     eprintln!("xtask test: all parts passed");
+    Ok(())
+}
+
+/// `bench-http` for two seconds on SQLite: every flow completes over real sockets (the report counts them).
+fn smoke_load() -> Res {
+    let bins = load::build(false)?;
+    let r = load::run(&bins, &["bench-http", "--secs", "2", "--clients", "4"])?;
+    if r["flows"].as_u64().unwrap_or(0) == 0 {
+        return Err(format!("bench-http smoke: no flow completed: {r}"));
+    }
     Ok(())
 }
 
