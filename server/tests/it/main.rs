@@ -18,6 +18,7 @@ mod console_login;
 mod crash;
 mod delivery;
 mod dev;
+mod failover;
 mod flagged;
 mod flow_audit;
 mod keepalive;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use realname_core::envelope::{RecipientKey, seal};
 use realname_core::protocol::{Jwks, KeysResponse, Step};
 use realname_domain::clock::SeededRandom;
+use realname_domain::config::Config;
 use realname_domain::keys::{KEY_FILE, KeyRing};
 use realname_domain::vault::Vault;
 use realname_server::cli::serve::VAULT_FILE;
@@ -26,9 +27,9 @@ use crate::harness::*;
 const BIN: &str = env!("CARGO_BIN_EXE_realname-server");
 
 /// One server process, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
+pub struct Server {
+    pub child: Child,
+    pub base: String,
     keys: PathBuf,
     config: PathBuf,
 }
@@ -41,13 +42,18 @@ impl Drop for Server {
 }
 
 /// A free loopback port (bound and released: the server takes it a moment later).
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The configuration file of an instance: the test site, outbox delivery (read through `/dev/outbox`), a short
 /// publish delay and reload interval.
 fn write_config(dir: &Path, name: &str, port: u16, keys: &Path) -> PathBuf {
+    write_config_with(dir, name, port, keys, |_| {})
+}
+
+/// As [`write_config`], changed by `tweak`.
+fn write_config_with(dir: &Path, name: &str, port: u16, keys: &Path, tweak: impl FnOnce(&mut Config)) -> PathBuf {
     let mut cfg = test_config();
     cfg.server.addr = format!("127.0.0.1:{port}");
     cfg.server.log_format = "text".into();
@@ -59,6 +65,7 @@ fn write_config(dir: &Path, name: &str, port: u16, keys: &Path) -> PathBuf {
     // Each instance its own audit checkpoint folder, in the test's folder (the default is relative to the
     // working directory, here the crate's).
     cfg.audit.checkpoint_dir = dir.join(format!("{name}-audit"));
+    tweak(&mut cfg);
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
     path
@@ -73,8 +80,20 @@ fn command(db: &str, args: &[&str]) -> Command {
 
 /// Starts `serve` and waits until `/readyz` says ready.
 async fn start(http: &HttpClient, db: &str, dir: &Path, name: &str, keys: &Path) -> Server {
+    start_with(http, db, dir, name, keys, |_| {}).await
+}
+
+/// As [`start`], its configuration changed by `tweak`.
+pub async fn start_with(
+    http: &HttpClient,
+    db: &str,
+    dir: &Path,
+    name: &str,
+    keys: &Path,
+    tweak: impl FnOnce(&mut Config),
+) -> Server {
     let port = free_port();
-    let config = write_config(dir, name, port, keys);
+    let config = write_config_with(dir, name, port, keys, tweak);
     let child = command(db, &["serve", "--config", config.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -87,7 +106,7 @@ async fn start(http: &HttpClient, db: &str, dir: &Path, name: &str, keys: &Path)
 }
 
 /// Polls `cond` every 100 ms for up to 20 s.
-async fn wait_for<F: std::future::Future<Output = bool>>(what: &str, cond: impl Fn() -> F) {
+pub async fn wait_for<F: std::future::Future<Output = bool>>(what: &str, cond: impl Fn() -> F) {
     let until = Instant::now() + Duration::from_secs(20);
     while !cond().await {
         assert!(Instant::now() < until, "timed out waiting for {what}");
@@ -96,18 +115,23 @@ async fn wait_for<F: std::future::Future<Output = bool>>(what: &str, cond: impl 
 }
 
 /// A request's status and JSON body; status 0 with the error as the body when there was no answer.
-async fn send(http: &HttpClient, url: String, headers: Vec<(String, String)>, body: Option<Vec<u8>>) -> (u16, Value) {
+pub async fn send(
+    http: &HttpClient,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+) -> (u16, Value) {
     match http.send(&url, headers, body).await {
         Ok(r) => (r.status, serde_json::from_str(&r.body).unwrap_or(Value::Null)),
         Err(e) => (0, Value::String(e)),
     }
 }
 
-async fn get(http: &HttpClient, s: &Server, path: &str) -> (u16, Value) {
+pub async fn get(http: &HttpClient, s: &Server, path: &str) -> (u16, Value) {
     send(http, format!("{}{path}", s.base), vec![], None).await
 }
 
-async fn post(http: &HttpClient, s: &Server, path: &str, headers: &[(&str, &str)], body: &Value) -> (u16, Value) {
+pub async fn post(http: &HttpClient, s: &Server, path: &str, headers: &[(&str, &str)], body: &Value) -> (u16, Value) {
     let mut h: Vec<(String, String)> = headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     h.push(("content-type".into(), "application/json".into()));
     send(http, format!("{}{path}", s.base), h, Some(body.to_string().into_bytes())).await
@@ -123,7 +147,7 @@ async fn jwks(http: &HttpClient, s: &Server) -> Jwks {
 }
 
 /// Seals to the key the widget would: the first of `GET /v1/keys` of `s`.
-async fn sealed(http: &HttpClient, s: &Server, session: &str, step: Step, payload: &Value) -> Value {
+pub async fn sealed(http: &HttpClient, s: &Server, session: &str, step: Step, payload: &Value) -> Value {
     let keys: KeysResponse = serde_json::from_value(get(http, s, "/v1/keys").await.1).unwrap();
     let key = RecipientKey::from_base64(&keys.keys[0].kid, &keys.keys[0].public_key).unwrap();
     json!({ "envelope": seal(&key, session, step, payload.to_string().as_bytes()).unwrap() })
@@ -161,7 +185,7 @@ async fn cross_flow(http: &HttpClient, x: &Server, y: &Server, n: u32) -> Result
 }
 
 /// The operator copies the key files from one instance's folder to the other's.
-fn copy_keys(from: &Path, to: &Path) {
+pub fn copy_keys(from: &Path, to: &Path) {
     for f in [KEY_FILE, VAULT_FILE] {
         std::fs::copy(from.join(f), to.join(f)).unwrap();
     }
@@ -178,14 +202,14 @@ fn hangup(s: &Server) {
     assert!(ok.success());
 }
 
-/// A fresh database on the server of `DATABASE_URL`; `None` without it (unless required).
-async fn fresh_database() -> Option<String> {
+/// A fresh database on the server of `DATABASE_URL`, named after `test`; `None` without it (unless required).
+pub async fn fresh_database(test: &str) -> Option<String> {
     let Ok(url) = std::env::var("DATABASE_URL") else {
         assert_ne!(std::env::var("REALNAME_REQUIRE_POSTGRES").as_deref(), Ok("1"), "DATABASE_URL is not set");
         eprintln!("note: two server processes need DATABASE_URL (`cargo xtask test` sets it)");
         return None;
     };
-    let name = format!("rn_processes_{}", std::process::id());
+    let name = format!("rn_{test}_{}", std::process::id());
     let admin = sqlx::PgPool::connect(&url).await.unwrap();
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
     admin.close().await;
@@ -196,7 +220,7 @@ async fn fresh_database() -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_roll_every_rotation_with_flows_running() {
-    let Some(db) = fresh_database().await else { return };
+    let Some(db) = fresh_database("processes").await else { return };
     let dir = tempfile::tempdir().unwrap();
     let (keys_a, keys_b) = (dir.path().join("keys-a"), dir.path().join("keys-b"));
     KeyRing::load_or_create(&keys_a, SeededRandom::new(5).as_ref(), T0).unwrap();
