@@ -256,7 +256,10 @@ fn console_reviewer_decides_a_case_and_answers_a_complaint() -> Result<()> {
     wait_for(STEP_TIMEOUT, "the decision to be recorded", || {
         Ok(text_of(&d, "status")?.contains("Decision recorded").then_some(()))
     })?;
-    ensure!(d.browser.query("#queue tbody tr")?.is_none(), "the decided case is still in the queue");
+    // The console says so before it reloads the queue: wait for the reload.
+    wait_for(STEP_TIMEOUT, "the decided case to leave the queue", || {
+        Ok(d.browser.query("#queue tbody tr")?.is_none().then_some(()))
+    })?;
     look(&d, "04", "decided")?;
     let result = get_bearer(&url, &secret)?;
     ensure!(result["status"] == "verified", "the site's status API does not show the approval: {result}");
