@@ -285,6 +285,34 @@ where
     })
 }
 
+/// Writes a case and its images on a sqlx connection or transaction (`ReviewStore::create_case`, and a step's
+/// `WriteTx::create_case` on PostgreSQL); a macro because the two backends' connection types differ.
+macro_rules! create_case_on {
+    ($conn:expr, $case:expr, $images:expr) => {{
+        let (c, images): (&$crate::review::NewCase, &[$crate::review::CaseImage]) = ($case, $images);
+        sqlx::query($crate::sql::step::INSERT_CASE)
+            .bind(&c.id)
+            .bind(&c.site_id)
+            .bind(&c.session_id)
+            .bind(c.reasons.join(","))
+            .bind(c.submitted_at)
+            .bind(c.due_at)
+            .bind(i64::from(c.due_provisional))
+            .execute(&mut *$conn)
+            .await?;
+        for img in images {
+            sqlx::query($crate::sql::step::INSERT_CASE_IMAGE)
+                .bind(&c.id)
+                .bind(&img.kind)
+                .bind(&img.content_type)
+                .bind(img.sealed.as_bytes())
+                .execute(&mut *$conn)
+                .await?;
+        }
+    }};
+}
+pub(crate) use create_case_on;
+
 /// Implements [`ReviewStore`] for a store type with sqlx pools `pool` (reads) and `writer` (writes: on SQLite the
 /// one writing connection, so writers queue in-process and a read-then-write transaction cannot lose its snapshot).
 macro_rules! impl_review_store {
@@ -293,27 +321,7 @@ macro_rules! impl_review_store {
         impl ReviewStore for $store {
             async fn create_case(&self, c: &NewCase, images: &[CaseImage]) -> StoreResult<()> {
                 let mut tx = self.writer.begin().await?;
-                sqlx::query(&format!(
-                    "INSERT INTO review_cases ({CASE_COLS}) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, NULL, NULL, NULL, NULL)"
-                ))
-                .bind(&c.id)
-                .bind(&c.site_id)
-                .bind(&c.session_id)
-                .bind(c.reasons.join(","))
-                .bind(c.submitted_at)
-                .bind(c.due_at)
-                .bind(i64::from(c.due_provisional))
-                .execute(&mut *tx)
-                .await?;
-                for img in images {
-                    sqlx::query("INSERT INTO review_images (case_id, kind, content_type, sealed) VALUES ($1, $2, $3, $4)")
-                        .bind(&c.id)
-                        .bind(&img.kind)
-                        .bind(&img.content_type)
-                        .bind(img.sealed.as_bytes())
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                $crate::review::create_case_on!(&mut *tx, c, images);
                 tx.commit().await?;
                 Ok(())
             }

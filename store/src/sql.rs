@@ -103,6 +103,13 @@ pub(crate) mod step {
     /// The delivery queued earlier for an event id.
     pub(crate) const DELIVERY_BY_EVENT: &str = "SELECT id FROM webhook_deliveries WHERE event_id = $1";
 
+    /// Queues a review case (`create_case`), pending.
+    pub(crate) const INSERT_CASE: &str = "INSERT INTO review_cases (id, site_id, session_id, reasons, status, \
+         submitted_at, due_at, due_provisional) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)";
+    /// One sealed image of a case.
+    pub(crate) const INSERT_CASE_IMAGE: &str =
+        "INSERT INTO review_images (case_id, kind, content_type, sealed) VALUES ($1, $2, $3, $4)";
+
     /// Binds an account to an identity (`bind_identity`); no row when the account was bound already.
     pub(crate) const INSERT_BINDING: &str = "INSERT INTO identity_bindings (site_id, blind_index, account, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";

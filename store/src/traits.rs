@@ -126,6 +126,13 @@ pub trait WriteTx: Send {
         limit: u32,
         now: UnixMillis,
     ) -> StoreResult<bool>;
+    /// As [`crate::ReviewStore::create_case`], in the step's transaction: a session goes to review with its case,
+    /// or not at all.
+    async fn create_case(
+        &mut self,
+        case: &crate::review::NewCase,
+        images: &[crate::review::CaseImage],
+    ) -> StoreResult<()>;
     /// Writes audit events about this step's changes as pending rows (atomic with the changes; chained into the
     /// hash chain later, in batches, so steps never wait for the chain's head: see `realname_domain::audit`).
     async fn audit_pending(&mut self, at: UnixMillis, events: &[Event]) -> StoreResult<()>;

@@ -78,6 +78,17 @@ pub struct PlainImage {
     pub bytes: Vec<u8>,
 }
 
+/// A review case ready to be written in a session step's transaction ([`Reviews::prepare`]).
+#[derive(Debug)]
+pub struct PreparedCase {
+    /// The case's row.
+    pub case: NewCase,
+    /// Its images, sealed.
+    pub images: Vec<CaseImage>,
+    /// Its `review.case.created` audit entry.
+    pub event: Event,
+}
+
 impl std::fmt::Debug for PlainImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PlainImage({}, {}, {} bytes)", self.kind, self.content_type, self.bytes.len())
@@ -272,13 +283,28 @@ impl Reviews {
         })
     }
 
-    /// Queues a session for review with its images (sealed before they reach the store).
+    /// Queues a session for review with its images (sealed before they reach the store), on its own; a session
+    /// step writes the [`prepare`](Self::prepare)d case in its transaction instead.
     pub async fn enqueue(
         &self,
         session: &Session,
         reasons: &[Reason],
         images: Vec<PlainImage>,
     ) -> Result<Case, ReviewError> {
+        let prepared = self.prepare(session, reasons, images)?;
+        self.store.create_case(&prepared.case, &prepared.images).await?;
+        self.audit(prepared.event).await?;
+        self.store.case(&prepared.case.id).await?.ok_or(ReviewError::NotFound)
+    }
+
+    /// A session's case, checked and its images sealed, ready to be written with the step that sends the session
+    /// to review (so a crash between the two cannot leave a session in review without its case).
+    pub fn prepare(
+        &self,
+        session: &Session,
+        reasons: &[Reason],
+        images: Vec<PlainImage>,
+    ) -> Result<PreparedCase, ReviewError> {
         if reasons.is_empty() {
             return Err(ReviewError::Invalid("a case needs a reason"));
         }
@@ -312,18 +338,14 @@ impl Reviews {
             due_at: due.at * 1000,
             due_provisional: due.provisional,
         };
-        self.store.create_case(&new, &sealed).await?;
         let kinds: Vec<&str> = images.iter().map(|i| i.kind.as_str()).collect();
-        self.audit(
-            Event::new("system", "review.case.created", format!("case:{id}"))
-                .site(&session.site_id)
-                .detail("session", &session.id)
-                .detail("reasons", new.reasons.join(","))
-                .detail("images", kinds.join(","))
-                .detail("due_date", due.date.to_string()),
-        )
-        .await?;
-        self.store.case(&id).await?.ok_or(ReviewError::NotFound)
+        let event = Event::new("system", "review.case.created", format!("case:{id}"))
+            .site(&session.site_id)
+            .detail("session", &session.id)
+            .detail("reasons", new.reasons.join(","))
+            .detail("images", kinds.join(","))
+            .detail("due_date", due.date.to_string());
+        Ok(PreparedCase { case: new, images: sealed, event })
     }
 
     /// The pending queue visible to `r`, earliest due first.

@@ -100,7 +100,8 @@ impl Sessions {
             return self.verify(tx, &mut ctx, &masked, now).await;
         }
         let event = SessionEvent::CodeConfirmedForReview;
-        let due = self.queue_for_review(tx, &mut ctx.session, event, &flags, Vec::new(), Vec::new(), now).await?;
+        let case = self.reviews.prepare(&ctx.session, &flags, Vec::new())?;
+        let due = self.queue_for_review(tx, &mut ctx.session, event, case, Vec::new(), now).await?;
         Ok(VerifiedResponse { status: SessionStatus::PendingReview, result_token: None, review_due: Some(due) })
     }
 

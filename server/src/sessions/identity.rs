@@ -254,9 +254,11 @@ impl Sessions {
         s.blind_index = Some(blind);
         before.extend(guardian_event(&ctx.session, &checked, payload.identity.guardian_consent.as_ref()));
         let event = SessionEvent::DocumentsSubmitted;
+        // The images are sealed before the transaction, which holds the write lock.
+        let case = self.reviews.prepare(&ctx.session, &reasons, images)?;
         let mut tx = self.store.begin_write().await?;
         remember_in(tx.as_mut(), &ctx.session, env).await?;
-        let due = self.queue_for_review(tx, &mut ctx.session, event, &reasons, images, before, now).await?;
+        let due = self.queue_for_review(tx, &mut ctx.session, event, case, before, now).await?;
         Ok(DocumentsResponse { status: SessionStatus::PendingReview, review_due: due })
     }
 }

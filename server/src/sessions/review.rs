@@ -5,7 +5,7 @@ use realname_core::validate;
 
 use super::Sessions;
 use super::error::ServiceResult;
-use crate::review::{PlainImage, Reason};
+use crate::review::{PreparedCase, Reason};
 use realname_domain::audit::flow as audit;
 use realname_domain::clock::UnixMillis;
 use realname_domain::lifecycle::SessionEvent;
@@ -30,29 +30,29 @@ pub(super) fn number_flags(id: &validate::IdCheck) -> Vec<Reason> {
 }
 
 impl Sessions {
-    /// Moves a session to `pending_review` by `event` in the step's transaction `tx` (with the step's earlier
-    /// audit events, e.g. the guardian's consent and the checks), commits, and queues its case; returns the due
+    /// Moves a session to `pending_review` by `event` and writes its `case` ([`crate::review::Reviews::prepare`])
+    /// in the step's transaction `tx` (with the step's earlier audit events, e.g. the guardian's consent and the
+    /// checks), and commits: the session is in review with its case, or neither (issue 16). Returns the due
     /// instant (RFC 3339, UTC).
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn queue_for_review(
         &self,
         mut tx: Box<dyn WriteTx>,
         session: &mut Session,
         event: SessionEvent,
-        reasons: &[Reason],
-        images: Vec<PlainImage>,
+        case: PreparedCase,
         before: Vec<realname_domain::audit::Event>,
         now: UnixMillis,
     ) -> ServiceResult<String> {
         session.apply(event, now)?;
-        let names: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
+        let reasons = case.case.reasons.join(",");
         *session = tx.update_session(session).await?;
+        tx.create_case(&case.case, &case.images).await?;
         let mut events = before;
-        events.push(audit::pending_review(session, &names.join(",")));
+        events.push(audit::pending_review(session, &reasons));
+        events.push(case.event);
         tx.audit_pending(now, &events).await?;
         tx.commit().await?;
-        let case = self.reviews.enqueue(session, reasons, images).await?;
-        tracing::info!(session = %session.id, case = %case.id, reasons = %names.join(","), "queued for review");
-        Ok(crate::delivery::utc_datetime(case.due_at.div_euclid(1000)).0)
+        tracing::info!(session = %session.id, case = %case.case.id, reasons = %reasons, "queued for review");
+        Ok(crate::delivery::utc_datetime(case.case.due_at.div_euclid(1000)).0)
     }
 }

@@ -418,6 +418,8 @@ async fn documents_step_queues_a_review(b: Backend) {
     // The case's reason is the method's one name, in the queue and in the audit entry.
     let cases = h.state.store.pending_cases(Some("shop"), 10).await.unwrap();
     assert_eq!(cases.iter().map(|c| c.reasons.clone()).collect::<Vec<_>>(), [vec!["documents".to_owned()]]);
+    // The step's entries are pending until the chainer (every second in `serve`) links them.
+    realname_server::audit::chain::chain_all(h.state.store.as_ref(), &h.state.audit_key).await.unwrap();
     let entries = h.state.store.audit_after(0, 1000).await.unwrap();
     let queued =
         entries.iter().rev().find(|e| e.event.action == "session.pending_review").expect("pending_review entry");

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
+use realname_core::validate::{RegionStatus, check_char, region_status};
 use realname_domain::config::Secret;
 use realname_server::delivery::{CodeMessage, DeliveryError, Outbox, Sender};
 use tokio::sync::Notify;
@@ -14,7 +15,11 @@ use tokio::sync::Notify;
 use crate::harness::*;
 use realname_domain::clock::Clock as _;
 
-on_both_backends!(a_failed_binding_leaves_the_code_unused, the_code_sent_event_survives_a_crash_after_the_delivery);
+on_both_backends!(
+    a_failed_binding_leaves_the_code_unused,
+    a_failed_case_write_leaves_the_session_out_of_review,
+    the_code_sent_event_survives_a_crash_after_the_delivery
+);
 
 /// Makes every insert into `table` fail until [`heal`] (SQLite: a trigger raising; PostgreSQL: the same as a
 /// PL/pgSQL function in the test's schema).
@@ -67,6 +72,33 @@ async fn a_failed_binding_leaves_the_code_unused(b: Backend) {
     assert_eq!(r.status, StatusCode::OK, "the right code after the failure: {}", r.json);
     assert_eq!(r.json["status"], "verified");
     assert_eq!(h.backend.count("identity_bindings").await, 1);
+}
+
+/// The code step that sends a session to review writes its case in the step's transaction (issue 16): when the
+/// case's insert fails, the step fails whole (the session stays at `code_sent`, the code unused, no case) and the
+/// right code then queues it with its case. Before, the session was committed to `pending_review` first, and the
+/// failed insert left it there with no case for a reviewer to find.
+async fn a_failed_case_write_leaves_the_session_out_of_review(b: Backend) {
+    let h = Harness::new(b).await;
+    // An unknown region code: a reviewer looks at it after the code step.
+    let unknown = (110100..=119999).find(|c| region_status(*c) == RegionStatus::Unknown).unwrap();
+    let first17 = format!("{unknown}19900101001");
+    let mut payload = identity_sms(PHONE, h.clock.now_secs());
+    payload["number"] = serde_json::json!(format!("{first17}{}", check_char(first17.as_bytes()).unwrap()));
+    let s = h.create_session().await;
+    let r = h.submit_identity(&s, &payload).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let code = h.last_code();
+    break_inserts(&h.backend, "review_cases").await;
+    let r = h.submit_code(&s, &code).await;
+    assert_eq!((r.status, r.code()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"), "{}", r.json);
+    assert_eq!(h.site_view(&s.session_id).await.json["status"], "code_sent", "in review without a case");
+    assert_eq!(h.backend.count("review_cases").await, 0);
+    heal(&h.backend, "review_cases").await;
+    let r = h.submit_code(&s, &code).await;
+    assert_eq!((r.status, &r.json["status"]), (StatusCode::OK, &serde_json::json!("pending_review")), "{}", r.json);
+    let case = h.state.store.case_for_session(&s.session_id).await.unwrap().expect("the session's case");
+    assert_eq!(case.reasons, ["unknown_region"]);
 }
 
 /// Stands for a server process that dies right after the provider took the code: the message reaches the outbox

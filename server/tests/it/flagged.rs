@@ -76,6 +76,8 @@ async fn a_child_needs_the_guardian_consent_and_goes_to_review(b: Backend) {
     let r = identity_then_code(&h, &s, &with).await;
     assert_in_review(&h, &s.session_id, &r, &["minor"]).await;
     // The guardian's consent is on record (version and time only) in the audit log.
+    // The step's entries are pending until the chainer (every second in `serve`) links them.
+    realname_server::audit::chain::chain_all(h.state.store.as_ref(), &h.state.audit_key).await.unwrap();
     let entries = h.state.store.audit_after(0, 1000).await.unwrap();
     let consent = entries
         .iter()

@@ -393,6 +393,16 @@ macro_rules! impl_write_tx {
                 bind_identity_on(self.0.conn().await?, site_id, blind_index, account, limit, now).await
             }
 
+            async fn create_case(
+                &mut self,
+                c: &crate::review::NewCase,
+                images: &[crate::review::CaseImage],
+            ) -> StoreResult<()> {
+                let conn = self.0.conn().await?;
+                crate::review::create_case_on!(conn, c, images);
+                Ok(())
+            }
+
             async fn audit_pending(
                 &mut self,
                 at: UnixMillis,

@@ -475,6 +475,20 @@ impl WriteTx for SqliteTx {
         Ok(false)
     }
 
+    async fn create_case(
+        &mut self,
+        c: &crate::review::NewCase,
+        images: &[crate::review::CaseImage],
+    ) -> StoreResult<()> {
+        let (reasons, provisional) = (c.reasons.join(","), i64::from(c.due_provisional));
+        let p = params![c.id, c.site_id, c.session_id, reasons, c.submitted_at, c.due_at, provisional];
+        self.execute(step::INSERT_CASE, p)?;
+        for img in images {
+            self.execute(step::INSERT_CASE_IMAGE, params![c.id, img.kind, img.content_type, img.sealed.as_bytes()])?;
+        }
+        Ok(())
+    }
+
     async fn audit_pending(&mut self, at: UnixMillis, events: &[realname_domain::audit::Event]) -> StoreResult<()> {
         for chunk in events.chunks(crate::audit::CHUNK) {
             let details: Vec<String> =
