@@ -176,6 +176,7 @@ strings! {
     KindPassport "kind.passport" ["护照", "護照", "Passport"]
     KindHkMacaoPass "kind.hk_macao_permit" ["港澳居民来往内地通行证", "港澳居民來往內地通行證", "Mainland Travel Permit for HK and Macao Residents"]
     KindTaiwanPass "kind.taiwan_permit" ["台湾居民来往大陆通行证", "台灣居民來往大陸通行證", "Mainland Travel Permit for Taiwan Residents"]
+    KindDrivingLicence "kind.driving_licence" ["机动车驾驶证", "機動車駕駛證", "Mainland driving licence (驾驶证)"]
     IdentityName "identity.name" ["姓名", "姓名", "Full name"]
     IdentityNameHint "identity.name_hint" ["与证件上一致", "與證件上一致", "As printed on the document"]
     IdentityNumber "identity.number" ["证件号码", "證件號碼", "Document number"]

@@ -20,11 +20,14 @@ fn show(issue: &Issue, moment: Moment) -> bool {
     moment == Moment::Left || !matches!(issue.code, IssueCode::Empty | IssueCode::InvalidLength | IssueCode::TooShort)
 }
 
-/// The resident-ID-shaped kinds (GB 11643 numbers).
+/// The resident-ID-shaped kinds (GB 11643 numbers; a driving licence's number is a resident ID number).
 fn is_gb11643(kind: DocumentKind) -> bool {
     matches!(
         kind,
-        DocumentKind::ResidentId | DocumentKind::HkMoTwResidencePermit | DocumentKind::ForeignPermanentResidentId
+        DocumentKind::ResidentId
+            | DocumentKind::HkMoTwResidencePermit
+            | DocumentKind::ForeignPermanentResidentId
+            | DocumentKind::DrivingLicence
     )
 }
 

@@ -185,6 +185,14 @@ fn strict_and_kind_options() {
     assert_eq!(s(&r, "errors.0.code").as_deref(), Some("invalid_length"));
     let r = validate_id("x1234567", opts(&[("kind", "passport".into())])).unwrap();
     assert_eq!((b(&r, "valid"), s(&r, "kind").as_deref()), (Some(true), Some("passport")));
+    // A driving licence's number is the holder's resident ID number, checked as one under the licence's kind.
+    let r = validate_id("11010519491231002X", opts(&[("kind", "driving_licence".into())])).unwrap();
+    assert_eq!((b(&r, "valid"), s(&r, "kind").as_deref()), (Some(true), Some("driving_licence")));
+    assert_eq!(s(&r, "birth_date").as_deref(), Some("1949-12-31"));
+    let r = validate_id("110105194912310021", opts(&[("kind", "driving_licence".into())])).unwrap();
+    assert_eq!(s(&r, "errors.0.expected").as_deref(), Some("X"));
+    let r = validate_id("810000199001010019", opts(&[("kind", "driving_licence".into())])).unwrap();
+    assert_eq!((b(&r, "valid"), s(&r, "errors.0.code").as_deref()), (Some(false), Some("invalid_region")));
     // No options at all: today from the browser clock.
     let r = validate_id("11010519491231002X", JsValue::UNDEFINED).unwrap();
     assert_eq!(b(&r, "valid"), Some(true));

@@ -147,6 +147,42 @@ fn residence_permits() {
 }
 
 #[test]
+fn driving_licence_numbers_are_resident_id_numbers_checked_as_one() {
+    let licence = |n: &str| validate_id(n, &Options::new(today()).kind(DocumentKind::DrivingLicence));
+    for n in ["11010519491231002X", "110105491231002", "440524188001010014", " 1101 0519 4912 3100 2x "] {
+        let (l, id) = (licence(n), validate_id(n, &Options::new(today()).kind(DocumentKind::ResidentId)));
+        // The same facts, warnings and upgrade as the resident ID number, under the licence's kind.
+        assert_eq!(l.kind, DocumentKind::DrivingLicence, "{n}");
+        assert_eq!(IdCheck { kind: DocumentKind::ResidentId, ..l }, id, "{n}");
+    }
+    assert!(licence("11010519491231002X").valid);
+    assert_eq!(licence("110105491231002").upgraded.as_deref(), Some("11010519491231002X"));
+    // Its errors are the resident ID number's, with the expected check character.
+    let r = licence("110105194912310021");
+    assert_eq!(r.errors, vec![Issue { code: IssueCode::InvalidCheckChar, position: Some(17), expected: Some('X') }]);
+    assert_eq!(codes(&licence("990105199003070010").errors), vec![IssueCode::InvalidProvince]);
+    assert_eq!(codes(&licence("").errors), vec![IssueCode::Empty]);
+    assert_eq!(licence("").kind, DocumentKind::DrivingLicence);
+    // A residence permit's number is no mainland licence number: the kind is what is wrong.
+    for n in ["810000199001010019", "810101199001010012"] {
+        let r = licence(n);
+        assert!(!r.valid, "{n}");
+        assert_eq!((r.kind, r.errors[0].code), (DocumentKind::DrivingLicence, IssueCode::InvalidRegion), "{n}");
+        assert_eq!(r.errors.iter().filter(|i| i.code == IssueCode::InvalidRegion).count(), 1, "{n}");
+    }
+    // Strict mode holds it to the resident ID's strict rules; a kind is never detected as a licence.
+    let strict = validate_id("110199198001010016", &Options::new(today()).strict().kind(DocumentKind::DrivingLicence));
+    assert_eq!(codes(&strict.errors), vec![IssueCode::UnknownRegion]);
+    assert_eq!(strict.errors, check_strict("110199198001010016"));
+    assert_eq!(check("11010519491231002X").kind, DocumentKind::ResidentId);
+    assert_eq!(DocumentKind::from_name("driving_licence"), Some(DocumentKind::DrivingLicence));
+}
+
+fn check_strict(n: &str) -> Vec<Issue> {
+    validate_id(n, &Options::new(today()).strict().kind(DocumentKind::ResidentId)).errors
+}
+
+#[test]
 fn other_codes_under_81_to_83_are_errors_not_unknown_counties() {
     let with_check = |s: &str| format!("{s}{}", realname_core::validate::check_char(s.as_bytes()).unwrap());
     for region in ["810100", "810001", "820101", "830100", "839999", "810010"] {

@@ -475,7 +475,8 @@ async fn document_kinds_are_all_offered() {
             "foreign_permanent_resident_id",
             "passport",
             "hk_mo_travel_permit",
-            "tw_travel_permit"
+            "tw_travel_permit",
+            "driving_licence"
         ]
     );
 }

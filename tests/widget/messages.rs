@@ -100,3 +100,34 @@ async fn traditional_chinese_gets_traditional_chinese_fonts() {
         .unwrap();
     assert!(font.contains("PingFang SC"), "{font}");
 }
+
+#[wasm_bindgen_test]
+async fn a_driving_licence_number_is_checked_and_sent_as_the_resident_id_number_it_is() {
+    let kp = KeyPair::from_seed("k1", &SEED);
+    stub_server(&kp);
+    let m = at_identity(&["sms"]).await;
+    choose_kind(&m, "driving_licence").await;
+    m.type_into("#rn-name", "张三").await;
+    m.type_into("#rn-phone", "13800138000").await;
+    // The resident ID number's own messages: the check character it should have.
+    m.type_into("#rn-number", "110105194912310021").await;
+    assert!(number_message(&m).contains("The 18th character should be X"), "{}", number_message(&m));
+    assert!(m.disabled("Next"));
+    // A residence permit's number is no mainland licence number.
+    m.type_into("#rn-number", "810000199001010019").await;
+    m.leave("#rn-number").await;
+    assert!(number_message(&m).contains("not a number of the chosen document kind"), "{}", number_message(&m));
+    // An old 15-digit number goes as its 18-character form, under the licence's kind.
+    m.type_into("#rn-number", "110105491231002").await;
+    assert!(!m.disabled("Next"));
+    m.click("Next").await;
+    m.expect_step("code").await;
+    let body = requests().iter().rev().find(|r| r.0.ends_with("/identity")).unwrap().1.clone().unwrap();
+    let sealed: SealedRequest = serde_json::from_str(&body).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&kp.open(&sealed.envelope, "ses_test", p::Step::Identity).unwrap()).unwrap();
+    assert_eq!(
+        (v["document_kind"].as_str(), v["number"].as_str()),
+        (Some("driving_licence"), Some("11010519491231002X"))
+    );
+}

@@ -7,7 +7,7 @@ export interface Issue { code: string; position: number | null; expected: string
 
 /** The document kinds, as `validateId` reports and accepts them. */
 export type DocumentKind = "resident_id" | "hk_mo_tw_residence_permit" | "foreign_permanent_resident_id"
-  | "hk_mo_travel_permit" | "tw_travel_permit" | "chinese_passport" | "passport";
+  | "hk_mo_travel_permit" | "tw_travel_permit" | "chinese_passport" | "passport" | "driving_licence";
 
 /** Result of `validateId`. Facts are filled for every part that parses; trust them only when `valid`. */
 export interface IdCheck {

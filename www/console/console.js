@@ -51,6 +51,7 @@ const LABELS = {
   foreign_permanent_resident_id: "外国人永久居留身份证 Foreign permanent resident ID",
   hk_mo_travel_permit: "港澳居民来往内地通行证 HK/MO travel permit", tw_travel_permit: "台湾居民来往大陆通行证 TW travel permit",
   chinese_passport: "中国护照 Chinese passport", passport: "护照 Passport",
+  driving_licence: "机动车驾驶证 Driving licence",
   open: "待处理 open", answered: "已答复 answered", closed: "已关闭 closed",
 };
 const label = (code) => LABELS[code] || code;

@@ -29,10 +29,12 @@ impl Check {
     }
 
     /// Whether providers can check documents of `kind`: the name + number check covers the mainland resident ID
-    /// only (passports and the permits of other regions are `not_applicable`).
+    /// number, which a driving licence carries as its number (passports and the permits of other regions are
+    /// `not_applicable`).
     pub fn applies_to(self, kind: crate::validate::DocumentKind) -> bool {
+        use crate::validate::DocumentKind as K;
         match self {
-            Check::IdMatch => kind == crate::validate::DocumentKind::ResidentId,
+            Check::IdMatch => matches!(kind, K::ResidentId | K::DrivingLicence),
         }
     }
 }
@@ -123,6 +125,7 @@ mod tests {
     fn id_match_covers_the_resident_id_only() {
         use crate::validate::DocumentKind as K;
         assert!(Check::IdMatch.applies_to(K::ResidentId));
+        assert!(Check::IdMatch.applies_to(K::DrivingLicence), "its number is the resident ID number");
         assert!(!Check::IdMatch.applies_to(K::Passport));
         assert!(!Check::IdMatch.applies_to(K::HkMoTwResidencePermit));
     }

@@ -72,7 +72,7 @@ impl Method {
 
 /// The kind of identity document: the validator's own enum, so the wire names are the ones
 /// `realname_core::validate` uses (`resident_id`, `hk_mo_tw_residence_permit`, `foreign_permanent_resident_id`,
-/// `hk_mo_travel_permit`, `tw_travel_permit`, `chinese_passport`, `passport`).
+/// `hk_mo_travel_permit`, `tw_travel_permit`, `chinese_passport`, `passport`, `driving_licence`).
 pub use crate::validate::DocumentKind;
 
 /// The state of a verification session (the same names the store uses).

@@ -139,6 +139,16 @@ pub(crate) fn chinese_passport(normalized: String) -> IdCheck {
     r.finish()
 }
 
+/// 机动车驾驶证: `as_resident_id` is the licence number checked as a resident ID number, which a mainland licence
+/// number is; a residence permit's number (81–83) is not one (`invalid_region`, first: the kind is what is wrong).
+pub(crate) fn driving_licence(mut as_resident_id: IdCheck) -> IdCheck {
+    if as_resident_id.kind != DocumentKind::ResidentId && !as_resident_id.has_error(IssueCode::InvalidRegion) {
+        as_resident_id.errors.insert(0, Issue::at(IssueCode::InvalidRegion, 0));
+    }
+    as_resident_id.kind = DocumentKind::DrivingLicence;
+    as_resident_id.finish()
+}
+
 /// Any passport: 5–17 letters and digits. Chinese passport numbers are reported as [`DocumentKind::ChinesePassport`].
 pub(crate) fn passport(normalized: String) -> IdCheck {
     if is_chinese_passport(&normalized) {

@@ -22,7 +22,8 @@
 //! - Building blocks: [`normalize_id`], [`check_char`], [`upgrade_15`], [`region_status`], [`is_province`],
 //!   [`Date`].
 //!
-//! Rules: province codes must be real (error); residence permits carry exactly 810000, 820000 or 830000 and any
+//! Rules: a driving licence number (机动车驾驶证) is the holder's resident ID number and is checked as one (a residence
+//! permit's number is `invalid_region` there); province codes must be real (error); residence permits carry exactly 810000, 820000 or 830000 and any
 //! other code under 81–83 is an error (`invalid_region`: it exists on no document), as is 81–83 on a legacy
 //! 15-digit number; an unknown county (digits 3–6) or nationality is a warning, an error in strict mode; abolished region codes are valid (numbers keep the code they were issued under); birth
 //! dates run from 1800-01-01 to today. The region table is generated (`cargo xtask gen-regions`, see
@@ -132,5 +133,8 @@ pub fn validate_id(input: &str, opts: &Options) -> IdCheck {
         DocumentKind::TwTravelPermit => documents::tw_travel_permit(n),
         DocumentKind::ChinesePassport => documents::chinese_passport(n),
         DocumentKind::Passport => documents::passport(n),
+        DocumentKind::DrivingLicence => {
+            documents::driving_licence(validate_id(input, &opts.kind(DocumentKind::ResidentId)))
+        }
     }
 }

@@ -22,11 +22,14 @@ pub enum DocumentKind {
     ChinesePassport,
     /// 护照: any other passport (5–17 letters and digits).
     Passport,
+    /// 机动车驾驶证: the mainland motor-vehicle driving licence, whose number is the holder's resident ID number
+    /// (checked as one; the kind says which document the person had at hand, not that it is a valid licence).
+    DrivingLicence,
 }
 
 impl DocumentKind {
     /// Every kind, in the order a form would list them.
-    pub const ALL: [DocumentKind; 7] = [
+    pub const ALL: [DocumentKind; 8] = [
         DocumentKind::ResidentId,
         DocumentKind::HkMoTwResidencePermit,
         DocumentKind::ForeignPermanentResidentId,
@@ -34,6 +37,7 @@ impl DocumentKind {
         DocumentKind::TwTravelPermit,
         DocumentKind::ChinesePassport,
         DocumentKind::Passport,
+        DocumentKind::DrivingLicence,
     ];
 
     /// The stable snake_case name (as serialized).
@@ -46,6 +50,7 @@ impl DocumentKind {
             DocumentKind::TwTravelPermit => "tw_travel_permit",
             DocumentKind::ChinesePassport => "chinese_passport",
             DocumentKind::Passport => "passport",
+            DocumentKind::DrivingLicence => "driving_licence",
         }
     }
 

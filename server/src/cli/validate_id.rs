@@ -20,7 +20,7 @@ Exits 0 even when a number is invalid; 2 on usage errors.
 options:
   --strict             unknown region or nationality codes are errors, not warnings
   --kind KIND          resident_id, hk_mo_tw_residence_permit, foreign_permanent_resident_id, hk_mo_travel_permit,
-                       tw_travel_permit, chinese_passport, passport (default: detected from the number
+                       tw_travel_permit, chinese_passport, passport, driving_licence (default: detected from the number
                        among the kinds with a check character, the first three; the others are
                        checked only when named)
   --today YYYY-MM-DD   the date birth dates and ages are checked against (default: today, UTC)

@@ -24,6 +24,7 @@ mod flow_audit;
 mod keepalive;
 mod keys;
 mod leaks;
+mod licence;
 mod lifetime;
 mod malformed;
 mod probes;
