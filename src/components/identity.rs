@@ -13,13 +13,14 @@ use crate::i18n::{Key, decimal};
 use crate::messages::{Moment, contact_message, id_message, name_message};
 
 /// The kinds a person can pick, in form order; passports are one choice (Chinese or foreign is detected).
-pub const KINDS: [(DocumentKind, Key); 6] = [
+pub const KINDS: [(DocumentKind, Key); 7] = [
     (DocumentKind::ResidentId, Key::KindResident),
     (DocumentKind::HkMoTwResidencePermit, Key::KindResidencePermit),
     (DocumentKind::ForeignPermanentResidentId, Key::KindForeignPermanent),
     (DocumentKind::Passport, Key::KindPassport),
     (DocumentKind::HkMoTravelPermit, Key::KindHkMacaoPass),
     (DocumentKind::TwTravelPermit, Key::KindTaiwanPass),
+    (DocumentKind::DrivingLicence, Key::KindDrivingLicence),
 ];
 
 /// Today in the person's time zone (the validators take "today" injected).
@@ -58,7 +59,9 @@ fn refusal_text(ctx: &crate::ctx::Ctx, r: Refusal) -> String {
     };
     let tries =
         if left == 1 { ctx.t(Key::CodeTriesOne) } else { ctx.tf(Key::CodeTries, &[("n", &decimal(left.into()))]) };
-    ctx.t(key) + " " + &tries
+    // Chinese sentences run on without a space after their full stop.
+    let sep = if ctx.texts.locale == crate::i18n::Locale::En { " " } else { "" };
+    ctx.t(key) + sep + &tries
 }
 
 /// The fields the person has left (or the form was submitted), as bits of a `u32`: the same state type as the

@@ -51,7 +51,7 @@ async function onComplete(detail) {
   const status = detail?.status ?? 'verified';
   if (!token) {
     $('result-status').textContent = status === 'pending_review'
-      ? 'Your documents are in review. We will let you know when a reviewer has decided.'
+      ? 'Your verification is in review. We will let you know when a reviewer has decided.'
       : `The widget finished with status “${status}”.`;
     $('result-status').dataset.state = status;
     return;

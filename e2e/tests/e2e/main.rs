@@ -2,6 +2,7 @@
 //! driven in headless Chromium over WebDriver. Run by `cargo xtask test`, which builds everything and sets the
 //! environment (see `realname_e2e::paths`); a missing part fails the run.
 
+mod checks;
 mod codes;
 mod common;
 mod console;
