@@ -1,6 +1,7 @@
 //! `cargo xtask bench-server`: complete verification flows per second with concurrent clients, p50/p99,
 //! peak RSS, on SQLite and on a throw-away PostgreSQL, plus the HPKE open cost; the result replaces its
-//! section of `docs/performance.md`. The measuring code is `server/benches/flows.rs`.
+//! section of `docs/performance.md`. The measuring code is `server/benches/flows.rs`. `--checks` instead runs SQLite
+//! without and with the demo provider's `id_match` in the flow, interleaved, into a section of its own.
 
 use std::process::Command;
 
@@ -9,11 +10,13 @@ use crate::sh::{self, Res};
 
 const START: &str = "<!-- bench-server:start -->";
 const END: &str = "<!-- bench-server:end -->";
+const CHECKS_START: &str = "<!-- bench-server-checks:start -->";
+const CHECKS_END: &str = "<!-- bench-server-checks:end -->";
 
-fn bench(database_url: Option<&str>, secs: &str, clients: &str) -> Res<serde_json::Value> {
+fn bench(database_url: Option<&str>, secs: &str, clients: &str, checks: bool) -> Res<serde_json::Value> {
     let mut c = sh::cargo();
     c.args(["bench", "-q", "-p", "realname-server", "--bench", "flows"]);
-    c.env("BENCH_SECS", secs).env("BENCH_CLIENTS", clients);
+    c.env("BENCH_SECS", secs).env("BENCH_CLIENTS", clients).env("BENCH_CHECKS", if checks { "1" } else { "0" });
     // The recorded runs put every client at one address (see the section's text).
     c.env_remove("DATABASE_URL").env_remove("BENCH_CLIENT_ADDRS");
     if let Some(url) = database_url {
@@ -29,18 +32,23 @@ fn bench(database_url: Option<&str>, secs: &str, clients: &str) -> Res<serde_jso
     serde_json::from_str(line).map_err(|e| format!("bad result line {line}: {e}"))
 }
 
-/// Runs both backends and records them.
+/// Runs both backends and records them (`--checks`: see [`compare_checks`]).
 pub fn run(args: &[String]) -> Res {
-    let secs = args.first().map_or("10", String::as_str).to_owned();
-    let clients = args.get(1).map_or("32", String::as_str).to_owned();
+    let checks = args.iter().any(|a| a == "--checks");
+    let args: Vec<&String> = args.iter().filter(|a| *a != "--checks").collect();
+    let secs = args.first().map_or("10", |s| s.as_str()).to_owned();
+    let clients = args.get(1).map_or("32", |s| s.as_str()).to_owned();
     crate::setup::run()?;
-    let sqlite = bench(None, &secs, &clients)?;
+    if checks {
+        return compare_checks(&secs, &clients);
+    }
+    let sqlite = bench(None, &secs, &clients, false)?;
     // A fresh cluster for each run, so none starts with another one's tables.
     let pg = TempPostgres::start()?;
-    let postgres = bench(Some(&pg.socket_url), &secs, &clients)?;
+    let postgres = bench(Some(&pg.socket_url), &secs, &clients, false)?;
     drop(pg);
     let pg = TempPostgres::start()?;
-    let postgres_tcp = bench(Some(&pg.url), &secs, &clients)?;
+    let postgres_tcp = bench(Some(&pg.url), &secs, &clients, false)?;
     drop(pg);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -88,11 +96,16 @@ pub fn run(args: &[String]) -> Res {
         row(&postgres_tcp, "postgres (TCP loopback)", "—"),
         sqlite["hpke_open_us"]
     );
+    record(&section, START, END)
+}
+
+/// Replaces the part of `docs/performance.md` between `start` and `end` with `section` (appends it the first time).
+fn record(section: &str, start: &str, end: &str) -> Res {
     let path = sh::root().join("docs/performance.md");
     let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Performance\n\n".into());
-    let new = match (old.find(START), old.find(END)) {
+    let new = match (old.find(start), old.find(end)) {
         (Some(a), Some(b)) if a < b => {
-            format!("{}{section}{}", &old[..a], old[b + END.len()..].trim_start_matches('\n'))
+            format!("{}{section}{}", &old[..a], old[b + end.len()..].trim_start_matches('\n'))
         }
         _ => format!("{}\n\n{section}", old.trim_end()),
     };
@@ -100,4 +113,45 @@ pub fn run(args: &[String]) -> Res {
     eprint!("{section}");
     eprintln!("bench-server: recorded in {}", path.display());
     Ok(())
+}
+
+/// `--checks`: on SQLite, flows without checks and with the demo provider's `id_match` in the identity step,
+/// interleaved three times each (so a change of the machine's speed hits both alike); the medians' ratio is
+/// issue 17's measure (at least 90 %).
+fn compare_checks(secs: &str, clients: &str) -> Res {
+    let (mut rows, mut without, mut with) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=3 {
+        for checks in [false, true] {
+            let v = bench(None, secs, clients, checks)?;
+            let fps = v["flows_per_sec"].as_f64().unwrap_or(0.0);
+            if checks {
+                with.push(fps)
+            } else {
+                without.push(fps)
+            };
+            rows.push(
+                format!(
+                    "| {round} | {} | {} | {} | {} | {} | {} |",
+                    v["checks"], v["flows_per_sec"], v["p50_ms"], v["p99_ms"], v["flows_per_cpu_sec"], v["loadavg"]
+                )
+                .replace('"', ""),
+            );
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let (with, without) = (median(&mut with), median(&mut without));
+    let ratio = if without > 0.0 { (with / without * 1000.0).round() / 10.0 } else { 0.0 };
+    let date = sh::output(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
+    let section = format!(
+        "{CHECKS_START}\n## Server: flows with and without an identity check (`cargo xtask bench-server --checks`)\n\n\
+         Measured {date}, SQLite, {secs} s per run, {clients} clients, the flow of the table above; \"id_match (demo)\" \
+         adds the demo provider's name + number check (a match) to the identity step. Runs interleaved.\n\n\
+         | round | checks | flows/s | p50 ms | p99 ms | flows per CPU-s | load |\n|---|---|---|---|---|---|---|\n{}\n\n\
+         Median flows/s with the check: {with}, without: {without}: {ratio} % (target ≥ 90 %).\n{CHECKS_END}\n",
+        rows.join("\n")
+    );
+    record(&section, CHECKS_START, CHECKS_END)
 }

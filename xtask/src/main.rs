@@ -30,6 +30,7 @@ commands:
   demo          setup + build + run the server with SQLite and the dev outbox on 127.0.0.1:8080
   bench-core    criterion benchmark of native ID validation
   bench-server  complete flows/s, p50/p99, peak RSS on SQLite and PostgreSQL, HPKE open µs; into docs/performance.md
+                (--checks: SQLite without and with the demo provider's id_match, interleaved)
   bench-http    the same flows over real HTTP/1.1 from another process, durable storage; into docs/performance.md
   bench-e2e     time to the widget's first interactive step in headless Chromium, bytes; into docs/performance.md
   bench-js      JS validation API vs npm id-validator, side by side in Node (checks/s)
