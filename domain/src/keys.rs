@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use realname_core::envelope::KeyPair;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -70,11 +70,20 @@ struct StoredToken {
     retired_at: Option<UnixMillis>,
 }
 
+/// The public half of a token key pruned from the file: audit checkpoints it signed still verify.
+#[derive(Serialize, Deserialize)]
+struct StoredPruned {
+    kid: String,
+    public_key: String,
+}
+
 #[derive(Serialize, Deserialize)]
 struct StoredKeys {
     version: u32,
     hpke: Vec<StoredHpke>,
     token: Vec<StoredToken>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    token_pruned: Vec<StoredPruned>,
     code_hmac: String,
     limit_hmac: String,
 }
@@ -110,6 +119,8 @@ pub struct KeyRing {
     pub hpke: Vec<HpkeEntry>,
     /// Token signing keys, newest first.
     token: Vec<TokenEntry>,
+    /// `(kid, public key)` of the token keys pruned since (they signed audit checkpoints), oldest first.
+    token_pruned: Vec<(String, VerifyingKey)>,
     code_hmac: [u8; 32],
     limit_hmac: [u8; 32],
     path: Option<PathBuf>,
@@ -166,6 +177,7 @@ impl KeyRing {
         let mut ring = Self {
             hpke,
             token,
+            token_pruned: Vec::new(),
             code_hmac,
             limit_hmac,
             path: None,
@@ -223,7 +235,13 @@ impl KeyRing {
             let (kid, created_at, retired_at) = (t.kid.clone(), t.created_at, t.retired_at);
             token.push(TokenEntry { kid, key, created_at, retired_at, active_from: UnixMillis::MIN });
         }
-        Ok(Self::with(hpke, token, unb64_32(&stored.code_hmac)?, unb64_32(&stored.limit_hmac)?))
+        let mut ring = Self::with(hpke, token, unb64_32(&stored.code_hmac)?, unb64_32(&stored.limit_hmac)?);
+        for p in &stored.token_pruned {
+            let key = VerifyingKey::from_bytes(&unb64_32(&p.public_key)?)
+                .map_err(|_| KeyError::Corrupt("bad pruned token public key".into()))?;
+            ring.token_pruned.push((p.kid.clone(), key));
+        }
+        Ok(ring)
     }
 
     /// Serializes to the key file format.
@@ -249,6 +267,11 @@ impl KeyRing {
                     created_at: t.created_at,
                     retired_at: t.retired_at,
                 })
+                .collect(),
+            token_pruned: self
+                .token_pruned
+                .iter()
+                .map(|(kid, key)| StoredPruned { kid: kid.clone(), public_key: b64(key.as_bytes()) })
                 .collect(),
             code_hmac: b64(&self.code_hmac),
             limit_hmac: b64(&self.limit_hmac),
@@ -342,10 +365,24 @@ impl KeyRing {
         self.save()
     }
 
-    /// Drops token keys retired longer than `keep_ms` before `now` (their tokens expired long ago).
+    /// Drops token keys retired longer than `keep_ms` before `now` (their tokens expired long ago), keeping their
+    /// public halves for [`KeyRing::checkpoint_signers`].
     pub fn prune_token(&mut self, now: UnixMillis, keep_ms: i64) {
-        self.token.retain(|t| t.retired_at.is_none_or(|r| r.saturating_add(keep_ms) > now));
+        let kept = |t: &TokenEntry| t.retired_at.is_none_or(|r| r.saturating_add(keep_ms) > now);
+        for t in self.token.iter().filter(|t| !kept(t)) {
+            if !self.token_pruned.iter().any(|(kid, _)| *kid == t.kid) {
+                self.token_pruned.push((t.kid.clone(), t.key.verifying_key()));
+            }
+        }
+        self.token.retain(kept);
         self.settle(UnixMillis::MIN);
+    }
+
+    /// Every key that may have signed an audit checkpoint `(kid, public key)`: the token keys, then the public
+    /// halves of those pruned (a checkpoint must verify long after the tokens its key signed expired).
+    pub fn checkpoint_signers(&self) -> Vec<(String, VerifyingKey)> {
+        let current = self.token.iter().map(|t| (t.kid.clone(), t.key.verifying_key()));
+        current.chain(self.token_pruned.iter().cloned()).collect()
     }
 
     /// Takes when each key may be used from the database's records, as of `now`.
@@ -445,6 +482,20 @@ mod tests {
         let open_at = |now| realname_core::envelope::open_with(ring.hpke_usable(now, grace), &env, "s", Step::Code);
         assert_eq!(open_at(69_999), Ok(b"x".to_vec()));
         assert_eq!(open_at(70_000), Err(realname_core::envelope::EnvelopeError::UnknownKid));
+    }
+
+    #[test]
+    fn a_pruned_token_key_leaves_its_public_half_for_the_audit() {
+        let rng = SeededRandom::new(8);
+        let mut ring = KeyRing::generate(rng.as_ref(), 0);
+        let old = ring.token[0].kid.clone();
+        assert!(ring.rotate_token(rng.as_ref(), 1_000).is_ok());
+        ring.prune_token(10_000, 5_000);
+        ring.prune_token(20_000, 5_000);
+        assert!(ring.token_keys().all(|(kid, _)| kid != old), "no longer signing nor in the JWKS");
+        let Ok(back) = KeyRing::from_json(ring.to_json().as_bytes()) else { panic!("the file reads back") };
+        let kids: Vec<String> = back.checkpoint_signers().into_iter().map(|(kid, _)| kid).collect();
+        assert_eq!(kids, vec![back.token[0].kid.clone(), old], "current first, the pruned one once");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Signed checkpoints of the audit log, as transparency logs publish them (Certificate Transparency's signed tree
 //! heads, Sigstore Rekor's checkpoints): at a moment, the log had `entries` entries and its last entry's hash was
 //! `head`, signed with an Ed25519 key of the server's key ring (the result-token signing key, whose public half is
-//! in `/v1/jwks.json`).
+//! in `/v1/jwks.json`, and stays in the key file after the key is pruned: `KeyRing::checkpoint_signers`).
 //!
 //! The server appends one to a file outside the database (`[audit] checkpoint_dir`) on an interval and at shutdown.
 //! A database writer who cannot write that file can then neither cut entries off the end (the log would end before

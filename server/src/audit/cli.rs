@@ -65,15 +65,15 @@ impl From<CheckpointFileError> for AuditCliError {
 pub struct AuditKeys {
     /// Chain keys; the first seals.
     pub chain: Vec<ChainKey>,
-    /// `(kid, public key)` of every token signing key (checkpoints are signed with the first).
+    /// `(kid, public key)` of every key that may have signed a checkpoint: the token signing keys (checkpoints are
+    /// signed with the current one) and those pruned from the key file since.
     pub signers: Vec<(String, VerifyingKey)>,
 }
 
 impl AuditKeys {
     /// The keys of a key ring.
     pub fn of_ring(ring: &KeyRing) -> Self {
-        let signers = ring.token_keys().map(|(kid, k)| (kid.to_owned(), k.verifying_key())).collect();
-        Self { chain: vec![ChainKey::of_ring(ring)], signers }
+        Self { chain: vec![ChainKey::of_ring(ring)], signers: ring.checkpoint_signers() }
     }
 
     fn sealing(&self) -> Result<&ChainKey, AuditCliError> {

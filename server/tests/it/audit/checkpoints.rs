@@ -115,7 +115,40 @@ async fn the_chainer_checkpoints_at_shutdown(b: ServerBackend) {
     assert_eq!((r.checkpoints, r.verified.entries), (2, head.seq as u64));
 }
 
-on_both_backends!(the_chainer_checkpoints_at_shutdown);
+/// A checkpoint outlives the token key that signed it: once a later rotation prunes that key from the key file (its
+/// tokens expired long ago), its checkpoints still verify with the public half the file keeps, and one forged under
+/// its key id still fails. (Before, the pruned key's checkpoints were set aside as unknown and protected nothing.)
+async fn checkpoints_of_a_pruned_token_key_still_verify(b: ServerBackend) {
+    let dir = tempfile::tempdir().unwrap();
+    let cp_dir = dir.path().to_owned();
+    let h = Harness::with(b, move |cfg| cfg.audit.checkpoint_dir = cp_dir).await;
+    let mut chainer = realname_server::cli::serve::chainer_of(&h.state).unwrap();
+    h.create_session().await;
+    chainer.round(false).await;
+    let mut ring = (*h.state.keys()).clone();
+    let old = ring.token_signer().unwrap().0.to_owned();
+    ring.rotate_token(realname_domain::clock::SeededRandom::new(9).as_ref(), h.clock.now_ms()).unwrap();
+    h.state.keys.replace(ring.clone());
+    h.create_session().await;
+    h.clock.advance_secs(1);
+    chainer.run(async {}).await;
+    let all = CheckpointFile::in_dir(dir.path()).read().unwrap();
+    assert_eq!(all.iter().map(|c| c.kid == old).collect::<Vec<_>>(), [true, false], "one checkpoint per key");
+    // A day later the old key is pruned (as the next rotation does) and the key file read again.
+    ring.prune_token(h.clock.now_ms() + 86_400_000, 3_600_000);
+    assert!(ring.token_keys().all(|(kid, _)| kid != old), "pruned: no longer signing nor in the JWKS");
+    let reloaded = realname_domain::keys::KeyRing::from_json(ring.to_json().as_bytes()).unwrap();
+    let keys = AuditKeys::of_ring(&reloaded);
+    let r = cli::verify(h.state.store.as_ref(), &keys, &all).await.unwrap();
+    assert_eq!((r.checkpoints, r.unknown), (2, 0), "the pruned key's checkpoint is still checked");
+    // A checkpoint forged under the pruned key's id, signed by another key: the log cannot be trusted.
+    let head = h.state.store.audit_head().await.unwrap();
+    let forged = Checkpoint::sign(3, head, h.clock.now_ms(), &old, &SigningKey::from_bytes(&[7; 32]));
+    let err = cli::verify(h.state.store.as_ref(), &keys, &[all, vec![forged]].concat()).await.unwrap_err();
+    assert!(err.to_string().contains("checkpoint 3 has a bad signature"), "{err}");
+}
+
+on_both_backends!(the_chainer_checkpoints_at_shutdown, checkpoints_of_a_pruned_token_key_still_verify);
 
 /// A log collector on loopback that refuses the first `refuse` requests (500), then takes them (204).
 async fn collector(refuse: u32) -> (String, Arc<Mutex<Vec<String>>>) {
