@@ -1,6 +1,7 @@
 //! The documents step's large body, over real sockets to the real listener (issue 16): the session is checked
 //! before a byte of the body is read, and all uploads in flight share a memory budget; over it an upload is
-//! refused at once with `503 overloaded`, and the budget comes back when an upload ends.
+//! refused at once with `503 overloaded`, and the budget comes back when an upload ends (also after a burst of
+//! uploads taken, refused and abandoned half-way).
 
 use std::time::Duration;
 
@@ -108,4 +109,65 @@ async fn uploads_share_a_memory_budget_and_give_it_back() {
     let r = answer(&mut again).await;
     assert_eq!(r.status, 400, "the budget was not given back: {}", r.body);
     assert!(r.body.contains("unknown_kid"), "{}", r.body);
+}
+
+/// Polls the budget until it has `want` bytes left; false if it still has not after 10 s (the server notices a
+/// closed connection when it next reads its body).
+async fn budget_reaches(h: &Harness, want: usize) -> bool {
+    for _ in 0..1000 {
+        if h.state.uploads.available() == want {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_burst_of_uploads_the_whole_budget_is_back() {
+    // One full-size upload's worth: three uploads of 4 MiB fit at once.
+    let h = harness(0).await;
+    let addr = listen(&h).await;
+    let whole = h.state.uploads.available();
+    let len = 4 << 20;
+    let mut sessions = Vec::new();
+    for _ in 0..8 {
+        sessions.push(h.create_session().await);
+    }
+    // Three uploads take their shares while their bodies are still arriving.
+    let mut held = Vec::new();
+    for s in &sessions[..3] {
+        let mut c = Conn::open(addr).await;
+        start_upload(&mut c, &s.session_id, &s.client_secret, ORIGIN, len, 4096).await;
+        held.push(c);
+    }
+    assert!(budget_reaches(&h, whole - 3 * len).await, "the three uploads did not take their shares");
+    // Five more at once: each refused at once, holding nothing.
+    let refused: Vec<_> = sessions[3..]
+        .iter()
+        .map(|s| (s.session_id.clone(), s.client_secret.clone()))
+        .map(|(id, secret)| {
+            tokio::spawn(async move {
+                let mut c = Conn::open(addr).await;
+                start_upload(&mut c, &id, &secret, ORIGIN, len, 0).await;
+                answer(&mut c).await
+            })
+        })
+        .collect();
+    for r in refused {
+        let r = r.await.unwrap();
+        assert_eq!(r.status, 503, "{}", r.body);
+        assert!(r.body.contains("\"overloaded\""), "{}", r.body);
+    }
+    assert_eq!(h.state.uploads.available(), whole - 3 * len, "a refused upload took a share");
+    // Two senders give up half-way (their connections close), the third sends the rest and gets its answer.
+    let mut last = held.pop().unwrap();
+    for mut c in held {
+        c.send(&body_of(len)[4096..len / 2]).await;
+        drop(c);
+    }
+    last.send(&body_of(len)[4096..]).await;
+    let r = answer(&mut last).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(budget_reaches(&h, whole).await, "{} of {whole} bytes back after the burst", h.state.uploads.available());
 }
