@@ -213,10 +213,7 @@ macro_rules! impl_complaint_store {
             }
 
             async fn complaint_counts(&self, now: UnixMillis) -> StoreResult<(u64, u64)> {
-                let row = sqlx::query(
-                    "SELECT COUNT(*) AS open, COALESCE(SUM(CASE WHEN due_at <= $1 AND answered_at IS NULL THEN 1 ELSE 0 END), 0) AS overdue \
-                     FROM complaints WHERE status <> 'closed'",
-                )
+                let row = sqlx::query($crate::sql::GAUGE_COMPLAINTS)
                 .bind(now)
                 .fetch_one(self.pool())
                 .await?;

@@ -404,10 +404,7 @@ macro_rules! impl_review_store {
             }
 
             async fn queue_counts(&self, now: UnixMillis) -> StoreResult<QueueCounts> {
-                let row = sqlx::query(
-                    "SELECT COUNT(*) AS pending, COALESCE(SUM(CASE WHEN due_at <= $1 THEN 1 ELSE 0 END), 0) AS overdue \
-                     FROM review_cases WHERE status = 'pending'",
-                )
+                let row = sqlx::query($crate::sql::GAUGE_QUEUE)
                 .bind(now)
                 .fetch_one(self.pool())
                 .await?;
