@@ -19,12 +19,20 @@ use realname_domain::config::AliyunConfig;
 
 /// Computes the RPC `Signature` for `params` (without `Signature`) and method `GET`.
 pub fn signature(params: &BTreeMap<String, String>, access_key_secret: &str) -> String {
-    let canonical = params
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let string_to_sign = format!("GET&{}&{}", percent_encode("/"), percent_encode(&canonical));
+    signature_for("GET", params, access_key_secret)
+}
+
+/// The canonicalized query: the sorted `percentEncode(k)=percentEncode(v)` pairs joined by `&` (also the form
+/// body of a POST).
+pub fn canonical_query(params: &BTreeMap<String, String>) -> String {
+    params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect::<Vec<_>>().join("&")
+}
+
+/// Computes the RPC `Signature` for `params` (without `Signature`) sent with HTTP `method` (`GET`, or `POST`
+/// with the parameters as a form body: the Cloudauth checks, whose parameters stay out of URLs and their logs).
+pub fn signature_for(method: &str, params: &BTreeMap<String, String>, access_key_secret: &str) -> String {
+    let canonical = canonical_query(params);
+    let string_to_sign = format!("{method}&{}&{}", percent_encode("/"), percent_encode(&canonical));
     let mut mac = match Hmac::<sha1::Sha1>::new_from_slice(format!("{access_key_secret}&").as_bytes()) {
         Ok(m) => m,
         Err(_) => return String::new(),
@@ -81,8 +89,7 @@ impl Aliyun {
         put("Timestamp", utc_datetime(self.clock.now_secs()).0);
         put("Version", "2017-05-25".into());
         let sig = signature(&p, self.cfg.access_key_secret.expose());
-        let query =
-            p.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect::<Vec<_>>().join("&");
+        let query = canonical_query(&p);
         format!("{}?Signature={}&{query}", self.cfg.endpoint, percent_encode(&sig))
     }
 }

@@ -1,4 +1,5 @@
-//! Tencent Cloud SMS API 3.0 `SendSms` signed with TC3-HMAC-SHA256.
+//! Tencent Cloud SMS API 3.0 `SendSms` signed with TC3-HMAC-SHA256 (the signing is shared with the FaceID
+//! checks, `checks/tencent.rs`).
 
 use std::sync::Arc;
 
@@ -80,11 +81,12 @@ impl Tencent {
         }
         Ok(Self { cfg, http, clock })
     }
+}
 
-    fn host(&self) -> String {
-        let rest = self.cfg.endpoint.split("://").nth(1).unwrap_or(&self.cfg.endpoint);
-        rest.split('/').next().unwrap_or(rest).to_owned()
-    }
+/// The `Host` of an endpoint URL (`https://sms.tencentcloudapi.com/` → `sms.tencentcloudapi.com`), as signed.
+pub fn host_of(endpoint: &str) -> String {
+    let rest = endpoint.split("://").nth(1).unwrap_or(endpoint);
+    rest.split('/').next().unwrap_or(rest).to_owned()
 }
 
 #[async_trait]
@@ -98,7 +100,7 @@ impl Sender for Tencent {
             "TemplateParamSet": [msg.code, msg.ttl_minutes.to_string()],
         })
         .to_string();
-        let host = self.host();
+        let host = host_of(&self.cfg.endpoint);
         let ct = "application/json; charset=utf-8";
         let ts = self.clock.now_secs();
         let req = Tc3Request { service: "sms", host: &host, content_type: ct, timestamp: ts, payload: &payload };
