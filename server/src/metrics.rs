@@ -10,11 +10,39 @@ use std::sync::Mutex;
 /// Upper bounds (seconds) of the completion-time histogram buckets.
 pub const DURATION_BUCKETS: &[f64] = &[10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 86_400.0, 432_000.0];
 
+/// Upper bounds (seconds) of the identity checks' call-latency histogram buckets.
+pub const CHECK_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0];
+
 #[derive(Debug, Default)]
 struct Histogram {
     buckets: Vec<u64>,
     count: u64,
     sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, bounds: &[f64], value: f64) {
+        if self.buckets.is_empty() {
+            self.buckets = vec![0; bounds.len()];
+        }
+        for (i, le) in bounds.iter().enumerate() {
+            if value <= *le {
+                self.buckets[i] += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += value.max(0.0);
+    }
+
+    /// Writes the histogram's lines for `name` with the label `key="value"`.
+    fn render(&self, out: &mut String, name: &str, bounds: &[f64], key: &str, value: &str) {
+        for (le, n) in bounds.iter().zip(&self.buckets) {
+            let _ = writeln!(out, "{name}_bucket{{{key}=\"{value}\",le=\"{le}\"}} {n}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{{key}=\"{value}\",le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(out, "{name}_sum{{{key}=\"{value}\"}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{key}=\"{value}\"}} {}", self.count);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -27,6 +55,12 @@ struct Inner {
     decided: [u64; 2],
     /// Complaints answered (first answer), by whether on time.
     answered: [u64; 2],
+    /// Identity checks by (check, provider, outcome).
+    checks: BTreeMap<(String, String, String), u64>,
+    /// Identity check calls' latency by provider.
+    check_latency: BTreeMap<String, Histogram>,
+    /// Identity check call events by (provider, event).
+    check_events: BTreeMap<(String, String), u64>,
 }
 
 /// The process's counters; one per server, shared by handlers (`Arc<Metrics>`).
@@ -60,17 +94,23 @@ impl Metrics {
     pub fn session_finished(&self, method: &str, outcome: &str, seconds: f64) {
         let mut m = self.inner();
         *m.sessions.entry((method.to_owned(), outcome.to_owned())).or_default() += 1;
-        let h = m.durations.entry(method.to_owned()).or_default();
-        if h.buckets.is_empty() {
-            h.buckets = vec![0; DURATION_BUCKETS.len()];
-        }
-        for (i, le) in DURATION_BUCKETS.iter().enumerate() {
-            if seconds <= *le {
-                h.buckets[i] += 1;
-            }
-        }
-        h.count += 1;
-        h.sum += seconds.max(0.0);
+        m.durations.entry(method.to_owned()).or_default().observe(DURATION_BUCKETS, seconds);
+    }
+
+    /// An identity check ended with `outcome` (every check, asked, cached or not applicable).
+    pub fn check_done(&self, check: &str, provider: &str, outcome: &str) {
+        let key = (check.to_owned(), provider.to_owned(), outcome.to_owned());
+        *self.inner().checks.entry(key).or_default() += 1;
+    }
+
+    /// A call to `provider` (its retries included) took `seconds`.
+    pub fn check_latency(&self, provider: &str, seconds: f64) {
+        self.inner().check_latency.entry(provider.to_owned()).or_default().observe(CHECK_BUCKETS, seconds);
+    }
+
+    /// Something happened to `provider`'s calls: `retry`, `breaker_opened`, `short_circuited`, `cache_hit`.
+    pub fn check_event(&self, provider: &str, event: &str) {
+        *self.inner().check_events.entry((provider.to_owned(), event.to_owned())).or_default() += 1;
     }
 
     /// A one-time code was handed to the `channel` (`sms`, `email`).
@@ -128,18 +168,30 @@ impl Metrics {
             writeln!(out, "# HELP realname_session_duration_seconds Time from session creation to its final status.");
         let _ = writeln!(out, "# TYPE realname_session_duration_seconds histogram");
         for (method, h) in &m.durations {
-            let method = label(method);
-            for (le, n) in DURATION_BUCKETS.iter().zip(&h.buckets) {
-                let _ =
-                    writeln!(out, "realname_session_duration_seconds_bucket{{method=\"{method}\",le=\"{le}\"}} {n}");
-            }
-            let _ = writeln!(
-                out,
-                "realname_session_duration_seconds_bucket{{method=\"{method}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(out, "realname_session_duration_seconds_sum{{method=\"{method}\"}} {}", h.sum);
-            let _ = writeln!(out, "realname_session_duration_seconds_count{{method=\"{method}\"}} {}", h.count);
+            h.render(&mut out, "realname_session_duration_seconds", DURATION_BUCKETS, "method", &label(method));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP realname_checks_total Identity checks by check, provider and outcome.\n# TYPE realname_checks_total counter"
+        );
+        for ((check, provider, outcome), n) in &m.checks {
+            let (c, p, o) = (label(check), label(provider), label(outcome));
+            let _ = writeln!(out, "realname_checks_total{{check=\"{c}\",provider=\"{p}\",outcome=\"{o}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP realname_check_latency_seconds Identity check calls to a provider, retries included.\n# TYPE realname_check_latency_seconds histogram"
+        );
+        for (provider, h) in &m.check_latency {
+            h.render(&mut out, "realname_check_latency_seconds", CHECK_BUCKETS, "provider", &label(provider));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP realname_check_events_total Retries, breaker openings, calls refused by an open breaker, cache hits.\n# TYPE realname_check_events_total counter"
+        );
+        for ((provider, event), n) in &m.check_events {
+            let (p, e) = (label(provider), label(event));
+            let _ = writeln!(out, "realname_check_events_total{{provider=\"{p}\",event=\"{e}\"}} {n}");
         }
         let _ = writeln!(out, "# HELP realname_codes_sent_total One-time codes handed to a delivery channel.");
         let _ = writeln!(out, "# TYPE realname_codes_sent_total counter");
@@ -224,5 +276,28 @@ mod tests {
         assert!(text.contains("realname_reviews_decided_total{on_time=\"true\"} 1\n"), "{text}");
         assert!(text.contains("realname_reviews_decided_total{on_time=\"false\"} 2\n"), "{text}");
         assert!(text.contains("realname_complaints_answered_total{on_time=\"true\"} 1\n"), "{text}");
+        assert!(text.contains("realname_session_duration_seconds_count{method=\"sms\"} 2\n"), "{text}");
+    }
+
+    #[test]
+    fn renders_the_checks_counters_and_latency() {
+        let m = Metrics::default();
+        m.check_done("id_match", "tencent", "match");
+        m.check_done("id_match", "tencent", "match");
+        m.check_done("phone_owner", "aliyun", "unavailable");
+        m.check_latency("tencent", 0.2);
+        m.check_latency("tencent", 4.0);
+        m.check_event("aliyun", "breaker_opened");
+        let text = m.render(&Gauges::default());
+        assert!(text.contains("realname_checks_total{check=\"id_match\",provider=\"tencent\",outcome=\"match\"} 2\n"));
+        assert!(
+            text.contains(
+                "realname_checks_total{check=\"phone_owner\",provider=\"aliyun\",outcome=\"unavailable\"} 1\n"
+            )
+        );
+        assert!(text.contains("realname_check_latency_seconds_bucket{provider=\"tencent\",le=\"0.25\"} 1\n"), "{text}");
+        assert!(text.contains("realname_check_latency_seconds_bucket{provider=\"tencent\",le=\"5\"} 2\n"), "{text}");
+        assert!(text.contains("realname_check_latency_seconds_count{provider=\"tencent\"} 2\n"), "{text}");
+        assert!(text.contains("realname_check_events_total{provider=\"aliyun\",event=\"breaker_opened\"} 1\n"));
     }
 }

@@ -121,7 +121,7 @@ impl AppState {
             reviews: reviews.clone(),
             events,
             results,
-            checker: crate::checks::Checker::new(&cfg.checks, clock.clone()),
+            checker: crate::checks::Checker::new(&cfg.checks, clock.clone(), rng.clone(), metrics.clone()),
             config: SessionsConfig {
                 session: cfg.session.clone(),
                 codes: cfg.codes.clone(),

@@ -10,16 +10,20 @@ use serde::{Deserialize, Serialize};
 pub enum Check {
     /// 二要素: the name and the resident ID number belong together (the provider has a record of both).
     IdMatch,
+    /// 三要素: the phone number is registered (实名登记) to the person with that name and resident ID number; run by
+    /// the SMS method only.
+    PhoneOwner,
 }
 
 impl Check {
     /// Every check.
-    pub const ALL: [Check; 1] = [Check::IdMatch];
+    pub const ALL: [Check; 2] = [Check::IdMatch, Check::PhoneOwner];
 
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
         match self {
             Check::IdMatch => "id_match",
+            Check::PhoneOwner => "phone_owner",
         }
     }
 
@@ -28,13 +32,13 @@ impl Check {
         Self::ALL.into_iter().find(|c| c.as_str() == name)
     }
 
-    /// Whether providers can check documents of `kind`: the name + number check covers the mainland resident ID
-    /// number, which a driving licence carries as its number (passports and the permits of other regions are
-    /// `not_applicable`).
+    /// Whether providers can check documents of `kind`: both checks cover the mainland resident ID number, which a
+    /// driving licence carries as its number (passports and the permits of other regions are `not_applicable`).
+    /// `phone_owner` also needs a phone: an identity without one (email, documents) is `not_applicable` too.
     pub fn applies_to(self, kind: crate::validate::DocumentKind) -> bool {
         use crate::validate::DocumentKind as K;
         match self {
-            Check::IdMatch => matches!(kind, K::ResidentId | K::DrivingLicence),
+            Check::IdMatch | Check::PhoneOwner => matches!(kind, K::ResidentId | K::DrivingLicence),
         }
     }
 }
@@ -46,7 +50,7 @@ impl Check {
 pub enum CheckOutcome {
     /// The source confirms the identity.
     Match,
-    /// The source has the number under another name.
+    /// The source has the number under another name (`phone_owner`: the phone is registered to someone else).
     Mismatch,
     /// The source has no record of the number.
     NoRecord,
@@ -122,11 +126,13 @@ mod tests {
     }
 
     #[test]
-    fn id_match_covers_the_resident_id_only() {
+    fn the_checks_cover_the_resident_id_number_only() {
         use crate::validate::DocumentKind as K;
-        assert!(Check::IdMatch.applies_to(K::ResidentId));
-        assert!(Check::IdMatch.applies_to(K::DrivingLicence), "its number is the resident ID number");
-        assert!(!Check::IdMatch.applies_to(K::Passport));
-        assert!(!Check::IdMatch.applies_to(K::HkMoTwResidencePermit));
+        for c in Check::ALL {
+            assert!(c.applies_to(K::ResidentId));
+            assert!(c.applies_to(K::DrivingLicence), "its number is the resident ID number");
+            assert!(!c.applies_to(K::Passport));
+            assert!(!c.applies_to(K::HkMoTwResidencePermit));
+        }
     }
 }

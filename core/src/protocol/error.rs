@@ -98,6 +98,10 @@ error_codes! {
     /// The identity check's source has no record of the ID number, and the site refuses without one (422);
     /// `attempts_left` says how many corrections remain.
     IdentityNoRecord = ("identity_no_record", 422, "No record of this ID number was found; check the number.");
+    /// The `phone_owner` check found the phone registered to someone else, or (where the site refuses without an
+    /// answer) no registration of it (422); `attempts_left` says how many corrections remain.
+    PhoneMismatch =
+        ("phone_mismatch", 422, "The phone number is not registered to this name and ID number; use your own.");
     /// Too many names that do not match the ID number: the session failed (423).
     IdentityMismatchLocked =
         ("identity_mismatch_locked", 423, "The name and ID number did not match too often; the verification failed.");

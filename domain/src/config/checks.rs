@@ -1,28 +1,119 @@
-//! Authoritative checks (issue 17): the `[checks]` section (timeout and the limits against enumeration) and a
-//! site's `[[sites.checks]]` entries (which check, which provider, what to do without an answer).
+//! Authoritative checks (issue 17): the `[checks]` section (timeout, retries, circuit breaker, result cache, the
+//! limits against enumeration and the vendors' credentials) and a site's `[[sites.checks]]` entries (which check,
+//! which provider, what to do without an answer).
 
 use realname_core::protocol::Check;
 use serde::{Deserialize, Serialize};
 
-/// The providers this server implements (`server/src/checks/`); a site's `provider` must name one.
-pub const CHECK_PROVIDERS: &[&str] = &["demo"];
+use super::Secret;
 
-/// Timeout and limits of every check.
+/// The providers this server implements (`server/src/checks/`); a site's `provider` must name one.
+pub const CHECK_PROVIDERS: &[&str] = &["demo", "tencent", "aliyun"];
+
+/// Timeout, retries, breaker, cache and limits of every check, and the vendors' settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChecksConfig {
-    /// How long one provider call may take before its outcome is `unavailable`, milliseconds.
+    /// How long one check may take, retries included, before its outcome is `unavailable`, milliseconds.
     pub timeout_ms: u64,
+    /// Further attempts after a call failed in transit (network error, 5xx), within `timeout_ms`.
+    pub retries: u32,
+    /// The first retry waits a random time below this, the next below twice this, …, milliseconds.
+    pub retry_backoff_ms: u64,
+    /// Consecutive `unavailable` outcomes of one provider that open its circuit breaker (0: never).
+    pub breaker_failures: u32,
+    /// How long an open breaker answers `unavailable` without calling, before one call tries again, ms.
+    pub breaker_open_ms: u64,
+    /// How long an answer (`match`, `mismatch`, `no_record`) is reused for the same identity, seconds (0: no
+    /// cache, the default). Keyed by the number's blind index and keyed hashes of the name and phone.
+    pub cache_ttl_secs: u64,
+    /// Most answers the cache holds.
+    pub cache_entries: usize,
     /// Refusals (mismatch, no record) one session allows; the last one fails the session.
     pub corrections_per_session: u32,
     /// Mismatches one ID number may collect per UTC day, over every site, before it is not checked again that
     /// day (keyed by its blind index: nobody can try names against a number).
     pub mismatches_per_identity_day: u64,
+    /// Tencent Cloud FaceID (慧眼).
+    pub tencent: TencentChecks,
+    /// Aliyun Cloudauth (实人认证 / 信息核验).
+    pub aliyun: AliyunChecks,
 }
 
 impl Default for ChecksConfig {
     fn default() -> Self {
-        Self { timeout_ms: 3000, corrections_per_session: 3, mismatches_per_identity_day: 5 }
+        Self {
+            timeout_ms: 3000,
+            retries: 2,
+            retry_backoff_ms: 100,
+            breaker_failures: 5,
+            breaker_open_ms: 30_000,
+            cache_ttl_secs: 0,
+            cache_entries: 100_000,
+            corrections_per_session: 3,
+            mismatches_per_identity_day: 5,
+            tencent: TencentChecks::default(),
+            aliyun: AliyunChecks::default(),
+        }
+    }
+}
+
+/// Tencent Cloud FaceID API 2018-03-01, signed with TC3-HMAC-SHA256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TencentChecks {
+    /// Endpoint URL.
+    pub endpoint: String,
+    /// SecretId.
+    pub secret_id: String,
+    /// SecretKey.
+    pub secret_key: Secret,
+    /// `X-TC-Region`; empty: not sent (these actions take none).
+    pub region: String,
+}
+
+impl Default for TencentChecks {
+    fn default() -> Self {
+        Self {
+            endpoint: "https://faceid.tencentcloudapi.com/".into(),
+            secret_id: String::new(),
+            secret_key: Secret::default(),
+            region: String::new(),
+        }
+    }
+}
+
+/// Aliyun Cloudauth API 2019-03-07, RPC signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AliyunChecks {
+    /// Endpoint URL.
+    pub endpoint: String,
+    /// AccessKey id.
+    pub access_key_id: String,
+    /// AccessKey secret.
+    pub access_key_secret: Secret,
+}
+
+impl Default for AliyunChecks {
+    fn default() -> Self {
+        Self {
+            endpoint: "https://cloudauth.aliyuncs.com/".into(),
+            access_key_id: String::new(),
+            access_key_secret: Secret::default(),
+        }
+    }
+}
+
+impl ChecksConfig {
+    /// Whether `provider` has what it needs to be called (the demo needs nothing).
+    pub fn configured(&self, provider: &str) -> bool {
+        match provider {
+            "demo" => true,
+            "tencent" => !self.tencent.secret_id.is_empty() && !self.tencent.secret_key.is_empty(),
+            "aliyun" => !self.aliyun.access_key_id.is_empty() && !self.aliyun.access_key_secret.is_empty(),
+            _ => false,
+        }
     }
 }
 

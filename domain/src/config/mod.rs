@@ -15,7 +15,7 @@ mod review;
 mod sample;
 
 pub use audit::AuditConfig;
-pub use checks::{CHECK_PROVIDERS, CheckPolicy, ChecksConfig, SiteCheck};
+pub use checks::{AliyunChecks, CHECK_PROVIDERS, CheckPolicy, ChecksConfig, SiteCheck, TencentChecks};
 pub use delivery::{AliyunConfig, EmailConfig, SmsConfig, SmsWebhookConfig, TencentConfig};
 pub use http::HttpConfig;
 pub use review::ReviewConfig;
@@ -398,6 +398,15 @@ impl Config {
                         CHECK_PROVIDERS.join(", ")
                     ));
                 }
+                if !self.checks.configured(&c.provider) {
+                    return bad(format!(
+                        "site {}: check {} uses provider {}, whose credentials [checks.{}] are not set",
+                        site.id,
+                        c.check.as_str(),
+                        c.provider,
+                        c.provider
+                    ));
+                }
             }
             for r in &site.required_checks {
                 if site.checks.iter().all(|c| c.check != *r) {
@@ -508,6 +517,17 @@ mod tests {
         cfg.sites[0].checks = vec![check("nowhere")];
         assert!(cfg.validate().is_err());
         cfg.sites[0].checks = vec![check("demo")];
+        assert!(cfg.validate().is_ok());
+        // A vendor needs its credentials.
+        cfg.sites[0].checks = vec![check("tencent")];
+        assert!(cfg.validate().is_err());
+        cfg.checks.tencent.secret_id = "AKID".into();
+        cfg.checks.tencent.secret_key = Secret::new("key");
+        assert!(cfg.validate().is_ok());
+        cfg.sites[0].checks = vec![check("aliyun")];
+        assert!(cfg.validate().is_err());
+        cfg.checks.aliyun.access_key_id = "id".into();
+        cfg.checks.aliyun.access_key_secret = Secret::new("secret");
         assert!(cfg.validate().is_ok());
     }
 }

@@ -84,9 +84,21 @@ password = ""                # better: REALNAME__EMAIL__PASSWORD
 from = "realname <no-reply@example.com>"
 
 [checks]
-timeout_ms = 3000                  # a provider slower than this is `unavailable`
+timeout_ms = 3000                  # a check slower than this (retries included) is `unavailable`
+retries = 2                        # further attempts after a network error or 5xx, within timeout_ms
+breaker_failures = 5               # consecutive `unavailable` that open a provider's breaker (0: never)
+breaker_open_ms = 30000            # an open breaker answers `unavailable` without calling for this long
+cache_ttl_secs = 0                 # reuse answers for the same identity this long (0: off)
 corrections_per_session = 3        # mismatches / no-record refusals a session allows; the last one fails it
 mismatches_per_identity_day = 5    # per ID number (blind index), UTC day, every site
+
+[checks.tencent]                   # FaceID (慧眼); better: REALNAME__CHECKS__TENCENT__SECRET_KEY
+secret_id = ""
+secret_key = ""
+
+[checks.aliyun]                    # Cloudauth; better: REALNAME__CHECKS__ALIYUN__ACCESS_KEY_SECRET
+access_key_id = ""
+access_key_secret = ""
 
 [[sites]]
 id = "example"
@@ -97,12 +109,16 @@ methods = ["sms", "email"]
 webhook_url = "https://shop.example.com/hooks/realname"
 webhook_secret = "{webhook_secret}"
 max_accounts_per_identity = 1
-# Authoritative checks (docs/checks.md). Only the `demo` provider exists yet; it is for trying the flow.
+# Authoritative checks (docs/checks.md): providers tencent, aliyun (credentials above) and demo (fixtures, for
+# trying the flow).
 # required_checks = ["id_match"]   # never verified without a `match`
 # [[sites.checks]]
 # check = "id_match"               # name + resident ID number (二要素)
-# provider = "demo"
+# provider = "tencent"
 # unavailable = "review"           # no_record / unavailable: review (go on, queue a review) | refuse
+# [[sites.checks]]
+# check = "phone_owner"            # name + number + phone (三要素), SMS method only
+# provider = "aliyun"
 "#
     )
 }

@@ -2,9 +2,9 @@
 //! tests) can see every outcome. It knows no real records; docs/checks.md lists the fixtures.
 
 use async_trait::async_trait;
-use realname_core::protocol::CheckOutcome;
+use realname_core::protocol::{Check, CheckOutcome};
 
-use super::{CheckProvider, CheckRequest};
+use super::{CallError, CheckProvider, CheckRequest};
 
 /// The fixtures: a number, the name it is recorded under (empty: any name) and the answer.
 pub const FIXTURES: &[(&str, &str, Answer)] = &[
@@ -33,6 +33,9 @@ pub enum Answer {
 /// The demo provider.
 pub struct Demo;
 
+/// `phone_owner`: a phone number ending in this is registered to someone else (`mismatch`).
+pub const OTHER_OWNER_SUFFIX: &str = "9999";
+
 #[async_trait]
 impl CheckProvider for Demo {
     fn name(&self) -> &'static str {
@@ -40,16 +43,23 @@ impl CheckProvider for Demo {
     }
 
     /// The fixture's answer; a number not in the fixtures `match`es under any name (the demo has no records to
-    /// say otherwise).
-    async fn check(&self, req: &CheckRequest<'_>) -> CheckOutcome {
+    /// say otherwise). `phone_owner` answers as `id_match` does, except for a phone ending in
+    /// [`OTHER_OWNER_SUFFIX`]: `mismatch`.
+    async fn check(&self, req: &CheckRequest<'_>) -> Result<CheckOutcome, CallError> {
+        let other_owner = req.phone.is_some_and(|p| p.ends_with(OTHER_OWNER_SUFFIX));
         let Some((_, name, answer)) = FIXTURES.iter().find(|(n, _, _)| *n == req.number) else {
-            return CheckOutcome::Match;
+            return Ok(if req.check == Check::PhoneOwner && other_owner {
+                CheckOutcome::Mismatch
+            } else {
+                CheckOutcome::Match
+            });
         };
         match answer {
-            Answer::Record if *name == req.name => CheckOutcome::Match,
-            Answer::Record => CheckOutcome::Mismatch,
-            Answer::NoRecord => CheckOutcome::NoRecord,
-            Answer::Error => CheckOutcome::Unavailable,
+            Answer::Record if req.check == Check::PhoneOwner && other_owner => Ok(CheckOutcome::Mismatch),
+            Answer::Record if *name == req.name => Ok(CheckOutcome::Match),
+            Answer::Record => Ok(CheckOutcome::Mismatch),
+            Answer::NoRecord => Ok(CheckOutcome::NoRecord),
+            Answer::Error => Err(CallError::Answer("demo error".into())),
             Answer::Silent => std::future::pending().await,
         }
     }
@@ -61,10 +71,17 @@ mod tests {
     use realname_core::protocol::{Check, DocumentKind};
     use realname_core::validate::{Date, Options, validate_id};
 
-    fn ask(name: &str, number: &str) -> CheckOutcome {
-        let req = CheckRequest { check: Check::IdMatch, name, number, kind: DocumentKind::ResidentId };
+    fn ask_with(check: Check, name: &str, number: &str, phone: &str) -> CheckOutcome {
+        let req = CheckRequest { check, name, number, phone: Some(phone), kind: DocumentKind::ResidentId };
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
-        rt.map(|rt| rt.block_on(Demo.check(&req))).unwrap_or(CheckOutcome::NotApplicable)
+        match rt.map(|rt| rt.block_on(Demo.check(&req))) {
+            Ok(Ok(outcome)) => outcome,
+            _ => CheckOutcome::Unavailable,
+        }
+    }
+
+    fn ask(name: &str, number: &str) -> CheckOutcome {
+        ask_with(Check::IdMatch, name, number, "13800138000")
     }
 
     #[test]
@@ -84,5 +101,11 @@ mod tests {
         assert_eq!(ask("张三", "11010519700707004X"), CheckOutcome::NoRecord);
         assert_eq!(ask("张三", "110105197007070058"), CheckOutcome::Unavailable);
         assert_eq!(ask("赵六", "110105199001010010"), CheckOutcome::Match);
+        // phone_owner: as id_match, and a phone of someone else.
+        assert_eq!(ask_with(Check::PhoneOwner, "张三", "11010519491231002X", "13800138000"), CheckOutcome::Match);
+        assert_eq!(ask_with(Check::PhoneOwner, "张三丰", "11010519491231002X", "13800138000"), CheckOutcome::Mismatch);
+        assert_eq!(ask_with(Check::PhoneOwner, "张三", "11010519491231002X", "13800139999"), CheckOutcome::Mismatch);
+        assert_eq!(ask_with(Check::PhoneOwner, "赵六", "110105199001010010", "13800139999"), CheckOutcome::Mismatch);
+        assert_eq!(ask_with(Check::IdMatch, "张三", "11010519491231002X", "13800139999"), CheckOutcome::Match);
     }
 }

@@ -33,7 +33,10 @@ pub const ENDPOINT_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
     ),
     ("GET /v1/sessions/{id}", &[&[Unauthorized, Unavailable]]),
     ("GET /v1/sessions/{id}/client", &[CLIENT_SECRET]),
-    ("POST /v1/sessions/{id}/identity", &[CLIENT_SECRET, ENVELOPE, IDENTITY, CHECKS, &[RateLimited, DeliveryFailed]]),
+    (
+        "POST /v1/sessions/{id}/identity",
+        &[CLIENT_SECRET, ENVELOPE, IDENTITY, CHECKS, &[PhoneMismatch, RateLimited, DeliveryFailed]],
+    ),
     ("POST /v1/sessions/{id}/documents", &[CLIENT_SECRET, ENVELOPE, IDENTITY, CHECKS]),
     ("POST /v1/sessions/{id}/code", &[CLIENT_SECRET, ENVELOPE, &[CodeInvalid, CodeExpired, CodeLocked, WrongStep]]),
     ("POST /v1/sessions/{id}/resend", &[CLIENT_SECRET, &[WrongStep, ResendCooldown, RateLimited, DeliveryFailed]]),

@@ -60,22 +60,28 @@ impl Sessions {
         let mut records: Vec<CheckRecord> = Vec::new();
         for setting in &site.cfg.checks {
             let required = site.cfg.required_checks.contains(&setting.check);
-            if !setting.check.applies_to(kind) && required {
-                // A required check no provider can make: this document cannot be verified on this site.
-                return Err(SessionError::invalid("document_kind", "check_not_applicable"));
+            let req = CheckRequest {
+                check: setting.check,
+                name: &plain.name,
+                number: &plain.id_number,
+                phone: plain.phone.as_deref(),
+                kind,
+            };
+            if !req.applicable() && required {
+                // A required check no provider can make: this document (or, for phone_owner, a method without a
+                // phone) cannot be verified on this site.
+                let field = if setting.check.applies_to(kind) { "method" } else { "document_kind" };
+                return Err(SessionError::invalid(field, "check_not_applicable"));
             }
             let limit = self.config.checks.mismatches_per_identity_day;
             let now = self.clock.now_ms();
-            if setting.check.applies_to(kind)
-                && limit > 0
-                && self.store.rate_count(&day_key(blind), DAY_MS, now).await? >= limit
-            {
+            if req.applicable() && limit > 0 && self.store.rate_count(&day_key(blind), DAY_MS, now).await? >= limit {
                 let left = DAY_MS - now.rem_euclid(DAY_MS);
                 let retry_after = u64::try_from((left + 999) / 1000).unwrap_or(1);
                 return Err(SessionError::RetryLater { code: ErrorCode::CheckLimit, retry_after });
             }
-            let req = CheckRequest { check: setting.check, name: &plain.name, number: &plain.id_number, kind };
-            let r = self.checker.run(setting, &req).await;
+            let key = self.checker.caches().then(|| self.cache_key(blind, plain));
+            let r = self.checker.run(setting, &req, key.as_deref()).await;
             let refuse = required || setting.unavailable == CheckPolicy::Refuse;
             match r.outcome {
                 CheckOutcome::Mismatch => {}
@@ -90,6 +96,16 @@ impl Sessions {
             });
         }
         Ok(records)
+    }
+
+    /// The result cache's key for an identity: the number's blind index and keyed hashes (the vault's blind-index
+    /// key) of the name and phone, so the cache holds nothing readable.
+    fn cache_key(&self, blind: &[u8], plain: &PlainIdentity) -> Vec<u8> {
+        let mut key = blind.to_vec();
+        key.extend_from_slice(self.vault.blind_text("check_name", &plain.name).as_bytes());
+        key.push(b'|');
+        key.extend_from_slice(self.vault.blind_text("check_phone", plain.phone.as_deref().unwrap_or("")).as_bytes());
+        key
     }
 
     /// Records a check's refusal (`refused`, after the checks that passed before it) on the session with its
@@ -141,9 +157,16 @@ impl Sessions {
             return Ok(ErrorCode::IdentityMismatchLocked.into());
         }
         let attempts_left = limit.saturating_sub(used);
-        Ok(match refused.outcome {
-            CheckOutcome::Mismatch => SessionError::CheckRefused { code: ErrorCode::IdentityMismatch, attempts_left },
-            CheckOutcome::NoRecord => SessionError::CheckRefused { code: ErrorCode::IdentityNoRecord, attempts_left },
+        Ok(match (refused.check, refused.outcome) {
+            (Check::PhoneOwner, CheckOutcome::Mismatch | CheckOutcome::NoRecord) => {
+                SessionError::CheckRefused { code: ErrorCode::PhoneMismatch, attempts_left }
+            }
+            (_, CheckOutcome::Mismatch) => {
+                SessionError::CheckRefused { code: ErrorCode::IdentityMismatch, attempts_left }
+            }
+            (_, CheckOutcome::NoRecord) => {
+                SessionError::CheckRefused { code: ErrorCode::IdentityNoRecord, attempts_left }
+            }
             _ => SessionError::RetryLater { code: ErrorCode::CheckUnavailable, retry_after: UNAVAILABLE_RETRY_SECS },
         })
     }

@@ -37,11 +37,11 @@ pub enum SessionError {
         /// Attempts left.
         attempts_left: u32,
     },
-    /// An identity check refused the name and number (`identity_mismatch` or `identity_no_record`); the
+    /// An identity check refused the name and number (or phone); the
     /// corrections left before the session fails.
     #[error("refused by a check: {}, {attempts_left} corrections left", .code.as_str())]
     CheckRefused {
-        /// `identity_mismatch` or `identity_no_record`.
+        /// `identity_mismatch`, `identity_no_record` or `phone_mismatch`.
         code: ErrorCode,
         /// Corrections left.
         attempts_left: u32,

@@ -106,6 +106,44 @@ async fn flows(b: Backend) -> (String, Vec<String>) {
     assert_eq!(c.submit_identity(&u, &failing).await.status, StatusCode::OK);
     codes.push(c.last_code());
     assert_eq!(c.submit_code(&u, &c.last_code()).await.json["status"], "pending_review");
+    // The vendors (fakes), whose error messages repeat what they were sent: an error answer goes to review, a
+    // phone registered to someone else is refused, retries and the result cache run.
+    let echo = format!("{NAME} {ID_NUMBER} {PHONE}");
+    let vclock = realname_domain::clock::ManualClock::new(T0 + 7_200_000);
+    let tencent_error =
+        format!(r#"{{"Response":{{"Error":{{"Code":"InvalidParameterValue","Message":"{echo}"}},"RequestId":"r"}}}}"#);
+    let t = crate::vendors::fake::tencent(
+        vclock.clone(),
+        crate::vendors::answer(move |_| crate::vendors::fake::Reply::ok(tencent_error.clone())),
+    )
+    .await;
+    let aliyun_mismatch =
+        format!(r#"{{"RequestId":"r","Code":"200","Message":"{echo}","ResultObject":{{"BizCode":"2"}}}}"#);
+    let a = crate::vendors::fake::aliyun(
+        vclock,
+        crate::vendors::answer(move |_| crate::vendors::fake::Reply::ok(aliyun_mismatch.clone())),
+    )
+    .await;
+    let v = Harness::with(h.backend.second().await, |cfg| {
+        use realname_core::protocol::Check;
+        use realname_domain::config::{CheckPolicy, SiteCheck};
+        crate::vendors::vendor_checks(&mut cfg.checks, &t.url, &a.url);
+        cfg.checks.cache_ttl_secs = 600;
+        cfg.sites[0].checks = vec![
+            SiteCheck { check: Check::IdMatch, provider: "tencent".into(), unavailable: CheckPolicy::Review },
+            SiteCheck { check: Check::PhoneOwner, provider: "aliyun".into(), unavailable: CheckPolicy::Review },
+        ];
+    })
+    .await;
+    v.clock.advance_secs(7200);
+    let w = v.create_session().await;
+    let r = v.submit_identity(&w, &identity_sms(PHONE, v.clock.now_secs())).await;
+    assert_eq!(r.code(), "phone_mismatch", "{}", r.json);
+    let r = v.submit_identity(&w, &identity_sms(PHONE, v.clock.now_secs())).await;
+    assert_eq!(r.code(), "phone_mismatch", "{}", r.json);
+    assert_eq!(a.calls(), 1, "the second answer came from the cache");
+    t.assert_clean();
+    a.assert_clean();
     (h.backend.raw_contents().await, codes)
 }
 

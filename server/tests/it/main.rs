@@ -34,4 +34,5 @@ mod rotation;
 mod store;
 mod tokens;
 mod uploads;
+mod vendors;
 mod webhooks;
