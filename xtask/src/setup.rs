@@ -63,6 +63,7 @@ pub fn run() -> Res<Tools> {
     let chromedriver = chromium()?;
     postgres_bin()?;
     let python = python_jwt()?;
+    crate::face::ensure()?;
     eprintln!("setup: all tools present");
     Ok(Tools { wasm, wasm_size, wasm_bindgen, test_runner, wasm_opt, esbuild, chromedriver, python })
 }
