@@ -7,8 +7,15 @@ use crate::{Result, err};
 
 /// The workspace root (parent of this crate).
 pub fn root() -> PathBuf {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let here = crate_dir(std::env::var_os("CARGO_MANIFEST_DIR"), env!("CARGO_MANIFEST_DIR"));
     here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+/// This crate's folder: the one cargo names when it runs the tests, else the one it was compiled in. Cargo
+/// does not rebuild a path crate whose checkout moved (a target dir copied to another worktree), so the
+/// compiled-in path can be another checkout's, whose docs and pages the tests would then read.
+fn crate_dir(at_run: Option<std::ffi::OsString>, compiled: &str) -> PathBuf {
+    at_run.map(PathBuf::from).unwrap_or_else(|| PathBuf::from(compiled))
 }
 
 fn var_or(name: &str, default: PathBuf) -> PathBuf {
@@ -117,4 +124,15 @@ pub fn tools_node_modules() -> Result<PathBuf> {
 /// `cargo xtask setup` installs `python3-jwt`).
 pub fn python() -> Result<PathBuf> {
     existing(var_or("REALNAME_PYTHON", "/usr/bin/python3".into()), "python3", "run `cargo xtask setup`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checkout_cargo_runs_the_tests_in_wins_over_the_compiled_in_one() {
+        assert_eq!(crate_dir(Some("/here/e2e".into()), "/elsewhere/e2e"), PathBuf::from("/here/e2e"));
+        assert_eq!(crate_dir(None, "/elsewhere/e2e"), PathBuf::from("/elsewhere/e2e"));
+    }
 }
