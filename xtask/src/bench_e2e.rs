@@ -46,14 +46,7 @@ pub fn run(_args: &[String]) -> Res {
          load are slower and wider.\n\n{table}\n{END}\n"
     );
     let path = sh::root().join("docs/performance.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Performance\n\n".into());
-    let new = match (old.find(START), old.find(END)) {
-        (Some(a), Some(b)) if a < b => {
-            format!("{}{section}{}", &old[..a], old[b + END.len()..].trim_start_matches('\n'))
-        }
-        _ => format!("{}\n{section}", old.trim_end()),
-    };
-    std::fs::write(&path, new).map_err(|e| format!("{}: {e}", path.display()))?;
+    sh::record_section(&path, START, END, &section)?;
     eprint!("{section}");
     eprintln!("bench-e2e: recorded in {}", path.display());
     Ok(())

@@ -102,14 +102,7 @@ pub fn run(args: &[String]) -> Res {
 /// Replaces the part of `docs/performance.md` between `start` and `end` with `section` (appends it the first time).
 fn record(section: &str, start: &str, end: &str) -> Res {
     let path = sh::root().join("docs/performance.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Performance\n\n".into());
-    let new = match (old.find(start), old.find(end)) {
-        (Some(a), Some(b)) if a < b => {
-            format!("{}{section}{}", &old[..a], old[b + end.len()..].trim_start_matches('\n'))
-        }
-        _ => format!("{}\n\n{section}", old.trim_end()),
-    };
-    std::fs::write(&path, new).map_err(|e| format!("{}: {e}", path.display()))?;
+    sh::record_section(&path, start, end, section)?;
     eprint!("{section}");
     eprintln!("bench-server: recorded in {}", path.display());
     Ok(())
