@@ -227,3 +227,74 @@ macro_rules! impl_store {
 }
 
 pub(crate) use impl_store;
+
+/// `bind_identity`'s rule (`crate::BindingStore::bind_identity`), one step at a time, for both backends'
+/// statements (`statements.rs` on sqlx, `sqlite/tx.rs` on rusqlite): each runs the statement a step names and
+/// hands its answer to [`Binding::next`] until the rule is [`Binding::Done`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// Insert the binding (`step::INSERT_BINDING`); answer: whether a row was inserted.
+    Insert,
+    /// Count it against the limit (`step::COUNT_BINDING`); answer: [`Binding::within`] of the count it returns.
+    Count,
+    /// Take the binding back (`step::DELETE_BINDING`): the limit refused it.
+    Delete,
+    /// Bound, or bound already: true; refused by the limit: false.
+    Done(bool),
+}
+
+impl Binding {
+    /// The first step: with no room at all (`limit` 0) nothing is written (the count's insert would start at one).
+    pub(crate) fn start(limit: u32) -> Self {
+        if limit == 0 { Self::Done(false) } else { Self::Insert }
+    }
+
+    /// Whether the count (`None`: no row, the identity had its `limit` of accounts already) stays within it.
+    pub(crate) fn within(counted: Option<i64>, limit: u32) -> bool {
+        counted.is_some_and(|n| n <= i64::from(limit))
+    }
+
+    /// The step after this one, given its statement's answer.
+    pub(crate) fn next(self, answer: bool) -> Self {
+        match self {
+            Self::Insert if answer => Self::Count,
+            // The account was bound already: verifying it again takes no new place.
+            Self::Insert => Self::Done(true),
+            Self::Count if answer => Self::Done(true),
+            Self::Count => Self::Delete,
+            Self::Delete => Self::Done(false),
+            done @ Self::Done(_) => done,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Binding::{self, Count, Delete, Done, Insert};
+
+    /// Runs the rule with the statements' answers in order; returns the steps taken and the outcome.
+    fn run(limit: u32, answers: &[bool]) -> (Vec<Binding>, bool) {
+        let (mut step, mut steps, mut answers) = (Binding::start(limit), Vec::new(), answers.iter());
+        loop {
+            match step {
+                Done(bound) => return (steps, bound),
+                s => {
+                    steps.push(s);
+                    step = s.next(*answers.next().expect("an answer for every statement"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_binding_rule_in_every_case() {
+        assert_eq!(run(0, &[]), (vec![], false), "no room: nothing written");
+        assert_eq!(run(2, &[false]), (vec![Insert], true), "bound already");
+        assert_eq!(run(2, &[true, true]), (vec![Insert, Count], true), "a new account within the limit");
+        assert_eq!(run(2, &[true, false, true]), (vec![Insert, Count, Delete], false), "over it: taken back");
+        assert_eq!(
+            (Binding::within(Some(2), 2), Binding::within(Some(3), 2), Binding::within(None, 2)),
+            (true, false, false)
+        );
+    }
+}

@@ -203,33 +203,26 @@ macro_rules! impl_statements {
             limit: u32,
             now: UnixMillis,
         ) -> StoreResult<bool> {
-            // With no room at all, nothing is written (the count's insert below would start at one).
-            if limit == 0 {
-                return Ok(false);
+            use $crate::shared::Binding;
+            let mut rule = Binding::start(limit);
+            loop {
+                let answer = match rule {
+                    Binding::Insert => {
+                        let q = sqlx::query(step::INSERT_BINDING).bind(site_id).bind(blind_index).bind(account);
+                        q.bind(now).execute(&mut *c).await?.rows_affected() == 1
+                    }
+                    Binding::Count => {
+                        let q = sqlx::query_scalar(step::COUNT_BINDING).bind(site_id).bind(blind_index);
+                        Binding::within(q.bind(i64::from(limit)).fetch_optional(&mut *c).await?, limit)
+                    }
+                    Binding::Delete => {
+                        let q = sqlx::query(step::DELETE_BINDING).bind(site_id).bind(blind_index).bind(account);
+                        q.execute(&mut *c).await?.rows_affected() == 1
+                    }
+                    Binding::Done(bound) => return Ok(bound),
+                };
+                rule = rule.next(answer);
             }
-            let inserted = sqlx::query(step::INSERT_BINDING)
-                .bind(site_id)
-                .bind(blind_index)
-                .bind(account)
-                .bind(now)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-                == 1;
-            if !inserted {
-                return Ok(true);
-            }
-            let counted: Option<i64> = sqlx::query_scalar(step::COUNT_BINDING)
-                .bind(site_id)
-                .bind(blind_index)
-                .bind(i64::from(limit))
-                .fetch_optional(&mut *c)
-                .await?;
-            if counted.is_some_and(|n| n <= i64::from(limit)) {
-                return Ok(true);
-            }
-            sqlx::query(step::DELETE_BINDING).bind(site_id).bind(blind_index).bind(account).execute(&mut *c).await?;
-            Ok(false)
         }
 
         async fn enqueue_delivery_on(c: &mut $conn, new: &NewDelivery) -> StoreResult<i64> {

@@ -25,6 +25,7 @@ use super::gate::{Gate, GateGuard};
 use super::read::WAL_SIZE_LIMIT;
 
 use crate::error::{StoreError, StoreResult};
+use crate::shared::Binding;
 use crate::sql::{count_u32, counts_in_order, rate_windows, step};
 use crate::traits::WriteTx;
 use crate::types::{Code, CodeAttempt, CodeState, NewCode, NewDelivery, UnixMillis};
@@ -459,20 +460,21 @@ impl WriteTx for SqliteTx {
         limit: u32,
         now: UnixMillis,
     ) -> StoreResult<bool> {
-        // With no room at all, nothing is written (the count's insert below would start at one).
-        if limit == 0 {
-            return Ok(false);
+        let mut rule = Binding::start(limit);
+        loop {
+            let answer = match rule {
+                Binding::Insert => {
+                    self.execute(step::INSERT_BINDING, params![site_id, blind_index, account, now])? == 1
+                }
+                Binding::Count => {
+                    let p = params![site_id, blind_index, i64::from(limit)];
+                    Binding::within(self.row(step::COUNT_BINDING, p, |r| Ok(r.get::<_, i64>(0)?))?, limit)
+                }
+                Binding::Delete => self.execute(step::DELETE_BINDING, params![site_id, blind_index, account])? == 1,
+                Binding::Done(bound) => return Ok(bound),
+            };
+            rule = rule.next(answer);
         }
-        if self.execute(step::INSERT_BINDING, params![site_id, blind_index, account, now])? == 0 {
-            return Ok(true);
-        }
-        let counted = self
-            .row(step::COUNT_BINDING, params![site_id, blind_index, i64::from(limit)], |r| Ok(r.get::<_, i64>(0)?))?;
-        if counted.is_some_and(|n| n <= i64::from(limit)) {
-            return Ok(true);
-        }
-        self.execute(step::DELETE_BINDING, params![site_id, blind_index, account])?;
-        Ok(false)
     }
 
     async fn create_case(
