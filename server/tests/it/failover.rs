@@ -17,16 +17,12 @@ use axum::Router;
 use axum::http::StatusCode;
 use realname_core::envelope::{RecipientKey, seal};
 use realname_core::protocol::{KeysResponse, Step};
-use realname_domain::clock::SeededRandom;
 use realname_domain::config::Secret;
-use realname_domain::keys::KeyRing;
-use realname_domain::vault::Vault;
-use realname_server::cli::serve::VAULT_FILE;
 use realname_server::delivery::http::HttpClient;
 use serde_json::{Value, json};
 
 use crate::harness::*;
-use crate::processes::{Server, copy_keys, fresh_database, get, post, send, start_with, wait_for};
+use crate::processes::{Server, fresh_database, get, post, send, shared_keys, start_with, wait_for};
 
 /// What reached the outside world: the SMS gateway's codes per phone (`+86…`, in order) and the sessions of the
 /// `verification.verified` events the site's webhook endpoint received.
@@ -177,11 +173,7 @@ impl Client {
 async fn kill_9_of_one_instance_loses_and_strands_nothing() {
     let Some(db) = fresh_database("failover").await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let (keys_a, keys_b) = (dir.path().join("keys-a"), dir.path().join("keys-b"));
-    KeyRing::load_or_create(&keys_a, SeededRandom::new(7).as_ref(), T0).unwrap();
-    Vault::generate().unwrap().write_new(&keys_a.join(VAULT_FILE)).unwrap();
-    std::fs::create_dir_all(&keys_b).unwrap();
-    copy_keys(&keys_a, &keys_b);
+    let (keys_a, keys_b) = shared_keys(dir.path(), 7);
     let (outside, out) = start_outside().await;
     let tweak = |cfg: &mut realname_domain::config::Config| {
         cfg.sms.provider = "webhook".into();

@@ -191,6 +191,16 @@ pub fn copy_keys(from: &Path, to: &Path) {
     }
 }
 
+/// Key files made once and copied to two instances' folders (`keys-a`, `keys-b` in `dir`), as an operator does.
+pub fn shared_keys(dir: &Path, seed: u64) -> (PathBuf, PathBuf) {
+    let (a, b) = (dir.join("keys-a"), dir.join("keys-b"));
+    KeyRing::load_or_create(&a, SeededRandom::new(seed).as_ref(), T0).unwrap();
+    Vault::generate().unwrap().write_new(&a.join(VAULT_FILE)).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    copy_keys(&a, &b);
+    (a, b)
+}
+
 /// `rotate-keys --key <which>` against an instance's configuration.
 fn rotate(db: &str, s: &Server, which: &str) {
     let out = command(db, &["rotate-keys", "--key", which, "--config", s.config.to_str().unwrap()]).output().unwrap();
@@ -222,11 +232,7 @@ pub async fn fresh_database(test: &str) -> Option<String> {
 async fn two_processes_roll_every_rotation_with_flows_running() {
     let Some(db) = fresh_database("processes").await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let (keys_a, keys_b) = (dir.path().join("keys-a"), dir.path().join("keys-b"));
-    KeyRing::load_or_create(&keys_a, SeededRandom::new(5).as_ref(), T0).unwrap();
-    Vault::generate().unwrap().write_new(&keys_a.join(VAULT_FILE)).unwrap();
-    std::fs::create_dir_all(&keys_b).unwrap();
-    copy_keys(&keys_a, &keys_b);
+    let (keys_a, keys_b) = shared_keys(dir.path(), 5);
     let http = HttpClient::new(Duration::from_secs(10));
     let a = Arc::new(start(&http, &db, dir.path(), "a", &keys_a).await);
     let b = Arc::new(start(&http, &db, dir.path(), "b", &keys_b).await);

@@ -87,17 +87,16 @@ async fn no_checkpoint_is_signed_over_entries_that_do_not_verify() {
     .await;
 }
 
-/// The server's chainer chains the pending events and checkpoints on shutdown, with the token signing key.
-async fn the_chainer_checkpoints_at_shutdown(b: ServerBackend) {
+/// The server's chainer checkpoints once, the token signing key is rotated while the server runs, and it
+/// checkpoints again at shutdown; returns the server (its folder kept) and the two checkpoints.
+async fn checkpoints_across_a_rotation(b: ServerBackend) -> (Harness, tempfile::TempDir, Vec<Checkpoint>) {
     let dir = tempfile::tempdir().unwrap();
     let cp_dir = dir.path().to_owned();
     let h = Harness::with(b, move |cfg| cfg.audit.checkpoint_dir = cp_dir).await;
     let mut chainer = realname_server::cli::serve::chainer_of(&h.state).unwrap();
     h.create_session().await;
     chainer.round(false).await;
-    let first = CheckpointFile::in_dir(dir.path()).read().unwrap();
-    assert_eq!(first.len(), 1);
-    // The token signing key is rotated while the server runs: the next checkpoint is signed with the new one.
+    assert_eq!(CheckpointFile::in_dir(dir.path()).read().unwrap().len(), 1);
     let mut ring = (*h.state.keys()).clone();
     ring.rotate_token(realname_domain::clock::SeededRandom::new(9).as_ref(), h.clock.now_ms()).unwrap();
     h.state.keys.replace(ring);
@@ -106,6 +105,13 @@ async fn the_chainer_checkpoints_at_shutdown(b: ServerBackend) {
     chainer.run(async {}).await;
     let all = CheckpointFile::in_dir(dir.path()).read().unwrap();
     assert_eq!(all.len(), 2, "{all:?}");
+    (h, dir, all)
+}
+
+/// The server's chainer chains the pending events and checkpoints on shutdown, with the token signing key: after a
+/// rotation, the new one.
+async fn the_chainer_checkpoints_at_shutdown(b: ServerBackend) {
+    let (h, _dir, all) = checkpoints_across_a_rotation(b).await;
     let head = h.state.store.audit_head().await.unwrap().unwrap();
     assert_eq!((all[1].entries, all[1].head, all[1].at), (head.seq, head.hash, h.clock.now_ms()));
     assert_eq!(all[1].kid, h.state.keys().token_signer().unwrap().0);
@@ -119,22 +125,11 @@ async fn the_chainer_checkpoints_at_shutdown(b: ServerBackend) {
 /// tokens expired long ago), its checkpoints still verify with the public half the file keeps, and one forged under
 /// its key id still fails. (Before, the pruned key's checkpoints were set aside as unknown and protected nothing.)
 async fn checkpoints_of_a_pruned_token_key_still_verify(b: ServerBackend) {
-    let dir = tempfile::tempdir().unwrap();
-    let cp_dir = dir.path().to_owned();
-    let h = Harness::with(b, move |cfg| cfg.audit.checkpoint_dir = cp_dir).await;
-    let mut chainer = realname_server::cli::serve::chainer_of(&h.state).unwrap();
-    h.create_session().await;
-    chainer.round(false).await;
-    let mut ring = (*h.state.keys()).clone();
-    let old = ring.token_signer().unwrap().0.to_owned();
-    ring.rotate_token(realname_domain::clock::SeededRandom::new(9).as_ref(), h.clock.now_ms()).unwrap();
-    h.state.keys.replace(ring.clone());
-    h.create_session().await;
-    h.clock.advance_secs(1);
-    chainer.run(async {}).await;
-    let all = CheckpointFile::in_dir(dir.path()).read().unwrap();
-    assert_eq!(all.iter().map(|c| c.kid == old).collect::<Vec<_>>(), [true, false], "one checkpoint per key");
+    let (h, _dir, all) = checkpoints_across_a_rotation(b).await;
+    let old = all[0].kid.clone();
+    assert_ne!(all[1].kid, old, "one checkpoint per key");
     // A day later the old key is pruned (as the next rotation does) and the key file read again.
+    let mut ring = (*h.state.keys()).clone();
     ring.prune_token(h.clock.now_ms() + 86_400_000, 3_600_000);
     assert!(ring.token_keys().all(|(kid, _)| kid != old), "pruned: no longer signing nor in the JWKS");
     let reloaded = realname_domain::keys::KeyRing::from_json(ring.to_json().as_bytes()).unwrap();
