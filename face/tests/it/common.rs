@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use image::codecs::jpeg::JpegEncoder;
+use image::{DynamicImage, ExtendedColorType, ImageEncoder, Rgb, imageops};
 use realname_face::{Config, DETECTOR_FILE, EMBEDDER_FILE, FaceEngine, Limits, RgbImage, decode};
 
 /// `$REALNAME_FACE_DIR`, else `face/` in the target dir this test binary was built into
@@ -46,3 +48,40 @@ pub fn engine() -> &'static FaceEngine {
 pub const OBAMA: [&str; 5] = ["obama.jpg", "obama2.jpg", "obama3.jpg", "obama_partial_face2.jpg", "32bit.png"];
 /// One photo each of two other people.
 pub const OTHERS: [&str; 2] = ["biden.jpg", "astronaut.png"];
+
+/// Nearest-neighbour rotation about the centre by `degrees`, same canvas, black corners.
+fn rotate(img: &RgbImage, degrees: f32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (c, s) = (degrees.to_radians().cos(), degrees.to_radians().sin());
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    RgbImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        let (sx, sy) = (c * dx - s * dy + cx, s * dx + c * dy + cy);
+        if sx >= 0.0 && sy >= 0.0 && (sx as u32) < w && (sy as u32) < h {
+            *img.get_pixel(sx as u32, sy as u32)
+        } else {
+            Rgb([0, 0, 0])
+        }
+    })
+}
+
+fn recompress(img: &RgbImage, quality: u8) -> RgbImage {
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, quality)
+        .write_image(img.as_raw(), img.width(), img.height(), ExtendedColorType::Rgb8)
+        .unwrap();
+    decode(&out, &Limits::default()).unwrap()
+}
+
+/// Document-style copies of a test photo, the kinds of damage a document photo has: small, grey, heavily
+/// compressed, slightly turned.
+pub fn document_copies(name: &str) -> Vec<(&'static str, RgbImage)> {
+    let base = decoded(name);
+    let small = imageops::thumbnail(&base, base.width() * 460 / base.height(), 460);
+    vec![
+        ("small", small.clone()),
+        ("grey", DynamicImage::ImageRgb8(base.clone()).grayscale().into_rgb8()),
+        ("jpeg q15", recompress(&small, 15)),
+        ("turned 8°", rotate(&base, 8.0)),
+    ]
+}

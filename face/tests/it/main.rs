@@ -6,6 +6,7 @@
 // #[test] functions only; the helpers here are test code too).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bands;
 mod common;
 mod photos;
 mod pipeline;

@@ -1,11 +1,10 @@
 //! The whole path on real photos: one face found where there is one, the specific error where there is none, two,
 //! or one too small, and embeddings that tell the same person from different people.
 
-use image::codecs::jpeg::JpegEncoder;
-use image::{DynamicImage, ExtendedColorType, ImageEncoder, Rgb, RgbImage, imageops};
-use realname_face::{CROP, Embedding, FaceError, Limits, decode};
+use image::{Rgb, RgbImage, imageops};
+use realname_face::{CROP, Embedding, FaceError};
 
-use crate::common::{OBAMA, OTHERS, decoded, engine, photo};
+use crate::common::{OBAMA, OTHERS, decoded, document_copies, engine, photo};
 
 fn embedding(img: &RgbImage) -> Embedding {
     engine().analyze_image(img).unwrap().embedding
@@ -85,41 +84,9 @@ fn a_face_far_away_is_too_small() {
     assert_eq!(err.code(), "face_too_small");
 }
 
-/// Bilinear rotation about the centre by `degrees` (counter-clockwise), same canvas, black corners.
-fn rotate(img: &RgbImage, degrees: f32) -> RgbImage {
-    let (w, h) = img.dimensions();
-    let (c, s) = (degrees.to_radians().cos(), degrees.to_radians().sin());
-    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    RgbImage::from_fn(w, h, |x, y| {
-        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
-        let (sx, sy) = (c * dx - s * dy + cx, s * dx + c * dy + cy);
-        if sx >= 0.0 && sy >= 0.0 && (sx as u32) < w && (sy as u32) < h {
-            *img.get_pixel(sx as u32, sy as u32)
-        } else {
-            Rgb([0, 0, 0])
-        }
-    })
-}
-
-fn recompress(img: &RgbImage, quality: u8) -> RgbImage {
-    let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, quality)
-        .write_image(img.as_raw(), img.width(), img.height(), ExtendedColorType::Rgb8)
-        .unwrap();
-    decode(&out, &Limits::default()).unwrap()
-}
-
 #[test]
 fn document_style_copies_still_match_and_still_differ() {
-    // The kinds of damage a document photo has: small, grey, heavily compressed, slightly turned.
-    let base = decoded("obama2.jpg");
-    let small = imageops::thumbnail(&base, 240, 460);
-    let variants = [
-        ("small", small.clone()),
-        ("grey", DynamicImage::ImageRgb8(base.clone()).grayscale().into_rgb8()),
-        ("jpeg q15", recompress(&small, 15)),
-        ("turned 8°", rotate(&base, 8.0)),
-    ];
+    let variants = document_copies("obama2.jpg");
     let reference = embedding(&decoded("obama.jpg"));
     let stranger = embedding(&decoded("biden.jpg"));
     for (what, img) in variants {
