@@ -180,6 +180,12 @@ impl ToJson for CodePayload {
     }
 }
 
+impl ToJson for crate::protocol::handoff::RedeemRequest {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out).str("code", &self.code).end();
+    }
+}
+
 impl ToJson for Envelope {
     fn write_json(&self, out: &mut String) {
         Object::new(out).str("kid", &self.kid).str("enc", &self.enc).str("ct", &self.ct).end();
@@ -305,6 +311,7 @@ mod tests {
         for t in TEXTS {
             same(&consent(t, 42));
             same(&CodePayload { code: (*t).into() });
+            same(&crate::protocol::handoff::RedeemRequest { code: (*t).into() });
             same(&DocumentsPayload {
                 identity: identity(t, true),
                 selfie_jpeg: "_-AB".into(),

@@ -9,6 +9,7 @@ pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod encoding;
+pub mod handoff;
 pub mod keyprint;
 pub mod keys;
 pub mod lifecycle;

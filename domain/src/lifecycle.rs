@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! created ──CheckRefused──▶ created (the person corrects the name or number and tries again)
+//!    ├──HandedOff──▶ created (another device redeemed a handoff code and carries the session on)
 //!    ├──ChecksExhausted──▶ failed (too many names that do not match the number)
 //! created ──IdentityAccepted──▶ submitted ──CodeIssued──▶ code_sent ──CodeConfirmed──────────▶ verified
 //!    │                              ▲                        │  ▲ CodeIssued (resend)
@@ -26,6 +27,9 @@ pub enum SessionEvent {
     CheckRefused,
     /// The identity step's checks refused as often as a session allows: the session fails.
     ChecksExhausted,
+    /// The session moves to another device (a handoff code is made for it, or redeemed): only before anything
+    /// was submitted, so the phone starts at the beginning (docs/protocol.md 4.13).
+    HandedOff,
     /// A one-time code was issued (the first one, or a resend).
     CodeIssued,
     /// Delivering the code failed: the session waits for a resend.
@@ -50,10 +54,11 @@ pub enum SessionEvent {
 
 impl SessionEvent {
     /// Every event.
-    pub const ALL: [SessionEvent; 13] = [
+    pub const ALL: [SessionEvent; 14] = [
         Self::IdentityAccepted,
         Self::CheckRefused,
         Self::ChecksExhausted,
+        Self::HandedOff,
         Self::CodeIssued,
         Self::DeliveryFailed,
         Self::DocumentsSubmitted,
@@ -94,6 +99,7 @@ pub fn next(status: SessionStatus, event: SessionEvent) -> Result<SessionStatus,
         (S::Created, E::IdentityAccepted) => S::Submitted,
         (S::Created, E::CheckRefused) => S::Created,
         (S::Created, E::ChecksExhausted) => S::Failed,
+        (S::Created, E::HandedOff) => S::Created,
         (S::Submitted | S::CodeSent, E::CodeIssued) => S::CodeSent,
         (S::CodeSent, E::DeliveryFailed) => S::Submitted,
         (S::Created, E::DocumentsSubmitted) => S::PendingReview,
@@ -127,6 +133,7 @@ mod tests {
         (S::Created, E::IdentityAccepted, S::Submitted),
         (S::Created, E::CheckRefused, S::Created),
         (S::Created, E::ChecksExhausted, S::Failed),
+        (S::Created, E::HandedOff, S::Created),
         (S::Created, E::DocumentsSubmitted, S::PendingReview),
         (S::Created, E::Canceled, S::Canceled),
         (S::Created, E::Expired, S::Expired),
@@ -163,7 +170,7 @@ mod tests {
             }
         }
         assert_eq!(legal, LEGAL.len(), "a row of LEGAL names a pair twice");
-        assert_eq!(S::ALL.len() * E::ALL.len(), 117);
+        assert_eq!(S::ALL.len() * E::ALL.len(), 126);
     }
 
     #[test]

@@ -168,6 +168,7 @@ fn main() {
         },
         required_checks: Vec::new(),
         enabled: true,
+        handoff_url: None,
     });
     let (flows, lat, wall, cpu, machine) = rt.block_on(async {
         let clock = Arc::new(SystemClock);

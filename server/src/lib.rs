@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod http;
 pub mod keyring;
 pub mod metrics;
+pub mod qr;
 pub mod report;
 pub mod review;
 pub mod sessions;

@@ -2,6 +2,7 @@
 
 use crate::audit::AuditStore;
 use crate::complaint::ComplaintStore;
+use crate::handoff::HandoffStore;
 use crate::keyprint::KeyPrintStore;
 use crate::review::ReviewStore;
 use crate::traits::{
@@ -26,6 +27,7 @@ pub trait Store:
     + ReviewStore
     + ComplaintStore
     + KeyPrintStore
+    + HandoffStore
 {
 }
 
@@ -42,5 +44,6 @@ impl<T> Store for T where
         + ReviewStore
         + ComplaintStore
         + KeyPrintStore
+        + HandoffStore
 {
 }

@@ -90,6 +90,14 @@ macro_rules! impl_housekeeping {
                 )
                 .await?
                 .rows_affected();
+                // Handoff codes: an unused one once it expired; a used one (its watching secret follows the status)
+                // with its session.
+                exec(
+                    "DELETE FROM handoffs WHERE (used_at IS NULL AND expires_at <= $1) \
+                     OR session_id NOT IN (SELECT id FROM sessions)",
+                    p.now,
+                )
+                .await?;
                 let rate_windows_deleted =
                     exec("DELETE FROM rate_windows WHERE expires_at <= $1", p.now).await?.rows_affected();
                 let envelopes_deleted =

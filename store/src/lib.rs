@@ -10,6 +10,7 @@ pub mod audit;
 pub mod audit_guards;
 pub mod complaint;
 mod error;
+pub mod handoff;
 mod housekeeping;
 pub mod keyprint;
 mod migrate;

@@ -111,6 +111,17 @@ error_codes! {
     CheckUnavailable = ("check_unavailable", 503, "The identity check is unavailable; try again later.");
     /// The identity already holds the maximum number of verified accounts at this site (409).
     IdentityLimit = ("identity_limit", 409, "This identity cannot verify more accounts on this site.");
+    /// The site has no phone page for the cross-device handoff (`handoff_url`) (403).
+    HandoffNotEnabled = ("handoff_not_enabled", 403, "This site offers no handoff to another device.");
+    /// No handoff code like this one (404).
+    HandoffUnknown = ("handoff_unknown", 404, "No handoff has this code; check it, or show a new one on the other device.");
+    /// The handoff code was redeemed already: codes are single use (409).
+    HandoffUsed = ("handoff_used", 409, "This handoff code was already used.");
+    /// The handoff code is past its lifetime (410).
+    HandoffExpired = ("handoff_expired", 410, "This handoff code expired; show a new one on the other device.");
+    /// The session continues on another device: this client secret only follows its status (409).
+    HandedOff =
+        ("handed_off", 409, "The verification continues on another device; this one can only follow its status.");
     /// The client took too long to send its request body (408).
     RequestTimeout = ("request_timeout", 408, "The request body took too long to arrive.");
     /// The request body is too large (413).

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 mod checks;
 mod error;
+pub mod handoff;
 mod result;
 
 pub use checks::*;

@@ -85,6 +85,16 @@ pub fn failed(s: &Session, reason: &str) -> Event {
     about("person", "session.failed", s).detail("reason", reason)
 }
 
+/// `session.handoff_created`: a handoff code was made for the session (docs/protocol.md 4.13; never the code).
+pub fn handoff_created(s: &Session) -> Event {
+    about("person", "session.handoff_created", s)
+}
+
+/// `session.handed_off`: another device redeemed a handoff code and carries the session on with its own secret.
+pub fn handed_off(s: &Session) -> Event {
+    about("person", "session.handed_off", s)
+}
+
 /// `session.verified`.
 pub fn verified(s: &Session) -> Event {
     about("person", "session.verified", s)

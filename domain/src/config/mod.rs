@@ -188,6 +188,8 @@ pub struct SessionConfig {
     pub token_ttl_secs: i64,
     /// How long finished sessions are kept, seconds.
     pub retention_secs: i64,
+    /// How long a cross-device handoff code works, seconds (never past the session's end).
+    pub handoff_ttl_secs: i64,
 }
 
 impl Default for SessionConfig {
@@ -197,6 +199,7 @@ impl Default for SessionConfig {
             session_ttl_secs: 60 * 60,
             token_ttl_secs: 15 * 60,
             retention_secs: 30 * 24 * 3600,
+            handoff_ttl_secs: 5 * 60,
         }
     }
 }
@@ -238,6 +241,12 @@ pub struct LimitConfig {
     pub refusals_per_client_destination_hour: u64,
     /// Sessions created per client IP per hour through the publishable key.
     pub widget_sessions_per_ip_hour: u64,
+    /// Handoff codes one session may make (docs/protocol.md 4.13).
+    pub handoffs_per_session: u32,
+    /// Handoff codes made per client IP per hour.
+    pub handoffs_per_ip_hour: u64,
+    /// Handoff redemption attempts per client IP per hour, right or wrong: what bounds guessing codes.
+    pub handoff_redeems_per_ip_hour: u64,
 }
 
 impl Default for LimitConfig {
@@ -250,6 +259,9 @@ impl Default for LimitConfig {
             per_session: 5,
             refusals_per_client_destination_hour: 10,
             widget_sessions_per_ip_hour: 60,
+            handoffs_per_session: 5,
+            handoffs_per_ip_hour: 30,
+            handoff_redeems_per_ip_hour: 20,
         }
     }
 }
@@ -310,6 +322,10 @@ pub struct SiteConfig {
     /// Whether the site may create sessions.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// The site's phone page for the cross-device handoff (a page with the widget in `redeem` mode, at one of the
+    /// site's origins); none: the site offers no handoff.
+    #[serde(default)]
+    pub handoff_url: Option<String>,
 }
 
 fn default_methods() -> Vec<Method> {
@@ -387,6 +403,15 @@ impl Config {
                         site.id
                     ));
                 }
+            }
+            if let Some(url) = &site.handoff_url
+                && !site.origins.iter().any(|o| url.strip_prefix(o.as_str()).is_some_and(|rest| rest.starts_with('/')))
+            {
+                return bad(format!(
+                    "site {}: handoff_url {url:?} must be a page at one of the site's origins (the phone page redeems \
+                     the code from there)",
+                    site.id
+                ));
             }
             for c in &site.checks {
                 if !CHECK_PROVIDERS.contains(&c.provider.as_str()) {
@@ -502,11 +527,20 @@ mod tests {
             checks: Vec::new(),
             required_checks: Vec::new(),
             enabled: true,
+            handoff_url: None,
         });
         assert!(cfg.validate().is_err());
         // A check names a provider this server has; a required check is one the site runs.
         cfg.sites[0].origins = vec!["https://a.example".into()];
         assert!(cfg.validate().is_ok());
+        // The phone page of the handoff is a page of the site's own origins.
+        for (url, ok) in
+            [("https://a.example/phone", true), ("https://a.example.evil/phone", false), ("https://a.example", false)]
+        {
+            cfg.sites[0].handoff_url = Some(url.into());
+            assert_eq!(cfg.validate().is_ok(), ok, "{url}");
+        }
+        cfg.sites[0].handoff_url = None;
         let check = |provider: &str| SiteCheck {
             check: realname_core::protocol::Check::IdMatch,
             provider: provider.into(),

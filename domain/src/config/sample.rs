@@ -44,6 +44,7 @@ checkpoint_secs = 60           # a new checkpoint this often when the log grew, 
 client_secret_ttl_secs = 1800
 session_ttl_secs = 3600
 token_ttl_secs = 900
+handoff_ttl_secs = 300       # a code that moves a session to a phone works this long, once
 
 [codes]
 ttl_secs = 300
@@ -57,6 +58,9 @@ per_destination_day = 10
 per_ip_hour = 20
 per_session = 5
 refusals_per_client_destination_hour = 10  # refusals recorded per (client IP, phone/email); never spend its quota
+handoffs_per_session = 5     # handoff codes a session may make
+handoffs_per_ip_hour = 30
+handoff_redeems_per_ip_hour = 20  # redemption attempts, right or wrong: bounds guessing
 
 [sms]
 provider = "outbox"          # outbox (demo only) | aliyun | tencent | webhook
@@ -109,6 +113,7 @@ methods = ["sms", "email"]
 webhook_url = "https://shop.example.com/hooks/realname"
 webhook_secret = "{webhook_secret}"
 max_accounts_per_identity = 1
+# handoff_url = "https://shop.example.com/verify-on-phone"   # phone page for "continue on your phone" (protocol 4.13)
 # Authoritative checks (docs/checks.md): providers tencent, aliyun (credentials above) and demo (fixtures, for
 # trying the flow).
 # required_checks = ["id_match"]   # never verified without a `match`

@@ -230,6 +230,8 @@ pub fn demo_config(addr: &str, data: &Path, www: Option<PathBuf>, rng: &dyn Rand
         }],
         required_checks: Vec::new(),
         enabled: true,
+        // No phone page yet: the widget's side of the handoff is not in the demo (docs/protocol.md 4.13).
+        handoff_url: None,
     });
     (cfg, secret)
 }

@@ -27,6 +27,7 @@ pub mod conn;
 pub mod console;
 pub mod dev;
 pub mod error;
+pub mod handoff;
 pub mod keys;
 pub mod metrics;
 pub mod openapi_errors;
@@ -37,7 +38,8 @@ pub mod upload;
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
     let limit = state.cfg.server.body_limit;
-    let mut router = Router::new().merge(api::routes()).merge(keys::routes()).merge(ops::routes());
+    let mut router =
+        Router::new().merge(api::routes()).merge(handoff::routes()).merge(keys::routes()).merge(ops::routes());
     router =
         router.merge(review::routes()).merge(complaints::routes()).merge(console::routes()).merge(metrics::routes());
     if state.cfg.server.demo {
@@ -173,7 +175,10 @@ async fn cors(axum::extract::State(state): axum::extract::State<AppState>, req: 
             let h = resp.headers_mut();
             set_cors(h, origin.as_deref(), public && !allowed);
             h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
-            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("authorization, content-type, if-none-match"),
+            );
             h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
         }
         return resp;
@@ -187,6 +192,8 @@ async fn cors(axum::extract::State(state): axum::extract::State<AppState>, req: 
 }
 
 fn set_cors(h: &mut HeaderMap, origin: Option<&str>, wildcard: bool) {
+    // The status's tag (docs/protocol.md 4.15) is read by the widget on another origin.
+    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("etag"));
     if wildcard {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     } else if let Some(v) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {

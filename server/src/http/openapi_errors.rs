@@ -17,7 +17,7 @@ pub const BODY: &[ErrorCode] = &[BadRequest, RequestTimeout, PayloadTooLarge, Un
 pub const ID: &[ErrorCode] = &[InvalidParameter, NotFound];
 
 const CLIENT_SECRET: &[ErrorCode] =
-    &[Unauthorized, ForbiddenOrigin, SessionExpired, ClientSecretUsed, ClientSecretExpired, Unavailable];
+    &[Unauthorized, ForbiddenOrigin, SessionExpired, ClientSecretUsed, ClientSecretExpired, HandedOff, Unavailable];
 const ENVELOPE: &[ErrorCode] = &[EnvelopeMalformed, UnknownKid, EnvelopeInvalid, PayloadInvalid, EnvelopeReplayed];
 const CHECKS: &[ErrorCode] =
     &[IdentityMismatch, IdentityNoRecord, IdentityMismatchLocked, CheckLimit, CheckUnavailable];
@@ -41,6 +41,12 @@ pub const ENDPOINT_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
     ("POST /v1/sessions/{id}/code", &[CLIENT_SECRET, ENVELOPE, &[CodeInvalid, CodeExpired, CodeLocked, WrongStep]]),
     ("POST /v1/sessions/{id}/resend", &[CLIENT_SECRET, &[WrongStep, ResendCooldown, RateLimited, DeliveryFailed]]),
     ("POST /v1/sessions/{id}/cancel", &[CLIENT_SECRET, &[WrongStep]]),
+    ("POST /v1/sessions/{id}/handoff", &[CLIENT_SECRET, &[WrongStep, HandoffNotEnabled, RateLimited]]),
+    (
+        "POST /v1/handoff/redeem",
+        &[&[ForbiddenOrigin, HandoffUnknown, HandoffUsed, HandoffExpired, WrongStep, RateLimited, Unavailable]],
+    ),
+    ("GET /v1/sessions/{id}/status", &[&[Unauthorized, ForbiddenOrigin, Unavailable]]),
     ("GET /v1/keys", &[]),
     ("GET /v1/jwks.json", &[]),
     ("GET /v1/openapi.json", &[]),
@@ -83,7 +89,8 @@ impl utoipa::Modify for ErrorResponses {
 
 fn set_errors(op: &mut Operation, endpoint: &str) {
     let responses = &mut op.responses.responses;
-    responses.retain(|status, _| status.starts_with('2'));
+    // The answers that are not errors stay (2xx, and the status's 304).
+    responses.retain(|status, _| !(status.starts_with('4') || status.starts_with('5')));
     let Some(codes) = errors_of(endpoint) else { return };
     let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
     for c in codes {

@@ -32,6 +32,7 @@ mod checks;
 mod code;
 mod error;
 mod events;
+mod handoff;
 mod identity;
 mod result;
 mod review;
@@ -129,7 +130,7 @@ pub(crate) fn session_id(now: UnixMillis, rng: &dyn Random) -> String {
 const REPLAY_MARGIN_MS: i64 = 3_600_000;
 
 /// The site's identity checks and their providers, as the session answers name them for the widget's consent.
-fn check_notices(site: &Site) -> Vec<CheckNotice> {
+pub(crate) fn check_notices(site: &Site) -> Vec<CheckNotice> {
     site.cfg.checks.iter().map(|c| CheckNotice { check: c.check, provider: c.provider.clone() }).collect()
 }
 
@@ -278,6 +279,11 @@ impl Sessions {
             return Err(ErrorCode::Unauthorized.into());
         };
         if c.bearer.is_none() || !bool::from(session.client_secret_hash.as_slice().ct_eq(&given)) {
+            // The secret of a device that handed the session to another (docs/protocol.md 4.13) only follows its
+            // status: every step says so, instead of a plain refusal.
+            if c.bearer.is_some() && self.store.handoff_watcher(&session.id, &given).await? {
+                return Err(ErrorCode::HandedOff.into());
+            }
             return Err(ErrorCode::Unauthorized.into());
         }
         let site = self.sites.by_id(&session.site_id).ok_or(ErrorCode::Unauthorized)?;

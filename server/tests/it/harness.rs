@@ -39,6 +39,8 @@ pub const NAME: &str = "张三丰";
 pub const PHONE: &str = "13912345678";
 /// Email.
 pub const EMAIL: &str = "zhang.sanfeng@example.com";
+/// The test site's phone page for the handoff.
+pub const HANDOFF_URL: &str = "https://shop.example/verify-on-phone";
 
 /// Runs each named `async fn(Backend)` once on SQLite and once on PostgreSQL.
 macro_rules! on_both_backends {
@@ -113,6 +115,7 @@ pub fn shop_site() -> SiteConfig {
         checks: Vec::new(),
         required_checks: Vec::new(),
         enabled: true,
+        handoff_url: Some(HANDOFF_URL.into()),
     }
 }
 

@@ -21,6 +21,7 @@ mod dev;
 mod failover;
 mod flagged;
 mod flow_audit;
+mod handoff;
 mod keepalive;
 mod keys;
 mod leaks;
