@@ -233,7 +233,8 @@ fn per_endpoint_errors(
         let op = &doc["paths"][path][method.to_lowercase()];
         let mut api = BTreeSet::new();
         for (status, resp) in op["responses"].as_object().into_iter().flatten() {
-            if status.starts_with('2') {
+            // Errors only: not the answers (2xx) nor the status's `304 Not Modified`.
+            if !(status.starts_with('4') || status.starts_with('5')) {
                 continue;
             }
             let examples = &resolve(doc, resp)["content"]["application/json"]["examples"];
