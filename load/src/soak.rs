@@ -31,7 +31,7 @@ pub const BOUND_FLOW_FLOOR_MS: f64 = 150.0;
 /// The server's RSS may never pass this, MB (the issue measured 348 MB under slow connections and 739 MB
 /// under an upload flood before its fixes).
 pub const BOUND_RSS_CEILING_MB: f64 = 300.0;
-/// 10 s after an upload burst, RSS must be within this of what it was before the burst, MB.
+/// Within 10 s after an upload burst, RSS must be back within this of what it was before the burst, MB.
 pub const BOUND_RSS_RETURN_MB: f64 = 48.0;
 /// At the end, with the attackers gone, RSS must be within this of what it was after the quiet phase, MB: the
 /// allocator keeps some freed memory for reuse (a console login's Argon2 hash alone takes 19 MiB on a
@@ -230,7 +230,9 @@ pub async fn run(args: &Args) -> Result<serde_json::Value, String> {
         }));
     }
     // Upload bursts at 0.55 and 0.70, each followed by the RSS some seconds later.
-    let settle = if args.smoke { Duration::from_secs(1) } else { Duration::from_secs(10) };
+    // Memory must be back within this long; sampled until it is, since a loaded machine (the smoke run inside
+    // `cargo xtask test`, beside builds) can take longer than a quiet one to let the allocator give it back.
+    let settle = Duration::from_secs(10);
     let mut bursts = Vec::new();
     for (b, start) in [at(0.55), at(0.70)].into_iter().enumerate() {
         sleep_until(start).await;
@@ -247,12 +249,15 @@ pub async fn run(args: &Args) -> Result<serde_json::Value, String> {
             sleep(Duration::from_millis(100)).await;
         }
         let done = Instant::now();
-        sleep(settle).await;
-        let after = status_mb(pid, "VmRSS:");
+        let mut after = status_mb(pid, "VmRSS:");
+        while after > before + BOUND_RSS_RETURN_MB && done.elapsed() < settle {
+            sleep(Duration::from_millis(200)).await;
+            after = status_mb(pid, "VmRSS:");
+        }
         bursts.push(serde_json::json!({
             "at_s": r2(secs(start)), "uploads": size.uploads_unknown + size.uploads_real,
             "took_s": r2(secs(done) - secs(start)), "rss_before_mb": r2(before), "rss_peak_mb": r2(peak),
-            "rss_after_mb": r2(after), "after_s": settle.as_secs(),
+            "rss_after_mb": r2(after), "after_s": r2(done.elapsed().as_secs_f64()),
         }));
     }
     for t in tasks {

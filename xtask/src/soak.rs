@@ -55,7 +55,7 @@ fn describe(r: &serde_json::Value, backend: &str) -> String {
             num(&b["rss_before_mb"]),
             num(&b["rss_peak_mb"]),
             num(&b["rss_after_mb"]),
-            b["after_s"]
+            num(&b["after_s"])
         ));
     }
     s.push_str(&format!(
