@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::Secret;
 
 /// The providers this server implements (`server/src/checks/`); a site's `provider` must name one.
-pub const CHECK_PROVIDERS: &[&str] = &["demo", "tencent", "aliyun"];
+pub const CHECK_PROVIDERS: &[&str] = &["demo", "tencent", "aliyun", "nppa", "webhook"];
 
 /// Timeout, retries, breaker, cache and limits of every check, and the vendors' settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,10 @@ pub struct ChecksConfig {
     pub tencent: TencentChecks,
     /// Aliyun Cloudauth (实人认证 / 信息核验).
     pub aliyun: AliyunChecks,
+    /// The national online-game anti-addiction real-name system (网络游戏防沉迷实名认证系统).
+    pub nppa: NppaChecks,
+    /// The operator's own service.
+    pub webhook: WebhookChecks,
 }
 
 impl Default for ChecksConfig {
@@ -54,6 +58,8 @@ impl Default for ChecksConfig {
             mismatches_per_identity_day: 5,
             tencent: TencentChecks::default(),
             aliyun: AliyunChecks::default(),
+            nppa: NppaChecks::default(),
+            webhook: WebhookChecks::default(),
         }
     }
 }
@@ -105,6 +111,47 @@ impl Default for AliyunChecks {
     }
 }
 
+/// The national online-game anti-addiction real-name system's `check` and `query` interfaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NppaChecks {
+    /// The `check` interface's URL.
+    pub check_url: String,
+    /// The `query` interface's URL.
+    pub query_url: String,
+    /// `appId` (接口调用唯一凭证).
+    pub app_id: String,
+    /// `bizId` (业务权限标识).
+    pub biz_id: String,
+    /// The secret key: 32 hex characters (the AES-128 key and the signing secret).
+    pub secret_key: Secret,
+    /// How long to wait before asking `query` again while the answer is "in progress", ms.
+    pub poll_ms: u64,
+}
+
+impl Default for NppaChecks {
+    fn default() -> Self {
+        Self {
+            check_url: "https://api.wlc.nppa.gov.cn/idcard/authentication/check".into(),
+            query_url: "http://api2.wlc.nppa.gov.cn/idcard/authentication/query".into(),
+            app_id: String::new(),
+            biz_id: String::new(),
+            secret_key: Secret::default(),
+            poll_ms: 1000,
+        }
+    }
+}
+
+/// The operator's own check service (docs/checks.md: its request and answer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookChecks {
+    /// Its URL.
+    pub url: String,
+    /// The secret both directions are signed with (`Realname-Signature`).
+    pub secret: Secret,
+}
+
 impl ChecksConfig {
     /// Whether `provider` has what it needs to be called (the demo needs nothing).
     pub fn configured(&self, provider: &str) -> bool {
@@ -112,8 +159,18 @@ impl ChecksConfig {
             "demo" => true,
             "tencent" => !self.tencent.secret_id.is_empty() && !self.tencent.secret_key.is_empty(),
             "aliyun" => !self.aliyun.access_key_id.is_empty() && !self.aliyun.access_key_secret.is_empty(),
+            "nppa" => {
+                let key = crate::encoding::hex_decode(self.nppa.secret_key.expose());
+                !self.nppa.app_id.is_empty() && !self.nppa.biz_id.is_empty() && key.is_some_and(|k| k.len() == 16)
+            }
+            "webhook" => !self.webhook.url.is_empty() && !self.webhook.secret.is_empty(),
             _ => false,
         }
+    }
+
+    /// Whether `provider` can make `check` (the anti-addiction system checks the name and number only).
+    pub fn supports(provider: &str, check: Check) -> bool {
+        provider != "nppa" || check == Check::IdMatch
     }
 }
 

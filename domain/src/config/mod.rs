@@ -15,7 +15,9 @@ mod review;
 mod sample;
 
 pub use audit::AuditConfig;
-pub use checks::{AliyunChecks, CHECK_PROVIDERS, CheckPolicy, ChecksConfig, SiteCheck, TencentChecks};
+pub use checks::{
+    AliyunChecks, CHECK_PROVIDERS, CheckPolicy, ChecksConfig, NppaChecks, SiteCheck, TencentChecks, WebhookChecks,
+};
 pub use delivery::{AliyunConfig, EmailConfig, SmsConfig, SmsWebhookConfig, TencentConfig};
 pub use http::HttpConfig;
 pub use review::ReviewConfig;
@@ -423,6 +425,9 @@ impl Config {
                         CHECK_PROVIDERS.join(", ")
                     ));
                 }
+                if !ChecksConfig::supports(&c.provider, c.check) {
+                    return bad(format!("site {}: provider {} cannot check {}", site.id, c.provider, c.check.as_str()));
+                }
                 if !self.checks.configured(&c.provider) {
                     return bad(format!(
                         "site {}: check {} uses provider {}, whose credentials [checks.{}] are not set",
@@ -562,6 +567,21 @@ mod tests {
         assert!(cfg.validate().is_err());
         cfg.checks.aliyun.access_key_id = "id".into();
         cfg.checks.aliyun.access_key_secret = Secret::new("secret");
+        assert!(cfg.validate().is_ok());
+        cfg.sites[0].checks = vec![check("nppa")];
+        cfg.checks.nppa.app_id = "app".into();
+        cfg.checks.nppa.biz_id = "biz".into();
+        cfg.checks.nppa.secret_key = Secret::new("2836e95f");
+        assert!(cfg.validate().is_err(), "the key is 16 bytes in hex");
+        cfg.checks.nppa.secret_key = Secret::new("2836e95fcd10e04b0069bb1ee659955b");
+        assert!(cfg.validate().is_ok());
+        cfg.sites[0].checks[0].check = realname_core::protocol::Check::PhoneOwner;
+        cfg.sites[0].required_checks.clear();
+        assert!(cfg.validate().is_err(), "nppa checks names and numbers only");
+        cfg.sites[0].checks = vec![check("webhook")];
+        assert!(cfg.validate().is_err());
+        cfg.checks.webhook.url = "https://checks.example/".into();
+        cfg.checks.webhook.secret = Secret::new("whsec");
         assert!(cfg.validate().is_ok());
     }
 }

@@ -104,6 +104,15 @@ secret_key = ""
 access_key_id = ""
 access_key_secret = ""
 
+[checks.nppa]                      # 网络游戏防沉迷实名认证系统 (id_match only)
+app_id = ""
+biz_id = ""
+secret_key = ""                    # 32 hex; better: REALNAME__CHECKS__NPPA__SECRET_KEY
+
+[checks.webhook]                   # your own check service (docs/checks.md)
+url = ""
+secret = ""                        # better: REALNAME__CHECKS__WEBHOOK__SECRET
+
 [[sites]]
 id = "example"
 name = "Example shop"
@@ -114,8 +123,8 @@ webhook_url = "https://shop.example.com/hooks/realname"
 webhook_secret = "{webhook_secret}"
 max_accounts_per_identity = 1
 # handoff_url = "https://shop.example.com/verify-on-phone"   # phone page for "continue on your phone" (protocol 4.13)
-# Authoritative checks (docs/checks.md): providers tencent, aliyun (credentials above) and demo (fixtures, for
-# trying the flow).
+# Authoritative checks (docs/checks.md): providers tencent, aliyun, nppa, webhook (settings above) and demo
+# (fixtures, for trying the flow).
 # required_checks = ["id_match"]   # never verified without a `match`
 # [[sites.checks]]
 # check = "id_match"               # name + resident ID number (二要素)

@@ -2,7 +2,8 @@
 //! that runs one check: the optional result cache, the provider's circuit breaker, bounded retries with jitter
 //! for calls that failed in transit, all under the timeout; it records the outcome, provider, time and latency
 //! (never what was checked) and counts them in `/metrics`. Providers: `demo` (deterministic fixtures), `tencent`
-//! (FaceID), `aliyun` (Cloudauth); docs/checks.md. Where to add one: ARCHITECTURE.md.
+//! (FaceID), `aliyun` (Cloudauth), `nppa` (the anti-addiction system), `webhook` (the operator's own service);
+//! docs/checks.md. Where to add one: ARCHITECTURE.md.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,7 +22,9 @@ pub mod aliyun;
 pub mod breaker;
 pub mod cache;
 pub mod demo;
+pub mod nppa;
 pub mod tencent;
+pub mod webhook;
 
 use breaker::Breaker;
 use cache::Cache;
@@ -113,8 +116,15 @@ impl Checker {
             providers.push(Arc::new(tencent::Tencent::new(cfg.tencent.clone(), http.clone(), clock.clone())));
         }
         if cfg.configured("aliyun") {
-            let a = aliyun::Aliyun::new(cfg.aliyun.clone(), http, clock.clone(), random.clone());
+            let a = aliyun::Aliyun::new(cfg.aliyun.clone(), http.clone(), clock.clone(), random.clone());
             providers.push(Arc::new(a));
+        }
+        if cfg.configured("nppa") {
+            providers.push(Arc::new(nppa::Nppa::new(cfg.nppa.clone(), http.clone(), clock.clone(), random.clone())));
+        }
+        if cfg.configured("webhook") {
+            let w = webhook::Webhook::new(cfg.webhook.clone(), http, clock.clone(), random.clone());
+            providers.push(Arc::new(w));
         }
         Self::with_providers(providers, cfg, clock, random, metrics)
     }

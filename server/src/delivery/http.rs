@@ -2,13 +2,15 @@
 
 use std::time::Duration;
 
-/// A reply: status and body (truncated to 64 KiB).
+/// A reply: status, body (truncated to 64 KiB) and its `Realname-Signature` header, if any.
 #[derive(Debug, Clone)]
 pub struct Reply {
     /// HTTP status.
     pub status: u16,
     /// Body text.
     pub body: String,
+    /// The `Realname-Signature` header (the `webhook` check provider's signed answers).
+    pub signature: Option<String>,
 }
 
 /// HTTP client shared by the senders and the webhook worker.
@@ -62,8 +64,10 @@ impl HttpClient {
             };
             let mut resp = result.map_err(|e| e.to_string())?;
             let status = resp.status().as_u16();
+            let signature =
+                resp.headers().get(realname_domain::signature::HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let body = resp.body_mut().with_config().limit(64 * 1024).read_to_string().unwrap_or_default();
-            Ok(Reply { status, body })
+            Ok(Reply { status, body, signature })
         })
         .await
         .map_err(|e| e.to_string())?

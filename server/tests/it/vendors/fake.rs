@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::IntoResponse;
-use axum::routing::post;
+use axum::routing::any;
 use realname_domain::clock::{Clock, ManualClock};
-use realname_server::checks::tencent as tc;
+use realname_server::checks::{nppa, tencent as tc};
 use realname_server::delivery::aliyun::signature_for;
 use realname_server::delivery::tencent::{Tc3Request, authorization};
 use realname_server::delivery::utc_datetime;
@@ -26,6 +26,14 @@ pub const TENCENT_KEY: &str = "faceid-secret-key";
 pub const ALIYUN_ID: &str = "LTAIcloudauthTEST";
 /// Aliyun's AccessKey secret.
 pub const ALIYUN_SECRET: &str = "cloudauth-secret";
+/// The anti-addiction system's appId, bizId and secret key (the interface specification's example key).
+pub const NPPA_APP: &str = "test-appId";
+/// bizId.
+pub const NPPA_BIZ: &str = "1101999999";
+/// Secret key (AES-128 in hex).
+pub const NPPA_KEY: &str = "2836e95fcd10e04b0069bb1ee659955b";
+/// The operator's check service's secret.
+pub const WEBHOOK_SECRET: &str = "whsec_checks_test";
 
 /// One request as the vendor understood it: the action and its own fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,20 +53,22 @@ pub struct Reply {
     pub body: String,
     /// Wait before answering.
     pub delay: Duration,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
     /// A `200` with `body`.
     pub fn ok(body: impl Into<String>) -> Self {
-        Self { status: 200, body: body.into(), delay: Duration::ZERO }
+        Self::status(200, body)
     }
     /// A status with `body`.
     pub fn status(status: u16, body: impl Into<String>) -> Self {
-        Self { status, body: body.into(), delay: Duration::ZERO }
+        Self { status, body: body.into(), delay: Duration::ZERO, headers: Vec::new() }
     }
     /// A `200` after `ms`.
     pub fn slow(ms: u64) -> Self {
-        Self { status: 200, body: String::new(), delay: Duration::from_millis(ms) }
+        Self { delay: Duration::from_millis(ms), ..Self::ok("") }
     }
 }
 
@@ -106,17 +116,17 @@ impl Fake {
     }
 }
 
-type Check = fn(&HeaderMap, &Uri, &str, i64) -> Result<Seen, String>;
+type Check = fn(&Method, &HeaderMap, &Uri, &str, i64) -> Result<Seen, String>;
 
 async fn serve(check: Check, refusal: Reply, clock: Arc<ManualClock>, answer: Answer) -> Fake {
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let problems: Arc<Mutex<Vec<String>>> = Arc::default();
     let (s, p) = (seen.clone(), problems.clone());
-    let app = Router::new().fallback(post(move |headers: HeaderMap, uri: Uri, body: String| {
+    let app = Router::new().fallback(any(move |method: Method, headers: HeaderMap, uri: Uri, body: String| {
         let (seen, problems, clock, answer, refusal) =
             (s.clone(), p.clone(), clock.clone(), answer.clone(), refusal.clone());
         async move {
-            let reply = match check(&headers, &uri, &body, clock.now_secs()) {
+            let reply = match check(&method, &headers, &uri, &body, clock.now_secs()) {
                 Ok(request) => {
                     let reply = answer(&request);
                     seen.lock().unwrap().push(request);
@@ -129,7 +139,12 @@ async fn serve(check: Check, refusal: Reply, clock: Arc<ManualClock>, answer: An
             };
             tokio::time::sleep(reply.delay).await;
             let status = axum::http::StatusCode::from_u16(reply.status).unwrap();
-            (status, [("content-type", "application/json")], reply.body).into_response()
+            let mut resp = (status, [("content-type", "application/json")], reply.body).into_response();
+            for (k, v) in reply.headers {
+                let name = axum::http::HeaderName::try_from(k).unwrap();
+                resp.headers_mut().insert(name, v.parse().unwrap());
+            }
+            resp
         }
     }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -147,7 +162,8 @@ fn expect(what: &str, got: &str, want: &str) -> Result<(), String> {
 }
 
 /// Checks a FaceID request as Tencent's API 3.0 does (signature v3, TC3-HMAC-SHA256).
-fn tencent_check(h: &HeaderMap, uri: &Uri, body: &str, now: i64) -> Result<Seen, String> {
+fn tencent_check(m: &Method, h: &HeaderMap, uri: &Uri, body: &str, now: i64) -> Result<Seen, String> {
+    expect("method", m.as_str(), "POST")?;
     expect("path", uri.path(), "/")?;
     if uri.query().is_some() {
         return Err("a query string".into());
@@ -207,7 +223,8 @@ fn percent_decode(s: &str) -> Result<String, String> {
 }
 
 /// Checks a Cloudauth request as Aliyun's RPC gateway does (signature version 1.0, HMAC-SHA1, the form body).
-fn aliyun_check(h: &HeaderMap, uri: &Uri, body: &str, now: i64) -> Result<Seen, String> {
+fn aliyun_check(m: &Method, h: &HeaderMap, uri: &Uri, body: &str, now: i64) -> Result<Seen, String> {
+    expect("method", m.as_str(), "POST")?;
     expect("path", uri.path(), "/")?;
     if uri.query().is_some() {
         return Err("a query string: the fields belong in the form body".into());
@@ -273,4 +290,121 @@ pub async fn aliyun(clock: Arc<ManualClock>, answer: Answer) -> Fake {
         r#"{"RequestId":"r-0","Code":"SignatureDoesNotMatch","Message":"Specified signature is not matched with our calculation."}"#,
     );
     serve(aliyun_check, refusal, clock, answer).await
+}
+
+/// The keys of a JSON object, sorted.
+fn keys_of(v: &serde_json::Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    k.sort();
+    k
+}
+
+/// Checks an anti-addiction request as the interface specification says: the system parameters in the headers,
+/// the SHA-256 signature over the key, the sorted parameters (the query's too) and the body; `check` (POST
+/// `/check`) with the AES-128-GCM body that opens under the key to exactly `ai` (32 characters), `name` and
+/// `idNum`; `query` (GET `/query?ai=…`) without a body.
+fn nppa_check(m: &Method, h: &HeaderMap, uri: &Uri, body: &str, now: i64) -> Result<Seen, String> {
+    expect("appId", header(h, "appId")?, NPPA_APP)?;
+    expect("bizId", header(h, "bizId")?, NPPA_BIZ)?;
+    let ts = header(h, "timestamps")?;
+    let ms: i64 = ts.parse().map_err(|_| "timestamps is not a number")?;
+    if (ms - now * 1000).abs() > 300_000 {
+        return Err(format!("timestamps {ms} is more than 5 minutes from {now} s"));
+    }
+    let mut params: BTreeMap<String, String> = BTreeMap::new();
+    for pair in uri.query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').ok_or("a query pair without =")?;
+        params.insert(percent_decode(k)?, percent_decode(v)?);
+    }
+    let query = params.clone();
+    params.insert("appId".into(), NPPA_APP.into());
+    params.insert("bizId".into(), NPPA_BIZ.into());
+    params.insert("timestamps".into(), ts.into());
+    let signed: BTreeMap<&str, &str> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    expect("sign", header(h, "sign")?, &nppa::sign(NPPA_KEY, &signed, body))?;
+    match (m.as_str(), uri.path()) {
+        ("POST", "/check") => {
+            expect("content-type", header(h, "content-type")?, nppa::CONTENT_TYPE)?;
+            if !query.is_empty() {
+                return Err("check takes no query".into());
+            }
+            let v: serde_json::Value = serde_json::from_str(body).map_err(|_| "the body is not JSON")?;
+            if keys_of(&v) != ["data"] {
+                return Err(format!("body keys {:?}", keys_of(&v)));
+            }
+            let key = nppa::key_of(NPPA_KEY).ok_or("key")?;
+            let plain = nppa::decrypt(&key, v["data"].as_str().ok_or("data is not a string")?)
+                .ok_or("the data does not open under the key")?;
+            let p: serde_json::Value = serde_json::from_slice(&plain).map_err(|_| "the plaintext is not JSON")?;
+            if keys_of(&p) != ["ai", "idNum", "name"] {
+                return Err(format!("plaintext keys {:?}", keys_of(&p)));
+            }
+            let fields: BTreeMap<String, String> = ["ai", "idNum", "name"]
+                .iter()
+                .map(|k| (k.to_string(), p[*k].as_str().unwrap_or_default().to_owned()))
+                .collect();
+            if fields["ai"].len() != 32 {
+                return Err(format!("ai of {} characters", fields["ai"].len()));
+            }
+            Ok(Seen { action: "check".into(), fields })
+        }
+        ("GET", "/query") => {
+            if !body.is_empty() || query.keys().map(String::as_str).collect::<Vec<_>>() != ["ai"] {
+                return Err(format!("query with {query:?} and a body of {} bytes", body.len()));
+            }
+            Ok(Seen { action: "query".into(), fields: query })
+        }
+        (m, p) => Err(format!("{m} {p}")),
+    }
+}
+
+/// A fake anti-addiction system (`{url}check`, `{url}query`) answering with `answer`.
+pub async fn nppa(clock: Arc<ManualClock>, answer: Answer) -> Fake {
+    serve(nppa_check, Reply::ok(r#"{"errcode":1011,"errmsg":"SYS REQ PARTNER AUTH ERROR"}"#), clock, answer).await
+}
+
+/// The anti-addiction system's answer with `status` (0 success, 1 in progress, 2 failed).
+pub fn nppa_status(status: i64) -> Reply {
+    let pi = if status == 0 { r#""1fffbjzos82bs9cnyj1dna7d6d29zg4esnh99u""# } else { "null" };
+    Reply::ok(format!(r#"{{"errcode":0,"errmsg":"OK","data":{{"result":{{"status":{status},"pi":{pi}}}}}}}"#))
+}
+
+/// Checks a request to the operator's check service as docs/checks.md specifies it.
+fn webhook_check(m: &Method, h: &HeaderMap, uri: &Uri, body: &str, now: i64) -> Result<Seen, String> {
+    expect("method", m.as_str(), "POST")?;
+    expect("path", uri.path(), "/")?;
+    expect("content-type", header(h, "content-type")?, "application/json")?;
+    let sig = header(h, "realname-signature")?;
+    if !realname_domain::signature::verify(WEBHOOK_SECRET.as_bytes(), sig, body.as_bytes(), now, 300) {
+        return Err("the Realname-Signature does not verify".into());
+    }
+    let v: serde_json::Value = serde_json::from_str(body).map_err(|_| "the body is not JSON")?;
+    let check = v["check"].as_str().unwrap_or_default().to_owned();
+    let want: &[&str] = if check == "phone_owner" {
+        &["check", "document_kind", "name", "number", "phone", "request_id"]
+    } else {
+        &["check", "document_kind", "name", "number", "request_id"]
+    };
+    if keys_of(&v) != want {
+        return Err(format!("body keys {:?}, expected {want:?}", keys_of(&v)));
+    }
+    let fields = v
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, x)| (k.clone(), x.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    Ok(Seen { action: check, fields })
+}
+
+/// A fake operator's check service answering with `answer`.
+pub async fn webhook(clock: Arc<ManualClock>, answer: Answer) -> Fake {
+    serve(webhook_check, Reply::status(401, "bad signature"), clock, answer).await
+}
+
+/// The operator's signed answer to `seen` with `outcome`, signed at `now` with `secret`.
+pub fn webhook_answer(seen: &Seen, outcome: &str, secret: &str, now: i64) -> Reply {
+    let body = serde_json::json!({ "request_id": seen.fields["request_id"], "outcome": outcome }).to_string();
+    let sig = realname_domain::signature::sign(secret.as_bytes(), now, body.as_bytes());
+    Reply { headers: vec![("Realname-Signature".into(), sig)], ..Reply::ok(body) }
 }

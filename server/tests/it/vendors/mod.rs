@@ -16,6 +16,7 @@ use fake::{Answer, Fake, Reply};
 
 pub mod fake;
 mod flows;
+mod own;
 
 /// Name, number and phone sent in these tests.
 const NAME: &str = "张三";
