@@ -2,8 +2,9 @@
 //! running with their requests spread over both and the client sending a request that got no answer (or a 5xx)
 //! again to the other instance; one instance is killed with SIGKILL in the middle. Afterwards: every verification
 //! the client saw acknowledged is in the database, no session is stranded (every flow the client started finished
-//! on the survivor, and no session the client never heard of went past `created`), and every verified session's
-//! `verification.verified` webhook reached the site at least once.
+//! on the survivor, and no session the client never heard of went past `created`), and every webhook event the
+//! instances queued (a verified session's `verification.code_sent` and `verification.verified` among them)
+//! reached the site at least once.
 //! Codes go out through the `webhook` SMS provider to a gateway in the test, so a code the killed instance sent
 //! still reaches the person; one it had recorded but not sent is replaced by a resend after the cooldown (and,
 //! as the person would, after the sending limits' window: here the one-a-minute limit is off to keep it short).
@@ -24,12 +25,12 @@ use serde_json::{Value, json};
 use crate::harness::*;
 use crate::processes::{Server, fresh_database, get, post, send, shared_keys, start_with, wait_for};
 
-/// What reached the outside world: the SMS gateway's codes per phone (`+86…`, in order) and the sessions of the
-/// `verification.verified` events the site's webhook endpoint received.
+/// What reached the outside world: the SMS gateway's codes per phone (`+86…`, in order) and the webhook events
+/// the site's endpoint received, as (event id, type, session id).
 #[derive(Clone, Default)]
 struct Outside {
     codes: Arc<Mutex<HashMap<String, Vec<String>>>>,
-    verified: Arc<Mutex<HashSet<String>>>,
+    events: Arc<Mutex<HashSet<(String, String, String)>>>,
 }
 
 /// Serves the SMS gateway (`/sms`) and the site's webhook endpoint (`/hook`) on loopback; returns their base URL.
@@ -56,11 +57,9 @@ async fn start_outside() -> (String, Outside) {
                 let hook = hook.clone();
                 async move {
                     let v: Value = serde_json::from_str(&body).unwrap_or_default();
-                    if let ("verification.verified", Some(id)) =
-                        (v["type"].as_str().unwrap_or(""), v["data"]["session_id"].as_str())
-                    {
-                        hook.verified.lock().unwrap().insert(id.to_owned());
-                    }
+                    let field = |f: &Value| f.as_str().unwrap_or("").to_owned();
+                    let event = (field(&v["id"]), field(&v["type"]), field(&v["data"]["session_id"]));
+                    hook.events.lock().unwrap().insert(event);
                     StatusCode::NO_CONTENT
                 }
             }),
@@ -252,12 +251,18 @@ async fn kill_9_of_one_instance_loses_and_strands_nothing() {
     for (id, s) in &status {
         assert!(known.contains(id) || s == "created", "session {id} unknown to the client is {s}");
     }
+    // Every event queued for the site, including the ones the dead instance queued or had leased.
+    let queued: Vec<(String, String)> =
+        sqlx::query_as("SELECT event_id, event_type FROM webhook_deliveries").fetch_all(&pool).await.unwrap();
     pool.close().await;
 
-    // Every verified session's webhook reached the site at least once (one leased by the dead instance after
-    // its lease ran out).
     let verified: HashSet<String> = status.iter().filter(|(_, s)| *s == "verified").map(|(id, _)| id.clone()).collect();
     assert_eq!(verified.len(), results.len(), "every flow ends verified");
+    // A verified session queued both of its events: none was lost before it was queued.
+    for kind in ["verification.code_sent", "verification.verified"] {
+        let n = queued.iter().filter(|(_, t)| t == kind).count();
+        assert!(n >= verified.len(), "{n} {kind} events queued for {} verified sessions", verified.len());
+    }
     eprintln!(
         "failover: {} flows, {} acknowledged, {} found verified after a lost answer, {} sessions never answered, \
          {} requests sent again",
@@ -267,8 +272,20 @@ async fn kill_9_of_one_instance_loses_and_strands_nothing() {
         status.len() - known.len(),
         client.retried.load(Ordering::Relaxed)
     );
+    // Every queued event reached the site at least once (one leased by the dead instance after its lease ran
+    // out), and so every verified session's two events did.
     let o = &out;
-    let v = &verified;
-    wait_for("the verified webhooks", || async move { o.verified.lock().unwrap().is_superset(v) }).await;
+    let q = &queued;
+    wait_for("every queued webhook event", || async move {
+        let got: HashSet<String> = o.events.lock().unwrap().iter().map(|e| e.0.clone()).collect();
+        q.iter().all(|(id, _)| got.contains(id))
+    })
+    .await;
+    let got = out.events.lock().unwrap().clone();
+    for id in &verified {
+        for kind in ["verification.code_sent", "verification.verified"] {
+            assert!(got.iter().any(|e| e.1 == kind && &e.2 == id), "no {kind} event for {id} reached the site");
+        }
+    }
     drop((client, a, b));
 }
