@@ -55,6 +55,23 @@ async fn closed_by_server(conn: &mut Conn, until: Instant) -> bool {
     }
 }
 
+/// Sends `start`, then one byte a second, until the server drops the connection (`true`) or `until` passes.
+async fn trickle(c: &mut Conn, start: &[u8], until: Instant) -> bool {
+    let _ = c.send(start).await;
+    loop {
+        if Instant::now() >= until {
+            return false;
+        }
+        if c.send(b"a").await.is_err() {
+            return true;
+        }
+        let next = (Instant::now() + Duration::from_secs(1)).min(until);
+        if closed_by_server(c, next).await {
+            return true;
+        }
+    }
+}
+
 /// Slow headers: a request head, one byte a second, never finished. The server must drop the connection at its
 /// header timeout; each client then starts again. Counts drops and the longest time a connection was held.
 pub async fn slow_headers(server: SocketAddr, from: IpAddr, tally: Tally, until: Instant) {
@@ -65,19 +82,7 @@ pub async fn slow_headers(server: SocketAddr, from: IpAddr, tally: Tally, until:
             continue;
         };
         let started = Instant::now();
-        let _ = c.send(b"GET /v1/keys HTTP/1.1\r\nhost: x\r\nx-slow: ").await;
-        let dropped = loop {
-            if Instant::now() >= until {
-                break false;
-            }
-            if c.send(b"a").await.is_err() {
-                break true;
-            }
-            let next = (Instant::now() + Duration::from_secs(1)).min(until);
-            if closed_by_server(&mut c, next).await {
-                break true;
-            }
-        };
+        let dropped = trickle(&mut c, b"GET /v1/keys HTTP/1.1\r\nhost: x\r\nx-slow: ", until).await;
         if dropped {
             tally.add("slow-headers", "dropped by the server");
             tally.max("slow-headers longest held ms", started.elapsed().as_millis() as u64);
@@ -96,19 +101,7 @@ pub async fn slow_body(server: SocketAddr, from: IpAddr, tally: Tally, until: In
         };
         let started = Instant::now();
         let h = head("POST", "/console/api/login", &[("content-type", "application/json")], 4000);
-        let _ = c.send(format!("{h}{{\"username\":\"").as_bytes()).await;
-        let dropped = loop {
-            if Instant::now() >= until {
-                break false;
-            }
-            if c.send(b"a").await.is_err() {
-                break true;
-            }
-            let next = (Instant::now() + Duration::from_secs(1)).min(until);
-            if closed_by_server(&mut c, next).await {
-                break true;
-            }
-        };
+        let dropped = trickle(&mut c, format!("{h}{{\"username\":\"").as_bytes(), until).await;
         if dropped {
             tally.add("slow-body", "answered or dropped by the server");
             tally.max("slow-body longest held ms", started.elapsed().as_millis() as u64);
